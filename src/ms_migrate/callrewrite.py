@@ -1,0 +1,171 @@
+"""Rewrite one call from its rule: bind arguments, apply the rule, emit the new call.
+
+The order inside a call follows tf_upgrade_v2: bind positionals to torch's
+signature, refuse unsupported arguments, run the named transform, map values,
+rename, drop, add defaults that differ, and emit positionals only where they sit
+at the same place in the MindSpore signature.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from .rules import Rule
+
+
+class Unsupported(Exception):
+    """This use of the API cannot be converted; the message says why."""
+
+
+@dataclass
+class Bound:
+    """A call's arguments, named by torch's signature, in call order."""
+
+    values: Dict[str, cst.BaseExpression] = field(default_factory=dict)
+    positional: List[str] = field(default_factory=list)
+    packed: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # "*size"
+    warnings: List[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Optional[cst.BaseExpression]:
+        return self.values.get(name)
+
+    def set(self, name: str, value: cst.BaseExpression) -> None:
+        self.values[name] = value
+
+    def pop(self, name: str) -> Optional[cst.BaseExpression]:
+        if name in self.positional:
+            self.positional.remove(name)
+        return self.values.pop(name, None)
+
+
+_CODE = cst.Module(body=[])
+
+
+def code(node: cst.CSTNode) -> str:
+    return _CODE.code_for_node(node)
+
+
+def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
+    bound = Bound()
+    signature = list(rule.args)
+    if receiver is not None:
+        name = rule.receiver or "self"
+        bound.values[name] = receiver
+        bound.positional.append(name)
+    names = {a.lstrip("*") for a in signature}
+    index = 0
+    for arg in call.args:
+        if arg.star:
+            raise Unsupported(f"`{arg.star}` arguments cannot be matched to parameters")
+        if arg.keyword is None:
+            if index >= len(signature):
+                raise Unsupported(f"more positional arguments than {rule.torch_name} takes")
+            param = signature[index]
+            if param.startswith("*"):
+                name = param[1:]
+                bound.packed.setdefault(name, []).append(arg.value)
+                if name not in bound.positional:
+                    bound.positional.append(name)
+                    bound.values[name] = arg.value  # placeholder keeps call order
+                continue
+            bound.values[param] = arg.value
+            bound.positional.append(param)
+            index += 1
+        else:
+            key = arg.keyword.value
+            if key not in names:
+                raise Unsupported(f"unknown argument {key!r}")
+            bound.values[key] = arg.value
+    for name, items in bound.packed.items():
+        bound.values[name] = items[0] if len(items) == 1 else _tuple(items)
+    return bound
+
+
+def _tuple(items: List[cst.BaseExpression]) -> cst.Tuple:
+    elements = [cst.Element(v, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                for v in items[:-1]] + [cst.Element(items[-1])]
+    return cst.Tuple(elements)
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d*)?([eE][-+]?\d+)?$")
+
+
+def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpression:
+    """`1 - {}` applied to `0.1` gives `0.9`; to `m` gives `1 - m`."""
+    text = code(value).strip()
+    if _NUMBER.match(text):
+        result = eval(template.format(text), {"__builtins__": {}})  # numbers only
+        if isinstance(result, float):
+            result = round(result, 12)
+        return cst.parse_expression(repr(result))
+    if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
+                              cst.Integer, cst.Float)):
+        text = f"({text})"
+    return cst.parse_expression(template.format(text))
+
+
+def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call) -> cst.Call:
+    """Apply the rule's data to bound arguments and build the MindSpore call."""
+    for arg, reason in rule.unsupported_args.items():
+        if arg in bound.values:
+            raise Unsupported(f"argument {arg!r}: {reason}")
+    for arg, message in rule.warn.items():
+        if arg in bound.values:
+            bound.pop(arg)
+            bound.warnings.append(f"dropped {arg!r}: {message}")
+    for arg, template in rule.values.items():
+        if arg in bound.values:
+            bound.values[arg] = apply_template(template, bound.values[arg])
+    for arg in rule.drop:
+        bound.pop(arg)
+
+    target_sig = list(rule.target_args) if rule.target_args is not None else [
+        rule.rename.get(a.lstrip("*"), a.lstrip("*")) for a in rule.args
+        if a.lstrip("*") not in rule.drop and a.lstrip("*") not in rule.warn]
+    if rule.receiver and rule.target_args is None:
+        target_sig.insert(0, rule.receiver)
+
+    out: List[cst.Arg] = []
+    emitted = set()
+    keep_positional = True
+    for name in list(bound.values):
+        new = rule.rename.get(name, name)
+        value = bound.values[name]
+        positional = (keep_positional and name in bound.positional
+                      and len(out) < len(target_sig) and target_sig[len(out)] == new)
+        if positional:
+            out.append(cst.Arg(value))
+        else:
+            keep_positional = False
+            out.append(_keyword(new, value))
+        emitted.add(new)
+    for name, text in rule.defaults.items():
+        if name not in emitted:
+            out.append(_keyword(name, cst.parse_expression(text)))
+    return call.with_changes(func=func, args=_with_commas(out, call))
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+
+
+def _with_commas(args: List[cst.Arg], call: cst.Call) -> List[cst.Arg]:
+    """Reuse the user's separators (line breaks in long calls) where they exist."""
+    user_commas = [a.comma for a in call.args]
+    trailing = user_commas[-1] if user_commas and isinstance(user_commas[-1], cst.Comma) else None
+    between = [c for c in user_commas[:-1] if isinstance(c, cst.Comma)]
+    separator = between[-1] if between else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    result = []
+    for i, arg in enumerate(args):
+        if i == len(args) - 1:
+            comma = trailing or cst.MaybeSentinel.DEFAULT
+        elif i < len(user_commas) - 1 and isinstance(user_commas[i], cst.Comma):
+            comma = user_commas[i]
+        else:
+            comma = separator
+        result.append(arg.with_changes(comma=comma))
+    return result

@@ -1,0 +1,141 @@
+"""Command line: `ms-migrate convert|rules|...`. Printing and exit codes live here only.
+
+Exit codes follow pre-commit's contract: 0 nothing to do, 1 files changed or would
+change, 2 error.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
+
+
+def fail(message: str) -> "NoReturn":  # noqa: F821
+    click.echo(f"ms-migrate: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ms-migrate")
+def main() -> None:
+    """Convert PyTorch source code into MindSpore source code."""
+
+
+def _load_rules(extra: tuple):
+    from .rules import TableError, load_rules
+    try:
+        return load_rules(tuple(Path(p) for p in extra))
+    except TableError as exc:
+        fail(f"rule table: {exc}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Write the converted code here (a file, or a folder for a folder).")
+@click.option("--in-place", is_flag=True, help="Rewrite the input file(s).")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff instead of code.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if a file would change.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
+              help="Write the report as JSON to this file.")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule table (TOML); may repeat.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="List every finding, not only problems.")
+def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool, check: bool,
+            report_path: Optional[Path], extra_rules: tuple, quiet: bool, verbose: bool) -> None:
+    """Convert a PyTorch file to MindSpore and print it (or write it with -o)."""
+    from .engine import ConversionError, convert_source
+    from .sourcefile import SourceError, atomic_write, encode_source, read_source_text
+
+    if sum([output is not None, in_place, show_diff, check]) > 1:
+        fail("choose one of -o/--output, --in-place, --diff and --check")
+    rules = _load_rules(extra_rules)
+    if path.is_dir():
+        from .project import convert_project
+        sys.exit(convert_project(path, output=output, in_place=in_place, diff=show_diff,
+                                 check=check, report_path=report_path, rules=rules,
+                                 quiet=quiet, verbose=verbose))
+    try:
+        source = read_source_text(path)
+        result = convert_source(source.text, str(path), rules)
+    except (SourceError, ConversionError) as exc:
+        fail(str(exc))
+    report = result.report
+    if not quiet:
+        for line in report.lines(verbose):
+            click.echo(line, err=True)
+        click.echo(report.summary(), err=True)
+    if report_path is not None:
+        _write_json(report_path, {"files": [report.to_dict()], **_totals([report])})
+    if check:
+        sys.exit(EXIT_CHANGED if result.changed else EXIT_OK)
+    if show_diff:
+        click.echo("".join(unified_diff(source.text, result.code, str(path))), nl=False)
+        sys.exit(EXIT_CHANGED if result.changed else EXIT_OK)
+    target = path if in_place else output
+    if target is None:
+        click.echo(result.code, nl=False)
+        return
+    if target.resolve() != path.resolve() or result.changed:
+        try:
+            atomic_write(target, encode_source(source, result.code))
+        except SourceError as exc:
+            fail(str(exc))
+    if in_place:
+        sys.exit(EXIT_CHANGED if result.changed else EXIT_OK)
+
+
+def unified_diff(old: str, new: str, name: str) -> List[str]:
+    return list(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                     f"a/{name}", f"b/{name}"))
+
+
+def _totals(reports) -> dict:
+    converted = sum(r.converted for r in reports)
+    uses = sum(r.api_uses for r in reports)
+    return {"api_uses": uses, "converted": converted,
+            "unsupported": sum(r.unsupported for r in reports),
+            "conversion_rate": round(converted / uses, 4) if uses else 1.0}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from .sourcefile import SourceError, atomic_write
+    try:
+        atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    except SourceError as exc:
+        fail(str(exc))
+
+
+@main.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule table (TOML); may repeat.")
+def list_rules(fmt: str, extra_rules: tuple) -> None:
+    """List the torch APIs ms-migrate converts, and to what."""
+    rules = sorted(_load_rules(extra_rules), key=lambda r: r.torch_name)
+    rows = [("Tensor" + r.torch_name if r.kind == "method" else r.torch_name,
+             r.target or (f"({r.transform})" if r.transform else "-"),
+             r.unsupported or r.notes) for r in rules]
+    if fmt == "json":
+        click.echo(json.dumps([{"torch": a, "mindspore": b, "notes": c} for a, b, c in rows],
+                              indent=1))
+    elif fmt == "markdown":
+        click.echo("| torch | MindSpore | notes |\n|---|---|---|")
+        for a, b, c in rows:
+            click.echo(f"| `{a}` | `{b}` | {c.replace('|', '/')} |")
+    else:
+        for a, b, c in rows:
+            click.echo(f"{a:45} {b:45} {c}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,118 @@
+"""State one conversion shares between its passes: names, imports, findings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
+from .positions import Locator
+from .report import Finding, Report
+from .rules import RuleSet
+
+# How converted code imports each MindSpore module, as a MindSpore expert writes it:
+# module -> (import statement, local name). Others use `import mindspore` + full path.
+IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
+    "mindspore": ("import mindspore", "mindspore"),
+    "mindspore.nn": ("from mindspore import nn", "nn"),
+    "mindspore.ops": ("from mindspore import ops", "ops"),
+    "mindspore.dataset": ("import mindspore.dataset as ds", "ds"),
+    "mindspore.dataset.vision": ("import mindspore.dataset.vision as vision", "vision"),
+    "mindspore.dataset.transforms": ("import mindspore.dataset.transforms as transforms",
+                                     "transforms"),
+    "mindspore.experimental.optim": ("from mindspore.experimental import optim", "optim"),
+    "mindspore.communication": ("from mindspore import communication", "communication"),
+    "mindspore.amp": ("from mindspore import amp", "amp"),
+    "numpy": ("import numpy as np", "np"),
+}
+
+
+def import_for(target: str) -> Tuple[str, str]:
+    """(import statement, expression text) for a qualified MindSpore name."""
+    module, _, attr = target.rpartition(".")
+    while module:
+        if module in IMPORT_STYLE:
+            statement, local = IMPORT_STYLE[module]
+            return statement, target.replace(module, local, 1)
+        module = module.rpartition(".")[0]
+    return IMPORT_STYLE["mindspore"][0], target
+
+
+@dataclass
+class PendingFinding:
+    finding: Finding
+    locator: Optional[Locator]
+    node: Optional[cst.CSTNode]
+
+
+@dataclass
+class Context:
+    rules: RuleSet
+    aliases: Dict[str, str]
+    report: Report
+    needed_imports: Set[str] = field(default_factory=set)
+    pending: List[PendingFinding] = field(default_factory=list)
+    # Names a function scope binds locally: they shadow import aliases there.
+    scopes: List[Set[str]] = field(default_factory=list)
+    # Uses of each alias left in the output: an import goes when its count is 0.
+    alias_uses: Dict[str, int] = field(default_factory=dict)
+    # Statement stack of `# ms-migrate:` notes waiting to be attached.
+    marks: List[List[str]] = field(default_factory=list)
+
+    # --- names -------------------------------------------------------------
+    def is_shadowed(self, name: str) -> bool:
+        return any(name in scope for scope in self.scopes)
+
+    def resolve(self, node: cst.BaseExpression) -> Optional[str]:
+        """Qualified torch name of a dotted expression, or None."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        qualified = self.aliases.get(head)
+        if qualified is None or self.is_shadowed(head):
+            return None
+        return f"{qualified}.{rest}" if rest else qualified
+
+    def release(self, node: cst.BaseExpression) -> None:
+        """A converted reference no longer needs its torch import."""
+        root = root_name(node)
+        if root in self.alias_uses:
+            self.alias_uses[root] -= 1
+
+    def name(self, target: str) -> cst.BaseExpression:
+        """Expression for a MindSpore name; records the import it needs."""
+        statement, text = import_for(target)
+        self.needed_imports.add(statement)
+        return _expr(text)
+
+    def require(self, statement: str) -> None:
+        self.needed_imports.add(statement)
+
+    # --- findings ----------------------------------------------------------
+    def add(self, api: str, action: str, message: str, locator: Optional[Locator] = None,
+            node: Optional[cst.CSTNode] = None, target: Optional[str] = None,
+            rule: Optional[str] = None, mark: bool = False) -> None:
+        finding = Finding(0, api, action, message, target, rule)
+        self.pending.append(PendingFinding(finding, locator, node))
+        if mark and self.marks:
+            self.marks[-1].append(f"# ms-migrate: {api}: {message}")
+
+
+def is_torch_module(qualified: str) -> bool:
+    return qualified in TORCH_MODULES
+
+
+def is_torch_api(qualified: Optional[str]) -> bool:
+    return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
+
+
+_EXPR_CACHE: Dict[str, cst.BaseExpression] = {}
+
+
+def _expr(text: str) -> cst.BaseExpression:
+    node = _EXPR_CACHE.get(text)
+    if node is None:
+        node = _EXPR_CACHE[text] = cst.parse_expression(text)
+    return node

@@ -1,0 +1,243 @@
+"""The pipeline: parse -> resolve names -> passes -> imports -> code + report.
+
+The API, class and marking concerns share one traversal (a libcst traversal
+costs about as much as the parse); statement-level passes that restructure code
+(training loops, data pipelines) run before it, only on files that need them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from .context import Context
+from .names import collect_aliases, function_locals
+from .passes import api, classes, imports
+from .positions import LineIndex
+from .report import Report
+from .rules import RuleSet, load_rules
+
+# A cheap test before parsing: files that never name torch are returned as they are.
+_MENTIONS_TORCH = re.compile(r"\b(import|from)\s+(torch|torchvision)\b")
+
+MARK_PREFIX = "# ms-migrate:"
+
+
+@dataclass
+class ConversionResult:
+    code: str
+    report: Report
+
+    @property
+    def changed(self) -> bool:
+        return self.report.changed
+
+
+class ConversionError(Exception):
+    """The source cannot be converted (e.g. it does not parse)."""
+
+
+# Statement-level passes: (order, name, quick text test, fn(ctx, module) -> module).
+PrePass = Tuple[int, str, Callable[[str], bool], Callable[[Context, cst.Module], cst.Module]]
+PRE_PASSES: List[PrePass] = []
+
+
+def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
+    """Decorator for a statement-level pass that runs, by order, before the API pass.
+
+    `applies(source)` is a cheap text test: the pass runs only when it is true.
+    """
+    def deco(fn):
+        PRE_PASSES.append((order, name, applies, fn))
+        PRE_PASSES.sort(key=lambda p: p[0])
+        return fn
+    return deco
+
+
+class Converter(cst.CSTTransformer):
+    """One traversal: table-driven API rewriting, Module classes, `# ms-migrate:` notes."""
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.classes = classes.ClassTracker()
+        self.counts: Dict[str, int] = {"Call": 0, "Attribute": 0}
+        self.locators: Dict[int, Tuple[str, int]] = {}
+        self.last_locator: Optional[Tuple[str, int]] = None
+        self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
+        self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
+
+    # --- positions --------------------------------------------------------
+    def _count(self, kind: str, node: cst.CSTNode) -> None:
+        locator = (kind, self.counts[kind])
+        self.counts[kind] += 1
+        self.locators[id(node)] = locator
+        self.last_locator = locator
+
+    # --- imports are handled at the end; their names are not uses ---------
+    def visit_Import(self, node):
+        return False
+
+    def visit_ImportFrom(self, node):
+        return False
+
+    # --- statements carry the notes --------------------------------------
+    def visit_SimpleStatementLine(self, node):
+        self.ctx.marks.append([])
+
+    def leave_SimpleStatementLine(self, original, updated):
+        return self._attach_marks(updated)
+
+    def visit_BaseCompoundStatement(self, node):
+        self.ctx.marks.append([])
+
+    def _attach_marks(self, node):
+        notes = self.ctx.marks.pop()
+        if not notes:
+            return node
+        existing = {line.comment.value for line in node.leading_lines if line.comment}
+        new = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
+               if n not in existing]
+        return node.with_changes(leading_lines=[*node.leading_lines, *new]) if new else node
+
+    def leave_If(self, original, updated):
+        return self._attach_marks(updated)
+
+    visit_If = visit_For = visit_While = visit_With = visit_Try = visit_BaseCompoundStatement
+    leave_For = leave_While = leave_With = leave_Try = leave_If
+
+    # --- scopes -------------------------------------------------------------
+    def visit_ClassDef(self, node):
+        self.ctx.marks.append([])
+        self.not_use.add(id(node.name))
+        self.classes.enter_class(self.ctx, node)
+
+    def leave_ClassDef(self, original, updated):
+        self.classes.leave()
+        return self._attach_marks(updated)
+
+    def visit_FunctionDef(self, node):
+        self.ctx.marks.append([])
+        self.not_use.add(id(node.name))
+        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
+        self.classes.enter_function()
+
+    def leave_FunctionDef(self, original, updated):
+        self.classes.leave()
+        self.ctx.scopes.pop()
+        updated = classes.rename_forward(self.ctx, self.classes, updated)
+        return self._attach_marks(updated)
+
+    def visit_Lambda(self, node):
+        params = node.params
+        self.ctx.scopes.append({p.name.value for p in (*params.params, *params.kwonly_params)}
+                               & set(self.ctx.aliases))
+
+    def leave_Lambda(self, original, updated):
+        self.ctx.scopes.pop()
+        return updated
+
+    # --- expressions ------------------------------------------------------
+    def visit_Param(self, node):
+        self.not_use.add(id(node.name))
+
+    def visit_Arg(self, node):
+        if node.keyword is not None:
+            self.not_use.add(id(node.keyword))
+
+    def visit_Name(self, node):
+        name = node.value
+        if (name in self.ctx.alias_uses and id(node) not in self.not_use
+                and not self.ctx.is_shadowed(name)):
+            self.ctx.alias_uses[name] += 1
+
+    def visit_Call(self, node):
+        self._count("Call", node)
+        self.inner.add(id(node.func))  # the callee is converted with the call
+
+    def leave_Call(self, original, updated):
+        return api.convert_call(self.ctx, original, updated, self.locators[id(original)])
+
+    def visit_Attribute(self, node):
+        self._count("Attribute", node)
+        self.not_use.add(id(node.attr))
+        self.inner.add(id(node.value))  # only the whole dotted name is a reference
+
+    def leave_Attribute(self, original, updated):
+        if id(original) in self.inner:
+            return classes.rename_forward_call(self.classes, updated)
+        return api.convert_reference(self.ctx, original, updated, self.locators[id(original)])
+
+    def leave_Name(self, original, updated):
+        if (id(original) in self.inner or id(original) in self.not_use
+                or original.value not in self.ctx.aliases):
+            return updated
+        return api.convert_reference(self.ctx, original, updated, self.last_locator)
+
+
+def convert_source(source: str, filename: Optional[str] = None,
+                   rules: Optional[RuleSet] = None) -> ConversionResult:
+    """Convert PyTorch source to MindSpore source. Never prints, never exits.
+
+    Raises ConversionError when the source cannot be parsed.
+    """
+    report = Report(filename=filename or "<string>")
+    if not _MENTIONS_TORCH.search(source):
+        return ConversionResult(source, report)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise ConversionError(f"{report.filename}:{exc.raw_line}:{exc.raw_column}: "
+                              f"syntax error: {exc.message}") from None
+    except (RecursionError, MemoryError) as exc:
+        raise ConversionError(f"{report.filename}: too deeply nested to parse") from exc
+    rules = rules if rules is not None else load_rules()
+    aliases = collect_aliases(module)
+    if not aliases:
+        return ConversionResult(source, report)
+    ctx = Context(rules=rules, aliases=aliases, report=report,
+                  alias_uses={name: 0 for name in aliases})
+    for _order, _name, applies, run in PRE_PASSES:
+        if applies(source):
+            module = run(ctx, module)
+    converter = Converter(ctx)
+    module = module.visit(converter)
+    module = imports.rewrite_imports(ctx, module)
+    code = module.code
+    _place_findings(ctx, source, converter)
+    report.changed = code != source
+    return ConversionResult(code, report)
+
+
+def _place_findings(ctx: Context, source: str, converter: Converter) -> None:
+    index = LineIndex(source, converter.counts)
+    for pending in ctx.pending:
+        pending.finding.line = index.line(pending.locator)
+        ctx.report.findings.append(pending.finding)
+
+
+def convert_file(path: Path, rules: Optional[RuleSet] = None) -> ConversionResult:
+    """Read a file (any encoding Python accepts) and convert it."""
+    from .sourcefile import SourceError, read_source
+    try:
+        text = read_source(Path(path))
+    except SourceError as exc:
+        raise ConversionError(str(exc)) from None
+    return convert_source(text, str(path), rules)
+
+
+def _load_pre_passes() -> None:
+    """Import modules that register statement-level passes (each one concern)."""
+    import importlib
+    import pkgutil
+
+    from . import passes
+    for info in pkgutil.iter_modules(passes.__path__):
+        if info.name not in ("api", "classes", "imports"):
+            importlib.import_module(f"{passes.__name__}.{info.name}")
+
+
+_load_pre_passes()

@@ -1,0 +1,160 @@
+"""Import aliases -> qualified names, resolved once per file.
+
+A light replacement for libcst's QualifiedNameProvider (several times slower):
+imports are read from statements only, never from expressions.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, Iterator, Optional, Set
+
+import libcst as cst
+
+# Top-level packages whose APIs the rule tables describe.
+TORCH_ROOTS = ("torch", "torchvision")
+
+# Module paths: references to these are namespaces, not APIs.
+TORCH_MODULES = frozenset({
+    "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils",
+    "torch.nn.utils.rnn", "torch.nn.parallel", "torch.nn.modules", "torch.optim",
+    "torch.optim.lr_scheduler", "torch.utils", "torch.utils.data", "torch.linalg",
+    "torch.fft", "torch.special", "torch.distributions", "torch.cuda", "torch.cuda.amp",
+    "torch.amp", "torch.distributed", "torch.backends", "torch.backends.cudnn",
+    "torch.autograd", "torch.jit", "torch.onnx", "torch.hub", "torch.testing",
+    "torchvision", "torchvision.transforms", "torchvision.datasets", "torchvision.models",
+    "torchvision.utils", "torchvision.ops", "torchvision.io",
+})
+
+
+def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+    """`a.b.c` as a string, or None when the expression is not a plain dotted name."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def root_name(node: cst.BaseExpression) -> Optional[str]:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def is_torch_name(qualified: str) -> bool:
+    return qualified.split(".", 1)[0] in TORCH_ROOTS
+
+
+def iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Every statement, nested ones included, without entering expressions."""
+    for stmt in body:
+        yield stmt
+        for attr in ("body", "orelse", "handlers", "finalbody"):
+            child = getattr(stmt, attr, None)
+            if child is None:
+                continue
+            if isinstance(child, cst.BaseSuite):
+                yield from iter_statements(child.body)
+            elif isinstance(child, (list, tuple)):
+                yield from iter_statements(child)
+            elif isinstance(child, cst.CSTNode):
+                yield from iter_statements([child])
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+
+
+def collect_aliases(module: cst.Module) -> Dict[str, str]:
+    """Local name -> qualified torch name, for every torch import in the file."""
+    aliases: Dict[str, str] = {}
+    for stmt in iter_statements(module.body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                full = dotted_name(alias.name)
+                if not full or not is_torch_name(full):
+                    continue
+                if alias.asname is not None:
+                    aliases[alias.asname.name.value] = full
+                else:  # `import torch.nn` binds `torch`
+                    root = full.split(".", 1)[0]
+                    aliases[root] = root
+        elif isinstance(stmt, cst.ImportFrom) and stmt.relative == ():
+            module_name = dotted_name(stmt.module) if stmt.module else None
+            if not module_name or not is_torch_name(module_name):
+                continue
+            if isinstance(stmt.names, cst.ImportStar):
+                continue
+            for alias in stmt.names:
+                name = alias.name.value
+                local = alias.asname.name.value if alias.asname else name
+                aliases[local] = f"{module_name}.{name}"
+    for name in rebound_names(module.body) & set(aliases):
+        del aliases[name]  # `nn = ...` at module level: no longer torch's
+    return aliases
+
+
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            yield from _target_names(el.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _target_names(target.value)
+
+
+def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]:
+    """Names bound by assignment-like statements in a block (not by imports).
+
+    With nested=False, function and class bodies inside are skipped: their
+    bindings are local to them.
+    """
+    bound: Set[str] = set()
+
+    def visit(stmts):
+        for stmt in stmts:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            bound.update(_target_names(t.target))
+                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                        bound.update(_target_names(small.target))
+                continue
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                bound.add(stmt.name.value)
+                if not nested:
+                    continue
+            if isinstance(stmt, cst.For):
+                bound.update(_target_names(stmt.target))
+            if isinstance(stmt, cst.With):
+                for item in stmt.items:
+                    if item.asname is not None:
+                        bound.update(_target_names(item.asname.name))
+            for attr in ("body", "orelse", "finalbody"):
+                child = getattr(stmt, attr, None)
+                if isinstance(child, cst.BaseSuite):
+                    visit(child.body)
+                elif isinstance(child, cst.CSTNode) and hasattr(child, "body"):
+                    visit([child])
+            for handler in getattr(stmt, "handlers", ()):
+                if handler.name is not None:
+                    bound.update(_target_names(handler.name.name))
+                visit(handler.body.body)
+
+    visit(body)
+    return bound
+
+
+def function_locals(node: cst.FunctionDef) -> Set[str]:
+    """Names local to a function: its parameters and what its body assigns."""
+    params = node.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params,
+                                    *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    if isinstance(node.body, cst.IndentedBlock):
+        names |= rebound_names(node.body.body)
+    return names

@@ -1,0 +1,120 @@
+"""Table-driven API conversion: torch calls, bare references, Tensor methods."""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import libcst as cst
+
+from ..callrewrite import Unsupported, bind, rewrite
+from ..context import Context, is_torch_api
+from ..positions import Locator
+from ..report import CONVERTED, UNSUPPORTED, WARNING
+from ..rules import Rule
+from ..transforms import TRANSFORMS
+
+NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
+
+
+def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
+                 locator: Locator) -> cst.BaseExpression:
+    qualified = ctx.resolve(original.func)
+    if qualified is not None:
+        if not is_torch_api(qualified):
+            return updated
+        return _convert_api_call(ctx, qualified, original, updated, locator)
+    if isinstance(original.func, cst.Attribute):
+        rule = ctx.rules.method(original.func.attr.value)
+        if rule is not None and ctx.resolve(original.func.value) is None:
+            return _convert_method_call(ctx, rule, updated, locator)
+    return updated
+
+
+def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated: cst.Call,
+                      locator: Locator) -> cst.BaseExpression:
+    rule = ctx.rules.get(qualified)
+    if rule is None or rule.unsupported:
+        reason = rule.unsupported if rule else NO_RULE
+        ctx.add(qualified, UNSUPPORTED, reason, locator, original,
+                rule=rule.source if rule else None, mark=True)
+        return updated
+    try:
+        new, warnings = _apply(ctx, rule, updated,
+                               ctx.name(rule.target) if rule.target else None)
+    except Unsupported as exc:
+        ctx.add(qualified, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
+        return updated
+    ctx.release(original.func)
+    _record(ctx, rule, qualified, locator, original, warnings)
+    return new
+
+
+def _convert_method_call(ctx: Context, rule: Rule, updated: cst.Call,
+                         locator: Locator) -> cst.BaseExpression:
+    api = "Tensor" + rule.torch_name
+    if rule.unsupported:
+        ctx.add(api, UNSUPPORTED, rule.unsupported, locator, updated, rule=rule.source, mark=True)
+        return updated
+    receiver = updated.func.value
+    try:
+        if rule.target and rule.target.startswith("."):
+            func = updated.func.with_changes(attr=cst.Name(rule.target[1:]))
+            new, warnings = _apply(ctx, rule, updated, func)
+        else:
+            func = ctx.name(rule.target) if rule.target else None
+            new, warnings = _apply(ctx, rule, updated, func, receiver=receiver)
+    except Unsupported as exc:
+        ctx.add(api, UNSUPPORTED, str(exc), locator, updated, rule=rule.source, mark=True)
+        return updated
+    _record(ctx, rule, api, locator, updated, warnings, assumed=True)
+    return new
+
+
+def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpression],
+           receiver: Optional[cst.BaseExpression] = None) -> Tuple[cst.BaseExpression, List[str]]:
+    """The new expression for a call, and the warnings the rewrite raised."""
+    if rule.simple and not rule.args and receiver is None:
+        return call.with_changes(func=func), []
+    bound = bind(rule, call, receiver)
+    if rule.transform:
+        replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
+        if replacement is not None:
+            return replacement, bound.warnings
+    return rewrite(rule, bound, func, call), bound.warnings
+
+
+def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
+            warnings: List[str], assumed: bool = False) -> None:
+    target = rule.target or rule.transform
+    message = f"-> {target}"
+    if rule.notes:
+        message += f" ({rule.notes})"
+    if assumed:
+        message += "; assumed the receiver is a Tensor"
+    action = CONVERTED
+    if warnings:
+        action = WARNING
+        message += "; " + "; ".join(warnings)
+    ctx.add(api, action, message, locator, original, target=rule.target, rule=rule.source,
+            mark=bool(warnings))
+
+
+def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.BaseExpression,
+                      locator: Optional[Locator]) -> cst.BaseExpression:
+    """A torch name used without a call: `torch.float32`, `nn.Module` as a base class."""
+    qualified = ctx.resolve(original)
+    if not is_torch_api(qualified):
+        return updated
+    rule = ctx.rules.get(qualified)
+    if rule is None or rule.unsupported:
+        ctx.add(qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE, locator,
+                original, rule=rule.source if rule else None, mark=True)
+        return updated
+    if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
+        ctx.add(qualified, UNSUPPORTED,
+                "used as a value: only calls of it convert (arguments differ)",
+                locator, original, rule=rule.source, mark=True)
+        return updated
+    ctx.release(original)
+    ctx.add(qualified, CONVERTED, f"-> {rule.target}", locator, original,
+            target=rule.target, rule=rule.source)
+    return ctx.name(rule.target)

@@ -1,0 +1,162 @@
+"""torch imports out, the MindSpore imports the new code uses in.
+
+Runs last, when it is known which torch aliases the output still uses: an import
+stays while any use of its name was left unconverted.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Sequence, Set
+
+import libcst as cst
+
+from ..context import Context
+from ..names import dotted_name, is_torch_name
+
+# Order of the added imports: plain imports first, then from-imports, as isort would.
+def _sort_key(statement: str):
+    return (statement.startswith("from "), statement)
+
+
+def _torch_import_names(small: cst.BaseSmallStatement) -> List[str]:
+    """Local names a torch import binds, or [] when it is not a torch import."""
+    if isinstance(small, cst.Import):
+        names = []
+        for alias in small.names:
+            full = dotted_name(alias.name) or ""
+            if is_torch_name(full):
+                names.append(alias.asname.name.value if alias.asname else full.split(".")[0])
+        return names
+    if isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None:
+        module = dotted_name(small.module) or ""
+        if is_torch_name(module) and not isinstance(small.names, cst.ImportStar):
+            return [(a.asname.name.value if a.asname else a.name.value) for a in small.names]
+    return []
+
+
+def _prune(small: cst.BaseSmallStatement, used: Set[str]):
+    """The import without its unused torch names; None when nothing is left."""
+    names = _torch_import_names(small)
+    if not names:
+        return small
+    keep = []
+    for alias in small.names:
+        if isinstance(small, cst.Import):
+            full = dotted_name(alias.name) or ""
+            if not is_torch_name(full):
+                keep.append(alias)
+                continue
+            local = alias.asname.name.value if alias.asname else full.split(".")[0]
+        else:
+            local = alias.asname.name.value if alias.asname else alias.name.value
+        if local in used:
+            keep.append(alias)
+    if not keep:
+        return None
+    if len(keep) == len(small.names):
+        return small
+    keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    changes = {"names": keep}
+    if isinstance(small, cst.ImportFrom):
+        changes["lpar"] = changes["rpar"] = None
+    return small.with_changes(**changes)
+
+
+def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNode]:
+    out = []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            smalls = [s for s in (_prune(s, used) for s in stmt.body) if s is not None]
+            if not smalls:
+                continue
+            smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+            stmt = stmt.with_changes(body=smalls)
+        elif isinstance(stmt, cst.BaseCompoundStatement):
+            stmt = _prune_suites(stmt, used)
+        out.append(stmt)
+    return out
+
+
+def _prune_suites(stmt: cst.CSTNode, used: Set[str]) -> cst.CSTNode:
+    changes = {}
+    for attr in ("body", "orelse", "finalbody"):
+        child = getattr(stmt, attr, None)
+        if isinstance(child, cst.IndentedBlock):
+            new_body = _prune_block(child.body, used) or [cst.SimpleStatementLine([cst.Pass()])]
+            changes[attr] = child.with_changes(body=new_body)
+        elif isinstance(child, (cst.Else, cst.Finally, cst.If)):
+            changes[attr] = _prune_suites(child, used)
+    handlers = getattr(stmt, "handlers", None)
+    if handlers:
+        changes["handlers"] = [_prune_suites(h, used) for h in handlers]
+    return stmt.with_changes(**changes) if changes else stmt
+
+
+def _existing_imports(body: Sequence[cst.CSTNode]) -> Set[str]:
+    found = set()
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    found.add(cst.Module([]).code_for_node(small).strip())
+                    if isinstance(small, cst.ImportFrom) and not isinstance(
+                            small.names, cst.ImportStar) and small.module is not None:
+                        module = dotted_name(small.module)
+                        for alias in small.names:
+                            local = f" as {alias.asname.name.value}" if alias.asname else ""
+                            found.add(f"from {module} import {alias.name.value}{local}")
+    return found
+
+
+def _merge(statements: Set[str]) -> List[str]:
+    """`from mindspore import nn` + `from mindspore import ops` -> one line."""
+    from_groups: Dict[str, List[str]] = {}
+    plain = []
+    for statement in statements:
+        if statement.startswith("from ") and " as " not in statement:
+            module, _, name = statement[5:].partition(" import ")
+            from_groups.setdefault(module, []).append(name)
+        else:
+            plain.append(statement)
+    merged = plain + [f"from {m} import {', '.join(sorted(n))}" for m, n in from_groups.items()]
+    return sorted(merged, key=_sort_key)
+
+
+def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
+    used = {name for name, count in ctx.alias_uses.items() if count > 0}
+    body = list(module.body)
+    # Where the first top-level torch import was: the new imports go there.
+    anchor = next((i for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
+                   and any(_torch_import_names(x) for x in s.body)), None)
+    leading = body[anchor].leading_lines if anchor is not None else ()
+    existing = _existing_imports(body)
+    needed = {s for s in ctx.needed_imports if s not in existing}
+    if anchor is not None:
+        head = _prune_block(body[:anchor + 1], used)
+        tail = _prune_block(body[anchor + 1:], used)
+        kept_anchor = len(head) == anchor + 1
+        new_lines = [cst.parse_statement(s) for s in _merge(needed)]
+        if new_lines and not kept_anchor:
+            new_lines[0] = new_lines[0].with_changes(leading_lines=leading)
+        body = head + new_lines + tail
+    else:
+        body = _prune_block(body, used)
+        if needed:
+            position = _after_docstring_and_future(body)
+            body[position:position] = [cst.parse_statement(s) for s in _merge(needed)]
+    return module.with_changes(body=body)
+
+
+def _after_docstring_and_future(body: List[cst.CSTNode]) -> int:
+    position = 0
+    for i, stmt in enumerate(body):
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            break
+        small = stmt.body[0]
+        is_doc = (i == 0 and isinstance(small, cst.Expr)
+                  and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)))
+        is_future = (isinstance(small, cst.ImportFrom) and small.module is not None
+                     and dotted_name(small.module) == "__future__")
+        if not (is_doc or is_future):
+            break
+        position = i + 1
+    return position

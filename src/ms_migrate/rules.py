@@ -1,0 +1,226 @@
+"""Rule tables: load `mappings/*.toml`, validate every entry, index by torch name.
+
+A table file has a `namespace` (e.g. "torch.nn") and one table per API named
+relative to it. See docs/writing-rules.md for every field.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class TableError(Exception):
+    """A rule table is malformed; the message names file, entry and field."""
+
+
+# Table kinds: how an entry's key is matched in user code.
+KINDS = ("function", "class", "attribute", "method")
+
+_FIELD_TYPES: Dict[str, type] = {
+    "target": str,
+    "args": list,
+    "target_args": list,
+    "rename": dict,
+    "drop": list,
+    "warn": dict,
+    "unsupported_args": dict,
+    "values": dict,
+    "defaults": dict,
+    "transform": str,
+    "receiver": str,
+    "params": dict,
+    "drop_params": list,
+    "unsupported": str,
+    "notes": str,
+    "examples": list,
+    "kind": str,
+    "reference": bool,
+}
+_EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One torch API and how it becomes MindSpore code."""
+
+    torch_name: str                      # "torch.nn.Linear" or ".view" for methods
+    kind: str
+    source: str                          # "file.toml:entry" for messages
+    target: Optional[str] = None         # "mindspore.nn.Dense"; ".shape" = attribute of receiver
+    args: Tuple[str, ...] = ()           # torch signature, in order; "*name" collects positionals
+    target_args: Optional[Tuple[str, ...]] = None
+    rename: Dict[str, str] = field(default_factory=dict)
+    drop: Tuple[str, ...] = ()           # arguments without meaning in MindSpore (inplace, device)
+    warn: Dict[str, str] = field(default_factory=dict)     # dropped with a warning
+    unsupported_args: Dict[str, str] = field(default_factory=dict)
+    values: Dict[str, str] = field(default_factory=dict)   # arg -> template with {}
+    defaults: Dict[str, str] = field(default_factory=dict) # target arg -> source text
+    transform: Optional[str] = None      # name in transforms.TRANSFORMS
+    receiver: Optional[str] = None       # methods: target arg that takes the receiver
+    params: Dict[str, str] = field(default_factory=dict)   # parameter renames for weights
+    drop_params: Tuple[str, ...] = ()
+    unsupported: Optional[str] = None    # reason: the API is known and cannot convert
+    notes: str = ""
+    examples: Tuple[Dict[str, Any], ...] = ()
+    reference: bool = True               # a bare reference (no call) may be renamed
+
+    @property
+    def simple(self) -> bool:
+        """True when a call converts by renaming the callee alone."""
+        return not (self.rename or self.drop or self.warn or self.unsupported_args
+                    or self.values or self.defaults or self.transform
+                    or self.receiver or self.target_args is not None
+                    or any(a.startswith("*") for a in self.args))
+
+
+class RuleSet:
+    """All rules, indexed: qualified torch name -> Rule, method name -> Rule."""
+
+    def __init__(self, rules: List[Rule]):
+        self.by_name: Dict[str, Rule] = {}
+        self.methods: Dict[str, Rule] = {}
+        for rule in rules:
+            index = self.methods if rule.kind == "method" else self.by_name
+            index[rule.torch_name.lstrip(".")] = rule
+
+    def get(self, qualified_name: str) -> Optional[Rule]:
+        return self.by_name.get(qualified_name)
+
+    def method(self, name: str) -> Optional[Rule]:
+        return self.methods.get(name)
+
+    def __iter__(self):
+        yield from self.by_name.values()
+        yield from self.methods.values()
+
+    def __len__(self) -> int:
+        return len(self.by_name) + len(self.methods)
+
+
+def builtin_mappings_dir() -> Path:
+    """`mappings/` ships inside the wheel; in a source checkout it is at the top."""
+    packaged = Path(__file__).parent / "mappings"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "mappings"
+
+
+def load_table(path: Path) -> List[Rule]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TableError(f"{path}: cannot read rule table: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TableError(f"{path}: not valid TOML: {exc}") from None
+    name = Path(path).name
+    namespace = data.pop("namespace", None)
+    kind = data.pop("kind", "function")
+    if not isinstance(namespace, str):
+        raise TableError(f"{name}: missing top-level field 'namespace' (a string)")
+    if kind not in KINDS:
+        raise TableError(f"{name}: field 'kind' must be one of {', '.join(KINDS)}, not {kind!r}")
+    rules = []
+    for key, entry in data.items():
+        where = f"{name}:{key}"
+        if not isinstance(entry, dict):
+            raise TableError(f"{where}: an entry must be a table, not {type(entry).__name__}")
+        rules.append(_build_rule(where, namespace, kind, key, entry))
+    return rules
+
+
+def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) -> Rule:
+    for fname, value in entry.items():
+        expected = _FIELD_TYPES.get(fname)
+        if expected is None:
+            raise TableError(f"{where}: unknown field {fname!r}")
+        if not isinstance(value, expected):
+            raise TableError(f"{where}: field {fname!r} must be a {expected.__name__}, "
+                             f"not {type(value).__name__}")
+    kind = entry.get("kind", kind)
+    if kind not in KINDS:
+        raise TableError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}")
+    if "target" not in entry and "unsupported" not in entry and "transform" not in entry:
+        raise TableError(f"{where}: needs 'target', 'transform' or 'unsupported'")
+    args = entry.get("args", [])
+    _check_str_list(where, "args", args)
+    _check_str_list(where, "drop", entry.get("drop", []))
+    _check_str_list(where, "drop_params", entry.get("drop_params", []))
+    if "target_args" in entry:
+        _check_str_list(where, "target_args", entry["target_args"])
+    for fname in ("rename", "warn", "unsupported_args", "values", "defaults", "params"):
+        for k, v in entry.get(fname, {}).items():
+            if not isinstance(v, str):
+                raise TableError(f"{where}: field {fname!r}: value of {k!r} must be a string")
+    plain_args = {a.lstrip("*") for a in args}
+    for fname in ("rename", "warn", "unsupported_args", "values"):
+        for arg in entry.get(fname, {}):
+            if args and arg not in plain_args:
+                raise TableError(f"{where}: field {fname!r} names {arg!r}, "
+                                 f"which is not in 'args'")
+    for arg in entry.get("drop", []):
+        if args and arg not in plain_args:
+            raise TableError(f"{where}: field 'drop' names {arg!r}, which is not in 'args'")
+    for arg, template in entry.get("values", {}).items():
+        if "{}" not in template:
+            raise TableError(f"{where}: field 'values': template for {arg!r} needs '{{}}'")
+    if "transform" in entry:
+        from .transforms import TRANSFORMS
+        if entry["transform"] not in TRANSFORMS:
+            raise TableError(f"{where}: field 'transform': no transform named "
+                             f"{entry['transform']!r}")
+    examples = entry.get("examples", [])
+    for i, ex in enumerate(examples):
+        if not isinstance(ex, dict) or "code" not in ex:
+            raise TableError(f"{where}: field 'examples'[{i}] needs a 'code' string")
+        unknown = set(ex) - _EXAMPLE_FIELDS
+        if unknown:
+            raise TableError(f"{where}: field 'examples'[{i}]: unknown key {sorted(unknown)[0]!r}")
+    torch_name = "." + key if kind == "method" else f"{namespace}.{key}" if namespace else key
+    return Rule(
+        torch_name=torch_name, kind=kind, source=where,
+        target=entry.get("target"),
+        args=tuple(args),
+        target_args=tuple(entry["target_args"]) if "target_args" in entry else None,
+        rename=dict(entry.get("rename", {})),
+        drop=tuple(entry.get("drop", [])),
+        warn=dict(entry.get("warn", {})),
+        unsupported_args=dict(entry.get("unsupported_args", {})),
+        values=dict(entry.get("values", {})),
+        defaults=dict(entry.get("defaults", {})),
+        transform=entry.get("transform"),
+        receiver=entry.get("receiver"),
+        params=dict(entry.get("params", {})),
+        drop_params=tuple(entry.get("drop_params", [])),
+        unsupported=entry.get("unsupported"),
+        notes=entry.get("notes", ""),
+        examples=tuple(examples),
+        reference=entry.get("reference", kind in ("class", "attribute")),
+    )
+
+
+def _check_str_list(where: str, fname: str, value: list) -> None:
+    for item in value:
+        if not isinstance(item, str):
+            raise TableError(f"{where}: field {fname!r} must list strings, found {item!r}")
+
+
+def load_rules(extra_tables: Tuple[Path, ...] = ()) -> RuleSet:
+    """Built-in tables, then the user's own (which extend or override them)."""
+    key = tuple(str(p) for p in extra_tables)
+    if key not in _CACHE:
+        paths = sorted(builtin_mappings_dir().glob("*.toml")) + [Path(p) for p in extra_tables]
+        rules: List[Rule] = []
+        for path in paths:
+            rules.extend(load_table(path))
+        _CACHE[key] = RuleSet(rules)
+    return _CACHE[key]
+
+
+_CACHE: Dict[Tuple[str, ...], RuleSet] = {}
