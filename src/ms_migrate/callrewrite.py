@@ -107,7 +107,8 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
     return cst.parse_expression(template.format(text))
 
 
-def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call) -> cst.Call:
+def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
+            name_of=None) -> cst.Call:
     """Apply the rule's data to bound arguments and build the MindSpore call."""
     for arg, reason in rule.unsupported_args.items():
         if arg in bound.values:
@@ -144,7 +145,10 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call) 
         emitted.add(new)
     for name, text in rule.defaults.items():
         if name not in emitted:
-            out.append(_keyword(name, cst.parse_expression(text)))
+            # `mindspore.float32` goes through name_of so its import is added
+            value = (name_of(text) if name_of and text.startswith("mindspore.")
+                     else cst.parse_expression(text))
+            out.append(_keyword(name, value))
     return call.with_changes(func=func, args=_with_commas(out, call))
 
 

@@ -79,7 +79,7 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
         replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
         if replacement is not None:
             return replacement, bound.warnings
-    return rewrite(rule, bound, func, call), bound.warnings
+    return rewrite(rule, bound, func, call, ctx.name), bound.warnings
 
 
 def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
