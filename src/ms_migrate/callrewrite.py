@@ -148,7 +148,11 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             # `mindspore.float32` goes through name_of so its import is added
             value = (name_of(text) if name_of and text.startswith("mindspore.")
                      else cst.parse_expression(text))
-            out.append(_keyword(name, value))
+            if not out and target_sig[:1] == [name]:  # set_train(False), not mode=False
+                out.append(cst.Arg(value))
+            else:
+                keep_positional = False
+                out.append(_keyword(name, value))
     return call.with_changes(func=func, args=_with_commas(out, call))
 
 

@@ -1,34 +1,12 @@
-"""Named transforms: what a rule table cannot say as data.
-
-A transform gets the conversion context, the rule and the bound arguments (named
-by torch's signature). It edits the arguments in place and returns None, or returns
-a whole new expression; it raises Unsupported when this use cannot convert.
-Keep this list short: a new field in the table format is better than a transform
-that many rules need.
-"""
+"""Transforms for torch.nn layers whose arguments differ beyond renames."""
 from __future__ import annotations
-
-from typing import Callable, Dict, Optional
 
 import libcst as cst
 
-from .callrewrite import Bound, Unsupported, code
-
-Transform = Callable[..., Optional[cst.BaseExpression]]
-TRANSFORMS: Dict[str, Transform] = {}
-
-
-def transform(fn: Transform) -> Transform:
-    TRANSFORMS[fn.__name__] = fn
-    return fn
-
-
-def _literal(node: Optional[cst.BaseExpression]) -> Optional[str]:
-    return None if node is None else code(node).strip()
-
-
-def _quoted(text: str) -> cst.SimpleString:
-    return cst.SimpleString(f'"{text}"')
+from ..callrewrite import Bound, Unsupported
+from . import literal as _literal
+from . import quoted as _quoted
+from . import transform
 
 
 @transform
@@ -83,14 +61,3 @@ def pool_padding(ctx, rule, bound: Bound, call=None):
     if "padding" in bound.values:
         bound.set("padding", bound.pop("padding"))
     return None
-
-
-@transform
-def tensor_size(ctx, rule, bound: Bound, call=None):
-    """x.size() -> x.shape ; x.size(i) -> x.shape[i] (MindSpore's size is a count)."""
-    receiver = bound.values["self"]
-    shape = cst.Attribute(receiver, cst.Name("shape"))
-    dim = bound.get("dim")
-    if dim is None:
-        return shape
-    return cst.Subscript(shape, [cst.SubscriptElement(cst.Index(dim))])
