@@ -137,5 +137,16 @@ def list_rules(fmt: str, extra_rules: tuple) -> None:
             click.echo(f"{a:45} {b:45} {c}")
 
 
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    from . import commands
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{info.name}")
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
