@@ -24,6 +24,9 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
     "mindspore.experimental.optim": ("from mindspore.experimental import optim", "optim"),
     "mindspore.communication": ("from mindspore import communication", "communication"),
     "mindspore.amp": ("from mindspore import amp", "amp"),
+    "mindspore.common.initializer": ("from mindspore.common import initializer as init", "init"),
+    "mindspore.nn.probability.distribution": (
+        "import mindspore.nn.probability.distribution as msd", "msd"),
     "numpy": ("import numpy as np", "np"),
 }
 

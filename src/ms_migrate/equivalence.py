@@ -119,6 +119,8 @@ def compare(expected, actual, tol: float = DEFAULT_TOL, compare_values: bool = T
                 if not np.array_equal(a, b):
                     raise Mismatch(f"{label}: boolean values differ")
                 continue
+            if np.iscomplexobj(a) or np.iscomplexobj(b):  # compare real and imaginary parts
+                a, b = np.stack([a.real, a.imag]), np.stack([b.real, b.imag])
             fa, fb = a.astype(np.float64), b.astype(np.float64)
             if not np.array_equal(np.isnan(fa), np.isnan(fb)):
                 raise Mismatch(f"{label}: NaNs differ")
