@@ -37,6 +37,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "receiver": str,
     "params": dict,
     "drop_params": list,
+    "unsqueeze_params": dict,
     "unsupported": str,
     "notes": str,
     "examples": list,
@@ -66,6 +67,7 @@ class Rule:
     receiver: Optional[str] = None       # methods: target arg that takes the receiver
     params: Dict[str, str] = field(default_factory=dict)   # parameter renames for weights
     drop_params: Tuple[str, ...] = ()
+    unsqueeze_params: Dict[str, int] = field(default_factory=dict)  # param -> axis of size 1
     unsupported: Optional[str] = None    # reason: the API is known and cannot convert
     notes: str = ""
     examples: Tuple[Dict[str, Any], ...] = ()
@@ -158,6 +160,10 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         for k, v in entry.get(fname, {}).items():
             if not isinstance(v, str):
                 raise TableError(f"{where}: field {fname!r}: value of {k!r} must be a string")
+    for k, v in entry.get("unsqueeze_params", {}).items():
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise TableError(f"{where}: field 'unsqueeze_params': value of {k!r} must be "
+                             f"an axis (an integer >= 0)")
     plain_args = {a.lstrip("*") for a in args}
     for fname in ("rename", "warn", "unsupported_args", "values"):
         for arg in entry.get(fname, {}):
@@ -198,6 +204,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         receiver=entry.get("receiver"),
         params=dict(entry.get("params", {})),
         drop_params=tuple(entry.get("drop_params", [])),
+        unsqueeze_params=dict(entry.get("unsqueeze_params", {})),
         unsupported=entry.get("unsupported"),
         notes=entry.get("notes", ""),
         examples=tuple(examples),
