@@ -1,81 +1,261 @@
-"""Converting a folder: every .py file converted, other files copied, structure kept."""
+"""Converting a folder: every .py file converted, other files copied, structure kept.
+
+Files are converted in a pool of worker processes (each loads the rule tables
+once); one bad file is reported and the rest still converted. Never prints: the
+caller gets one FileOutcome per file, as each finishes, and a ProjectResult.
+"""
 from __future__ import annotations
 
-import shutil
+import fnmatch
+import os
+import signal
 import sys
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
-import click
-
-from .engine import ConversionError, convert_source
 from .report import Report
-from .sourcefile import SourceError, atomic_write, encode_source, read_source_text
 
-SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache",
-             "build", "dist", ".eggs", "node_modules"}
-
-
-def iter_files(root: Path):
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in SKIP_DIRS for part in rel.parts[:-1]) or not path.is_file():
-            continue
-        yield path, rel
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox",
+             ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "build", "dist",
+             ".eggs", "node_modules"}
 
 
-def convert_project(root: Path, output: Optional[Path], in_place: bool, diff: bool,
-                    check: bool, report_path: Optional[Path], rules, quiet: bool,
-                    verbose: bool) -> int:
-    from .cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, _totals, _write_json, unified_diff
+class ProjectError(Exception):
+    """The folder run cannot start (bad paths); the message says why."""
 
-    if output is None and not (in_place or diff or check):
-        click.echo("ms-migrate: error: converting a folder needs -o OUT_DIR, --in-place, "
-                   "--diff or --check", err=True)
-        return EXIT_ERROR
-    if output is not None and output.resolve().is_relative_to(root.resolve()):
-        click.echo(f"ms-migrate: error: output folder {output} is inside the input folder",
-                   err=True)
-        return EXIT_ERROR
-    reports: List[Report] = []
-    errors = changed = 0
-    for path, rel in iter_files(root):
-        target = (output / rel) if output is not None else path
-        if path.suffix != ".py":
-            if output is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-            continue
-        try:
-            source = read_source_text(path)
-            result = convert_source(source.text, str(path), rules)
-        except (SourceError, ConversionError) as exc:
-            click.echo(f"ms-migrate: error: {exc}", err=True)
-            errors += 1
-            if output is not None:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-            continue
-        reports.append(result.report)
-        changed += result.changed
-        if diff:
-            click.echo("".join(unified_diff(source.text, result.code, str(rel))), nl=False)
-        elif output is not None or (in_place and result.changed):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, encode_source(source, result.code))
-    if not quiet:
-        for report in reports:
-            for line in report.lines(verbose):
-                click.echo(line, err=True)
-        totals = _totals(reports)
-        click.echo(f"{len(reports)} files, {changed} changed: {totals['converted']}/"
-                   f"{totals['api_uses']} torch API uses converted "
-                   f"({totals['conversion_rate']:.1%}), {totals['unsupported']} unsupported",
-                   err=True)
-    if report_path is not None:
-        _write_json(report_path, {"files": [r.to_dict() for r in reports], **_totals(reports)})
-    if errors:
-        return EXIT_ERROR
-    if (check or in_place or diff) and changed:
-        return EXIT_CHANGED
-    return EXIT_OK
+
+@dataclass
+class Options:
+    output: Optional[Path] = None      # folder to write into; None: in place or nothing
+    in_place: bool = False
+    diff: bool = False                 # return unified diffs
+    exclude: Tuple[str, ...] = ()
+    rule_paths: Tuple[Path, ...] = ()
+    jobs: int = 1
+    format: bool = False               # run ruff/black on changed output
+
+
+@dataclass
+class FileOutcome:
+    rel: str                           # path relative to the converted folder, posix
+    kind: str = "convert"              # convert | copy
+    lines: int = 0
+    report: Optional[Report] = None
+    error: Optional[str] = None
+    diff: str = ""
+    snippets: Dict[int, str] = field(default_factory=dict)  # line -> source text
+
+    @property
+    def changed(self) -> bool:
+        return self.report is not None and self.report.changed
+
+
+@dataclass
+class ProjectResult:
+    root: Path
+    outcomes: List[FileOutcome]
+    seconds: float
+
+    @property
+    def converted_files(self) -> List[FileOutcome]:
+        return [o for o in self.outcomes if o.kind == "convert"]
+
+    @property
+    def reports(self) -> List[Report]:
+        return [o.report for o in self.outcomes if o.report is not None]
+
+    @property
+    def errors(self) -> List[str]:
+        return [o.error for o in self.outcomes if o.error]
+
+    @property
+    def changed(self) -> int:
+        return sum(o.changed for o in self.outcomes)
+
+    @property
+    def lines(self) -> int:
+        return sum(o.lines for o in self.outcomes)
+
+
+# --- planning ---------------------------------------------------------------
+
+def is_excluded(rel: str, patterns: Tuple[str, ...]) -> bool:
+    """A glob matches the relative path, any folder above it, or the file name."""
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(candidate, pattern) or
+               fnmatch.fnmatchcase(candidate, pattern.rstrip("/"))
+               for pattern in patterns for candidate in (*prefixes, parts[-1]))
+
+
+def iter_files(root: Path, exclude: Tuple[str, ...] = ()) -> Iterator[Tuple[Path, str, bool]]:
+    """(path, relative posix path, excluded) for every file; symlinked folders not entered."""
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        rel_folder = Path(folder).relative_to(root).as_posix()
+        rel_folder = "" if rel_folder == "." else rel_folder + "/"
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
+                         and not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(files):
+            rel = rel_folder + name
+            yield Path(folder) / name, rel, is_excluded(rel, exclude)
+
+
+def check_paths(root: Path, output: Optional[Path]) -> None:
+    if not root.exists():
+        raise ProjectError(f"{root}: no such file or folder")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise ProjectError(f"{root}: permission denied")
+    if output is None:
+        return
+    if output.exists() and not output.is_dir():
+        raise ProjectError(f"{output}: output exists and is not a folder")
+    out, src = output.resolve(), root.resolve()
+    if out == src or src in out.parents:
+        raise ProjectError(f"output folder {output} is inside the input folder {root}")
+
+
+# --- one file (runs in a worker) ------------------------------------------
+
+Task = Tuple[str, str, str, Optional[str], bool, bool]  # kind, path, rel, target, diff, format
+
+_RULES = None
+
+
+def _init_worker(rule_paths: Tuple[Path, ...]) -> None:
+    """Load the rules once per worker; let the parent handle Ctrl-C."""
+    global _RULES
+    from .rules import load_rules
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # pool.terminate() sends SIGTERM: unwind, so a write in progress removes its temp file.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _RULES = load_rules(tuple(rule_paths))
+
+
+def run_task(task: Task) -> FileOutcome:
+    kind, path, rel, target, want_diff, want_format = task
+    from .sourcefile import SourceError, atomic_copy
+    outcome = FileOutcome(rel, kind)
+    try:
+        if kind == "copy":
+            if target is not None:
+                atomic_copy(Path(path), Path(target))
+        else:
+            _convert_task(outcome, Path(path), target, want_diff, want_format)
+    except SourceError as exc:
+        outcome.error = str(exc)
+    return outcome
+
+
+def _convert_task(outcome: FileOutcome, path: Path, target: Optional[str], want_diff: bool,
+                  want_format: bool) -> None:
+    from .engine import ConversionError, convert_source
+    from .formatting import FormatError, format_code
+    from .sourcefile import SourceError, atomic_copy, atomic_write, encode_source, \
+        read_source_text
+    try:
+        source = read_source_text(path)
+        outcome.lines = source.text.count("\n") + (not source.text.endswith("\n"))
+        result = convert_source(source.text, str(path), _RULES)
+        code = result.code
+        if want_format and result.changed:
+            code = format_code(code, str(path))
+    except (ConversionError, FormatError) as exc:
+        outcome.error = str(exc)
+        if target is not None and Path(target) != path:
+            atomic_copy(path, Path(target))   # the output tree stays complete
+        return
+    except SourceError as exc:
+        outcome.error = str(exc)
+        return
+    outcome.report = result.report
+    outcome.snippets = _snippets(source.text, result.report)
+    if want_diff:
+        from .cli import unified_diff
+        outcome.diff = "".join(unified_diff(source.text, code, outcome.rel))
+    if target is not None and (result.changed or Path(target) != path):
+        atomic_write(Path(target), encode_source(source, code))
+
+
+def _snippets(text: str, report: Report) -> Dict[int, str]:
+    wanted = {f.line for f in report.findings if f.line > 0}
+    if not wanted:
+        return {}
+    lines = text.splitlines()
+    return {n: lines[n - 1].strip()[:200] for n in sorted(wanted) if n <= len(lines)}
+
+
+# --- the whole folder -------------------------------------------------------
+
+def plan(root: Path, options: Options) -> List[Task]:
+    tasks: List[Task] = []
+    for path, rel, excluded in iter_files(root, options.exclude):
+        target = None
+        if options.output is not None:
+            target = str(options.output / rel)
+        elif options.in_place:
+            target = str(path)
+        if path.suffix == ".py" and not excluded:
+            tasks.append(("convert", str(path), rel, target, options.diff, options.format))
+        elif options.output is not None:
+            tasks.append(("copy", str(path), rel, target, False, False))
+    return tasks
+
+
+def convert_project(root: Path, options: Options,
+                    on_file: Optional[Callable[[FileOutcome], None]] = None,
+                    tasks: Optional[List[Task]] = None) -> ProjectResult:
+    """Convert (or, with neither output nor in_place, only analyse) a folder."""
+    start = time.perf_counter()
+    check_paths(root, options.output)
+    tasks = plan(root, options) if tasks is None else tasks
+    if options.output is not None:
+        options.output.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for outcome in _run(tasks, options):
+        outcomes.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+    outcomes.sort(key=lambda o: o.rel)
+    return ProjectResult(root, outcomes, time.perf_counter() - start)
+
+
+def _run(tasks: List[Task], options: Options) -> Iterator[FileOutcome]:
+    jobs = max(1, min(options.jobs, sum(t[0] == "convert" for t in tasks)))
+    if jobs == 1:
+        global _RULES
+        from .rules import load_rules
+        _RULES = load_rules(tuple(options.rule_paths))
+        yield from map(run_task, tasks)
+        return
+    import multiprocessing
+    # fork: workers inherit the parent's imports and loaded rules, so they start at once.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    pool = multiprocessing.get_context(method).Pool(
+        jobs, initializer=_init_worker, initargs=(tuple(options.rule_paths),))
+    try:
+        # Big files first, so one large file does not finish alone at the end.
+        ordered = sorted(tasks, key=lambda t: -_size(t[1]) if t[0] == "convert" else 0)
+        chunk = max(1, len(tasks) // (jobs * 16))
+        yield from pool.imap_unordered(run_task, ordered, chunksize=chunk)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

@@ -4,10 +4,15 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import shutil
 import tempfile
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+
+
+# Temporary files end so; a killed run can leave one beside its target, never a half file.
+TEMP_SUFFIX = ".ms-migrate.tmp"
 
 
 class SourceError(Exception):
@@ -66,30 +71,47 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and rename over the target.
 
     Readers (and a crash at any moment) see the old file or the new one, never a
-    part; the file's permission bits are kept.
+    part; the file's permission bits are kept. A symlink is followed, not replaced.
     """
-    path = Path(path)
+    _replace(Path(path), lambda handle: handle.write(data), None)
+
+
+def atomic_copy(source: Path, target: Path) -> None:
+    """Copy a file the same way; the copy gets the source's permission bits."""
+    source = Path(source)
     try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
+        handle_in = open(source, "rb")
+        mode = os.fstat(handle_in.fileno()).st_mode & 0o7777
+    except OSError as exc:
+        raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    with handle_in:
+        _replace(Path(target), lambda out: shutil.copyfileobj(handle_in, out, 1 << 20), mode)
+
+
+def _replace(path: Path, fill, mode) -> None:
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot write: {exc.strerror or exc}") from None
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".ms-migrate.tmp",
-                                   dir=folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise SourceError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
         try:
