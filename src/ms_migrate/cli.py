@@ -48,34 +48,67 @@ def _load_rules(extra: tuple):
               help="Write the report as JSON to this file.")
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule table (TOML); may repeat.")
+@click.option("--report-md", type=click.Path(path_type=Path),
+              help="Write a Markdown report (per file and line) to this file.")
+@click.option("--report-html", type=click.Path(path_type=Path),
+              help="Write an HTML report (per file and line) to this file.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes for a folder (default: all cores).")
+@click.option("--exclude", multiple=True,
+              help="Glob of files or folders to leave unconverted (copied as they are); "
+                   "may repeat.")
+@click.option("--format", "run_format", is_flag=True,
+              help="Run `ruff format` (or black) on converted files that changed.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not only problems.")
 def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool, check: bool,
-            report_path: Optional[Path], extra_rules: tuple, quiet: bool, verbose: bool) -> None:
-    """Convert a PyTorch file to MindSpore and print it (or write it with -o)."""
+            report_path: Optional[Path], extra_rules: tuple, report_md: Optional[Path],
+            report_html: Optional[Path], jobs: Optional[int], exclude: tuple, run_format: bool,
+            quiet: bool, verbose: bool) -> None:
+    """Convert a PyTorch file or folder to MindSpore; a file is printed unless -o is given."""
+    from .config import ConfigError, find_config
     from .engine import ConversionError, convert_source
+    from .formatting import FormatError, format_code, require_formatter
     from .sourcefile import SourceError, atomic_write, encode_source, read_source_text
 
     if sum([output is not None, in_place, show_diff, check]) > 1:
         fail("choose one of -o/--output, --in-place, --diff and --check")
+    try:
+        config = find_config([path, Path.cwd()])
+    except ConfigError as exc:
+        fail(f"configuration: {exc}")
+    extra_rules = (*config.rules, *extra_rules)
     rules = _load_rules(extra_rules)
+    if run_format:
+        try:
+            require_formatter()
+        except FormatError as exc:
+            fail(str(exc))
+    reports = {"json": report_path, "md": report_md, "html": report_html}
     if path.is_dir():
-        from .project import convert_project
-        sys.exit(convert_project(path, output=output, in_place=in_place, diff=show_diff,
-                                 check=check, report_path=report_path, rules=rules,
-                                 quiet=quiet, verbose=verbose))
+        from .folder_cli import run_folder
+        from .project import Options, default_jobs
+        options = Options(output=output, in_place=in_place, diff=show_diff,
+                          exclude=(*config.exclude, *exclude), rule_paths=extra_rules,
+                          jobs=jobs or config.jobs or default_jobs(), format=run_format)
+        sys.exit(run_folder(path, options, check=check, quiet=quiet, verbose=verbose,
+                            reports=reports))
     try:
         source = read_source_text(path)
         result = convert_source(source.text, str(path), rules)
-    except (SourceError, ConversionError) as exc:
+        if run_format and result.changed:
+            result.code = format_code(result.code, str(path))
+    except (SourceError, ConversionError, FormatError) as exc:
         fail(str(exc))
     report = result.report
     if not quiet:
         for line in report.lines(verbose):
             click.echo(line, err=True)
         click.echo(report.summary(), err=True)
-    if report_path is not None:
-        _write_json(report_path, {"files": [report.to_dict()], **_totals([report])})
+    if any(reports.values()):
+        from .folder_cli import single_file_result, write_reports
+        if not write_reports(single_file_result(path, source.text, report), reports):
+            sys.exit(EXIT_ERROR)
     if check:
         sys.exit(EXIT_CHANGED if result.changed else EXIT_OK)
     if show_diff:

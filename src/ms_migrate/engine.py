@@ -190,8 +190,7 @@ def convert_source(source: str, filename: Optional[str] = None,
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise ConversionError(f"{report.filename}:{exc.raw_line}:{exc.raw_column}: "
-                              f"syntax error: {exc.message}") from None
+        raise ConversionError(_syntax_message(report.filename, source, exc)) from None
     except (RecursionError, MemoryError) as exc:
         raise ConversionError(f"{report.filename}: too deeply nested to parse") from exc
     rules = rules if rules is not None else load_rules()
@@ -210,6 +209,21 @@ def convert_source(source: str, filename: Optional[str] = None,
     _place_findings(ctx, source, converter)
     report.changed = code != source
     return ConversionResult(code, report)
+
+
+def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> str:
+    """One line naming file and line; Python's own wording when it has one (Python 2 code)."""
+    import ast
+    try:
+        ast.parse(source)
+    except SyntaxError as err:
+        if err.lineno:
+            hint = " (Python 2 code?)" if "Missing parentheses" in (err.msg or "") else ""
+            return f"{filename}:{err.lineno}: syntax error: {err.msg}{hint}"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    first = exc.message.splitlines()[0] if exc.message else "cannot parse"
+    return f"{filename}:{exc.raw_line}: syntax error: {first[:200]}"
 
 
 def _place_findings(ctx: Context, source: str, converter: Converter) -> None:
