@@ -107,6 +107,51 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
     return cst.parse_expression(template.format(text))
 
 
+# `{name}` or `{name=default}` in a rule's template.
+TEMPLATE_FIELD = re.compile(r"\{(\w+)(?:=([^{}]*))?\}")
+_ATOM = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float,
+         cst.SimpleString, cst.List, cst.Tuple)
+
+
+def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
+    """A composition of MindSpore ops from the rule's template and the call's arguments.
+
+    `mindspore.ops.erf` in a template is written through name_of, so it becomes
+    `ops.erf` with its import, like any other target.
+    """
+    used = set()
+
+    def fill(match):
+        name, default = match.group(1), match.group(2)
+        used.add(name)
+        value = bound.values.get(name)
+        if value is None:
+            if default is None:
+                raise Unsupported(f"needs the argument {name!r}")
+            return default
+        text = code(value).strip()
+        return text if isinstance(value, _ATOM) else f"({text})"
+
+    text = TEMPLATE_FIELD.sub(fill, rule.template)
+    extra = [n for n in bound.values if n not in used and n not in rule.drop]
+    if extra:
+        raise Unsupported(f"argument {extra[0]!r} is not supported")
+    return cst.parse_expression(text).visit(_MindSporeNames(name_of))
+
+
+class _MindSporeNames(cst.CSTTransformer):
+    def __init__(self, name_of):
+        super().__init__()
+        self.name_of = name_of
+
+    def leave_Attribute(self, original, updated):
+        from .names import dotted_name
+        dotted = dotted_name(updated)
+        if dotted and dotted.startswith("mindspore.") and self.name_of:
+            return self.name_of(dotted)
+        return updated
+
+
 def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             name_of=None) -> cst.Call:
     """Apply the rule's data to bound arguments and build the MindSpore call."""

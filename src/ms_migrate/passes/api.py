@@ -5,7 +5,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, bind, rewrite
+from ..callrewrite import Unsupported, bind, render_template, rewrite
 from ..context import Context, is_torch_api
 from ..positions import Locator
 from ..report import CONVERTED, UNSUPPORTED, WARNING
@@ -75,6 +75,8 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     if rule.simple and not rule.args and receiver is None:
         return call.with_changes(func=func), []
     bound = bind(rule, call, receiver)
+    if rule.template:
+        return render_template(rule, bound, ctx.name), bound.warnings
     if rule.transform:
         replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
         if replacement is not None:
@@ -84,7 +86,7 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
 
 def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
             warnings: List[str], assumed: bool = False) -> None:
-    target = rule.target or rule.transform
+    target = rule.target or rule.transform or "a composition of MindSpore ops"
     message = f"-> {target}"
     if rule.notes:
         message += f" ({rule.notes})"

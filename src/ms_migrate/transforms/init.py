@@ -1,0 +1,97 @@
+"""torch.nn.init: in-place initialisers -> `w.set_data(init.initializer(...))`.
+
+torch fills a tensor in place; MindSpore builds an initializer object and gives
+its data to the Parameter: `w.set_data(init.initializer(init.HeNormal(), w.shape,
+w.dtype))`. The initializer's own arguments follow the rule's data.
+"""
+from __future__ import annotations
+
+import math
+
+import libcst as cst
+
+from ..callrewrite import Unsupported, apply_template, rewrite
+from . import literal, transform
+
+
+def _set_data(ctx, tensor: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
+    return cst.Call(cst.Attribute(tensor, cst.Name("set_data")), [cst.Arg(value)])
+
+
+def _initializer(ctx, tensor, init_obj) -> cst.Call:
+    args = [init_obj, cst.Attribute(tensor, cst.Name("shape")),
+            cst.Attribute(tensor, cst.Name("dtype"))]
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(ctx.name("mindspore.common.initializer.initializer"),
+                    [cst.Arg(a, comma=comma) for a in args[:-1]] + [cst.Arg(args[-1])])
+
+
+@transform
+def init_inplace(ctx, rule, bound, call=None):
+    """nn.init.xavier_uniform_(w, gain=2) -> w.set_data(init.initializer(...))."""
+    tensor = bound.pop("tensor")
+    if tensor is None:
+        raise Unsupported("the tensor to initialise is missing")
+    init_call = rewrite(rule, bound, ctx.name(rule.target), cst.Call(cst.Name("_")), ctx.name)
+    return _set_data(ctx, tensor, _initializer(ctx, tensor, init_call))
+
+
+@transform
+def init_uniform(ctx, rule, bound, call=None):
+    """uniform_(w, a, b): MindSpore's Uniform is symmetric, so shift and scale ops.rand."""
+    tensor = bound.pop("tensor")
+    low = bound.get("a") or cst.Float("0.0")
+    high = bound.get("b") or cst.Float("1.0")
+    if bound.get("generator") is not None:
+        raise Unsupported("generator= has no MindSpore equivalent")
+    rand = cst.Call(ctx.name("mindspore.ops.rand"), [
+        cst.Arg(cst.Attribute(tensor, cst.Name("shape")),
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+        cst.Arg(cst.Attribute(tensor, cst.Name("dtype")), keyword=cst.Name("dtype"),
+                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
+    low_text, high_text = literal(low), literal(high)
+    if low_text == "0" or low_text == "0.0":
+        width = high
+    else:
+        width = apply_template("{} - " + _paren(low_text), high)
+    value = cst.BinaryOperation(rand, cst.Multiply(), _wrap(width))
+    if low_text not in ("0", "0.0"):
+        value = cst.BinaryOperation(value, cst.Add(), _wrap(low))
+    return _set_data(ctx, tensor, value)
+
+
+def _paren(text: str) -> str:
+    return text if text.replace(".", "").replace("e", "").isdigit() else f"({text})"
+
+
+def _wrap(node):
+    if isinstance(node, (cst.BinaryOperation, cst.UnaryOperation)):
+        return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return node
+
+
+# torch.nn.init.calculate_gain's table (it is a pure function of its arguments).
+_GAINS = {"linear": 1, "conv1d": 1, "conv2d": 1, "conv3d": 1, "conv_transpose1d": 1,
+          "conv_transpose2d": 1, "conv_transpose3d": 1, "sigmoid": 1, "tanh": 5.0 / 3,
+          "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+
+
+@transform
+def calculate_gain(ctx, rule, bound, call=None):
+    """calculate_gain('relu') -> its value; MindSpore has no public equivalent."""
+    name = literal(bound.get("nonlinearity"))
+    if name is None or name[0] not in "'\"":
+        raise Unsupported("only a literal nonlinearity name can be evaluated")
+    name = name.strip("'\"")
+    if name == "leaky_relu":
+        param = literal(bound.get("param"))
+        try:
+            slope = 0.01 if param in (None, "None") else float(param)
+        except ValueError:
+            raise Unsupported("only a literal negative slope can be evaluated") from None
+        gain = math.sqrt(2.0 / (1 + slope ** 2))
+    elif name in _GAINS:
+        gain = _GAINS[name]
+    else:
+        raise Unsupported(f"unknown nonlinearity {name!r}")
+    return cst.Integer(str(gain)) if isinstance(gain, int) else cst.Float(repr(gain))
