@@ -43,8 +43,10 @@ _FIELD_TYPES: Dict[str, type] = {
     "examples": list,
     "kind": str,
     "reference": bool,
+    "template": str,
 }
-_EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype"}
+_EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
+                   "steps"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Rule:
     values: Dict[str, str] = field(default_factory=dict)   # arg -> template with {}
     defaults: Dict[str, str] = field(default_factory=dict) # target arg -> source text
     transform: Optional[str] = None      # name in transforms.TRANSFORMS
+    template: Optional[str] = None       # composition: "0.5 * (1 + mindspore.ops.erf({input}))"
     receiver: Optional[str] = None       # methods: target arg that takes the receiver
     params: Dict[str, str] = field(default_factory=dict)   # parameter renames for weights
     drop_params: Tuple[str, ...] = ()
@@ -77,7 +80,7 @@ class Rule:
     def simple(self) -> bool:
         """True when a call converts by renaming the callee alone."""
         return not (self.rename or self.drop or self.warn or self.unsupported_args
-                    or self.values or self.defaults or self.transform
+                    or self.values or self.defaults or self.transform or self.template
                     or self.receiver or self.target_args is not None
                     or any(a.startswith("*") for a in self.args))
 
@@ -148,8 +151,8 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
     kind = entry.get("kind", kind)
     if kind not in KINDS:
         raise TableError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}")
-    if "target" not in entry and "unsupported" not in entry and "transform" not in entry:
-        raise TableError(f"{where}: needs 'target', 'transform' or 'unsupported'")
+    if not {"target", "unsupported", "transform", "template"} & set(entry):
+        raise TableError(f"{where}: needs 'target', 'template', 'transform' or 'unsupported'")
     args = entry.get("args", [])
     _check_str_list(where, "args", args)
     _check_str_list(where, "drop", entry.get("drop", []))
@@ -176,6 +179,12 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
     for arg, template in entry.get("values", {}).items():
         if "{}" not in template:
             raise TableError(f"{where}: field 'values': template for {arg!r} needs '{{}}'")
+    if "template" in entry:
+        from .callrewrite import TEMPLATE_FIELD
+        for match in TEMPLATE_FIELD.finditer(entry["template"]):
+            if match.group(1) not in plain_args | {"self", entry.get("receiver")}:
+                raise TableError(f"{where}: field 'template' uses {{{match.group(1)}}}, "
+                                 f"which is not in 'args'")
     if "transform" in entry:
         from .transforms import TRANSFORMS
         if entry["transform"] not in TRANSFORMS:
@@ -201,6 +210,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         values=dict(entry.get("values", {})),
         defaults=dict(entry.get("defaults", {})),
         transform=entry.get("transform"),
+        template=entry.get("template"),
         receiver=entry.get("receiver"),
         params=dict(entry.get("params", {})),
         drop_params=tuple(entry.get("drop_params", [])),
