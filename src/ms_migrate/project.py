@@ -203,13 +203,20 @@ def plan(root: Path, options: Options) -> List[Task]:
     return tasks
 
 
+def plan_files(paths: List[Path], options: Options) -> List[Task]:
+    """Tasks for files named one by one (a pre-commit run); in place or check only."""
+    return [("convert", str(p), p.as_posix(), str(p) if options.in_place else None,
+             options.diff, options.format) for p in paths]
+
+
 def convert_project(root: Path, options: Options,
                     on_file: Optional[Callable[[FileOutcome], None]] = None,
                     tasks: Optional[List[Task]] = None) -> ProjectResult:
     """Convert (or, with neither output nor in_place, only analyse) a folder."""
     start = time.perf_counter()
-    check_paths(root, options.output)
-    tasks = plan(root, options) if tasks is None else tasks
+    if tasks is None:
+        check_paths(root, options.output)
+        tasks = plan(root, options)
     if options.output is not None:
         options.output.mkdir(parents=True, exist_ok=True)
     outcomes = []

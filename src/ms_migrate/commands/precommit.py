@@ -1,0 +1,82 @@
+"""`ms-migrate pre-commit FILES...`: the entry of the hooks in .pre-commit-hooks.yaml.
+
+Without --check, staged files are converted in place: pre-commit sees them change
+and stops the commit so the conversion can be reviewed and staged. With --check
+nothing is written, and the hook fails while a file would change or still uses
+torch. Exit codes: 0 clean, 1 changed (or would change, or torch left), 2 error.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import List
+
+import click
+
+from ..cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
+from ..report import UNSUPPORTED
+
+_TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|torchvision)\b", re.MULTILINE)
+
+
+def torch_import_lines(text: str) -> List[int]:
+    return [text.count("\n", 0, m.start()) + 1 for m in _TORCH_IMPORT.finditer(text)]
+
+
+@main.command("pre-commit")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True,
+              help="Write nothing; fail while a file would change or still uses torch.")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule table (TOML); may repeat.")
+def pre_commit(files: tuple, check: bool, extra_rules: tuple) -> None:
+    """Convert the given files in place (or only check them), for pre-commit."""
+    from ..config import ConfigError, find_config
+    from ..project import Options, convert_project, is_excluded, plan_files
+    from ..rules import TableError, load_rules
+
+    try:
+        config = find_config([Path.cwd()])
+        rule_paths = (*config.rules, *extra_rules)
+        load_rules(tuple(rule_paths))
+    except (ConfigError, TableError) as exc:
+        fail(str(exc))
+    paths = [p for p in files if p.suffix == ".py"
+             and not is_excluded(p.as_posix(), config.exclude)]
+    options = Options(in_place=not check, rule_paths=rule_paths, jobs=1)
+    try:
+        result = convert_project(Path.cwd(), options, tasks=plan_files(paths, options))
+    except KeyboardInterrupt:
+        fail("interrupted")
+    failed = False
+    for outcome in result.outcomes:
+        if outcome.error:
+            click.echo(f"ms-migrate: error: {outcome.error}", err=True)
+            continue
+        if outcome.changed:
+            failed = True
+            verb = "would convert" if check else "converted; review and stage"
+            click.echo(f"{outcome.rel}: {verb}", err=True)
+        if check:
+            failed |= _report_torch_left(outcome)
+    if result.errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_CHANGED if failed else EXIT_OK)
+
+
+def _report_torch_left(outcome) -> bool:
+    """Print where a file still uses torch; True when it does."""
+    left = [f for f in outcome.report.findings if f.action == UNSUPPORTED]
+    for f in left:
+        click.echo(f"{outcome.rel}:{f.line}: torch still used: {f.api}: {f.message}", err=True)
+    if not outcome.changed:
+        from ..sourcefile import SourceError, read_source
+        try:
+            text = read_source(Path(outcome.rel))
+        except SourceError:
+            text = ""
+        for line in torch_import_lines(text):
+            click.echo(f"{outcome.rel}:{line}: torch still imported", err=True)
+            left.append(line)
+    return bool(left)
