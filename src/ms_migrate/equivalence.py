@@ -81,7 +81,7 @@ def _leaf(value):
     module = type(value).__module__ or ""
     if hasattr(value, "detach") and module.startswith("torch"):
         return value.detach().numpy()
-    if module.startswith("mindspore") and hasattr(value, "asnumpy"):
+    if hasattr(value, "asnumpy"):  # MindSpore Tensor and Parameter (whose class is in `abc`)
         return value.asnumpy()
     if module.startswith("torch") and type(value).__name__ == "dtype":
         return ("dtype", str(value).replace("torch.", ""))
@@ -190,6 +190,9 @@ def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -
         call = example.get("call", "m(" + ", ".join(example["inputs"]) + ")")
         t_out = eval(call, t_ns)
         m_out = eval(call, m_ns)
+    elif "steps" in example:  # an optimizer or a scheduler, compared over its steps
+        from .equivalence_steps import run_steps
+        t_out, m_out = run_steps(example, t_ns, m_ns, seed)
     else:
         t_out, m_out = t_ns["out"], m_ns["out"]
     how = example.get("compare", "values")
