@@ -1,12 +1,43 @@
 """Transforms for torch.nn layers whose arguments differ beyond renames."""
 from __future__ import annotations
 
+from typing import List, Optional
+
 import libcst as cst
 
 from ..callrewrite import Bound, Unsupported
 from . import literal as _literal
 from . import quoted as _quoted
 from . import transform
+
+
+def _tuple(values) -> cst.Tuple:
+    nodes = [v if isinstance(v, cst.BaseExpression) else cst.Integer(str(v)) for v in values]
+    return cst.Tuple([cst.Element(v, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                      for v in nodes[:-1]] + [cst.Element(nodes[-1])])
+
+
+def _refuse_padding_mode(bound: Bound) -> None:
+    mode = _literal(bound.get("padding_mode"))
+    if mode not in (None, "'zeros'", '"zeros"'):
+        raise Unsupported(f"padding_mode={mode} has no MindSpore Conv equivalent")
+    bound.pop("padding_mode")
+
+
+def _ints(node: Optional[cst.BaseExpression], dims: int) -> Optional[List[int]]:
+    """An int or a tuple of ints written in the source, one value per spatial dim."""
+    if node is None:
+        return [0] * dims
+    if isinstance(node, cst.Integer):
+        return [int(node.value)] * dims
+    if isinstance(node, (cst.Tuple, cst.List)) and len(node.elements) == dims and all(
+            isinstance(el.value, cst.Integer) for el in node.elements):
+        return [int(el.value.value) for el in node.elements]
+    return None
+
+
+def _spatial_dims(rule) -> int:
+    return int(rule.torch_name[-2])  # Conv1d, ConvTranspose3d, ...
 
 
 @transform
@@ -16,13 +47,13 @@ def conv_padding(ctx, rule, bound: Bound, call=None):
     torch pads symmetrically; MindSpore's "pad" mode does the same, while its
     "same" pads the other side first, so explicit numbers always use "pad".
     """
-    mode = _literal(bound.get("padding_mode"))
-    if mode not in (None, "'zeros'", '"zeros"'):
-        raise Unsupported(f"padding_mode={mode} has no MindSpore Conv equivalent")
-    bound.pop("padding_mode")
+    _refuse_padding_mode(bound)
     padding = bound.get("padding")
+    if isinstance(padding, (cst.Tuple, cst.List)) and len(padding.elements) == 1:
+        padding = padding.elements[0].value  # Conv1d: MindSpore takes an int only
+        bound.set("padding", padding)
     text = _literal(padding)
-    if text is None or text in ("0", "(0, 0)", "(0, 0, 0)", "(0,)"):
+    if text is None or text in ("0", "(0, 0)", "(0, 0, 0)"):
         bound.pop("padding")
         bound.set("pad_mode", _quoted("valid"))
     elif text in ("'valid'", '"valid"', "'same'", '"same"'):
@@ -34,13 +65,37 @@ def conv_padding(ctx, rule, bound: Bound, call=None):
         bound.set("pad_mode", _quoted("pad"))
         if isinstance(padding, (cst.Tuple, cst.List)) and len(padding.elements) in (2, 3):
             # torch: one value per spatial dim; MindSpore: before/after per dim.
-            doubled = [el.value for el in padding.elements for _ in (0, 1)]
-            bound.set("padding", cst.Tuple([cst.Element(v, comma=cst.Comma(
-                whitespace_after=cst.SimpleWhitespace(" "))) for v in doubled[:-1]]
-                + [cst.Element(doubled[-1])]))
+            bound.set("padding", _tuple([el.value for el in padding.elements for _ in (0, 1)]))
         # keep `padding` last in the output, after pad_mode, as a person would write it
-        value = bound.pop("padding")
-        bound.set("padding", value)
+        bound.set("padding", bound.pop("padding"))
+
+
+@transform
+def conv_transpose_padding(ctx, rule, bound: Bound, call=None):
+    """ConvTranspose: padding p trims p from each side of the full output.
+
+    MindSpore's output_padding fills the added rows with zeros, while torch computes
+    them, so output_padding op becomes an asymmetric trim (p before, p - op after).
+    """
+    output_padding = bound.pop("output_padding")
+    dims = _spatial_dims(rule)
+    extra = _ints(output_padding, dims)
+    if extra is None:
+        raise Unsupported("output_padding must be written as numbers to convert")
+    if not any(extra):
+        return conv_padding(ctx, rule, bound, call)
+    _refuse_padding_mode(bound)
+    if dims == 1:
+        raise Unsupported("MindSpore Conv1dTranspose takes no output_padding or uneven padding")
+    padding = _ints(bound.get("padding"), dims)
+    if padding is None:
+        raise Unsupported("padding must be written as numbers to convert with output_padding")
+    if any(p < op for p, op in zip(padding, extra)):
+        raise Unsupported("output_padding larger than padding has no MindSpore equivalent")
+    bound.pop("padding")
+    bound.set("pad_mode", _quoted("pad"))
+    bound.set("padding", _tuple([v for p, op in zip(padding, extra) for v in (p, p - op)]))
+    return None
 
 
 @transform
@@ -60,4 +115,48 @@ def pool_padding(ctx, rule, bound: Bound, call=None):
     bound.set("pad_mode", _quoted("pad"))
     if "padding" in bound.values:
         bound.set("padding", bound.pop("padding"))
+    return None
+
+
+_SIMPLE = (cst.Name, cst.Attribute, cst.Integer)
+
+
+@transform
+def layer_norm_shape(ctx, rule, bound: Bound, call=None):
+    """LayerNorm: MindSpore takes normalized_shape as a tuple only, and its
+    begin_norm_axis cannot count from the end past -1, so only the last axis converts."""
+    for flag in ("elementwise_affine", "bias"):
+        text = _literal(bound.get(flag))
+        if text not in (None, "True"):
+            raise Unsupported(f"{flag}={text}: MindSpore LayerNorm always has gamma and beta")
+        bound.pop(flag)
+    shape = bound.get("normalized_shape")
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        if len(shape.elements) != 1:
+            raise Unsupported("normalizing over several trailing axes needs begin_norm_axis "
+                              "counted from the front: the input rank is not known here")
+        return None
+    if not isinstance(shape, _SIMPLE):
+        raise Unsupported("normalized_shape must be a number, a name or a one-element tuple")
+    # an int in torch; a tuple variable would fail loudly in MindSpore, never silently
+    bound.set("normalized_shape", cst.Tuple([cst.Element(shape, comma=cst.Comma())]))
+    return None
+
+
+@transform
+def instance_norm(ctx, rule, bound: Bound, call=None):
+    """InstanceNorm has no CPU kernel in MindSpore; GroupNorm with one group per
+    channel computes the same thing everywhere."""
+    text = _literal(bound.get("track_running_stats"))
+    if text not in (None, "False"):
+        raise Unsupported("track_running_stats=True: running statistics are not supported")
+    bound.pop("track_running_stats")
+    bound.pop("momentum")  # only used with running statistics
+    channels = bound.get("num_features")
+    if not isinstance(channels, _SIMPLE):
+        raise Unsupported("num_features must be a number or a name (it is used twice)")
+    bound.values = {"num_groups": channels, "num_channels": channels,
+                    **{k: v for k, v in bound.values.items() if k != "num_features"}}
+    bound.positional = ["num_groups", "num_channels"] + [
+        p for p in bound.positional if p != "num_features"]
     return None
