@@ -176,6 +176,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
     for arg in entry.get("drop", []):
         if args and arg not in plain_args:
             raise TableError(f"{where}: field 'drop' names {arg!r}, which is not in 'args'")
+    _check_one_fate(where, entry)
     for arg, template in entry.get("values", {}).items():
         if "{}" not in template:
             raise TableError(f"{where}: field 'values': template for {arg!r} needs '{{}}'")
@@ -220,6 +221,17 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         examples=tuple(examples),
         reference=entry.get("reference", kind in ("class", "attribute")),
     )
+
+
+def _check_one_fate(where: str, entry: dict) -> None:
+    """An argument is renamed, dropped, warned about or refused: never two of these."""
+    seen: Dict[str, str] = {}
+    for fname in ("rename", "drop", "warn", "unsupported_args"):
+        for arg in entry.get(fname, []):
+            if arg in seen:
+                raise TableError(f"{where}: field {fname!r} names {arg!r}, which field "
+                                 f"{seen[arg]!r} already handles")
+            seen[arg] = fname
 
 
 def _check_str_list(where: str, fname: str, value: list) -> None:
