@@ -147,7 +147,7 @@ class _MindSporeNames(cst.CSTTransformer):
     def leave_Attribute(self, original, updated):
         from .names import dotted_name
         dotted = dotted_name(updated)
-        if dotted and dotted.startswith("mindspore.") and self.name_of:
+        if dotted and dotted.startswith(("mindspore.", "numpy.")) and self.name_of:
             return self.name_of(dotted)
         return updated
 

@@ -80,7 +80,7 @@ def flatten(value) -> List[Any]:
 def _leaf(value):
     module = type(value).__module__ or ""
     if hasattr(value, "detach") and module.startswith("torch"):
-        return value.detach().numpy()
+        return value.detach().resolve_conj().numpy()
     if hasattr(value, "asnumpy"):  # MindSpore Tensor and Parameter (whose class is in `abc`)
         return value.asnumpy()
     if module.startswith("torch") and type(value).__name__ == "dtype":
