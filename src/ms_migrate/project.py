@@ -82,12 +82,16 @@ class ProjectResult:
 # --- planning ---------------------------------------------------------------
 
 def is_excluded(rel: str, patterns: Tuple[str, ...]) -> bool:
-    """A glob matches the relative path, any folder above it, or the file name."""
+    """As in .gitignore: a glob without "/" matches any file or folder name on the
+    path; one with "/" matches the path from the top (or a folder above the file)."""
     parts = rel.split("/")
     prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    return any(fnmatch.fnmatchcase(candidate, pattern) or
-               fnmatch.fnmatchcase(candidate, pattern.rstrip("/"))
-               for pattern in patterns for candidate in (*prefixes, parts[-1]))
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        candidates = prefixes if "/" in pattern else parts
+        if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
+            return True
+    return False
 
 
 def iter_files(root: Path, exclude: Tuple[str, ...] = ()) -> Iterator[Tuple[Path, str, bool]]:
