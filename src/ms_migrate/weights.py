@@ -1,42 +1,302 @@
 """Parameter names and values between a torch module and its converted Cell.
 
-The renames come from the layer rules' `params` / `drop_params` fields, so code
-and weights share one source of truth.
+The renames come from the layer rules' `params` / `drop_params` / `unsqueeze_params`
+fields, so code and weights share one source of truth. A name is translated one
+segment at a time: at each module on the way, that module's layer rule may rename
+the next segment (a parameter, or a child layer MindSpore calls differently).
+
+Which rule applies to a module comes from its torch layer type: exact for a live
+module, declared in the model's source (`layertypes`), or inferred from the names
+of the parameters it holds (`running_mean` means a BatchNorm).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+import itertools
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 
-from .rules import RuleSet, load_rules
+from .rules import Rule, RuleSet, load_rules
 
 
 class WeightError(Exception):
     """Weights do not fit the Cell; the message lists what is missing or mis-shaped."""
 
 
-def layer_rule(module, rules: RuleSet):
+def torch_layer_name(module) -> str:
+    """`torch.nn.BatchNorm2d` for torch's own layers, `pkg.mod.Class` for others."""
+    cls = type(module)
+    if (cls.__module__ or "").startswith("torch.nn"):
+        return f"torch.nn.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def layer_rule(module, rules: RuleSet) -> Optional[Rule]:
     """The rule of a torch layer instance (`torch.nn.BatchNorm2d` for its class)."""
-    return rules.get(f"torch.nn.{type(module).__name__}")
+    return rules.get(torch_layer_name(module))
+
+
+class LayerTypes:
+    """Torch layer type (qualified name) per module path; a `*` segment matches any."""
+
+    def __init__(self, types: Optional[Dict[str, str]] = None):
+        self.exact: Dict[str, str] = {}
+        self.patterns: List[Tuple[List[str], str]] = []
+        for path, qualified in (types or {}).items():
+            if "*" in path.split("."):
+                self.patterns.append((path.split("."), qualified))
+            else:
+                self.exact[path] = qualified
+
+    @classmethod
+    def from_module(cls, torch_module) -> "LayerTypes":
+        return cls({name: torch_layer_name(m) for name, m in torch_module.named_modules()})
+
+    def get(self, path: str) -> Optional[str]:
+        if path in self.exact:
+            return self.exact[path]
+        segs = path.split(".") if path else []
+        for pattern, qualified in self.patterns:
+            if len(pattern) == len(segs) and all(p in ("*", s) for p, s in zip(pattern, segs)):
+                return qualified
+        return None
+
+    def __len__(self) -> int:
+        return len(self.exact) + len(self.patterns)
+
+
+@dataclass
+class Converted:
+    """The result of translating a set of weights to the other framework's names."""
+
+    params: Dict[str, np.ndarray]
+    renamed: Dict[str, str] = field(default_factory=dict)   # old name -> new name
+    dropped: List[str] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)
+
+
+class _Translator:
+    """Translates names of one set of weights, in one direction."""
+
+    def __init__(self, shapes: Dict[str, Tuple[int, ...]], rules: RuleSet,
+                 types: LayerTypes, to_mindspore: bool):
+        self.rules, self.types, self.to_ms = rules, types, to_mindspore
+        self.layer_rules = [r for r in rules if r.kind == "class"
+                            and (r.params or r.drop_params or r.unsqueeze_params)]
+        self.local: Dict[str, Dict[str, Tuple[int, ...]]] = {}
+        for name, shape in shapes.items():
+            prefix, _, leaf = name.rpartition(".")
+            self.local.setdefault(prefix, {})[leaf] = tuple(shape)
+        self.inferred: Dict[str, Optional[Rule]] = {}
+        self.notes: List[str] = []
+
+    def rule_of(self, torch_path: str, source_path: str) -> Optional[Rule]:
+        declared = self.types.get(torch_path)
+        if declared is not None:
+            return self.rules.get(declared)
+        if source_path not in self.inferred:
+            self.inferred[source_path] = self._infer(source_path)
+        return self.inferred[source_path]
+
+    def _infer(self, path: str) -> Optional[Rule]:
+        local = self.local.get(path, {})
+        if not local:
+            return None
+        distinctive = set(local) - {"weight", "bias"}
+        if distinctive:
+            candidates = [r for r in self.layer_rules if distinctive & self._names_of(r)]
+        elif self.to_ms and _norm_like(local):
+            candidates = [r for r in self.layer_rules if {"weight", "bias"} <= set(r.params)]
+        else:
+            return None
+        signatures = {self._signature(r, local) for r in candidates}
+        if len(signatures) > 1:
+            self.notes.append(f"{path or '(top)'}: layer type unclear from its parameters "
+                              f"({', '.join(sorted(local))}); names kept")
+        return candidates[0] if len(signatures) == 1 else None
+
+    def _names_of(self, rule: Rule) -> set:
+        if self.to_ms:
+            return set(rule.params) | set(rule.drop_params)
+        return set(rule.params.values())
+
+    def _signature(self, rule: Rule, local) -> tuple:
+        if self.to_ms:
+            return tuple(sorted((n, "" if n in rule.drop_params else rule.params.get(n, n),
+                                 rule.unsqueeze_params.get(n, -1)) for n in local))
+        inverse = {v: k for k, v in rule.params.items()}
+        return tuple(sorted((n, inverse.get(n, n),
+                             rule.unsqueeze_params.get(inverse.get(n, n), -1)) for n in local))
+
+    def translate(self, name: str, leaf: bool = True):
+        """(new name, axis to insert or remove, dropped?) for one parameter name."""
+        segs = name.split(".") if name else []
+        source, torch_path, out = [], [], []
+        axis, dropped = None, False
+        for i, seg in enumerate(segs):
+            rule = self.rule_of(".".join(torch_path), ".".join(source))
+            last = leaf and i == len(segs) - 1
+            if self.to_ms:
+                torch_seg = seg
+                new = rule.params.get(seg, seg) if rule else seg
+                dropped = bool(last and rule and seg in rule.drop_params)
+            else:
+                inverse = {v: k for k, v in rule.params.items()} if rule else {}
+                torch_seg = new = inverse.get(seg, seg)
+            if last and rule:
+                axis = rule.unsqueeze_params.get(torch_seg)
+            out.append(new)
+            source.append(seg)
+            torch_path.append(torch_seg)
+        return ".".join(out), axis, dropped
+
+
+def _norm_like(local: Dict[str, Tuple[int, ...]]) -> bool:
+    """A 1-D weight with a bias of the same shape: a normalization layer's affine pair."""
+    return (set(local) == {"weight", "bias"} and len(local["weight"]) == 1
+            and local["bias"] == local["weight"])
+
+
+def convert_state(state: Dict[str, np.ndarray], rules: Optional[RuleSet] = None,
+                  types: Optional[LayerTypes] = None, to_mindspore: bool = True,
+                  target_shapes: Optional[Dict[str, Tuple[int, ...]]] = None) -> Converted:
+    """Translate weights (name -> array) to MindSpore's names, or back to torch's.
+
+    `types` gives torch layer types per module path (else they are inferred from
+    parameter names). `target_shapes` (the names and shapes of the model the weights
+    are meant for) settles what the rules cannot: a name that is not in the target
+    is matched to the one target name reachable through some rule's renames.
+    """
+    rules = rules or load_rules()
+    translator = _Translator({k: np.shape(v) for k, v in state.items()}, rules,
+                             types or LayerTypes(), to_mindspore)
+    result = Converted({})
+    for name, value in state.items():
+        new, axis, dropped = translator.translate(name)
+        if dropped:
+            result.dropped.append(name)
+            continue
+        value = np.asarray(value)
+        if axis is not None and to_mindspore:
+            value = np.expand_dims(value, axis)
+        elif axis is not None and value.ndim > axis and value.shape[axis] == 1:
+            value = np.squeeze(value, axis)
+        if new in result.params:
+            raise WeightError(f"two weights become {new!r}; one of them is {name!r}")
+        result.params[new] = value
+        if new != name:
+            result.renamed[name] = new
+    result.notes.extend(translator.notes)
+    if target_shapes is not None:
+        _fit_to_targets(result, target_shapes, rules, to_mindspore)
+    return result
+
+
+def _fit_to_targets(result: Converted, targets: Dict[str, Tuple[int, ...]],
+                    rules: RuleSet, to_mindspore: bool) -> None:
+    """Rename what the rules alone could not place, and reshape size-1 axes, to fit."""
+    renames: Dict[str, set] = {}
+    for rule in rules:
+        for old, new in rule.params.items():
+            a, b = (old, new) if to_mindspore else (new, old)
+            renames.setdefault(a, set()).add(b)
+    back = {new: old for old, new in result.renamed.items()}
+    for name in [n for n in result.params if n not in targets]:
+        value = result.params[name]
+        options = [[s] + sorted(renames.get(s, ())) for s in name.split(".")]
+        found = []
+        for combo in itertools.islice(itertools.product(*options), 1024):
+            candidate = ".".join(combo)
+            if (candidate in targets and candidate not in result.params
+                    and int(np.prod(targets[candidate])) == value.size):
+                found.append(candidate)
+        if len(found) == 1:
+            result.params[found[0]] = result.params.pop(name)
+            result.renamed[back.get(name, name)] = found[0]
+    for name, value in result.params.items():
+        shape = tuple(targets.get(name, value.shape))
+        if value.shape != shape and value.size == int(np.prod(shape)) \
+                and _same_without_ones(value.shape, shape):
+            result.params[name] = value.reshape(shape)
+
+
+@dataclass
+class Fit:
+    """How a set of weights fits a model: names and shapes on both sides."""
+
+    missing: List[str]
+    unexpected: List[str]
+    misshaped: List[str]
+    tied: Dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.unexpected or self.misshaped)
+
+    def summary(self, limit: int = 5) -> str:
+        parts = []
+        for label, names in (("missing", self.missing), ("unexpected", self.unexpected),
+                             ("mis-shaped", self.misshaped)):
+            if names:
+                shown = ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+                parts.append(f"{len(names)} {label} ({shown})")
+        return "; ".join(parts) or "all weights fit"
+
+
+def check_fit(params: Dict[str, np.ndarray], targets: Dict[str, Tuple[int, ...]]) -> Fit:
+    """Compare weights with a model's parameter names and shapes.
+
+    A weight absent from the model that equals another weight which is present is
+    reported as tied (MindSpore lists a shared parameter once), not as unexpected.
+    """
+    missing = [n for n in targets if n not in params]
+    misshaped = [f"{n}: {tuple(params[n].shape)} vs {tuple(targets[n])}"
+                 for n in targets if n in params and tuple(params[n].shape) != tuple(targets[n])]
+    tied, unexpected = {}, []
+    for name in (n for n in params if n not in targets):
+        twin = next((t for t in targets if t in params and params[t].shape == params[name].shape
+                     and np.array_equal(params[t], params[name])), None)
+        if twin is None:
+            unexpected.append(name)
+        else:
+            tied[name] = twin
+    return Fit(missing, unexpected, misshaped, tied)
+
+
+def model_shapes(model) -> Dict[str, Tuple[int, ...]]:
+    """Parameter (and buffer) names and shapes of a MindSpore Cell or a torch module."""
+    if hasattr(model, "parameters_and_names"):
+        return {name: tuple(p.shape) for name, p in model.parameters_and_names()}
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+
+
+def mindspore_path(torch_path: str, types: LayerTypes, rules: Optional[RuleSet] = None) -> str:
+    """The Cell path of a torch submodule path (child layers may be renamed)."""
+    translator = _Translator({}, rules or load_rules(), types, True)
+    return translator.translate(torch_path, leaf=False)[0]
 
 
 def torch_state_to_mindspore(torch_module, rules: Optional[RuleSet] = None
                              ) -> Dict[str, np.ndarray]:
     """MindSpore parameter name -> value, for a live torch module."""
-    rules = rules or load_rules()
-    out: Dict[str, np.ndarray] = {}
+    state = {}
     for prefix, module in torch_module.named_modules():
-        rule = layer_rule(module, rules)
         local = list(module.named_parameters(recurse=False)) + list(
             module.named_buffers(recurse=False))
         for name, tensor in local:
-            if tensor is None or (rule and name in rule.drop_params):
-                continue
-            new = rule.params.get(name, name) if rule else name
-            full = f"{prefix}.{new}" if prefix else new
-            out[full] = tensor.detach().cpu().numpy()
-    return out
+            if tensor is not None:
+                full = f"{prefix}.{name}" if prefix else name
+                state.setdefault(full, _tensor_to_numpy(tensor))
+    return convert_state(state, rules, LayerTypes.from_module(torch_module)).params
+
+
+def _tensor_to_numpy(tensor) -> np.ndarray:
+    import torch
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
+        tensor = tensor.float()
+    return tensor.numpy()
 
 
 def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
@@ -44,18 +304,18 @@ def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
     """Copy values into the Cell's parameters by name. Returns (missing, unexpected).
 
     A value whose shape differs only by size-1 axes (Conv1d keeps a 4-D weight in
-    MindSpore) is reshaped; any other shape difference is an error.
+    MindSpore) is reshaped; any other shape difference is an error. A weight equal
+    to one the Cell has (a tied weight, listed once by MindSpore) is not unexpected.
     """
     import mindspore
 
     cell_params = dict(cell.parameters_and_names())
-    missing = [n for n in cell_params if n not in params]
-    unexpected = [n for n in params if n not in cell_params]
+    fit = check_fit(params, {n: tuple(p.shape) for n, p in cell_params.items()})
     problems = []
     for name, param in cell_params.items():
         if name not in params:
             continue
-        value = params[name]
+        value = np.asarray(params[name])
         shape = tuple(param.shape)
         if value.shape != shape:
             if value.size == int(np.prod(shape)) and _same_without_ones(value.shape, shape):
@@ -64,12 +324,12 @@ def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
                 problems.append(f"{name}: shape {value.shape} does not fit {shape}")
                 continue
         param.set_data(mindspore.Tensor(value.astype(mindspore.dtype_to_nptype(param.dtype))))
-    if strict and (missing or unexpected or problems):
-        lines = problems + [f"missing in weights: {n}" for n in missing] + [
-            f"not in the Cell: {n}" for n in unexpected]
+    if strict and (fit.missing or fit.unexpected or problems):
+        lines = problems + [f"missing in weights: {n}" for n in fit.missing] + [
+            f"not in the Cell: {n}" for n in fit.unexpected]
         raise WeightError("; ".join(lines))
-    return missing, unexpected
+    return fit.missing, fit.unexpected
 
 
-def _same_without_ones(a, b) -> bool:
+def _same_without_ones(a: Iterable[int], b: Iterable[int]) -> bool:
     return [d for d in a if d != 1] == [d for d in b if d != 1]

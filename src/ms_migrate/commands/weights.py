@@ -1,0 +1,106 @@
+"""`ms-migrate convert-weights`: torch state_dict <-> MindSpore checkpoint."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from ..cli import fail, main
+
+
+@main.command("convert-weights")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The file to write: .ckpt for torch input; .pth/.pt/.safetensors for .ckpt input.")
+@click.option("--key", help="Where the weights sit in a checkpoint dict (model_state, a.b).")
+@click.option("--model", "model_ref", metavar="FILE.py:CLASS",
+              help="The torch model's source: exact layer types per attribute (read, never run).")
+@click.option("--check-against", "check_ref", metavar="FILE.py:CLASS",
+              help="The model the weights are for (imported and built with --args): "
+                   "check every name and shape before writing.")
+@click.option("--args", "model_args", metavar="ARGS",
+              help='Constructor arguments for --check-against, e.g. "3, num_classes=10".')
+@click.option("--allow-pickle", is_flag=True,
+              help="Load torch files that hold pickled objects (runs their code: trusted files only).")
+@click.option("--strip-prefix", metavar="PREFIX",
+              help="Remove this prefix from names that have it (module. from DataParallel).")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule table (TOML); may repeat.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: Optional[str],
+                    check_ref: Optional[str], model_args: Optional[str], allow_pickle: bool,
+                    strip_prefix: Optional[str], extra_rules: tuple, quiet: bool) -> None:
+    """Convert torch weights (.pth, .safetensors) to a MindSpore .ckpt, or back."""
+    os.environ.setdefault("GLOG_v", "3")  # MindSpore's own logging, before its import
+    from ..checkpoints import CheckpointError, file_format, read_weights, write_weights
+    from ..cli import _load_rules
+    from ..verify import VerifyError
+    from ..weights import WeightError, check_fit, convert_state
+
+    try:
+        src_kind, out_kind = file_format(source), file_format(output)
+    except CheckpointError as exc:
+        fail(str(exc))
+    to_mindspore = src_kind != "mindspore"
+    if to_mindspore == (out_kind != "mindspore"):
+        fail(f"{output}: write a .ckpt file for torch weights, and a .pth/.pt/.safetensors "
+             f"file for a .ckpt" )
+    if source.resolve() == output.resolve():
+        fail(f"{output}: is the input file; choose another output")
+    if model_args and not check_ref:
+        fail("--args goes with --check-against")
+    rules = _load_rules(extra_rules)
+    try:
+        state, notes = read_weights(source, key, allow_pickle)
+        if strip_prefix:
+            state = {k[len(strip_prefix):] if k.startswith(strip_prefix) else k: v
+                     for k, v in state.items()}
+        types = _layer_types(model_ref) if model_ref else None
+        targets = _target_shapes(check_ref, model_args) if check_ref else None
+        converted = convert_state(state, rules, types, to_mindspore, targets)
+    except (CheckpointError, VerifyError, WeightError) as exc:
+        fail(str(exc))
+    notes += converted.notes
+    if targets is not None:
+        fit = check_fit(converted.params, targets)
+        if not fit.ok:
+            fail(f"weights do not fit {check_ref}: {fit.summary()}; nothing written")
+        for name, twin in fit.tied.items():
+            del converted.params[name]
+            notes.append(f"{name}: the same tensor as {twin} (tied); written once")
+    try:
+        write_weights(output, converted.params)
+    except CheckpointError as exc:
+        fail(str(exc))
+    if not quiet:
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        click.echo(f"{source} -> {output}: {len(converted.params)} tensors, "
+                   f"{len(converted.renamed)} renamed, {len(converted.dropped)} dropped"
+                   + (", all names and shapes checked" if targets is not None else ""),
+                   err=True)
+
+
+def _layer_types(ref: str):
+    from ..layertypes import LayerSourceError, layer_types_from_source
+    from ..sourcefile import SourceError, read_source
+    from ..verify import VerifyError
+    from ..weights import LayerTypes
+
+    path, sep, class_name = ref.rpartition(":")
+    if not sep or not path:
+        raise VerifyError(f"--model {ref!r}: expected FILE.py:ClassName")
+    try:
+        return LayerTypes(layer_types_from_source(read_source(Path(path)), class_name, path))
+    except (SourceError, LayerSourceError) as exc:
+        raise VerifyError(str(exc)) from None
+
+
+def _target_shapes(ref: str, model_args: Optional[str]):
+    from ..verify import build, parse_call_args
+    from ..weights import model_shapes
+
+    args, kwargs = parse_call_args(model_args)
+    return model_shapes(build(ref, args, kwargs))
