@@ -64,3 +64,31 @@ def with_dtype(ctx, rule, bound: Bound, call=None):
     dtype = bound.pop("dtype")
     result = _data_call(ctx, rule, bound, call)
     return result if dtype is None else _method(result, "astype", dtype)
+
+
+def _parens(value: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(value, (cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperation,
+                          cst.Comparison, cst.IfExp, cst.Lambda)) and not value.lpar:
+        return value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return value
+
+
+@transform
+def alpha_scale(ctx, rule, bound: Bound, call=None):
+    """add/sub(input, other, alpha=a) -> add/sub(input, a * other): MindSpore has no alpha."""
+    alpha = bound.pop("alpha")
+    if alpha is not None and literal(alpha) not in ("1", "1.0"):
+        bound.set("other", cst.BinaryOperation(_parens(alpha), cst.Multiply(),
+                                               _parens(bound.get("other"))))
+    return None
+
+
+@transform
+def where_indices(ctx, rule, bound: Bound, call=None):
+    """where(condition) alone is nonzero(as_tuple=True): the indices, one tensor per dim."""
+    if bound.get("input") is not None or bound.get("other") is not None:
+        return None
+    nonzero = cst.Call(ctx.name("mindspore.ops.nonzero"), [cst.Arg(bound.get("condition"))])
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(ctx.name("mindspore.ops.unbind"),
+                    [cst.Arg(nonzero, comma=comma), cst.Arg(cst.Integer("1"))])
