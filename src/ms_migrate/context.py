@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -62,6 +62,8 @@ class Context:
     alias_uses: Dict[str, int] = field(default_factory=dict)
     # Statement stack of `# ms-migrate:` notes waiting to be attached.
     marks: List[List[str]] = field(default_factory=list)
+    # What a statement-level pass learned for later ones (keyed by the pass's name).
+    scratch: Dict[str, Any] = field(default_factory=dict)
 
     # --- names -------------------------------------------------------------
     def is_shadowed(self, name: str) -> bool:
