@@ -100,21 +100,19 @@ def conv_transpose_padding(ctx, rule, bound: Bound, call=None):
 
 @transform
 def pool_padding(ctx, rule, bound: Bound, call=None):
-    """MaxPool/AvgPool: stride defaults to kernel_size; padding/ceil_mode need "pad"."""
+    """MaxPool/AvgPool: stride defaults to kernel_size; MindSpore accepts padding,
+    dilation, return_indices and ceil_mode only with pad_mode="pad"."""
     if bound.get("stride") is None or _literal(bound.get("stride")) == "None":
         bound.pop("stride")
         bound.set("stride", bound.get("kernel_size"))
-    padding = _literal(bound.get("padding"))
-    ceil = _literal(bound.get("ceil_mode"))
-    if padding in (None, "0") and ceil in (None, "False"):
-        bound.pop("padding")
-        bound.pop("ceil_mode")
-        return None
-    if padding in (None, "0"):
-        bound.pop("padding")
-    bound.set("pad_mode", _quoted("pad"))
-    if "padding" in bound.values:
-        bound.set("padding", bound.pop("padding"))
+    defaults = {"padding": "0", "dilation": "1", "return_indices": "False", "ceil_mode": "False"}
+    for name, default in defaults.items():
+        if _literal(bound.get(name)) == default:
+            bound.pop(name)
+    if any(name in bound.values for name in defaults):
+        bound.set("pad_mode", _quoted("pad"))
+        if "padding" in bound.values:  # after pad_mode, as a person would write it
+            bound.set("padding", bound.pop("padding"))
     return None
 
 
