@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound
-from . import transform
+from ..callrewrite import Bound, Unsupported, rewrite
+from ..names import dotted_name
+from . import literal, transform
 
 
 @transform
@@ -16,3 +17,127 @@ def tensor_size(ctx, rule, bound: Bound, call=None):
     if dim is None:
         return shape
     return cst.Subscript(shape, [cst.SubscriptElement(cst.Index(dim))])
+
+
+def _is_plain(node: cst.BaseExpression) -> bool:
+    """A name or a chain of attributes: evaluating it twice reads the same object."""
+    return dotted_name(node) is not None
+
+
+@transform
+def inplace(ctx, rule, bound: Bound, call):
+    """x.add_(y) -> ops.assign(x, x.add(y)).
+
+    MindSpore 2.10's in-place Tensor methods either have no CPU kernel or return the
+    result without writing it into the receiver, so the out-of-place form of the
+    rule (its target, arguments and renames) is assigned back. Only a receiver that
+    names an object can be written: `x[0].add_(1)` would write into a copy.
+    """
+    receiver = call.func.value
+    if not _is_plain(receiver):
+        raise Unsupported("in-place call on an expression: assign the result by hand")
+    if rule.target.startswith("."):
+        func = cst.Attribute(receiver, cst.Name(rule.target[1:]))
+    else:
+        func = ctx.name(rule.target)
+    value = rewrite(rule, bound, func, call, ctx.name)
+    value = value.with_changes(lpar=[], rpar=[])
+    return cst.Call(ctx.name("mindspore.ops.assign"), [
+        cst.Arg(receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+        cst.Arg(value)])
+
+
+@transform
+def sizes_tuple(ctx, rule, bound: Bound, call=None):
+    """A lone int given for a `*sizes` parameter becomes a 1-tuple (ops.tile(x, (3,)))."""
+    for param in rule.args:
+        if param.startswith("*"):
+            name = param[1:]
+            value = bound.get(name)
+            if isinstance(value, cst.Integer) or (
+                    isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer)):
+                bound.set(name, cst.Tuple([cst.Element(value, comma=cst.Comma())]))
+
+
+_DTYPE_NAMES = {
+    "float16", "half", "bfloat16", "float32", "float", "float64", "double", "int8", "int16",
+    "short", "int32", "int", "int64", "long", "uint8", "bool", "complex64", "complex128",
+    "cfloat", "cdouble"}
+
+
+def _is_dtype(ctx, node: cst.BaseExpression) -> bool:
+    dotted = dotted_name(node)
+    if dotted is None:
+        return False
+    if dotted.endswith(".dtype"):
+        return True
+    qualified = ctx.resolve(node) or dotted
+    head, _, last = qualified.rpartition(".")
+    return head in ("torch", "mindspore") and last in _DTYPE_NAMES
+
+
+@transform
+def tensor_to(ctx, rule, bound: Bound, call=None):
+    """x.to(torch.float16) -> x.astype(mindspore.float16); other forms are left alone.
+
+    `.to(device)` and `.to(other_tensor)` are device handling, not a cast.
+    """
+    dtype = bound.get("dtype")
+    if dtype is None or ("dtype" in bound.positional and not _is_dtype(ctx, dtype)):
+        raise Unsupported("only the .to(dtype) form converts here (MindSpore places "
+                          "tensors by context)")
+    for name in ("non_blocking", "copy", "memory_format"):
+        if literal(bound.get(name)) not in (None, "False", "torch.preserve_format"):
+            raise Unsupported(f"argument {name!r} has no MindSpore equivalent")
+    receiver = call.func.value
+    return cst.Call(cst.Attribute(receiver, cst.Name("astype")), [cst.Arg(dtype)])
+
+
+@transform
+def unbiased_ddof(ctx, rule, bound: Bound, call=None):
+    """std/var: torch's `unbiased`/`correction` (default: unbiased) -> MindSpore's ddof."""
+    unbiased = bound.pop("unbiased")
+    if unbiased is not None:
+        if bound.get("correction") is not None:
+            raise Unsupported("both unbiased and correction given")
+        text = literal(unbiased)
+        if text not in ("True", "False"):
+            raise Unsupported("unbiased must be True or False literally")
+        bound.set("correction", cst.Integer("1" if text == "True" else "0"))
+
+
+@transform
+def tensor_norm(ctx, rule, bound: Bound, call=None):
+    """x.norm(p) over all elements: MindSpore takes a 2-D input as a matrix, so flatten.
+
+    torch's norm without `dim` is the vector norm of all elements; MindSpore's gives a
+    matrix norm for 2-D inputs, which differs for every p but 2.
+    """
+    p = literal(bound.get("p"))
+    if bound.get("dim") is None and p not in (None, "2", "2.0", "'fro'", '"fro"'):
+        name = rule.receiver or "self"
+        bound.set(name, cst.Call(cst.Attribute(bound.values[name], cst.Name("flatten"))))
+    if p in ("'fro'", '"fro"') and bound.get("dim") is not None:
+        raise Unsupported("p='fro' with dim: give p=2")
+
+
+@transform
+def receiver_dtype(ctx, rule, bound: Bound, call=None):
+    """x.new_full(size, v) -> ops.full(size, v, dtype=x.dtype): the receiver gives the dtype."""
+    receiver = bound.pop(rule.receiver or "self")
+    if bound.get("dtype") is None:
+        bound.set("dtype", cst.Attribute(receiver, cst.Name("dtype")))
+
+
+@transform
+def int32_index(ctx, rule, bound: Bound, call=None):
+    """MindSpore's index_fill/index_add take int32 indices: `i` -> `i.int()`."""
+    index = bound.get("index")
+    if index is None:
+        return
+    if isinstance(index, cst.Call) and isinstance(index.func, cst.Attribute) \
+            and index.func.attr.value == "int" and not index.args:
+        return  # already int32 (converting twice changes nothing)
+    if not isinstance(index, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        index = index.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    bound.set("index", cst.Call(cst.Attribute(index, cst.Name("int"))))

@@ -1,0 +1,61 @@
+"""Tensor method rules beyond their examples: what must stay unconverted, and that
+converting converted code changes nothing."""
+import pytest
+
+from ms_migrate import convert_source
+from ms_migrate.equivalence import PRELUDE
+from ms_migrate.rules import load_rules
+
+TABLES = ("tensor_methods.toml", "torch_nn_functional.toml")
+EXAMPLES = [pytest.param(rule, ex, id=f"{rule.torch_name}:{ex['code']}")
+            for rule in sorted(load_rules(), key=lambda r: r.torch_name)
+            if rule.source.split(":")[0] in TABLES
+            for ex in rule.examples]
+
+
+def convert(body: str):
+    return convert_source(PRELUDE + body, "<test>")
+
+
+@pytest.mark.parametrize("rule,example", EXAMPLES)
+def test_converting_twice_changes_nothing(rule, example):
+    once = convert(f"{example.get('setup', '')}\nout = {example['code']}\n").code
+    twice = convert_source(once, "<test>")
+    assert twice.code == once
+    assert not [f for f in twice.report.findings if f.action == "unsupported"]
+
+
+def unsupported(result):
+    return [f for f in result.report.findings if f.action == "unsupported"]
+
+
+def test_inplace_on_an_expression_is_marked_not_rewritten():
+    # ops.assign(x[0], ...) would write into a copy of the row
+    result = convert("x[0].add_(1)\nmodel.weight.data.mul_(0.5)\n")
+    assert "x[0].add_(1)" in result.code
+    assert "ops.assign(model.weight.data, model.weight.data.mul(0.5))" in result.code
+    assert [f.api for f in unsupported(result)] == ["Tensor.add_"]
+    assert "# ms-migrate: Tensor.add_" in result.code
+
+
+def test_only_the_dtype_form_of_to_is_a_cast():
+    # .to(device) is device handling; .to(other_tensor) takes its dtype and device
+    result = convert("y = x.to(device)\nz = x.to(torch.float16)\nw = x.to(other)\n")
+    assert "astype(device)" not in result.code
+    assert "z = x.astype(mindspore.float16)" in result.code
+    assert "w = x.to(other)" in result.code
+    assert [f.api for f in unsupported(result)] == ["Tensor.to"]
+
+
+def test_varargs_and_tuple_forms_give_the_same_call():
+    result = convert("a = x.repeat(2, 1)\nb = x.repeat((2, 1))\nc = x.new_zeros(2, 3)\n")
+    assert "a = ops.tile(x, (2, 1))" in result.code
+    assert "b = ops.tile(x, (2, 1))" in result.code
+    assert "c = x.new_zeros((2, 3))" in result.code
+
+
+def test_unsupported_methods_are_marked_with_their_reason():
+    result = convert("y = x.roll(1, 0)\nz = x.unique()\n")
+    reasons = {f.api: f.message for f in unsupported(result)}
+    assert "Roll" in reasons["Tensor.roll"]
+    assert "x.roll(1, 0)" in result.code and "# ms-migrate: Tensor.roll" in result.code
