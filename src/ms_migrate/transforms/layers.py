@@ -158,3 +158,33 @@ def instance_norm(ctx, rule, bound: Bound, call=None):
     bound.positional = ["num_groups", "num_channels"] + [
         p for p in bound.positional if p != "num_features"]
     return None
+
+
+@transform
+def gelu_approximate(ctx, rule, bound: Bound, call=None):
+    """GELU: torch's approximate="none"|"tanh" is MindSpore's approximate=False|True."""
+    text = _literal(bound.get("approximate"))
+    if text is None or text.strip("'\"") == "none":
+        bound.set("approximate", cst.Name("False"))  # torch is exact erf by default
+    elif text.strip("'\"") == "tanh":
+        bound.set("approximate", cst.Name("True"))
+    else:
+        raise Unsupported(f"approximate={text} must be written as 'none' or 'tanh' to convert")
+    return None
+
+
+@transform
+def needs_dim(ctx, rule, bound: Bound, call=None):
+    """Softmax & co.: without `dim` torch picks the axis from the input's rank."""
+    if _literal(bound.get("dim")) in (None, "None"):
+        raise Unsupported("no dim given: torch infers the axis from the input rank; pass dim")
+    return None
+
+
+@transform
+def elu_alpha(ctx, rule, bound: Bound, call=None):
+    """MindSpore's Elu kernel raises for any alpha but 1.0."""
+    text = _literal(bound.get("alpha"))
+    if text not in (None, "1", "1.0", "1."):
+        raise Unsupported(f"alpha={text}: MindSpore's ELU supports alpha=1.0 only")
+    return None
