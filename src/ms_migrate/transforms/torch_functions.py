@@ -92,3 +92,111 @@ def where_indices(ctx, rule, bound: Bound, call=None):
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     return cst.Call(ctx.name("mindspore.ops.unbind"),
                     [cst.Arg(nonzero, comma=comma), cst.Arg(cst.Integer("1"))])
+
+
+def _is_dim(node: cst.BaseExpression) -> bool:
+    """An int literal, or a name that only a dim would have (`dim`, `axis`, `self.dim`)."""
+    text = literal(node) or ""
+    if text.lstrip("-").isdigit():
+        return True
+    last = text.rpartition(".")[2].lower()
+    return "dim" in last or "axis" in last
+
+
+@transform
+def max_min(ctx, rule, bound: Bound, call=None):
+    """torch.max/min: no dim -> amax/amin; a tensor second -> maximum/minimum; a dim -> max/min.
+
+    The second positional is a dim or a tensor depending on its value; unless the
+    source shows a dim (an int, a name like `dim`), it is taken as a tensor and
+    the assumption is marked in the code.
+    """
+    name = rule.torch_name.rpartition(".")[2]
+    other = bound.get("other")
+    dim = bound.get("dim")
+    if other is None and dim is not None and "dim" in bound.positional and not _is_dim(dim):
+        bound.warnings.append(f"assumed the second argument is a tensor (elementwise "
+                              f"{name}imum); write dim= if it is a dim")
+        other = bound.pop("dim")
+    if other is not None:
+        if bound.get("dim") is not None or bound.get("keepdim") is not None:
+            raise Unsupported("a tensor and a dim together")
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return cst.Call(ctx.name(f"mindspore.ops.{name}imum"),
+                        [cst.Arg(bound.get("input"), comma=comma), cst.Arg(other)])
+    if dim is None:
+        if bound.get("keepdim") is not None:
+            raise Unsupported("keepdim without dim")
+        return cst.Call(ctx.name(f"mindspore.ops.a{name}"), [cst.Arg(bound.get("input"))])
+    return None
+
+
+@transform
+def std_var(ctx, rule, bound: Bound, call=None):
+    """torch's unbiased (bool) or correction (int) -> MindSpore's ddof; torch defaults to 1.
+
+    `torch.std(x, False)` is the old (input, unbiased) form: a bool where dim goes.
+    """
+    if literal(bound.get("dim")) in ("True", "False"):
+        bound.set("unbiased", bound.pop("dim"))
+    unbiased = bound.pop("unbiased")
+    correction = bound.pop("correction")
+    if unbiased is not None and correction is not None:
+        raise Unsupported("both unbiased and correction given")
+    if unbiased is not None:
+        text = literal(unbiased)
+        if text not in ("True", "False"):
+            raise Unsupported("unbiased must be True or False literally")
+        correction = cst.Integer("1" if text == "True" else "0")
+    bound.set("ddof", correction if correction is not None else cst.Integer("1"))
+    return None
+
+
+def _flattened(value: cst.BaseExpression) -> cst.Call:
+    return _method(value, "flatten")
+
+
+@transform
+def median_all(ctx, rule, bound: Bound, call=None):
+    """median(x) without dim is the median of all elements and only the value."""
+    if bound.get("dim") is not None:
+        return None
+    if bound.get("keepdim") is not None:
+        raise Unsupported("keepdim without dim")
+    median = cst.Call(ctx.name(rule.target), [cst.Arg(_flattened(bound.get("input")))])
+    return cst.Subscript(median, [cst.SubscriptElement(cst.Index(cst.Integer("0")))])
+
+
+_FRO = ("'fro'", '"fro"')
+
+
+@transform
+def norm_p(ctx, rule, bound: Bound, call=None):
+    """torch.norm: 'fro' is MindSpore's default; without dim a p-norm is over all elements.
+
+    MindSpore's norm of a 2-D input without dim is a matrix norm, which differs for
+    every p but 2, so the input is flattened.
+    """
+    p = literal(bound.get("p"))
+    if p in _FRO:
+        bound.pop("p")
+        dim = bound.get("dim")
+        if isinstance(dim, (cst.Tuple, cst.List)) and len(dim.elements) > 2:
+            raise Unsupported("p='fro' over more than two dims")
+    elif p == "'nuc'" or p == '"nuc"':
+        raise Unsupported("p='nuc': write mindspore.ops.norm(A, 'nuc') for a matrix")
+    elif p not in (None, "2", "2.0") and bound.get("dim") is None:
+        bound.set("input", _flattened(bound.get("input")))
+    dtype = bound.pop("dtype")
+    if dtype is not None:
+        bound.set("input", _method(bound.get("input"), "astype", dtype))
+    return None
+
+
+@transform
+def cast_input(ctx, rule, bound: Bound, call=None):
+    """A reduction's dtype=d casts the input before reducing, as torch does."""
+    dtype = bound.pop("dtype")
+    if dtype is not None:
+        bound.set("input", _method(bound.get("input"), "astype", dtype))
+    return None
