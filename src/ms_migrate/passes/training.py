@@ -1,0 +1,572 @@
+"""Training steps: PyTorch's imperative autograd step -> MindSpore's functional one.
+
+    optimizer.zero_grad()                 def forward_fn(x, y):
+    out = model(x)                            out = model(x)
+    loss = criterion(out, y)       ->         loss = criterion(out, y)
+    loss.backward()                           return loss, out
+    optimizer.step()                      grad_fn = mindspore.value_and_grad(
+                                              forward_fn, None, optimizer.parameters, has_aux=True)
+                                          ...
+                                          (loss, out), grads = grad_fn(x, y)
+                                          optimizer(grads)
+
+For each `loss.backward()` the pass captures, from the statements before it in
+its block, those that compute the loss from parameters (training_graph says which
+only move data: those stay outside and are passed in). The forward function and
+grad_fn are defined once, before the outermost loop around the step where the
+optimizer exists; values the loop reads afterwards come back as aux outputs.
+When backward() and step() do not pair one to one in one block (gradient
+accumulation), the gradients are summed in a tuple that zero_grad() resets.
+What cannot be rewritten safely is left in place, marked and reported.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..callrewrite import code
+from ..context import Context
+from ..engine import register_pre_pass
+from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
+from . import training_emit as emit
+from .training_graph import DataFlow
+from .training_names import free_reads, plain_uses, reads, writes
+from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sites, is_loop,
+                             optimizer_names, scopes)
+
+BACKWARD = "Tensor.backward"
+STEP = "torch.optim.Optimizer.step"
+ZERO_GRAD = "torch.optim.Optimizer.zero_grad"
+GRAD_READ = "Tensor.grad"
+HOOKS = frozenset({"register_hook", "register_backward_hook", "register_full_backward_hook",
+                   "register_full_backward_pre_hook"})
+
+
+class Unsupported(Exception):
+    """This backward() cannot be rewritten; the message says why."""
+
+
+@dataclass
+class Plan:
+    """One backward()/step() pair and what its rewrite needs."""
+    backward: Site
+    step: Site
+    optimizer: str
+    loss: cst.BaseExpression
+    captured: List[Stmt]
+    recomputed: List[Stmt]
+    moved: List[Stmt]
+    clips: List[Site] = field(default_factory=list)
+    hoist: Optional[Stmt] = None            # the loop the definitions go before
+    params: List[str] = field(default_factory=list)
+    aux: List[str] = field(default_factory=list)
+    accumulate: bool = False
+    names: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Edits:
+    """Statement edits keyed by the original statement's id, applied in one traversal."""
+    remove: Set[int] = field(default_factory=set)    # dropped; comments stay behind
+    take: Set[int] = field(default_factory=set)      # moved elsewhere with their comments
+    replace: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    before: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    notes: Dict[int, List[str]] = field(default_factory=dict)
+
+    def insert_before(self, stmt: Stmt, new: List[cst.BaseStatement]) -> None:
+        self.before.setdefault(id(stmt.node), []).extend(new)
+
+    def note(self, stmt: Stmt, text: str) -> None:
+        self.notes.setdefault(id(stmt.node), []).append(text)
+
+
+@register_pre_pass(20, "training", lambda source: ".backward(" in source)
+def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    lines = {node: pos.start.line for node, pos in wrapper.resolve(PositionProvider).items()
+             if isinstance(node, cst.BaseStatement)}
+    pass_ = TrainingPass(ctx, module, lines)
+    pass_.run()
+    return module.visit(_ApplyEdits(pass_.edits))
+
+
+class TrainingPass:
+    def __init__(self, ctx: Context, module: cst.Module, lines: Dict[cst.CSTNode, int]):
+        self.ctx = ctx
+        self.module = module
+        self.lines = lines
+        self.edits = Edits()
+        self.optimizers = optimizer_names(ctx, module)
+        self.taken = set(_all_names(module))
+
+    # --- findings ------------------------------------------------------------------
+    def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
+        # Lines come from this pass's own positions: the Converter's numbering of
+        # calls (what ctx.add relies on) no longer matches once statements move.
+        line = self.lines.get(stmt.node, 0)
+        self.ctx.report.findings.append(Finding(line, api, action, message))
+        if mark:
+            self.edits.note(stmt, f"# ms-migrate: {api}: {message}")
+
+    # --- the whole file ---------------------------------------------------------------
+    def run(self) -> None:
+        all_scopes = list(scopes(self.module))
+        converted: Dict[str, bool] = {}          # optimizer -> accumulates
+        for scope in all_scopes:
+            find_sites(self.ctx, scope, self.optimizers)
+            self.mark_grad_reads(scope)
+            for plan in self.convert_scope(scope):
+                converted[plan.optimizer] = converted.get(plan.optimizer) or plan.accumulate
+        for scope in all_scopes:  # zero_grad() of converted optimizers in other functions
+            for site in scope.sites:
+                if (site.kind == "zero_grad" and id(site.stmt.node) not in self.edits.remove
+                        and id(site.stmt.node) not in self.edits.replace
+                        and converted.get(site.receiver) is False):
+                    self.drop_zero_grad(site)
+
+    def mark_grad_reads(self, scope: Scope) -> None:
+        for stmt in scope.stmts:
+            if isinstance(stmt.node, cst.SimpleStatementLine):
+                attrs = _attributes(stmt.node)
+                if "grad" in attrs:
+                    self.report(stmt, GRAD_READ, UNSUPPORTED, "MindSpore parameters have no "
+                                ".grad: gradients are the values grad_fn returns", mark=True)
+                for hook in HOOKS & attrs:
+                    self.report(stmt, f"Tensor.{hook}", UNSUPPORTED, "gradient hooks do not "
+                                "carry over to mindspore.value_and_grad", mark=True)
+
+    # --- one scope -------------------------------------------------------------------------
+    def convert_scope(self, scope: Scope) -> List[Plan]:
+        if not any(s.kind == "backward" for s in scope.sites):
+            return []
+        flow = DataFlow(self.ctx, [p for p in scope.params if p != "self"])
+        for stmt in scope.stmts:
+            flow.visit(stmt.node)
+        plans: List[Plan] = []
+        for site in scope.sites:
+            if site.kind != "backward":
+                continue
+            try:
+                plans.append(self.plan(scope, flow, site))
+            except Unsupported as exc:
+                self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
+        paired = {id(p.step) for p in plans}
+        for site in scope.sites:
+            if site.kind == "step" and id(site) not in paired:
+                self.report(site.stmt, STEP, UNSUPPORTED, "no convertible backward() before "
+                            "this step(): MindSpore optimizers take the gradients as an "
+                            "argument", mark=True)
+        if not plans:
+            return []
+        self.decide_accumulation(scope, plans)
+        self.name(scope, plans)
+        for plan in plans:
+            self.arguments(scope, plan, plans)
+        for plan in plans:
+            self.rewrite(scope, plan)
+        self.rewrite_zero_grads(scope, plans)
+        return plans
+
+    # --- planning -------------------------------------------------------------------------
+    def plan(self, scope: Scope, flow: DataFlow, site: Site) -> Plan:
+        call = site.call
+        for arg in call.args:
+            name = arg.keyword.value if arg.keyword else "gradient"
+            raise Unsupported(_BACKWARD_ARGS.get(name, f"backward() with {name}="))
+        step = next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
+                    None)
+        if step is None:
+            raise Unsupported("no optimizer.step() follows this backward(): only complete "
+                              "training steps convert")
+        if step.call.args:
+            raise Unsupported("optimizer.step(closure) has no MindSpore equivalent")
+        between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order]
+        if any("grad" in _attributes(s.node) for s in between):
+            raise Unsupported(".grad is read or changed between backward() and step(): "
+                              "apply that change to the grads grad_fn returns")
+        loss = call.func.value
+        captured, recomputed = self.capture(scope, flow, site, loss)
+        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [])
+        plan.moved = self.moved_after(scope, plan)
+        plan.clips = [s for s in scope.sites if s.kind == "clip"
+                      and site.stmt.order < s.stmt.order < step.stmt.order]
+        loop = self.hoist_point(site, step.receiver)
+        plan.hoist = scope.stmt_of(loop) if loop is not None else None
+        return plan
+
+    def capture(self, scope: Scope, flow: DataFlow, site: Site, loss: cst.BaseExpression):
+        """The statements of backward()'s block that compute the loss, in order."""
+        stmt = site.stmt
+        block = stmt.block.body
+        barrier = max((s.stmt.index for s in scope.sites
+                       if s.kind in ("backward", "step") and s.stmt.block is stmt.block
+                       and s.stmt.index < stmt.index), default=-1)
+        needed = set(reads(loss))
+        captured: List[Stmt] = []
+        for index in range(stmt.index - 1, -1, -1):
+            node = block[index]
+            bound = writes(node)
+            if not bound & needed:
+                continue
+            if flow.is_data.get(id(node)):
+                needed -= bound  # data made outside the forward function: an argument
+                continue
+            if _contains_site(scope, node):
+                raise Unsupported("the loss is computed in a block that also runs a "
+                                  "backward() or step()")
+            captured.append(scope.stmt_of(node))
+            needed = (needed - bound) | set(reads(node))
+        self.check_outer_blocks(scope, flow, stmt, needed)
+        captured.reverse()
+        recomputed = [s for s in captured if s.index < barrier]
+        return captured, recomputed
+
+    def check_outer_blocks(self, scope: Scope, flow: DataFlow, stmt: Stmt, needed: Set[str]):
+        """The loss must not depend on graph values computed around backward()'s block."""
+        inner = [a for a in stmt.ancestors]
+        loops = [i for i, a in enumerate(inner) if is_loop(a)]
+        same_iteration = inner[loops[-1] + 1:] if loops else inner
+        for ancestor in same_iteration:
+            outer = scope.stmt_of(ancestor)
+            for node in outer.block.body[:outer.index]:
+                if writes(node) & needed and not flow.is_data.get(id(node)):
+                    raise Unsupported(
+                        "the loss is computed outside the block that calls backward(); "
+                        "move backward() and step() next to the loss")
+
+    def moved_after(self, scope: Scope, plan: Plan) -> List[Stmt]:
+        """Statements between the captured ones that read their results: after grad_fn."""
+        taken = [s for s in plan.captured if s not in plan.recomputed]
+        if not taken:
+            return []
+        produced = set().union(*(writes(s.node) for s in taken))
+        block = plan.backward.stmt.block.body
+        moved = []
+        for index in range(taken[0].index + 1, plan.backward.stmt.index):
+            stmt = scope.stmt_of(block[index])
+            if stmt in taken or _contains_site(scope, stmt.node):
+                continue
+            if set(reads(stmt.node)) & produced:
+                moved.append(stmt)
+                produced |= writes(stmt.node)
+        return moved
+
+    def hoist_point(self, site: Site, optimizer: str) -> Optional[Stmt]:
+        """Outermost loop around the step that the optimizer exists before; None: no loop."""
+        root = optimizer.split(".", 1)[0]
+        for ancestor in site.stmt.ancestors:
+            if is_loop(ancestor) and root not in bound_names(ancestor):
+                return ancestor
+        return None
+
+    def decide_accumulation(self, scope: Scope, plans: List[Plan]) -> None:
+        """One backward per step in one block, zeroed every iteration: plain. Else summed."""
+        per_step = Counter(id(p.step) for p in plans)
+        for plan in plans:
+            b, s = plan.backward.stmt, plan.step.stmt
+            paired = b.block is s.block and per_step[id(plan.step)] == 1
+            plan.accumulate = not paired or not self.zeroed_each_time(scope, plan)
+
+    def zeroed_each_time(self, scope: Scope, plan: Plan) -> bool:
+        zeros = [s for s in scope.sites if s.kind == "zero_grad"
+                 and (s.receiver == plan.optimizer or not _is_known(s.receiver, scope))]
+        loops = [a for a in plan.backward.stmt.ancestors if is_loop(a)]
+        if not loops:
+            if not zeros:
+                self.report(plan.backward.stmt, BACKWARD, WARNING, "no zero_grad() here: torch "
+                            "would add these gradients to earlier ones; grad_fn returns this "
+                            "step's only", mark=True)
+            return True
+        inner = loops[-1]
+        return any(any(a is inner for a in z.stmt.ancestors) for z in zeros)
+
+    def name(self, scope: Scope, plans: List[Plan]) -> None:
+        used: Set[str] = set()
+        optimizers = list(dict.fromkeys(p.optimizer for p in plans))
+        per_optimizer = Counter(p.optimizer for p in plans)
+        seen: Counter = Counter()
+        for plan in plans:
+            suffix = ""
+            if len(optimizers) > 1:
+                suffix = "_" + _tag(plan.optimizer, optimizers.index(plan.optimizer))
+            seen[plan.optimizer] += 1
+            if per_optimizer[plan.optimizer] > 1:
+                suffix += f"_{seen[plan.optimizer]}"
+            fresh = lambda base: self.fresh(base, used)  # noqa: E731
+            plan.names = {"forward": fresh("forward_fn" + suffix),
+                          "grad_fn": fresh("grad_fn" + suffix), "grads": "grads",
+                          "loss": _name_of(plan.loss) or self.fresh("loss", used)}
+            if "grads" in self.taken:
+                plan.names["grads"] = fresh("grads")
+        accumulators: Dict[str, str] = {}
+        for plan in plans:
+            if plan.accumulate:
+                if plan.optimizer not in accumulators:
+                    tag = "_" + _tag(plan.optimizer, 0) if len(optimizers) > 1 else ""
+                    accumulators[plan.optimizer] = self.fresh("accum_grads" + tag, used)
+                plan.names["accum"] = accumulators[plan.optimizer]
+
+    def fresh(self, base: str, used: Set[str]) -> str:
+        name, n = base, 1
+        while name in self.taken or name in used:
+            n += 1
+            name = f"{base}{n}"
+        used.add(name)
+        return name
+
+    def arguments(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
+        """Forward parameters (per-step values) and aux outputs (read after the step)."""
+        body = [s.node for s in plan.captured]
+        free = free_reads([*body, plan.loss])
+        produced = set().union(*(writes(n) for n in body)) if body else set()
+        if plan.hoist is not None:
+            varying = bound_names(plan.hoist.node)
+        else:  # defined right before the call: names of the function that are values
+            varying = (set(scope.params) | writes(scope.block)) & plain_uses(
+                cst.Module(body=[*body, statement_of(plan.loss)]))
+            varying.discard("self")
+        plan.params = [n for n in free if n in varying or n in produced]
+        region = plan.hoist.node if plan.hoist is not None else scope.block
+        outside = Counter(reads(region))
+        for node in [*(s.node for p in plans for s in p.captured if s not in p.recomputed),
+                     plan.backward.stmt.node]:
+            outside.subtract(reads(node))
+        later = [n for p in plans if p is not plan
+                 for n in free_reads([s.node for s in p.captured])]
+        loss = plan.names["loss"]
+        plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
+                    if n != loss and (outside[n] > 0 or n in later)]
+
+    # --- rewriting ------------------------------------------------------------------------------
+    def rewrite(self, scope: Scope, plan: Plan) -> None:
+        n, edits, b = plan.names, self.edits, plan.backward.stmt
+        returns = [code(plan.loss).strip() if _name_of(plan.loss) is None else n["loss"]]
+        recomputed = f"# ms-migrate: {BACKWARD}: computed again here ({RECOMPUTED})"
+        body = [_with_note(s.node, recomputed) if s in plan.recomputed else s.node
+                for s in plan.captured]
+        forward = emit.forward_def(n["forward"], plan.params, body, [*returns, *plan.aux])
+        definitions: List[cst.BaseStatement] = [
+            forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
+                                      bool(plan.aux))]
+        if plan.accumulate and self.needs_initial_sum(scope, plan):
+            definitions.append(emit.statement(
+                emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
+        for stmt in plan.captured:
+            if stmt not in plan.recomputed:
+                edits.take.add(id(stmt.node))
+        for stmt in plan.moved:
+            edits.take.add(id(stmt.node))
+        call = emit.grad_call(b.node, n["loss"], plan.aux, n["grads"], n["grad_fn"], plan.params)
+        after = [call]
+        if plan.accumulate:
+            after.append(emit.statement(emit.accumulate(n["accum"], n["grads"])))
+        after.extend(s.node for s in plan.moved)
+        if plan.hoist is None:
+            after = definitions + after
+        else:
+            edits.insert_before(plan.hoist, definitions)
+        edits.replace[id(b.node)] = after
+        grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
+        self.rewrite_clips(plan, grads)
+        edits.replace[id(plan.step.stmt.node)] = [
+            emit.replace_line(plan.step.stmt.node, f"{plan.optimizer}({grads})")]
+        how = "summed over backward() calls (gradient accumulation)" if plan.accumulate else ""
+        self.report(b, BACKWARD, CONVERTED,
+                    f"-> mindspore.value_and_grad: {n['forward']} + {n['grad_fn']}"
+                    + (f"; {how}" if how else ""))
+        self.report(plan.step.stmt, STEP, CONVERTED, f"-> {plan.optimizer}({grads})")
+        for stmt in plan.recomputed:
+            self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
+                        f"({RECOMPUTED})")
+
+    def needs_initial_sum(self, scope: Scope, plan: Plan) -> bool:
+        """No zero_grad() before the loop starts the sum: start it with the definitions."""
+        first = plan.hoist.order if plan.hoist is not None else plan.backward.stmt.order
+        return not any(s.kind == "zero_grad" and s.stmt.order < first
+                       and s.receiver in (plan.optimizer, None) for s in scope.sites)
+
+    def rewrite_clips(self, plan: Plan, grads: str) -> None:
+        for clip in plan.clips:
+            args = _bind(clip.call, ["parameters", "max_norm", "norm_type"]
+                         if clip.qualified in CLIP_NORM else ["parameters", "clip_value"])
+            if clip.qualified in CLIP_NORM:
+                norm_type = args.get("norm_type")
+                norm_text = code(norm_type).strip() if norm_type is not None else None
+                if norm_text in ("2", "2.0"):
+                    norm_text = None
+                if norm_text is not None and clip.result is not None:
+                    self.report(clip.stmt, clip.qualified, UNSUPPORTED, "the total norm for "
+                                "norm_type != 2 has no MindSpore equivalent here", mark=True)
+                    continue
+                result = code(clip.result).strip() if clip.result is not None else None
+                texts = emit.clip_norm(self.ctx, grads, code(args["max_norm"]).strip(),
+                                       norm_text, result)
+            else:
+                texts = [emit.clip_value(self.ctx, grads, args["clip_value"])]
+            first = emit.replace_line(clip.stmt.node, texts[0])
+            self.edits.replace[id(clip.stmt.node)] = [first] + [emit.statement(t)
+                                                             for t in texts[1:]]
+            self.report(clip.stmt, clip.qualified, CONVERTED,
+                        f"-> clipped {grads}; assumed the clipped parameters are "
+                        f"{plan.optimizer}'s")
+
+    def rewrite_zero_grads(self, scope: Scope, plans: List[Plan]) -> None:
+        summed = {p.optimizer: p.names["accum"] for p in plans if p.accumulate}
+        converted = {p.optimizer for p in plans}
+        for site in scope.sites:
+            if site.kind != "zero_grad":
+                continue
+            if site.receiver in summed:
+                targets = [site.receiver]
+            elif not _is_known(site.receiver, scope) and site.receiver not in self.optimizers:
+                targets = list(summed)  # model.zero_grad() resets every sum
+            else:
+                targets = []
+            if targets:
+                self.edits.replace[id(site.stmt.node)] = [
+                    emit.replace_line(site.stmt.node, emit.zeros_like_params(
+                        self.ctx, summed[targets[0]], targets[0]))] + [
+                    emit.statement(emit.zeros_like_params(self.ctx, summed[t], t))
+                    for t in targets[1:]]
+                self.report(site.stmt, ZERO_GRAD, CONVERTED, "-> the gradient sum restarts")
+            elif site.receiver in converted or not (
+                    _is_known(site.receiver, scope) or site.receiver in self.optimizers):
+                self.drop_zero_grad(site)  # the optimizer's, or a model's zero_grad()
+
+    def drop_zero_grad(self, site: Site) -> None:
+        self.edits.remove.add(id(site.stmt.node))
+        self.report(site.stmt, ZERO_GRAD, CONVERTED,
+                    "removed: grad_fn returns fresh gradients at every step")
+
+
+_BACKWARD_ARGS = {
+    "gradient": "backward() of a non-scalar (with gradient=) has no value_and_grad form here",
+    "retain_graph": "retain_graph=True: MindSpore reruns the forward function in each "
+                    "grad_fn call; restructure so each loss is differentiated once",
+    "create_graph": "create_graph=True (higher-order gradients) does not convert",
+    "inputs": "backward(inputs=...) does not convert",
+}
+
+
+RECOMPUTED = "only what runs inside grad_fn is differentiated; dropout and batch norm run once more"
+
+
+# --- small helpers -----------------------------------------------------------------------
+def statement_of(expr: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(body=[cst.Expr(expr)])
+
+
+def _with_note(node: cst.BaseStatement, note: str) -> cst.BaseStatement:
+    return node.with_changes(leading_lines=[*node.leading_lines,
+                                            cst.EmptyLine(comment=cst.Comment(note))])
+
+
+def _name_of(expr: cst.BaseExpression) -> Optional[str]:
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _ordered_writes(node: cst.CSTNode) -> List[str]:
+    from .training_names import flow
+    return flow(node)[1]
+
+
+def _contains_site(scope: Scope, node: cst.CSTNode) -> bool:
+    return any(s.stmt.node is node or any(a is node for a in s.stmt.ancestors)
+               for s in scope.sites if s.kind in ("backward", "step"))
+
+
+def _is_known(receiver: Optional[str], scope: Scope) -> bool:
+    """Is `receiver` of a zero_grad() an optimizer stepped in this scope?"""
+    return any(s.kind == "step" and s.receiver == receiver for s in scope.sites)
+
+
+def _tag(optimizer: str, index: int) -> str:
+    """`opt_D` -> "d", `self.g_optimizer` -> "g": a suffix for per-optimizer names."""
+    last = optimizer.rsplit(".", 1)[-1].lower()
+    for word in ("optimizer", "optim", "opt"):
+        last = last.replace(word, "")
+    last = last.strip("_")
+    return last if last.isidentifier() else str(index + 1)
+
+
+def _attributes(node: cst.CSTNode) -> Set[str]:
+    found: Set[str] = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_Attribute(self, attr):
+            found.add(attr.attr.value)
+
+    node.visit(_Find())
+    return found
+
+
+def _all_names(module: cst.Module) -> List[str]:
+    names: List[str] = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Name(self, node):
+            names.append(node.value)
+
+    module.visit(_Find())
+    return names
+
+
+def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:
+    bound: Dict[str, cst.BaseExpression] = {}
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None:
+            bound[arg.keyword.value] = arg.value
+        elif i < len(signature):
+            bound[signature[i]] = arg.value
+    return bound
+
+
+def _spaced(definitions: List[cst.BaseStatement], indented: bool) -> List[cst.BaseStatement]:
+    """Blank lines around a function definition, as PEP 8 has them."""
+    blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
+    out = []
+    for i, stmt in enumerate(definitions):
+        after_def = i > 0 and isinstance(definitions[i - 1], cst.FunctionDef)
+        if isinstance(stmt, cst.FunctionDef) or after_def:
+            stmt = stmt.with_changes(leading_lines=[*blank, *stmt.leading_lines])
+        out.append(stmt)
+    return out
+
+
+class _ApplyEdits(cst.CSTTransformer):
+    def __init__(self, edits: Edits):
+        super().__init__()
+        self.edits = edits
+
+    def leave_IndentedBlock(self, original, updated):
+        return updated.with_changes(body=self._body(original.body, updated.body, True))
+
+    def leave_Module(self, original, updated):
+        return updated.with_changes(body=self._body(original.body, updated.body, False))
+
+    def _body(self, originals, updated, indented):
+        out: List[cst.BaseStatement] = []
+        carry: List[cst.EmptyLine] = []  # comments of removed statements move down
+        for orig, upd in zip(originals, updated):
+            key = id(orig)
+            out.extend(_spaced(self.edits.before.get(key, []), indented))
+            if key in self.edits.take:
+                continue
+            if key in self.edits.remove:
+                carry.extend(upd.leading_lines)
+                continue
+            new = list(self.edits.replace.get(key, [upd]))
+            notes = self.edits.notes.get(key, [])
+            if new and (carry or notes):
+                first = new[0]
+                extra = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)]
+                new[0] = first.with_changes(leading_lines=[*carry, *first.leading_lines, *extra])
+                carry = []
+            out.extend(new)
+        if not out and indented:
+            out.append(cst.SimpleStatementLine(body=[cst.Pass()]))
+        return out

@@ -1,0 +1,83 @@
+"""The MindSpore statements a converted training step is made of.
+
+Written as source templates: they read like the code a person would type, and
+libcst re-indents them wherever they land.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+import libcst as cst
+
+from ..callrewrite import code
+from ..context import Context
+
+
+def statement(text: str) -> cst.BaseStatement:
+    return cst.parse_statement(text + "\n")
+
+
+def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStatement],
+                returns: Sequence[str]) -> cst.FunctionDef:
+    """`def forward_fn(x, y): <captured statements>; return loss, out`."""
+    stmts = list(body)
+    if stmts:  # the function starts at its first line, comments kept
+        first = stmts[0]
+        lines = list(first.leading_lines)
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        stmts[0] = first.with_changes(leading_lines=lines)
+    stmts.append(statement("return " + ", ".join(returns)))
+    template = statement(f"def {name}({', '.join(params)}):\n    pass")
+    return template.with_changes(body=template.body.with_changes(body=stmts))
+
+
+def grad_fn_def(ctx: Context, name: str, forward: str, optimizer: str,
+                has_aux: bool) -> cst.BaseStatement:
+    value_and_grad = code(ctx.name("mindspore.value_and_grad"))
+    aux = ", has_aux=True" if has_aux else ""
+    return statement(f"{name} = {value_and_grad}({forward}, None, {optimizer}.parameters{aux})")
+
+
+def grad_call(line: cst.SimpleStatementLine, loss: str, aux: Sequence[str], grads: str,
+              grad_fn: str, args: Sequence[str]) -> cst.SimpleStatementLine:
+    """`(loss, out), grads = grad_fn(x, y)`, in place of `loss.backward()` (comments kept)."""
+    values = f"({', '.join([loss, *aux])})" if aux else loss
+    new = statement(f"{values}, {grads} = {grad_fn}({', '.join(args)})")
+    return line.with_changes(body=new.body)
+
+
+def replace_line(line: cst.SimpleStatementLine, text: str) -> cst.SimpleStatementLine:
+    """A one-statement line with new code, its comments and blank lines kept."""
+    return line.with_changes(body=statement(text).body)
+
+
+def zeros_like_params(ctx: Context, accumulator: str, optimizer: str) -> str:
+    zeros = code(ctx.name("mindspore.ops.zeros_like"))
+    return f"{accumulator} = tuple({zeros}(p) for p in {optimizer}.parameters)"
+
+
+def accumulate(accumulator: str, grads: str) -> str:
+    return f"{accumulator} = tuple(a + g for a, g in zip({accumulator}, {grads}))"
+
+
+def clip_norm(ctx: Context, grads: str, max_norm: str, norm_type: Optional[str],
+              result: Optional[str]) -> List[str]:
+    """torch's clip_grad_norm_ on the step's gradients; `result` keeps its total norm."""
+    if norm_type is not None:
+        clip = code(ctx.name("mindspore.ops.clip_by_norm"))
+        return [f"{grads} = {clip}({grads}, {max_norm}, norm_type={norm_type})"]
+    clip = code(ctx.name("mindspore.ops.clip_by_global_norm"))
+    if result is None:
+        return [f"{grads} = {clip}({grads}, {max_norm})"]
+    norm, stack = code(ctx.name("mindspore.ops.norm")), code(ctx.name("mindspore.ops.stack"))
+    return [f"{result} = {norm}({stack}([{norm}(g) for g in {grads}]))",
+            f"{grads} = {clip}({grads}, {max_norm}, {result})"]
+
+
+def clip_value(ctx: Context, grads: str, value: cst.BaseExpression) -> str:
+    clip = code(ctx.name("mindspore.ops.clip_by_value"))
+    text = code(value).strip()
+    simple = isinstance(value, (cst.Name, cst.Attribute, cst.Integer, cst.Float))
+    negative = f"-{text}" if simple else f"-({text})"
+    return f"{grads} = {clip}({grads}, {negative}, {text})"

@@ -1,0 +1,142 @@
+"""Gradient modes: `with torch.no_grad():`, `@torch.no_grad()`, `torch.set_grad_enabled`.
+
+MindSpore computes gradients only inside a grad function (mindspore.value_and_grad),
+so outside one these switches have nothing to switch: the `with` goes and its body
+stays, the decorator goes, the call goes. Inside an nn.Module (a Cell), code runs
+within the grad function, so there a no_grad block would let gradients through:
+it is left in place and marked.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..context import Context
+from ..engine import register_pre_pass
+from ..report import CONVERTED, UNSUPPORTED, Finding
+
+GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
+                        "torch.set_grad_enabled", "torch.autograd.no_grad",
+                        "torch.autograd.enable_grad", "torch.autograd.set_grad_enabled",
+                        "torch.autograd.grad_mode.no_grad"})
+WHY = "removed: MindSpore computes gradients only inside grad_fn"
+IN_CELL = ("inside a Cell gradients flow through this block in MindSpore; "
+           "wrap its results in ops.stop_gradient")
+
+
+def _mentions_grad_mode(source: str) -> bool:
+    return any(word in source for word in ("no_grad", "grad_enabled", "inference_mode",
+                                           "enable_grad"))
+
+
+@register_pre_pass(30, "grad_mode", _mentions_grad_mode)
+def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return module.visit(_GradModes(ctx, positions))
+
+
+class _GradModes(cst.CSTTransformer):
+    def __init__(self, ctx: Context, positions):
+        super().__init__()
+        self.ctx = ctx
+        self.positions = positions
+        self.module_classes: set = set()
+        self.in_cell: List[bool] = []
+
+    def _grad_mode(self, expr: cst.BaseExpression) -> Optional[str]:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        qualified = self.ctx.resolve(func)
+        return qualified if qualified in GRAD_MODES else None
+
+    def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
+        position = self.positions.get(node)
+        line = position.start.line if position is not None else 0
+        self.ctx.report.findings.append(Finding(line, api, action, message))
+
+    # --- where we are: Cell bodies keep their no_grad blocks ------------------------------
+    def visit_ClassDef(self, node):
+        is_cell = False
+        for base in node.bases:
+            qualified = self.ctx.resolve(base.value) or ""
+            if qualified.startswith("torch.nn.") or (
+                    isinstance(base.value, cst.Name) and base.value.value in self.module_classes):
+                is_cell = True
+        if is_cell:
+            self.module_classes.add(node.name.value)
+        self.in_cell.append(is_cell)
+
+    def leave_ClassDef(self, original, updated):
+        self.in_cell.pop()
+        return updated
+
+    def _inside_cell(self) -> bool:
+        return bool(self.in_cell) and self.in_cell[-1]
+
+    # --- decorators ----------------------------------------------------------------------
+    def leave_FunctionDef(self, original, updated):
+        kept = []
+        for deco in updated.decorators:
+            api = self._grad_mode(deco.decorator)
+            if api is None:
+                kept.append(deco)
+            elif self._inside_cell():
+                self._report(original, api, UNSUPPORTED, IN_CELL)
+                kept.append(deco)
+            else:
+                self._report(original, api, CONVERTED, WHY)
+        return updated.with_changes(decorators=kept)
+
+    # --- with blocks and calls ------------------------------------------------------------
+    def leave_IndentedBlock(self, original, updated):
+        return updated.with_changes(body=self._splice(original.body, updated.body) or
+                                    [cst.SimpleStatementLine(body=[cst.Pass()])])
+
+    def leave_Module(self, original, updated):
+        return updated.with_changes(body=self._splice(original.body, updated.body))
+
+    def _splice(self, originals, updated) -> List[cst.BaseStatement]:
+        out: List[cst.BaseStatement] = []
+        for orig, stmt in zip(originals, updated):
+            if isinstance(stmt, cst.With):
+                out.extend(self._with(orig, stmt))
+            elif self._is_grad_mode_call(stmt):
+                self._report(orig, self._grad_mode(stmt.body[0].value), CONVERTED, WHY)
+                comments = [line for line in stmt.leading_lines if line.comment is not None]
+                if comments:  # the user's comments stay
+                    out.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments))
+            else:
+                out.append(stmt)
+        return out
+
+    def _is_grad_mode_call(self, stmt) -> bool:
+        return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                and isinstance(stmt.body[0], cst.Expr)
+                and isinstance(stmt.body[0].value, cst.Call)
+                and self._grad_mode(stmt.body[0].value) is not None
+                and not self._inside_cell())
+
+    def _with(self, original: cst.With, stmt: cst.With) -> List[cst.BaseStatement]:
+        modes = [item for item in stmt.items
+                 if item.asname is None and self._grad_mode(item.item) is not None]
+        if not modes:
+            return [stmt]
+        api = self._grad_mode(modes[0].item)
+        if self._inside_cell():
+            self._report(original, api, UNSUPPORTED, IN_CELL)
+            note = cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: {api}: {IN_CELL}"))
+            return [stmt.with_changes(leading_lines=[*stmt.leading_lines, note])]
+        self._report(original, api, CONVERTED, WHY)
+        rest = [item for item in stmt.items if item not in modes]
+        if rest:  # `with torch.no_grad(), open(f) as g:` keeps the other items
+            rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return [stmt.with_changes(items=rest)]
+        if not isinstance(stmt.body, cst.IndentedBlock):
+            return [cst.SimpleStatementLine(body=stmt.body.body,
+                                            leading_lines=stmt.leading_lines)]
+        body = list(stmt.body.body)
+        body[0] = body[0].with_changes(leading_lines=[*stmt.leading_lines,
+                                                      *body[0].leading_lines])
+        return body

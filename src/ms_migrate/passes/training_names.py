@@ -1,0 +1,179 @@
+"""Which names a statement reads and writes: the dataflow the training pass needs.
+
+Reads are in source order (a forward function's parameters follow it). Names bound
+inside a comprehension or lambda are local to it and are not reads of the
+enclosing code; nested function and class bodies are skipped.
+"""
+from __future__ import annotations
+
+from typing import Iterable, List, Set
+
+import libcst as cst
+
+
+def target_names(target: cst.BaseExpression) -> List[str]:
+    """Names a target binds: `x`, `(x, y)`, `[a, *rest]`; not `a.b` or `a[i]`."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return []
+
+
+class _Flow(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.reads: List[str] = []
+        self.writes: List[str] = []
+        self._local: List[Set[str]] = []
+
+    # --- bindings ------------------------------------------------------------
+    def _bind(self, target: cst.BaseExpression) -> None:
+        names = target_names(target)
+        if names:
+            self.writes.extend(names)
+            if not isinstance(target, cst.Name):  # `a, b.c = ...` still reads `b`
+                for el in target.elements:
+                    if not target_names(el.value):
+                        el.value.visit(self)
+        else:
+            target.visit(self)  # `a.b = ...`, `a[i] = ...` read `a` and `i`
+
+    def visit_Assign(self, node):
+        node.value.visit(self)
+        for t in node.targets:
+            self._bind(t.target)
+        return False
+
+    def visit_AnnAssign(self, node):
+        if node.value is not None:
+            node.value.visit(self)
+        self._bind(node.target)
+        return False
+
+    def visit_AugAssign(self, node):
+        node.value.visit(self)
+        node.target.visit(self)
+        self._bind(node.target)
+        return False
+
+    def visit_NamedExpr(self, node):
+        node.value.visit(self)
+        self._bind(node.target)
+        return False
+
+    def visit_For(self, node):
+        node.iter.visit(self)
+        self._bind(node.target)
+        node.body.visit(self)
+        if node.orelse is not None:
+            node.orelse.visit(self)
+        return False
+
+    def visit_WithItem(self, node):
+        node.item.visit(self)
+        if node.asname is not None:
+            self._bind(node.asname.name)
+        return False
+
+    def visit_ExceptHandler(self, node):
+        if node.type is not None:
+            node.type.visit(self)
+        if node.name is not None:
+            self.writes.append(node.name.name.value)
+        node.body.visit(self)
+        return False
+
+    # --- scopes of their own ----------------------------------------------------
+    def visit_FunctionDef(self, node):
+        self.writes.append(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node):
+        self.writes.append(node.name.value)
+        return False
+
+    def _enter_local(self, names: Iterable[str]) -> None:
+        self._local.append(set(names))
+
+    def visit_Lambda(self, node):
+        self._enter_local(p.name.value for p in node.params.params)
+
+    def leave_Lambda(self, node):
+        self._local.pop()
+
+    def _comprehension(self, node) -> None:
+        names: Set[str] = set()
+        comp = node.for_in
+        while comp is not None:
+            names.update(target_names(comp.target))
+            comp = comp.inner_for_in
+        self._enter_local(names)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _leave_comprehension(self, node) -> None:
+        self._local.pop()
+
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
+
+    # --- reads --------------------------------------------------------------------
+    def visit_Attribute(self, node):
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node):
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node):
+        if not any(node.value in scope for scope in self._local):
+            self.reads.append(node.value)
+
+
+def flow(node: cst.CSTNode):
+    """(reads, writes) of a statement or expression, reads in source order."""
+    visitor = _Flow()
+    node.visit(visitor)
+    return visitor.reads, visitor.writes
+
+
+def reads(node: cst.CSTNode) -> List[str]:
+    return flow(node)[0]
+
+
+def writes(node: cst.CSTNode) -> Set[str]:
+    return set(flow(node)[1])
+
+
+def free_reads(stmts: Iterable[cst.CSTNode]) -> List[str]:
+    """Names a statement sequence reads before it binds them, first use first."""
+    bound: Set[str] = set()
+    free: List[str] = []
+    for stmt in stmts:
+        r, w = flow(stmt)
+        for name in r:
+            if name not in bound and name not in free:
+                free.append(name)
+        bound.update(w)
+    return free
+
+
+def plain_uses(node: cst.CSTNode) -> Set[str]:
+    """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
+    reads_all = set(reads(node))
+    roots: List[str] = []
+
+    class _Roots(cst.CSTVisitor):
+        def visit_Call(self, call):
+            if isinstance(call.func, cst.Name):
+                roots.append(call.func.value)
+
+        def visit_Attribute(self, attr):
+            if isinstance(attr.value, cst.Name):
+                roots.append(attr.value.value)
+
+    node.visit(_Roots())
+    total = reads(node)
+    return {n for n in reads_all if total.count(n) > roots.count(n)}
