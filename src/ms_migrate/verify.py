@@ -265,19 +265,32 @@ def verify_models(torch_module, cell, inputs: Sequence[Any], *, atol: float = DE
     t_records, m_records = [], []
     handles = (_hook_torch(torch_module, t_records) + _hook_mindspore(cell, m_records)
                if per_cell else [])
+    failure = None
     try:
         import torch
         with torch.no_grad():
             t_out = torch_module(*[to_torch(a) for a in arrays])
-        m_out = cell(*[to_mindspore(a) for a in arrays])
+        try:
+            m_out = cell(*[to_mindspore(a) for a in arrays])
+        except Exception as exc:  # a wrong conversion often fails downstream of the cause
+            if not per_cell:
+                raise
+            failure = f"MindSpore failed: {type(exc).__name__}: {first_line(exc)}"
     finally:
         for handle in handles:
             handle.remove()
-    result = VerifyResult(compare_outputs(t_out, m_out, atol, rtol), atol, rtol, per_cell)
+    outputs = ([OutputDiff("output", (), float("inf"), float("inf"), False, failure)]
+               if failure else compare_outputs(t_out, m_out, atol, rtol))
+    result = VerifyResult(outputs, atol, rtol, per_cell)
     if per_cell:
         _first_divergence(result, t_records, m_records, LayerTypes.from_module(torch_module),
                           rules)
     return result
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _hook_torch(module, records: list) -> list:

@@ -110,11 +110,25 @@ class _Translator:
             candidates = [r for r in self.layer_rules if {"weight", "bias"} <= set(r.params)]
         else:
             return None
-        signatures = {self._signature(r, local) for r in candidates}
-        if len(signatures) > 1:
-            self.notes.append(f"{path or '(top)'}: layer type unclear from its parameters "
-                              f"({', '.join(sorted(local))}); names kept")
-        return candidates[0] if len(signatures) == 1 else None
+        if not candidates:
+            return None
+        best = max(len(distinctive & self._names_of(r)) for r in candidates)
+        candidates = [r for r in candidates if len(distinctive & self._names_of(r)) == best]
+        # BatchNorm1d/2d agree and BatchNorm3d differs: the most common reading wins
+        votes: Dict[tuple, List[Rule]] = {}
+        for rule in candidates:
+            votes.setdefault(self._signature(rule, local), []).append(rule)
+        ranked = sorted(votes.values(), key=len, reverse=True)
+        where = path or "(top)"
+        if len(ranked) > 1 and len(ranked[0]) == len(ranked[1]):
+            self.notes.append(f"{where}: layer type unclear from its parameters "
+                              f"({', '.join(sorted(local))}); names kept (pass --model)")
+            return None
+        if len(ranked) > 1:
+            others = ", ".join(r.torch_name.rsplit(".", 1)[-1] for g in ranked[1:] for r in g)
+            self.notes.append(f"{where}: taken as {ranked[0][0].torch_name.rsplit('.', 1)[-1]} "
+                              f"from its parameters, not {others} (pass --model to be sure)")
+        return ranked[0][0]
 
     def _names_of(self, rule: Rule) -> set:
         if self.to_ms:
@@ -134,21 +148,26 @@ class _Translator:
         segs = name.split(".") if name else []
         source, torch_path, out = [], [], []
         axis, dropped = None, False
-        for i, seg in enumerate(segs):
-            rule = self.rule_of(".".join(torch_path), ".".join(source))
-            last = leaf and i == len(segs) - 1
+        i = 0
+        while i < len(segs):
+            seg, rule = segs[i], self.rule_of(".".join(torch_path), ".".join(source))
             if self.to_ms:
                 torch_seg = seg
                 new = rule.params.get(seg, seg) if rule else seg
-                dropped = bool(last and rule and seg in rule.drop_params)
+                dropped = bool(leaf and i == len(segs) - 1 and rule and seg in rule.drop_params)
             else:
                 inverse = {v: k for k, v in rule.params.items()} if rule else {}
+                # a MindSpore name may sit deeper (BatchNorm3d: bn2d.gamma -> weight)
+                rest = ".".join(segs[i:])
+                if leaf and rest in inverse and "." in rest:
+                    seg, i = rest, len(segs) - 1
                 torch_seg = new = inverse.get(seg, seg)
-            if last and rule:
+            if leaf and i == len(segs) - 1 and rule:
                 axis = rule.unsqueeze_params.get(torch_seg)
             out.append(new)
             source.append(seg)
             torch_path.append(torch_seg)
+            i += 1
         return ".".join(out), axis, dropped
 
 

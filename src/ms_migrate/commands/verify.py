@@ -73,8 +73,9 @@ def verify(torch_ref: str, ms_ref: str, model_args: Optional[str], ms_args: Opti
         click.echo("NOT equivalent", err=True)
         sys.exit(EXIT_CHANGED)
     except Exception as exc:  # the user's forward/construct failed
-        click.echo(f"running the models failed: {type(exc).__name__}: "
-                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}", err=True)
+        from ..verify import first_line
+        click.echo(f"running the models failed: {type(exc).__name__}: {first_line(exc)}",
+                   err=True)
         click.echo("NOT equivalent", err=True)
         sys.exit(EXIT_CHANGED)
     for line in result.lines():
