@@ -200,3 +200,12 @@ def cast_input(ctx, rule, bound: Bound, call=None):
     if dtype is not None:
         bound.set("input", _method(bound.get("input"), "astype", dtype))
     return None
+
+
+@transform
+def unique_sorted(ctx, rule, bound: Bound, call=None):
+    """torch.unique sorts; ops.unique does not: unique_consecutive over the sorted input."""
+    bound.pop("sorted")  # an unsorted unique may come back in any order, so sorted is fine
+    values = cst.Call(ctx.name("mindspore.ops.sort"), [cst.Arg(_flattened(bound.get("input")))])
+    bound.set("input", cst.Subscript(values, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]))
+    return None
