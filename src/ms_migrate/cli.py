@@ -154,17 +154,17 @@ def _write_json(path: Path, data: dict) -> None:
               help="Extra rule table (TOML); may repeat.")
 def list_rules(fmt: str, extra_rules: tuple) -> None:
     """List the torch APIs ms-migrate converts, and to what."""
-    rules = sorted(_load_rules(extra_rules), key=lambda r: r.torch_name)
-    rows = [("Tensor" + r.torch_name if r.kind == "method" else r.torch_name,
-             r.target or (f"({r.transform})" if r.transform else "-"),
-             r.unsupported or r.notes) for r in rules]
+    from .rulesdoc import api_name, render_markdown, target_text
+
+    ruleset = _load_rules(extra_rules)
+    if fmt == "markdown":
+        click.echo(render_markdown(ruleset), nl=False)
+        return
+    rules = sorted(ruleset, key=api_name)
+    rows = [(api_name(r), target_text(r).strip("`"), r.unsupported or r.notes) for r in rules]
     if fmt == "json":
-        click.echo(json.dumps([{"torch": a, "mindspore": b, "notes": c} for a, b, c in rows],
-                              indent=1))
-    elif fmt == "markdown":
-        click.echo("| torch | MindSpore | notes |\n|---|---|---|")
-        for a, b, c in rows:
-            click.echo(f"| `{a}` | `{b}` | {c.replace('|', '/')} |")
+        click.echo(json.dumps([{"torch": a, "mindspore": b, "supported": not r.unsupported,
+                                "notes": c} for (a, b, c), r in zip(rows, rules)], indent=1))
     else:
         for a, b, c in rows:
             click.echo(f"{a:45} {b:45} {c}")
