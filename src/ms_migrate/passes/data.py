@@ -1,0 +1,506 @@
+"""Data pipelines: what the statements around DataLoader calls need.
+
+The calls themselves (DataLoader, TensorDataset, samplers, torchvision readers)
+convert from the tables through transforms/data.py. This pass runs first and
+  - learns what each name of the file holds and the columns of its samples
+    (DataFacts, left in ctx.scratch["data"] for those transforms);
+  - turns Dataset/Sampler subclasses into plain classes that GeneratorDataset
+    reads, with sample values it accepts (numpy arrays, also under numpy 2);
+  - rewrites uses of loaders that differ: len(loader), loader.dataset,
+    loader.batch_size, and batches of one value (MindSpore gives a 1-element list).
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from ..context import Context
+from ..engine import register_pre_pass
+from ..names import iter_statements
+from ..report import CONVERTED, UNSUPPORTED
+from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
+                               default_names)
+
+_APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
+
+DATA = "torch.utils.data."
+_BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",
+          DATA + "dataset.Dataset", DATA + "dataset.IterableDataset", DATA + "sampler.Sampler"}
+_DEFAULT_COLLATE = {DATA + "default_collate", DATA + "dataloader.default_collate",
+                    DATA + "_utils.collate.default_collate"}
+# Methods whose returned (or yielded) values become dataset columns.
+_SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
+
+
+@register_pre_pass(40, "data", lambda source: bool(_APPLIES.search(source)))
+def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
+    info = DataFacts()
+    ctx.scratch["data"] = info
+    subclasses = _collect(ctx, info, module)
+    if not (subclasses or info.loaders or info.names):
+        return module
+    return module.visit(_DataRewriter(ctx, info, subclasses))
+
+
+# --- what the file holds ------------------------------------------------------------
+def _qualified(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
+    return ctx.resolve(node.func) if isinstance(node, cst.Call) else None
+
+
+def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str]:
+    """Fill `info` from the file; return Dataset/Sampler subclasses -> "dataset"/"sampler"."""
+    subclasses: Dict[str, str] = {}
+    for stmt in iter_statements(module.body):
+        if isinstance(stmt, cst.ClassDef):
+            _collect_class(ctx, info, stmt, subclasses)
+        elif isinstance(stmt, cst.FunctionDef):
+            _collect_function(ctx, info, stmt)
+        elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
+            _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
+    return subclasses
+
+
+def _collect_class(ctx, info: DataFacts, node: cst.ClassDef,
+                   subclasses: Dict[str, str]) -> None:
+    inherited = None
+    role = None
+    for base in node.bases:
+        api = ctx.resolve(base.value)
+        if api in _BASES:
+            role = "sampler" if api.endswith("Sampler") else "dataset"
+        elif isinstance(base.value, cst.Name) and base.value.value in subclasses:
+            role = subclasses[base.value.value]
+            inherited = info.classes.get(base.value.value)
+    if role is None:
+        return
+    subclasses[node.name.value] = role
+    if role == "sampler":
+        return
+    columns = _sample_columns(node) or inherited
+    if columns is not None:
+        info.classes[node.name.value] = columns
+
+
+def _methods(node: cst.ClassDef):
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            yield stmt
+
+
+def _sample_columns(node: cst.ClassDef) -> Optional[Columns]:
+    """Columns from what __getitem__ returns (or __iter__ yields)."""
+    values = []
+    for method in _methods(node):
+        if method.name.value in _SAMPLE_METHODS:
+            values += [v for v in _returned(method, yields=method.name.value == "__iter__")]
+    if not values:
+        return None
+    shapes = {_arity(v) for v in values}
+    if len(shapes) != 1:
+        return None
+    arity = shapes.pop()
+    if arity is None:  # one value (or a dict) per sample
+        return Columns(["data"], single=True)
+    names = [_column_name(el.value) for el in values[0].elements]
+    if None in names or len(set(names)) != len(names):
+        names = default_names(arity)
+    return Columns(names)
+
+
+def _arity(value: cst.BaseExpression) -> Optional[int]:
+    return len(value.elements) if isinstance(value, cst.Tuple) else None
+
+
+def _column_name(value: cst.BaseExpression) -> Optional[str]:
+    """`image` for `image`, `self.image`, `self.images[i]` is not guessed."""
+    if isinstance(value, cst.Name):
+        return value.value
+    if isinstance(value, cst.Attribute):
+        return value.attr.value
+    return None
+
+
+class _ReturnFinder(cst.CSTVisitor):
+    def __init__(self, yields: bool):
+        self.yields = yields
+        self.values: List[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node):
+        return False  # nested functions return their own values
+
+    def visit_Lambda(self, node):
+        return False
+
+    def visit_Return(self, node):
+        if not self.yields and node.value is not None:
+            self.values.append(node.value)
+
+    def visit_Yield(self, node):
+        if self.yields and isinstance(node.value, cst.BaseExpression):
+            self.values.append(node.value)
+
+
+def _returned(method: cst.FunctionDef, yields: bool) -> List[cst.BaseExpression]:
+    finder = _ReturnFinder(yields)
+    method.body.visit(finder)
+    return finder.values
+
+
+class _UsesTorch(cst.CSTVisitor):
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.found = False
+
+    def visit_Name(self, node):
+        if node.value in self.ctx.aliases:
+            self.found = True
+
+
+def _collect_function(ctx, info: DataFacts, node: cst.FunctionDef) -> None:
+    """Functions that may be collate_fns: how many values they return."""
+    values = _returned(node, yields=False)
+    if not values:
+        return
+    counts = {len(v.elements) if isinstance(v, (cst.Tuple, cst.List)) else None
+              for v in values}
+    info.collates[node.name.value] = counts.pop() if len(counts) == 1 else None
+    finder = _UsesTorch(ctx)
+    node.body.visit(finder)
+    if finder.found:
+        info.torch_collates.add(node.name.value)
+
+
+def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
+    """(kind, columns) of a dataset expression of the original torch code, or None."""
+    if isinstance(node, cst.Name):
+        return info.names.get(node.value)
+    if not isinstance(node, cst.Call):
+        return None
+    if isinstance(node.func, cst.Name) and node.func.value in info.classes:
+        return SOURCE, info.classes[node.func.value]
+    qualified = _qualified(ctx, node) or ""
+    short = qualified.rpartition(".")[2]
+    if qualified == DATA + "TensorDataset":
+        return SOURCE, Columns(default_names(len(node.args)))
+    if qualified.startswith("torchvision.datasets.") and short in READERS:
+        return PIPELINE, Columns(list(READERS[short][2]))
+    if qualified in (DATA + "Subset", DATA + "ConcatDataset") and node.args:
+        first = node.args[0].value
+        if isinstance(first, (cst.List, cst.Tuple)) and first.elements:
+            first = first.elements[0].value
+        inner = dataset_of(ctx, info, first)
+        return (PIPELINE, inner[1]) if inner else None
+    return None
+
+
+def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
+    qualified = _qualified(ctx, value)
+    if qualified == DATA + "random_split" and isinstance(target, (cst.Tuple, cst.List)):
+        inner = dataset_of(ctx, info, value.args[0].value) if value.args else None
+        if inner:
+            for el in target.elements:
+                if isinstance(el.value, cst.Name):
+                    info.names[el.value.value] = (PIPELINE, inner[1])
+        return
+    if not isinstance(target, cst.Name):
+        return
+    name = target.value
+    if qualified == DATA + "DataLoader":
+        _collect_loader(ctx, info, name, value)
+        return
+    found = dataset_of(ctx, info, value)
+    if found is not None:
+        info.names[name] = found
+
+
+def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
+    args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    positional = [a.value for a in call.args if a.keyword is None]
+    dataset = args.get("dataset", positional[0] if positional else None)
+    collate = args.get("collate_fn", positional[6] if len(positional) > 6 else None)
+    if dataset is None:
+        return
+    found = dataset_of(ctx, info, dataset)
+    if isinstance(dataset, cst.Name):
+        info.loader_sources[name] = dataset.value
+    columns = found[1] if found else Columns(default_names(2), known=False)
+    if isinstance(collate, cst.Name) and collate.value in info.collates:
+        count = info.collates[collate.value]
+        columns = Columns(["data"], single=True) if count is None else Columns(
+            columns.names if count == len(columns.names) else default_names(count))
+    info.loaders[name] = columns
+
+
+# --- rewriting ----------------------------------------------------------------------
+def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=func, args=[cst.Arg(a) for a in args])
+
+
+class _DataRewriter(cst.CSTTransformer):
+    def __init__(self, ctx: Context, info: DataFacts, subclasses: Dict[str, str]):
+        super().__init__()
+        self.ctx = ctx
+        self.info = info
+        self.subclasses = subclasses
+        self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
+        self.class_stack: List[str] = []
+        self.method_stack: List[str] = []
+        self.marks: List[List[str]] = []
+
+    # --- notes on the enclosing statement -----------------------------------------
+    def _note(self, api: str, message: str) -> None:
+        self.ctx.add(api, UNSUPPORTED, message)
+        if self.marks:
+            self.marks[-1].append(f"# ms-migrate: {api}: {message}")
+
+    def visit_SimpleStatementLine(self, node):
+        self.marks.append([])
+
+    def leave_SimpleStatementLine(self, original, updated):
+        return self._attach(updated)
+
+    def visit_For(self, node):
+        self.marks.append([])
+
+    def _attach(self, node):
+        notes = self.marks.pop()
+        if not notes:
+            return node
+        existing = {line.comment.value for line in node.leading_lines if line.comment}
+        new = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
+               if n not in existing]
+        return node.with_changes(leading_lines=[*node.leading_lines, *new])
+
+    # --- Dataset / Sampler subclasses -------------------------------------------------
+    def visit_ClassDef(self, node):
+        self.class_stack.append(node.name.value)
+
+    def leave_ClassDef(self, original, updated):
+        self.class_stack.pop()
+        if original.name.value not in self.subclasses:
+            return updated
+        bases = [b for b in updated.bases if self.ctx.resolve(b.value) not in _BASES]
+        if len(bases) == len(updated.bases):
+            return updated
+        for base in updated.bases:
+            api = self.ctx.resolve(base.value)
+            if api in _BASES:
+                self.ctx.add(api, CONVERTED, "-> plain class, read by "
+                             "mindspore.dataset.GeneratorDataset (sampler=)"
+                             if api.endswith("Sampler") else
+                             "-> plain class, read by mindspore.dataset.GeneratorDataset")
+        if bases:
+            bases[-1] = bases[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return updated.with_changes(bases=bases)
+        return updated.with_changes(bases=[], lpar=cst.MaybeSentinel.DEFAULT,
+                                    rpar=cst.MaybeSentinel.DEFAULT)
+
+    def visit_FunctionDef(self, node):
+        in_dataset = bool(self.class_stack) and self.subclasses.get(
+            self.class_stack[-1]) == "dataset"
+        self.method_stack.append(node.name.value if in_dataset else "")
+        self.class_stack.append("")  # a nested class or function is not the dataset
+
+    def leave_FunctionDef(self, original, updated):
+        self.class_stack.pop()
+        method = self.method_stack.pop()
+        if method == "__getitem__":
+            return _index_as_int(updated)
+        return updated
+
+    def _in_sample_method(self, yields: bool) -> bool:
+        method = self.method_stack[-1] if self.method_stack else ""
+        return method == ("__iter__" if yields else "__getitem__") or (
+            not yields and method == "__next__")
+
+    def leave_Return(self, original, updated):
+        if updated.value is not None and self._in_sample_method(yields=False):
+            return updated.with_changes(value=self._as_arrays(updated.value))
+        return updated
+
+    def leave_Yield(self, original, updated):
+        if isinstance(updated.value, cst.BaseExpression) and self._in_sample_method(True):
+            return updated.with_changes(value=self._as_arrays(updated.value))
+        return updated
+
+    def _as_arrays(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        """Sample values as numpy arrays: GeneratorDataset under numpy 2 refuses Python
+        and numpy scalars. Tensors and arrays made by a call stay as they are."""
+        if isinstance(value, cst.Tuple):
+            return value.with_changes(elements=[
+                el.with_changes(value=self._as_array(el.value)) for el in value.elements])
+        if isinstance(value, cst.Dict):
+            return value.with_changes(elements=[
+                el.with_changes(value=self._as_array(el.value))
+                if isinstance(el, cst.DictElement) else el for el in value.elements])
+        return self._as_array(value)
+
+    def _as_array(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        if isinstance(value, cst.Call):
+            func = value.func
+            qualified = self.ctx.resolve(func)
+            root = func
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if qualified is not None or (isinstance(root, cst.Name)
+                                         and root.value in ("np", "numpy")):
+                return value
+        return _call(self.ctx.name("numpy.asarray"), value)
+
+    # --- DataLoader arguments and loader uses -------------------------------------------
+    def visit_Call(self, node):
+        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
+            arg = node.args[0].value
+            if (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name)
+                    and arg.value.value in self.info.loader_sources):
+                self.counted.add(id(arg))
+
+    def leave_Call(self, original, updated):
+        qualified = _qualified(self.ctx, original)
+        if qualified == DATA + "DataLoader":
+            return self._without_default_collate(updated)
+        func = original.func
+        if not (isinstance(func, cst.Name) and len(original.args) == 1):
+            return updated
+        arg = updated.args[0].value
+        if func.value == "len":
+            return self._len(arg, updated)
+        if func.value == "next" and _is_iter_of(arg, self._is_single):
+            return cst.Subscript(value=updated, slice=[cst.SubscriptElement(
+                cst.Index(cst.Integer("0")))])
+        return updated
+
+    def _without_default_collate(self, call: cst.Call) -> cst.Call:
+        args = [a for a in call.args if not (
+            a.keyword is not None and a.keyword.value == "collate_fn"
+            and self.ctx.resolve(a.value) in _DEFAULT_COLLATE)]
+        if len(args) == len(call.args):
+            return call
+        self.ctx.add(DATA + "default_collate", CONVERTED, "-> .batch() without per_batch_map")
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return call.with_changes(args=args)
+
+    def _pipeline_names(self) -> Set[str]:
+        return set(self.info.loaders) | {n for n, (k, _) in self.info.names.items()
+                                         if k == PIPELINE}
+
+    def _single_loaders(self) -> Set[str]:
+        return {n for n, c in self.info.loaders.items() if c.single}
+
+    def _len(self, arg, call: cst.Call):
+        if isinstance(arg, cst.Name) and arg.value in self._pipeline_names():
+            self.ctx.add("len(DataLoader)", CONVERTED, "-> get_dataset_size()")
+            return _call(cst.Attribute(arg, cst.Name("get_dataset_size")))
+        if (isinstance(arg, cst.Attribute) and arg.attr.value == "dataset"
+                and isinstance(arg.value, cst.Name) and arg.value.value in self.info.loaders):
+            source = self.info.loader_sources.get(arg.value.value)
+            if source is None:
+                return call  # loader.dataset is reported where it is met
+            self.ctx.add("DataLoader.dataset", CONVERTED, f"-> {source}")
+            kind = self.info.names.get(source, (SOURCE, None))[0]
+            if kind == PIPELINE:
+                return _call(cst.Attribute(cst.Name(source), cst.Name("get_dataset_size")))
+            return call.with_changes(args=[cst.Arg(cst.Name(source))])
+        return call
+
+    def leave_Attribute(self, original, updated):
+        if not (isinstance(original.value, cst.Name)
+                and original.value.value in self.info.loaders):
+            return updated
+        attr = original.attr.value
+        if id(original) in self.counted:
+            return updated
+        if attr == "batch_size":
+            self.ctx.add("DataLoader.batch_size", CONVERTED, "-> get_batch_size()")
+            return _call(updated.with_changes(attr=cst.Name("get_batch_size")))
+        if attr == "dataset" and original.value.value not in self.info.loader_sources:
+            self._note("DataLoader.dataset", "the loader's dataset is not a name of this "
+                       "file; use the dataset object itself")
+        elif attr == "dataset":
+            self._note("DataLoader.dataset", "use the dataset object "
+                       f"{self.info.loader_sources[original.value.value]} itself")
+        return updated
+
+    def leave_For(self, original, updated):
+        return self._attach(self._unpacked(original, updated))
+
+    def leave_CompFor(self, original, updated):
+        return self._unpacked(original, updated)
+
+    def _unpacked(self, original, updated):
+        """`for x in loader` -> `for (x,) in loader` when batches are one column."""
+        it, target = original.iter, updated.target
+        if self._is_single(it):
+            target = _one_tuple(target)
+        elif (isinstance(it, cst.Call) and isinstance(it.func, cst.Name)
+              and it.func.value == "enumerate" and it.args and self._is_single(it.args[0].value)
+              and isinstance(target, cst.Tuple) and len(target.elements) == 2):
+            elements = list(target.elements)
+            elements[1] = elements[1].with_changes(value=_one_tuple(elements[1].value))
+            target = target.with_changes(elements=elements)
+        if target is updated.target:
+            return updated
+        self.ctx.add("DataLoader", CONVERTED, "batches of one column unpacked as (x,)")
+        return updated.with_changes(target=target)
+
+    def _is_single(self, node) -> bool:
+        """A loader whose batches are one value (or a dict): MindSpore wraps it in a list."""
+        if isinstance(node, cst.Name):
+            return node.value in self._single_loaders()
+        if _qualified(self.ctx, node) != DATA + "DataLoader" or not node.args:
+            return False
+        dataset = next((a.value for a in node.args if a.keyword is None
+                        or a.keyword.value == "dataset"), None)
+        found = dataset_of(self.ctx, self.info, dataset) if dataset is not None else None
+        collates = any(a.keyword is not None and a.keyword.value == "collate_fn"
+                       for a in node.args)
+        return bool(found and found[1].single and not collates)
+
+
+def _one_tuple(target: cst.BaseExpression) -> cst.Tuple:
+    return cst.Tuple([cst.Element(target, comma=cst.Comma())])
+
+
+def _is_iter_of(node, is_single) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+            and node.func.value == "iter" and len(node.args) == 1
+            and is_single(node.args[0].value))
+
+
+def _index_as_int(method: cst.FunctionDef) -> cst.FunctionDef:
+    """GeneratorDataset passes numpy integers, which MindSpore tensors refuse as indices."""
+    params = method.params.params
+    if len(params) < 2 or not isinstance(method.body, cst.IndentedBlock):
+        return method
+    index = params[1].name.value
+    if not _used_as_index(method.body, index):
+        return method
+    body = list(method.body.body)
+    position = 1 if body and _is_docstring(body[0]) else 0
+    line = cst.parse_statement(f"{index} = int({index})\n")
+    body.insert(position, line)
+    return method.with_changes(body=method.body.with_changes(body=body))
+
+
+class _IndexUse(cst.CSTVisitor):
+    def __init__(self, name: str):
+        self.name = name
+        self.found = False
+
+    def visit_SubscriptElement(self, node):
+        if isinstance(node.slice, cst.Index) and isinstance(node.slice.value, cst.Name) \
+                and node.slice.value.value == self.name:
+            self.found = True
+
+
+def _used_as_index(body: cst.CSTNode, name: str) -> bool:
+    finder = _IndexUse(name)
+    body.visit(finder)
+    return finder.found
+
+
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr)
+            and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString)))
