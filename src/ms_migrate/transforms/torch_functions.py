@@ -209,3 +209,54 @@ def unique_sorted(ctx, rule, bound: Bound, call=None):
     values = cst.Call(ctx.name("mindspore.ops.sort"), [cst.Arg(_flattened(bound.get("input")))])
     bound.set("input", cst.Subscript(values, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]))
     return None
+
+
+@transform
+def spread_tensors(ctx, rule, bound: Bound, call: cst.Call):
+    """torch.meshgrid(x, y) or torch.meshgrid([x, y]) -> ops.meshgrid(x, y): MindSpore
+    takes the tensors as separate arguments, not as one sequence."""
+    items = bound.packed.get("tensors")
+    if items is None:
+        raise Unsupported("no tensors given")
+    if len(items) == 1:
+        only = items[0]
+        if isinstance(only, (cst.List, cst.Tuple)) and not any(
+                isinstance(e, cst.StarredElement) for e in only.elements):
+            items = [e.value for e in only.elements]
+        else:
+            items = None  # one sequence whose length is not visible: spread it with *
+            args = [cst.Arg(only, star="*")]
+    if items is not None:
+        args = [cst.Arg(v) for v in items]
+    for name, default in rule.defaults.items():
+        value = bound.get(name)
+        value = value if value is not None else cst.parse_expression(default)
+        args.append(cst.Arg(value, keyword=cst.Name(name), equal=cst.AssignEqual(
+            cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+    extra = set(bound.values) - {"tensors"} - set(rule.defaults)
+    if extra:
+        raise Unsupported(f"unknown argument {sorted(extra)[0]!r}")
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(ctx.name(rule.target), [a.with_changes(comma=comma) for a in args[:-1]]
+                    + args[-1:])
+
+
+@transform
+def nonzero_tuple(ctx, rule, bound: Bound, call=None):
+    """nonzero(x, as_tuple=True) -> one index tensor per dim, split from ops.nonzero."""
+    as_tuple = literal(bound.pop("as_tuple"))
+    if as_tuple in (None, "False"):
+        return None
+    if as_tuple != "True":
+        raise Unsupported("as_tuple must be True or False literally")
+    bound.set("condition", bound.pop("input"))
+    return where_indices(ctx, rule, bound, call)
+
+
+@transform
+def repeats_required(ctx, rule, bound: Bound, call=None):
+    """repeat_interleave(repeats) alone (a different function in torch) has no equivalent."""
+    if bound.get("repeats") is None:
+        raise Unsupported("repeat_interleave(repeats) without an input tensor has no "
+                          "MindSpore equivalent")
+    return None
