@@ -16,7 +16,7 @@ import libcst as cst
 from .context import Context
 from .names import collect_aliases, function_locals
 from .passes import api, classes, imports
-from .positions import LineIndex
+from .positions import LineIndex, source_lines
 from .report import Report
 from .rules import RuleSet, load_rules
 
@@ -199,14 +199,19 @@ def convert_source(source: str, filename: Optional[str] = None,
         return ConversionResult(source, report)
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases})
+    parsed = module
     for _order, _name, applies, run in PRE_PASSES:
         if applies(source):
             module = run(ctx, module)
+    # Findings are numbered by the calls the Converter meets: when a pre-pass added
+    # or removed some, lines come from the code it produced.
+    numbered = source if module is parsed else module.code
     converter = Converter(ctx)
     module = module.visit(converter)
     module = imports.rewrite_imports(ctx, module)
     code = module.code
-    _place_findings(ctx, source, converter)
+    _place_findings(ctx, numbered, converter,
+                    None if numbered is source else source_lines(numbered, source))
     report.changed = code != source
     return ConversionResult(code, report)
 
@@ -226,10 +231,13 @@ def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> s
     return f"{filename}:{exc.raw_line}: syntax error: {first[:200]}"
 
 
-def _place_findings(ctx: Context, source: str, converter: Converter) -> None:
+def _place_findings(ctx: Context, source: str, converter: Converter,
+                    lines: Optional[List[int]] = None) -> None:
     index = LineIndex(source, converter.counts)
     for pending in ctx.pending:
-        pending.finding.line = index.line(pending.locator)
+        if pending.locator is not None or not pending.finding.line:  # else placed by a pre-pass
+            line = index.line(pending.locator)
+            pending.finding.line = lines[line] if lines and line < len(lines) else line
         ctx.report.findings.append(pending.finding)
 
 

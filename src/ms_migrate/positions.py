@@ -9,6 +9,7 @@ expressions in `ast`).
 from __future__ import annotations
 
 import ast
+import difflib
 from typing import Dict, List, Optional, Tuple
 
 Locator = Tuple[str, int]  # ("Call" | "Attribute", pre-order index)
@@ -48,3 +49,20 @@ class LineIndex:
         kind, index = locator
         items = self._lines.get(kind, [])
         return items[index] if index < len(items) else 0
+
+
+def source_lines(numbered: str, source: str) -> List[int]:
+    """For each line of `numbered` (a statement-level pass's output), the line of
+    `source` it came from; a line the pass inserted gets the source line before it.
+    Index 0 stays 0 (unknown)."""
+    mapping = [0] * (numbered.count("\n") + 2)
+    opcodes = difflib.SequenceMatcher(None, numbered.splitlines(), source.splitlines())
+    for tag, i1, i2, j1, j2 in opcodes.get_opcodes():
+        for k in range(i1, i2):
+            if tag == "equal":
+                mapping[k + 1] = j1 + (k - i1) + 1
+            elif tag == "replace":
+                mapping[k + 1] = min(j1 + (k - i1), j2 - 1) + 1
+            else:  # inserted by the pass
+                mapping[k + 1] = max(j1, 1)
+    return mapping

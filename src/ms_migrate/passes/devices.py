@@ -1,0 +1,295 @@
+"""Devices: MindSpore places tensors and Cells by context; nothing is moved.
+
+- `.to(device)`, `.cuda()` and `.cpu()` on models and tensors are removed, and a
+  statement left doing nothing (`model.to(device)`, `x = x.to(device)`) with them.
+  `.to(device, dtype)` keeps the cast: `.to(dtype)`, for the Tensor-method table.
+- A device chosen as plain strings (`device = "cuda" if torch.cuda.is_available()
+  else "cpu"`) gets MindSpore's names ("GPU", "CPU"); `torch.device(...)` itself is
+  a table rule. Every `name = <device>` is followed by `mindspore.set_device(name)`.
+- `torch.backends.cudnn.deterministic = v` becomes `mindspore.set_deterministic(v)`;
+  the other cuDNN/TF32 switches are removed with a note.
+
+`.to(x)` is a device move only when x is a device: a string like "cuda", a
+`torch.device(...)`, a variable assigned one in this file, or a name or attribute
+called `device` or `*_device` (a function's `device` parameter).
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ..callrewrite import Unsupported
+from ..context import Context
+from ..engine import register_pre_pass
+from ..names import dotted_name
+from ..positions import LineIndex, Locator
+from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
+from ..transforms.devices import is_device_string_expr, to_device_target
+
+_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\b|\bbackends\b|[\"'](cuda|cpu)\b")
+_MOVED = "removed: MindSpore places tensors and Cells by context"
+
+# torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
+_BACKEND_SWITCHES = {
+    "torch.backends.cudnn.benchmark": "MindSpore selects kernels itself",
+    "torch.backends.cudnn.enabled": "MindSpore selects kernels itself",
+    "torch.backends.cudnn.allow_tf32": "MindSpore has no TF32 switch here",
+    "torch.backends.cuda.matmul.allow_tf32": "MindSpore has no TF32 switch here",
+}
+_DETERMINISTIC = "torch.backends.cudnn.deterministic"
+
+
+@register_pre_pass(10, "devices", lambda source: bool(_APPLIES.search(source)))
+def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
+    devices = _Devices(ctx, _device_variables(ctx, module))
+    converted = module.visit(devices)
+    index = LineIndex(module.code, devices.counts)
+    for finding, locator in devices.placed:
+        finding.line = index.line(locator)
+    return converted
+
+
+def _is_device_constructor(ctx: Context, node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Call) and ctx.resolve(node.func) == "torch.device"
+
+
+def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
+    """Dotted names (`device`, `self.device`) assigned a device in this file."""
+    found: Set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Assign(self, node):
+            if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):
+                for target in node.targets:
+                    name = dotted_name(target.target)
+                    if name:
+                        found.add(name)
+
+    module.visit(Finder())
+    return found
+
+
+class _Devices(cst.CSTTransformer):
+    def __init__(self, ctx: Context, devices: Set[str]):
+        super().__init__()
+        self.ctx = ctx
+        self.devices = devices
+        self.moved = 0                    # device moves removed inside the current statement
+        # id(statement) -> (statement, notes to keep); holding the statement keeps its id
+        self.dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
+        self.functions: List[str] = []    # enclosing function and class names
+        self.loops = 0                     # depth of for/while loops
+        # Calls and attributes numbered as the Converter does, to give findings lines.
+        self.counts = {"Call": 0, "Attribute": 0}
+        self.order: Dict[int, Locator] = {}
+        self.placed: List[Tuple[Finding, Optional[Locator]]] = []
+
+    def visit_Import(self, node):
+        return False
+
+    def visit_ImportFrom(self, node):
+        return False
+
+    def visit_Call(self, node):
+        self._number("Call", node)
+
+    def visit_Attribute(self, node):
+        self._number("Attribute", node)
+
+    def _number(self, kind: str, node: cst.CSTNode) -> None:
+        self.order[id(node)] = (kind, self.counts[kind])
+        self.counts[kind] += 1
+
+    def _add(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
+        """A finding at the first call or attribute of `node`."""
+        self.ctx.add(api, action, message)
+        self.placed.append((self.ctx.pending[-1].finding, self._locator(node)))
+
+    def _locator(self, node: cst.CSTNode) -> Optional[Locator]:
+        if id(node) in self.order:
+            return self.order[id(node)]
+        for child in node.children:
+            found = self._locator(child)
+            if found is not None:
+                return found
+        return None
+
+    # --- which values are devices ------------------------------------------------
+    def _is_device(self, node: cst.BaseExpression) -> bool:
+        if is_device_string_expr(node) or _is_device_constructor(self.ctx, node):
+            return True
+        name = dotted_name(node)
+        if name is None:
+            return False
+        last = name.rpartition(".")[2]
+        return name in self.devices or last == "device" or last.endswith("_device")
+
+    # --- .to(device) / .cuda() / .cpu() --------------------------------------------
+    def leave_Call(self, original, updated):
+        func = updated.func
+        if not isinstance(func, cst.Attribute) or self.ctx.resolve(original.func) is not None:
+            return updated
+        method = func.attr.value
+        if method in ("cuda", "cpu"):
+            return self._moved(original, f"Tensor.{method}", func.value)
+        if method == "to":
+            return self._convert_to(original, updated, func.value)
+        return updated
+
+    def _convert_to(self, original: cst.Call, call: cst.Call, receiver: cst.BaseExpression):
+        positional = [a for a in call.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+        device = keywords.get("device") or (positional[0] if positional else None)
+        if device is None or not self._is_device(device.value):
+            return call
+        rest = [a for a in positional if a is not device]
+        dtype = keywords.get("dtype") or (rest[0] if rest else None)
+        if dtype is None:
+            return self._moved(original, "Tensor.to", receiver)
+        self.moved += 1
+        self._add(original, "Tensor.to", CONVERTED, "device argument removed; the dtype cast stays")
+        return call.with_changes(args=[cst.Arg(dtype.value)])
+
+    def _moved(self, original: cst.Call, api: str,
+               receiver: cst.BaseExpression) -> cst.BaseExpression:
+        self.moved += 1
+        self._add(original, api, CONVERTED, _MOVED)
+        return receiver
+
+    # --- statements ----------------------------------------------------------------
+    def visit_FunctionDef(self, node):
+        self.functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original, updated):
+        self.functions.pop()
+        return updated
+
+    def visit_ClassDef(self, node):
+        self.functions.append(node.name.value)
+
+    def leave_ClassDef(self, original, updated):
+        self.functions.pop()
+        return updated
+
+    @property
+    def nested(self) -> bool:
+        return self.loops > 0
+
+    def visit_For(self, node):
+        self.loops += 1
+
+    def leave_For(self, original, updated):
+        self.loops -= 1
+        return updated
+
+    visit_While, leave_While = visit_For, leave_For
+
+    def visit_SimpleStatementLine(self, node):
+        self.moved = 0
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) != 1:
+            return updated
+        small = updated.body[0]
+        if isinstance(small, cst.Assign):
+            self.statement = original
+            backend = self._backend_switch(small)
+            if backend is not None:
+                return backend if isinstance(backend, cst.CSTNode) else self._drop(updated, backend)
+            device = self._device_assignment(small)
+            if device is not None:
+                return device(updated)
+        if self.moved and _does_nothing(small):
+            return self._drop(updated, [])
+        return updated
+
+    def _drop(self, statement: cst.SimpleStatementLine, notes: List[str]):
+        comment = statement.trailing_whitespace.comment
+        self.dropped[id(statement)] = (statement, notes + ([comment.value] if comment else []))
+        return statement
+
+    def _backend_switch(self, assign: cst.Assign):
+        """A new statement, or the notes of a removed one, or None."""
+        if len(assign.targets) != 1:
+            return None
+        qualified = self.ctx.resolve(assign.targets[0].target)
+        if qualified == _DETERMINISTIC:
+            self._add(self.statement, qualified, CONVERTED, "-> mindspore.set_deterministic")
+            call = cst.Call(self.ctx.name("mindspore.set_deterministic"), [cst.Arg(assign.value)])
+            return cst.SimpleStatementLine([cst.Expr(call)])
+        if qualified in _BACKEND_SWITCHES:
+            reason = _BACKEND_SWITCHES[qualified]
+            self._add(self.statement, qualified, CONVERTED, f"removed: {reason}")
+            return [f"# ms-migrate: {qualified} removed: {reason}"]
+        return None
+
+    def _device_assignment(self, assign: cst.Assign):
+        """`device = <device>`: MindSpore names, then `mindspore.set_device(device)`."""
+        value = assign.value
+        plain = is_device_string_expr(value)
+        if not (plain or _is_device_constructor(self.ctx, value)):
+            return None
+        notes: List[str] = []
+        if plain:
+            try:
+                value = to_device_target(value, notes)
+            except Unsupported as exc:
+                self._add(self.statement, "torch device", UNSUPPORTED, str(exc))
+                return None
+            self._add(self.statement, "torch device", WARNING if notes else CONVERTED,
+                         "device names -> MindSpore device targets" + "".join(
+                             f"; {n}" for n in notes))
+        names = [t.target for t in assign.targets if isinstance(t.target, cst.Name)]
+        if self.functions not in ([], ["main"]) or self.nested:
+            names = []  # select the device where the script does, not in a helper
+        def build(statement: cst.SimpleStatementLine):
+            marks = [cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {n}"))
+                     for n in dict.fromkeys(notes)]
+            statement = statement.with_changes(body=[assign.with_changes(value=value)],
+                                               leading_lines=[*statement.leading_lines, *marks])
+            if not names:
+                return statement
+            set_device = self.ctx.name("mindspore.set_device")
+            follow = cst.SimpleStatementLine([cst.Expr(cst.Call(set_device, [cst.Arg(names[0])]))])
+            return cst.FlattenSentinel([statement, follow])
+        return build
+
+    # --- blocks: removed statements keep their comments ---------------------------------
+    def leave_IndentedBlock(self, original, updated):
+        body, footer = self._without_dropped(updated.body)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=footer)]
+            footer = []
+        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
+
+    def leave_Module(self, original, updated):
+        body, footer = self._without_dropped(updated.body)
+        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
+
+    def _without_dropped(self, statements):
+        body, pending = [], []
+        for stmt in statements:
+            dropped = self.dropped.pop(id(stmt), None)
+            if dropped is not None:
+                notes = dropped[1]
+                pending += [*stmt.leading_lines,
+                            *(cst.EmptyLine(comment=cst.Comment(n)) for n in notes)]
+                continue
+            if pending:
+                stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+                pending = []
+            body.append(stmt)
+        return body, pending
+
+
+def _does_nothing(small: cst.BaseSmallStatement) -> bool:
+    """`model` alone, or `x = x`, `a, b = a, b` once the device moves are gone."""
+    if isinstance(small, cst.Expr):
+        return dotted_name(small.value) is not None
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        module = cst.Module([])
+        return (module.code_for_node(small.targets[0].target).replace(" ", "")
+                == module.code_for_node(small.value).replace(" ", "").strip("()"))
+    return False
