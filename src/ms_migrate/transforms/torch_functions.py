@@ -260,3 +260,35 @@ def repeats_required(ctx, rule, bound: Bound, call=None):
         raise Unsupported("repeat_interleave(repeats) without an input tensor has no "
                           "MindSpore equivalent")
     return None
+
+
+@transform
+def randint_low(ctx, rule, bound: Bound, call=None):
+    """torch.randint(high, size) leaves out low (0); MindSpore always takes (low, high, size)."""
+    low, high, size = bound.pop("low"), bound.pop("high"), bound.pop("size")
+    if size is None:  # randint(high, size): each argument sits one place early
+        size, high, low = high, low, None
+    if high is None:
+        high, low = low, None
+    if high is None or size is None:
+        raise Unsupported("randint needs high and size")
+    rest = dict(bound.values)
+    bound.values.clear()
+    for name, value in (("low", low or cst.Integer("0")), ("high", high), ("size", size)):
+        bound.values[name] = value
+        bound.positional.append(name)
+    bound.values.update(rest)
+    return None
+
+
+@transform
+def positional_size(ctx, rule, bound: Bound, call=None):
+    """ops.rand(*size) takes no `size=` keyword: torch.rand(size=(2, 3)) passes it first."""
+    size = bound.pop("size")
+    if size is not None:
+        rest = dict(bound.values)
+        bound.values.clear()
+        bound.values["size"] = size
+        bound.values.update(rest)
+        bound.positional.insert(0, "size")
+    return None
