@@ -188,3 +188,47 @@ def elu_alpha(ctx, rule, bound: Bound, call=None):
     if text not in (None, "1", "1.0", "1."):
         raise Unsupported(f"alpha={text}: MindSpore's ELU supports alpha=1.0 only")
     return None
+
+
+def _as_float(node: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(node, cst.Integer):
+        return cst.Float(f"{int(node.value)}.0")
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return node.with_changes(elements=[
+            el.with_changes(value=_as_float(el.value)) for el in node.elements])
+    if isinstance(node, (cst.Float, cst.Name)) and _literal(node) != "None":
+        return node if isinstance(node, cst.Float) else cst.parse_expression(
+            f"float({node.value})")
+    return node
+
+
+def _whole(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return all(_whole(el.value) for el in node.elements)
+    return isinstance(node, cst.Integer) or (
+        isinstance(node, cst.Float) and float(node.value).is_integer())
+
+
+@transform
+def upsample(ctx, rule, bound: Bound, call=None):
+    """Upsample by scale_factor: MindSpore on CPU interpolates only from the size it
+    recomputes (floor(in * scale)), and wants a float. torch uses the scale itself,
+    which gives the same result when the scale is a whole number."""
+    if (_literal(bound.get("mode")) or "").strip("'\"") == "bicubic":
+        raise Unsupported("mode='bicubic': MindSpore's cubic kernel differs from torch's")
+    scale = bound.get("scale_factor")
+    if scale is None or _literal(scale) == "None":
+        return None
+    recompute = _literal(bound.get("recompute_scale_factor"))
+    if recompute != "True" and not _whole(scale):
+        if not isinstance(scale, (cst.Name, cst.Attribute)):
+            raise Unsupported("a fractional scale_factor converts only with "
+                              "recompute_scale_factor=True (MindSpore recomputes the size)")
+        bound.warnings.append("scale_factor: exact when it is a whole number; otherwise "
+                              "MindSpore interpolates as recompute_scale_factor=True")
+    if not isinstance(scale, (cst.Integer, cst.Float, cst.Name, cst.Tuple, cst.List)):
+        raise Unsupported("scale_factor must be a number, a name or a tuple to convert")
+    bound.set("scale_factor", _as_float(scale))
+    bound.pop("recompute_scale_factor")
+    bound.set("recompute_scale_factor", cst.Name("True"))
+    return None
