@@ -292,3 +292,34 @@ def positional_size(ctx, rule, bound: Bound, call=None):
         bound.values.update(rest)
         bound.positional.insert(0, "size")
     return None
+
+
+def _is_int_literal(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Integer)
+
+
+@transform
+def typed_tensor(ctx, rule, bound: Bound, call=None):
+    """torch.Tensor(data) / LongTensor(data) -> mindspore.Tensor(data, dtype=...);
+    torch.Tensor(2, 3) (sizes, uninitialised) -> ops.zeros((2, 3), dtype)."""
+    items = bound.packed.get("data") or []
+    if set(bound.values) - {"data"}:
+        raise Unsupported(f"unknown argument {sorted(set(bound.values) - {'data'})[0]!r}")
+    if not items:
+        raise Unsupported("an empty tensor: write ops.zeros((0,), dtype) by hand")
+    dtype = ctx.name(rule.defaults["dtype"])
+    keyword = cst.Arg(dtype, keyword=cst.Name("dtype"), equal=cst.AssignEqual(
+        cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if all(_is_int_literal(v) for v in items):
+        size = items[0] if len(items) == 1 else cst.Tuple(
+            [cst.Element(v, comma=comma) for v in items[:-1]] + [cst.Element(items[-1])])
+        if len(items) == 1:
+            size = cst.Tuple([cst.Element(items[0], comma=cst.Comma())])
+        return cst.Call(ctx.name("mindspore.ops.zeros"), [cst.Arg(size, comma=comma), keyword])
+    if len(items) > 1:
+        raise Unsupported("sizes that are not int literals: write ops.zeros(shape, dtype)")
+    if not isinstance(items[0], (cst.List, cst.Tuple)):
+        bound.warnings.append("assumed the argument is a list or an array: torch keeps a "
+                              "tensor argument's own dtype")
+    return cst.Call(ctx.name(rule.target), [cst.Arg(items[0], comma=comma), keyword])
