@@ -1,0 +1,116 @@
+"""Checkpoint dicts read back: `checkpoint = torch.load(path)` and its entries.
+
+A converted checkpoint is one flat name -> Parameter dict (see
+transforms/checkpoints.py), so for a name assigned from torch.load in this file:
+
+- an entry that held a state_dict (`checkpoint['model']`) is the whole `checkpoint`:
+  each object takes its own parameters from it by name;
+- any other entry (`checkpoint['epoch']`) was saved with append_dict and comes back
+  as a 0-d Parameter: `.item()` makes it the number torch gave back.
+
+Which entries held a state_dict: the keys of `X.state_dict()` values in this file's
+torch.save dicts, else keys that say so ('model', 'state_dict', 'optimizer', ...).
+
+The calls themselves are converted by the tables (torch_serialization.toml,
+module_state_methods.toml).
+"""
+from __future__ import annotations
+
+import re
+from typing import Set, Tuple
+
+import libcst as cst
+
+from ..context import Context
+from ..engine import register_pre_pass
+from ..report import CONVERTED
+
+
+_STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
+
+
+@register_pre_pass(15, "checkpoints", lambda source: "load(" in source)
+def convert_checkpoint_reads(ctx: Context, module: cst.Module) -> cst.Module:
+    names, state_keys, value_keys = _scan(ctx, module)
+    if not names:
+        return module
+    return module.visit(_Reads(ctx, names, state_keys, value_keys))
+
+
+def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str]]:
+    """Names assigned from torch.load; keys saved as state_dicts and as values."""
+    names: Set[str] = set()
+    state_keys: Set[str] = set()
+    value_keys: Set[str] = set()
+
+    class Finder(cst.CSTVisitor):
+        def visit_Assign(self, node):
+            value = node.value
+            if isinstance(value, cst.Call) and ctx.resolve(value.func) == "torch.load":
+                names.update(t.target.value for t in node.targets
+                             if isinstance(t.target, cst.Name))
+
+        def visit_Call(self, node):
+            if ctx.resolve(node.func) != "torch.save" or not node.args:
+                return
+            saved = node.args[0].value
+            for element in getattr(saved, "elements", ()) if isinstance(saved, cst.Dict) else ():
+                if isinstance(element, cst.DictElement) and isinstance(element.key,
+                                                                       cst.SimpleString):
+                    is_state = (isinstance(element.value, cst.Call)
+                                and isinstance(element.value.func, cst.Attribute)
+                                and element.value.func.attr.value == "state_dict")
+                    (state_keys if is_state else value_keys).add(element.key.evaluated_value)
+
+    module.visit(Finder())
+    return names, state_keys, value_keys
+
+
+class _Reads(cst.CSTTransformer):
+    def __init__(self, ctx: Context, names: Set[str], state_keys: Set[str],
+                 value_keys: Set[str]):
+        super().__init__()
+        self.ctx = ctx
+        self.names = names
+        self.state_keys = state_keys
+        self.value_keys = value_keys
+        self.state_args: Set[int] = set()   # ids of the subscripts passed to load_state_dict
+        self.targets: Set[int] = set()      # ids of subscripts that are assigned to
+        self.receivers: Set[int] = set()    # ids of subscripts used as `x[k].attr`
+
+    def _holds_state(self, node: cst.Subscript) -> bool:
+        key = node.slice[0].slice.value
+        if not isinstance(key, cst.SimpleString):
+            return False
+        key = key.evaluated_value
+        if key in self.state_keys or key in self.value_keys:
+            return key in self.state_keys
+        return bool(_STATE_KEY.search(key))
+
+    def visit_Attribute(self, node):
+        self.receivers.add(id(node.value))
+
+    def _entry(self, node: cst.BaseExpression) -> bool:
+        return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name)
+                and node.value.value in self.names and len(node.slice) == 1
+                and isinstance(node.slice[0].slice, cst.Index))
+
+    def visit_Call(self, node):
+        func = node.func
+        if (isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict"
+                and node.args and self._entry(node.args[0].value)):
+            self.state_args.add(id(node.args[0].value))
+
+    def visit_AssignTarget(self, node):
+        self.targets.add(id(node.target))
+
+    def leave_Subscript(self, original, updated):
+        if not self._entry(original) or id(original) in self.targets:
+            return updated
+        if id(original) in self.state_args or self._holds_state(original):
+            self.ctx.add("torch.load", CONVERTED,
+                         "a MindSpore checkpoint is flat: each object loads from all of it")
+            return updated.value
+        if id(original) in self.receivers:
+            return updated
+        return cst.Call(cst.Attribute(updated, cst.Name("item")))
