@@ -60,6 +60,8 @@ class Context:
     scopes: List[Set[str]] = field(default_factory=list)
     # Uses of each alias left in the output: an import goes when its count is 0.
     alias_uses: Dict[str, int] = field(default_factory=dict)
+    # Every name an import binds: such a receiver is a module, never a Tensor.
+    imported: Set[str] = field(default_factory=set)
     # Statement stack of `# ms-migrate:` notes waiting to be attached.
     marks: List[List[str]] = field(default_factory=list)
     # What a statement-level pass learned for later ones (keyed by the pass's name).

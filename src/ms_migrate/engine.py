@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from .context import Context
-from .names import collect_aliases, function_locals
+from .names import collect_aliases, function_locals, imported_names
 from .passes import api, classes, imports
 from .positions import LineIndex, source_lines
 from .report import Report
@@ -198,7 +198,7 @@ def convert_source(source: str, filename: Optional[str] = None,
     if not aliases:
         return ConversionResult(source, report)
     ctx = Context(rules=rules, aliases=aliases, report=report,
-                  alias_uses={name: 0 for name in aliases})
+                  alias_uses={name: 0 for name in aliases}, imported=imported_names(module))
     parsed = module
     for _order, _name, applies, run in PRE_PASSES:
         if applies(source):

@@ -94,6 +94,20 @@ def collect_aliases(module: cst.Module) -> Dict[str, str]:
     return aliases
 
 
+def imported_names(module: cst.Module) -> Set[str]:
+    """Every local name an import statement binds (modules, not tensors)."""
+    names: Set[str] = set()
+    for stmt in iter_statements(module.body):
+        if isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names,
+                                                                             cst.ImportStar):
+            for alias in stmt.names:
+                if alias.asname is not None:
+                    names.update(_target_names(alias.asname.name))
+                else:
+                    names.add((dotted_name(alias.name) or "").split(".")[0])
+    return names
+
+
 def _target_names(target: cst.BaseExpression) -> Iterator[str]:
     if isinstance(target, cst.Name):
         yield target.value

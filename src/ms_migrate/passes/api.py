@@ -24,7 +24,9 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         return _convert_api_call(ctx, qualified, original, updated, locator)
     if isinstance(original.func, cst.Attribute):
         rule = ctx.rules.method(original.func.attr.value)
-        if rule is not None and ctx.resolve(original.func.value) is None:
+        receiver = original.func.value
+        if (rule is not None and ctx.resolve(receiver) is None
+                and not (isinstance(receiver, cst.Name) and receiver.value in ctx.imported)):
             return _convert_method_call(ctx, rule, updated, locator)
     return updated
 
