@@ -1,0 +1,239 @@
+"""Transforms for torch.nn.functional calls whose arguments differ beyond renames."""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..callrewrite import Bound, Unsupported, code
+from ..names import dotted_name
+from . import literal, transform
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
+
+
+def _text(node: cst.BaseExpression) -> str:
+    """Source of an argument, parenthesised when it is not an atom."""
+    text = code(node).strip()
+    return text if isinstance(node, _ATOMS) else f"({text})"
+
+
+def _named(node: cst.BaseExpression, what: str) -> str:
+    """An argument used twice must be a plain name: evaluating it twice is harmless."""
+    if dotted_name(node) is None:
+        raise Unsupported(f"{what} is used twice in the MindSpore form: bind it to a name first")
+    return code(node).strip()
+
+
+def _expression(ctx, text: str) -> cst.BaseExpression:
+    ctx.require("from mindspore import ops")
+    return cst.parse_expression(text)
+
+
+@transform
+def stride_of_kernel(ctx, rule, bound: Bound, call=None):
+    """Pools: torch's stride defaults to the kernel size, MindSpore's ops to 1."""
+    if literal(bound.get("stride")) in (None, "None"):
+        bound.pop("stride")
+        bound.set("stride", bound.get("kernel_size"))
+
+
+@transform
+def one_hot_classes(ctx, rule, bound: Bound, call=None):
+    """F.one_hot(t, n) -> ops.one_hot(t, n); without n (or -1) the count is t.max() + 1."""
+    tensor = bound.get("tensor")
+    classes = bound.get("num_classes")
+    if classes is None or literal(classes) == "-1":
+        depth = f"int({_named(tensor, 'the input')}.max()) + 1"
+    else:
+        depth = code(classes).strip()
+    return _expression(ctx, f"ops.one_hot({code(tensor).strip()}, {depth})")
+
+
+@transform
+def normalize_p(ctx, rule, bound: Bound, call=None):
+    """F.normalize: x / max(||x||_p, eps) along dim.
+
+    For p=2 MindSpore's L2Normalize does it in one op; it bounds the squared norm,
+    so its epsilon is torch's eps squared.
+    """
+    if bound.get("out") is not None:
+        raise Unsupported("out= has no MindSpore equivalent")
+    x = bound.get("input")
+    p = literal(bound.get("p")) or "2.0"
+    dim = literal(bound.get("dim")) or "1"
+    eps = literal(bound.get("eps")) or "1e-12"
+    if p in ("2", "2.0"):
+        try:
+            epsilon = repr(float(eps) ** 2)
+        except ValueError:
+            epsilon = f"({eps}) ** 2"
+        return _expression(ctx, f"ops.L2Normalize(axis={dim}, epsilon={epsilon})({code(x).strip()})")
+    name = _named(x, "the input")
+    return _expression(
+        ctx, f"{name} / ops.clamp(ops.norm({name}, {p}, dim={dim}, keepdim=True), min={eps})")
+
+
+@transform
+def attention(ctx, rule, bound: Bound, call=None):
+    """F.scaled_dot_product_attention as MindSpore ops: softmax(q kᵀ · scale + mask) v.
+
+    MindSpore's fused attention kernels run on Ascend only. A boolean attn_mask keeps
+    the True places; a float one is added to the scores.
+    """
+    if literal(bound.get("enable_gqa")) not in (None, "False"):
+        raise Unsupported("enable_gqa: repeat the key/value heads first")
+    q, k, v = (bound.get(n) for n in ("query", "key", "value"))
+    if q is None or k is None or v is None:
+        raise Unsupported("needs query, key and value")
+    scale = bound.get("scale")
+    scale_text = _text(scale) if scale is not None and literal(scale) != "None" else None
+    if scale_text is None:
+        scale_text = f"{_named(k, 'key')}.shape[-1] ** -0.5"
+    scores = f"ops.matmul({_text(q)}, {_text(k)}.swapaxes(-2, -1)) * {scale_text}"
+    mask = bound.get("attn_mask")
+    if mask is not None and literal(mask) != "None":
+        m = _named(mask, "attn_mask")
+        scores += (f" + ({m} if {m}.is_floating_point() "
+                   f"else ops.zeros(m_shape, {_text(q)}.dtype).masked_fill({m}.logical_not(), "
+                   f"float(\"-inf\")))").replace("m_shape", f"{m}.shape")
+    if literal(bound.get("is_causal")) not in (None, "False"):
+        if mask is not None and literal(mask) != "None":
+            raise Unsupported("attn_mask together with is_causal")
+        qn, kn = _named(q, "query"), _named(k, "key")
+        scores += (f" + ops.full(({qn}.shape[-2], {kn}.shape[-2]), float(\"-inf\"), "
+                   f"dtype={qn}.dtype).triu(1)")
+    weights = f"ops.softmax({scores}, axis=-1)"
+    dropout = literal(bound.get("dropout_p"))
+    if dropout not in (None, "0", "0.0"):
+        weights = f"ops.dropout({weights}, p={dropout})"
+    return _expression(ctx, f"ops.matmul({weights}, {_text(v)})")
+
+
+def _quoted(text: str) -> cst.SimpleString:
+    return cst.SimpleString(f'"{text}"')
+
+
+@transform
+def conv_function_padding(ctx, rule, bound: Bound, call=None):
+    """F.conv*d padding -> ops.conv*d pad_mode + padding.
+
+    ops.conv2d takes torch's padding as it is (one value per side pair) once
+    pad_mode is "pad"; torch's "same"/"valid" are pad modes.
+    """
+    padding = bound.get("padding")
+    text = literal(padding)
+    if text is None or text in ("0", "(0, 0)", "(0, 0, 0)", "(0,)", "'valid'", '"valid"'):
+        bound.pop("padding")
+        bound.set("pad_mode", _quoted("valid"))
+    elif text in ("'same'", '"same"'):
+        if literal(bound.get("stride")) not in (None, "1"):
+            raise Unsupported("padding='same' needs stride 1 in torch")
+        bound.pop("padding")
+        bound.set("pad_mode", _quoted("same"))
+    else:
+        bound.pop("padding")
+        bound.set("pad_mode", _quoted("pad"))
+        bound.set("padding", padding)
+
+
+_SPATIAL_DIMS = {"'linear'": 1, "'bilinear'": 2, "'bicubic'": 2, "'trilinear'": 3}
+
+
+@transform
+def interpolate_size(ctx, rule, bound: Bound, call=None):
+    """F.interpolate(scale_factor=s) -> ops.interpolate(size=...).
+
+    MindSpore 2.10 refuses scale_factor for 4-D inputs, so the output size torch
+    computes (floor(n * s) per spatial dim) is passed; that is the same sampling
+    whenever n * s is whole. Bicubic weights differ between the two (max 0.19 here).
+    """
+    mode = (literal(bound.get("mode")) or "'nearest'").replace('"', "'")
+    if mode == "'bicubic'":
+        raise Unsupported("MindSpore's bicubic kernel uses other weights than torch's")
+    bound.pop("recompute_scale_factor")
+    scale = bound.get("scale_factor")
+    if scale is None or literal(scale) == "None":
+        bound.pop("scale_factor")
+        return
+    if bound.get("size") is not None and literal(bound.get("size")) != "None":
+        raise Unsupported("both size and scale_factor given")
+    x = _named(bound.get("input"), "the input")
+    scales = [e.value for e in scale.elements] if isinstance(scale, (cst.Tuple, cst.List)) else None
+    dims = _SPATIAL_DIMS.get(mode) or (len(scales) if scales else None)
+
+    def times(n: str, s: cst.BaseExpression) -> str:
+        return f"{n} * {code(s).strip()}" if isinstance(s, cst.Integer) else f"int({n} * {_text(s)})"
+
+    if dims is None:
+        size = f"tuple({times('n', scale)} for n in {x}.shape[2:])"
+    else:
+        size = "(" + ", ".join(times(f"{x}.shape[{i - dims}]", scales[i] if scales else scale)
+                               for i in range(dims)) + ("," if dims == 1 else "") + ")"
+    bound.pop("scale_factor")
+    bound.pop("size")
+    bound.set("size", cst.parse_expression(size))
+
+
+@transform
+def layer_norm_primitive(ctx, rule, bound: Bound, call=None):
+    """F.layer_norm -> ops.LayerNorm(axis, axis, eps)(x, weight, bias)[0].
+
+    ops.layer_norm has no CPU kernel in MindSpore 2.10; the LayerNorm primitive
+    does, but it takes a non-negative axis for more than one normalized dim, and
+    needs weight and bias.
+    """
+    x = bound.get("input")
+    shape = bound.get("normalized_shape")
+    if isinstance(shape, (cst.Tuple, cst.List)):
+        count = str(len(shape.elements))
+    elif isinstance(shape, cst.Integer):
+        count = "1"
+    else:
+        count = f"len({code(shape).strip()})"
+    axis = "-1" if count == "1" else f"{_named(x, 'the input')}.ndim - {count}"
+    eps = literal(bound.get("eps")) or "1e-05"
+    shape_text = code(shape).strip()
+    weight = literal(bound.get("weight"))
+    bias = literal(bound.get("bias"))
+    weight = weight if weight not in (None, "None") else f"ops.ones({shape_text})"
+    bias = bias if bias not in (None, "None") else f"ops.zeros({shape_text})"
+    return _expression(ctx, f"ops.LayerNorm({axis}, {axis}, {eps})"
+                            f"({code(x).strip()}, {weight}, {bias})[0]")
+
+
+@transform
+def tuple_arguments(ctx, rule, bound: Bound, call=None):
+    """A list literal where MindSpore takes only a tuple: [1, 1, 3, 3] -> (1, 1, 3, 3)."""
+    for name, value in list(bound.values.items()):
+        if isinstance(value, cst.List):
+            bound.values[name] = cst.Tuple(value.elements)
+
+
+def _one(node: cst.BaseExpression) -> str:
+    """The single value of `3` or `(3,)`."""
+    if isinstance(node, (cst.Tuple, cst.List)):
+        if len(node.elements) != 1:
+            raise Unsupported("a 1-D pool takes one kernel size, stride and padding")
+        node = node.elements[0].value
+    return code(node).strip()
+
+
+@transform
+def pool1d_as_2d(ctx, rule, bound: Bound, call=None):
+    """F.max_pool1d(x, k, s, p) -> ops.max_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p)).squeeze(2)."""
+    x = bound.get("input")
+    kernel = _one(bound.get("kernel_size"))
+    stride = bound.get("stride")
+    stride = kernel if stride is None or literal(stride) == "None" else _one(stride)
+    args = [f"{_text(x)}.unsqueeze(2)", f"(1, {kernel})", f"(1, {stride})"]
+    padding = bound.get("padding")
+    if padding is not None and literal(padding) != "0":
+        args.append(f"(0, {_one(padding)})")
+    dilation = bound.get("dilation")
+    if dilation is not None and literal(dilation) != "1":
+        args.append(f"dilation=(1, {_one(dilation)})")
+    for name in ("ceil_mode", "return_indices"):
+        if literal(bound.get(name)) not in (None, "False"):
+            if name == "return_indices":
+                raise Unsupported("return_indices: the indices would be of the 2-D pool")
+            args.append(f"{name}={literal(bound.get(name))}")
+    return _expression(ctx, f"ops.max_pool2d({', '.join(args)}).squeeze(2)")
