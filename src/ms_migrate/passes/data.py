@@ -19,7 +19,7 @@ import libcst as cst
 from ..context import Context
 from ..engine import register_pre_pass
 from ..names import iter_statements
-from ..report import CONVERTED, UNSUPPORTED
+from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
                                default_names)
 
@@ -30,6 +30,9 @@ _BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",
           DATA + "dataset.Dataset", DATA + "dataset.IterableDataset", DATA + "sampler.Sampler"}
 _DEFAULT_COLLATE = {DATA + "default_collate", DATA + "dataloader.default_collate",
                     DATA + "_utils.collate.default_collate"}
+# numpy functions that always return arrays (np.int64(3) is a scalar, not one of them).
+_NP_ARRAYS = {"array", "asarray", "stack", "concatenate", "zeros", "ones", "full", "empty",
+              "arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "load"}
 # Methods whose returned (or yielded) values become dataset columns.
 _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
@@ -245,6 +248,8 @@ class _DataRewriter(cst.CSTTransformer):
         self.info = info
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
+        self.consumed: Set[str] = set()  # pipeline names a loader already reads
+        self.loops = 0
         self.class_stack: List[str] = []
         self.method_stack: List[str] = []
         self.marks: List[List[str]] = []
@@ -260,9 +265,6 @@ class _DataRewriter(cst.CSTTransformer):
 
     def leave_SimpleStatementLine(self, original, updated):
         return self._attach(updated)
-
-    def visit_For(self, node):
-        self.marks.append([])
 
     def _attach(self, node):
         notes = self.marks.pop()
@@ -340,12 +342,10 @@ class _DataRewriter(cst.CSTTransformer):
     def _as_array(self, value: cst.BaseExpression) -> cst.BaseExpression:
         if isinstance(value, cst.Call):
             func = value.func
-            qualified = self.ctx.resolve(func)
-            root = func
-            while isinstance(root, cst.Attribute):
-                root = root.value
-            if qualified is not None or (isinstance(root, cst.Name)
-                                         and root.value in ("np", "numpy")):
+            if self.ctx.resolve(func) is not None:  # a torch call: a tensor
+                return value
+            if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                    and func.value.value in ("np", "numpy") and func.attr.value in _NP_ARRAYS):
                 return value
         return _call(self.ctx.name("numpy.asarray"), value)
 
@@ -360,6 +360,7 @@ class _DataRewriter(cst.CSTTransformer):
     def leave_Call(self, original, updated):
         qualified = _qualified(self.ctx, original)
         if qualified == DATA + "DataLoader":
+            self._check_one_consumer(original)
             return self._without_default_collate(updated)
         func = original.func
         if not (isinstance(func, cst.Name) and len(original.args) == 1):
@@ -371,6 +372,36 @@ class _DataRewriter(cst.CSTTransformer):
             return cst.Subscript(value=updated, slice=[cst.SubscriptElement(
                 cst.Index(cst.Integer("0")))])
         return updated
+
+    def visit_For(self, node):
+        self.marks.append([])
+        self.loops += 1
+
+    def visit_While(self, node):
+        self.loops += 1
+
+    def leave_While(self, original, updated):
+        self.loops -= 1
+        return updated
+
+    def _check_one_consumer(self, call: cst.Call) -> None:
+        """A mindspore.dataset pipeline is a tree: one dataset feeds one loader."""
+        dataset = next((a.value for a in call.args if a.keyword is None
+                        or a.keyword.value == "dataset"), None)
+        if not isinstance(dataset, cst.Name):
+            return
+        kind = self.info.names.get(dataset.value, (SOURCE, None))[0]
+        if kind != PIPELINE:
+            return
+        if dataset.value in self.consumed or self.loops:
+            self.ctx.add(DATA + "DataLoader", WARNING,
+                         f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
+                         "loader only: make one loader, or build the dataset again for each",
+                         mark=False)
+            if self.marks:
+                self.marks[-1].append(f"# ms-migrate: {dataset.value} feeds one loader only "
+                                      "in MindSpore: build it again for another loader")
+        self.consumed.add(dataset.value)
 
     def _without_default_collate(self, call: cst.Call) -> cst.Call:
         args = [a for a in call.args if not (
@@ -424,6 +455,7 @@ class _DataRewriter(cst.CSTTransformer):
         return updated
 
     def leave_For(self, original, updated):
+        self.loops -= 1
         return self._attach(self._unpacked(original, updated))
 
     def leave_CompFor(self, original, updated):

@@ -345,7 +345,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
     args.append(_arg(cst.Name("False"), "shuffle"))
     if _is_true(literal(bound.get("download"))):
         bound.warnings.append("download dropped: MindSpore readers do not download; "
-                              f"fetch the files first ({note})")
+                              "fetch the files first (docs/data.md)")
     elif key in ("CIFAR10", "CIFAR100"):
         bound.warnings.append(note)
     node: cst.BaseExpression = _call(ctx.name(f"mindspore.dataset.{reader}"), *args)
