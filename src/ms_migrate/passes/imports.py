@@ -9,7 +9,7 @@ from typing import Dict, List, Sequence, Set
 
 import libcst as cst
 
-from ..context import Context
+from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
 from ..names import dotted_name, is_torch_name
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
@@ -121,8 +121,37 @@ def _merge(statements: Set[str]) -> List[str]:
     return sorted(merged, key=_sort_key)
 
 
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: Dict[int, cst.BaseExpression]):
+        super().__init__()
+        self.replacements = replacements
+
+    def on_leave(self, original, updated):
+        return self.replacements.get(id(original), updated)
+
+
+def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
+    """A torch alias that stays (`nn`, for an unsupported layer) must not be rebound by
+    a MindSpore import of the same name: spell those MindSpore names out in full."""
+    clashes = {local: path for path, (statement, local) in IMPORT_STYLE.items()
+               if statement in ctx.needed_imports and local in used and local != path}
+    if not clashes:
+        return module
+    replacements = {}
+    for text, node in _EXPR_CACHE.items():  # ctx.name() hands out these very nodes
+        head, _, rest = text.partition(".")
+        if head in clashes:
+            full = f"{clashes[head]}.{rest}" if rest else clashes[head]
+            replacements[id(node)] = cst.parse_expression(full)
+    for local, path in clashes.items():
+        ctx.needed_imports.discard(IMPORT_STYLE[path][0])
+        ctx.needed_imports.add(f"import {path}")
+    return module.visit(_Replace(replacements))
+
+
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
     used = {name for name, count in ctx.alias_uses.items() if count > 0}
+    module = _spell_out_clashes(ctx, module, used)
     body = list(module.body)
     # Where the first top-level torch import was: the new imports go there.
     anchor = next((i for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
