@@ -29,7 +29,7 @@ CNN = textwrap.dedent('''
                 nn.BatchNorm2d(4),
                 nn.ReLU(),
                 nn.Conv2d(4, 4, 3),
-                nn.BatchNorm2d(4),
+                nn.BatchNorm2d(4, momentum=0.3),
                 nn.ReLU(),
             )
             self.head = nn.Linear(4 * 6 * 6, classes)
@@ -109,6 +109,30 @@ def test_per_cell_names_the_conv_whose_padding_rule_is_wrong(tmp_path):
     assert "shape (2, 4, 6, 6) (torch) vs (2, 4, 8, 8) (MindSpore)" in result.divergence.line()
 
 
+def wrong_momentum():
+    """BatchNorm2d whose momentum is passed through unchanged (MindSpore's is 1 - torch's)."""
+    return with_rule("torch.nn.BatchNorm2d", values={})
+
+
+def test_training_mode_compares_the_running_statistics(tmp_path):
+    model, cell = models(tmp_path)
+    result = verify_models(model, cell, [INPUT], train=True, per_cell=True)
+    assert result.ok, "\n".join(result.lines())
+    assert len(result.state) == 14  # 2 convs x 2, 2 BatchNorms x 4, head x 2
+    assert float(model.features[4].running_mean.abs().sum()) > 0  # the run moved them
+
+
+def test_per_cell_names_the_batchnorm_whose_momentum_rule_is_wrong(tmp_path):
+    model, cell = models(tmp_path, wrong_momentum())
+    assert verify_models(model, cell, [INPUT]).ok  # inference mode cannot see momentum
+    model, cell = models(tmp_path, wrong_momentum())
+    result = verify_models(model, cell, [INPUT], train=True, per_cell=True)
+    assert not result.ok
+    assert all(o.ok for o in result.outputs)
+    assert result.divergence.torch_name == "features.4"
+    assert "state features.4.running_mean" in result.divergence.line()
+
+
 def test_weights_that_do_not_fit_raise(tmp_path):
     model, _ = models(tmp_path)
     other = convert_source(CNN.replace("nn.Linear(4 * 6 * 6", "nn.Linear(4 * 6 * 5"), "x.py")
@@ -152,6 +176,15 @@ def test_cli_per_cell_names_the_offending_submodule(tmp_path):
     code, out = cli("verify", torch_ref, ms_ref, "--input", INPUT, "--per-cell")
     assert code == 1, out
     assert "first diverging submodule: features.3" in out
+
+
+def test_cli_train_per_cell_names_the_batchnorm(tmp_path):
+    torch_ref, ms_ref = write_pair(tmp_path, wrong_momentum())
+    code, out = cli("verify", torch_ref, ms_ref, "--input", INPUT, "--per-cell")
+    assert code == 0, out
+    code, out = cli("verify", torch_ref, ms_ref, "--input", INPUT, "--per-cell", "--train")
+    assert code == 1, out
+    assert "first diverging submodule: features.4 [BatchNorm2d -> BatchNorm2d]" in out
 
 
 def test_cli_loads_given_torch_weights(tmp_path):

@@ -183,13 +183,18 @@ class VerifyResult:
     divergence: Optional[CellDivergence] = None
     compared_cells: int = 0
     unmatched_cells: List[str] = field(default_factory=list)
+    state: List[OutputDiff] = field(default_factory=list)  # after a training-mode run
 
     @property
     def ok(self) -> bool:
-        return all(o.ok for o in self.outputs)
+        return all(o.ok for o in self.outputs) and all(s.ok for s in self.state)
 
     def lines(self) -> List[str]:
         out = [o.line() for o in self.outputs]
+        if self.state:
+            bad = [s for s in self.state if not s.ok]
+            out.append(f"state after the training-mode run: {len(self.state)} tensors, "
+                       + (f"{len(bad)} differ, first {bad[0].line()}" if bad else "all match"))
         if self.per_cell:
             out.append(f"compared {self.compared_cells} submodules"
                        + (f"; {len(self.unmatched_cells)} without a counterpart"
@@ -243,11 +248,13 @@ def _compare_leaf(label: str, a, b, atol: float, rtol: float) -> OutputDiff:
 def verify_models(torch_module, cell, inputs: Sequence[Any], *, atol: float = DEFAULT_ATOL,
                   rtol: float = DEFAULT_RTOL, per_cell: bool = False,
                   rules: Optional[RuleSet] = None, seed: int = 0,
-                  copy_weights: bool = True) -> VerifyResult:
+                  copy_weights: bool = True, train: bool = False) -> VerifyResult:
     """Compare a torch module and a MindSpore Cell on the same weights and inputs.
 
     `inputs`: numpy arrays, or specs for `make_input` ("2x3x32x32/float32"), one per
-    positional argument of forward/construct. Raises `weights.WeightError` when the
+    positional argument of forward/construct. `train=True` runs in training mode
+    (dropout kept off, so outputs stay comparable) and then also compares the state
+    the run updated (BatchNorm running statistics, which `momentum` drives). Raises `weights.WeightError` when the
     torch weights do not fit the Cell, `VerifyError` when an input spec is bad.
     """
     import mindspore
@@ -260,8 +267,7 @@ def verify_models(torch_module, cell, inputs: Sequence[Any], *, atol: float = DE
     arrays = [make_input(x, rng) if isinstance(x, str) else np.asarray(x) for x in inputs]
     if copy_weights:
         load_into_cell(cell, torch_state_to_mindspore(torch_module, rules))
-    torch_module.eval()
-    cell.set_train(False)
+    _set_mode(torch_module, cell, train)
     if per_cell:
         mindspore.set_context(mode=mindspore.PYNATIVE_MODE)  # hooks run only here
     t_records, m_records = [], []
@@ -284,10 +290,49 @@ def verify_models(torch_module, cell, inputs: Sequence[Any], *, atol: float = DE
     outputs = ([OutputDiff("output", (), float("inf"), float("inf"), False, failure)]
                if failure else compare_outputs(t_out, m_out, atol, rtol))
     result = VerifyResult(outputs, atol, rtol, per_cell)
+    types = LayerTypes.from_module(torch_module)
     if per_cell:
-        _first_divergence(result, t_records, m_records, LayerTypes.from_module(torch_module),
-                          rules)
+        _first_divergence(result, t_records, m_records, types, rules)
+    if train:
+        _compare_state(result, torch_module, cell, types, rules)
     return result
+
+
+def _set_mode(torch_module, cell, train: bool) -> None:
+    torch_module.train(train)
+    cell.set_train(train)
+    if train:  # dropout masks are random on each side: keep dropout off
+        for module in torch_module.modules():
+            if "Dropout" in type(module).__name__:
+                module.eval()
+        for _, sub in cell.cells_and_names():
+            if "Dropout" in type(sub).__name__:
+                sub.set_train(False)
+
+
+def _compare_state(result: VerifyResult, torch_module, cell, types, rules) -> None:
+    """Compare every parameter and buffer after the run, in the torch module's order."""
+    from .weights import convert_state, torch_module_state
+    state = torch_module_state(torch_module)
+    converted = convert_state(state, rules, types)
+    actual = {name: p.asnumpy() for name, p in cell.parameters_and_names()}
+    for torch_name in state:
+        ms_name = converted.renamed.get(torch_name, torch_name)
+        if ms_name not in converted.params or ms_name not in actual:
+            continue
+        expected, got = converted.params[ms_name], actual[ms_name]
+        if got.shape != expected.shape and got.size == expected.size:
+            got = got.reshape(expected.shape)  # Conv1d's extra size-1 axis
+        diff = _compare_leaf(f"state {torch_name}", expected, got, result.atol, result.rtol)
+        result.state.append(diff)
+        if not diff.ok and result.divergence is None and result.per_cell:
+            module = torch_name.rpartition(".")[0]
+            ms_module = ms_name.rpartition(".")[0]
+            names = dict(torch_module.named_modules())
+            cells = dict(cell.cells_and_names())
+            result.divergence = CellDivergence(
+                module, ms_module, type(names.get(module)).__name__,
+                type(cells.get(ms_module)).__name__, 0, [diff])
 
 
 def first_line(exc: BaseException) -> str:

@@ -296,9 +296,8 @@ def mindspore_path(torch_path: str, types: LayerTypes, rules: Optional[RuleSet] 
     return translator.translate(torch_path, leaf=False)[0]
 
 
-def torch_state_to_mindspore(torch_module, rules: Optional[RuleSet] = None
-                             ) -> Dict[str, np.ndarray]:
-    """MindSpore parameter name -> value, for a live torch module."""
+def torch_module_state(torch_module) -> Dict[str, np.ndarray]:
+    """Torch name -> value of every parameter and buffer of a live module, in order."""
     state = {}
     for prefix, module in torch_module.named_modules():
         local = list(module.named_parameters(recurse=False)) + list(
@@ -307,7 +306,14 @@ def torch_state_to_mindspore(torch_module, rules: Optional[RuleSet] = None
             if tensor is not None:
                 full = f"{prefix}.{name}" if prefix else name
                 state.setdefault(full, _tensor_to_numpy(tensor))
-    return convert_state(state, rules, LayerTypes.from_module(torch_module)).params
+    return state
+
+
+def torch_state_to_mindspore(torch_module, rules: Optional[RuleSet] = None
+                             ) -> Dict[str, np.ndarray]:
+    """MindSpore parameter name -> value, for a live torch module."""
+    return convert_state(torch_module_state(torch_module), rules,
+                         LayerTypes.from_module(torch_module)).params
 
 
 def _tensor_to_numpy(tensor) -> np.ndarray:

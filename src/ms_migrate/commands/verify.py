@@ -25,6 +25,9 @@ from ..cli import EXIT_CHANGED, EXIT_OK, fail, main
 @click.option("--rtol", type=float, default=1e-4, show_default=True)
 @click.option("--per-cell", is_flag=True,
               help="Compare every submodule; name the first one whose outputs differ.")
+@click.option("--train", is_flag=True,
+              help="Run in training mode (dropout off) and also compare the state the run "
+                   "updates (BatchNorm running statistics).")
 @click.option("--weights", "weights_path", type=click.Path(path_type=Path),
               help="Load these torch weights into the torch model first (else its own init).")
 @click.option("--key", help="Where the weights sit in a checkpoint dict.")
@@ -34,7 +37,7 @@ from ..cli import EXIT_CHANGED, EXIT_OK, fail, main
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule table (TOML); may repeat.")
 def verify(torch_ref: str, ms_ref: str, model_args: Optional[str], ms_args: Optional[str],
-           inputs: tuple, atol: float, rtol: float, per_cell: bool,
+           inputs: tuple, atol: float, rtol: float, per_cell: bool, train: bool,
            weights_path: Optional[Path], key: Optional[str], allow_pickle: bool, seed: int,
            extra_rules: tuple) -> None:
     """Run both models on the same weights and inputs; exit 0 when outputs match, 1 if not.
@@ -67,7 +70,7 @@ def verify(torch_ref: str, ms_ref: str, model_args: Optional[str], ms_args: Opti
         fail(str(exc))
     try:
         result = verify_models(torch_model, cell, arrays, atol=atol, rtol=rtol,
-                               per_cell=per_cell, rules=rules, seed=seed)
+                               per_cell=per_cell, rules=rules, seed=seed, train=train)
     except WeightError as exc:
         click.echo(f"the torch weights do not fit the Cell: {exc}", err=True)
         click.echo("NOT equivalent", err=True)
