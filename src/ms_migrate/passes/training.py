@@ -338,8 +338,9 @@ class TrainingPass:
         later = [n for p in plans if p is not plan
                  for n in free_reads([s.node for s in p.captured])]
         loss = plan.names["loss"]
+        carried = set(plan.params) & produced  # rebound inside: the next step reads it
         plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
-                    if n != loss and (outside[n] > 0 or n in later)]
+                    if n != loss and (outside[n] > 0 or n in later or n in carried)]
 
     # --- rewriting ------------------------------------------------------------------------------
     def rewrite(self, scope: Scope, plan: Plan) -> None:
