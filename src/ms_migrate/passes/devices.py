@@ -16,7 +16,7 @@ called `device` or `*_device` (a function's `device` parameter).
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Set, Tuple
+from typing import List, Set
 
 import libcst as cst
 
@@ -24,8 +24,8 @@ from ..callrewrite import Unsupported
 from ..context import Context
 from ..engine import register_pre_pass
 from ..names import dotted_name
-from ..positions import LineIndex, Locator
-from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
+from ..report import CONVERTED, UNSUPPORTED, WARNING
+from .statement_pass import StatementPass
 from ..transforms.devices import is_device_string_expr, to_device_target
 
 _APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\b|\bbackends\b|[\"'](cuda|cpu)\b")
@@ -45,9 +45,7 @@ _DETERMINISTIC = "torch.backends.cudnn.deterministic"
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
     devices = _Devices(ctx, _device_variables(ctx, module))
     converted = module.visit(devices)
-    index = LineIndex(module.code, devices.counts)
-    for finding, locator in devices.placed:
-        finding.line = index.line(locator)
+    devices.place_findings(module.code)
     return converted
 
 
@@ -71,50 +69,13 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     return found
 
 
-class _Devices(cst.CSTTransformer):
+class _Devices(StatementPass):
     def __init__(self, ctx: Context, devices: Set[str]):
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.devices = devices
         self.moved = 0                    # device moves removed inside the current statement
-        # id(statement) -> (statement, notes to keep); holding the statement keeps its id
-        self.dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
         self.functions: List[str] = []    # enclosing function and class names
         self.loops = 0                     # depth of for/while loops
-        # Calls and attributes numbered as the Converter does, to give findings lines.
-        self.counts = {"Call": 0, "Attribute": 0}
-        self.order: Dict[int, Locator] = {}
-        self.placed: List[Tuple[Finding, Optional[Locator]]] = []
-
-    def visit_Import(self, node):
-        return False
-
-    def visit_ImportFrom(self, node):
-        return False
-
-    def visit_Call(self, node):
-        self._number("Call", node)
-
-    def visit_Attribute(self, node):
-        self._number("Attribute", node)
-
-    def _number(self, kind: str, node: cst.CSTNode) -> None:
-        self.order[id(node)] = (kind, self.counts[kind])
-        self.counts[kind] += 1
-
-    def _add(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
-        """A finding at the first call or attribute of `node`."""
-        self.ctx.add(api, action, message)
-        self.placed.append((self.ctx.pending[-1].finding, self._locator(node)))
-
-    def _locator(self, node: cst.CSTNode) -> Optional[Locator]:
-        if id(node) in self.order:
-            return self.order[id(node)]
-        for child in node.children:
-            found = self._locator(child)
-            if found is not None:
-                return found
-        return None
 
     # --- which values are devices ------------------------------------------------
     def _is_device(self, node: cst.BaseExpression) -> bool:
@@ -149,13 +110,13 @@ class _Devices(cst.CSTTransformer):
         if dtype is None:
             return self._moved(original, "Tensor.to", receiver)
         self.moved += 1
-        self._add(original, "Tensor.to", CONVERTED, "device argument removed; the dtype cast stays")
+        self.add(original, "Tensor.to", CONVERTED, "device argument removed; the dtype cast stays")
         return call.with_changes(args=[cst.Arg(dtype.value)])
 
     def _moved(self, original: cst.Call, api: str,
                receiver: cst.BaseExpression) -> cst.BaseExpression:
         self.moved += 1
-        self._add(original, api, CONVERTED, _MOVED)
+        self.add(original, api, CONVERTED, _MOVED)
         return receiver
 
     # --- statements ----------------------------------------------------------------
@@ -197,18 +158,13 @@ class _Devices(cst.CSTTransformer):
             self.statement = original
             backend = self._backend_switch(small)
             if backend is not None:
-                return backend if isinstance(backend, cst.CSTNode) else self._drop(updated, backend)
+                return backend if isinstance(backend, cst.CSTNode) else self.drop(updated, backend)
             device = self._device_assignment(small)
             if device is not None:
                 return device(updated)
         if self.moved and _does_nothing(small):
-            return self._drop(updated, [])
+            return self.drop(updated, [])
         return updated
-
-    def _drop(self, statement: cst.SimpleStatementLine, notes: List[str]):
-        comment = statement.trailing_whitespace.comment
-        self.dropped[id(statement)] = (statement, notes + ([comment.value] if comment else []))
-        return statement
 
     def _backend_switch(self, assign: cst.Assign):
         """A new statement, or the notes of a removed one, or None."""
@@ -216,12 +172,12 @@ class _Devices(cst.CSTTransformer):
             return None
         qualified = self.ctx.resolve(assign.targets[0].target)
         if qualified == _DETERMINISTIC:
-            self._add(self.statement, qualified, CONVERTED, "-> mindspore.set_deterministic")
+            self.add(self.statement, qualified, CONVERTED, "-> mindspore.set_deterministic")
             call = cst.Call(self.ctx.name("mindspore.set_deterministic"), [cst.Arg(assign.value)])
             return cst.SimpleStatementLine([cst.Expr(call)])
         if qualified in _BACKEND_SWITCHES:
             reason = _BACKEND_SWITCHES[qualified]
-            self._add(self.statement, qualified, CONVERTED, f"removed: {reason}")
+            self.add(self.statement, qualified, CONVERTED, f"removed: {reason}")
             return [f"# ms-migrate: {qualified} removed: {reason}"]
         return None
 
@@ -236,9 +192,9 @@ class _Devices(cst.CSTTransformer):
             try:
                 value = to_device_target(value, notes)
             except Unsupported as exc:
-                self._add(self.statement, "torch device", UNSUPPORTED, str(exc))
+                self.add(self.statement, "torch device", UNSUPPORTED, str(exc))
                 return None
-            self._add(self.statement, "torch device", WARNING if notes else CONVERTED,
+            self.add(self.statement, "torch device", WARNING if notes else CONVERTED,
                          "device names -> MindSpore device targets" + "".join(
                              f"; {n}" for n in notes))
         names = [t.target for t in assign.targets if isinstance(t.target, cst.Name)]
@@ -255,33 +211,6 @@ class _Devices(cst.CSTTransformer):
             follow = cst.SimpleStatementLine([cst.Expr(cst.Call(set_device, [cst.Arg(names[0])]))])
             return cst.FlattenSentinel([statement, follow])
         return build
-
-    # --- blocks: removed statements keep their comments ---------------------------------
-    def leave_IndentedBlock(self, original, updated):
-        body, footer = self._without_dropped(updated.body)
-        if not body:
-            body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=footer)]
-            footer = []
-        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
-
-    def leave_Module(self, original, updated):
-        body, footer = self._without_dropped(updated.body)
-        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
-
-    def _without_dropped(self, statements):
-        body, pending = [], []
-        for stmt in statements:
-            dropped = self.dropped.pop(id(stmt), None)
-            if dropped is not None:
-                notes = dropped[1]
-                pending += [*stmt.leading_lines,
-                            *(cst.EmptyLine(comment=cst.Comment(n)) for n in notes)]
-                continue
-            if pending:
-                stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
-                pending = []
-            body.append(stmt)
-        return body, pending
 
 
 def _does_nothing(small: cst.BaseSmallStatement) -> bool:

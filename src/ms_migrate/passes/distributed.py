@@ -1,0 +1,101 @@
+"""Data parallel: process groups and model wrappers.
+
+- `dist.init_process_group(...)` becomes `communication.init()` and the data-parallel
+  context (`mindspore.set_auto_parallel_context(parallel_mode=DATA_PARALLEL,
+  gradients_mean=True)`); msrun gives each process its rank and the group size.
+- `model = DistributedDataParallel(model, ...)` and `model = nn.DataParallel(model)`
+  go: a MindSpore Cell is not wrapped. For DDP the gradients must be averaged across
+  processes in the training step (`nn.DistributedGradReducer(optimizer.parameters)`),
+  which the note in the code says. `model.module` becomes `model`.
+
+get_rank / get_world_size and the other calls are table rules (torch_distributed.toml).
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Set
+
+import libcst as cst
+
+from ..context import Context
+from ..engine import register_pre_pass
+from ..names import dotted_name
+from ..report import CONVERTED, WARNING
+from .statement_pass import StatementPass
+
+_APPLIES = re.compile(r"init_process_group|DataParallel")
+_INIT = "torch.distributed.init_process_group"
+_WRAPPERS = {
+    "torch.nn.parallel.DistributedDataParallel":
+        "gradients are averaged across processes only if the training step passes them "
+        "through nn.DistributedGradReducer(optimizer.parameters); launch with msrun",
+    "torch.nn.DataParallel":
+        "MindSpore runs one process per device (msrun for several); this one uses one device",
+    "torch.nn.parallel.DataParallel":
+        "MindSpore runs one process per device (msrun for several); this one uses one device",
+}
+
+
+@register_pre_pass(12, "distributed", lambda source: bool(_APPLIES.search(source)))
+def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
+    distributed = _Distributed(ctx)
+    converted = module.visit(distributed)
+    distributed.place_findings(module.code)
+    return converted
+
+
+class _Distributed(StatementPass):
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self.unwrapped: Set[str] = set()  # names that held a wrapper: `.module` goes
+
+    def _wrapper(self, node: cst.BaseExpression) -> Optional[str]:
+        if isinstance(node, cst.Call) and node.args and node.args[0].keyword is None:
+            qualified = self.ctx.resolve(node.func)
+            if qualified in _WRAPPERS:
+                return qualified
+        return None
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) != 1:
+            return updated
+        small = updated.body[0]
+        if (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+                and self.ctx.resolve(small.value.func) == _INIT):
+            return self._init(original, updated)
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            qualified = self._wrapper(small.value)
+            if qualified is not None:
+                return self._unwrap(original, updated, small, qualified)
+        return updated
+
+    def _init(self, original, statement: cst.SimpleStatementLine):
+        self.add(original, _INIT, CONVERTED, "-> communication.init() and the data-parallel "
+                     "context; msrun sets the backend, ranks and group size")
+        init = cst.parse_statement("communication.init()")
+        self.ctx.require("from mindspore import communication")
+        self.ctx.require("import mindspore")
+        context = cst.parse_statement(
+            "mindspore.set_auto_parallel_context(parallel_mode=mindspore.ParallelMode."
+            "DATA_PARALLEL, gradients_mean=True)")
+        return cst.FlattenSentinel([init.with_changes(leading_lines=statement.leading_lines),
+                                    context])
+
+    def _unwrap(self, original, statement, assign: cst.Assign, qualified: str):
+        reason = _WRAPPERS[qualified]
+        self.add(original, qualified, WARNING, f"wrapper removed: {reason}")
+        note = f"# ms-migrate: {qualified}: {reason}"
+        target = dotted_name(assign.targets[0].target)
+        inner = assign.value.args[0].value
+        if target:
+            self.unwrapped.add(target)
+        if target is not None and target == dotted_name(inner):  # `model = DDP(model)`
+            return self.drop(statement, [note])
+        note_line = cst.EmptyLine(comment=cst.Comment(note))
+        return statement.with_changes(body=[assign.with_changes(value=inner)],
+                                      leading_lines=[*statement.leading_lines, note_line])
+
+    def leave_Attribute(self, original, updated):
+        if updated.attr.value == "module" and dotted_name(updated.value) in self.unwrapped:
+            return updated.value
+        return updated

@@ -1,0 +1,99 @@
+"""A base for statement-level passes: findings with lines, statements removed.
+
+- `add(node, api, action, message)` records a finding on the line of `node`: calls
+  and attributes are numbered as the Converter numbers them, and `place_findings`
+  (after the visit) gives the lines from Python's ast, as positions.LineIndex does.
+- A pass that makes a statement pointless (`model.to(device)`, `model = DDP(model)`)
+  returns `drop(statement, notes)` from `leave_SimpleStatementLine`; when the block
+  is left the statement goes, its comments and the notes move to the next
+  statement, and a block left empty gets `pass`.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from ..context import Context
+from ..positions import LineIndex, Locator
+from ..report import Finding
+
+
+class StatementPass(cst.CSTTransformer):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        # id(statement) -> (statement, notes); holding the statement keeps its id unique
+        self._dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
+        self._counts = {"Call": 0, "Attribute": 0}
+        self._order: Dict[int, Locator] = {}
+        self._placed: List[Tuple[Finding, Optional[Locator]]] = []
+
+    # --- findings with lines ------------------------------------------------------
+    def visit_Import(self, node):  # the Converter skips imports: so do the numbers
+        return False
+
+    def visit_ImportFrom(self, node):
+        return False
+
+    def visit_Call(self, node):
+        self._number("Call", node)
+
+    def visit_Attribute(self, node):
+        self._number("Attribute", node)
+
+    def _number(self, kind: str, node: cst.CSTNode) -> None:
+        self._order[id(node)] = (kind, self._counts[kind])
+        self._counts[kind] += 1
+
+    def add(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
+        """A finding on the line of the first call or attribute in (original) `node`."""
+        self.ctx.add(api, action, message)
+        self._placed.append((self.ctx.pending[-1].finding, self._locator(node)))
+
+    def _locator(self, node: cst.CSTNode) -> Optional[Locator]:
+        if id(node) in self._order:
+            return self._order[id(node)]
+        for child in node.children:
+            found = self._locator(child)
+            if found is not None:
+                return found
+        return None
+
+    def place_findings(self, source: str) -> None:
+        """Give this pass's findings their lines in `source`, the code it visited."""
+        index = LineIndex(source, self._counts)
+        for finding, locator in self._placed:
+            finding.line = index.line(locator)
+
+    # --- removed statements ---------------------------------------------------------
+
+    def drop(self, statement: cst.SimpleStatementLine, notes: List[str]):
+        comment = statement.trailing_whitespace.comment
+        self._dropped[id(statement)] = (statement, notes + ([comment.value] if comment else []))
+        return statement
+
+    def leave_IndentedBlock(self, original, updated):
+        body, footer = self._without_dropped(updated.body)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=footer)]
+            footer = []
+        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
+
+    def leave_Module(self, original, updated):
+        body, footer = self._without_dropped(updated.body)
+        return updated.with_changes(body=body, footer=[*footer, *updated.footer])
+
+    def _without_dropped(self, statements):
+        body, pending = [], []
+        for stmt in statements:
+            dropped = self._dropped.pop(id(stmt), None)
+            if dropped is not None:
+                pending += [*stmt.leading_lines,
+                            *(cst.EmptyLine(comment=cst.Comment(n)) for n in dropped[1])]
+                continue
+            if pending:
+                stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+                pending = []
+            body.append(stmt)
+        return body, pending

@@ -1,0 +1,72 @@
+"""Data parallel: a converted torchrun/DDP script runs as one process and under msrun
+with two CPU workers, where each worker sees its rank and the group size."""
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ms_migrate import convert_source
+
+pytest.importorskip("mindspore")
+
+SCRIPT = textwrap.dedent('''\
+    import sys
+
+    import torch
+    import torch.distributed as dist
+    import torch.nn as nn
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    distributed = sys.argv[1] == "ddp"
+    if distributed:
+        dist.init_process_group(backend="nccl")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    world_size = dist.get_world_size() if dist.is_initialized() else 1
+    model = nn.Linear(4, 2)
+    if distributed:
+        model = DDP(model, device_ids=[rank])
+    print("RESULT", rank, world_size, type(model.module if distributed else model).__name__,
+          flush=True)
+''')
+
+MSRUN = Path(sys.executable).with_name("msrun")
+
+
+def converted(tmp_path) -> Path:
+    result = convert_source(SCRIPT, "train.py")
+    assert "communication.init()" in result.code and "DDP(" not in result.code
+    path = tmp_path / "train_ms.py"
+    path.write_text(result.code, encoding="utf-8")
+    return path
+
+
+def test_single_process_path_runs(tmp_path):
+    done = subprocess.run([sys.executable, str(converted(tmp_path)), "single"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RESULT 0 1 Dense" in done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(not MSRUN.exists(), reason="msrun is not installed")
+def test_two_workers_under_msrun(tmp_path):
+    script = converted(tmp_path)
+    env = {**os.environ, "PATH": f"{MSRUN.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    logs = tmp_path / "logs"
+    done = subprocess.run(
+        [str(MSRUN), "--worker_num=2", "--local_worker_num=2", f"--master_port={_free_port()}",
+         f"--log_dir={logs}", "--join=True", str(script), "ddp"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    output = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("worker_*.log")))
+    assert done.returncode == 0, output[-3000:]
+    results = sorted(line for line in output.splitlines() if line.startswith("RESULT"))
+    assert results == ["RESULT 0 2 Dense", "RESULT 1 2 Dense"]
