@@ -101,7 +101,7 @@ class TrainingPass:
         self.lines = lines
         self.edits = Edits()
         self.optimizers = optimizer_names(ctx, module)
-        self.taken = set(_all_names(module))
+        self.taken: Set[str] = set()
 
     # --- findings ------------------------------------------------------------------
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
@@ -121,12 +121,22 @@ class TrainingPass:
             self.mark_grad_reads(scope)
             for plan in self.convert_scope(scope):
                 converted[plan.optimizer] = converted.get(plan.optimizer) or plan.accumulate
-        for scope in all_scopes:  # zero_grad() of converted optimizers in other functions
+        for scope in all_scopes:  # functions that only zero gradients or only step
+            if any(site.kind == "backward" for site in scope.sites):
+                continue
+            self.mark_unpaired_steps(scope, [])
             for site in scope.sites:
-                if (site.kind == "zero_grad" and id(site.stmt.node) not in self.edits.remove
-                        and id(site.stmt.node) not in self.edits.replace
-                        and converted.get(site.receiver) is False):
+                if site.kind == "zero_grad" and converted.get(site.receiver) is False:
                     self.drop_zero_grad(site)
+
+    def mark_unpaired_steps(self, scope: Scope, plans: List[Plan]) -> None:
+        paired = {id(p.step) for p in plans}
+        for site in scope.sites:
+            if site.kind == "step" and id(site) not in paired:
+                reason = ("optimizer.step(closure) has no MindSpore equivalent" if site.call.args
+                          else "no convertible backward() before this step(): MindSpore "
+                          "optimizers take the gradients as an argument")
+                self.report(site.stmt, STEP, UNSUPPORTED, reason, mark=True)
 
     def mark_grad_reads(self, scope: Scope) -> None:
         for stmt in scope.stmts:
@@ -147,6 +157,7 @@ class TrainingPass:
         for stmt in scope.stmts:
             flow.visit(stmt.node)
         plans: List[Plan] = []
+        failed: Set[int] = set()  # steps after a backward() that cannot convert
         for site in scope.sites:
             if site.kind != "backward":
                 continue
@@ -154,18 +165,21 @@ class TrainingPass:
                 plans.append(self.plan(scope, flow, site))
             except Unsupported as exc:
                 self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
-        paired = {id(p.step) for p in plans}
-        for site in scope.sites:
-            if site.kind == "step" and id(site) not in paired:
-                self.report(site.stmt, STEP, UNSUPPORTED, "no convertible backward() before "
-                            "this step(): MindSpore optimizers take the gradients as an "
-                            "argument", mark=True)
+                step = _next_step(scope, site)
+                if step is not None:
+                    failed.add(id(step))
+        for plan in [p for p in plans if id(p.step) in failed]:
+            plans.remove(plan)  # its gradients mix with ones that cannot be computed
+            self.report(plan.backward.stmt, BACKWARD, UNSUPPORTED, "another backward() before "
+                        "the same step() cannot convert", mark=True)
+        self.mark_unpaired_steps(scope, plans)
         if not plans:
             return []
         self.decide_accumulation(scope, plans)
         self.name(scope, plans)
         for plan in plans:
             self.arguments(scope, plan, plans)
+        self.plans = plans
         for plan in plans:
             self.rewrite(scope, plan)
         self.rewrite_zero_grads(scope, plans)
@@ -177,8 +191,7 @@ class TrainingPass:
         for arg in call.args:
             name = arg.keyword.value if arg.keyword else "gradient"
             raise Unsupported(_BACKWARD_ARGS.get(name, f"backward() with {name}="))
-        step = next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
-                    None)
+        step = _next_step(scope, site)
         if step is None:
             raise Unsupported("no optimizer.step() follows this backward(): only complete "
                               "training steps convert")
@@ -285,6 +298,8 @@ class TrainingPass:
         return any(any(a is inner for a in z.stmt.ancestors) for z in zeros)
 
     def name(self, scope: Scope, plans: List[Plan]) -> None:
+        # Names this scope uses are taken (a new local only hides what the scope reads).
+        self.taken = set(scope.params) | set(reads(scope.block)) | writes(scope.block)
         used: Set[str] = set()
         optimizers = list(dict.fromkeys(p.optimizer for p in plans))
         per_optimizer = Counter(p.optimizer for p in plans)
@@ -353,7 +368,7 @@ class TrainingPass:
         definitions: List[cst.BaseStatement] = [
             forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
                                       bool(plan.aux))]
-        if plan.accumulate and self.needs_initial_sum(scope, plan):
+        if plan.accumulate and self.needs_initial_sum(scope, plan, self.plans):
             definitions.append(emit.statement(
                 emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
         for stmt in plan.captured:
@@ -366,10 +381,7 @@ class TrainingPass:
         if plan.accumulate:
             after.append(emit.statement(emit.accumulate(n["accum"], n["grads"])))
         after.extend(s.node for s in plan.moved)
-        if plan.hoist is None:
-            after = definitions + after
-        else:
-            edits.insert_before(plan.hoist, definitions)
+        edits.insert_before(plan.hoist or b, definitions)
         edits.replace[id(b.node)] = after
         grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
         self.rewrite_clips(plan, grads)
@@ -384,11 +396,17 @@ class TrainingPass:
             self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
                         f"({RECOMPUTED})")
 
-    def needs_initial_sum(self, scope: Scope, plan: Plan) -> bool:
-        """No zero_grad() before the loop starts the sum: start it with the definitions."""
-        first = plan.hoist.order if plan.hoist is not None else plan.backward.stmt.order
-        return not any(s.kind == "zero_grad" and s.stmt.order < first
-                       and s.receiver in (plan.optimizer, None) for s in scope.sites)
+    def needs_initial_sum(self, scope: Scope, plan: Plan, plans: List[Plan]) -> bool:
+        """Start the sum with the definitions, unless a zero_grad() surely runs first."""
+        first = next(p for p in plans if p.optimizer == plan.optimizer)
+        if first is not plan:
+            return False  # one sum per optimizer
+        b = plan.backward.stmt
+        enclosing = [b.block] + [scope.stmt_of(a).block for a in b.ancestors]
+        return not any(s.kind == "zero_grad" and s.stmt.order < b.order
+                       and any(s.stmt.block is block for block in enclosing)
+                       and (s.receiver == plan.optimizer or not _is_known(s.receiver, scope))
+                       for s in scope.sites)
 
     def rewrite_clips(self, plan: Plan, grads: str) -> None:
         for clip in plan.clips:
@@ -475,6 +493,11 @@ def _ordered_writes(node: cst.CSTNode) -> List[str]:
     return flow(node)[1]
 
 
+def _next_step(scope: Scope, site: Site) -> Optional[Site]:
+    return next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
+                None)
+
+
 def _contains_site(scope: Scope, node: cst.CSTNode) -> bool:
     return any(s.stmt.node is node or any(a is node for a in s.stmt.ancestors)
                for s in scope.sites if s.kind in ("backward", "step"))
@@ -505,17 +528,6 @@ def _attributes(node: cst.CSTNode) -> Set[str]:
     return found
 
 
-def _all_names(module: cst.Module) -> List[str]:
-    names: List[str] = []
-
-    class _Find(cst.CSTVisitor):
-        def visit_Name(self, node):
-            names.append(node.value)
-
-    module.visit(_Find())
-    return names
-
-
 def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:
     bound: Dict[str, cst.BaseExpression] = {}
     for i, arg in enumerate(call.args):
@@ -526,13 +538,14 @@ def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]
     return bound
 
 
-def _spaced(definitions: List[cst.BaseStatement], indented: bool) -> List[cst.BaseStatement]:
+def _spaced(definitions: List[cst.BaseStatement], indented: bool,
+            at_start: bool) -> List[cst.BaseStatement]:
     """Blank lines around a function definition, as PEP 8 has them."""
     blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
     out = []
     for i, stmt in enumerate(definitions):
         after_def = i > 0 and isinstance(definitions[i - 1], cst.FunctionDef)
-        if isinstance(stmt, cst.FunctionDef) or after_def:
+        if (isinstance(stmt, cst.FunctionDef) and not (at_start and i == 0)) or after_def:
             stmt = stmt.with_changes(leading_lines=[*blank, *stmt.leading_lines])
         out.append(stmt)
     return out
@@ -554,7 +567,7 @@ class _ApplyEdits(cst.CSTTransformer):
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
         for orig, upd in zip(originals, updated):
             key = id(orig)
-            out.extend(_spaced(self.edits.before.get(key, []), indented))
+            out.extend(_spaced(self.edits.before.get(key, []), indented, at_start=not out))
             if key in self.edits.take:
                 continue
             if key in self.edits.remove:
@@ -564,7 +577,9 @@ class _ApplyEdits(cst.CSTTransformer):
             notes = self.edits.notes.get(key, [])
             if new and (carry or notes):
                 first = new[0]
-                extra = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)]
+                present = {line.comment.value for line in first.leading_lines if line.comment}
+                extra = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
+                         if n not in present]
                 new[0] = first.with_changes(leading_lines=[*carry, *first.leading_lines, *extra])
                 carry = []
             out.extend(new)

@@ -13,6 +13,14 @@ from ..callrewrite import code
 from ..context import Context
 
 
+def ms_name(ctx: Context, target: str) -> str:
+    """Source text of a MindSpore name; its import is recorded, and its root marked
+    as imported so that later rules never take `ops.norm(...)` for a Tensor method."""
+    text = code(ctx.name(target))
+    ctx.imported.add(text.split(".", 1)[0])
+    return text
+
+
 def statement(text: str) -> cst.BaseStatement:
     return cst.parse_statement(text + "\n")
 
@@ -34,7 +42,7 @@ def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStateme
 
 def grad_fn_def(ctx: Context, name: str, forward: str, optimizer: str,
                 has_aux: bool) -> cst.BaseStatement:
-    value_and_grad = code(ctx.name("mindspore.value_and_grad"))
+    value_and_grad = ms_name(ctx, "mindspore.value_and_grad")
     aux = ", has_aux=True" if has_aux else ""
     return statement(f"{name} = {value_and_grad}({forward}, None, {optimizer}.parameters{aux})")
 
@@ -53,7 +61,7 @@ def replace_line(line: cst.SimpleStatementLine, text: str) -> cst.SimpleStatemen
 
 
 def zeros_like_params(ctx: Context, accumulator: str, optimizer: str) -> str:
-    zeros = code(ctx.name("mindspore.ops.zeros_like"))
+    zeros = ms_name(ctx, "mindspore.ops.zeros_like")
     return f"{accumulator} = tuple({zeros}(p) for p in {optimizer}.parameters)"
 
 
@@ -65,18 +73,18 @@ def clip_norm(ctx: Context, grads: str, max_norm: str, norm_type: Optional[str],
               result: Optional[str]) -> List[str]:
     """torch's clip_grad_norm_ on the step's gradients; `result` keeps its total norm."""
     if norm_type is not None:
-        clip = code(ctx.name("mindspore.ops.clip_by_norm"))
+        clip = ms_name(ctx, "mindspore.ops.clip_by_norm")
         return [f"{grads} = {clip}({grads}, {max_norm}, norm_type={norm_type})"]
-    clip = code(ctx.name("mindspore.ops.clip_by_global_norm"))
+    clip = ms_name(ctx, "mindspore.ops.clip_by_global_norm")
     if result is None:
         return [f"{grads} = {clip}({grads}, {max_norm})"]
-    norm, stack = code(ctx.name("mindspore.ops.norm")), code(ctx.name("mindspore.ops.stack"))
+    norm, stack = ms_name(ctx, "mindspore.ops.norm"), ms_name(ctx, "mindspore.ops.stack")
     return [f"{result} = {norm}({stack}([{norm}(g) for g in {grads}]))",
             f"{grads} = {clip}({grads}, {max_norm}, {result})"]
 
 
 def clip_value(ctx: Context, grads: str, value: cst.BaseExpression) -> str:
-    clip = code(ctx.name("mindspore.ops.clip_by_value"))
+    clip = ms_name(ctx, "mindspore.ops.clip_by_value")
     text = code(value).strip()
     simple = isinstance(value, (cst.Name, cst.Attribute, cst.Integer, cst.Float))
     negative = f"-{text}" if simple else f"-({text})"

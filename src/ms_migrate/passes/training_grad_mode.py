@@ -15,6 +15,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..context import Context
 from ..engine import register_pre_pass
+from ..names import dotted_name
 from ..report import CONVERTED, UNSUPPORTED, Finding
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
@@ -61,8 +62,9 @@ class _GradModes(cst.CSTTransformer):
         is_cell = False
         for base in node.bases:
             qualified = self.ctx.resolve(base.value) or ""
-            if qualified.startswith("torch.nn.") or (
-                    isinstance(base.value, cst.Name) and base.value.value in self.module_classes):
+            written = dotted_name(base.value) or ""
+            if (qualified.startswith("torch.nn.") or written.rsplit(".", 1)[-1] == "Cell"
+                    or written in self.module_classes):  # converted code keeps its Cells
                 is_cell = True
         if is_cell:
             self.module_classes.add(node.name.value)
@@ -126,8 +128,11 @@ class _GradModes(cst.CSTTransformer):
         api = self._grad_mode(modes[0].item)
         if self._inside_cell():
             self._report(original, api, UNSUPPORTED, IN_CELL)
-            note = cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: {api}: {IN_CELL}"))
-            return [stmt.with_changes(leading_lines=[*stmt.leading_lines, note])]
+            note = f"# ms-migrate: {api}: {IN_CELL}"
+            if any(line.comment and line.comment.value == note for line in stmt.leading_lines):
+                return [stmt]
+            line = cst.EmptyLine(comment=cst.Comment(note))
+            return [stmt.with_changes(leading_lines=[*stmt.leading_lines, line])]
         self._report(original, api, CONVERTED, WHY)
         rest = [item for item in stmt.items if item not in modes]
         if rest:  # `with torch.no_grad(), open(f) as g:` keeps the other items
