@@ -28,6 +28,7 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
     "mindspore.nn.probability.distribution": (
         "import mindspore.nn.probability.distribution as msd", "msd"),
     "numpy": ("import numpy as np", "np"),
+    "math": ("import math", "math"),  # torch.pi, torch.inf -> math.pi, math.inf
 }
 
 
