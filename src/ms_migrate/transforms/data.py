@@ -391,4 +391,6 @@ def unwrap_callable(ctx, rule, bound: Bound, call=None):
     fn = bound.get("lambd")
     if fn is None:
         raise Unsupported("the function argument is missing")
+    if isinstance(fn, cst.Lambda) and not fn.lpar:  # `T.Lambda(f)(x)` must stay a call of f
+        fn = fn.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return fn
