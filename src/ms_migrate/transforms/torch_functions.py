@@ -323,3 +323,17 @@ def typed_tensor(ctx, rule, bound: Bound, call=None):
         bound.warnings.append("assumed the argument is a list or an array: torch keeps a "
                               "tensor argument's own dtype")
     return cst.Call(ctx.name(rule.target), [cst.Arg(items[0], comma=comma), keyword])
+
+
+@transform
+def numpy_type_info(ctx, rule, bound: Bound, call=None):
+    """torch.finfo(dtype) -> np.finfo(mindspore.dtype_to_nptype(dtype)): MindSpore has no
+    finfo of its own, and numpy's gives the same limits for the same type."""
+    name = rule.torch_name.rpartition(".")[2]
+    dtype = bound.get("type")
+    if dtype is None:
+        if name != "finfo":
+            raise Unsupported("iinfo needs a dtype")
+        dtype = ctx.name("mindspore.float32")  # torch's default dtype
+    nptype = cst.Call(ctx.name("mindspore.dtype_to_nptype"), [cst.Arg(dtype)])
+    return cst.Call(ctx.name(f"numpy.{name}"), [cst.Arg(nptype)])
