@@ -219,3 +219,42 @@ def test_mismatch_lists_missing_unexpected_and_misshaped(files):
     assert "1 unexpected (emb.weight)" in out
     assert "out.weight: (2, 8) vs (3, 8)" in out
     assert not (d / "o.ckpt").exists()
+
+
+CONV1D = textwrap.dedent('''
+    import torch.nn as nn
+
+
+    class Wave(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(2, 4, 5, padding=2)
+            self.up = nn.ConvTranspose1d(4, 3, 3)
+
+        def forward(self, x):
+            return self.up(self.conv(x))
+''')
+
+
+def test_conv1d_weights_gain_and_lose_the_size_one_axis(tmp_path):
+    """Needs `unsqueeze_params = { weight = 2 }` on the Conv1d/ConvTranspose1d rules."""
+    (tmp_path / "wave.py").write_text(CONV1D)
+    (tmp_path / "wave_ms.py").write_text(convert_source(CONV1D, "wave.py").code)
+    namespace = {}
+    exec(compile(CONV1D, "wave.py", "exec"), namespace)
+    state = namespace["Wave"]().state_dict()
+    torch.save(state, tmp_path / "wave.pth")
+    ref = f"{tmp_path / 'wave.py'}:Wave"
+    code, out = cli("convert-weights", tmp_path / "wave.pth", "-o", tmp_path / "wave.ckpt",
+                    "--model", ref)
+    assert code == 0, out
+    from ms_migrate.verify import build
+    cell = build(f"{tmp_path / 'wave_ms.py'}:Wave")
+    not_loaded, unused = mindspore.load_param_into_net(
+        cell, mindspore.load_checkpoint(str(tmp_path / "wave.ckpt")), strict_load=True)
+    assert not not_loaded and not unused
+    assert tuple(cell.conv.weight.shape) == (4, 2, 1, 5)
+    assert cli("convert-weights", tmp_path / "wave.ckpt", "-o", tmp_path / "back.pth",
+               "--model", ref)[0] == 0
+    back = torch.load(tmp_path / "back.pth", weights_only=True)
+    assert all(torch.equal(back[k], v) for k, v in state.items())

@@ -73,6 +73,7 @@ class Converted:
     params: Dict[str, np.ndarray]
     renamed: Dict[str, str] = field(default_factory=dict)   # old name -> new name
     dropped: List[str] = field(default_factory=list)
+    reshaped: List[str] = field(default_factory=list)        # new names
     notes: List[str] = field(default_factory=list)
 
 
@@ -197,10 +198,13 @@ def convert_state(state: Dict[str, np.ndarray], rules: Optional[RuleSet] = None,
             result.dropped.append(name)
             continue
         value = np.asarray(value)
+        before = value.shape
         if axis is not None and to_mindspore:
             value = np.expand_dims(value, axis)
         elif axis is not None and value.ndim > axis and value.shape[axis] == 1:
             value = np.squeeze(value, axis)
+        if value.shape != before:
+            result.reshaped.append(new)
         if new in result.params:
             raise WeightError(f"two weights become {new!r}; one of them is {name!r}")
         result.params[new] = value
@@ -238,6 +242,7 @@ def _fit_to_targets(result: Converted, targets: Dict[str, Tuple[int, ...]],
         if value.shape != shape and value.size == int(np.prod(shape)) \
                 and _same_without_ones(value.shape, shape):
             result.params[name] = value.reshape(shape)
+            result.reshaped.append(name)
 
 
 @dataclass

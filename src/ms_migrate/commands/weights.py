@@ -78,7 +78,8 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
         for note in notes:
             click.echo(f"note: {note}", err=True)
         click.echo(f"{source} -> {output}: {len(converted.params)} tensors, "
-                   f"{len(converted.renamed)} renamed, {len(converted.dropped)} dropped"
+                   f"{len(converted.renamed)} renamed, {len(converted.dropped)} dropped, "
+                   f"{len(set(converted.reshaped))} reshaped"
                    + (", all names and shapes checked" if targets is not None else ""),
                    err=True)
 
