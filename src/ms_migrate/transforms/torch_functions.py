@@ -172,24 +172,22 @@ _FRO = ("'fro'", '"fro"')
 
 @transform
 def norm_p(ctx, rule, bound: Bound, call=None):
-    """torch.norm: 'fro' is MindSpore's default; without dim a p-norm is over all elements.
-
-    MindSpore's norm of a 2-D input without dim is a matrix norm, which differs for
-    every p but 2, so the input is flattened.
-    """
+    """torch.norm with a number p is a vector norm over the given dims (all of them
+    without dim); MindSpore's norm over two dims or of a 2-D input is a matrix norm
+    (p=2: the spectral norm). 'fro' is MindSpore's default."""
     p = literal(bound.get("p"))
-    if p in _FRO:
-        bound.pop("p")
-        dim = bound.get("dim")
-        if isinstance(dim, (cst.Tuple, cst.List)) and len(dim.elements) > 2:
-            raise Unsupported("p='fro' over more than two dims")
-    elif p == "'nuc'" or p == '"nuc"':
+    dim = bound.get("dim")
+    several = isinstance(dim, (cst.Tuple, cst.List)) and len(dim.elements) > 1
+    if p in _FRO or p in ("2", "2.0") and several:
+        bound.pop("p")  # ord=None: the 2-norm of the elements, over dim or all of them
+        if several and len(dim.elements) > 2:
+            raise Unsupported("a 2-norm over more than two dims")
+    elif p in ("'nuc'", '"nuc"'):
         raise Unsupported("p='nuc': write mindspore.ops.norm(A, 'nuc') for a matrix")
-    elif p not in (None, "2", "2.0") and bound.get("dim") is None:
+    elif p is not None and several:
+        raise Unsupported(f"p={p} over several dims: MindSpore takes it as a matrix norm")
+    elif p is not None and dim is None:
         bound.set("input", _flattened(bound.get("input")))
-    dtype = bound.pop("dtype")
-    if dtype is not None:
-        bound.set("input", _method(bound.get("input"), "astype", dtype))
     return None
 
 
