@@ -232,3 +232,13 @@ def upsample(ctx, rule, bound: Bound, call=None):
     bound.pop("recompute_scale_factor")
     bound.set("recompute_scale_factor", cst.Name("True"))
     return None
+
+
+@transform
+def kl_div_log_target(ctx, rule, bound: Bound, call=None):
+    """MindSpore's KLDivLoss takes the target as probabilities only."""
+    text = _literal(bound.pop("log_target"))
+    if text not in (None, "False"):
+        raise Unsupported(f"log_target={text}: MindSpore's KLDivLoss takes probabilities; "
+                          "pass target.exp()")
+    return None
