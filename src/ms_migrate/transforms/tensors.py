@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, rewrite
+from ..callrewrite import Bound, Unsupported, code, rewrite
 from ..names import dotted_name
 from . import literal, transform
 
@@ -141,3 +141,27 @@ def int32_index(ctx, rule, bound: Bound, call=None):
     if not isinstance(index, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
         index = index.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     bound.set("index", cst.Call(cst.Attribute(index, cst.Name("int"))))
+
+
+@transform
+def random_fill(ctx, rule, bound: Bound, call):
+    """x.normal_(mean, std) / x.uniform_(a, b) -> ops.assign(x, <a new sample of x's shape>).
+
+    MindSpore 2.10 has no CPU kernel for the in-place samplers.
+    """
+    receiver = call.func.value
+    if not _is_plain(receiver):
+        raise Unsupported("in-place call on an expression: assign the result by hand")
+    if literal(bound.get("generator")) not in (None, "None"):
+        raise Unsupported("generator: MindSpore seeds globally (mindspore.set_seed)")
+    name = code(receiver).strip()
+    if rule.torch_name == ".normal_":
+        mean, std = literal(bound.get("mean")) or "0.0", literal(bound.get("std")) or "1.0"
+        sample = f"ops.normal({name}.shape, {mean}, {std})"
+    else:
+        low, high = literal(bound.get("from")) or "0.0", literal(bound.get("to")) or "1.0"
+        tensor = ctx.name("mindspore.Tensor")
+        t = code(tensor)
+        sample = f"ops.uniform({name}.shape, {t}({low}, {name}.dtype), {t}({high}, {name}.dtype))"
+    ctx.require("from mindspore import ops")
+    return cst.parse_expression(f"ops.assign({name}, {sample}.astype({name}.dtype))")
