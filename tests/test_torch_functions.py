@@ -108,16 +108,29 @@ def test_tensor_constructors():
 def test_what_cannot_convert_is_left_and_says_why():
     result = convert("a = torch.einsum('ij,jk->ik', x, y)\n"
                      "b = torch.unique(x, return_inverse=True)\nc = torch.mode(x)\n"
-                     "d = torch.rand(3, generator=g)\ne = torch.diff(x, n=2)\n")
+                     "d = torch.rand(3, generator=g)\ne = torch.diff(x, n=2)\n"
+                     "f = torch.norm(x, 3, dim=(0, 1))\n")
     reasons = unsupported(result)
     assert "CPU" in reasons["torch.einsum"]
     assert "inverse" in reasons["torch.unique"]
     assert "mode" in reasons["torch.mode"]
     assert "Generator" in reasons["torch.rand"]
     assert "n=1" in reasons["torch.diff"]
+    assert "matrix norm" in reasons["torch.norm"]
     for line in ("torch.einsum('ij,jk->ik', x, y)", "torch.unique(x, return_inverse=True)",
-                 "torch.mode(x)", "torch.rand(3, generator=g)", "torch.diff(x, n=2)"):
+                 "torch.mode(x)", "torch.rand(3, generator=g)", "torch.diff(x, n=2)",
+                 "torch.norm(x, 3, dim=(0, 1))"):
         assert line in result.code
+
+
+def test_norm_is_a_vector_norm_unless_told_otherwise():
+    # MindSpore's norm of a matrix with ord=2 is the spectral norm; torch's p=2 is not
+    result = convert("a = torch.norm(x, 2)\nb = torch.norm(x, p=2, dim=(0, 1))\n"
+                     "c = torch.norm(x, p='fro')\nd = torch.norm(x, 1, dim=1)\n")
+    assert "a = ops.norm(x.flatten(), 2)" in result.code
+    assert "b = ops.norm(x, dim=(0, 1))" in result.code
+    assert "c = ops.norm(x)" in result.code
+    assert "d = ops.norm(x, 1, dim=1)" in result.code
 
 
 def test_out_arguments_are_refused():
