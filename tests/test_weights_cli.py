@@ -177,6 +177,7 @@ def _junk_safetensors(d):
     (_truncated_ckpt, "out.pth", [], "not a readable MindSpore checkpoint"),
     (_junk_safetensors, "out.ckpt", [], "not a readable .safetensors file"),
     (lambda d: d / "missing.pth", "out.ckpt", [], "missing.pth: no such file"),
+    (lambda d: d, "out.ckpt", [], "is a directory"),
     (lambda d: d / "net.pth", "out.npz", [], "unknown weight file type '.npz'"),
     (lambda d: d / "net.pth", "out.pth", [], "write a .ckpt file for torch weights"),
     (lambda d: d / "net.pth", "out.ckpt", ["--key", "model"], "no key 'model'"),

@@ -39,6 +39,8 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
     from ..verify import VerifyError
     from ..weights import WeightError, check_fit, convert_state
 
+    if source.is_dir() or output.is_dir():
+        fail(f"{source if source.is_dir() else output}: is a directory; name a weight file")
     try:
         src_kind, out_kind = file_format(source), file_format(output)
     except CheckpointError as exc:
@@ -47,8 +49,6 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
     if to_mindspore == (out_kind != "mindspore"):
         fail(f"{output}: write a .ckpt file for torch weights, and a .pth/.pt/.safetensors "
              f"file for a .ckpt" )
-    if source.resolve() == output.resolve():
-        fail(f"{output}: is the input file; choose another output")
     if model_args and not check_ref:
         fail("--args goes with --check-against")
     rules = _load_rules(extra_rules)
