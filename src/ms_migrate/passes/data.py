@@ -22,6 +22,7 @@ from ..names import iter_statements
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
                                default_names)
+from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
 
@@ -30,6 +31,9 @@ _BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",
           DATA + "dataset.Dataset", DATA + "dataset.IterableDataset", DATA + "sampler.Sampler"}
 _DEFAULT_COLLATE = {DATA + "default_collate", DATA + "dataloader.default_collate",
                     DATA + "_utils.collate.default_collate"}
+# Calls whose generator= argument has no MindSpore counterpart.
+_SEEDED = {DATA + name for name in ("DataLoader", "random_split", "RandomSampler",
+                                    "SubsetRandomSampler", "WeightedRandomSampler")}
 # numpy functions that always return arrays (np.int64(3) is a scalar, not one of them).
 _NP_ARRAYS = {"array", "asarray", "stack", "concatenate", "zeros", "ones", "full", "empty",
               "arange", "eye", "linspace", "zeros_like", "ones_like", "full_like", "load"}
@@ -44,7 +48,11 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     subclasses = _collect(ctx, info, module)
     if not (subclasses or info.loaders or info.names):
         return module
-    return module.visit(_DataRewriter(ctx, info, subclasses))
+    visited = module.code
+    rewriter = _DataRewriter(ctx, info, subclasses)
+    module = module.visit(rewriter)
+    rewriter.place_findings(visited)
+    return module
 
 
 # --- what the file holds ------------------------------------------------------------
@@ -241,10 +249,9 @@ def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
     return cst.Call(func=func, args=[cst.Arg(a) for a in args])
 
 
-class _DataRewriter(cst.CSTTransformer):
+class _DataRewriter(StatementPass):
     def __init__(self, ctx: Context, info: DataFacts, subclasses: Dict[str, str]):
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.info = info
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
@@ -255,8 +262,8 @@ class _DataRewriter(cst.CSTTransformer):
         self.marks: List[List[str]] = []
 
     # --- notes on the enclosing statement -----------------------------------------
-    def _note(self, api: str, message: str) -> None:
-        self.ctx.add(api, UNSUPPORTED, message)
+    def _note(self, node, api: str, message: str) -> None:
+        self.add(node, api, UNSUPPORTED, message)
         if self.marks:
             self.marks[-1].append(f"# ms-migrate: {api}: {message}")
 
@@ -286,10 +293,10 @@ class _DataRewriter(cst.CSTTransformer):
         bases = [b for b in updated.bases if self.ctx.resolve(b.value) not in _BASES]
         if len(bases) == len(updated.bases):
             return updated
-        for base in updated.bases:
+        for base in original.bases:
             api = self.ctx.resolve(base.value)
             if api in _BASES:
-                self.ctx.add(api, CONVERTED, "-> plain class, read by "
+                self.add(base, api, CONVERTED, "-> plain class, read by "
                              "mindspore.dataset.GeneratorDataset (sampler=)"
                              if api.endswith("Sampler") else
                              "-> plain class, read by mindspore.dataset.GeneratorDataset")
@@ -351,6 +358,7 @@ class _DataRewriter(cst.CSTTransformer):
 
     # --- DataLoader arguments and loader uses -------------------------------------------
     def visit_Call(self, node):
+        super().visit_Call(node)
         if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
             arg = node.args[0].value
             if (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name)
@@ -359,15 +367,17 @@ class _DataRewriter(cst.CSTTransformer):
 
     def leave_Call(self, original, updated):
         qualified = _qualified(self.ctx, original)
+        if qualified in _SEEDED:
+            updated = self._without_generator(original, updated)
         if qualified == DATA + "DataLoader":
             self._check_one_consumer(original)
-            return self._without_default_collate(updated)
+            return self._without_default_collate(original, updated)
         func = original.func
         if not (isinstance(func, cst.Name) and len(original.args) == 1):
             return updated
         arg = updated.args[0].value
         if func.value == "len":
-            return self._len(arg, updated)
+            return self._len(arg, original, updated)
         if func.value == "next" and _is_iter_of(arg, self._is_single):
             return cst.Subscript(value=updated, slice=[cst.SubscriptElement(
                 cst.Index(cst.Integer("0")))])
@@ -394,22 +404,38 @@ class _DataRewriter(cst.CSTTransformer):
         if kind != PIPELINE:
             return
         if dataset.value in self.consumed or self.loops:
-            self.ctx.add(DATA + "DataLoader", WARNING,
-                         f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
-                         "loader only: make one loader, or build the dataset again for each",
-                         mark=False)
+            self.add(call, DATA + "DataLoader", WARNING,
+                     f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
+                     "loader only: make one loader, or build the dataset again for each")
             if self.marks:
                 self.marks[-1].append(f"# ms-migrate: {dataset.value} feeds one loader only "
                                       "in MindSpore: build it again for another loader")
         self.consumed.add(dataset.value)
 
-    def _without_default_collate(self, call: cst.Call) -> cst.Call:
+    def _without_generator(self, original: cst.Call, call: cst.Call) -> cst.Call:
+        """`generator=torch.Generator().manual_seed(0)` goes before its torch calls are
+        converted: MindSpore seeds pipelines globally, numpy draws random_split."""
+        args = [a for a in call.args if not (a.keyword and a.keyword.value == "generator")]
+        if len(args) == len(call.args):
+            return call
+        how = ("seed numpy (np.random.seed) for a fixed split"
+               if _qualified(self.ctx, original) == DATA + "random_split"
+               else "seed the pipeline with mindspore.dataset.config.set_seed")
+        self.add(original, _qualified(self.ctx, original), WARNING, f"generator dropped: {how}")
+        if self.marks:
+            self.marks[-1].append(f"# ms-migrate: generator dropped: {how}")
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return call.with_changes(args=args)
+
+    def _without_default_collate(self, original: cst.Call, call: cst.Call) -> cst.Call:
         args = [a for a in call.args if not (
             a.keyword is not None and a.keyword.value == "collate_fn"
             and self.ctx.resolve(a.value) in _DEFAULT_COLLATE)]
         if len(args) == len(call.args):
             return call
-        self.ctx.add(DATA + "default_collate", CONVERTED, "-> .batch() without per_batch_map")
+        self.add(original, DATA + "default_collate", CONVERTED,
+                 "-> .batch() without per_batch_map")
         args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return call.with_changes(args=args)
 
@@ -420,16 +446,16 @@ class _DataRewriter(cst.CSTTransformer):
     def _single_loaders(self) -> Set[str]:
         return {n for n, c in self.info.loaders.items() if c.single}
 
-    def _len(self, arg, call: cst.Call):
+    def _len(self, arg, original: cst.Call, call: cst.Call):
         if isinstance(arg, cst.Name) and arg.value in self._pipeline_names():
-            self.ctx.add("len(DataLoader)", CONVERTED, "-> get_dataset_size()")
+            self.add(original, "len(DataLoader)", CONVERTED, "-> get_dataset_size()")
             return _call(cst.Attribute(arg, cst.Name("get_dataset_size")))
         if (isinstance(arg, cst.Attribute) and arg.attr.value == "dataset"
                 and isinstance(arg.value, cst.Name) and arg.value.value in self.info.loaders):
             source = self.info.loader_sources.get(arg.value.value)
             if source is None:
                 return call  # loader.dataset is reported where it is met
-            self.ctx.add("DataLoader.dataset", CONVERTED, f"-> {source}")
+            self.add(original, "DataLoader.dataset", CONVERTED, f"-> {source}")
             kind = self.info.names.get(source, (SOURCE, None))[0]
             if kind == PIPELINE:
                 return _call(cst.Attribute(cst.Name(source), cst.Name("get_dataset_size")))
@@ -444,14 +470,18 @@ class _DataRewriter(cst.CSTTransformer):
         if id(original) in self.counted:
             return updated
         if attr == "batch_size":
-            self.ctx.add("DataLoader.batch_size", CONVERTED, "-> get_batch_size()")
+            self.add(original, "DataLoader.batch_size", CONVERTED, "-> get_batch_size()")
             return _call(updated.with_changes(attr=cst.Name("get_batch_size")))
         if attr == "dataset" and original.value.value not in self.info.loader_sources:
-            self._note("DataLoader.dataset", "the loader's dataset is not a name of this "
-                       "file; use the dataset object itself")
+            self._note(original, "DataLoader.dataset", "the loader's dataset is not a name "
+                       "of this file; use the dataset object itself")
         elif attr == "dataset":
-            self._note("DataLoader.dataset", "use the dataset object "
-                       f"{self.info.loader_sources[original.value.value]} itself")
+            source = self.info.loader_sources[original.value.value]
+            if self.info.names.get(source, (SOURCE, None))[0] == SOURCE:
+                self.add(original, "DataLoader.dataset", CONVERTED, f"-> {source}")
+                return cst.Name(source)
+            self._note(original, "DataLoader.dataset", f"{source} is a mindspore.dataset "
+                       "pipeline: use its own methods (get_dataset_size(), ...)")
         return updated
 
     def leave_For(self, original, updated):
@@ -474,7 +504,7 @@ class _DataRewriter(cst.CSTTransformer):
             target = target.with_changes(elements=elements)
         if target is updated.target:
             return updated
-        self.ctx.add("DataLoader", CONVERTED, "batches of one column unpacked as (x,)")
+        self.add(original.iter, "DataLoader", CONVERTED, "batches of one column unpacked as (x,)")
         return updated.with_changes(target=target)
 
     def _is_single(self, node) -> bool:

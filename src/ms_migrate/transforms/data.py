@@ -29,11 +29,11 @@ READERS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...], str]] = {
     "FashionMNIST": ("FashionMnistDataset", ("FashionMNIST", "raw"), ("image", "label"),
                      "reads the uncompressed idx files that torchvision keeps in FashionMNIST/raw"),
     "CIFAR10": ("Cifar10Dataset", ("cifar-10-batches-bin",), ("image", "label"),
-                "reads CIFAR-10's binary version (cifar-10-binary.tar.gz), "
-                "not torchvision's python pickles"),
+                "fetch CIFAR-10's binary version (cifar-10-binary.tar.gz): MindSpore does "
+                "not read torchvision's python pickles"),
     "CIFAR100": ("Cifar100Dataset", ("cifar-100-binary",), ("image", "fine_label"),
-                 "reads CIFAR-100's binary version (cifar-100-binary.tar.gz), "
-                 "not torchvision's python pickles"),
+                 "fetch CIFAR-100's binary version (cifar-100-binary.tar.gz): MindSpore does "
+                 "not read torchvision's python pickles"),
     "ImageFolder": ("ImageFolderDataset", (), ("image", "label"),
                     "same folder layout (one subfolder per class, sorted)"),
 }
@@ -165,10 +165,11 @@ def data_loader(ctx, rule, bound: Bound, call=None):
         else:
             extra.append(_arg(bound.get("shuffle"), "shuffle"))
         if workers not in (None, "0"):
-            value = bound.get("num_workers")
-            if not workers.isdigit():  # torch's 0 means "in this process"; MindSpore needs >= 1
-                value = cst.parse_expression(f"max(1, {workers})")
-            extra.append(_arg(value, "num_parallel_workers"))
+            # MindSpore refuses more workers than CPUs, and 0 (torch: "in this process")
+            ctx.require("import os")
+            text = (f"min({workers}, os.cpu_count())" if workers.isdigit()
+                    else f"max(1, min({workers}, os.cpu_count()))")
+            extra.append(_arg(cst.parse_expression(text), "num_parallel_workers"))
         pipeline = _generator_dataset(ctx, dataset, columns, *extra)
         if not columns.known:
             bound.warnings.append(
@@ -343,11 +344,11 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
                  else f'"train" if {train} else "test"')
         args.append(_arg(cst.parse_expression(usage), "usage"))
     args.append(_arg(cst.Name("False"), "shuffle"))
-    if _is_true(literal(bound.get("download"))):
+    if key in ("CIFAR10", "CIFAR100"):
+        bound.warnings.append(note)
+    elif _is_true(literal(bound.get("download"))):
         bound.warnings.append("download dropped: MindSpore readers do not download; "
                               "fetch the files first (docs/data.md)")
-    elif key in ("CIFAR10", "CIFAR100"):
-        bound.warnings.append(note)
     node: cst.BaseExpression = _call(ctx.name(f"mindspore.dataset.{reader}"), *args)
     if key == "CIFAR100":
         node = _method(node, "project", _arg(_strings(list(columns))))
