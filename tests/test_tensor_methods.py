@@ -59,3 +59,20 @@ def test_unsupported_methods_are_marked_with_their_reason():
     reasons = {f.api: f.message for f in unsupported(result)}
     assert "Roll" in reasons["Tensor.roll"]
     assert "x.roll(1, 0)" in result.code and "# ms-migrate: Tensor.roll" in result.code
+
+
+def test_weight_initialisation_in_place_writes_the_parameters():
+    pytest.importorskip("mindspore")
+    result = convert("m = nn.Linear(16, 8)\n"
+                     "m.weight.data.normal_(0, 0.02)\n"
+                     "m.bias.data.zero_()\n"
+                     "with torch.no_grad():\n"
+                     "    m.weight.clamp_(-0.01, 0.01)\n")
+    assert not unsupported(result), result.report.findings
+    namespace = {}
+    exec(compile(result.code, "<converted>", "exec"), namespace)
+    m = namespace["m"]
+    assert (m.bias.asnumpy() == 0).all()
+    weight = m.weight.asnumpy()
+    assert abs(weight).max() <= 0.01 + 1e-7
+    assert 0.005 < weight.std() < 0.02  # a sample of N(0, 0.02), clamped
