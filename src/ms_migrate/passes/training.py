@@ -207,6 +207,12 @@ class TrainingPass:
         plan.moved = self.moved_after(scope, plan)
         plan.clips = [s for s in scope.sites if s.kind == "clip"
                       and site.stmt.order < s.stmt.order < step.stmt.order]
+        for clip in plan.clips:
+            norm_type = _clip_args(clip).get("norm_type")
+            if clip.qualified in CLIP_NORM and norm_type is not None and (
+                    code(norm_type).strip() not in ("2", "2.0")):
+                raise Unsupported("clip_grad_norm_ with norm_type other than 2: MindSpore's "
+                                  "ops.clip_by_norm computes another total norm")
         loop = self.hoist_point(site, step.receiver)
         plan.hoist = scope.stmt_of(loop) if loop is not None else None
         return plan
@@ -410,20 +416,10 @@ class TrainingPass:
 
     def rewrite_clips(self, plan: Plan, grads: str) -> None:
         for clip in plan.clips:
-            args = _bind(clip.call, ["parameters", "max_norm", "norm_type"]
-                         if clip.qualified in CLIP_NORM else ["parameters", "clip_value"])
+            args = _clip_args(clip)
             if clip.qualified in CLIP_NORM:
-                norm_type = args.get("norm_type")
-                norm_text = code(norm_type).strip() if norm_type is not None else None
-                if norm_text in ("2", "2.0"):
-                    norm_text = None
-                if norm_text is not None and clip.result is not None:
-                    self.report(clip.stmt, clip.qualified, UNSUPPORTED, "the total norm for "
-                                "norm_type != 2 has no MindSpore equivalent here", mark=True)
-                    continue
                 result = code(clip.result).strip() if clip.result is not None else None
-                texts = emit.clip_norm(self.ctx, grads, code(args["max_norm"]).strip(),
-                                       norm_text, result)
+                texts = emit.clip_norm(self.ctx, grads, code(args["max_norm"]).strip(), result)
             else:
                 texts = [emit.clip_value(self.ctx, grads, args["clip_value"])]
             first = emit.replace_line(clip.stmt.node, texts[0])
@@ -526,6 +522,12 @@ def _attributes(node: cst.CSTNode) -> Set[str]:
 
     node.visit(_Find())
     return found
+
+
+def _clip_args(clip: Site) -> Dict[str, cst.BaseExpression]:
+    names = (["parameters", "max_norm", "norm_type"] if clip.qualified in CLIP_NORM
+             else ["parameters", "clip_value"])
+    return _bind(clip.call, names)
 
 
 def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:

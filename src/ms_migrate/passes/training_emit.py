@@ -69,18 +69,14 @@ def accumulate(accumulator: str, grads: str) -> str:
     return f"{accumulator} = tuple(a + g for a, g in zip({accumulator}, {grads}))"
 
 
-def clip_norm(ctx: Context, grads: str, max_norm: str, norm_type: Optional[str],
-              result: Optional[str]) -> List[str]:
-    """torch's clip_grad_norm_ on the step's gradients; `result` keeps its total norm."""
-    if norm_type is not None:
-        clip = ms_name(ctx, "mindspore.ops.clip_by_norm")
-        return [f"{grads} = {clip}({grads}, {max_norm}, norm_type={norm_type})"]
+def clip_norm(ctx: Context, grads: str, max_norm: str, result: Optional[str]) -> List[str]:
+    """torch's clip_grad_norm_ (2-norm) on the step's gradients; `result` gets the total norm."""
     clip = ms_name(ctx, "mindspore.ops.clip_by_global_norm")
-    if result is None:
-        return [f"{grads} = {clip}({grads}, {max_norm})"]
-    norm, stack = ms_name(ctx, "mindspore.ops.norm"), ms_name(ctx, "mindspore.ops.stack")
-    return [f"{result} = {norm}({stack}([{norm}(g) for g in {grads}]))",
-            f"{grads} = {clip}({grads}, {max_norm}, {result})"]
+    lines = [f"{grads} = {clip}({grads}, {max_norm})"]
+    if result is not None:  # the norm before clipping, as torch returns it
+        norm, stack = ms_name(ctx, "mindspore.ops.norm"), ms_name(ctx, "mindspore.ops.stack")
+        lines.insert(0, f"{result} = {norm}({stack}([{norm}(g) for g in {grads}]))")
+    return lines
 
 
 def clip_value(ctx: Context, grads: str, value: cst.BaseExpression) -> str:
