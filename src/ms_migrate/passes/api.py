@@ -39,10 +39,12 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
         ctx.add(qualified, UNSUPPORTED, reason, locator, original,
                 rule=rule.source if rule else None, mark=True)
         return updated
+    imports = set(ctx.needed_imports)
     try:
         new, warnings = _apply(ctx, rule, updated,
                                ctx.name(rule.target) if rule.target else None)
     except Unsupported as exc:
+        ctx.needed_imports.intersection_update(imports)  # the call stays: no new import
         ctx.add(qualified, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
         return updated
     ctx.release(original.func)
@@ -57,6 +59,7 @@ def _convert_method_call(ctx: Context, rule: Rule, updated: cst.Call,
         ctx.add(api, UNSUPPORTED, rule.unsupported, locator, updated, rule=rule.source, mark=True)
         return updated
     receiver = updated.func.value
+    imports = set(ctx.needed_imports)
     try:
         if rule.target and rule.target.startswith("."):
             func = updated.func.with_changes(attr=cst.Name(rule.target[1:]))
@@ -65,6 +68,7 @@ def _convert_method_call(ctx: Context, rule: Rule, updated: cst.Call,
             func = ctx.name(rule.target) if rule.target else None
             new, warnings = _apply(ctx, rule, updated, func, receiver=receiver)
     except Unsupported as exc:
+        ctx.needed_imports.intersection_update(imports)  # the call stays: no new import
         ctx.add(api, UNSUPPORTED, str(exc), locator, updated, rule=rule.source, mark=True)
         return updated
     _record(ctx, rule, api, locator, updated, warnings, assumed=True)
