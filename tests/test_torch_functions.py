@@ -35,7 +35,7 @@ def test_converting_twice_changes_nothing(rule, example):
 def test_max_tells_a_dim_from_a_tensor():
     result = convert("a = torch.max(x)\nb = torch.max(x, 1)\nc = torch.max(x, dim)\n"
                      "d = torch.max(x, dim=-1, keepdim=True)\ne = torch.max(x, other=y)\n"
-                     "f = torch.max(x, y)\n")
+                     "f = torch.max(x, y)\ng = torch.min(x, torch.zeros_like(x))\n")
     code = result.code
     assert "a = ops.amax(x)" in code
     assert "b = ops.max(x, 1)" in code
@@ -43,6 +43,7 @@ def test_max_tells_a_dim_from_a_tensor():
     assert "d = ops.max(x, axis=-1, keepdims=True)" in code
     assert "e = ops.maximum(x, y)" in code
     assert "f = ops.maximum(x, y)" in code
+    assert "g = ops.minimum(x, ops.zeros_like(x))" in code
     # only the guess is marked, where a person should look
     assert list(warnings(result)) == ["torch.max"]
     assert code.count("# ms-migrate: torch.max") == 1

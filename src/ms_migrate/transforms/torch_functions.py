@@ -94,6 +94,14 @@ def where_indices(ctx, rule, bound: Bound, call=None):
                     [cst.Arg(nonzero, comma=comma), cst.Arg(cst.Integer("1"))])
 
 
+def _made_by_mindspore(node: cst.BaseExpression) -> bool:
+    """A call already converted to a MindSpore op (`ops.zeros_like(x)`): a tensor."""
+    if not isinstance(node, cst.Call):
+        return False
+    callee = literal(node.func) or ""
+    return callee.startswith(("ops.", "mindspore."))
+
+
 def _is_dim(node: cst.BaseExpression) -> bool:
     """An int literal, or a name that only a dim would have (`dim`, `axis`, `self.dim`)."""
     text = literal(node) or ""
@@ -115,8 +123,9 @@ def max_min(ctx, rule, bound: Bound, call=None):
     other = bound.get("other")
     dim = bound.get("dim")
     if other is None and dim is not None and "dim" in bound.positional and not _is_dim(dim):
-        bound.warnings.append(f"assumed the second argument is a tensor (elementwise "
-                              f"{name}imum); write dim= if it is a dim")
+        if not _made_by_mindspore(dim):
+            bound.warnings.append(f"assumed the second argument is a tensor (elementwise "
+                                  f"{name}imum); write dim= if it is a dim")
         other = bound.pop("dim")
     if other is not None:
         if bound.get("dim") is not None or bound.get("keepdim") is not None:
