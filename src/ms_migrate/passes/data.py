@@ -373,6 +373,8 @@ class _DataRewriter(StatementPass):
             self._check_one_consumer(original)
             return self._without_default_collate(original, updated)
         func = original.func
+        if self._in_sample_method(yields=False) or self._in_sample_method(yields=True):
+            self._check_eager_transform(original)
         if not (isinstance(func, cst.Name) and len(original.args) == 1):
             return updated
         arg = updated.args[0].value
@@ -411,6 +413,18 @@ class _DataRewriter(StatementPass):
                 self.marks[-1].append(f"# ms-migrate: {dataset.value} feeds one loader only "
                                       "in MindSpore: build it again for another loader")
         self.consumed.add(dataset.value)
+
+    def _check_eager_transform(self, call: cst.Call) -> None:
+        """`self.transform(image)`: MindSpore 2.10's Compose, called on one PIL image,
+        returns a 1-tuple (inside .map() it does not)."""
+        func = call.func
+        if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "self" and "transform" in func.attr.value):
+            message = (f"if self.{func.attr.value} is a Compose, MindSpore returns a 1-tuple "
+                       "when it is called on one PIL image: take [0]")
+            self.add(call, "torchvision.transforms.Compose", WARNING, message)
+            if self.marks:
+                self.marks[-1].append(f"# ms-migrate: {message}")
 
     def _without_generator(self, original: cst.Call, call: cst.Call) -> cst.Call:
         """`generator=torch.Generator().manual_seed(0)` goes before its torch calls are
