@@ -41,6 +41,7 @@ from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sit
 BACKWARD = "Tensor.backward"
 STEP = "torch.optim.Optimizer.step"
 ZERO_GRAD = "torch.optim.Optimizer.zero_grad"
+MODULE_ZERO_GRAD = "torch.nn.Module.zero_grad"
 GRAD_READ = "Tensor.grad"
 HOOKS = frozenset({"register_hook", "register_backward_hook", "register_full_backward_hook",
                    "register_full_backward_pre_hook"})
@@ -127,7 +128,7 @@ class TrainingPass:
             self.mark_unpaired_steps(scope, [])
             for site in scope.sites:
                 if site.kind == "zero_grad" and converted.get(site.receiver) is False:
-                    self.drop_zero_grad(site)
+                    self.drop_zero_grad(site, scope)
 
     def mark_unpaired_steps(self, scope: Scope, plans: List[Plan]) -> None:
         paired = {id(p.step) for p in plans}
@@ -447,14 +448,19 @@ class TrainingPass:
                         self.ctx, summed[targets[0]], targets[0]))] + [
                     emit.statement(emit.zeros_like_params(self.ctx, summed[t], t))
                     for t in targets[1:]]
-                self.report(site.stmt, ZERO_GRAD, CONVERTED, "-> the gradient sum restarts")
+                self.report(site.stmt, self.zero_grad_api(site, scope), CONVERTED,
+                            "-> the gradient sum restarts")
             elif site.receiver in converted or not (
                     _is_known(site.receiver, scope) or site.receiver in self.optimizers):
-                self.drop_zero_grad(site)  # the optimizer's, or a model's zero_grad()
+                self.drop_zero_grad(site, scope)  # the optimizer's, or a model's zero_grad()
 
-    def drop_zero_grad(self, site: Site) -> None:
+    def zero_grad_api(self, site: Site, scope: Scope) -> str:
+        known = site.receiver in self.optimizers or _is_known(site.receiver, scope)
+        return ZERO_GRAD if known else MODULE_ZERO_GRAD
+
+    def drop_zero_grad(self, site: Site, scope: Scope) -> None:
         self.edits.remove.add(id(site.stmt.node))
-        self.report(site.stmt, ZERO_GRAD, CONVERTED,
+        self.report(site.stmt, self.zero_grad_api(site, scope), CONVERTED,
                     "removed: grad_fn returns fresh gradients at every step")
 
 
