@@ -237,3 +237,23 @@ def pool1d_as_2d(ctx, rule, bound: Bound, call=None):
                 raise Unsupported("return_indices: the indices would be of the 2-D pool")
             args.append(f"{name}={literal(bound.get(name))}")
     return _expression(ctx, f"ops.max_pool2d({', '.join(args)}).squeeze(2)")
+
+
+@transform
+def dim_required(ctx, rule, bound: Bound, call=None):
+    """F.softmax(x) without dim: torch picks dim 0 for 1-D and 3-D inputs and 1 otherwise,
+    MindSpore always -1, so only an explicit dim converts."""
+    if literal(bound.get("dim")) in (None, "None"):
+        raise Unsupported("give dim explicitly (torch's implicit dim depends on the input's rank)")
+
+
+@transform
+def batch_norm_affine(ctx, rule, bound: Bound, call=None):
+    """F.batch_norm without weight/bias: MindSpore needs both, so ones and zeros are passed."""
+    mean = bound.get("running_mean")
+    if mean is None or literal(mean) == "None":
+        raise Unsupported("MindSpore's batch_norm needs running_mean and running_var")
+    for name, fill in (("weight", "ones_like"), ("bias", "zeros_like")):
+        if literal(bound.get(name)) in (None, "None"):
+            bound.set(name, cst.parse_expression(f"ops.{fill}({_named(mean, 'running_mean')})"))
+            ctx.require("from mindspore import ops")
