@@ -217,6 +217,16 @@ def test_idempotent_when_an_unsupported_layer_keeps_the_torch_import():
     assert convert_source(once).code == once
 
 
+def test_torch_import_of_a_rebound_name_is_kept():
+    # `F` is rebound at module level, so it is not tracked as torch's; its import must stay.
+    source = ("from torch.nn import functional as F\nimport torch.nn as nn\n"
+              "class Net(nn.Module):\n    act = F.relu\ntry:\n    pass\n"
+              "except Exception:\n    F = None\n")
+    once = convert_source(source).code
+    assert "from torch.nn import functional as F\n" in once
+    assert convert_source(once).code == once
+
+
 def generated_module(classes: int) -> str:
     parts = ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"]
     for i in range(classes):

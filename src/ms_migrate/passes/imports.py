@@ -10,7 +10,7 @@ from typing import Dict, List, Sequence, Set
 import libcst as cst
 
 from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
-from ..names import dotted_name, is_torch_name
+from ..names import dotted_name, is_torch_name, iter_statements
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
 def _sort_key(statement: str):
@@ -151,6 +151,10 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
 
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
     used = {name for name, count in ctx.alias_uses.items() if count > 0}
+    # A torch import whose name the file rebinds was never tracked: keep it.
+    used |= {name for stmt in iter_statements(module.body)
+             if isinstance(stmt, (cst.Import, cst.ImportFrom))
+             for name in _torch_import_names(stmt) if name not in ctx.alias_uses}
     module = _spell_out_clashes(ctx, module, used)
     body = list(module.body)
     # Where the first top-level torch import was: the new imports go there.
