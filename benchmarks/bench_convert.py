@@ -1,0 +1,194 @@
+"""How fast ms-migrate converts real PyTorch code, beside bare libcst (the floor).
+
+    python benchmarks/bench_convert.py [--repeat 3] [--no-torch-sources] [--json]
+
+The corpus is benchmarks/corpus/ plus, unless --no-torch-sources, a copy of the
+installed torch package's own nn/modules and optim sources (found without
+importing torch). Each number is the best of --repeat runs: on a shared machine
+the best is the least disturbed. Measured:
+
+- floor: libcst parse + codegen of every file, in this process and as a whole
+  process (which includes `import libcst`);
+- convert: `convert_source` of every file in this process, and the CLI on the
+  folder with --jobs 1 and --jobs 2 (wall time and peak memory);
+- start-up: `ms-migrate --help` and a one-file conversion, and whether that
+  path imports torch or mindspore (it must not);
+- large input: one generated 50,000-line file through the CLI.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+HERE = Path(__file__).resolve().parent
+CLI = [sys.executable, "-m", "ms_migrate"]
+
+
+def torch_sources() -> List[Path]:
+    spec = importlib.util.find_spec("torch")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(list(spec.submodule_search_locations)[0])
+    files = sorted((root / "nn" / "modules").glob("*.py")) + sorted((root / "optim").glob("*.py"))
+    return [p for p in files if p.stat().st_size > 0]
+
+
+def build_corpus(folder: Path, with_torch: bool) -> Tuple[List[Path], int]:
+    sources = sorted((HERE / "corpus").glob("*.py")) + (torch_sources() if with_torch else [])
+    for i, src in enumerate(sources):
+        shutil.copyfile(src, folder / f"{i:03}_{src.parent.name}_{src.name}")
+    files = sorted(folder.glob("*.py"))
+    return files, sum(p.read_text(encoding="utf-8").count("\n") for p in files)
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> Tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def run_measured(cmd: List[str]) -> Tuple[float, int]:
+    """Wall seconds and peak resident memory (MiB) of a command, its workers included."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err}")
+    return wall, usage.ru_maxrss // 1024
+
+
+def best_measured(repeat: int, cmd: List[str]) -> Tuple[float, int]:
+    runs = [run_measured(cmd) for _ in range(repeat)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def generated_module(classes: int) -> str:
+    parts = ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"]
+    for i in range(classes):
+        parts.append(f"""
+
+class Block{i}(nn.Module):
+    def __init__(self, dim={i % 7 + 1}):
+        super().__init__()
+        self.fc = nn.Linear(dim, dim)
+        self.norm = nn.LayerNorm(dim)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x):
+        y = F.relu(self.fc(x))
+        y = self.drop(self.norm(y))
+        return torch.cat([x, y], dim=-1).view(x.shape[0], -1)
+""")
+    return "".join(parts)
+
+
+START_CHECK = """
+import sys
+from ms_migrate import convert_file
+convert_file(sys.argv[1])
+heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'mindspore', 'numpy'))
+print(','.join(heavy))
+"""
+
+FLOOR = """
+import sys, libcst
+for path in sys.argv[1:]:
+    libcst.parse_module(open(path, encoding='utf-8').read()).code
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-torch-sources", action="store_true")
+    parser.add_argument("--large-lines", type=int, default=50_000)
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    args = parser.parse_args()
+
+    import libcst
+
+    from ms_migrate import convert_source, load_rules
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="ms-migrate-bench-") as tmp:
+        tmp = Path(tmp)
+        corpus = tmp / "corpus"
+        corpus.mkdir()
+        files, lines = build_corpus(corpus, not args.no_torch_sources)
+        texts = [p.read_text(encoding="utf-8") for p in files]
+        results.update(files=len(files), lines=lines)
+
+        floor, _ = best_of(args.repeat, lambda: [libcst.parse_module(t).code for t in texts])
+        load_rules()
+        convert, reports = best_of(args.repeat, lambda: [
+            convert_source(t, str(p)) for t, p in zip(texts, files)])
+        floor_proc, _ = best_measured(args.repeat, [sys.executable, "-c", FLOOR, *map(str, files)])
+        uses = sum(r.report.api_uses for r in reports)
+        converted = sum(r.report.converted for r in reports)
+        results.update(floor_s=floor, convert_s=convert, floor_process_s=floor_proc,
+                       api_uses=uses, converted=converted)
+
+        for jobs in (1, 2):
+            out = tmp / f"out{jobs}"
+            wall, peak = best_measured(args.repeat, [*CLI, "convert", str(corpus), "-o", str(out),
+                                                     "-q", "-j", str(jobs)])
+            results[f"cli_j{jobs}_s"], results[f"cli_j{jobs}_peak_mib"] = wall, peak
+
+        one = tmp / "one.py"
+        shutil.copyfile(HERE / "corpus" / "resnet.py", one)
+        results["help_s"], _ = best_measured(args.repeat, [*CLI, "--help"])
+        results["one_file_s"], results["one_file_peak_mib"] = best_measured(
+            args.repeat, [*CLI, "convert", str(one), "-o", str(tmp / "one_out.py"), "-q"])
+        heavy = subprocess.run([sys.executable, "-c", START_CHECK, str(one)],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        results["heavy_imports"] = heavy or "none"
+
+        big = tmp / "big.py"
+        source = generated_module(args.large_lines // 13 + 1)
+        big.write_text(source)
+        results["large_lines"] = source.count("\n")
+        results["large_s"], results["large_peak_mib"] = run_measured(
+            [*CLI, "convert", str(big), "-o", str(tmp / "big_out.py"), "-q"])
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    r = results
+    rate = lambda s: f"{r['lines'] / s:,.0f} lines/s"  # noqa: E731
+    print(f"corpus: {r['files']} files, {r['lines']:,} lines, {r['api_uses']:,} torch API uses "
+          f"({r['converted'] / max(1, r['api_uses']):.1%} converted); best of {args.repeat}")
+    print(f"floor, libcst parse+codegen, in process  {r['floor_s']:6.2f} s  {rate(r['floor_s'])}")
+    print(f"floor, as a whole process                {r['floor_process_s']:6.2f} s  "
+          f"{rate(r['floor_process_s'])}")
+    print(f"convert_source, in process               {r['convert_s']:6.2f} s  {rate(r['convert_s'])}"
+          f"  ({r['floor_s'] / r['convert_s']:.2f} of the floor)")
+    for jobs in (1, 2):
+        s = r[f"cli_j{jobs}_s"]
+        print(f"ms-migrate convert DIR --jobs {jobs}          {s:6.2f} s  {rate(s)}"
+              f"  peak {r[f'cli_j{jobs}_peak_mib']} MiB")
+    print(f"--jobs 2 speed-up over --jobs 1          {r['cli_j1_s'] / r['cli_j2_s']:.2f}x")
+    print(f"ms-migrate --help                        {r['help_s']:6.2f} s")
+    print(f"one-file conversion ({HERE.name}/corpus/resnet.py)  {r['one_file_s']:6.2f} s  "
+          f"peak {r['one_file_peak_mib']} MiB; torch/mindspore/numpy imported: {r['heavy_imports']}")
+    print(f"large file ({r['large_lines']:,} lines)               {r['large_s']:6.2f} s  "
+          f"{r['large_lines'] / r['large_s']:,.0f} lines/s  peak {r['large_peak_mib']} MiB")
+
+
+if __name__ == "__main__":
+    main()
