@@ -45,7 +45,7 @@ _DETERMINISTIC = "torch.backends.cudnn.deterministic"
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
     devices = _Devices(ctx, _device_variables(ctx, module))
     converted = module.visit(devices)
-    devices.place_findings(module.code)
+    devices.place_findings(module)
     return converted
 
 

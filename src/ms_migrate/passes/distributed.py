@@ -40,7 +40,7 @@ _WRAPPERS = {
 def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
     distributed = _Distributed(ctx)
     converted = module.visit(distributed)
-    distributed.place_findings(module.code)
+    distributed.place_findings(module)
     return converted
 
 

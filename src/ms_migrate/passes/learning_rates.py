@@ -32,7 +32,7 @@ from .statement_pass import StatementPass
 def convert_learning_rate_reads(ctx: Context, module: cst.Module) -> cst.Module:
     reads = _Reads(ctx)
     converted = module.visit(reads)
-    reads.place_findings(module.code)
+    reads.place_findings(module)
     return converted
 
 

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -60,9 +60,11 @@ class StatementPass(cst.CSTTransformer):
                 return found
         return None
 
-    def place_findings(self, source: str) -> None:
-        """Give this pass's findings their lines in `source`, the code it visited."""
-        index = LineIndex(source, self._counts)
+    def place_findings(self, visited: Union[cst.Module, str]) -> None:
+        """Give this pass's findings their lines in the tree it visited (or its code)."""
+        if not self._placed:
+            return
+        index = LineIndex(visited if isinstance(visited, str) else visited.code, self._counts)
         for finding, locator in self._placed:
             finding.line = index.line(locator)
 
