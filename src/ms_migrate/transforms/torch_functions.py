@@ -344,3 +344,9 @@ def numpy_type_info(ctx, rule, bound: Bound, call=None):
         dtype = ctx.name("mindspore.float32")  # torch's default dtype
     nptype = cst.Call(ctx.name("mindspore.dtype_to_nptype"), [cst.Arg(dtype)])
     return cst.Call(ctx.name(f"numpy.{name}"), [cst.Arg(nptype)])
+
+
+@transform
+def all_of(ctx, rule, bound: Bound, call=None):
+    """allclose(a, b) is isclose(a, b) over every element: `.all()` of the data's call."""
+    return _method(_data_call(ctx, rule, bound, call), "all")
