@@ -6,8 +6,9 @@ convert from the tables through transforms/data.py. This pass runs first and
     (DataFacts, left in ctx.scratch["data"] for those transforms);
   - turns Dataset/Sampler subclasses into plain classes that GeneratorDataset
     reads, with sample values it accepts (numpy arrays, also under numpy 2);
-  - rewrites uses of loaders that differ: len(loader), loader.dataset,
-    loader.batch_size, and batches of one value (MindSpore gives a 1-element list).
+  - rewrites uses of loaders that differ: loader.dataset, loader.batch_size, and
+    batches of one value (MindSpore gives a 1-element list). len(loader) stays:
+    MindSpore datasets have len().
 """
 from __future__ import annotations
 
@@ -256,6 +257,7 @@ class _DataRewriter(StatementPass):
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
         self.consumed: Set[str] = set()  # pipeline names a loader already reads
+        self.parameters: List[Set[str]] = []  # of the enclosing functions
         self.loops = 0
         self.class_stack: List[str] = []
         self.method_stack: List[str] = []
@@ -311,8 +313,16 @@ class _DataRewriter(StatementPass):
             self.class_stack[-1]) == "dataset"
         self.method_stack.append(node.name.value if in_dataset else "")
         self.class_stack.append("")  # a nested class or function is not the dataset
+        params = node.params
+        self.parameters.append({p.name.value for p in (*params.posonly_params, *params.params,
+                                                        *params.kwonly_params)})
+
+    def _visible_loader(self, name: str) -> bool:
+        """A loader of this file, not a function parameter that shares its name."""
+        return name in self.info.loaders and not any(name in p for p in self.parameters)
 
     def leave_FunctionDef(self, original, updated):
+        self.parameters.pop()
         self.class_stack.pop()
         method = self.method_stack.pop()
         if method == "__getitem__":
@@ -362,7 +372,8 @@ class _DataRewriter(StatementPass):
         if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
             arg = node.args[0].value
             if (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name)
-                    and arg.value.value in self.info.loader_sources):
+                    and arg.value.value in self.info.loader_sources
+                    and self._visible_loader(arg.value.value)):
                 self.counted.add(id(arg))
 
     def leave_Call(self, original, updated):
@@ -453,26 +464,17 @@ class _DataRewriter(StatementPass):
         args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return call.with_changes(args=args)
 
-    def _pipeline_names(self) -> Set[str]:
-        return set(self.info.loaders) | {n for n, (k, _) in self.info.names.items()
-                                         if k == PIPELINE}
-
     def _single_loaders(self) -> Set[str]:
-        return {n for n, c in self.info.loaders.items() if c.single}
+        return {n for n, c in self.info.loaders.items() if c.single and self._visible_loader(n)}
 
     def _len(self, arg, original: cst.Call, call: cst.Call):
-        if isinstance(arg, cst.Name) and arg.value in self._pipeline_names():
-            self.add(original, "len(DataLoader)", CONVERTED, "-> get_dataset_size()")
-            return _call(cst.Attribute(arg, cst.Name("get_dataset_size")))
+        """len(loader.dataset) -> len(dataset); MindSpore datasets have len() themselves."""
         if (isinstance(arg, cst.Attribute) and arg.attr.value == "dataset"
-                and isinstance(arg.value, cst.Name) and arg.value.value in self.info.loaders):
+                and isinstance(arg.value, cst.Name) and self._visible_loader(arg.value.value)):
             source = self.info.loader_sources.get(arg.value.value)
             if source is None:
                 return call  # loader.dataset is reported where it is met
             self.add(original, "DataLoader.dataset", CONVERTED, f"-> {source}")
-            kind = self.info.names.get(source, (SOURCE, None))[0]
-            if kind == PIPELINE:
-                return _call(cst.Attribute(cst.Name(source), cst.Name("get_dataset_size")))
             return call.with_changes(args=[cst.Arg(cst.Name(source))])
         return call
 
@@ -486,9 +488,10 @@ class _DataRewriter(StatementPass):
         if attr == "batch_size":
             self.add(original, "DataLoader.batch_size", CONVERTED, "-> get_batch_size()")
             return _call(updated.with_changes(attr=cst.Name("get_batch_size")))
-        if attr == "dataset" and original.value.value not in self.info.loader_sources:
-            self._note(original, "DataLoader.dataset", "the loader's dataset is not a name "
-                       "of this file; use the dataset object itself")
+        if attr == "dataset" and (original.value.value not in self.info.loader_sources
+                                  or not self._visible_loader(original.value.value)):
+            self._note(original, "DataLoader.dataset", "the loader's dataset cannot be seen "
+                       "here; use the dataset object itself")
         elif attr == "dataset":
             source = self.info.loader_sources[original.value.value]
             if self.info.names.get(source, (SOURCE, None))[0] == SOURCE:
