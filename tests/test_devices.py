@@ -130,3 +130,11 @@ def test_all_moves_in_a_block_leave_pass_and_comments():
     source = "import torch\nfor x in xs:\n    # to the GPU\n    x = x.cuda()\n"
     result = convert_source(source)
     assert result.code.endswith("for x in xs:\n    # to the GPU\n    pass\n")
+
+
+def test_device_comparisons_use_mindspore_names():
+    source = ('import torch\ndevice = torch.device("cuda" if torch.cuda.is_available() else "cpu")\n'
+              'pin = device.type == "cuda"\nslow = device == "cpu"\nother = x == "cpu"\n')
+    code = convert_source(source).code
+    assert 'pin = device == "GPU"' in code and 'slow = device == "CPU"' in code
+    assert 'other = x == "cpu"' in code  # not a device

@@ -6,6 +6,7 @@
 - A device chosen as plain strings (`device = "cuda" if torch.cuda.is_available()
   else "cpu"`) gets MindSpore's names ("GPU", "CPU"); `torch.device(...)` itself is
   a table rule. Every `name = <device>` is followed by `mindspore.set_device(name)`.
+- `device == "cuda"` and `device.type == "cuda"` compare with MindSpore's names.
 - `torch.backends.cudnn.deterministic = v` becomes `mindspore.set_deterministic(v)`;
   the other cuDNN/TF32 switches are removed with a note.
 
@@ -86,6 +87,31 @@ class _Devices(StatementPass):
             return False
         last = name.rpartition(".")[2]
         return name in self.devices or last == "device" or last.endswith("_device")
+
+    # --- device == "cuda", device.type == "cuda" ----------------------------------
+    def leave_Comparison(self, original, updated):
+        """Compare a converted device with MindSpore's names ("GPU"), not torch's."""
+        left = updated.left
+        if isinstance(left, cst.Attribute) and left.attr.value == "type":
+            left = left.value  # torch.device.type: the device is now its type's name
+        if not (self._is_device(left) and not is_device_string_expr(left)):
+            return updated
+        targets = []
+        for target in updated.comparisons:
+            if (isinstance(target.operator, (cst.Equal, cst.NotEqual))
+                    and is_device_string_expr(target.comparator)):
+                notes: List[str] = []
+                try:
+                    target = target.with_changes(
+                        comparator=to_device_target(target.comparator, notes))
+                except Unsupported:
+                    return updated
+            targets.append(target)
+        if targets == list(updated.comparisons):
+            return updated
+        self.add(original, "torch device", CONVERTED,
+                 "compared with MindSpore's device names")
+        return updated.with_changes(left=left, comparisons=targets)
 
     # --- .to(device) / .cuda() / .cpu() --------------------------------------------
     def leave_Call(self, original, updated):
