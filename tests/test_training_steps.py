@@ -142,6 +142,25 @@ def run(model, batches):
         history.append((loss.item(), ce.item(), reg.item(), check.item()))
     return history
 """,
+    "train_and_val_phases": """
+def run(model, batches):
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    criterion = nn.CrossEntropyLoss()
+    history = []
+    for phase in ["train", "val", "train"]:
+        model.train() if phase == "train" else model.eval()
+        for inputs, labels in batches:
+            optimizer.zero_grad()
+            with torch.set_grad_enabled(phase == "train"):
+                outputs = model(inputs)
+                _, preds = torch.max(outputs, 1)
+                loss = criterion(outputs, labels)
+                if phase == "train":
+                    loss.backward()
+                    optimizer.step()
+            history.append((loss.item(), (preds == labels).sum().item()))
+    return history
+""",
     "step_function": """
 def train_step(model, optimizer, batch):
     inputs, targets = batch

@@ -67,6 +67,7 @@ class Plan:
     aux: List[str] = field(default_factory=list)
     accumulate: bool = False
     names: Dict[str, str] = field(default_factory=dict)
+    branch: Optional[Stmt] = None           # `if training:` around backward(), loss before it
 
 
 @dataclass
@@ -76,6 +77,8 @@ class Edits:
     take: Set[int] = field(default_factory=set)      # moved elsewhere with their comments
     replace: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
     before: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    after: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    orelse: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)  # `if` gets else
     notes: Dict[int, List[str]] = field(default_factory=dict)
 
     def insert_before(self, stmt: Stmt, new: List[cst.BaseStatement]) -> None:
@@ -203,8 +206,8 @@ class TrainingPass:
             raise Unsupported(".grad is read or changed between backward() and step(): "
                               "apply that change to the grads grad_fn returns")
         loss = call.func.value
-        captured, recomputed = self.capture(scope, flow, site, loss)
-        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [])
+        captured, recomputed, branch = self.capture(scope, flow, site, loss)
+        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [], branch=branch)
         plan.moved = self.moved_after(scope, plan)
         plan.clips = [s for s in scope.sites if s.kind == "clip"
                       and site.stmt.order < s.stmt.order < step.stmt.order]
@@ -219,31 +222,55 @@ class TrainingPass:
         return plan
 
     def capture(self, scope: Scope, flow: DataFlow, site: Site, loss: cst.BaseExpression):
-        """The statements of backward()'s block that compute the loss, in order."""
+        """The statements that compute the loss, in order; and the `if` that holds
+        backward() when the loss is computed before it (`if phase == "train":`)."""
         stmt = site.stmt
-        block = stmt.block.body
+        captured, needed = self.capture_before(scope, flow, stmt, set(reads(loss)))
+        branch = self.training_branch(scope, flow, stmt, needed)
+        if branch is not None:
+            if captured:
+                raise Unsupported("the loss is computed partly inside the `if` that calls "
+                                  "backward(); compute it before the `if` or inside it")
+            captured, needed = self.capture_before(scope, flow, branch, needed)
+        self.check_outer_blocks(scope, flow, branch or stmt, needed)
         barrier = max((s.stmt.index for s in scope.sites
                        if s.kind in ("backward", "step") and s.stmt.block is stmt.block
                        and s.stmt.index < stmt.index), default=-1)
-        needed = set(reads(loss))
+        recomputed = [s for s in captured if s.block is stmt.block and s.index < barrier]
+        return captured, recomputed, branch
+
+    def capture_before(self, scope: Scope, flow: DataFlow, at: Stmt, needed: Set[str]):
+        """Statements before `at` in its block that compute `needed`; what is still needed."""
+        block = at.block.body
         captured: List[Stmt] = []
-        for index in range(stmt.index - 1, -1, -1):
+        for index in range(at.index - 1, -1, -1):
             node = block[index]
             bound = writes(node)
             if not bound & needed:
                 continue
             if flow.is_data.get(id(node)):
-                needed -= bound  # data made outside the forward function: an argument
+                needed = needed - bound  # data made outside the forward function: an argument
                 continue
             if _contains_site(scope, node):
                 raise Unsupported("the loss is computed in a block that also runs a "
                                   "backward() or step()")
             captured.append(scope.stmt_of(node))
             needed = (needed - bound) | set(reads(node))
-        self.check_outer_blocks(scope, flow, stmt, needed)
         captured.reverse()
-        recomputed = [s for s in captured if s.index < barrier]
-        return captured, recomputed
+        return captured, needed
+
+    def training_branch(self, scope: Scope, flow: DataFlow, stmt: Stmt,
+                        needed: Set[str]) -> Optional[Stmt]:
+        """The `if` whose body calls backward() on a loss computed just before the `if`."""
+        if not stmt.ancestors or not isinstance(stmt.ancestors[-1], cst.If):
+            return None
+        branch = scope.stmt_of(stmt.ancestors[-1])
+        if stmt.block is not branch.node.body or isinstance(branch.node.orelse, cst.If):
+            return None
+        before = branch.block.body[:branch.index]
+        if not any(writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
+            return None
+        return branch
 
     def check_outer_blocks(self, scope: Scope, flow: DataFlow, stmt: Stmt, needed: Set[str]):
         """The loss must not depend on graph values computed around backward()'s block."""
@@ -264,9 +291,10 @@ class TrainingPass:
         if not taken:
             return []
         produced = set().union(*(writes(s.node) for s in taken))
-        block = plan.backward.stmt.block.body
+        anchor = plan.branch or plan.backward.stmt
+        block = anchor.block.body
         moved = []
-        for index in range(taken[0].index + 1, plan.backward.stmt.index):
+        for index in range(taken[0].index + 1, anchor.index):
             stmt = scope.stmt_of(block[index])
             if stmt in taken or _contains_site(scope, stmt.node):
                 continue
@@ -387,7 +415,12 @@ class TrainingPass:
         after = [call]
         if plan.accumulate:
             after.append(emit.statement(emit.accumulate(n["accum"], n["grads"])))
-        after.extend(s.node for s in plan.moved)
+        if plan.branch is None:
+            after.extend(s.node for s in plan.moved)
+        else:  # the other branch still computes the loss, without gradients
+            edits.orelse[id(plan.branch.node)] = [emit.statement(emit.forward_call(
+                n["loss"], plan.aux, n["forward"], plan.params))]
+            edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
         edits.insert_before(plan.hoist or b, definitions)
         edits.replace[id(b.node)] = after
         grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
@@ -570,6 +603,17 @@ class _ApplyEdits(cst.CSTTransformer):
     def leave_Module(self, original, updated):
         return updated.with_changes(body=self._body(original.body, updated.body, False))
 
+    def leave_If(self, original, updated):
+        extra = self.edits.orelse.get(id(original))
+        if not extra:
+            return updated
+        if updated.orelse is None:
+            block = updated.body.with_changes(body=extra)
+            return updated.with_changes(orelse=cst.Else(body=block))
+        block = updated.orelse.body
+        return updated.with_changes(orelse=updated.orelse.with_changes(
+            body=block.with_changes(body=[*extra, *block.body])))
+
     def _body(self, originals, updated, indented):
         out: List[cst.BaseStatement] = []
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
@@ -591,6 +635,7 @@ class _ApplyEdits(cst.CSTTransformer):
                 new[0] = first.with_changes(leading_lines=[*carry, *first.leading_lines, *extra])
                 carry = []
             out.extend(new)
+            out.extend(self.edits.after.get(key, []))
         if not out and indented:
             out.append(cst.SimpleStatementLine(body=[cst.Pass()]))
         return out

@@ -55,6 +55,11 @@ def grad_call(line: cst.SimpleStatementLine, loss: str, aux: Sequence[str], grad
     return line.with_changes(body=new.body)
 
 
+def forward_call(loss: str, aux: Sequence[str], forward: str, args: Sequence[str]) -> str:
+    """`loss, out = forward_fn(x, y)`: the loss where no gradient is wanted."""
+    return f"{', '.join([loss, *aux])} = {forward}({', '.join(args)})"
+
+
 def replace_line(line: cst.SimpleStatementLine, text: str) -> cst.SimpleStatementLine:
     """A one-statement line with new code, its comments and blank lines kept."""
     return line.with_changes(body=statement(text).body)
