@@ -183,7 +183,7 @@ def _junk_safetensors(d):
     (lambda d: d / "net.pth", "out.ckpt", ["--key", "model"], "no key 'model'"),
     (lambda d: d / "net.pth", "out.ckpt", ["--model", "{d}/net.py:Nope"], "no class 'Nope'"),
     (lambda d: d / "net.pth", "out.ckpt", ["--model", "{d}/none.py:Net"], "none.py: no such file"),
-    (lambda d: d / "net.pth", "out.ckpt", ["--args", "3"], "--args goes with --check-against"),
+    (lambda d: d / "net.pth", "out.ckpt", ["--args", "3"], "--args and --skip-unexpected go with"),
     (lambda d: d / "net.pth", "out.ckpt", ["--check-against", "{d}/net_ms.py:Net",
                                            "--args", "hidden=6"],
      "weights do not fit"),
@@ -259,3 +259,23 @@ def test_conv1d_weights_gain_and_lose_the_size_one_axis(tmp_path):
                "--model", ref)[0] == 0
     back = torch.load(tmp_path / "back.pth", weights_only=True)
     assert all(torch.equal(back[k], v) for k, v in state.items())
+
+
+def test_training_checkpoint_back_to_torch_skipping_optimizer_state(files):
+    """A MindSpore training checkpoint also holds optimizer state; the model does not."""
+    d, state = files
+    assert cli("convert-weights", d / "net.pth", "-o", d / "net.ckpt")[0] == 0
+    params = ckpt(d / "net.ckpt")
+    params["global_step"] = np.array([100], dtype=np.int32)
+    params["moment1.fc.weight"] = np.zeros_like(params["fc.weight"])
+    mindspore.save_checkpoint([{"name": k, "data": mindspore.Tensor(v)}
+                               for k, v in params.items()], str(d / "train.ckpt"))
+    check = ["--check-against", f"{d / 'net.py'}:Net"]
+    code, out = cli("convert-weights", d / "train.ckpt", "-o", d / "back.pth", *check)
+    assert code == 2 and "2 unexpected" in out and not (d / "back.pth").exists()
+    code, out = cli("convert-weights", d / "train.ckpt", "-o", d / "back.pth", *check,
+                    "--skip-unexpected")
+    assert code == 0, out
+    assert "left out 2 weights" in out
+    back = torch.load(d / "back.pth", weights_only=True)
+    assert set(back) == {k for k in state if not k.endswith("num_batches_tracked")}

@@ -288,11 +288,22 @@ def check_fit(params: Dict[str, np.ndarray], targets: Dict[str, Tuple[int, ...]]
     return Fit(missing, unexpected, misshaped, tied)
 
 
-def model_shapes(model) -> Dict[str, Tuple[int, ...]]:
-    """Parameter (and buffer) names and shapes of a MindSpore Cell or a torch module."""
+def model_shapes(model, rules: Optional[RuleSet] = None) -> Dict[str, Tuple[int, ...]]:
+    """Parameter (and buffer) names and shapes of a MindSpore Cell or a torch module.
+
+    For a torch module, what its layer rules drop (`num_batches_tracked`) is left out:
+    a MindSpore checkpoint cannot hold it, and torch fills it in when it is absent.
+    """
     if hasattr(model, "parameters_and_names"):
         return {name: tuple(p.shape) for name, p in model.parameters_and_names()}
-    return {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    rules = rules or load_rules()
+    dropped = set()
+    for prefix, module in model.named_modules():
+        rule = layer_rule(module, rules)
+        for leaf in (rule.drop_params if rule else ()):
+            dropped.add(f"{prefix}.{leaf}" if prefix else leaf)
+    return {name: tuple(t.shape) for name, t in model.state_dict().items()
+            if name not in dropped}
 
 
 def mindspore_path(torch_path: str, types: LayerTypes, rules: Optional[RuleSet] = None) -> str:

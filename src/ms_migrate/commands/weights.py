@@ -22,6 +22,9 @@ from ..cli import fail, main
                    "check every name and shape before writing.")
 @click.option("--args", "model_args", metavar="ARGS",
               help='Constructor arguments for --check-against, e.g. "3, num_classes=10".')
+@click.option("--skip-unexpected", is_flag=True,
+              help="With --check-against: leave out weights the model does not have "
+                   "(optimizer state in a training checkpoint) instead of stopping.")
 @click.option("--allow-pickle", is_flag=True,
               help="Load torch files that hold pickled objects (runs their code: trusted files only).")
 @click.option("--strip-prefix", metavar="PREFIX",
@@ -30,7 +33,8 @@ from ..cli import fail, main
               help="Extra rule table (TOML); may repeat.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: Optional[str],
-                    check_ref: Optional[str], model_args: Optional[str], allow_pickle: bool,
+                    check_ref: Optional[str], model_args: Optional[str],
+                    skip_unexpected: bool, allow_pickle: bool,
                     strip_prefix: Optional[str], extra_rules: tuple, quiet: bool) -> None:
     """Convert torch weights (.pth, .safetensors) to a MindSpore .ckpt, or back."""
     os.environ.setdefault("GLOG_v", "3")  # MindSpore's own logging, before its import
@@ -49,8 +53,8 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
     if to_mindspore == (out_kind != "mindspore"):
         fail(f"{output}: write a .ckpt file for torch weights, and a .pth/.pt/.safetensors "
              f"file for a .ckpt" )
-    if model_args and not check_ref:
-        fail("--args goes with --check-against")
+    if (model_args or skip_unexpected) and not check_ref:
+        fail("--args and --skip-unexpected go with --check-against")
     rules = _load_rules(extra_rules)
     try:
         state, notes = read_weights(source, key, allow_pickle)
@@ -58,13 +62,19 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
             state = {k[len(strip_prefix):] if k.startswith(strip_prefix) else k: v
                      for k, v in state.items()}
         types = _layer_types(model_ref) if model_ref else None
-        targets = _target_shapes(check_ref, model_args) if check_ref else None
+        targets = _target_shapes(check_ref, model_args, rules) if check_ref else None
         converted = convert_state(state, rules, types, to_mindspore, targets)
     except (CheckpointError, VerifyError, WeightError) as exc:
         fail(str(exc))
     notes += converted.notes
     if targets is not None:
         fit = check_fit(converted.params, targets)
+        if skip_unexpected and fit.unexpected:
+            for name in fit.unexpected:
+                del converted.params[name]
+            notes.append(f"left out {len(fit.unexpected)} weights the model does not have: "
+                         f"{', '.join(fit.unexpected[:5])}{', ...' if len(fit.unexpected) > 5 else ''}")
+            fit.unexpected = []
         if not fit.ok:
             fail(f"weights do not fit {check_ref}: {fit.summary()}; nothing written")
         for name, twin in fit.tied.items():
@@ -99,9 +109,9 @@ def _layer_types(ref: str):
         raise VerifyError(str(exc)) from None
 
 
-def _target_shapes(ref: str, model_args: Optional[str]):
+def _target_shapes(ref: str, model_args: Optional[str], rules):
     from ..verify import build, parse_call_args
     from ..weights import model_shapes
 
     args, kwargs = parse_call_args(model_args)
-    return model_shapes(build(ref, args, kwargs))
+    return model_shapes(build(ref, args, kwargs), rules)
