@@ -64,10 +64,13 @@ def test_std_and_var_spell_out_ddof():
 def test_full_writes_the_dtype_only_when_it_must():
     result = convert("a = torch.full((2,), 1.5)\nb = torch.full((2,), 3)\n"
                      "c = torch.full((2,), float('-inf'))\nd = torch.full((2,), v)\n"
-                     "e = torch.full((2,), v, dtype=torch.float16)\n")
+                     "e = torch.full((2,), v, dtype=torch.float16)\n"
+                     "f = torch.full((2,), -torch.inf)\ng = torch.full((2,), math.floor(v))\n")
     assert "a = ops.full((2,), 1.5, dtype=mindspore.float32)" in result.code
     assert "b = ops.full((2,), 3)\n" in result.code
     assert "c = ops.full((2,), float('-inf'), dtype=mindspore.float32)" in result.code
+    assert "f = ops.full((2,), -math.inf, dtype=mindspore.float32)" in result.code
+    assert "g = torch.full((2,), math.floor(v))" in result.code
     assert "d = torch.full((2,), v)" in result.code
     assert "e = ops.full((2,), v, dtype=mindspore.float16)" in result.code
     assert "dtype=" in unsupported(result)["torch.full"]
@@ -122,6 +125,15 @@ def test_what_cannot_convert_is_left_and_says_why():
                  "torch.mode(x)", "torch.rand(3, generator=g)", "torch.diff(x, n=2)",
                  "torch.norm(x, 3, dim=(0, 1))"):
         assert line in result.code
+
+
+def test_unique_refuses_only_what_it_cannot_give():
+    result = convert("a = torch.unique(x, return_inverse=False, dim=None)\n"
+                     "b = torch.unique(x, sorted=False, return_counts=True)\n"
+                     "c = torch.unique(x, return_inverse=True)\n")
+    assert "a = ops.unique_consecutive(ops.sort(x.flatten())[0])" in result.code
+    assert "b = ops.unique_consecutive(ops.sort(x.flatten())[0], return_counts=True)" in result.code
+    assert list(unsupported(result)) == ["torch.unique"]
 
 
 def test_norm_is_a_vector_norm_unless_told_otherwise():

@@ -11,7 +11,9 @@ import libcst as cst
 from ..callrewrite import Bound, Unsupported, rewrite
 from . import literal, transform
 
-_FLOAT_CALLS = ("float(", "math.")
+# Fill values whose text shows a float: `float('inf')`, and math constants
+# (torch.inf and torch.pi are math.inf and math.pi by the time a transform sees them).
+_FLOAT_TEXT = ("float(", "math.inf", "math.nan", "math.pi", "math.e", "math.tau")
 
 
 def _data_call(ctx, rule, bound: Bound, call: cst.Call) -> cst.Call:
@@ -36,7 +38,7 @@ def _fill_dtype(text: str):
         return "mindspore.bool_"
     if bare.isdigit():
         return ""
-    if bare.startswith(_FLOAT_CALLS):
+    if bare.startswith("float(") or bare in _FLOAT_TEXT:
         return "mindspore.float32"
     try:
         float(bare)
@@ -213,6 +215,9 @@ def cast_input(ctx, rule, bound: Bound, call=None):
 def unique_sorted(ctx, rule, bound: Bound, call=None):
     """torch.unique sorts; ops.unique does not: unique_consecutive over the sorted input."""
     bound.pop("sorted")  # an unsorted unique may come back in any order, so sorted is fine
+    for name in ("return_inverse", "dim"):  # refused by the rule unless they ask nothing
+        if literal(bound.get(name)) in ("False", "None"):
+            bound.pop(name)
     values = cst.Call(ctx.name("mindspore.ops.sort"), [cst.Arg(_flattened(bound.get("input")))])
     bound.set("input", cst.Subscript(values, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]))
     return None
@@ -301,10 +306,6 @@ def positional_size(ctx, rule, bound: Bound, call=None):
     return None
 
 
-def _is_int_literal(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Integer)
-
-
 @transform
 def typed_tensor(ctx, rule, bound: Bound, call=None):
     """torch.Tensor(data) / LongTensor(data) -> mindspore.Tensor(data, dtype=...);
@@ -318,11 +319,10 @@ def typed_tensor(ctx, rule, bound: Bound, call=None):
     keyword = cst.Arg(dtype, keyword=cst.Name("dtype"), equal=cst.AssignEqual(
         cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    if all(_is_int_literal(v) for v in items):
-        size = items[0] if len(items) == 1 else cst.Tuple(
-            [cst.Element(v, comma=comma) for v in items[:-1]] + [cst.Element(items[-1])])
-        if len(items) == 1:
-            size = cst.Tuple([cst.Element(items[0], comma=cst.Comma())])
+    if all(isinstance(v, cst.Integer) for v in items):
+        last = cst.Comma() if len(items) == 1 else cst.MaybeSentinel.DEFAULT  # (3,)
+        size = cst.Tuple([cst.Element(v, comma=comma) for v in items[:-1]]
+                         + [cst.Element(items[-1], comma=last)])
         return cst.Call(ctx.name("mindspore.ops.zeros"), [cst.Arg(size, comma=comma), keyword])
     if len(items) > 1:
         raise Unsupported("sizes that are not int literals: write ops.zeros(shape, dtype)")
