@@ -4,10 +4,9 @@ import torch.nn as nn
 
 def weights_init(m):
     """The DCGAN paper's initialisation, applied with model.apply()."""
-    classname = m.__class__.__name__
-    if classname.find("Conv") != -1:
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
-    elif classname.find("BatchNorm") != -1:
+    elif isinstance(m, nn.BatchNorm2d):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.constant_(m.bias, 0)
 
