@@ -78,3 +78,23 @@ def test_weight_initialisation_in_place_writes_the_parameters():
     weight = m.weight.asnumpy()
     assert abs(weight).max() <= 0.01 + 1e-7
     assert 0.005 < weight.std() < 0.02  # a sample of N(0, 0.02), clamped
+
+
+def test_gradients_flow_through_converted_methods():
+    torch = pytest.importorskip("torch")
+    mindspore = pytest.importorskip("mindspore")
+    import numpy as np
+    source = ("def f(x):\n"
+              "    y = x.clone().view(2, 3).permute(1, 0).contiguous()\n"
+              "    y = y.repeat(2, 1).clamp_min(-1.0)\n"
+              "    return (y.std(0) + y.norm(dim=1).sum() + y.unflatten(0, (2, 3)).mean()).sum()\n")
+    data = np.random.default_rng(0).standard_normal(6).astype("float32")
+    t_ns, m_ns = {}, {"__name__": "converted"}  # MindSpore reads the function's module name
+    exec(PRELUDE + source, t_ns)
+    x = torch.tensor(data, requires_grad=True)
+    t_ns["f"](x).backward()
+    result = convert(source)
+    assert not unsupported(result)
+    exec(result.code, m_ns)
+    grad = mindspore.grad(m_ns["f"])(mindspore.Tensor(data))
+    np.testing.assert_allclose(grad.asnumpy(), x.grad.numpy(), rtol=1e-5, atol=1e-6)
