@@ -122,7 +122,8 @@ def _sample_columns(node: cst.ClassDef) -> Optional[Columns]:
 
 
 def _arity(value: cst.BaseExpression) -> Optional[int]:
-    return len(value.elements) if isinstance(value, cst.Tuple) else None
+    """Items per sample; a list is a sample of several items to default_collate too."""
+    return len(value.elements) if isinstance(value, (cst.Tuple, cst.List)) else None
 
 
 def _column_name(value: cst.BaseExpression) -> Optional[str]:
@@ -347,6 +348,9 @@ class _DataRewriter(StatementPass):
     def _as_arrays(self, value: cst.BaseExpression) -> cst.BaseExpression:
         """Sample values as numpy arrays: GeneratorDataset under numpy 2 refuses Python
         and numpy scalars. Tensors and arrays made by a call stay as they are."""
+        if isinstance(value, cst.List):  # with workers, GeneratorDataset takes tuples only
+            value = cst.Tuple(elements=value.elements, lpar=[cst.LeftParen()],
+                              rpar=[cst.RightParen()])
         if isinstance(value, cst.Tuple):
             return value.with_changes(elements=[
                 el.with_changes(value=self._as_array(el.value)) for el in value.elements])
