@@ -100,6 +100,33 @@ def batches():
 """)
 
 
+def test_list_samples_with_workers():
+    same_batches("""
+class Lists(Dataset):
+    def __getitem__(self, i):
+        return [np.full(2, i, dtype=np.float32), i]
+
+    def __len__(self):
+        return 5
+
+loader = DataLoader(Lists(), batch_size=2, num_workers=2)
+
+def batches():
+    return [batch for batch in loader]
+""")
+
+
+def test_generator_arguments_go_with_their_torch_calls():
+    code = same_batches(PAIRS + """
+loader = DataLoader(Pairs(6), batch_size=6, sampler=data.RandomSampler(
+    range(6), generator=torch.Generator().manual_seed(0)))
+
+def batches():
+    return [sorted(y.tolist()) for x, y in loader]
+""")
+    assert "generator" not in code.replace("# ms-migrate: generator dropped", "")
+
+
 def test_enumerate_next_iter_and_lengths():
     code = same_batches("""
 features = torch.arange(20.0).reshape(10, 2)

@@ -47,8 +47,6 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     info = DataFacts()
     ctx.scratch["data"] = info
     subclasses = _collect(ctx, info, module)
-    if not (subclasses or info.loaders or info.names):
-        return module
     visited = module.code
     rewriter = _DataRewriter(ctx, info, subclasses)
     module = module.visit(rewriter)
