@@ -68,3 +68,34 @@ def test_a_functional_forward_computes_the_same_on_both_frameworks():
     result = run_example(example, "function")
     assert "import torch" not in result.mindspore_code
     assert result.max_diff < 1e-4
+
+
+ATTENTION = """
+def attention(x, w_qkv, w_out, heads):
+    b, t, c = x.size()
+    q, k, v = F.linear(x, w_qkv).chunk(3, dim=-1)
+    q = q.view(b, t, heads, c // heads).transpose(1, 2)
+    k = k.view(b, t, heads, c // heads).transpose(1, 2)
+    v = v.view(b, t, heads, c // heads).transpose(1, 2)
+    scores = q @ k.transpose(-2, -1) / (k.size(-1) ** 0.5)
+    causal = torch.ones(t, t, dtype=torch.bool).triu(1)
+    manual = F.softmax(scores.masked_fill(causal, float('-inf')), dim=-1) @ v
+    fused = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    y = fused.transpose(1, 2).contiguous().view(b, t, c)
+    y = F.layer_norm(F.gelu(F.linear(y, w_out)) + x, (c,))
+    return y, (manual - fused).abs().max()
+"""
+
+
+def test_an_attention_block_computes_the_same_on_both_frameworks():
+    pytest.importorskip("torch")
+    pytest.importorskip("mindspore")
+    from ms_migrate.equivalence import run_example
+    example = {
+        "setup": ATTENTION,
+        "code": "attention(x, w_qkv, w_out, 2)",
+        "inputs": {"x": "randn(2, 5, 8)", "w_qkv": "randn(24, 8)", "w_out": "randn(8, 8)"},
+        "tol": 1e-4,
+    }
+    result = run_example(example, "function")
+    assert "scaled_dot_product_attention" not in result.mindspore_code
