@@ -166,6 +166,7 @@ def test_register_buffer_survives_and_does_not_train():
     ("nn.Dropout(0.25)", "nn.Dropout(p=0.25)"),
     ("nn.GELU()", "nn.GELU(approximate=False)"),
     ("nn.LayerNorm(d)", "nn.LayerNorm((d,), epsilon=1e-5)"),
+    ("nn.LayerNorm(2 * d, 1e-6)", "nn.LayerNorm((2 * d,), epsilon=1e-6)"),
     ("nn.MaxPool2d(2)", "nn.MaxPool2d(2, stride=2)"),
     ("nn.MaxPool2d(3, 2, 1)", 'nn.MaxPool2d(3, 2, pad_mode="pad", padding=1)'),
     ("nn.LeakyReLU()", "nn.LeakyReLU(0.01)"),

@@ -134,9 +134,7 @@ def layer_norm_shape(ctx, rule, bound: Bound, call=None):
             raise Unsupported("normalizing over several trailing axes needs begin_norm_axis "
                               "counted from the front: the input rank is not known here")
         return None
-    if not isinstance(shape, _SIMPLE):
-        raise Unsupported("normalized_shape must be a number, a name or a one-element tuple")
-    # an int in torch; a tuple variable would fail loudly in MindSpore, never silently
+    # an int in torch (`d`, `2 * d`); a tuple variable fails loudly in MindSpore, never silently
     bound.set("normalized_shape", cst.Tuple([cst.Element(shape, comma=cst.Comma())]))
     return None
 
