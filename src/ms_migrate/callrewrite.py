@@ -58,6 +58,15 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
     names = {a.lstrip("*") for a in signature}
     index = 0
     for arg in call.args:
+        if (arg.star == "*" and index < len(signature) and signature[index].startswith("*")
+                and not (rule.transform or rule.template)):
+            # torch.zeros(*shape): the unpacked sizes join the packed parameter
+            name = signature[index][1:]
+            bound.packed.setdefault(name, []).append(cst.StarredElement(arg.value))
+            if name not in bound.positional:
+                bound.positional.append(name)
+                bound.values[name] = arg.value
+            continue
         if arg.star:
             raise Unsupported(f"`{arg.star}` arguments cannot be matched to parameters")
         if arg.keyword is None:
@@ -80,16 +89,22 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
                 raise Unsupported(f"unknown argument {key!r}")
             bound.values[key] = arg.value
     for name, items in bound.packed.items():
-        bound.values[name] = items[0] if len(items) == 1 else _tuple(items)
+        if len(items) == 1:
+            only = items[0]
+            bound.values[name] = only.value if isinstance(only, cst.StarredElement) else only
+        else:
+            bound.values[name] = _tuple(items)
     return bound
 
 
 def _tuple(items: List[cst.BaseExpression]) -> cst.Tuple:
-    elements = [cst.Element(v, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                for v in items[:-1]] + [cst.Element(items[-1])]
-    return cst.Tuple(elements)
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    elements = [v if isinstance(v, cst.StarredElement) else cst.Element(v) for v in items]
+    return cst.Tuple([e.with_changes(comma=comma) for e in elements[:-1]] + [elements[-1]])
 
 
+_NUMERIC_BUILTINS = {"float": float, "int": int, "abs": abs, "round": round,
+                     "min": min, "max": max}
 _NUMBER = re.compile(r"^-?\d+(\.\d*)?([eE][-+]?\d+)?$")
 
 
@@ -97,7 +112,7 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
     """`1 - {}` applied to `0.1` gives `0.9`; to `m` gives `1 - m`."""
     text = code(value).strip()
     if _NUMBER.match(text):
-        result = eval(template.format(text), {"__builtins__": {}})  # numbers only
+        result = eval(template.format(text), {"__builtins__": _NUMERIC_BUILTINS})  # numbers only
         if isinstance(result, float):
             result = round(result, 12)
         return cst.parse_expression(repr(result))

@@ -8,7 +8,7 @@ import libcst as cst
 
 from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
 from .positions import Locator
-from .report import Finding, Report
+from .report import UNSUPPORTED, Finding, Report
 from .rules import RuleSet
 
 # How converted code imports each MindSpore module, as a MindSpore expert writes it:
@@ -65,6 +65,8 @@ class Context:
     imported: Set[str] = field(default_factory=set)
     # Statement stack of `# ms-migrate:` notes waiting to be attached.
     marks: List[List[str]] = field(default_factory=list)
+    # Alias names released by conversions, in order (rollback re-counts them).
+    released: List[str] = field(default_factory=list)
     # What a statement-level pass learned for later ones (keyed by the pass's name).
     scratch: Dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +90,24 @@ class Context:
         root = root_name(node)
         if root in self.alias_uses:
             self.alias_uses[root] -= 1
+            self.released.append(root)
+
+    def checkpoint(self) -> Tuple[int, int]:
+        """Where findings and releases stand, to roll back to (see rollback)."""
+        return len(self.pending), len(self.released)
+
+    def rollback(self, point: Tuple[int, int]) -> None:
+        """Undo the conversions since `point`: their code is being put back as it was.
+
+        Unsupported findings stay (their notes are still true); converted ones go,
+        and the torch names they released are needed again.
+        """
+        findings, releases = point
+        self.pending[findings:] = [p for p in self.pending[findings:]
+                                   if p.finding.action == UNSUPPORTED]
+        for root in self.released[releases:]:
+            self.alias_uses[root] += 1
+        del self.released[releases:]
 
     def name(self, target: str) -> cst.BaseExpression:
         """Expression for a MindSpore name; records the import it needs."""

@@ -14,6 +14,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import libcst as cst
 
 from .context import Context
+from .dispatch import FastTransformer
 from .names import collect_aliases, function_locals, imported_names
 from .passes import api, classes, imports
 from .positions import LineIndex, source_lines
@@ -57,7 +58,7 @@ def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
     return deco
 
 
-class Converter(cst.CSTTransformer):
+class Converter(FastTransformer):
     """One traversal: table-driven API rewriting, Module classes, `# ms-migrate:` notes."""
 
     def __init__(self, ctx: Context):
@@ -67,6 +68,7 @@ class Converter(cst.CSTTransformer):
         self.counts: Dict[str, int] = {"Call": 0, "Attribute": 0}
         self.locators: Dict[int, Tuple[str, int]] = {}
         self.last_locator: Optional[Tuple[str, int]] = None
+        self.call_starts: List[Tuple[int, int]] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
 
@@ -157,9 +159,21 @@ class Converter(cst.CSTTransformer):
     def visit_Call(self, node):
         self._count("Call", node)
         self.inner.add(id(node.func))  # the callee is converted with the call
+        self.call_starts.append(self.ctx.checkpoint())
 
     def leave_Call(self, original, updated):
-        return api.convert_call(self.ctx, original, updated, self.locators[id(original)])
+        start = self.call_starts.pop()
+        new = api.convert_call(self.ctx, original, updated, self.locators[id(original)])
+        if new is updated and updated is not original and self._refused(original, start):
+            # A call left unconverted keeps its arguments as they were too: no torch
+            # call with MindSpore arguments (`torch.randn(*s, dtype=mindspore.float32)`).
+            self.ctx.rollback(start)
+            return original
+        return new
+
+    def _refused(self, call: cst.Call, start) -> bool:
+        return any(p.node is call and p.finding.action == "unsupported"
+                   for p in self.ctx.pending[start[0]:])
 
     def visit_Attribute(self, node):
         self._count("Attribute", node)
