@@ -127,3 +127,14 @@ def test_state_dict_read_through_a_variable():
     code = convert_source(source).code
     assert "state_dict = checkpoint\n" in code
     assert "step = checkpoint['global_step'].item()" in code
+
+
+def test_file_names_become_ckpt_and_round_trip(tmp_path):
+    m = converted()
+    m["save_best"](str(tmp_path), 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best_3.ckpt", "last.ckpt"]
+    m2 = converted()
+    m2["load_weights"](str(tmp_path / "best_3.ckpt"))
+    source = "import torch\ntorch.save(m.state_dict(), 'w.pt')\nname = 'data.tar'\n"
+    code = convert_source(source).code
+    assert "mindspore.save_checkpoint(m, 'w.ckpt')" in code and "'data.tar'" in code

@@ -1,4 +1,9 @@
-"""Checkpoint dicts read back: `checkpoint = torch.load(path)` and its entries.
+"""Checkpoint files and checkpoint dicts read back (`checkpoint = torch.load(path)`).
+
+MindSpore checkpoint files end in `.ckpt`: save_checkpoint appends it to any other
+name and load_checkpoint refuses any other. In a file that calls torch.save or
+torch.load, string literals naming `.pt`, `.pth` or `.pth.tar` files name `.ckpt`
+files instead (`"best.pth"` -> `"best.ckpt"`, f-strings too).
 
 A converted checkpoint is one flat name -> Parameter dict (see
 transforms/checkpoints.py), so for a name assigned from torch.load in this file:
@@ -24,24 +29,31 @@ import libcst as cst
 from ..context import Context
 from ..engine import register_pre_pass
 from ..report import CONVERTED
-
+from .statement_pass import StatementPass
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
+# A torch checkpoint file name at the end of a string literal (before its quotes).
+_TORCH_FILE = re.compile(r"\.(pth\.tar|pth|pt)(?=[\"']*$)")
 
 
-@register_pre_pass(15, "checkpoints", lambda source: "load(" in source)
-def convert_checkpoint_reads(ctx: Context, module: cst.Module) -> cst.Module:
-    names, state_keys, value_keys = _scan(ctx, module)
-    if not names:
+@register_pre_pass(15, "checkpoints", lambda source: "save(" in source or "load(" in source)
+def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
+    names, state_keys, value_keys, used = _scan(ctx, module)
+    if not used:
         return module
-    return module.visit(_Reads(ctx, names, state_keys, value_keys))
+    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys)
+    converted = module.visit(checkpoints)
+    checkpoints.place_findings(module)
+    return converted
 
 
-def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str]]:
-    """Names assigned from torch.load; keys saved as state_dicts and as values."""
+def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str], bool]:
+    """Names assigned from torch.load; keys saved as state_dicts and as values;
+    whether torch.save or torch.load is called at all."""
     names: Set[str] = set()
     state_keys: Set[str] = set()
     value_keys: Set[str] = set()
+    used = []
 
     class Finder(cst.CSTVisitor):
         def visit_Assign(self, node):
@@ -51,7 +63,10 @@ def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str
                              if isinstance(t.target, cst.Name))
 
         def visit_Call(self, node):
-            if ctx.resolve(node.func) != "torch.save" or not node.args:
+            called = ctx.resolve(node.func)
+            if called in ("torch.save", "torch.load"):
+                used.append(called)
+            if called != "torch.save" or not node.args:
                 return
             saved = node.args[0].value
             for element in getattr(saved, "elements", ()) if isinstance(saved, cst.Dict) else ():
@@ -63,14 +78,13 @@ def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str
                     (state_keys if is_state else value_keys).add(element.key.evaluated_value)
 
     module.visit(Finder())
-    return names, state_keys, value_keys
+    return names, state_keys, value_keys, bool(used)
 
 
-class _Reads(cst.CSTTransformer):
+class _Checkpoints(StatementPass):
     def __init__(self, ctx: Context, names: Set[str], state_keys: Set[str],
                  value_keys: Set[str]):
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx)
         self.names = names
         self.state_keys = state_keys
         self.value_keys = value_keys
@@ -88,6 +102,7 @@ class _Reads(cst.CSTTransformer):
         return bool(_STATE_KEY.search(key))
 
     def visit_Attribute(self, node):
+        super().visit_Attribute(node)
         self.receivers.add(id(node.value))
 
     def _entry(self, node: cst.BaseExpression) -> bool:
@@ -95,7 +110,24 @@ class _Reads(cst.CSTTransformer):
                 and node.value.value in self.names and len(node.slice) == 1
                 and isinstance(node.slice[0].slice, cst.Index))
 
+    # --- file names ---------------------------------------------------------------
+    def leave_SimpleString(self, original, updated):
+        return self._renamed(original, updated)
+
+    def leave_FormattedStringText(self, original, updated):
+        return self._renamed(original, updated)
+
+    def _renamed(self, original, updated):
+        new = _TORCH_FILE.sub(".ckpt", updated.value)
+        if new == updated.value:
+            return updated
+        self.add(original, "checkpoint file", CONVERTED,
+                 "-> .ckpt: MindSpore checkpoint files end in .ckpt")
+        return updated.with_changes(value=new)
+
+    # --- entries of a loaded checkpoint ------------------------------------------------
     def visit_Call(self, node):
+        super().visit_Call(node)
         func = node.func
         if (isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict"
                 and node.args and self._entry(node.args[0].value)):
@@ -108,8 +140,8 @@ class _Reads(cst.CSTTransformer):
         if not self._entry(original) or id(original) in self.targets:
             return updated
         if id(original) in self.state_args or self._holds_state(original):
-            self.ctx.add("torch.load", CONVERTED,
-                         "a MindSpore checkpoint is flat: each object loads from all of it")
+            self.add(original, "torch.load", CONVERTED,
+                     "a MindSpore checkpoint is flat: each object loads from all of it")
             return updated.value
         if id(original) in self.receivers:
             return updated
