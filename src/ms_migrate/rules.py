@@ -75,6 +75,7 @@ class Rule:
     notes: str = ""
     examples: Tuple[Dict[str, Any], ...] = ()
     reference: bool = True               # a bare reference (no call) may be renamed
+    namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
 
     @property
     def simple(self) -> bool:
@@ -220,6 +221,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         notes=entry.get("notes", ""),
         examples=tuple(examples),
         reference=entry.get("reference", kind in ("class", "attribute")),
+        namespace=namespace,
     )
 
 

@@ -25,7 +25,10 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
     if isinstance(original.func, cst.Attribute):
         rule = ctx.rules.method(original.func.attr.value)
         receiver = original.func.value
-        if (rule is not None and ctx.resolve(receiver) is None
+        # `self.norm(x)` calls a layer the class holds: only Module methods apply to self
+        on_self = (isinstance(receiver, cst.Name) and receiver.value == "self"
+                   and rule is not None and rule.namespace != "torch.nn.Module")
+        if (rule is not None and ctx.resolve(receiver) is None and not on_self
                 and not (isinstance(receiver, cst.Name) and receiver.value in ctx.imported)):
             return _convert_method_call(ctx, rule, updated, locator)
     return updated
