@@ -208,6 +208,8 @@ def test_converted_text(torch_code, expected):
     ("nn.EmbeddingBag(10, 3)", "EmbeddingBag"),
     ("nn.RReLU()", "random slopes"),
     ("nn.SoftMarginLoss()", "kernel on CPU"),
+    ("nn.ModuleDict({'a': nn.Sequential(nn.ReLU()), 'b': nn.ReLU()})", "CellDict cannot hold"),
+    ("nn.ModuleDict([('a', nn.ModuleList([nn.ReLU()]))])", "CellDict cannot hold"),
 ])
 def test_unconvertible_uses_stay_and_are_marked(torch_code, reason):
     line = f"layer = {torch_code}\n"
@@ -217,3 +219,55 @@ def test_unconvertible_uses_stay_and_are_marked(torch_code, reason):
     assert any(reason in ln for ln in marks), result.code
     unsupported = [f for f in result.report.findings if f.action == "unsupported"]
     assert len(unsupported) == 1 and reason in unsupported[0].message
+
+
+# --- a whole model: the layers compose and the weights land -------------------
+
+MODEL = """
+from collections import OrderedDict
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.body = nn.Sequential(OrderedDict([
+            ("conv", nn.Conv2d(cin, cout, 3, padding=1, bias=False)),
+            ("bn", nn.BatchNorm2d(cout, momentum=0.05)),
+            ("act", nn.LeakyReLU(0.1, inplace=True)),
+        ]))
+        self.pool = nn.MaxPool2d(2)
+        self.drop = nn.Dropout2d(0.1)
+
+    def forward(self, x):
+        return self.drop(self.pool(self.body(x)))
+
+
+class Net(nn.Module):
+    def __init__(self, vocab=50, d=16):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(3, 8), Block(8, 2 * d)])
+        self.gap = nn.Sequential(nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten())
+        self.emb = nn.Embedding(vocab, d, padding_idx=0)
+        self.rnn = nn.GRU(d, d, batch_first=True, bidirectional=True)
+        self.ln = nn.LayerNorm(2 * d)
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(2 * d, 4, 4 * d, batch_first=True, norm_first=True), 2)
+        self.attn = nn.MultiheadAttention(2 * d, 4, batch_first=True)
+        self.heads = nn.ModuleDict({"cls": nn.Linear(4 * d, 5), "aux": nn.Linear(4 * d, 1)})
+        self.mlp = nn.Sequential(nn.Linear(4 * d, 4 * d), nn.GELU(), nn.Dropout(0.2))
+
+    def forward(self, img, tokens):
+        for block in self.blocks:
+            img = block(img)
+        seq, _ = self.rnn(self.emb(tokens))
+        seq = self.encoder(self.ln(seq))
+        ctx, weights = self.attn(seq[:, :1], seq, seq)
+        both = self.mlp(torch.cat([self.gap(img), ctx[:, 0]], dim=1))
+        return self.heads["cls"](both), self.heads["aux"](both), weights
+"""
+
+
+def test_whole_model_matches_torch():
+    run_example({"setup": MODEL, "code": "Net()", "call": "m(img, tokens)",
+                 "inputs": {"img": "randn(2, 3, 16, 16)", "tokens": "randint(0, 50, (2, 7))"},
+                 "tol": 1e-4}, "class")

@@ -240,3 +240,26 @@ def kl_div_log_target(ctx, rule, bound: Bound, call=None):
         raise Unsupported(f"log_target={text}: MindSpore's KLDivLoss takes probabilities; "
                           "pass target.exp()")
     return None
+
+
+_CONTAINERS = {"Sequential", "ModuleList", "ModuleDict", "SequentialCell", "CellList", "CellDict"}
+
+
+@transform
+def module_dict(ctx, rule, bound: Bound, call=None):
+    """MindSpore's CellDict raises when it is given a container as a value."""
+    modules = bound.get("modules")
+    values = []
+    if isinstance(modules, cst.Dict):
+        values = [el.value for el in modules.elements if isinstance(el, cst.DictElement)]
+    elif isinstance(modules, (cst.List, cst.Tuple)):  # [("name", layer), ...]
+        values = [el.value.elements[-1].value for el in modules.elements
+                  if isinstance(el.value, cst.Tuple) and el.value.elements]
+    for value in values:
+        func = value.func if isinstance(value, cst.Call) else None
+        name = func.attr.value if isinstance(func, cst.Attribute) else (
+            func.value if isinstance(func, cst.Name) else None)
+        if name in _CONTAINERS:
+            raise Unsupported("MindSpore's CellDict cannot hold a SequentialCell, CellList or "
+                              "CellDict: keep such containers as attributes or in a CellList")
+    return None
