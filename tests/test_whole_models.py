@@ -289,3 +289,24 @@ def test_weights_round_trip_exactly(tmp_path, case):
     # torch fills in num_batches_tracked, which MindSpore does not keep
     fresh = build(ref, (), kwargs)
     fresh.load_state_dict(back, strict=True)
+
+
+def test_layers_called_through_self_are_not_tensor_methods():
+    """`self.norm(x)`, `self.relu(x)`: layers the model holds, named like Tensor methods."""
+    source = textwrap.dedent('''
+        import torch.nn as nn
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.relu = nn.ReLU()
+                self.norm = nn.LayerNorm(4)
+
+            def forward(self, x):
+                self.train()
+                return self.norm(self.relu(x))
+    ''')
+    code = convert_source(source, "net.py").code
+    assert "return self.norm(self.relu(x))" in code
+    assert "self.set_train()" in code  # Module methods still apply to self
