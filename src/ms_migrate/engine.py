@@ -183,6 +183,8 @@ class Converter(FastTransformer):
     def leave_Attribute(self, original, updated):
         if id(original) in self.inner:
             return classes.rename_forward_call(self.classes, updated)
+        if isinstance(original.value, cst.Call):
+            return api.convert_tuple_field(self.ctx, original, updated)
         return api.convert_reference(self.ctx, original, updated, self.locators[id(original)])
 
     def leave_Name(self, original, updated):

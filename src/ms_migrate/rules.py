@@ -44,6 +44,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "kind": str,
     "reference": bool,
     "template": str,
+    "fields": list,
 }
 _EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
                    "steps"}
@@ -66,6 +67,7 @@ class Rule:
     values: Dict[str, str] = field(default_factory=dict)   # arg -> template with {}
     defaults: Dict[str, str] = field(default_factory=dict) # target arg -> source text
     transform: Optional[str] = None      # name in transforms.TRANSFORMS
+    fields: Tuple[str, ...] = ()         # names of a returned tuple's fields ("values", ...)
     template: Optional[str] = None       # composition: "0.5 * (1 + mindspore.ops.erf({input}))"
     receiver: Optional[str] = None       # methods: target arg that takes the receiver
     params: Dict[str, str] = field(default_factory=dict)   # parameter renames for weights
@@ -213,6 +215,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         defaults=dict(entry.get("defaults", {})),
         transform=entry.get("transform"),
         template=entry.get("template"),
+        fields=tuple(entry.get("fields", [])),
         receiver=entry.get("receiver"),
         params=dict(entry.get("params", {})),
         drop_params=tuple(entry.get("drop_params", [])),

@@ -30,7 +30,7 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
                    and rule is not None and rule.namespace != "torch.nn.Module")
         if (rule is not None and ctx.resolve(receiver) is None and not on_self
                 and not (isinstance(receiver, cst.Name) and receiver.value in ctx.imported)):
-            return _convert_method_call(ctx, rule, updated, locator)
+            return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
 
 
@@ -55,11 +55,12 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
     return new
 
 
-def _convert_method_call(ctx: Context, rule: Rule, updated: cst.Call,
+def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: cst.Call,
                          locator: Locator) -> cst.BaseExpression:
     api = "Tensor" + rule.torch_name
     if rule.unsupported:
-        ctx.add(api, UNSUPPORTED, rule.unsupported, locator, updated, rule=rule.source, mark=True)
+        ctx.add(api, UNSUPPORTED, rule.unsupported, locator, original, rule=rule.source,
+                mark=True)
         return updated
     receiver = updated.func.value
     imports = set(ctx.needed_imports)
@@ -72,9 +73,9 @@ def _convert_method_call(ctx: Context, rule: Rule, updated: cst.Call,
             new, warnings = _apply(ctx, rule, updated, func, receiver=receiver)
     except Unsupported as exc:
         ctx.needed_imports.intersection_update(imports)  # the call stays: no new import
-        ctx.add(api, UNSUPPORTED, str(exc), locator, updated, rule=rule.source, mark=True)
+        ctx.add(api, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
         return updated
-    _record(ctx, rule, api, locator, updated, warnings, assumed=True)
+    _record(ctx, rule, api, locator, original, warnings, assumed=True)
     return new
 
 
@@ -95,6 +96,8 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
 
 def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
             warnings: List[str], assumed: bool = False) -> None:
+    if rule.fields:  # `.values` / `.indices` on this call's result become [0] / [1]
+        ctx.tuple_fields[id(original)] = rule.fields
     target = rule.target or rule.transform or "a composition of MindSpore ops"
     message = f"-> {target}"
     if rule.notes:
@@ -129,3 +132,13 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
     ctx.add(qualified, CONVERTED, f"-> {rule.target}", locator, original,
             target=rule.target, rule=rule.source)
     return ctx.name(rule.target)
+
+
+def convert_tuple_field(ctx: Context, original: cst.Attribute,
+                        updated: cst.Attribute) -> cst.BaseExpression:
+    """`x.max(dim=1).values` -> `x.max(axis=1)[0]`: MindSpore returns plain tuples."""
+    fields = ctx.tuple_fields.get(id(original.value))
+    if not fields or original.attr.value not in fields:
+        return updated
+    index = cst.Integer(str(fields.index(original.attr.value)))
+    return cst.Subscript(updated.value, [cst.SubscriptElement(cst.Index(index))])
