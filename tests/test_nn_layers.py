@@ -194,6 +194,7 @@ def test_converted_text(torch_code, expected):
     ("nn.LayerNorm(8, elementwise_affine=False)", "elementwise_affine"),
     ("nn.InstanceNorm2d(3, track_running_stats=True)", "track_running_stats"),
     ("nn.BatchNorm2d(3, track_running_stats=False)", "track_running_stats"),
+    ("nn.BatchNorm1d(3, momentum=None)", "cumulative"),
     ("nn.Softmax()", "pass dim"),
     ("nn.ELU(alpha=0.5)", "alpha=1.0"),
     ("nn.GELU(approximate=mode)", "approximate"),

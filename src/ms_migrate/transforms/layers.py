@@ -263,3 +263,16 @@ def module_dict(ctx, rule, bound: Bound, call=None):
             raise Unsupported("MindSpore's CellDict cannot hold a SequentialCell, CellList or "
                               "CellDict: keep such containers as attributes or in a CellList")
     return None
+
+
+@transform
+def batch_norm(ctx, rule, bound: Bound, call=None):
+    """BatchNorm: MindSpore always keeps running statistics, as an exponential average."""
+    text = _literal(bound.get("track_running_stats"))
+    if text not in (None, "True"):
+        raise Unsupported(f"track_running_stats={text}: MindSpore BatchNorm always tracks "
+                          "running statistics")
+    bound.pop("track_running_stats")
+    if _literal(bound.get("momentum")) == "None":
+        raise Unsupported("momentum=None (a cumulative average) has no MindSpore equivalent")
+    return None
