@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..callrewrite import code
 from ..context import Context
@@ -34,7 +33,8 @@ from ..engine import register_pre_pass
 from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
 from . import training_emit as emit
 from .training_graph import DataFlow
-from .training_names import free_reads, plain_uses, reads, writes
+from .training_lines import statement_lines
+from .training_names import clear_cache, free_reads, plain_uses, reads, writes
 from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sites, is_loop,
                              optimizer_names, scopes)
 
@@ -90,20 +90,23 @@ class Edits:
 
 @register_pre_pass(20, "training", lambda source: ".backward(" in source)
 def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    lines = {node: pos.start.line for node, pos in wrapper.resolve(PositionProvider).items()
-             if isinstance(node, cst.BaseStatement)}
-    pass_ = TrainingPass(ctx, module, lines)
-    pass_.run()
+    source = module.code
+    pass_ = TrainingPass(ctx, module, statement_lines(module, source))
+    pass_.check_grad_reads = any(word in source for word in (".grad", "hook"))
+    try:
+        pass_.run()
+    finally:
+        clear_cache()
     return module.visit(_ApplyEdits(pass_.edits))
 
 
 class TrainingPass:
-    def __init__(self, ctx: Context, module: cst.Module, lines: Dict[cst.CSTNode, int]):
+    def __init__(self, ctx: Context, module: cst.Module, lines: Dict[int, int]):
         self.ctx = ctx
         self.module = module
         self.lines = lines
         self.edits = Edits()
+        self.check_grad_reads = True
         self.optimizers = optimizer_names(ctx, module)
         self.taken: Set[str] = set()
 
@@ -111,7 +114,7 @@ class TrainingPass:
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
         # Lines come from this pass's own positions: the Converter's numbering of
         # calls (what ctx.add relies on) no longer matches once statements move.
-        line = self.lines.get(stmt.node, 0)
+        line = self.lines.get(id(stmt.node), 0)
         self.ctx.report.findings.append(Finding(line, api, action, message))
         if mark:
             self.edits.note(stmt, f"# ms-migrate: {api}: {message}")
@@ -143,6 +146,8 @@ class TrainingPass:
                 self.report(site.stmt, STEP, UNSUPPORTED, reason, mark=True)
 
     def mark_grad_reads(self, scope: Scope) -> None:
+        if not self.check_grad_reads:
+            return
         for stmt in scope.stmts:
             if isinstance(stmt.node, cst.SimpleStatementLine):
                 attrs = _attributes(stmt.node)
@@ -201,7 +206,8 @@ class TrainingPass:
                               "training steps convert")
         if step.call.args:
             raise Unsupported("optimizer.step(closure) has no MindSpore equivalent")
-        between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order]
+        between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order
+                   and isinstance(s.node, cst.SimpleStatementLine)]  # nested ones are listed too
         if any("grad" in _attributes(s.node) for s in between):
             raise Unsupported(".grad is read or changed between backward() and step(): "
                               "apply that change to the grads grad_fn returns")
@@ -596,6 +602,10 @@ class _ApplyEdits(cst.CSTTransformer):
     def __init__(self, edits: Edits):
         super().__init__()
         self.edits = edits
+
+    def on_visit(self, node) -> bool:
+        # Edits change statement lists only: expressions need no visit.
+        return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
 
     def leave_IndentedBlock(self, original, updated):
         return updated.with_changes(body=self._body(original.body, updated.body, True))

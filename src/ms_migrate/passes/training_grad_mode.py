@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import List, Optional
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..context import Context
 from ..engine import register_pre_pass
 from ..names import dotted_name
 from ..report import CONVERTED, UNSUPPORTED, Finding
+from .training_lines import statement_lines
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
                         "torch.set_grad_enabled", "torch.autograd.no_grad",
@@ -34,16 +34,14 @@ def _mentions_grad_mode(source: str) -> bool:
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
-    return module.visit(_GradModes(ctx, positions))
+    return module.visit(_GradModes(ctx, statement_lines(module, module.code)))
 
 
 class _GradModes(cst.CSTTransformer):
-    def __init__(self, ctx: Context, positions):
+    def __init__(self, ctx: Context, lines):
         super().__init__()
         self.ctx = ctx
-        self.positions = positions
+        self.lines = lines
         self.module_classes: set = set()
         self.in_cell: List[bool] = []
 
@@ -53,9 +51,7 @@ class _GradModes(cst.CSTTransformer):
         return qualified if qualified in GRAD_MODES else None
 
     def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
-        position = self.positions.get(node)
-        line = position.start.line if position is not None else 0
-        self.ctx.report.findings.append(Finding(line, api, action, message))
+        self.ctx.report.findings.append(Finding(self.lines.get(id(node), 0), api, action, message))
 
     # --- where we are: Cell bodies keep their no_grad blocks ------------------------------
     def visit_ClassDef(self, node):

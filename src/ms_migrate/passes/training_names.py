@@ -6,7 +6,7 @@ enclosing code; nested function and class bodies are skipped.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Set
+from typing import Dict, Iterable, List, Set, Tuple
 
 import libcst as cst
 
@@ -132,10 +132,23 @@ class _Flow(cst.CSTVisitor):
             self.reads.append(node.value)
 
 
-def flow(node: cst.CSTNode):
+# One conversion asks about the same statements many times: answers are kept
+# (with the node, so that its id stays its own) until the pass clears them.
+_CACHE: Dict[int, Tuple[cst.CSTNode, List[str], List[str]]] = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
     """(reads, writes) of a statement or expression, reads in source order."""
+    cached = _CACHE.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1], cached[2]
     visitor = _Flow()
     node.visit(visitor)
+    _CACHE[id(node)] = (node, visitor.reads, visitor.writes)
     return visitor.reads, visitor.writes
 
 

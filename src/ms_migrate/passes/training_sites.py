@@ -95,8 +95,10 @@ def scopes(module: cst.Module) -> Iterator[Scope]:
     found: List[cst.FunctionDef] = []
 
     class _Functions(cst.CSTVisitor):
-        def visit_FunctionDef(self, node):
-            found.append(node)
+        def on_visit(self, node) -> bool:
+            if isinstance(node, cst.FunctionDef):
+                found.append(node)
+            return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
 
     module.visit(_Functions())
     for fn in found:
@@ -118,7 +120,12 @@ def optimizer_names(ctx: Context, module: cst.Module) -> Set[str]:
     names: Set[str] = set()
 
     class _Find(cst.CSTVisitor):
-        def visit_Assign(self, node):
+        def on_visit(self, node) -> bool:
+            if isinstance(node, cst.Assign):
+                self.assign(node)
+            return not isinstance(node, cst.BaseExpression)
+
+        def assign(self, node):
             if isinstance(node.value, cst.Call):
                 qualified = ctx.resolve(node.value.func) or ""
                 if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
