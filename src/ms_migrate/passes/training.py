@@ -239,6 +239,9 @@ class TrainingPass:
                                   "backward(); compute it before the `if` or inside it")
             captured, needed = self.capture_before(scope, flow, branch, needed)
         self.check_outer_blocks(scope, flow, branch or stmt, needed)
+        if not captured and not _has_call(loss):
+            raise Unsupported("the loss is not computed in this function before backward(): "
+                              "MindSpore needs the computation inside the forward function")
         barrier = max((s.stmt.index for s in scope.sites
                        if s.kind in ("backward", "step") and s.stmt.block is stmt.block
                        and s.stmt.index < stmt.index), default=-1)
@@ -556,6 +559,17 @@ def _tag(optimizer: str, index: int) -> str:
         last = last.replace(word, "")
     last = last.strip("_")
     return last if last.isidentifier() else str(index + 1)
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    found: List[cst.Call] = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, call):
+            found.append(call)
+
+    node.visit(_Find())
+    return bool(found)
 
 
 def _attributes(node: cst.CSTNode) -> Set[str]:
