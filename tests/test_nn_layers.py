@@ -272,3 +272,17 @@ def test_whole_model_matches_torch():
     run_example({"setup": MODEL, "code": "Net()", "call": "m(img, tokens)",
                  "inputs": {"img": "randn(2, 3, 16, 16)", "tokens": "randint(0, 50, (2, 7))"},
                  "tol": 1e-4}, "class")
+
+
+def test_embedding_padding_idx_converts_with_a_warning():
+    result = convert("layer = nn.Embedding(10, 3, padding_idx=0)\n")
+    assert "layer = nn.Embedding(10, 3, padding_idx=0)\n" in result.code
+    assert "# ms-migrate: torch.nn.Embedding:" in result.code
+    assert [f.action for f in result.report.findings] == ["warning"]
+    # what the warning says, measured: the padding row starts at zero but trains
+    _, cell = build("m = nn.Embedding(5, 3, padding_idx=1)")
+    np.testing.assert_array_equal(cell.embedding_table.asnumpy()[1], 0)
+    ids = mindspore.Tensor(np.array([[1, 2, 1]]))
+    grads = mindspore.value_and_grad(lambda i: cell(i).sum(), None,
+                                     cell.trainable_params())(ids)[1]
+    assert grads[0].asnumpy()[1].sum() != 0

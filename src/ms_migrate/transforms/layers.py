@@ -276,3 +276,12 @@ def batch_norm(ctx, rule, bound: Bound, call=None):
     if _literal(bound.get("momentum")) == "None":
         raise Unsupported("momentum=None (a cumulative average) has no MindSpore equivalent")
     return None
+
+
+@transform
+def embedding_padding(ctx, rule, bound: Bound, call=None):
+    """MindSpore zeroes the padding row at the start but, unlike torch, trains it."""
+    if _literal(bound.get("padding_idx")) not in (None, "None"):
+        bound.warnings.append("padding_idx: MindSpore zeroes that row at the start but, unlike "
+                              "torch, its gradient is not masked: the row changes in training")
+    return None
