@@ -238,3 +238,36 @@ def test_cli_wrong_input_shape_is_reported_not_raised(tmp_path):
     code, out = cli("verify", torch_ref, ms_ref, "--input", "2x5x8x8")
     assert code == 1
     assert "running the models failed" in out and "Traceback" not in out
+
+
+def test_each_model_file_gets_its_own_sibling_modules(tmp_path):
+    """A torch project and its converted copy both have `layers.py`."""
+    torch_dir, ms_dir = tmp_path / "pt", tmp_path / "ms"
+    torch_dir.mkdir()
+    ms_dir.mkdir()
+    layers = textwrap.dedent('''
+        import torch.nn as nn
+
+
+        def block(n):
+            return nn.Sequential(nn.Linear(n, n), nn.BatchNorm1d(n), nn.ReLU())
+    ''')
+    net = textwrap.dedent('''
+        import torch.nn as nn
+        from layers import block
+
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = block(4)
+
+            def forward(self, x):
+                return self.body(x)
+    ''')
+    for name, text in (("layers.py", layers), ("net.py", net)):
+        (torch_dir / name).write_text(text)
+        (ms_dir / name).write_text(convert_source(text, name).code)
+    code, out = cli("verify", f"{torch_dir / 'net.py'}:Net", f"{ms_dir / 'net.py'}:Net",
+                    "--input", "3x4")
+    assert code == 0, out

@@ -108,6 +108,7 @@ def load_class(ref: str):
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)  # the file's own sibling imports
     sys.modules[name] = module
+    before = set(sys.modules)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -117,10 +118,20 @@ def load_class(ref: str):
     finally:
         if sys.path and sys.path[0] == folder:
             sys.path.pop(0)
+        _forget_siblings(set(sys.modules) - before, folder)
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
         raise VerifyError(f"{path}: no class {class_name!r}")
     return cls
+
+
+def _forget_siblings(names, folder: str) -> None:
+    """Unload modules imported from the file's folder: the torch project and its
+    converted copy often both have a `layers.py`, and each file must get its own."""
+    for name in names:
+        origin = getattr(sys.modules.get(name), "__file__", None)
+        if origin and Path(folder) in Path(origin).resolve().parents:
+            del sys.modules[name]
 
 
 def build(ref: str, args: tuple = (), kwargs: Optional[dict] = None):
