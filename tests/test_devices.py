@@ -138,3 +138,10 @@ def test_device_comparisons_use_mindspore_names():
     code = convert_source(source).code
     assert 'pin = device == "GPU"' in code and 'slow = device == "CPU"' in code
     assert 'other = x == "cpu"' in code  # not a device
+
+
+def test_device_without_a_mindspore_target_is_marked():
+    result = convert_source('import torch\ndevice = "mps"\n')
+    assert '# ms-migrate: torch device:' in result.code and 'device = "mps"' in result.code
+    assert any(f.action == "unsupported" and "mps" in f.message
+               for f in result.report.findings)

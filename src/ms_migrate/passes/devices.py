@@ -77,6 +77,7 @@ class _Devices(StatementPass):
         self.moved = 0                    # device moves removed inside the current statement
         self.functions: List[str] = []    # enclosing function and class names
         self.loops = 0                     # depth of for/while loops
+        self.statement: cst.SimpleStatementLine = None  # the original statement being left
 
     # --- which values are devices ------------------------------------------------
     def _is_device(self, node: cst.BaseExpression) -> bool:
@@ -219,13 +220,16 @@ class _Devices(StatementPass):
                 value = to_device_target(value, notes)
             except Unsupported as exc:
                 self.add(self.statement, "torch device", UNSUPPORTED, str(exc))
-                return None
+                mark = cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {exc}"))
+                return lambda statement: statement.with_changes(
+                    leading_lines=[*statement.leading_lines, mark])
             self.add(self.statement, "torch device", WARNING if notes else CONVERTED,
-                         "device names -> MindSpore device targets" + "".join(
-                             f"; {n}" for n in notes))
+                     "device names -> MindSpore device targets" + "".join(
+                         f"; {n}" for n in notes))
         names = [t.target for t in assign.targets if isinstance(t.target, cst.Name)]
         if self.functions not in ([], ["main"]) or self.nested:
             names = []  # select the device where the script does, not in a helper
+
         def build(statement: cst.SimpleStatementLine):
             marks = [cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {n}"))
                      for n in dict.fromkeys(notes)]
