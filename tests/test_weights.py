@@ -198,3 +198,31 @@ def test_layer_source_errors():
         layer_types_from_source(MODEL, "Missing", "model.py")
     with pytest.raises(LayerSourceError, match="model.py:1: cannot parse"):
         layer_types_from_source("class Net(:\n", "Net", "model.py")
+
+
+SUBCLASSED = '''
+import torch.nn as nn
+
+
+class FrozenNorm(nn.BatchNorm2d):
+    pass
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.norm = FrozenNorm(4)
+'''
+
+
+def test_a_subclass_of_a_torch_layer_keeps_its_parameter_names():
+    types = layer_types_from_source(SUBCLASSED, "Net", "net.py")
+    assert types == {"norm": "torch.nn.BatchNorm2d"}
+    torch = pytest.importorskip("torch")
+    namespace = {}
+    exec(compile(SUBCLASSED, "net.py", "exec"), namespace)
+    assert LayerTypes.from_module(namespace["Net"]()).get("norm") == "torch.nn.BatchNorm2d"
+    state = {k: v.numpy() for k, v in namespace["Net"]().state_dict().items()}
+    out = convert_state(state, types=LayerTypes(types))
+    assert "norm.gamma" in out.params and "norm.moving_variance" in out.params
+    assert torch

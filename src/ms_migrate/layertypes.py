@@ -76,6 +76,18 @@ class _ModelReader:
         return name
 
     # --- classes --------------------------------------------------------------
+    def torch_base(self, class_name: str, depth: int = 0) -> Optional[str]:
+        """The torch layer a class of the file extends (`class MyNorm(nn.LayerNorm)`)."""
+        for base in self.classes[class_name].bases:
+            name = self.qualify(base)
+            if name in self.classes and depth < 20:
+                found = self.torch_base(name, depth + 1)
+                if found:
+                    return found
+            elif name and name.startswith("torch.nn.") and name != "torch.nn.Module":
+                return name
+        return None
+
     def read_class(self, class_name: str, prefix: str, out: Dict[str, str], depth: int) -> None:
         if depth > 20:  # a class that contains itself
             return
@@ -132,7 +144,7 @@ class _ModelReader:
                 self.declare(path, returned, _Scope(self.functions[name]), out, depth)
             return
         if name in self.classes:
-            out[path] = f"{self.module_name}.{name}"
+            out[path] = self.torch_base(name) or f"{self.module_name}.{name}"
             self.read_class(name, path, out, depth + 1)
             return
         if name is None or not name.startswith("torch."):

@@ -25,10 +25,12 @@ class WeightError(Exception):
 
 
 def torch_layer_name(module) -> str:
-    """`torch.nn.BatchNorm2d` for torch's own layers, `pkg.mod.Class` for others."""
+    """`torch.nn.BatchNorm2d` for torch's layers and subclasses of them (`class
+    MyNorm(nn.BatchNorm2d)` keeps BatchNorm's parameters), `pkg.mod.Class` for others."""
+    for cls in type(module).__mro__:
+        if (cls.__module__ or "").startswith("torch.nn") and cls.__name__ != "Module":
+            return f"torch.nn.{cls.__name__}"
     cls = type(module)
-    if (cls.__module__ or "").startswith("torch.nn"):
-        return f"torch.nn.{cls.__name__}"
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
