@@ -135,6 +135,16 @@ def test_folder_without_python_files(tmp_path):
     (tmp_path / "src" / "notes.txt").write_text("hi")
     one_line_error(invoke("convert", tmp_path / "src", "-o", tmp_path / "out"),
                    "no Python files")
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_folder_that_cannot_be_created(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "m.py").write_text(LAYER)
+    (tmp_path / "file").write_text("x")
+    one_line_error(invoke("convert", tmp_path / "src", "-o", tmp_path / "file" / "out"),
+                   "cannot create")
+    assert (tmp_path / "src" / "m.py").read_text() == LAYER
 
 
 def test_output_inside_input(tmp_path):

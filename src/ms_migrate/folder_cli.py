@@ -29,9 +29,6 @@ def run_folder(root: Path, options: Options, check: bool, quiet: bool, verbose: 
     except KeyboardInterrupt:
         error("interrupted; every file written so far is complete, the rest untouched")
         return EXIT_INTERRUPTED
-    if not result.converted_files:
-        error(f"{root}: no Python files to convert")
-        return EXIT_ERROR
     if not quiet:
         for outcome in result.outcomes:
             if outcome.report is not None:
@@ -54,6 +51,8 @@ def run_with_progress(root: Path, options: Options, quiet: bool,
     """Run the folder; a progress bar on a terminal, errors as they happen."""
     check_paths(root, options.output)
     tasks = plan(root, options)
+    if not any(task[0] == "convert" for task in tasks):
+        raise ProjectError(f"{root}: no Python files to convert")
     bar = None
     if not quiet and tasks and sys.stderr.isatty():
         bar = click.progressbar(length=len(tasks), label="converting", file=sys.stderr,

@@ -222,7 +222,11 @@ def convert_project(root: Path, options: Options,
         check_paths(root, options.output)
         tasks = plan(root, options)
     if options.output is not None:
-        options.output.mkdir(parents=True, exist_ok=True)
+        try:
+            options.output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"{options.output}: cannot create: {exc.strerror or exc}") \
+                from None
     outcomes = []
     for outcome in _run(tasks, options):
         outcomes.append(outcome)

@@ -29,7 +29,8 @@ def summary_lines(result: ProjectResult, jobs: int) -> List[str]:
     t = totals(result.reports)
     copied = len(result.outcomes) - len(files)
     lines = [f"{len(files)} Python files ({result.lines:,} lines), {result.changed} changed, "
-             f"{len(result.errors)} with errors, {copied} other files copied",
+             f"{len(result.errors)} with errors" + (f", {copied} other files copied"
+                                                    if copied else ""),
              f"torch API uses: {t['api_uses']:,}, converted {t['converted']:,} "
              f"({t['conversion_rate']:.1%}), unsupported {t['unsupported']:,}"]
     top = top_unsupported(result.reports)
