@@ -43,7 +43,9 @@ class _GradModes(cst.CSTTransformer):
         self.ctx = ctx
         self.lines = lines
         self.module_classes: set = set()
-        self.in_cell: List[bool] = []
+        # ("class", methods the forward pass runs, or None for a plain class) and
+        # ("def", name) entries, innermost last.
+        self.stack: List[tuple] = []
 
     def _grad_mode(self, expr: cst.BaseExpression) -> Optional[str]:
         func = expr.func if isinstance(expr, cst.Call) else expr
@@ -53,7 +55,7 @@ class _GradModes(cst.CSTTransformer):
     def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
         self.ctx.report.findings.append(Finding(self.lines.get(id(node), 0), api, action, message))
 
-    # --- where we are: Cell bodies keep their no_grad blocks ------------------------------
+    # --- where we are: a Cell's forward pass keeps its no_grad blocks --------------------
     def visit_ClassDef(self, node):
         is_cell = False
         for base in node.bases:
@@ -64,17 +66,33 @@ class _GradModes(cst.CSTTransformer):
                 is_cell = True
         if is_cell:
             self.module_classes.add(node.name.value)
-        self.in_cell.append(is_cell)
+        self.stack.append(("class", _forward_methods(node) if is_cell else None))
 
     def leave_ClassDef(self, original, updated):
-        self.in_cell.pop()
+        self.stack.pop()
         return updated
 
+    def visit_FunctionDef(self, node):
+        self.stack.append(("def", node.name.value))
+
     def _inside_cell(self) -> bool:
-        return bool(self.in_cell) and self.in_cell[-1]
+        """In a Cell's forward (or a method it calls): MindSpore differentiates it."""
+        for i in range(len(self.stack) - 1, -1, -1):
+            kind, value = self.stack[i]
+            if kind == "class":
+                if value is None:
+                    return False
+                method = self.stack[i + 1][1] if i + 1 < len(self.stack) else None
+                return method is None or method in value
+        return False
 
     # --- decorators ----------------------------------------------------------------------
     def leave_FunctionDef(self, original, updated):
+        updated = self._decorators(original, updated)
+        self.stack.pop()
+        return updated
+
+    def _decorators(self, original, updated):
         kept = []
         for deco in updated.decorators:
             api = self._grad_mode(deco.decorator)
@@ -141,3 +159,21 @@ class _GradModes(cst.CSTTransformer):
         body[0] = body[0].with_changes(leading_lines=[*stmt.leading_lines,
                                                       *body[0].leading_lines])
         return body
+
+
+def _forward_methods(cls: cst.ClassDef) -> set:
+    """`forward`/`construct` and the methods they call as `self.name(...)`."""
+    names = {"forward", "construct"}
+    called: set = set()
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node):
+            func = node.func
+            if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                    and func.value.value == "self"):
+                called.add(func.attr.value)
+
+    for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in names:
+            stmt.visit(_Calls())
+    return names | called
