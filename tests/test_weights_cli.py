@@ -279,3 +279,16 @@ def test_training_checkpoint_back_to_torch_skipping_optimizer_state(files):
     assert "left out 2 weights" in out
     back = torch.load(d / "back.pth", weights_only=True)
     assert set(back) == {k for k in state if not k.endswith("num_batches_tracked")}
+
+
+def test_dtypes_are_kept_and_bfloat16_becomes_float32(tmp_path):
+    torch.save({"a.weight": torch.randn(2, 3, dtype=torch.float16),
+                "b.weight": torch.randn(3, dtype=torch.bfloat16),
+                "c.index": torch.arange(4)}, tmp_path / "mixed.pth")
+    code, out = cli("convert-weights", tmp_path / "mixed.pth", "-o", tmp_path / "mixed.ckpt")
+    assert code == 0, out
+    assert "b.weight: bfloat16 stored as float32" in out
+    params = ckpt(tmp_path / "mixed.ckpt")
+    assert params["a.weight"].dtype == np.float16
+    assert params["b.weight"].dtype == np.float32
+    assert params["c.index"].dtype == np.int64
