@@ -1,6 +1,7 @@
 """Train the SmallResNet classifier on synthetic images (nothing to download)."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import torch.optim as optim
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -17,13 +18,13 @@ def make_data(n=320):
     return images, labels
 
 
-def train_one_epoch(model, loader, criterion, optimizer):
+def train_one_epoch(model, loader, optimizer):
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     for images, labels in loader:
         optimizer.zero_grad()
         logits = model(images)
-        loss = criterion(logits, labels)
+        loss = F.cross_entropy(logits, labels)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)
         optimizer.step()
@@ -35,12 +36,12 @@ def train_one_epoch(model, loader, criterion, optimizer):
 
 
 @torch.no_grad()
-def evaluate(model, loader, criterion):
+def evaluate(model, loader):
     model.eval()
     total_loss, correct, seen = 0.0, 0, 0
     for images, labels in loader:
         logits = model(images)
-        total_loss += criterion(logits, labels).item() * labels.shape[0]
+        total_loss += F.cross_entropy(logits, labels).item() * labels.shape[0]
         correct += (logits.argmax(1) == labels).sum().item()
         seen += labels.shape[0]
     return total_loss / seen, correct / seen
@@ -55,15 +56,14 @@ def main(epochs=4):
     val_loader = DataLoader(val_set, batch_size=64)
 
     model = SmallResNet(num_classes=NUM_CLASSES)
-    criterion = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=1e-2)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
 
     history = []
     for epoch in range(epochs):
-        train_loss, train_acc = train_one_epoch(model, train_loader, criterion, optimizer)
+        train_loss, train_acc = train_one_epoch(model, train_loader, optimizer)
         scheduler.step()
-        val_loss, val_acc = evaluate(model, val_loader, criterion)
+        val_loss, val_acc = evaluate(model, val_loader)
         history.append(train_loss)
         print(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.2f} | "
               f"val loss {val_loss:.4f} acc {val_acc:.2f}")
