@@ -22,7 +22,7 @@ from ..engine import register_pre_pass
 from ..names import iter_statements
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
-                               default_names)
+                               default_names, returned_values)
 from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
@@ -44,14 +44,14 @@ _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
 @register_pre_pass(40, "data", lambda source: bool(_APPLIES.search(source)))
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
-    info = DataFacts()
+    info = DataFacts(torch_aliases=frozenset(ctx.aliases))
     ctx.scratch["data"] = info
     subclasses = _collect(ctx, info, module)
-    visited = module.code
     rewriter = _DataRewriter(ctx, info, subclasses)
-    module = module.visit(rewriter)
-    rewriter.place_findings(visited)
-    return module
+    converted = module.visit(rewriter)
+    if rewriter.placed_any:
+        rewriter.place_findings(module.code)  # lines in the code this pass read
+    return converted
 
 
 # --- what the file holds ------------------------------------------------------------
@@ -66,7 +66,7 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
         if isinstance(stmt, cst.ClassDef):
             _collect_class(ctx, info, stmt, subclasses)
         elif isinstance(stmt, cst.FunctionDef):
-            _collect_function(ctx, info, stmt)
+            _collect_function(info, stmt)
         elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
             _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
     return subclasses
@@ -104,7 +104,7 @@ def _sample_columns(node: cst.ClassDef) -> Optional[Columns]:
     values = []
     for method in _methods(node):
         if method.name.value in _SAMPLE_METHODS:
-            values += [v for v in _returned(method, yields=method.name.value == "__iter__")]
+            values += returned_values(method, yields=method.name.value == "__iter__")
     if not values:
         return None
     shapes = {_arity(v) for v in values}
@@ -133,54 +133,9 @@ def _column_name(value: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-class _ReturnFinder(cst.CSTVisitor):
-    def __init__(self, yields: bool):
-        self.yields = yields
-        self.values: List[cst.BaseExpression] = []
-
-    def visit_FunctionDef(self, node):
-        return False  # nested functions return their own values
-
-    def visit_Lambda(self, node):
-        return False
-
-    def visit_Return(self, node):
-        if not self.yields and node.value is not None:
-            self.values.append(node.value)
-
-    def visit_Yield(self, node):
-        if self.yields and isinstance(node.value, cst.BaseExpression):
-            self.values.append(node.value)
-
-
-def _returned(method: cst.FunctionDef, yields: bool) -> List[cst.BaseExpression]:
-    finder = _ReturnFinder(yields)
-    method.body.visit(finder)
-    return finder.values
-
-
-class _UsesTorch(cst.CSTVisitor):
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
-        self.found = False
-
-    def visit_Name(self, node):
-        if node.value in self.ctx.aliases:
-            self.found = True
-
-
-def _collect_function(ctx, info: DataFacts, node: cst.FunctionDef) -> None:
-    """Functions that may be collate_fns: how many values they return."""
-    values = _returned(node, yields=False)
-    if not values:
-        return
-    counts = {len(v.elements) if isinstance(v, (cst.Tuple, cst.List)) else None
-              for v in values}
-    info.collates[node.name.value] = counts.pop() if len(counts) == 1 else None
-    finder = _UsesTorch(ctx)
-    node.body.visit(finder)
-    if finder.found:
-        info.torch_collates.add(node.name.value)
+def _collect_function(info: DataFacts, node: cst.FunctionDef) -> None:
+    """Functions that may be collate_fns; read only when a loader names one."""
+    info.functions.setdefault(node.name.value, node)
 
 
 def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
@@ -237,8 +192,9 @@ def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
     if isinstance(dataset, cst.Name):
         info.loader_sources[name] = dataset.value
     columns = found[1] if found else Columns(default_names(2), known=False)
-    if isinstance(collate, cst.Name) and collate.value in info.collates:
-        count = info.collates[collate.value]
+    known, count = info.collate_returns(collate.value) if isinstance(
+        collate, cst.Name) else (False, None)
+    if known:
         columns = Columns(["data"], single=True) if count is None else Columns(
             columns.names if count == len(columns.names) else default_names(count))
     info.loaders[name] = columns
@@ -465,6 +421,10 @@ class _DataRewriter(StatementPass):
                  "-> .batch() without per_batch_map")
         args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return call.with_changes(args=args)
+
+    @property
+    def placed_any(self) -> bool:
+        return bool(self._placed)
 
     def _single_loaders(self) -> Set[str]:
         return {n for n, c in self.info.loaders.items() if c.single and self._visible_loader(n)}

@@ -55,10 +55,27 @@ class DataFacts:
     names: Dict[str, Tuple[str, Columns]] = field(default_factory=dict)  # name -> kind, columns
     loaders: Dict[str, Columns] = field(default_factory=dict)   # name -> batch columns
     loader_sources: Dict[str, str] = field(default_factory=dict)  # loader -> dataset name
-    collates: Dict[str, Optional[int]] = field(default_factory=dict)  # fn -> returned items
-    torch_collates: set = field(default_factory=set)  # collate functions using torch
+    functions: Dict[str, cst.FunctionDef] = field(default_factory=dict)  # of this file
+    torch_aliases: frozenset = frozenset()  # names the file imports from torch
     # nodes this module built, by id (kept alive), so an enclosing call knows them
     built: Dict[int, Tuple[cst.CSTNode, str, Columns]] = field(default_factory=dict)
+
+    def collate_returns(self, name: str) -> Tuple[bool, Optional[int]]:
+        """(a function of this file?, how many values it returns: None for one)."""
+        fn = self.functions.get(name)
+        if fn is None:
+            return False, None
+        counts = {len(v.elements) if isinstance(v, (cst.Tuple, cst.List)) else None
+                  for v in returned_values(fn, yields=False)}
+        return True, counts.pop() if len(counts) == 1 else None
+
+    def uses_torch(self, name: str) -> bool:
+        fn = self.functions.get(name)
+        if fn is None:
+            return False
+        finder = _NameFinder(self.torch_aliases)
+        fn.body.visit(finder)
+        return finder.found
 
     def remember(self, node: cst.CSTNode, kind: str, columns: Columns) -> cst.CSTNode:
         self.built[id(node)] = (node, kind, columns)
@@ -74,6 +91,43 @@ class DataFacts:
             if node.func.value in self.classes:
                 return SOURCE, self.classes[node.func.value]
         return SOURCE, Columns(list(DEFAULT_COLUMNS), known=False)
+
+
+class _ReturnFinder(cst.CSTVisitor):
+    def __init__(self, yields: bool):
+        self.yields = yields
+        self.values: List[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node):
+        return False  # nested functions return their own values
+
+    def visit_Lambda(self, node):
+        return False
+
+    def visit_Return(self, node):
+        if not self.yields and node.value is not None:
+            self.values.append(node.value)
+
+    def visit_Yield(self, node):
+        if self.yields and isinstance(node.value, cst.BaseExpression):
+            self.values.append(node.value)
+
+
+def returned_values(fn: cst.FunctionDef, yields: bool) -> List[cst.BaseExpression]:
+    """What a function returns (or yields), nested functions left out."""
+    finder = _ReturnFinder(yields)
+    fn.body.visit(finder)
+    return finder.values
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, names):
+        self.names = names
+        self.found = False
+
+    def visit_Name(self, node):
+        if node.value in self.names:
+            self.found = True
 
 
 def facts(ctx) -> DataFacts:
@@ -230,11 +284,11 @@ def _per_batch_map(info: DataFacts, bound: Bound, collate, columns: Columns):
         fn = f"({fn})"
     samples = params[0] if len(params) == 1 else f"list(zip({', '.join(params)}))"
     name = collate.value if isinstance(collate, cst.Name) else None
-    returned = info.collates.get(name, None) if name else None
-    if name in info.torch_collates:
+    known, returned = info.collate_returns(name) if name else (False, None)
+    if name and info.uses_torch(name):
         bound.warnings.append(f"{name} runs inside the dataset pipeline, where it receives "
                               "numpy arrays: write it with numpy, not tensor operations")
-    if name is not None and name in info.collates and returned is None:
+    if known and returned is None:
         body, count = f"({fn}({samples}),)", 1
     elif returned is not None:
         body, count = f"tuple({fn}({samples}))", returned
