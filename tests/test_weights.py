@@ -226,3 +226,12 @@ def test_a_subclass_of_a_torch_layer_keeps_its_parameter_names():
     out = convert_state(state, types=LayerTypes(types))
     assert "norm.gamma" in out.params and "norm.moving_variance" in out.params
     assert torch
+
+
+def test_target_overrides_a_wrong_inference():
+    """A hand-written LayerNorm keeps `weight`/`bias`; inference alone would say gamma/beta."""
+    state = arrays(ln__weight=(4,), ln__bias=(4,))
+    assert set(convert_state(state).params) == {"ln.gamma", "ln.beta"}
+    fitted = convert_state(state, target_shapes={"ln.weight": (4,), "ln.bias": (4,)})
+    assert set(fitted.params) == {"ln.weight", "ln.bias"}
+    assert fitted.renamed == {}

@@ -229,7 +229,9 @@ def _fit_to_targets(result: Converted, targets: Dict[str, Tuple[int, ...]],
     back = {new: old for old, new in result.renamed.items()}
     for name in [n for n in result.params if n not in targets]:
         value = result.params[name]
-        options = [[s] + sorted(renames.get(s, ())) for s in name.split(".")]
+        # from the original name: an inferred rename may itself be the mistake
+        original = back.get(name, name)
+        options = [[s] + sorted(renames.get(s, ())) for s in original.split(".")]
         found = []
         for combo in itertools.islice(itertools.product(*options), 1024):
             candidate = ".".join(combo)
@@ -238,7 +240,9 @@ def _fit_to_targets(result: Converted, targets: Dict[str, Tuple[int, ...]],
                 found.append(candidate)
         if len(found) == 1:
             result.params[found[0]] = result.params.pop(name)
-            result.renamed[back.get(name, name)] = found[0]
+            result.renamed.pop(original, None)
+            if found[0] != original:
+                result.renamed[original] = found[0]
     for name, value in result.params.items():
         shape = tuple(targets.get(name, value.shape))
         if value.shape != shape and value.size == int(np.prod(shape)) \
