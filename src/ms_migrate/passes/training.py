@@ -34,7 +34,8 @@ from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
 from . import training_emit as emit
 from .training_graph import DataFlow
 from .training_lines import statement_lines
-from .training_names import clear_cache, free_reads, plain_uses, reads, writes
+from .training_edits import ApplyEdits, Edits, with_note
+from .training_names import clear_cache, flow, free_reads, plain_uses, reads, writes
 from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sites, is_loop,
                              optimizer_names, scopes)
 
@@ -70,24 +71,6 @@ class Plan:
     branch: Optional[Stmt] = None           # `if training:` around backward(), loss before it
 
 
-@dataclass
-class Edits:
-    """Statement edits keyed by the original statement's id, applied in one traversal."""
-    remove: Set[int] = field(default_factory=set)    # dropped; comments stay behind
-    take: Set[int] = field(default_factory=set)      # moved elsewhere with their comments
-    replace: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
-    before: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
-    after: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
-    orelse: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)  # `if` gets else
-    notes: Dict[int, List[str]] = field(default_factory=dict)
-
-    def insert_before(self, stmt: Stmt, new: List[cst.BaseStatement]) -> None:
-        self.before.setdefault(id(stmt.node), []).extend(new)
-
-    def note(self, stmt: Stmt, text: str) -> None:
-        self.notes.setdefault(id(stmt.node), []).append(text)
-
-
 @register_pre_pass(20, "training", lambda source: ".backward(" in source)
 def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
     source = module.code
@@ -97,7 +80,7 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
         pass_.run()
     finally:
         clear_cache()
-    return module.visit(_ApplyEdits(pass_.edits))
+    return module.visit(ApplyEdits(pass_.edits))
 
 
 class TrainingPass:
@@ -188,9 +171,8 @@ class TrainingPass:
         self.name(scope, plans)
         for plan in plans:
             self.arguments(scope, plan, plans)
-        self.plans = plans
         for plan in plans:
-            self.rewrite(scope, plan)
+            self.rewrite(scope, plan, plans)
         self.rewrite_zero_grads(scope, plans)
         return plans
 
@@ -402,17 +384,17 @@ class TrainingPass:
                     if n != loss and (outside[n] > 0 or n in later or n in carried)]
 
     # --- rewriting ------------------------------------------------------------------------------
-    def rewrite(self, scope: Scope, plan: Plan) -> None:
+    def rewrite(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
         n, edits, b = plan.names, self.edits, plan.backward.stmt
         returns = [code(plan.loss).strip() if _name_of(plan.loss) is None else n["loss"]]
         recomputed = f"# ms-migrate: {BACKWARD}: computed again here ({RECOMPUTED})"
-        body = [_with_note(s.node, recomputed) if s in plan.recomputed else s.node
+        body = [with_note(s.node, recomputed) if s in plan.recomputed else s.node
                 for s in plan.captured]
         forward = emit.forward_def(n["forward"], plan.params, body, [*returns, *plan.aux])
         definitions: List[cst.BaseStatement] = [
             forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
                                       bool(plan.aux))]
-        if plan.accumulate and self.needs_initial_sum(scope, plan, self.plans):
+        if plan.accumulate and self.needs_initial_sum(scope, plan, plans):
             definitions.append(emit.statement(
                 emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
         for stmt in plan.captured:
@@ -523,17 +505,11 @@ def statement_of(expr: cst.BaseExpression) -> cst.SimpleStatementLine:
     return cst.SimpleStatementLine(body=[cst.Expr(expr)])
 
 
-def _with_note(node: cst.BaseStatement, note: str) -> cst.BaseStatement:
-    return node.with_changes(leading_lines=[*node.leading_lines,
-                                            cst.EmptyLine(comment=cst.Comment(note))])
-
-
 def _name_of(expr: cst.BaseExpression) -> Optional[str]:
     return expr.value if isinstance(expr, cst.Name) else None
 
 
 def _ordered_writes(node: cst.CSTNode) -> List[str]:
-    from .training_names import flow
     return flow(node)[1]
 
 
@@ -597,69 +573,3 @@ def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]
         elif i < len(signature):
             bound[signature[i]] = arg.value
     return bound
-
-
-def _spaced(definitions: List[cst.BaseStatement], indented: bool,
-            at_start: bool) -> List[cst.BaseStatement]:
-    """Blank lines around a function definition, as PEP 8 has them."""
-    blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
-    out = []
-    for i, stmt in enumerate(definitions):
-        after_def = i > 0 and isinstance(definitions[i - 1], cst.FunctionDef)
-        if (isinstance(stmt, cst.FunctionDef) and not (at_start and i == 0)) or after_def:
-            stmt = stmt.with_changes(leading_lines=[*blank, *stmt.leading_lines])
-        out.append(stmt)
-    return out
-
-
-class _ApplyEdits(cst.CSTTransformer):
-    def __init__(self, edits: Edits):
-        super().__init__()
-        self.edits = edits
-
-    def on_visit(self, node) -> bool:
-        # Edits change statement lists only: expressions need no visit.
-        return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
-
-    def leave_IndentedBlock(self, original, updated):
-        return updated.with_changes(body=self._body(original.body, updated.body, True))
-
-    def leave_Module(self, original, updated):
-        return updated.with_changes(body=self._body(original.body, updated.body, False))
-
-    def leave_If(self, original, updated):
-        extra = self.edits.orelse.get(id(original))
-        if not extra:
-            return updated
-        if updated.orelse is None:
-            block = updated.body.with_changes(body=extra)
-            return updated.with_changes(orelse=cst.Else(body=block))
-        block = updated.orelse.body
-        return updated.with_changes(orelse=updated.orelse.with_changes(
-            body=block.with_changes(body=[*extra, *block.body])))
-
-    def _body(self, originals, updated, indented):
-        out: List[cst.BaseStatement] = []
-        carry: List[cst.EmptyLine] = []  # comments of removed statements move down
-        for orig, upd in zip(originals, updated):
-            key = id(orig)
-            out.extend(_spaced(self.edits.before.get(key, []), indented, at_start=not out))
-            if key in self.edits.take:
-                continue
-            if key in self.edits.remove:
-                carry.extend(upd.leading_lines)
-                continue
-            new = list(self.edits.replace.get(key, [upd]))
-            notes = self.edits.notes.get(key, [])
-            if new and (carry or notes):
-                first = new[0]
-                present = {line.comment.value for line in first.leading_lines if line.comment}
-                extra = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
-                         if n not in present]
-                new[0] = first.with_changes(leading_lines=[*carry, *first.leading_lines, *extra])
-                carry = []
-            out.extend(new)
-            out.extend(self.edits.after.get(key, []))
-        if not out and indented:
-            out.append(cst.SimpleStatementLine(body=[cst.Pass()]))
-        return out

@@ -15,7 +15,7 @@ import libcst as cst
 
 from ..context import Context
 from ..names import dotted_name
-from .training_names import target_names
+from .training_names import target_names, writes
 
 CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
                        "torch.nn.utils.clip_grad.clip_grad_norm_"})
@@ -175,7 +175,6 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str]) -> None:
 
 def bound_names(node: cst.CSTNode) -> Set[str]:
     """Every name a subtree binds, loop targets included."""
-    from .training_names import writes
     names = writes(node)
     if isinstance(node, cst.For):
         names.update(target_names(node.target))
