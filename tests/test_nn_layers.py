@@ -286,3 +286,41 @@ def test_embedding_padding_idx_converts_with_a_warning():
     grads = mindspore.value_and_grad(lambda i: cell(i).sum(), None,
                                      cell.trainable_params())(ids)[1]
     assert grads[0].asnumpy()[1].sum() != 0
+
+
+# --- random argument combinations ----------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SWEEP = settings(max_examples=25, deadline=None, derandomize=True,
+                 suppress_health_check=[HealthCheck.too_slow])
+
+
+@SWEEP
+@given(kind=st.sampled_from(["MaxPool2d", "AvgPool2d"]), kernel=st.integers(1, 4),
+       stride=st.one_of(st.none(), st.integers(1, 3)), data=st.data(),
+       ceil=st.booleans(), include_pad=st.booleans(), size=st.integers(5, 9))
+def test_pooling_any_arguments(kind, kernel, stride, data, ceil, include_pad, size):
+    padding = data.draw(st.integers(0, kernel // 2))  # torch: padding <= kernel / 2
+    extra = f", count_include_pad={include_pad}" if kind == "AvgPool2d" else ""
+    code = f"nn.{kind}({kernel}, stride={stride}, padding={padding}, ceil_mode={ceil}{extra})"
+    run_example({"code": code, "inputs": {"x": f"randn(2, 3, {size}, {size + 1})"}}, "class")
+
+
+@SWEEP
+@given(kernel=st.integers(1, 4), stride=st.integers(1, 3), dilation=st.integers(1, 2),
+       padding=st.integers(0, 2), data=st.data(), size=st.integers(2, 5))
+def test_conv_transpose_any_arguments(kernel, stride, dilation, padding, data, size):
+    # torch: output_padding < stride or dilation
+    output_padding = data.draw(st.integers(0, max(stride, dilation) - 1))
+    code = (f"nn.ConvTranspose2d(2, 3, {kernel}, stride={stride}, padding={padding}, "
+            f"output_padding={output_padding}, dilation={dilation})")
+    result = convert(f"m = {code}\n")
+    refused = [f for f in result.report.findings if f.action == "unsupported"]
+    if output_padding > padding:  # refused, never converted wrongly
+        assert refused and "output_padding larger" in refused[0].message
+        return
+    if (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding < 0:
+        return  # torch refuses an empty output
+    run_example({"code": code, "inputs": {"x": f"randn(1, 2, {size}, {size + 1})"}}, "class")

@@ -74,27 +74,35 @@ def conv_padding(ctx, rule, bound: Bound, call=None):
 def conv_transpose_padding(ctx, rule, bound: Bound, call=None):
     """ConvTranspose: padding p trims p from each side of the full output.
 
-    MindSpore's output_padding fills the added rows with zeros, while torch computes
-    them, so output_padding op becomes an asymmetric trim (p before, p - op after).
+    Always pad_mode="pad": MindSpore's "valid" gives a longer output when the kernel
+    is smaller than the stride. MindSpore's output_padding fills the added rows with
+    zeros, while torch computes them, so output_padding op becomes an asymmetric trim
+    (p before, p - op after).
     """
-    output_padding = bound.pop("output_padding")
+    _refuse_padding_mode(bound)
     dims = _spatial_dims(rule)
-    extra = _ints(output_padding, dims)
+    extra = _ints(bound.pop("output_padding"), dims)
     if extra is None:
         raise Unsupported("output_padding must be written as numbers to convert")
-    if not any(extra):
-        return conv_padding(ctx, rule, bound, call)
-    _refuse_padding_mode(bound)
-    if dims == 1:
-        raise Unsupported("MindSpore Conv1dTranspose takes no output_padding or uneven padding")
-    padding = _ints(bound.get("padding"), dims)
-    if padding is None:
-        raise Unsupported("padding must be written as numbers to convert with output_padding")
-    if any(p < op for p, op in zip(padding, extra)):
-        raise Unsupported("output_padding larger than padding has no MindSpore equivalent")
-    bound.pop("padding")
+    padding = bound.pop("padding")
+    if any(extra):
+        if dims == 1:
+            raise Unsupported("MindSpore Conv1dTranspose takes no output_padding or uneven padding")
+        numbers = _ints(padding, dims)
+        if numbers is None:
+            raise Unsupported("padding must be written as numbers to convert with output_padding")
+        if any(p < op for p, op in zip(numbers, extra)):
+            raise Unsupported("output_padding larger than padding has no MindSpore equivalent")
+        padding = _tuple([v for p, op in zip(numbers, extra) for v in (p, p - op)])
+    elif padding is None:
+        padding = cst.Integer("0")
+    elif isinstance(padding, (cst.Tuple, cst.List)) and len(padding.elements) == 1:
+        padding = padding.elements[0].value  # Conv1dTranspose takes an int only
+    elif isinstance(padding, (cst.Tuple, cst.List)):
+        # torch: one value per spatial dim; MindSpore: before/after per dim.
+        padding = _tuple([el.value for el in padding.elements for _ in (0, 1)])
     bound.set("pad_mode", _quoted("pad"))
-    bound.set("padding", _tuple([v for p, op in zip(padding, extra) for v in (p, p - op)]))
+    bound.set("padding", padding)
     return None
 
 
