@@ -324,3 +324,16 @@ def test_conv_transpose_any_arguments(kernel, stride, dilation, padding, data, s
     if (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding < 0:
         return  # torch refuses an empty output
     run_example({"code": code, "inputs": {"x": f"randn(1, 2, {size}, {size + 1})"}}, "class")
+
+
+@SWEEP
+@given(dims=st.sampled_from([1, 2, 3]), kernel=st.integers(1, 4), stride=st.integers(1, 3),
+       dilation=st.integers(1, 2), padding=st.sampled_from(["0", "1", "2", "'same'", "'valid'"]),
+       groups=st.sampled_from([1, 2]), bias=st.booleans(), size=st.integers(6, 9))
+def test_conv_any_arguments(dims, kernel, stride, dilation, padding, groups, bias, size):
+    if padding == "'same'":
+        stride = 1  # torch: padding='same' needs stride 1
+    shape = ", ".join([str(size + i) for i in range(dims)])
+    code = (f"nn.Conv{dims}d(4, 6, {kernel}, stride={stride}, padding={padding}, "
+            f"dilation={dilation}, groups={groups}, bias={bias})")
+    run_example({"code": code, "inputs": {"x": f"randn(2, 4, {shape})"}}, "class")
