@@ -28,7 +28,8 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
     "mindspore.nn.probability.distribution": (
         "import mindspore.nn.probability.distribution as msd", "msd"),
     "numpy": ("import numpy as np", "np"),
-    "math": ("import math", "math"),  # torch.pi, torch.inf -> math.pi, math.inf
+    "math": ("import math", "math"),
+    "functools": ("import functools", "functools"),  # torch.pi, torch.inf -> math.pi, math.inf
 }
 
 

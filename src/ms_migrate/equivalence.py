@@ -185,8 +185,10 @@ def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -
         t_mod, cell = t_ns["m"], m_ns["m"]
         train = bool(example.get("train", False))
         t_mod.train(train)
-        cell.set_train(train)
-        copy_torch_weights(t_mod, cell)
+        if hasattr(cell, "set_train"):  # a loss may become a plain function
+            cell.set_train(train)
+        if hasattr(cell, "parameters_and_names"):
+            copy_torch_weights(t_mod, cell)
         call = example.get("call", "m(" + ", ".join(example["inputs"]) + ")")
         t_out = eval(call, t_ns)
         m_out = eval(call, m_ns)

@@ -1,0 +1,26 @@
+"""Loss layers whose MindSpore Cell is stricter than the functional form.
+
+MindSpore's nn.CrossEntropyLoss refuses int64 class indices (torch's default
+label type, and what a converted data pipeline yields), while ops.cross_entropy
+takes them. Such a loss layer becomes the function with its options bound:
+`functools.partial(ops.cross_entropy, reduction="sum")`, called like the layer.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..callrewrite import rewrite
+from . import transform
+
+
+@transform
+def loss_function(ctx, rule, bound, call=None):
+    """nn.XLoss(opts) -> functools.partial(ops.x_loss, opts) (keywords only)."""
+    bound.positional.clear()  # options are passed by name to the function
+    options = rewrite(rule, bound, ctx.name(rule.target), cst.Call(cst.Name("_")), ctx.name)
+    ctx.require("import functools")
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    args = [cst.Arg(options.func)] + list(options.args)
+    args = [a.with_changes(comma=comma) for a in args[:-1]] + [
+        args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    return cst.Call(cst.Attribute(cst.Name("functools"), cst.Name("partial")), args)
