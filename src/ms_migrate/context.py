@@ -41,6 +41,9 @@ def import_for(target: str) -> Tuple[str, str]:
             statement, local = IMPORT_STYLE[module]
             return statement, target.replace(module, local, 1)
         module = module.rpartition(".")[0]
+    root = target.split(".", 1)[0]
+    if root != "mindspore":  # a standard-library or numpy name: `import os` + `os.path.join`
+        return f"import {root}", target
     return IMPORT_STYLE["mindspore"][0], target
 
 
@@ -95,9 +98,9 @@ class Context:
             self.alias_uses[root] -= 1
             self.released.append(root)
 
-    def checkpoint(self) -> Tuple[int, int]:
-        """Where findings and releases stand, to roll back to (see rollback)."""
-        return len(self.pending), len(self.released)
+    def checkpoint(self) -> Tuple[int, int, frozenset]:
+        """Where findings, releases and imports stand, to roll back to (see rollback)."""
+        return len(self.pending), len(self.released), frozenset(self.needed_imports)
 
     def rollback(self, point: Tuple[int, int]) -> None:
         """Undo the conversions since `point`: their code is being put back as it was.
@@ -105,7 +108,8 @@ class Context:
         Unsupported findings stay (their notes are still true); converted ones go,
         and the torch names they released are needed again.
         """
-        findings, releases = point
+        findings, releases, imports = point
+        self.needed_imports.intersection_update(imports)
         self.pending[findings:] = [p for p in self.pending[findings:]
                                    if p.finding.action == UNSUPPORTED]
         for root in self.released[releases:]:
@@ -124,8 +128,10 @@ class Context:
     # --- findings ----------------------------------------------------------
     def add(self, api: str, action: str, message: str, locator: Optional[Locator] = None,
             node: Optional[cst.CSTNode] = None, target: Optional[str] = None,
-            rule: Optional[str] = None, mark: bool = False) -> None:
-        finding = Finding(0, api, action, message, target, rule)
+            rule: Optional[str] = None, mark: bool = False, line: int = 0) -> None:
+        """A finding; its line comes from `locator` (or `line`, for a pre-pass that
+        knows it from the source it read)."""
+        finding = Finding(line, api, action, message, target, rule)
         self.pending.append(PendingFinding(finding, locator, node))
         if mark and self.marks:
             self.marks[-1].append(f"# ms-migrate: {api}: {message}")

@@ -68,7 +68,7 @@ class Converter(FastTransformer):
         self.counts: Dict[str, int] = {"Call": 0, "Attribute": 0}
         self.locators: Dict[int, Tuple[str, int]] = {}
         self.last_locator: Optional[Tuple[str, int]] = None
-        self.call_starts: List[Tuple[int, int]] = []  # ctx.checkpoint() at each open call
+        self.call_starts: List[tuple] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
 

@@ -3,7 +3,8 @@
 MindSpore's nn.CrossEntropyLoss refuses int64 class indices (torch's default
 label type, and what a converted data pipeline yields), while ops.cross_entropy
 takes them. Such a loss layer becomes the function with its options bound:
-`functools.partial(ops.cross_entropy, reduction="sum")`, called like the layer.
+`functools.partial(ops.cross_entropy, reduction="sum")` (or `ops.cross_entropy`
+itself when no option is given), called like the layer.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def loss_function(ctx, rule, bound, call=None):
     """nn.XLoss(opts) -> functools.partial(ops.x_loss, opts) (keywords only)."""
     bound.positional.clear()  # options are passed by name to the function
     options = rewrite(rule, bound, ctx.name(rule.target), cst.Call(cst.Name("_")), ctx.name)
+    if not options.args:  # no options: the function itself (`criterion = ops.cross_entropy`)
+        return options.func
     ctx.require("import functools")
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     args = [cst.Arg(options.func)] + list(options.args)
