@@ -152,7 +152,10 @@ def test_register_buffer_survives_and_does_not_train():
     assert "mindspore.Parameter(ops.ones(3), requires_grad=False)" in result.code
     t_mod, cell = build(MODULE_WITH_BUFFER)
     params = torch_state_to_mindspore(t_mod)
-    load_into_cell(cell, {k: v for k, v in params.items() if k != "offset"})
+    params["offset"] = params["offset"] + 0.5  # a buffer's value is loaded too
+    load_into_cell(cell, params)
+    np.testing.assert_allclose(cell.offset.asnumpy(), params["offset"])
+    t_mod.offset.add_(0.5)
     trainable = {p.name for p in cell.trainable_params()}
     assert trainable == {"fc.weight", "fc.bias"}
     x = np.random.default_rng(1).standard_normal((2, 4)).astype(np.float32)

@@ -357,6 +357,9 @@ def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
     import mindspore
 
     cell_params = dict(cell.parameters_and_names())
+    # buffers (Cell.register_buffer) are state too, though not Parameters
+    buffers = dict(cell.named_buffers()) if hasattr(cell, "named_buffers") else {}
+    cell_params.update({n: b for n, b in buffers.items() if n not in cell_params})
     fit = check_fit(params, {n: tuple(p.shape) for n, p in cell_params.items()})
     problems = []
     for name, param in cell_params.items():
@@ -370,9 +373,17 @@ def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
             else:
                 problems.append(f"{name}: shape {value.shape} does not fit {shape}")
                 continue
-        param.set_data(mindspore.Tensor(value.astype(mindspore.dtype_to_nptype(param.dtype))))
-    if strict and (fit.missing or fit.unexpected or problems):
-        lines = problems + [f"missing in weights: {n}" for n in fit.missing] + [
+        data = mindspore.Tensor(value.astype(mindspore.dtype_to_nptype(param.dtype)))
+        if name in buffers:
+            param.assign_value(data)
+        else:
+            param.set_data(data)
+    # A missing constant (gamma/beta of a norm layer without affine in torch) is
+    # not an error: MindSpore keeps it fixed at its initial value, as torch computes.
+    required = [n for n in fit.missing if n in buffers
+                or getattr(cell_params[n], "requires_grad", True)]
+    if strict and (required or fit.unexpected or problems):
+        lines = problems + [f"missing in weights: {n}" for n in required] + [
             f"not in the Cell: {n}" for n in fit.unexpected]
         raise WeightError("; ".join(lines))
     return fit.missing, fit.unexpected
