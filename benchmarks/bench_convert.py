@@ -3,12 +3,13 @@
     python benchmarks/bench_convert.py [--repeat 3] [--no-torch-sources] [--json]
 
 The corpus is benchmarks/corpus/ plus, unless --no-torch-sources, a copy of the
-installed torch package's own nn/modules and optim sources (found without
+installed torch package's own torch/nn/modules sources (found without
 importing torch). Each number is the best of --repeat runs: on a shared machine
 the best is the least disturbed. Measured:
 
 - floor: libcst parse + codegen of every file, in this process and as a whole
-  process (which includes `import libcst`);
+  process (which includes `import libcst`), with garbage collection paused as
+  ms-migrate pauses it;
 - convert: `convert_source` of every file in this process, and the CLI on the
   folder with --jobs 1 and --jobs 2 (wall time and peak memory);
 - start-up: `ms-migrate --help` and a one-file conversion, and whether that
@@ -38,7 +39,7 @@ def torch_sources() -> List[Path]:
     if spec is None or not spec.submodule_search_locations:
         return []
     root = Path(list(spec.submodule_search_locations)[0])
-    files = sorted((root / "nn" / "modules").glob("*.py")) + sorted((root / "optim").glob("*.py"))
+    files = sorted((root / "nn" / "modules").glob("*.py"))
     return [p for p in files if p.stat().st_size > 0]
 
 
@@ -107,7 +108,8 @@ print(','.join(heavy))
 """
 
 FLOOR = """
-import sys, libcst
+import gc, sys, libcst
+gc.disable()  # as ms-migrate converts (project.paused_gc): a fair floor
 for path in sys.argv[1:]:
     libcst.parse_module(open(path, encoding='utf-8').read()).code
 """
@@ -124,6 +126,7 @@ def main() -> None:
     import libcst
 
     from ms_migrate import convert_source, load_rules
+    from ms_migrate.project import paused_gc
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="ms-migrate-bench-") as tmp:
@@ -134,10 +137,11 @@ def main() -> None:
         texts = [p.read_text(encoding="utf-8") for p in files]
         results.update(files=len(files), lines=lines)
 
-        floor, _ = best_of(args.repeat, lambda: [libcst.parse_module(t).code for t in texts])
-        load_rules()
-        convert, reports = best_of(args.repeat, lambda: [
-            convert_source(t, str(p)) for t, p in zip(texts, files)])
+        with paused_gc():
+            floor, _ = best_of(args.repeat, lambda: [libcst.parse_module(t).code for t in texts])
+            load_rules()
+            convert, reports = best_of(args.repeat, lambda: [
+                convert_source(t, str(p)) for t, p in zip(texts, files)])
         floor_proc, _ = best_measured(args.repeat, [sys.executable, "-c", FLOOR, *map(str, files)])
         uses = sum(r.report.api_uses for r in reports)
         converted = sum(r.report.converted for r in reports)

@@ -22,7 +22,7 @@ class Net(nn.Module):
         return self.fc(x)
 
 
-torch.manual_seed(0)
+torch.fancy_new_op(0)
 """
 TRAIN = "import torch.nn as nn\n\nact = nn.ReLU()\nlayer = nn.Linear( 4,3 )\n"
 
@@ -131,15 +131,15 @@ def test_reports_name_files_and_lines(tmp_path):
     assert result.exit_code == 0, result.stderr
     data = json.loads((reports / "r.json").read_text())
     model = next(f for f in data["files"] if f["path"] == "pkg/model.py")
-    seed = next(f for f in model["findings"] if f["api"] == "torch.manual_seed")
+    seed = next(f for f in model["findings"] if f["api"] == "torch.fancy_new_op")
     assert seed["action"] == "unsupported" and seed["line"] == 14
-    assert data["top_unsupported"][0] == {"api": "torch.manual_seed", "count": 1}
+    assert data["top_unsupported"][0] == {"api": "torch.fancy_new_op", "count": 1}
     assert data["api_uses"] == data["converted"] + data["unsupported"]
     assert data["lines"] == sum(f["lines"] for f in data["files"])
     md = (reports / "r.md").read_text()
-    assert "(../proj/pkg/model.py#L14)" in md and "torch.manual_seed" in md
+    assert "(../proj/pkg/model.py#L14)" in md and "torch.fancy_new_op" in md
     html = (reports / "r.html").read_text()
-    assert 'href="../proj/pkg/model.py#L14"' in html and "torch.manual_seed(0)" in html
+    assert 'href="../proj/pkg/model.py#L14"' in html and "torch.fancy_new_op(0)" in html
 
 
 def test_format_runs_on_changed_files_only(tmp_path):
@@ -168,10 +168,10 @@ def test_format_without_a_formatter_is_a_clear_error(tmp_path, monkeypatch):
 
 USER_RULES = """namespace = "torch"
 
-[manual_seed]
-target = "mindspore.set_seed"
-args = ["seed"]
-examples = [{ code = "torch.manual_seed(0)" }]
+[fancy_new_op]
+target = "mindspore.ops.fancy_new_op"
+args = ["input"]
+examples = [{ code = "torch.fancy_new_op(0)" }]
 """
 
 
@@ -184,7 +184,7 @@ def test_configuration_rules_and_excludes(tmp_path):
     result = invoke("convert", src, "-o", tmp_path / "out", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
     model = (tmp_path / "out/pkg/model.py").read_text()
-    assert "mindspore.set_seed(0)" in model
+    assert "ops.fancy_new_op(0)" in model
     assert (tmp_path / "out/pkg/sub/train.py").read_text() == TRAIN
 
 
@@ -206,11 +206,11 @@ def test_bad_configuration_names_file_and_key(tmp_path, table, message):
 
 def test_broken_user_rule_table_names_file_entry_and_field(tmp_path):
     src = make_project(tmp_path)
-    (tmp_path / "seed.toml").write_text(USER_RULES.replace('args = ["seed"]', "args = 3"))
+    (tmp_path / "seed.toml").write_text(USER_RULES.replace('args = ["input"]', "args = 3"))
     (tmp_path / "pyproject.toml").write_text('[tool.ms-migrate]\nrules = ["seed.toml"]\n')
     result = invoke("convert", src, "-o", tmp_path / "out")
     assert result.exit_code == 2
-    assert "seed.toml:manual_seed: field 'args' must be a list" in result.stderr
+    assert "seed.toml:fancy_new_op: field 'args' must be a list" in result.stderr
     assert not (tmp_path / "out").exists()
 
 
@@ -224,10 +224,10 @@ def test_analyze_lists_apis_and_writes_nothing(tmp_path):
     assert apis["torch.nn.Linear"]["uses"] == 2
     assert apis["torch.nn.Linear"]["status"] == "supported"
     assert sorted(apis["torch.nn.Linear"]["places"]) == ["pkg/model.py:8", "pkg/sub/train.py:4"]
-    seed = apis["torch.manual_seed"]
+    seed = apis["torch.fancy_new_op"]
     assert seed["status"] == "unsupported" and seed["reasons"] and seed["suggestion"]
     text = invoke("analyze", src)
-    assert "torch.manual_seed" in text.stdout and "at pkg/model.py:14" in text.stdout
+    assert "torch.fancy_new_op" in text.stdout and "at pkg/model.py:14" in text.stdout
     md = invoke("analyze", src, "--markdown")
     assert "| `torch.nn.Linear` | 2 | supported |" in md.stdout
     assert tree(src) == before

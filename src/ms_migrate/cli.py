@@ -95,7 +95,9 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
                             reports=reports))
     try:
         source = read_source_text(path)
-        result = convert_source(source.text, str(path), rules)
+        from .project import paused_gc
+        with paused_gc():
+            result = convert_source(source.text, str(path), rules)
         if run_format and result.changed:
             result.code = format_code(result.code, str(path))
     except (SourceError, ConversionError, FormatError) as exc:
