@@ -1,8 +1,17 @@
 """ms-migrate: convert PyTorch source code into MindSpore source code."""
-from .engine import ConversionError, ConversionResult, convert_file, convert_source
 from .report import Finding, Report
 from .rules import RuleSet, TableError, load_rules
 
 __version__ = "0.1.0"
 __all__ = ["convert_source", "convert_file", "ConversionResult", "ConversionError",
            "Finding", "Report", "RuleSet", "TableError", "load_rules", "__version__"]
+
+# The converter (and libcst) load on first use, so `ms-migrate --help` stays fast.
+_ENGINE = {"convert_source", "convert_file", "ConversionResult", "ConversionError"}
+
+
+def __getattr__(name: str):
+    if name in _ENGINE:
+        from . import engine
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
