@@ -29,6 +29,7 @@ import libcst as cst
 
 from ..callrewrite import code
 from ..context import Context
+from ..names import dotted_name
 from ..engine import register_pre_pass
 from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
 from . import training_emit as emit
@@ -37,13 +38,14 @@ from .training_lines import statement_lines
 from .training_edits import ApplyEdits, Edits, with_note
 from .training_names import clear_cache, flow, free_reads, plain_uses, reads, writes
 from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sites, is_loop,
-                             optimizer_names, scopes)
+                             is_scaler, optimizer_names, scaler_names, scopes)
 
 BACKWARD = "Tensor.backward"
 STEP = "torch.optim.Optimizer.step"
 ZERO_GRAD = "torch.optim.Optimizer.zero_grad"
 MODULE_ZERO_GRAD = "torch.nn.Module.zero_grad"
 GRAD_READ = "Tensor.grad"
+SCALER = "torch.amp.GradScaler"
 HOOKS = frozenset({"register_hook", "register_backward_hook", "register_full_backward_hook",
                    "register_full_backward_pre_hook"})
 
@@ -69,6 +71,9 @@ class Plan:
     accumulate: bool = False
     names: Dict[str, str] = field(default_factory=dict)
     branch: Optional[Stmt] = None           # `if training:` around backward(), loss before it
+    scaler: Optional[str] = None            # AMP: `scaler.scale(loss).backward()`
+    unscale: Optional[Site] = None          # `scaler.unscale_(optimizer)` before the step
+    update: Optional[Site] = None           # `scaler.update()` after it
 
 
 @register_pre_pass(20, "training", lambda source: ".backward(" in source)
@@ -91,6 +96,7 @@ class TrainingPass:
         self.edits = Edits()
         self.check_grad_reads = True
         self.optimizers = optimizer_names(ctx, module)
+        self.scalers = scaler_names(ctx, module)
         self.taken: Set[str] = set()
 
     # --- findings ------------------------------------------------------------------
@@ -107,7 +113,7 @@ class TrainingPass:
         all_scopes = list(scopes(self.module))
         converted: Dict[str, bool] = {}          # optimizer -> accumulates
         for scope in all_scopes:
-            find_sites(self.ctx, scope, self.optimizers)
+            find_sites(self.ctx, scope, self.optimizers, self.scalers)
             self.mark_grad_reads(scope)
             for plan in self.convert_scope(scope):
                 converted[plan.optimizer] = converted.get(plan.optimizer) or plan.accumulate
@@ -123,10 +129,17 @@ class TrainingPass:
         paired = {id(p.step) for p in plans}
         for site in scope.sites:
             if site.kind == "step" and id(site) not in paired:
-                reason = ("optimizer.step(closure) has no MindSpore equivalent" if site.call.args
+                reason = ("optimizer.step(closure) has no MindSpore equivalent"
+                          if site.call.args and site.scaler is None
                           else "no convertible backward() before this step(): MindSpore "
                           "optimizers take the gradients as an argument")
-                self.report(site.stmt, STEP, UNSUPPORTED, reason, mark=True)
+                api = f"{SCALER}.step" if site.scaler else STEP
+                self.report(site.stmt, api, UNSUPPORTED, reason, mark=True)
+        used = {id(s) for p in plans for s in (p.unscale, p.update) if s is not None}
+        for site in scope.sites:
+            if site.kind in ("unscale", "update") and id(site) not in used:
+                self.report(site.stmt, f"{SCALER}.{site.call.func.attr.value}", UNSUPPORTED,
+                            "part of a mixed-precision step that did not convert", mark=True)
 
     def mark_grad_reads(self, scope: Scope) -> None:
         if not self.check_grad_reads:
@@ -186,16 +199,22 @@ class TrainingPass:
         if step is None:
             raise Unsupported("no optimizer.step() follows this backward(): only complete "
                               "training steps convert")
-        if step.call.args:
+        if step.call.args and step.scaler is None:
             raise Unsupported("optimizer.step(closure) has no MindSpore equivalent")
         between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order
                    and isinstance(s.node, cst.SimpleStatementLine)]  # nested ones are listed too
         if any("grad" in _attributes(s.node) for s in between):
             raise Unsupported(".grad is read or changed between backward() and step(): "
                               "apply that change to the grads grad_fn returns")
-        loss = call.func.value
+        loss, scaler = _scaled(call.func.value, self.scalers)
+        if scaler != step.scaler:
+            raise Unsupported("the loss is scaled but the step is not, or the other way round: "
+                              "scaler.scale(loss).backward() pairs with scaler.step(optimizer)")
         captured, recomputed, branch = self.capture(scope, flow, site, loss)
-        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [], branch=branch)
+        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [], branch=branch,
+                    scaler=scaler)
+        if scaler is not None:
+            plan.unscale, plan.update = _scaler_sites(scope, plan)
         plan.moved = self.moved_after(scope, plan)
         plan.clips = [s for s in scope.sites if s.kind == "clip"
                       and site.stmt.order < s.stmt.order < step.stmt.order]
@@ -343,6 +362,8 @@ class TrainingPass:
                           "loss": _name_of(plan.loss) or self.fresh("loss", used)}
             if "grads" in self.taken:
                 plan.names["grads"] = fresh("grads")
+            if plan.scaler is not None:
+                plan.names["finite"] = fresh("is_finite")
         accumulators: Dict[str, str] = {}
         for plan in plans:
             if plan.accumulate:
@@ -387,6 +408,8 @@ class TrainingPass:
     def rewrite(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
         n, edits, b = plan.names, self.edits, plan.backward.stmt
         returns = [code(plan.loss).strip() if _name_of(plan.loss) is None else n["loss"]]
+        if plan.scaler is not None:  # differentiate the scaled loss, as scaler.scale() did
+            returns[0] = f"{plan.scaler}.scale({returns[0]})"
         recomputed = f"# ms-migrate: {BACKWARD}: computed again here ({RECOMPUTED})"
         body = [with_note(s.node, recomputed) if s in plan.recomputed else s.node
                 for s in plan.captured]
@@ -404,6 +427,8 @@ class TrainingPass:
             edits.take.add(id(stmt.node))
         call = emit.grad_call(b.node, n["loss"], plan.aux, n["grads"], n["grad_fn"], plan.params)
         after = [call]
+        if plan.scaler is not None and _name_of(plan.loss) is not None:
+            after.append(emit.statement(f"{n['loss']} = {plan.scaler}.unscale({n['loss']})"))
         if plan.accumulate:
             after.append(emit.statement(emit.accumulate(n["accum"], n["grads"])))
         if plan.branch is None:
@@ -416,8 +441,11 @@ class TrainingPass:
         edits.replace[id(b.node)] = after
         grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
         self.rewrite_clips(plan, grads)
-        edits.replace[id(plan.step.stmt.node)] = [
-            emit.replace_line(plan.step.stmt.node, f"{plan.optimizer}({grads})")]
+        if plan.scaler is not None:
+            self.rewrite_scaled_step(plan, grads)
+        else:
+            edits.replace[id(plan.step.stmt.node)] = [
+                emit.replace_line(plan.step.stmt.node, f"{plan.optimizer}({grads})")]
         how = "summed over backward() calls (gradient accumulation)" if plan.accumulate else ""
         self.report(b, BACKWARD, CONVERTED,
                     f"-> mindspore.value_and_grad: {n['forward']} + {n['grad_fn']}"
@@ -426,6 +454,33 @@ class TrainingPass:
         for stmt in plan.recomputed:
             self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
                         f"({RECOMPUTED})")
+
+    def rewrite_scaled_step(self, plan: Plan, grads: str) -> None:
+        """unscale_ -> unscale + finiteness check; step only when finite; update -> adjust."""
+        scaler, finite = plan.scaler, plan.names["finite"]
+        check = emit.unscale(self.ctx, scaler, grads, finite)
+        if plan.unscale is not None:  # where torch unscales: clipping comes after it
+            self.replace(plan.unscale.stmt, check)
+            self.report(plan.unscale.stmt, f"{SCALER}.unscale_", CONVERTED,
+                        f"-> {grads} = {scaler}.unscale({grads})")
+            check = []
+        self.replace(plan.step.stmt, [*check, f"if {finite}:\n    {plan.optimizer}({grads})"])
+        self.report(plan.step.stmt, f"{SCALER}.step", CONVERTED,
+                    f"-> {plan.optimizer}({grads}) when amp.all_finite({grads})")
+        if plan.update is not None:
+            self.replace(plan.update.stmt, [f"{scaler}.adjust({finite})"])
+            self.report(plan.update.stmt, f"{SCALER}.update", CONVERTED,
+                        f"-> {scaler}.adjust({finite})")
+
+    def replace(self, stmt: Stmt, texts: List[str]) -> None:
+        """A statement replaced by new ones; its comments go with the first."""
+        new = [emit.statement(t) for t in texts]
+        new[0] = new[0].with_changes(leading_lines=stmt.node.leading_lines)
+        comment = stmt.node.trailing_whitespace  # `scaler.step(opt)  # note` keeps its note
+        last = new[-1]
+        new[-1] = (last.with_changes(body=last.body.with_changes(header=comment))
+                   if isinstance(last, cst.If) else last.with_changes(trailing_whitespace=comment))
+        self.edits.replace[id(stmt.node)] = new
 
     def needs_initial_sum(self, scope: Scope, plan: Plan, plans: List[Plan]) -> bool:
         """Start the sum with the definitions, unless a zero_grad() surely runs first."""
@@ -516,6 +571,28 @@ def _ordered_writes(node: cst.CSTNode) -> List[str]:
 def _next_step(scope: Scope, site: Site) -> Optional[Site]:
     return next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
                 None)
+
+
+def _scaled(loss: cst.BaseExpression, scalers: Set[str]):
+    """`scaler.scale(loss)` -> (loss, "scaler"); anything else -> (it, None)."""
+    if (isinstance(loss, cst.Call) and isinstance(loss.func, cst.Attribute)
+            and loss.func.attr.value == "scale" and len(loss.args) == 1
+            and loss.args[0].keyword is None):
+        scaler = dotted_name(loss.func.value)
+        if is_scaler(scaler, scalers):
+            return loss.args[0].value, scaler
+    return loss, None
+
+
+def _scaler_sites(scope: Scope, plan: Plan):
+    """This step's `scaler.unscale_(optimizer)` (between backward and step) and the
+    `scaler.update()` after it."""
+    b, s = plan.backward.stmt.order, plan.step.stmt.order
+    unscale = next((x for x in scope.sites if x.kind == "unscale" and x.scaler == plan.scaler
+                    and x.receiver == plan.optimizer and b < x.stmt.order < s), None)
+    update = next((x for x in scope.sites if x.kind == "update" and x.scaler == plan.scaler
+                   and x.stmt.order > s), None)
+    return unscale, update
 
 
 def _contains_site(scope: Scope, node: cst.CSTNode) -> bool:

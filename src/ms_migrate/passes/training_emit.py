@@ -90,3 +90,9 @@ def clip_value(ctx: Context, grads: str, value: cst.BaseExpression) -> str:
     simple = isinstance(value, (cst.Name, cst.Attribute, cst.Integer, cst.Float))
     negative = f"-{text}" if simple else f"-({text})"
     return f"{grads} = {clip}({grads}, {negative}, {text})"
+
+
+def unscale(ctx: Context, scaler: str, grads: str, finite: str) -> List[str]:
+    """The gradients divided by the loss scale, and whether they are all finite."""
+    all_finite = ms_name(ctx, "mindspore.amp.all_finite")
+    return [f"{grads} = {scaler}.unscale({grads})", f"{finite} = {all_finite}({grads})"]

@@ -22,6 +22,8 @@ CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_gr
 CLIP_VALUE = frozenset({"torch.nn.utils.clip_grad_value_",
                         "torch.nn.utils.clip_grad.clip_grad_value_"})
 _OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
+GRAD_SCALERS = frozenset({"torch.amp.GradScaler", "torch.cuda.amp.GradScaler",
+                          "torch.cpu.amp.GradScaler", "torch.amp.grad_scaler.GradScaler"})
 
 
 @dataclass
@@ -35,12 +37,13 @@ class Stmt:
 
 @dataclass
 class Site:
-    kind: str                  # backward | step | zero_grad | clip
+    kind: str                  # backward | step | zero_grad | clip | unscale | update
     stmt: Stmt
     call: cst.Call
     receiver: Optional[str] = None          # dotted text of `x` in `x.step()`
     qualified: Optional[str] = None         # clip function's torch name
     result: Optional[cst.BaseExpression] = None  # `norm` in `norm = clip_grad_norm_(...)`
+    scaler: Optional[str] = None            # `scaler` in `scaler.step(optimizer)` (AMP)
 
 
 def sub_blocks(stmt: cst.CSTNode) -> List[cst.IndentedBlock]:
@@ -116,7 +119,17 @@ def _scope(root, block, params) -> Scope:
 
 
 def optimizer_names(ctx: Context, module: cst.Module) -> Set[str]:
-    """Dotted names that hold torch optimizers: built from torch.optim, or zero_grad'ed."""
+    """Dotted names that hold torch optimizers built from torch.optim."""
+    return _assigned_from(ctx, module, lambda q: q.startswith("torch.optim.")
+                          and ".lr_scheduler" not in q)
+
+
+def scaler_names(ctx: Context, module: cst.Module) -> Set[str]:
+    """Dotted names that hold a GradScaler."""
+    return _assigned_from(ctx, module, lambda q: q in GRAD_SCALERS)
+
+
+def _assigned_from(ctx: Context, module: cst.Module, wanted) -> Set[str]:
     names: Set[str] = set()
 
     class _Find(cst.CSTVisitor):
@@ -128,7 +141,7 @@ def optimizer_names(ctx: Context, module: cst.Module) -> Set[str]:
         def assign(self, node):
             if isinstance(node.value, cst.Call):
                 qualified = ctx.resolve(node.value.func) or ""
-                if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
+                if wanted(qualified):
                     for t in node.targets:
                         text = dotted_name(t.target)
                         if text:
@@ -147,7 +160,12 @@ def is_optimizer(text: Optional[str], known: Set[str]) -> bool:
     return bool(_OPTIMIZER_NAME.search(last)) and "sched" not in last
 
 
-def find_sites(ctx: Context, scope: Scope, optimizers: Set[str]) -> None:
+def is_scaler(text: Optional[str], known: Set[str]) -> bool:
+    return text is not None and (text in known or "scaler" in text.rsplit(".", 1)[-1].lower())
+
+
+def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
+               scalers: Set[str] = frozenset()) -> None:
     for stmt in scope.stmts:
         node = stmt.node
         if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
@@ -171,6 +189,12 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str]) -> None:
             scope.sites.append(Site("zero_grad", stmt, value, receiver=receiver))
         elif method == "step" and is_optimizer(receiver, optimizers):
             scope.sites.append(Site("step", stmt, value, receiver=receiver))
+        elif is_scaler(receiver, scalers) and method in ("step", "unscale_", "update"):
+            # scaler.step(optimizer) steps that optimizer; unscale_/update frame it
+            target = dotted_name(value.args[0].value) if len(value.args) == 1 else None
+            kind = {"step": "step", "unscale_": "unscale", "update": "update"}[method]
+            if (kind == "update") == (not value.args) and (kind == "update" or target):
+                scope.sites.append(Site(kind, stmt, value, receiver=target, scaler=receiver))
 
 
 def bound_names(node: cst.CSTNode) -> Set[str]:
