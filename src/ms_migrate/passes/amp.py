@@ -11,8 +11,8 @@ before the cast still updates them.
 What stays in place, marked by the autocast rule's reason: bfloat16 regions
 (MindSpore 2.10 has no bfloat16 MatMul/Conv kernels on CPU), regions whose dtype
 depends on a device variable, `enabled=<expression>`, `as` targets, regions inside
-a Cell's forward. A float16 region that calls no recognisable network is marked
-with its own reason.
+a Cell's forward, and float16 regions whose network this file neither builds once
+nor runs in a loop around the region.
 """
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ import libcst as cst
 from ..context import Context
 from ..engine import register_pre_pass
 from ..names import dotted_name
-from ..report import CONVERTED, UNSUPPORTED, Finding
+from ..report import CONVERTED, WARNING, Finding
 from . import training_emit as emit
-from .training_edits import ApplyEdits, Edits
+from .training_edits import ApplyEdits, Edits, with_note
 from .training_lines import statement_lines
 from .training_sites import Scope, Stmt, is_loop, scopes
 
@@ -41,11 +41,9 @@ AUTOCAST = {
 }
 DEVICE_DTYPES = {"cuda": "float16", "cpu": "bfloat16", "xpu": "bfloat16", "hpu": "bfloat16"}
 DTYPES = {"torch.float16": "float16", "torch.half": "float16", "torch.bfloat16": "bfloat16"}
-NO_NETWORK = ("no network is called here that this file uses as one (`net.parameters()`, "
-              "`net.train()`): cast it once with amp.auto_mixed_precision(net, 'O1') where "
-              "it is built and drop the `with` block")
-NO_PLACE = ("the network is built elsewhere and no loop runs this region: cast it once "
-            "with amp.auto_mixed_precision(net, 'O1') where it is built")
+CAST = "mindspore.amp.auto_mixed_precision"
+EACH_CALL = ("cast again each time this function runs (a rewrite of the network, seconds "
+             "on CPU): cast it once where it is built")
 
 
 @register_pre_pass(17, "amp", lambda source: "autocast" in source)
@@ -66,11 +64,9 @@ class _Regions:
         self.scopes = list(scopes(module))
         self.cast: Set[Tuple[int, str]] = set()  # (statement id, network) already cast
 
-    def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
+    def report(self, stmt: Stmt, api: str, action: str, message: str) -> None:
         self.ctx.report.findings.append(Finding(self.lines.get(id(stmt.node), 0), api,
                                                 action, message))
-        if mark:
-            self.edits.note(stmt, f"# ms-migrate: {api}: {message}")
 
     def run(self) -> None:
         for scope in self.scopes:
@@ -95,15 +91,13 @@ class _Regions:
         if dtype != "float16" or enabled is None:
             return  # the autocast rule marks it with what to do
         networks = self.networks(node.body)
-        if not networks:
-            self.report(stmt, api, UNSUPPORTED, NO_NETWORK, mark=True)
-            return
         places = [(net, self.place(scope, stmt, net)) for net in networks]
-        if any(place is None for _, place in places):
-            self.report(stmt, api, UNSUPPORTED, NO_PLACE, mark=True)
-            return
+        if not places or any(place is None for _, place in places):
+            return  # the autocast rule marks it: cast the network where it is built
         for net, (where, after) in places:
-            self.cast_network(where, after, net)
+            # before a loop in a function: the cast runs at each call of that function
+            self.cast_network(where, after, net, each_call=not after and scope.root
+                              is not self.module)
         self.unwrap(stmt)
         self.report(stmt, api, CONVERTED, f"removed: {', '.join(networks)} cast with "
                     "amp.auto_mixed_precision(..., 'O1'), float16 where torch's autocast "
@@ -162,12 +156,15 @@ class _Regions:
         loops = [a for a in stmt.ancestors if is_loop(a)]
         return (scope.stmt_of(loops[0]), False) if loops else None
 
-    def cast_network(self, where: Stmt, after: bool, net: str) -> None:
+    def cast_network(self, where: Stmt, after: bool, net: str, each_call: bool) -> None:
         if (id(where.node), net) in self.cast:
             return
         self.cast.add((id(where.node), net))
         cast = emit.ms_name(self.ctx, "mindspore.amp.auto_mixed_precision")
         line = emit.statement(f'{net} = {cast}({net}, "O1")')
+        if each_call:
+            self.report(where, CAST, WARNING, f"{net}: {EACH_CALL}")
+            line = with_note(line, f"# ms-migrate: {CAST}: {net}: {EACH_CALL}")
         target = self.edits.after if after else self.edits.before
         target.setdefault(id(where.node), []).append(line)
         self.changed = True
