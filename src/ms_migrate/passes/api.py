@@ -85,6 +85,9 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     if rule.simple and not rule.args and receiver is None:
         return call.with_changes(func=func), []
     bound = bind(rule, call, receiver)
+    for arg, reason in rule.unsupported_args.items():  # before any transform sees them
+        if arg in bound.values:
+            raise Unsupported(f"argument {arg!r}: {reason}")
     if rule.template:
         return render_template(rule, bound, ctx.name), bound.warnings
     if rule.transform:
