@@ -98,3 +98,11 @@ def test_gradients_flow_through_converted_methods():
     exec(result.code, m_ns)
     grad = mindspore.grad(m_ns["f"])(mindspore.Tensor(data))
     np.testing.assert_allclose(grad.asnumpy(), x.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_layer_called_norm_is_not_taken_for_tensor_norm():
+    result = convert("h = self.encoder.norm(h)\nn = x.norm(2, dim=1)\nm = x.norm(float('inf'))\n")
+    assert "h = self.encoder.norm(h)" in result.code
+    assert "n = ops.norm(x, 2, dim=1)" in result.code
+    assert "m = ops.norm(x.flatten(), float('inf'))" in result.code
+    assert [f.api for f in unsupported(result)] == ["Tensor.norm"]

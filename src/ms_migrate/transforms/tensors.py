@@ -106,6 +106,16 @@ def unbiased_ddof(ctx, rule, bound: Bound, call=None):
         bound.set("correction", cst.Integer("1" if text == "True" else "0"))
 
 
+def _is_number(node) -> bool:
+    """A literal p: 2, 1.0, -1, float('inf'), 'fro', None."""
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    text = literal(node) or ""
+    return text == "None" or text.startswith("float(")
+
+
 @transform
 def tensor_norm(ctx, rule, bound: Bound, call=None):
     """x.norm(p) over all elements: MindSpore takes a 2-D input as a matrix, so flatten.
@@ -113,7 +123,11 @@ def tensor_norm(ctx, rule, bound: Bound, call=None):
     torch's norm without `dim` is the vector norm of all elements; MindSpore's gives a
     matrix norm for 2-D inputs, which differs for every p but 2.
     """
-    p = literal(bound.get("p"))
+    p_node = bound.get("p")
+    if "p" in bound.positional and not _is_number(p_node):
+        # `block.norm(h)` calls a LayerNorm the object holds, not Tensor.norm(p)
+        raise Unsupported("not a literal p: a layer called `norm`? convert by hand if a Tensor")
+    p = literal(p_node)
     if bound.get("dim") is None and p not in (None, "2", "2.0", "'fro'", '"fro"'):
         name = rule.receiver or "self"
         bound.set(name, cst.Call(cst.Attribute(bound.values[name], cst.Name("flatten"))))
