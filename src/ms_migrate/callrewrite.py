@@ -138,6 +138,10 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
 
     def fill(match):
         name, default = match.group(1), match.group(2)
+        if name in used and _has_call(bound.values.get(name)):
+            # evaluating it twice would run its layers (and random ops) twice
+            raise Unsupported(f"the composition uses {name!r} twice: assign "
+                              f"`{code(bound.values[name]).strip()}` to a variable first")
         used.add(name)
         value = bound.values.get(name)
         if value is None:
@@ -154,10 +158,28 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
     return cst.parse_expression(text).visit(_MindSporeNames(name_of))
 
 
+def _has_call(node: Optional[cst.CSTNode]) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, cst.Call):
+        return True
+    return any(_has_call(child) for child in node.children)
+
+
+def _ms_dotted(node) -> bool:
+    from .names import dotted_name
+    dotted = dotted_name(node)
+    return bool(dotted) and dotted.startswith(("mindspore.", "numpy."))
+
+
 class _MindSporeNames(cst.CSTTransformer):
     def __init__(self, name_of):
         super().__init__()
         self.name_of = name_of
+
+    def visit_Attribute(self, node):
+        # only whole dotted names: `mindspore.ops` inside `mindspore.ops.erf` is not one
+        return not _ms_dotted(node)
 
     def leave_Attribute(self, original, updated):
         from .names import dotted_name

@@ -71,6 +71,8 @@ class Context:
     marks: List[List[str]] = field(default_factory=list)
     # id(original call) -> field names of the tuple it returns (see api.convert_tuple_field)
     tuple_fields: Dict[int, Tuple[str, ...]] = field(default_factory=dict)
+    # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
+    module_attrs: Set[str] = field(default_factory=set)
     # Alias names released by conversions, in order (rollback re-counts them).
     released: List[str] = field(default_factory=list)
     # What a statement-level pass learned for later ones (keyed by the pass's name).

@@ -15,7 +15,7 @@ import libcst as cst
 
 from .context import Context
 from .dispatch import FastTransformer
-from .names import collect_aliases, function_locals, imported_names
+from .names import collect_aliases, dotted_name, function_locals, imported_names
 from .passes import api, classes, imports
 from .positions import LineIndex, source_lines
 from .report import Report
@@ -25,6 +25,10 @@ from .rules import RuleSet, load_rules
 _MENTIONS_TORCH = re.compile(r"\b(import|from)\s+(torch|torchvision)\b")
 
 MARK_PREFIX = "# ms-migrate:"
+
+# Classes whose instances are tensors, not layers (see Converter.visit_Assign).
+_TENSOR_CLASSES = frozenset({"Parameter", "Tensor", "FloatTensor", "DoubleTensor", "HalfTensor",
+                             "LongTensor", "IntTensor", "BoolTensor", "ByteTensor"})
 
 
 @dataclass
@@ -143,6 +147,19 @@ class Converter(FastTransformer):
         return updated
 
     # --- expressions ------------------------------------------------------
+    def visit_Assign(self, node):
+        # `self.encoder = Encoder(...)`: a method call on self.encoder is a layer's
+        value = node.value
+        if isinstance(value, cst.Call):
+            callee = dotted_name(value.func) or ""
+            name = callee.rpartition(".")[2]
+            if name[:1].isupper() and name not in _TENSOR_CLASSES:
+                for target in node.targets:
+                    t = target.target
+                    if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+                            and t.value.value == "self"):
+                        self.ctx.module_attrs.add(t.attr.value)
+
     def visit_Param(self, node):
         self.not_use.add(id(node.name))
 

@@ -25,13 +25,21 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
     if isinstance(original.func, cst.Attribute):
         rule = ctx.rules.method(original.func.attr.value)
         receiver = original.func.value
-        # `self.norm(x)` calls a layer the class holds: only Module methods apply to self
-        on_self = (isinstance(receiver, cst.Name) and receiver.value == "self"
-                   and rule is not None and rule.namespace != "torch.nn.Module")
+        # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods apply
+        on_self = (_is_module(ctx, receiver) and rule is not None
+                   and rule.namespace != "torch.nn.Module")
         if (rule is not None and ctx.resolve(receiver) is None and not on_self
                 and not (isinstance(receiver, cst.Name) and receiver.value in ctx.imported)):
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
+
+
+def _is_module(ctx: Context, receiver: cst.BaseExpression) -> bool:
+    """`self`, or `self.x` where the class assigned `self.x = SomeClass(...)`."""
+    if isinstance(receiver, cst.Name):
+        return receiver.value == "self"
+    return (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)
+            and receiver.value.value == "self" and receiver.attr.value in ctx.module_attrs)
 
 
 def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated: cst.Call,
