@@ -477,9 +477,10 @@ class TrainingPass:
         new = [emit.statement(t) for t in texts]
         new[0] = new[0].with_changes(leading_lines=stmt.node.leading_lines)
         comment = stmt.node.trailing_whitespace  # `scaler.step(opt)  # note` keeps its note
-        last = new[-1]
-        new[-1] = (last.with_changes(body=last.body.with_changes(header=comment))
-                   if isinstance(last, cst.If) else last.with_changes(trailing_whitespace=comment))
+        if isinstance(new[-1], cst.If):  # on `if is_finite:`
+            new[-1] = new[-1].with_changes(body=new[-1].body.with_changes(header=comment))
+        else:
+            new[0] = new[0].with_changes(trailing_whitespace=comment)
         self.edits.replace[id(stmt.node)] = new
 
     def needs_initial_sum(self, scope: Scope, plan: Plan, plans: List[Plan]) -> bool:
