@@ -17,7 +17,11 @@ def ms_name(ctx: Context, target: str) -> str:
     """Source text of a MindSpore name; its import is recorded, and its root marked
     as imported so that later rules never take `ops.norm(...)` for a Tensor method."""
     text = code(ctx.name(target))
-    ctx.imported.add(text.split(".", 1)[0])
+    root = text.split(".", 1)[0]
+    if root != "mindspore" and root in ctx.aliases:  # `from torch.cuda import amp`: spell out
+        ctx.require("import mindspore")
+        text, root = target, "mindspore"
+    ctx.imported.add(root)
     return text
 
 
