@@ -40,6 +40,12 @@ def script(tmp_path_factory):
     return _load(folder / "amp_torch.py"), _load(folder / "amp_ms.py")
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    # auto_mixed_precision(O1) writes each rewritten network to ./rewritten_network/
+    monkeypatch.chdir(tmp_path)
+
+
 def _load(path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
