@@ -78,11 +78,11 @@ class _Regions:
 
     def region(self, scope: Scope, stmt: Stmt) -> None:
         node: cst.With = stmt.node
-        found = [(item, self.autocast(item.item)) for item in node.items]
-        found = [(item, api) for item, api in found if api is not None]
-        if len(found) != 1 or len(node.items) != 1 or found[0][0].asname is not None:
+        if len(node.items) != 1 or node.items[0].asname is not None:
+            return  # `with autocast(), other:` / `as ctx`: the autocast rule marks it
+        api = self.autocast(node.items[0].item)
+        if api is None:
             return
-        api = found[0][1]
         dtype, enabled = self.settings(node.items[0].item, api)
         if enabled is False:
             self.unwrap(stmt)
@@ -94,10 +94,10 @@ class _Regions:
         places = [(net, self.place(scope, stmt, net)) for net in networks]
         if not places or any(place is None for _, place in places):
             return  # the autocast rule marks it: cast the network where it is built
+        in_function = scope.root is not self.module
         for net, (where, after) in places:
             # before a loop in a function: the cast runs at each call of that function
-            self.cast_network(where, after, net, each_call=not after and scope.root
-                              is not self.module)
+            self.cast_network(where, after, net, each_call=in_function and not after)
         self.unwrap(stmt)
         self.report(stmt, api, CONVERTED, f"removed: {', '.join(networks)} cast with "
                     "amp.auto_mixed_precision(..., 'O1'), float16 where torch's autocast "
