@@ -230,7 +230,7 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             # `mindspore.float32` goes through name_of so its import is added
             value = (name_of(text) if name_of and text.startswith("mindspore.")
                      else cst.parse_expression(text))
-            if not out and target_sig[:1] == [name]:  # set_train(False), not mode=False
+            if not out and target_sig == [name]:  # set_train(False), not mode=False
                 out.append(cst.Arg(value))
             else:
                 keep_positional = False

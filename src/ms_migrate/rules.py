@@ -45,6 +45,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "reference": bool,
     "template": str,
     "fields": list,
+    "accept": dict,
 }
 _EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
                    "steps"}
@@ -64,6 +65,7 @@ class Rule:
     drop: Tuple[str, ...] = ()           # arguments without meaning in MindSpore (inplace, device)
     warn: Dict[str, str] = field(default_factory=dict)     # dropped with a warning
     unsupported_args: Dict[str, str] = field(default_factory=dict)
+    accept: Dict[str, str] = field(default_factory=dict)  # unsupported arg -> harmless value
     values: Dict[str, str] = field(default_factory=dict)   # arg -> template with {}
     defaults: Dict[str, str] = field(default_factory=dict) # target arg -> source text
     transform: Optional[str] = None      # name in transforms.TRANSFORMS
@@ -162,7 +164,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
     _check_str_list(where, "drop_params", entry.get("drop_params", []))
     if "target_args" in entry:
         _check_str_list(where, "target_args", entry["target_args"])
-    for fname in ("rename", "warn", "unsupported_args", "values", "defaults", "params"):
+    for fname in ("rename", "warn", "unsupported_args", "values", "defaults", "params", "accept"):
         for k, v in entry.get(fname, {}).items():
             if not isinstance(v, str):
                 raise TableError(f"{where}: field {fname!r}: value of {k!r} must be a string")
@@ -211,6 +213,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         drop=tuple(entry.get("drop", [])),
         warn=dict(entry.get("warn", {})),
         unsupported_args=dict(entry.get("unsupported_args", {})),
+        accept=dict(entry.get("accept", {})),
         values=dict(entry.get("values", {})),
         defaults=dict(entry.get("defaults", {})),
         transform=entry.get("transform"),

@@ -5,7 +5,7 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, bind, render_template, rewrite
+from ..callrewrite import Unsupported, bind, code, render_template, rewrite
 from ..context import Context, is_torch_api
 from ..positions import Locator
 from ..report import CONVERTED, UNSUPPORTED, WARNING
@@ -94,8 +94,12 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
         return call.with_changes(func=func), []
     bound = bind(rule, call, receiver)
     for arg, reason in rule.unsupported_args.items():  # before any transform sees them
-        if arg in bound.values:
-            raise Unsupported(f"argument {arg!r}: {reason}")
+        if arg not in bound.values:
+            continue
+        if code(bound.values[arg]).strip() == rule.accept.get(arg):
+            bound.pop(arg)  # given at its harmless value (torch's default): nothing to do
+            continue
+        raise Unsupported(f"argument {arg!r}: {reason}")
     if rule.template:
         return render_template(rule, bound, ctx.name), bound.warnings
     if rule.transform:
