@@ -24,12 +24,14 @@ import libcst as cst
 from ..callrewrite import Unsupported
 from ..context import Context
 from ..engine import register_pre_pass
-from ..names import dotted_name
+from ..names import dotted_name, iter_statements
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from .statement_pass import StatementPass
 from ..transforms.devices import is_device_string_expr, to_device_target
 
-_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\b|\bbackends\b|[\"'](cuda|cpu)\b")
+# A cheap test before the pass: a move, a device object, a backend switch or a
+# device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
+_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b")
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 
 # torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
@@ -57,16 +59,14 @@ def _is_device_constructor(ctx: Context, node: cst.BaseExpression) -> bool:
 def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     """Dotted names (`device`, `self.device`) assigned a device in this file."""
     found: Set[str] = set()
-
-    class Finder(cst.CSTVisitor):
-        def visit_Assign(self, node):
-            if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):
-                for target in node.targets:
-                    name = dotted_name(target.target)
-                    if name:
-                        found.add(name)
-
-    module.visit(Finder())
+    # statements only (no walk through expressions): a whole-tree visit costs a parse
+    for node in iter_statements(module.body):
+        if isinstance(node, cst.Assign) and (_is_device_constructor(ctx, node.value)
+                                             or is_device_string_expr(node.value)):
+            for target in node.targets:
+                name = dotted_name(target.target)
+                if name:
+                    found.add(name)
     return found
 
 

@@ -11,6 +11,7 @@ renamed with the layer rule's `params` (the same renames convert-weights uses).
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -21,7 +22,11 @@ from ..report import CONVERTED, UNSUPPORTED
 from .statement_pass import StatementPass
 
 
-@register_pre_pass(5, "layer_attributes", lambda source: "isinstance(" in source)
+# Only layers whose parameters MindSpore names differently can need it.
+_APPLIES = re.compile(r"isinstance\([^)\n]*(Norm|Embedding|PReLU|Conv1d|ConvTranspose1d)")
+
+
+@register_pre_pass(5, "layer_attributes", lambda source: bool(_APPLIES.search(source)))
 def rename_layer_attributes(ctx: Context, module: cst.Module) -> cst.Module:
     rename = _LayerAttributes(ctx)
     result = module.visit(rename)
