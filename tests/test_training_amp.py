@@ -37,7 +37,15 @@ def script(tmp_path_factory):
     folder = tmp_path_factory.mktemp("amp")
     (folder / "amp_torch.py").write_text(source, encoding="utf-8")
     (folder / "amp_ms.py").write_text(result.code, encoding="utf-8")
-    return _load(folder / "amp_torch.py"), _load(folder / "amp_ms.py")
+    import mindspore
+    # The script selects its device at start-up, as a fresh process may; inside a test
+    # worker that has run kernels already MindSpore refuses that, and it is CPU anyway.
+    original_set_device = mindspore.set_device
+    mindspore.set_device = lambda *args, **kwargs: None
+    try:
+        return _load(folder / "amp_torch.py"), _load(folder / "amp_ms.py")
+    finally:
+        mindspore.set_device = original_set_device
 
 
 @pytest.fixture(autouse=True)
