@@ -233,12 +233,13 @@ def convert_source(source: str, filename: Optional[str] = None,
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases}, imported=imported_names(module))
     parsed = module
+    ctx.remember_code(module, source)
     for _order, _name, applies, run in PRE_PASSES:
         if applies(source):
             module = run(ctx, module)
     # Findings are numbered by the calls the Converter meets: when a pre-pass added
     # or removed some, lines come from the code it produced.
-    numbered = source if module is parsed else module.code
+    numbered = source if module is parsed else ctx.code_of(module)
     converter = Converter(ctx)
     module = module.visit(converter)
     module = imports.rewrite_imports(ctx, module)

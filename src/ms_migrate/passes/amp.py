@@ -57,7 +57,7 @@ class _Regions:
     def __init__(self, ctx: Context, module: cst.Module):
         self.ctx = ctx
         self.module = module
-        self.source = module.code
+        self.source = ctx.code_of(module)
         self.lines = statement_lines(module, self.source)
         self.edits = Edits()
         self.changed = False

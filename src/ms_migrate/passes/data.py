@@ -50,7 +50,7 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     rewriter = _DataRewriter(ctx, info, subclasses)
     converted = module.visit(rewriter)
     if rewriter.placed_any:
-        rewriter.place_findings(module.code)  # lines in the code this pass read
+        rewriter.place_findings(ctx.code_of(module))  # lines in the code this pass read
     return converted
 
 

@@ -64,7 +64,8 @@ class StatementPass(cst.CSTTransformer):
         """Give this pass's findings their lines in the tree it visited (or its code)."""
         if not self._placed:
             return
-        index = LineIndex(visited if isinstance(visited, str) else visited.code, self._counts)
+        code = visited if isinstance(visited, str) else self.ctx.code_of(visited)
+        index = LineIndex(code, self._counts)
         for finding, locator in self._placed:
             finding.line = index.line(locator)
 

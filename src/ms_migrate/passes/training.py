@@ -78,7 +78,7 @@ class Plan:
 
 @register_pre_pass(20, "training", lambda source: ".backward(" in source)
 def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
-    source = module.code
+    source = ctx.code_of(module)
     pass_ = TrainingPass(ctx, module, statement_lines(module, source))
     pass_.check_grad_reads = any(word in source for word in (".grad", "hook"))
     try:

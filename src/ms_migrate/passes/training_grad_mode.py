@@ -34,7 +34,7 @@ def _mentions_grad_mode(source: str) -> bool:
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
-    return module.visit(_GradModes(ctx, statement_lines(module, module.code)))
+    return module.visit(_GradModes(ctx, statement_lines(module, ctx.code_of(module))))
 
 
 class _GradModes(cst.CSTTransformer):
