@@ -69,7 +69,8 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
     from .config import ConfigError, find_config
     from .engine import ConversionError, convert_source
     from .formatting import FormatError, format_code, require_formatter
-    from .sourcefile import SourceError, atomic_write, encode_source, read_source_text
+    from .sourcefile import (SourceError, atomic_write, decode_source, encode_source,
+                             read_source_text)
 
     if sum([output is not None, in_place, show_diff, check]) > 1:
         fail("choose one of -o/--output, --in-place, --diff and --check")
@@ -93,11 +94,16 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
                           jobs=jobs or config.jobs or default_jobs(), format=run_format)
         sys.exit(run_folder(path, options, check=check, quiet=quiet, verbose=verbose,
                             reports=reports))
+    if str(path) == "-" and in_place:
+        fail("--in-place needs a file, not standard input")
     try:
-        source = read_source_text(path)
+        # `-` reads standard input (an editor or another tool piping code through)
+        source = (decode_source(sys.stdin.buffer.read(), "<stdin>") if str(path) == "-"
+                  else read_source_text(path))
         from .project import paused_gc
         with paused_gc():
-            result = convert_source(source.text, str(path), rules)
+            result = convert_source(source.text, "<stdin>" if str(path) == "-" else str(path),
+                                    rules)
         if run_format and result.changed:
             result.code = format_code(result.code, str(path))
     except (SourceError, ConversionError, FormatError) as exc:
