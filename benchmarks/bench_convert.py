@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Callable, List, Tuple
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generated import generated_module  # noqa: E402  (shared with the tests)
 CLI = [sys.executable, "-m", "ms_migrate"]
 
 
@@ -77,26 +79,6 @@ def run_measured(cmd: List[str]) -> Tuple[float, int]:
 def best_measured(repeat: int, cmd: List[str]) -> Tuple[float, int]:
     runs = [run_measured(cmd) for _ in range(repeat)]
     return min(r[0] for r in runs), max(r[1] for r in runs)
-
-
-def generated_module(classes: int) -> str:
-    parts = ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"]
-    for i in range(classes):
-        parts.append(f"""
-
-class Block{i}(nn.Module):
-    def __init__(self, dim={i % 7 + 1}):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.norm = nn.LayerNorm(dim)
-        self.drop = nn.Dropout(0.1)
-
-    def forward(self, x):
-        y = F.relu(self.fc(x))
-        y = self.drop(self.norm(y))
-        return torch.cat([x, y], dim=-1).view(x.shape[0], -1)
-""")
-    return "".join(parts)
 
 
 START_CHECK = """

@@ -19,6 +19,9 @@ from ms_migrate import convert_source
 from ms_migrate.cli import main
 from ms_migrate.sourcefile import TEMP_SUFFIX
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generated import generated_module  # noqa: E402  (the benchmark's large input)
+
 LAYER = "import torch.nn as nn\n\nlayer = nn.Linear(4, 3)\n"
 
 
@@ -235,26 +238,6 @@ def test_torch_import_of_a_rebound_name_is_kept():
     once = convert_source(source).code
     assert "from torch.nn import functional as F\n" in once
     assert convert_source(once).code == once
-
-
-def generated_module(classes: int) -> str:
-    parts = ["import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"]
-    for i in range(classes):
-        parts.append(f"""
-
-class Block{i}(nn.Module):
-    def __init__(self, dim={i % 7 + 1}):
-        super().__init__()
-        self.fc = nn.Linear(dim, dim)
-        self.norm = nn.LayerNorm(dim)
-        self.drop = nn.Dropout(0.1)
-
-    def forward(self, x):
-        y = F.relu(self.fc(x))
-        y = self.drop(self.norm(y))
-        return torch.cat([x, y], dim=-1).view(x.shape[0], -1)
-""")
-    return "".join(parts)
 
 
 def test_large_file_converts(tmp_path):
