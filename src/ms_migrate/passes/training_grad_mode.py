@@ -37,6 +37,10 @@ def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
     return module.visit(_GradModes(ctx, statement_lines(module, ctx.code_of(module))))
 
 
+def _same(new, old) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
+
+
 class _GradModes(cst.CSTTransformer):
     def __init__(self, ctx: Context, lines):
         super().__init__()
@@ -106,12 +110,19 @@ class _GradModes(cst.CSTTransformer):
         return updated.with_changes(decorators=kept)
 
     # --- with blocks and calls ------------------------------------------------------------
+    def visit_SimpleStatementLine(self, node):
+        return False  # grad modes are statements, with blocks and decorators: no need to
+        # walk the expressions inside simple statements (most of a tree's nodes)
+
     def leave_IndentedBlock(self, original, updated):
-        return updated.with_changes(body=self._splice(original.body, updated.body) or
-                                    [cst.SimpleStatementLine(body=[cst.Pass()])])
+        body = self._splice(original.body, updated.body)
+        if _same(body, updated.body):
+            return updated  # unchanged blocks keep the tree's identity (and cached code)
+        return updated.with_changes(body=body or [cst.SimpleStatementLine(body=[cst.Pass()])])
 
     def leave_Module(self, original, updated):
-        return updated.with_changes(body=self._splice(original.body, updated.body))
+        body = self._splice(original.body, updated.body)
+        return updated if _same(body, updated.body) else updated.with_changes(body=body)
 
     def _splice(self, originals, updated) -> List[cst.BaseStatement]:
         out: List[cst.BaseStatement] = []
