@@ -77,6 +77,8 @@ class StatementPass(cst.CSTTransformer):
         return statement
 
     def leave_IndentedBlock(self, original, updated):
+        if not self._dropped_in(updated.body):
+            return updated  # unchanged blocks keep the tree's identity (and cached code)
         body, footer = self._without_dropped(updated.body)
         if not body:
             body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=footer)]
@@ -84,8 +86,13 @@ class StatementPass(cst.CSTTransformer):
         return updated.with_changes(body=body, footer=[*footer, *updated.footer])
 
     def leave_Module(self, original, updated):
+        if not self._dropped_in(updated.body):
+            return updated
         body, footer = self._without_dropped(updated.body)
         return updated.with_changes(body=body, footer=[*footer, *updated.footer])
+
+    def _dropped_in(self, statements) -> bool:
+        return any(id(stmt) in self._dropped for stmt in statements)
 
     def _without_dropped(self, statements):
         body, pending = [], []
