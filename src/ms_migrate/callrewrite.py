@@ -48,6 +48,17 @@ def code(node: cst.CSTNode) -> str:
     return _CODE.code_for_node(node)
 
 
+def args_by_name(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:
+    """A call's arguments named by a plain signature (no rule, no checks)."""
+    named: Dict[str, cst.BaseExpression] = {}
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None:
+            named[arg.keyword.value] = arg.value
+        elif i < len(signature):
+            named[signature[i]] = arg.value
+    return named
+
+
 def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
     bound = Bound()
     signature = list(rule.args)

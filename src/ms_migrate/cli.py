@@ -9,7 +9,7 @@ import difflib
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import click
 
@@ -18,7 +18,7 @@ from . import __version__
 EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 
 
-def fail(message: str) -> "NoReturn":  # noqa: F821
+def fail(message: str) -> NoReturn:
     click.echo(f"ms-migrate: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 

@@ -6,7 +6,7 @@ what `verify` builds on. Needs torch, mindspore and numpy (the `verify` extra).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List
 
 import numpy as np
 
@@ -158,7 +158,6 @@ class ExampleResult:
 
 def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -> ExampleResult:
     """Run one rule example on both frameworks; raise Mismatch on disagreement."""
-    import mindspore
     import torch
 
     from .engine import convert_source

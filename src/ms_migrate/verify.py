@@ -282,7 +282,8 @@ def verify_models(torch_module, cell, inputs: Sequence[Any], *, atol: float = DE
     if per_cell:
         mindspore.set_context(mode=mindspore.PYNATIVE_MODE)  # hooks run only here
     t_records, m_records = [], []
-    handles = (_hook_torch(torch_module, t_records) + _hook_mindspore(cell, m_records)
+    handles = (_hook_all(torch_module.named_modules(), t_records)
+               + _hook_all(cell.cells_and_names(), m_records)
                if per_cell else [])
     failure = None
     try:
@@ -351,20 +352,11 @@ def first_line(exc: BaseException) -> str:
     return lines[0] if lines else ""
 
 
-def _hook_torch(module, records: list) -> list:
+def _hook_all(named_submodules, records: list) -> list:
+    """A forward hook on every (name, submodule): torch and MindSpore share the API."""
     from .equivalence import flatten
     handles = []
-    for name, sub in module.named_modules():
-        def hook(sub, args, output, name=name):
-            records.append((name, type(sub).__name__, _copies(flatten(output))))
-        handles.append(sub.register_forward_hook(hook))
-    return handles
-
-
-def _hook_mindspore(cell, records: list) -> list:
-    from .equivalence import flatten
-    handles = []
-    for name, sub in cell.cells_and_names():
+    for name, sub in named_submodules:
         def hook(sub, args, output, name=name):
             records.append((name, type(sub).__name__, _copies(flatten(output))))
         handles.append(sub.register_forward_hook(hook))

@@ -17,10 +17,11 @@ nor runs in a loop around the region.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Set, Tuple
+from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
+from ..callrewrite import args_by_name
 from ..context import Context
 from ..engine import register_pre_pass
 from ..names import dotted_name
@@ -113,12 +114,7 @@ class _Regions:
     def settings(self, call: cst.Call, api: str) -> Tuple[Optional[str], Optional[bool]]:
         """(dtype: "float16", "bfloat16" or None if unknown; enabled: True, False, None)."""
         params, default = AUTOCAST[api]
-        bound: Dict[str, cst.BaseExpression] = {}
-        for i, arg in enumerate(call.args):
-            if arg.keyword is not None:
-                bound[arg.keyword.value] = arg.value
-            elif i < len(params):
-                bound[params[i]] = arg.value
+        bound = args_by_name(call, params)
         enabled: Optional[bool] = True
         if "enabled" in bound:
             value = bound["enabled"]

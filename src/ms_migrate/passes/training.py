@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..callrewrite import code
+from ..callrewrite import args_by_name, code
 from ..context import Context
 from ..names import dotted_name
 from ..engine import register_pre_pass
@@ -640,14 +640,4 @@ def _attributes(node: cst.CSTNode) -> Set[str]:
 def _clip_args(clip: Site) -> Dict[str, cst.BaseExpression]:
     names = (["parameters", "max_norm", "norm_type"] if clip.qualified in CLIP_NORM
              else ["parameters", "clip_value"])
-    return _bind(clip.call, names)
-
-
-def _bind(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:
-    bound: Dict[str, cst.BaseExpression] = {}
-    for i, arg in enumerate(call.args):
-        if arg.keyword is not None:
-            bound[arg.keyword.value] = arg.value
-        elif i < len(signature):
-            bound[signature[i]] = arg.value
-    return bound
+    return args_by_name(clip.call, names)

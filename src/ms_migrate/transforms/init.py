@@ -49,7 +49,7 @@ def init_uniform(ctx, rule, bound, call=None):
                 comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
         cst.Arg(cst.Attribute(tensor, cst.Name("dtype")), keyword=cst.Name("dtype"),
                 equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
-    low_text, high_text = literal(low), literal(high)
+    low_text = literal(low)
     if low_text == "0" or low_text == "0.0":
         width = high
     else:
