@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from .rules import Rule
+from .dispatch import traverse
 
 
 class Unsupported(Exception):
@@ -166,7 +167,7 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
     extra = [n for n in bound.values if n not in used and n not in rule.drop]
     if extra:
         raise Unsupported(f"argument {extra[0]!r} is not supported")
-    return cst.parse_expression(text).visit(_MindSporeNames(name_of))
+    return traverse(cst.parse_expression(text), _MindSporeNames(name_of))
 
 
 def _has_call(node: Optional[cst.CSTNode]) -> bool:

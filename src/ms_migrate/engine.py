@@ -14,7 +14,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import libcst as cst
 
 from .context import Context
-from .dispatch import FastTransformer
+from .dispatch import FastTransformer, traverse
 from .names import collect_aliases, dotted_name, function_locals, imported_names
 from .passes import api, classes, imports
 from .positions import LineIndex, source_lines
@@ -241,7 +241,7 @@ def convert_source(source: str, filename: Optional[str] = None,
     # or removed some, lines come from the code it produced.
     numbered = source if module is parsed else ctx.code_of(module)
     converter = Converter(ctx)
-    module = module.visit(converter)
+    module = traverse(module, converter)
     module = imports.rewrite_imports(ctx, module)
     code = module.code
     _place_findings(ctx, numbered, converter,

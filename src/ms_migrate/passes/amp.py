@@ -30,6 +30,7 @@ from . import training_emit as emit
 from .training_edits import ApplyEdits, Edits, with_note
 from .training_lines import statement_lines
 from .training_sites import Scope, Stmt, is_loop, scopes
+from ..dispatch import traverse
 
 # qualified name -> (its parameters in order, default dtype; None: by device_type)
 AUTOCAST = {
@@ -51,7 +52,7 @@ EACH_CALL = ("cast again each time this function runs (a rewrite of the network,
 def convert_autocast(ctx: Context, module: cst.Module) -> cst.Module:
     regions = _Regions(ctx, module)
     regions.run()
-    return module.visit(ApplyEdits(regions.edits)) if regions.changed else module
+    return traverse(module, ApplyEdits(regions.edits)) if regions.changed else module
 
 
 class _Regions:
@@ -138,7 +139,7 @@ class _Regions:
                 if name is not None and name not in called:
                     called.append(name)
 
-        body.visit(_Calls())
+        traverse(body, _Calls())
         return [n for n in called if self.ctx.resolve(cst.parse_expression(n)) is None
                 and re.search(rf"(?<![\w.]){re.escape(n)}\.{_MODULE_METHODS}\(", self.source)]
 

@@ -30,6 +30,7 @@ from ..context import Context
 from ..engine import register_pre_pass
 from ..report import CONVERTED
 from .statement_pass import StatementPass
+from ..dispatch import traverse
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
 # A torch checkpoint file name at the end of a string literal (before its quotes).
@@ -42,7 +43,7 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     if not used:
         return module
     checkpoints = _Checkpoints(ctx, names, state_keys, value_keys)
-    converted = module.visit(checkpoints)
+    converted = traverse(module, checkpoints)
     checkpoints.place_findings(module)
     return converted
 
@@ -77,7 +78,7 @@ def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str
                                 and element.value.func.attr.value == "state_dict")
                     (state_keys if is_state else value_keys).add(element.key.evaluated_value)
 
-    module.visit(Finder())
+    traverse(module, Finder())
     return names, state_keys, value_keys, bool(used)
 
 

@@ -24,6 +24,7 @@ from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
                                default_names, returned_values)
 from .statement_pass import StatementPass
+from ..dispatch import traverse
 
 _APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
 
@@ -48,7 +49,7 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     ctx.scratch["data"] = info
     subclasses = _collect(ctx, info, module)
     rewriter = _DataRewriter(ctx, info, subclasses)
-    converted = module.visit(rewriter)
+    converted = traverse(module, rewriter)
     if rewriter.placed_any:
         rewriter.place_findings(ctx.code_of(module))  # lines in the code this pass read
     return converted
@@ -538,7 +539,7 @@ class _IndexUse(cst.CSTVisitor):
 
 def _used_as_index(body: cst.CSTNode, name: str) -> bool:
     finder = _IndexUse(name)
-    body.visit(finder)
+    traverse(body, finder)
     return finder.found
 
 

@@ -28,6 +28,7 @@ from ..names import dotted_name, iter_statements
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from .statement_pass import StatementPass
 from ..transforms.devices import is_device_string_expr, to_device_target
+from ..dispatch import traverse
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
@@ -47,7 +48,7 @@ _DETERMINISTIC = "torch.backends.cudnn.deterministic"
 @register_pre_pass(10, "devices", lambda source: bool(_APPLIES.search(source)))
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
     devices = _Devices(ctx, _device_variables(ctx, module))
-    converted = module.visit(devices)
+    converted = traverse(module, devices)
     devices.place_findings(module)
     return converted
 

@@ -22,6 +22,7 @@ from ..engine import register_pre_pass
 from ..names import dotted_name
 from ..report import CONVERTED, WARNING
 from .statement_pass import StatementPass
+from ..dispatch import traverse
 
 _APPLIES = re.compile(r"init_process_group|DataParallel")
 _INIT = "torch.distributed.init_process_group"
@@ -39,7 +40,7 @@ _WRAPPERS = {
 @register_pre_pass(12, "distributed", lambda source: bool(_APPLIES.search(source)))
 def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
     distributed = _Distributed(ctx)
-    converted = module.visit(distributed)
+    converted = traverse(module, distributed)
     distributed.place_findings(module)
     return converted
 

@@ -11,6 +11,7 @@ import libcst as cst
 
 from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
 from ..names import dotted_name, is_torch_name, iter_statements
+from ..dispatch import traverse
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
 def _sort_key(statement: str):
@@ -146,7 +147,7 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
     for local, path in clashes.items():
         ctx.needed_imports.discard(IMPORT_STYLE[path][0])
         ctx.needed_imports.add(f"import {path}")
-    return module.visit(_Replace(replacements))
+    return traverse(module, _Replace(replacements))
 
 
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:

@@ -20,6 +20,7 @@ from ..context import Context
 from ..engine import register_pre_pass
 from ..report import CONVERTED, UNSUPPORTED
 from .statement_pass import StatementPass
+from ..dispatch import traverse
 
 
 # Only layers whose parameters MindSpore names differently can need it.
@@ -29,7 +30,7 @@ _APPLIES = re.compile(r"isinstance\([^)\n]*(Norm|Embedding|PReLU|Conv1d|ConvTran
 @register_pre_pass(5, "layer_attributes", lambda source: bool(_APPLIES.search(source)))
 def rename_layer_attributes(ctx: Context, module: cst.Module) -> cst.Module:
     rename = _LayerAttributes(ctx)
-    result = module.visit(rename)
+    result = traverse(module, rename)
     rename.place_findings(module)
     return result
 

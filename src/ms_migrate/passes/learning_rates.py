@@ -25,13 +25,14 @@ from ..context import Context
 from ..engine import register_pre_pass
 from ..report import CONVERTED
 from .statement_pass import StatementPass
+from ..dispatch import traverse
 
 
 @register_pre_pass(14, "learning_rates",
                    lambda source: "param_groups" in source or "get_last_lr()[" in source)
 def convert_learning_rate_reads(ctx: Context, module: cst.Module) -> cst.Module:
     reads = _Reads(ctx)
-    converted = module.visit(reads)
+    converted = traverse(module, reads)
     reads.place_findings(module)
     return converted
 

@@ -15,11 +15,12 @@ from typing import Dict, List, Optional, Tuple, Union
 import libcst as cst
 
 from ..context import Context
+from ..dispatch import FastTransformer
 from ..positions import LineIndex, Locator
 from ..report import Finding
 
 
-class StatementPass(cst.CSTTransformer):
+class StatementPass(FastTransformer):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx

@@ -29,6 +29,7 @@ import libcst as cst
 
 from ..callrewrite import args_by_name, code
 from ..context import Context
+from ..dispatch import traverse
 from ..names import dotted_name
 from ..engine import register_pre_pass
 from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
@@ -85,7 +86,7 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
         pass_.run()
     finally:
         clear_cache()
-    return module.visit(ApplyEdits(pass_.edits))
+    return traverse(module, ApplyEdits(pass_.edits))
 
 
 class TrainingPass:
@@ -622,7 +623,7 @@ def _has_call(node: cst.CSTNode) -> bool:
         def visit_Call(self, call):
             found.append(call)
 
-    node.visit(_Find())
+    traverse(node, _Find())
     return bool(found)
 
 
@@ -633,7 +634,7 @@ def _attributes(node: cst.CSTNode) -> Set[str]:
         def visit_Attribute(self, attr):
             found.add(attr.attr.value)
 
-    node.visit(_Find())
+    traverse(node, _Find())
     return found
 
 

@@ -17,6 +17,7 @@ from ..engine import register_pre_pass
 from ..names import dotted_name
 from ..report import CONVERTED, UNSUPPORTED, Finding
 from .training_lines import statement_lines
+from ..dispatch import FastTransformer, traverse
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
                         "torch.set_grad_enabled", "torch.autograd.no_grad",
@@ -34,14 +35,14 @@ def _mentions_grad_mode(source: str) -> bool:
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
-    return module.visit(_GradModes(ctx, statement_lines(module, ctx.code_of(module))))
+    return traverse(module, _GradModes(ctx, statement_lines(module, ctx.code_of(module))))
 
 
 def _same(new, old) -> bool:
     return len(new) == len(old) and all(a is b for a, b in zip(new, old))
 
 
-class _GradModes(cst.CSTTransformer):
+class _GradModes(FastTransformer):
     def __init__(self, ctx: Context, lines):
         super().__init__()
         self.ctx = ctx
@@ -186,5 +187,5 @@ def _forward_methods(cls: cst.ClassDef) -> set:
 
     for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value in names:
-            stmt.visit(_Calls())
+            traverse(stmt, _Calls())
     return names | called

@@ -14,6 +14,7 @@ import libcst as cst
 
 from ..context import Context
 from .training_names import target_names, writes
+from ..dispatch import traverse
 
 # Tensor methods that return data derived from their receiver only.
 DATA_METHODS = frozenset({
@@ -115,5 +116,5 @@ def _calls(expr: cst.BaseExpression):
         def visit_Call(self, node):
             found.append(node)
 
-    expr.visit(_Collect())
+    traverse(expr, _Collect())
     return found

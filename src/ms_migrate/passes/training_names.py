@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Set, Tuple
 
 import libcst as cst
+from ..dispatch import traverse
 
 
 def target_names(target: cst.BaseExpression) -> List[str]:
@@ -36,53 +37,53 @@ class _Flow(cst.CSTVisitor):
             if not isinstance(target, cst.Name):  # `a, b.c = ...` still reads `b`
                 for el in target.elements:
                     if not target_names(el.value):
-                        el.value.visit(self)
+                        traverse(el.value, self)
         else:
-            target.visit(self)  # `a.b = ...`, `a[i] = ...` read `a` and `i`
+            traverse(target, self)  # `a.b = ...`, `a[i] = ...` read `a` and `i`
 
     def visit_Assign(self, node):
-        node.value.visit(self)
+        traverse(node.value, self)
         for t in node.targets:
             self._bind(t.target)
         return False
 
     def visit_AnnAssign(self, node):
         if node.value is not None:
-            node.value.visit(self)
+            traverse(node.value, self)
         self._bind(node.target)
         return False
 
     def visit_AugAssign(self, node):
-        node.value.visit(self)
-        node.target.visit(self)
+        traverse(node.value, self)
+        traverse(node.target, self)
         self._bind(node.target)
         return False
 
     def visit_NamedExpr(self, node):
-        node.value.visit(self)
+        traverse(node.value, self)
         self._bind(node.target)
         return False
 
     def visit_For(self, node):
-        node.iter.visit(self)
+        traverse(node.iter, self)
         self._bind(node.target)
-        node.body.visit(self)
+        traverse(node.body, self)
         if node.orelse is not None:
-            node.orelse.visit(self)
+            traverse(node.orelse, self)
         return False
 
     def visit_WithItem(self, node):
-        node.item.visit(self)
+        traverse(node.item, self)
         if node.asname is not None:
             self._bind(node.asname.name)
         return False
 
     def visit_ExceptHandler(self, node):
         if node.type is not None:
-            node.type.visit(self)
+            traverse(node.type, self)
         if node.name is not None:
             self.writes.append(node.name.name.value)
-        node.body.visit(self)
+        traverse(node.body, self)
         return False
 
     # --- scopes of their own ----------------------------------------------------
@@ -120,11 +121,11 @@ class _Flow(cst.CSTVisitor):
 
     # --- reads --------------------------------------------------------------------
     def visit_Attribute(self, node):
-        node.value.visit(self)
+        traverse(node.value, self)
         return False
 
     def visit_Arg(self, node):
-        node.value.visit(self)
+        traverse(node.value, self)
         return False
 
     def visit_Name(self, node):
@@ -147,7 +148,7 @@ def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
     if cached is not None and cached[0] is node:
         return cached[1], cached[2]
     visitor = _Flow()
-    node.visit(visitor)
+    traverse(node, visitor)
     _CACHE[id(node)] = (node, visitor.reads, visitor.writes)
     return visitor.reads, visitor.writes
 
@@ -187,6 +188,6 @@ def plain_uses(node: cst.CSTNode) -> Set[str]:
             if isinstance(attr.value, cst.Name):
                 roots.append(attr.value.value)
 
-    node.visit(_Roots())
+    traverse(node, _Roots())
     total = reads(node)
     return {n for n in reads_all if total.count(n) > roots.count(n)}

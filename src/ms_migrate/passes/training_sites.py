@@ -16,6 +16,7 @@ import libcst as cst
 from ..context import Context
 from ..names import dotted_name
 from .training_names import target_names, writes
+from ..dispatch import traverse
 
 CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
                        "torch.nn.utils.clip_grad.clip_grad_norm_"})
@@ -103,7 +104,7 @@ def scopes(module: cst.Module) -> Iterator[Scope]:
                 found.append(node)
             return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
 
-    module.visit(_Functions())
+    traverse(module, _Functions())
     for fn in found:
         if isinstance(fn.body, cst.IndentedBlock):
             p = fn.params
@@ -147,7 +148,7 @@ def _assigned_from(ctx: Context, module: cst.Module, wanted) -> Set[str]:
                         if text:
                             names.add(text)
 
-    module.visit(_Find())
+    traverse(module, _Find())
     return names
 
 

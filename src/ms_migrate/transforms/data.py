@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..callrewrite import Bound, Unsupported, code
 from . import literal, transform
+from ..dispatch import traverse
 
 SOURCE, PIPELINE = "source", "pipeline"
 # Column names when a dataset's samples cannot be seen in the file.
@@ -74,7 +75,7 @@ class DataFacts:
         if fn is None:
             return False
         finder = _NameFinder(self.torch_aliases)
-        fn.body.visit(finder)
+        traverse(fn.body, finder)
         return finder.found
 
     def remember(self, node: cst.CSTNode, kind: str, columns: Columns) -> cst.CSTNode:
@@ -116,7 +117,7 @@ class _ReturnFinder(cst.CSTVisitor):
 def returned_values(fn: cst.FunctionDef, yields: bool) -> List[cst.BaseExpression]:
     """What a function returns (or yields), nested functions left out."""
     finder = _ReturnFinder(yields)
-    fn.body.visit(finder)
+    traverse(fn.body, finder)
     return finder.values
 
 

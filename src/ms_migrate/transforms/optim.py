@@ -5,6 +5,7 @@ import libcst as cst
 
 from ..callrewrite import Bound, Unsupported
 from . import literal, transform
+from ..dispatch import traverse
 
 
 class _TrainableParams(cst.CSTTransformer):
@@ -49,7 +50,7 @@ def optimizer_params(ctx, rule, bound: Bound, call=None):
     """The optimizer's `params` (a Module's parameters or parameter groups)."""
     params = bound.get("params")
     if params is not None:
-        bound.set("params", params.visit(_TrainableParams()))
+        bound.set("params", traverse(params, _TrainableParams()))
     _float_literals(bound)
 
 
