@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
-from .positions import Locator
+from .positions import Locator, StatementLines
 from .report import UNSUPPORTED, Finding, Report
 from .rules import RuleSet
 
@@ -73,12 +73,13 @@ class Context:
     tuple_fields: Dict[int, Tuple[str, ...]] = field(default_factory=dict)
     # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
     module_attrs: Set[str] = field(default_factory=set)
-    _code_for: Optional[cst.Module] = None  # the tree whose code is _code (see code_of)
-    _code: str = ""
     # Alias names released by conversions, in order (rollback re-counts them).
     released: List[str] = field(default_factory=list)
     # What a statement-level pass learned for later ones (keyed by the pass's name).
     scratch: Dict[str, Any] = field(default_factory=dict)
+    # Lines of the parsed statements (and of those passes rebuilt), and the source.
+    lines: Optional[StatementLines] = None
+    source: str = ""
 
     # --- names -------------------------------------------------------------
     def is_shadowed(self, name: str) -> bool:
@@ -101,16 +102,6 @@ class Context:
         if root in self.alias_uses:
             self.alias_uses[root] -= 1
             self.released.append(root)
-
-    def code_of(self, module: cst.Module) -> str:
-        """`module.code`, generated once per tree: passes that change nothing hand the
-        same tree on, and a codegen costs a good part of a parse."""
-        if self._code_for is not module:
-            self._code_for, self._code = module, module.code
-        return self._code
-
-    def remember_code(self, module: cst.Module, code: str) -> None:
-        self._code_for, self._code = module, code
 
     def checkpoint(self) -> Tuple[int, int, frozenset]:
         """Where findings, releases and imports stand, to roll back to (see rollback)."""

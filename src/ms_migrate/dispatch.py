@@ -10,6 +10,8 @@ libcst's own.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -127,8 +129,49 @@ def _removed(node: cst.CSTNode, name: str):
     raise TypeError(f"a {type(node).__name__}'s {name} cannot be removed")
 
 
+# Statements: the unit of line numbers (positions.StatementLines) and of skipping.
+_STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
+
+# Where a pass rebuilt a statement, the statement it replaced (see positions.py).
+_ORIGINS: ContextVar[Optional[Dict[int, Tuple[cst.CSTNode, cst.CSTNode]]]] = ContextVar(
+    "ms_migrate_origins", default=None)
+
+
+@contextmanager
+def recording_origins(origins: Dict[int, Tuple[cst.CSTNode, cst.CSTNode]]):
+    """While open, every statement a traversal replaces is noted in `origins`:
+    id(new) -> (new, the statement first parsed)."""
+    token = _ORIGINS.set(origins)
+    try:
+        yield origins
+    finally:
+        _ORIGINS.reset(token)
+
+
+def rebuilt(old: cst.CSTNode, new):
+    """`new` stands where the statement `old` was (its comments moved, or replaced by
+    a pass): noted for line numbers while recording_origins is open. Returns `new`."""
+    origins = _ORIGINS.get()
+    if origins is not None:
+        first = _first(origins, old)
+        for item in (new if isinstance(new, (list, tuple, cst.FlattenSentinel)) else (new,)):
+            if isinstance(item, cst.CSTNode) and item is not old:
+                origins[id(item)] = (item, first)
+    return new
+
+
+def _first(origins, node: cst.CSTNode) -> cst.CSTNode:
+    """The statement first parsed that `node` stands for."""
+    found = origins.get(id(node))
+    return found[1] if found is not None and found[0] is node else node
+
+
 class _Plan:
-    """Per visitor class and node type: the hooks to call, or None."""
+    """Per visitor class and node type: the hooks to call, or None.
+
+    A visitor with a `statements` list gets the statements it is inside pushed on it;
+    one with a `skips(statement)` method can pass over whole statements.
+    """
 
     def __init__(self, visitor) -> None:
         cls = type(visitor)
@@ -136,19 +179,22 @@ class _Plan:
         self.hooked = isinstance(visitor, _Cached) and (
             cls.on_visit is _Cached.on_visit
             and cls.on_leave in (FastTransformer.on_leave, FastVisitor.on_leave))
-        self.by_type: Dict[type, Tuple[Optional[Callable], Optional[Callable], bool]] = {}
+        self.stack = isinstance(getattr(visitor, "statements", None), list)
+        self.skips = callable(getattr(visitor, "skips", None))
+        self.by_type: Dict[type, tuple] = {}
 
     def hooks(self, visitor, kind: type):
         found = self.by_type.get(kind)
         if found is None:
+            statement = issubclass(kind, _STATEMENTS)
             if self.hooked:
                 cls = type(visitor)
                 visit = getattr(cls, f"visit_{kind.__name__}", None)
                 leave = getattr(cls, f"leave_{kind.__name__}", None)
                 skip = visit is None and leave is None and issubclass(kind, _SYNTAX)
-                found = (visit, leave, skip)
+                found = (visit, leave, skip, statement)
             else:
-                found = (type(visitor).on_visit, type(visitor).on_leave, False)
+                found = (type(visitor).on_visit, type(visitor).on_leave, False, statement)
             self.by_type[kind] = found
         return found
 
@@ -165,9 +211,29 @@ def traverse(node: cst.CSTNode, visitor):
 
 
 def _walk(node, visitor, plan: _Plan):
-    visit, leave, skip = plan.hooks(visitor, type(node))
+    visit, leave, skip, statement = plan.hooks(visitor, type(node))
     if skip:
         return node
+    if statement:
+        return _walk_statement(node, visitor, plan, visit, leave)
+    return _visit(node, visitor, plan, visit, leave)
+
+
+def _walk_statement(node, visitor, plan: _Plan, visit, leave):
+    if plan.skips and visitor.skips(node):
+        return node
+    if plan.stack:
+        visitor.statements.append(node)
+        result = _visit(node, visitor, plan, visit, leave)
+        visitor.statements.pop()
+    else:
+        result = _visit(node, visitor, plan, visit, leave)
+    if result is not node:
+        rebuilt(node, result)
+    return result
+
+
+def _visit(node, visitor, plan: _Plan, visit, leave):
     updated = node
     if visit is None or visit(visitor, node) is not False:
         changes = None

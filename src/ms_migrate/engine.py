@@ -14,10 +14,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import libcst as cst
 
 from .context import Context
-from .dispatch import FastTransformer, traverse
+from .dispatch import FastTransformer, recording_origins, traverse
 from .names import collect_aliases, dotted_name, function_locals, imported_names
 from .passes import api, classes, imports
-from .positions import LineIndex, source_lines
+from .positions import Locator, Numbering, StatementLines
 from .report import Report
 from .rules import RuleSet, load_rules
 
@@ -69,19 +69,16 @@ class Converter(FastTransformer):
         super().__init__()
         self.ctx = ctx
         self.classes = classes.ClassTracker()
-        self.counts: Dict[str, int] = {"Call": 0, "Attribute": 0}
-        self.locators: Dict[int, Tuple[str, int]] = {}
-        self.last_locator: Optional[Tuple[str, int]] = None
+        self.numbering = Numbering(ctx.lines)
+        self.statements = self.numbering.statements  # kept by dispatch.traverse
+        self.locators: Dict[int, Optional[Locator]] = {}
         self.call_starts: List[tuple] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
 
     # --- positions --------------------------------------------------------
     def _count(self, kind: str, node: cst.CSTNode) -> None:
-        locator = (kind, self.counts[kind])
-        self.counts[kind] += 1
-        self.locators[id(node)] = locator
-        self.last_locator = locator
+        self.locators[id(node)] = self.numbering.number(kind)
 
     # --- imports are handled at the end; their names are not uses ---------
     def visit_Import(self, node):
@@ -134,7 +131,7 @@ class Converter(FastTransformer):
     def leave_FunctionDef(self, original, updated):
         self.classes.leave()
         self.ctx.scopes.pop()
-        updated = classes.rename_forward(self.ctx, self.classes, updated)
+        updated = classes.rename_forward(self.ctx, self.classes, updated, self.numbering.here())
         return self._attach_marks(updated)
 
     def visit_Lambda(self, node):
@@ -208,7 +205,7 @@ class Converter(FastTransformer):
         if (id(original) in self.inner or id(original) in self.not_use
                 or original.value not in self.ctx.aliases):
             return updated
-        return api.convert_reference(self.ctx, original, updated, self.last_locator)
+        return api.convert_reference(self.ctx, original, updated, self.numbering.here())
 
 
 def convert_source(source: str, filename: Optional[str] = None,
@@ -230,22 +227,21 @@ def convert_source(source: str, filename: Optional[str] = None,
     aliases = collect_aliases(module)
     if not aliases:
         return ConversionResult(source, report)
+    lines = StatementLines(module, source)
     ctx = Context(rules=rules, aliases=aliases, report=report,
-                  alias_uses={name: 0 for name in aliases}, imported=imported_names(module))
-    parsed = module
-    ctx.remember_code(module, source)
-    for _order, _name, applies, run in PRE_PASSES:
-        if applies(source):
-            module = run(ctx, module)
-    # Findings are numbered by the calls the Converter meets: when a pre-pass added
-    # or removed some, lines come from the code it produced.
-    numbered = source if module is parsed else ctx.code_of(module)
-    converter = Converter(ctx)
-    module = traverse(module, converter)
+                  alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
+                  lines=lines, source=source)
+    with recording_origins(lines.origins):
+        for _order, _name, applies, run in PRE_PASSES:
+            if applies(source):
+                module = run(ctx, module)
+    module = traverse(module, Converter(ctx))
     module = imports.rewrite_imports(ctx, module)
     code = module.code
-    _place_findings(ctx, numbered, converter,
-                    None if numbered is source else source_lines(numbered, source))
+    for pending in ctx.pending:
+        if pending.locator is not None or not pending.finding.line:  # else placed by a pre-pass
+            pending.finding.line = lines.locate(pending.locator)
+        report.findings.append(pending.finding)
     report.changed = code != source
     return ConversionResult(code, report)
 
@@ -263,16 +259,6 @@ def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> s
         pass
     first = exc.message.splitlines()[0] if exc.message else "cannot parse"
     return f"{filename}:{exc.raw_line}: syntax error: {first[:200]}"
-
-
-def _place_findings(ctx: Context, source: str, converter: Converter,
-                    lines: Optional[List[int]] = None) -> None:
-    index = LineIndex(source, converter.counts)
-    for pending in ctx.pending:
-        if pending.locator is not None or not pending.finding.line:  # else placed by a pre-pass
-            line = index.line(pending.locator)
-            pending.finding.line = lines[line] if lines and line < len(lines) else line
-        ctx.report.findings.append(pending.finding)
 
 
 def convert_file(path: Path, rules: Optional[RuleSet] = None) -> ConversionResult:

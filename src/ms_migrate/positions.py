@@ -1,68 +1,187 @@
-"""Line numbers for findings without libcst's PositionProvider.
+"""Line numbers for findings, without libcst's PositionProvider.
 
-PositionProvider costs about two parses. Instead the converter numbers the Call and
-Attribute nodes it meets in source (pre-)order, and Python's C `ast` parser gives
-the line of the n-th such node: both trees hold the same calls and attribute
-accesses in the same order (import statements excluded, as they hold no
-expressions in `ast`).
+PositionProvider costs about two parses. Instead Python's C `ast` parser gives every
+statement its lines, and the statements of both trees are matched in order: a libcst
+line `a; b` is two `ast` statements, `elif` is an `if` inside `orelse` in both.
+Inside a statement, a visitor numbers the calls and attribute accesses it meets in
+source order, and the n-th one of the `ast` statement (nested statements apart)
+gives the line.
+
+Passes hand unchanged statements on as the very objects that were parsed
+(dispatch.traverse), so these lines stay exact whatever ran before; a statement a
+pass rebuilt takes the first line of the one it replaced (`origins`, filled while
+dispatch.recording_origins is open).
 """
 from __future__ import annotations
 
 import ast
-import difflib
-from typing import Dict, List, Optional, Tuple
+from functools import lru_cache
+from typing import Dict, Iterator, List, Optional, Tuple
 
-Locator = Tuple[str, int]  # ("Call" | "Attribute", pre-order index)
+import libcst as cst
 
+# (statement, "Call" | "Attribute" | None for the statement itself, index)
+Locator = Tuple[cst.CSTNode, Optional[str], int]
 
-def _node_lines(source: str) -> Optional[Dict[str, List[int]]]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    keyed: Dict[str, List[Tuple[int, int, int, int, int]]] = {"Call": [], "Attribute": []}
-    for node in ast.walk(tree):
-        kind = type(node).__name__
-        if kind in keyed:
-            keyed[kind].append((node.lineno, node.col_offset,
-                                -node.end_lineno, -node.end_col_offset, node.lineno))
-    return {kind: [item[4] for item in sorted(items)] for kind, items in keyed.items()}
+_KINDS = {"Call": ast.Call, "Attribute": ast.Attribute}
 
 
-class LineIndex:
-    """Maps locators to 1-based lines; falls back to line 0 when unknown."""
+@lru_cache(maxsize=4)
+def parse_ast(source: str) -> ast.Module:
+    """Python's own tree of `source`."""
+    return ast.parse(source)
 
-    def __init__(self, source: str, counts: Dict[str, int]):
-        self._lines = _node_lines(source)
-        # Trust the mapping only when both parsers saw the same number of nodes.
-        if self._lines is not None and any(
-                len(self._lines[k]) != counts.get(k, 0) for k in self._lines):
-            self._lines = None
 
-    @property
-    def exact(self) -> bool:
-        return self._lines is not None
+class StatementLines:
+    """Lines of the statements of one parsed module, and of what passes made of them."""
 
-    def line(self, locator: Optional[Locator]) -> int:
-        if locator is None or self._lines is None:
+    def __init__(self, module: cst.Module, source: str):
+        # id(libcst statement) -> (statement, its `ast` statements)
+        self._ast: Dict[int, Tuple[cst.CSTNode, Tuple[ast.stmt, ...]]] = {}
+        self.origins: Dict[int, Tuple[cst.CSTNode, cst.CSTNode]] = {}
+        self._numbered: Dict[Tuple[int, str], List[int]] = {}
+        try:
+            tree = parse_ast(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return
+        flat: List[ast.stmt] = []
+        _ast_statements(tree.body, flat)
+        position = 0
+        for node, size, advances in _cst_statements(module.body):
+            if position + size > len(flat):
+                break
+            self._ast[id(node)] = (node, tuple(flat[position:position + size]))
+            position += size if advances else 0
+        if position != len(flat):  # the trees disagree: no lines rather than wrong ones
+            self._ast.clear()
+
+    def _parsed(self, stmt: cst.CSTNode) -> Optional[Tuple[ast.stmt, ...]]:
+        found = self._ast.get(id(stmt))
+        return found[1] if found is not None and found[0] is stmt else None
+
+    def _replaced(self, stmt: cst.CSTNode) -> Optional[cst.CSTNode]:
+        found = self.origins.get(id(stmt))
+        return found[1] if found is not None and found[0] is stmt else None
+
+    def knows(self, stmt: cst.CSTNode) -> bool:
+        return self._parsed(stmt) is not None or self._replaced(stmt) is not None
+
+    def line(self, stmt: cst.CSTNode) -> int:
+        """First line of a statement (a function's `def` line), or of the one it replaced;
+        0 when unknown."""
+        nodes = self._parsed(stmt)
+        if nodes is None:
+            first = self._replaced(stmt)
+            nodes = self._parsed(first) if first is not None else None
+        return nodes[0].lineno if nodes else 0
+
+    def span(self, stmt: cst.CSTNode) -> Optional[Tuple[int, int]]:
+        """(first, last) line of a statement as parsed, decorators included."""
+        nodes = self._parsed(stmt)
+        if not nodes:
+            return None
+        first = min([nodes[0].lineno] + [d.lineno for d in
+                                         getattr(nodes[0], "decorator_list", ())])
+        return first, nodes[-1].end_lineno
+
+    def locate(self, locator: Optional[Locator]) -> int:
+        if locator is None:
             return 0
-        kind, index = locator
-        items = self._lines.get(kind, [])
-        return items[index] if index < len(items) else 0
+        stmt, kind, index = locator
+        nodes = self._parsed(stmt)
+        if nodes is None or kind is None:
+            return self.line(stmt)
+        key = (id(stmt), kind)
+        lines = self._numbered.get(key)
+        if lines is None:
+            lines = self._numbered[key] = _numbered_lines(nodes, _KINDS[kind])
+        return lines[index] if index < len(lines) else nodes[0].lineno
 
 
-def source_lines(numbered: str, source: str) -> List[int]:
-    """For each line of `numbered` (a statement-level pass's output), the line of
-    `source` it came from; a line the pass inserted gets the source line before it.
-    Index 0 stays 0 (unknown)."""
-    mapping = [0] * (numbered.count("\n") + 2)
-    opcodes = difflib.SequenceMatcher(None, numbered.splitlines(), source.splitlines())
-    for tag, i1, i2, j1, j2 in opcodes.get_opcodes():
-        for k in range(i1, i2):
-            if tag == "equal":
-                mapping[k + 1] = j1 + (k - i1) + 1
-            elif tag == "replace":
-                mapping[k + 1] = min(j1 + (k - i1), j2 - 1) + 1
-            else:  # inserted by the pass
-                mapping[k + 1] = max(j1, 1)
-    return mapping
+def _numbered_lines(statements, kind: type) -> List[int]:
+    """Lines of the `kind` nodes of statements, nested statements apart, in source order."""
+    found = []
+    todo = list(statements)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, kind):
+            found.append((node.lineno, node.col_offset, -node.end_lineno,
+                          -node.end_col_offset, node.lineno))
+        todo.extend(child for child in ast.iter_child_nodes(node)
+                    if not isinstance(child, ast.stmt))
+    return [item[4] for item in sorted(found)]
+
+
+def _ast_statements(stmts, out: List[ast.stmt]) -> None:
+    for stmt in stmts:
+        out.append(stmt)
+        for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+            for child in getattr(stmt, name, None) or ():
+                if isinstance(child, ast.stmt):
+                    _ast_statements([child], out)
+                else:  # an except handler or a match case: its body
+                    _ast_statements(child.body, out)
+
+
+def _cst_statements(stmts) -> Iterator[Tuple[cst.CSTNode, int, bool]]:
+    """(statement, how many `ast` statements it is, whether it moves on past them) in
+    the order of `_ast_statements`: a line of small statements covers them all, then
+    each of them moves on by one."""
+    for stmt in stmts:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield stmt, len(stmt.body), False
+            for small in stmt.body:
+                yield small, 1, True
+            continue
+        yield stmt, 1, True
+        yield from _suite(stmt.body)
+        if isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.If):
+            yield from _cst_statements([stmt.orelse])
+            continue
+        for handler in getattr(stmt, "handlers", ()):
+            yield from _suite(handler.body)
+        for case in getattr(stmt, "cases", ()):
+            yield from _suite(case.body)
+        for name in ("orelse", "finalbody"):
+            child = getattr(stmt, name, None)
+            if child is not None:
+                yield from _suite(child.body)
+
+
+def _suite(suite) -> Iterator[Tuple[cst.CSTNode, int, bool]]:
+    if isinstance(suite, cst.IndentedBlock):
+        yield from _cst_statements(suite.body)
+    else:  # `if x: a; b` holds small statements, each an `ast` statement
+        for small in suite.body:
+            yield small, 1, True
+
+
+class Numbering:
+    """Numbers the calls and attribute accesses a visitor meets, per statement.
+
+    The visitor's `statements` list is kept by dispatch.traverse.
+    """
+
+    def __init__(self, lines: StatementLines):
+        self.lines = lines
+        self.statements: List[cst.CSTNode] = []
+        self._counts: Dict[Tuple[int, str], int] = {}
+
+    def number(self, kind: str) -> Optional[Locator]:
+        """Locator of the next `kind` node in the current statement."""
+        if not self.statements:
+            return None
+        stmt = self.statements[-1]
+        if not self.lines.knows(stmt):
+            return self.here()
+        key = (id(stmt), kind)
+        index = self._counts.get(key, 0)
+        self._counts[key] = index + 1
+        return stmt, kind, index
+
+    def here(self) -> Optional[Locator]:
+        """Locator of the innermost statement with a known line."""
+        for stmt in reversed(self.statements):
+            if self.lines.knows(stmt):
+                return stmt, None, 0
+        return None

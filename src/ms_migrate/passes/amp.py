@@ -23,14 +23,13 @@ import libcst as cst
 
 from ..callrewrite import args_by_name
 from ..context import Context
+from ..dispatch import rebuilt, traverse
 from ..engine import register_pre_pass
 from ..names import dotted_name
 from ..report import CONVERTED, WARNING, Finding
 from . import training_emit as emit
 from .training_edits import ApplyEdits, Edits, with_note
-from .training_lines import statement_lines
 from .training_sites import Scope, Stmt, is_loop, scopes
-from ..dispatch import traverse
 
 # qualified name -> (its parameters in order, default dtype; None: by device_type)
 AUTOCAST = {
@@ -59,15 +58,14 @@ class _Regions:
     def __init__(self, ctx: Context, module: cst.Module):
         self.ctx = ctx
         self.module = module
-        self.source = ctx.code_of(module)
-        self.lines = statement_lines(module, self.source)
+        self.source = ctx.source
         self.edits = Edits()
         self.changed = False
         self.scopes = list(scopes(module))
         self.cast: Set[Tuple[int, str]] = set()  # (statement id, network) already cast
 
     def report(self, stmt: Stmt, api: str, action: str, message: str) -> None:
-        self.ctx.report.findings.append(Finding(self.lines.get(id(stmt.node), 0), api,
+        self.ctx.report.findings.append(Finding(self.ctx.lines.line(stmt.node), api,
                                                 action, message))
 
     def run(self) -> None:
@@ -173,8 +171,8 @@ class _Regions:
             body = list(node.body.body)
         else:  # `with autocast(): loss = f(x)` on one line
             body = [cst.SimpleStatementLine(body=node.body.body)]
-        body[0] = body[0].with_changes(leading_lines=[*node.leading_lines,
-                                                      *body[0].leading_lines])
+        body[0] = rebuilt(body[0], body[0].with_changes(leading_lines=[*node.leading_lines,
+                                                               *body[0].leading_lines]))
         self.edits.replace[id(node)] = body
         self.changed = True
 

@@ -44,7 +44,7 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
         return module
     checkpoints = _Checkpoints(ctx, names, state_keys, value_keys)
     converted = traverse(module, checkpoints)
-    checkpoints.place_findings(module)
+    checkpoints.place_findings()
     return converted
 
 

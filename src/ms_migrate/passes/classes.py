@@ -6,11 +6,12 @@ file that is one.
 """
 from __future__ import annotations
 
-from typing import List, Set
+from typing import List, Optional, Set
 
 import libcst as cst
 
 from ..context import Context
+from ..positions import Locator
 from ..report import CONVERTED
 
 
@@ -49,10 +50,10 @@ class ClassTracker:
         return len(self.stack) >= 2 and self.stack[-2] and not self.stack[-1]
 
 
-def rename_forward(ctx: Context, tracker: ClassTracker,
-                   node: cst.FunctionDef) -> cst.FunctionDef:
+def rename_forward(ctx: Context, tracker: ClassTracker, node: cst.FunctionDef,
+                   locator: Optional[Locator] = None) -> cst.FunctionDef:
     if tracker.in_module_body and node.name.value == "forward":
-        ctx.add("torch.nn.Module.forward", CONVERTED, "-> construct")
+        ctx.add("torch.nn.Module.forward", CONVERTED, "-> construct", locator)
         return node.with_changes(name=cst.Name("construct"))
     return node
 

@@ -51,7 +51,7 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     rewriter = _DataRewriter(ctx, info, subclasses)
     converted = traverse(module, rewriter)
     if rewriter.placed_any:
-        rewriter.place_findings(ctx.code_of(module))  # lines in the code this pass read
+        rewriter.place_findings()
     return converted
 
 

@@ -49,7 +49,7 @@ _DETERMINISTIC = "torch.backends.cudnn.deterministic"
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
     devices = _Devices(ctx, _device_variables(ctx, module))
     converted = traverse(module, devices)
-    devices.place_findings(module)
+    devices.place_findings()
     return converted
 
 

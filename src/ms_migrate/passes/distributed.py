@@ -41,7 +41,7 @@ _WRAPPERS = {
 def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
     distributed = _Distributed(ctx)
     converted = traverse(module, distributed)
-    distributed.place_findings(module)
+    distributed.place_findings()
     return converted
 
 

@@ -63,14 +63,16 @@ def _prune(small: cst.BaseSmallStatement, used: Set[str]):
 
 
 def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNode]:
+    """The statements without unused torch imports; the same objects where nothing goes."""
     out = []
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             smalls = [s for s in (_prune(s, used) for s in stmt.body) if s is not None]
             if not smalls:
                 continue
-            smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
-            stmt = stmt.with_changes(body=smalls)
+            if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) < len(stmt.body):
+                smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                stmt = stmt.with_changes(body=smalls)
         elif isinstance(stmt, cst.BaseCompoundStatement):
             stmt = _prune_suites(stmt, used)
         out.append(stmt)
@@ -83,12 +85,17 @@ def _prune_suites(stmt: cst.CSTNode, used: Set[str]) -> cst.CSTNode:
         child = getattr(stmt, attr, None)
         if isinstance(child, cst.IndentedBlock):
             new_body = _prune_block(child.body, used) or [cst.SimpleStatementLine([cst.Pass()])]
-            changes[attr] = child.with_changes(body=new_body)
+            if len(new_body) != len(child.body) or any(a is not b for a, b in zip(new_body, child.body)):
+                changes[attr] = child.with_changes(body=new_body)
         elif isinstance(child, (cst.Else, cst.Finally, cst.If)):
-            changes[attr] = _prune_suites(child, used)
+            new = _prune_suites(child, used)
+            if new is not child:
+                changes[attr] = new
     handlers = getattr(stmt, "handlers", None)
     if handlers:
-        changes["handlers"] = [_prune_suites(h, used) for h in handlers]
+        new_handlers = [_prune_suites(h, used) for h in handlers]
+        if any(a is not b for a, b in zip(new_handlers, handlers)):
+            changes["handlers"] = new_handlers
     return stmt.with_changes(**changes) if changes else stmt
 
 

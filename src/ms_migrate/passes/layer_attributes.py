@@ -31,7 +31,7 @@ _APPLIES = re.compile(r"isinstance\([^)\n]*(Norm|Embedding|PReLU|Conv1d|ConvTran
 def rename_layer_attributes(ctx: Context, module: cst.Module) -> cst.Module:
     rename = _LayerAttributes(ctx)
     result = traverse(module, rename)
-    rename.place_findings(module)
+    rename.place_findings()
     return result
 
 

@@ -33,7 +33,7 @@ from ..dispatch import traverse
 def convert_learning_rate_reads(ctx: Context, module: cst.Module) -> cst.Module:
     reads = _Reads(ctx)
     converted = traverse(module, reads)
-    reads.place_findings(module)
+    reads.place_findings()
     return converted
 
 

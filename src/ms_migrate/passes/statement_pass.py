@@ -1,8 +1,8 @@
 """A base for statement-level passes: findings with lines, statements removed.
 
 - `add(node, api, action, message)` records a finding on the line of `node`: calls
-  and attributes are numbered as the Converter numbers them, and `place_findings`
-  (after the visit) gives the lines from Python's ast, as positions.LineIndex does.
+  and attributes are numbered per statement as the Converter numbers them, and
+  `place_findings` (after the visit) gives their lines (positions.StatementLines).
 - A pass that makes a statement pointless (`model.to(device)`, `model = DDP(model)`)
   returns `drop(statement, notes)` from `leave_SimpleStatementLine`; when the block
   is left the statement goes, its comments and the notes move to the next
@@ -10,13 +10,13 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from ..context import Context
-from ..dispatch import FastTransformer
-from ..positions import LineIndex, Locator
+from ..dispatch import FastTransformer, rebuilt
+from ..positions import Locator, Numbering
 from ..report import Finding
 
 
@@ -26,8 +26,9 @@ class StatementPass(FastTransformer):
         self.ctx = ctx
         # id(statement) -> (statement, notes); holding the statement keeps its id unique
         self._dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
-        self._counts = {"Call": 0, "Attribute": 0}
-        self._order: Dict[int, Locator] = {}
+        self._numbering = Numbering(ctx.lines)
+        self.statements = self._numbering.statements  # kept by dispatch.traverse
+        self._order: Dict[int, Optional[Locator]] = {}
         self._placed: List[Tuple[Finding, Optional[Locator]]] = []
 
     # --- findings with lines ------------------------------------------------------
@@ -44,13 +45,15 @@ class StatementPass(FastTransformer):
         self._number("Attribute", node)
 
     def _number(self, kind: str, node: cst.CSTNode) -> None:
-        self._order[id(node)] = (kind, self._counts[kind])
-        self._counts[kind] += 1
+        self._order[id(node)] = self._numbering.number(kind)
 
     def add(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
         """A finding on the line of the first call or attribute in (original) `node`."""
         self.ctx.add(api, action, message)
-        self._placed.append((self.ctx.pending[-1].finding, self._locator(node)))
+        locator = self._locator(node)
+        if locator is None:  # no call or attribute in it: the statement's own line
+            locator = (node, None, 0) if self.ctx.lines.knows(node) else self._numbering.here()
+        self._placed.append((self.ctx.pending[-1].finding, locator))
 
     def _locator(self, node: cst.CSTNode) -> Optional[Locator]:
         if id(node) in self._order:
@@ -61,14 +64,10 @@ class StatementPass(FastTransformer):
                 return found
         return None
 
-    def place_findings(self, visited: Union[cst.Module, str]) -> None:
-        """Give this pass's findings their lines in the tree it visited (or its code)."""
-        if not self._placed:
-            return
-        code = visited if isinstance(visited, str) else self.ctx.code_of(visited)
-        index = LineIndex(code, self._counts)
+    def place_findings(self) -> None:
+        """Give this pass's findings their lines (after the visit)."""
         for finding, locator in self._placed:
-            finding.line = index.line(locator)
+            finding.line = self.ctx.lines.locate(locator)
 
     # --- removed statements ---------------------------------------------------------
 
@@ -104,7 +103,7 @@ class StatementPass(FastTransformer):
                             *(cst.EmptyLine(comment=cst.Comment(n)) for n in dropped[1])]
                 continue
             if pending:
-                stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+                stmt = rebuilt(stmt, stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines]))
                 pending = []
             body.append(stmt)
         return body, pending

@@ -35,7 +35,6 @@ from ..engine import register_pre_pass
 from ..report import CONVERTED, UNSUPPORTED, WARNING, Finding
 from . import training_emit as emit
 from .training_graph import DataFlow
-from .training_lines import statement_lines
 from .training_edits import ApplyEdits, Edits, with_note
 from .training_names import clear_cache, flow, free_reads, plain_uses, reads, writes
 from .training_sites import (CLIP_NORM, Scope, Site, Stmt, bound_names, find_sites, is_loop,
@@ -79,9 +78,8 @@ class Plan:
 
 @register_pre_pass(20, "training", lambda source: ".backward(" in source)
 def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
-    source = ctx.code_of(module)
-    pass_ = TrainingPass(ctx, module, statement_lines(module, source))
-    pass_.check_grad_reads = any(word in source for word in (".grad", "hook"))
+    pass_ = TrainingPass(ctx, module)
+    pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
     try:
         pass_.run()
     finally:
@@ -90,10 +88,9 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
 
 
 class TrainingPass:
-    def __init__(self, ctx: Context, module: cst.Module, lines: Dict[int, int]):
+    def __init__(self, ctx: Context, module: cst.Module):
         self.ctx = ctx
         self.module = module
-        self.lines = lines
         self.edits = Edits()
         self.check_grad_reads = True
         self.optimizers = optimizer_names(ctx, module)
@@ -104,7 +101,7 @@ class TrainingPass:
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
         # Lines come from this pass's own positions: the Converter's numbering of
         # calls (what ctx.add relies on) no longer matches once statements move.
-        line = self.lines.get(id(stmt.node), 0)
+        line = self.ctx.lines.line(stmt.node)
         self.ctx.report.findings.append(Finding(line, api, action, message))
         if mark:
             self.edits.note(stmt, f"# ms-migrate: {api}: {message}")

@@ -12,6 +12,8 @@ from typing import Dict, List, Set
 
 import libcst as cst
 
+from ..dispatch import rebuilt
+
 from .training_sites import Stmt
 
 
@@ -82,6 +84,7 @@ class ApplyEdits(cst.CSTTransformer):
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
         for orig, upd in zip(originals, updated):
             key = id(orig)
+            start = len(out)
             out.extend(_spaced(self.edits.before.get(key, []), indented, at_start=not out))
             if key in self.edits.take:
                 continue
@@ -99,6 +102,7 @@ class ApplyEdits(cst.CSTTransformer):
                 carry = []
             out.extend(new)
             out.extend(self.edits.after.get(key, []))
+            rebuilt(orig, out[start:])  # new statements take the line of the one they replace
         if not out and indented:
             out.append(cst.SimpleStatementLine(body=[cst.Pass()]))
         return out

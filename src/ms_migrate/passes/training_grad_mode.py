@@ -13,11 +13,10 @@ from typing import List, Optional
 import libcst as cst
 
 from ..context import Context
+from ..dispatch import FastTransformer, rebuilt, traverse
 from ..engine import register_pre_pass
 from ..names import dotted_name
 from ..report import CONVERTED, UNSUPPORTED, Finding
-from .training_lines import statement_lines
-from ..dispatch import FastTransformer, traverse
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
                         "torch.set_grad_enabled", "torch.autograd.no_grad",
@@ -35,7 +34,7 @@ def _mentions_grad_mode(source: str) -> bool:
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
-    return traverse(module, _GradModes(ctx, statement_lines(module, ctx.code_of(module))))
+    return traverse(module, _GradModes(ctx))
 
 
 def _same(new, old) -> bool:
@@ -43,10 +42,9 @@ def _same(new, old) -> bool:
 
 
 class _GradModes(FastTransformer):
-    def __init__(self, ctx: Context, lines):
+    def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self.lines = lines
         self.module_classes: set = set()
         # ("class", methods the forward pass runs, or None for a plain class) and
         # ("def", name) entries, innermost last.
@@ -58,7 +56,7 @@ class _GradModes(FastTransformer):
         return qualified if qualified in GRAD_MODES else None
 
     def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
-        self.ctx.report.findings.append(Finding(self.lines.get(id(node), 0), api, action, message))
+        self.ctx.report.findings.append(Finding(self.ctx.lines.line(node), api, action, message))
 
     # --- where we are: a Cell's forward pass keeps its no_grad blocks --------------------
     def visit_ClassDef(self, node):
@@ -158,7 +156,7 @@ class _GradModes(FastTransformer):
             if any(line.comment and line.comment.value == note for line in stmt.leading_lines):
                 return [stmt]
             line = cst.EmptyLine(comment=cst.Comment(note))
-            return [stmt.with_changes(leading_lines=[*stmt.leading_lines, line])]
+            return [rebuilt(original, stmt.with_changes(leading_lines=[*stmt.leading_lines, line]))]
         self._report(original, api, CONVERTED, WHY)
         rest = [item for item in stmt.items if item not in modes]
         if rest:  # `with torch.no_grad(), open(f) as g:` keeps the other items
@@ -168,8 +166,8 @@ class _GradModes(FastTransformer):
             return [cst.SimpleStatementLine(body=stmt.body.body,
                                             leading_lines=stmt.leading_lines)]
         body = list(stmt.body.body)
-        body[0] = body[0].with_changes(leading_lines=[*stmt.leading_lines,
-                                                      *body[0].leading_lines])
+        body[0] = rebuilt(body[0], body[0].with_changes(leading_lines=[*stmt.leading_lines,
+                                                               *body[0].leading_lines]))
         return body
 
 
