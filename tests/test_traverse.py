@@ -127,3 +127,28 @@ def test_a_required_child_cannot_be_removed():
 
     with pytest.raises(TypeError, match="cannot be removed"):
         traverse(cst.parse_module("x = y\n"), RemoveNames())
+
+
+def _project_sources():
+    for folder, pattern in (("tests/fixtures", "**/*.py"), ("examples", "**/*.py"),
+                            ("benchmarks/corpus", "*.py")):
+        for path in sorted((ROOT / folder).glob(pattern)):
+            yield path.read_text(encoding="utf-8")
+
+
+def _converted(source):
+    from ms_migrate import convert_source
+    result = convert_source(source)
+    return result.code, sorted((f.line, f.api, f.action, f.message)
+                               for f in result.report.findings)
+
+
+def test_passes_skipping_statements_change_nothing(monkeypatch):
+    """Passes visit only statements with a line their pattern matches: the output and
+    the findings (lines included) are those of visiting everything."""
+    from ms_migrate import positions
+    sources = list(_project_sources())
+    assert len(sources) > 50
+    skipping = [_converted(s) for s in sources]
+    monkeypatch.setattr(positions.RelevantLines, "skips", lambda self, statement: False)
+    assert [_converted(s) for s in sources] == skipping

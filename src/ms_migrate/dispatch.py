@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import contextmanager
 from contextvars import ContextVar
+from weakref import WeakKeyDictionary
 from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
@@ -199,7 +200,8 @@ class _Plan:
         return found
 
 
-_PLANS: Dict[type, _Plan] = {}
+# Weak: passes define visitor classes inside functions, one class per call.
+_PLANS: "WeakKeyDictionary[type, _Plan]" = WeakKeyDictionary()
 
 
 def traverse(node: cst.CSTNode, visitor):

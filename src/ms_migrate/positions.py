@@ -15,8 +15,10 @@ dispatch.recording_origins is open).
 from __future__ import annotations
 
 import ast
+import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
@@ -40,6 +42,8 @@ class StatementLines:
         self._ast: Dict[int, Tuple[cst.CSTNode, Tuple[ast.stmt, ...]]] = {}
         self.origins: Dict[int, Tuple[cst.CSTNode, cst.CSTNode]] = {}
         self._numbered: Dict[Tuple[int, str], List[int]] = {}
+        self.source = source
+        self._starts: Optional[List[int]] = None
         try:
             tree = parse_ast(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -83,6 +87,12 @@ class StatementLines:
         first = min([nodes[0].lineno] + [d.lineno for d in
                                          getattr(nodes[0], "decorator_list", ())])
         return first, nodes[-1].end_lineno
+
+    def line_at(self, offset: int) -> int:
+        """The 1-based line of a character offset in the source."""
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
+        return bisect_right(self._starts, offset)
 
     def locate(self, locator: Optional[Locator]) -> int:
         if locator is None:
@@ -185,3 +195,23 @@ class Numbering:
             if self.lines.knows(stmt):
                 return stmt, None, 0
         return None
+
+
+class RelevantLines:
+    """Which statements a pass needs to visit: those with a line its pattern matches.
+
+    Most statements of a file hold nothing a given pass rewrites; skipping them
+    (dispatch.traverse asks `skips`) saves most of the pass. A statement with no
+    parsed span (a pass built it) is always visited.
+    """
+
+    def __init__(self, lines: StatementLines, pattern: Pattern):
+        self._lines = lines
+        self._hits = sorted({lines.line_at(m.start()) for m in pattern.finditer(lines.source)})
+
+    def skips(self, stmt: cst.CSTNode) -> bool:
+        span = self._lines.span(stmt)
+        if span is None:
+            return False
+        i = bisect_left(self._hits, span[0])
+        return i == len(self._hits) or self._hits[i] > span[1]

@@ -22,27 +22,34 @@ module_state_methods.toml).
 from __future__ import annotations
 
 import re
-from typing import Set, Tuple
+from typing import Pattern, Set, Tuple
 
 import libcst as cst
 
 from ..context import Context
+from ..dispatch import FastVisitor, traverse
 from ..engine import register_pre_pass
+from ..positions import RelevantLines
 from ..report import CONVERTED
 from .statement_pass import StatementPass
-from ..dispatch import traverse
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
 # A torch checkpoint file name at the end of a string literal (before its quotes).
 _TORCH_FILE = re.compile(r"\.(pth\.tar|pth|pt)(?=[\"']*$)")
 
 
-@register_pre_pass(15, "checkpoints", lambda source: "save(" in source or "load(" in source)
+_CALLS = re.compile(r"save\(|load\(")
+
+
+@register_pre_pass(15, "checkpoints", lambda source: bool(_CALLS.search(source)))
 def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     names, state_keys, value_keys, used = _scan(ctx, module)
     if not used:
         return module
-    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys)
+    # what the pass changes: torch.save/load calls, file names, the loaded dict's entries
+    relevant = re.compile("|".join([r"save\(|load\(|load_state_dict|\.pt"]
+                                   + [rf"\b{re.escape(name)}\b" for name in names]))
+    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, relevant)
     converted = traverse(module, checkpoints)
     checkpoints.place_findings()
     return converted
@@ -56,7 +63,9 @@ def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str
     value_keys: Set[str] = set()
     used = []
 
-    class Finder(cst.CSTVisitor):
+    class Finder(FastVisitor):
+        skips = RelevantLines(ctx.lines, _CALLS).skips  # statements that call save/load
+
         def visit_Assign(self, node):
             value = node.value
             if isinstance(value, cst.Call) and ctx.resolve(value.func) == "torch.load":
@@ -84,8 +93,8 @@ def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str
 
 class _Checkpoints(StatementPass):
     def __init__(self, ctx: Context, names: Set[str], state_keys: Set[str],
-                 value_keys: Set[str]):
-        super().__init__(ctx)
+                 value_keys: Set[str], relevant: Pattern):
+        super().__init__(ctx, relevant)
         self.names = names
         self.state_keys = state_keys
         self.value_keys = value_keys

@@ -10,26 +10,32 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
 from ..context import Context
 from ..dispatch import FastTransformer, rebuilt
-from ..positions import Locator, Numbering
+from ..positions import Locator, Numbering, RelevantLines
 from ..report import Finding
 
 
 class StatementPass(FastTransformer):
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, relevant: Optional[Pattern] = None) -> None:
+        """`relevant`: a pattern every line this pass may change matches (a statement
+        with no such line is not visited)."""
         super().__init__()
         self.ctx = ctx
+        self._relevant = RelevantLines(ctx.lines, relevant) if relevant is not None else None
         # id(statement) -> (statement, notes); holding the statement keeps its id unique
         self._dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
         self._numbering = Numbering(ctx.lines)
         self.statements = self._numbering.statements  # kept by dispatch.traverse
         self._order: Dict[int, Optional[Locator]] = {}
         self._placed: List[Tuple[Finding, Optional[Locator]]] = []
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        return self._relevant is not None and self._relevant.skips(statement)
 
     # --- findings with lines ------------------------------------------------------
     def visit_Import(self, node):  # the Converter skips imports: so do the numbers

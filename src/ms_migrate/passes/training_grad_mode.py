@@ -8,6 +8,7 @@ it is left in place and marked.
 """
 from __future__ import annotations
 
+import re
 from typing import List, Optional
 
 import libcst as cst
@@ -16,6 +17,7 @@ from ..context import Context
 from ..dispatch import FastTransformer, rebuilt, traverse
 from ..engine import register_pre_pass
 from ..names import dotted_name
+from ..positions import RelevantLines
 from ..report import CONVERTED, UNSUPPORTED, Finding
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
@@ -27,9 +29,11 @@ IN_CELL = ("inside a Cell gradients flow through this block in MindSpore; "
            "wrap its results in ops.stop_gradient")
 
 
+_GRAD_MODE_WORDS = re.compile(r"no_grad|grad_enabled|inference_mode|enable_grad")
+
+
 def _mentions_grad_mode(source: str) -> bool:
-    return any(word in source for word in ("no_grad", "grad_enabled", "inference_mode",
-                                           "enable_grad"))
+    return bool(_GRAD_MODE_WORDS.search(source))
 
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
@@ -45,10 +49,15 @@ class _GradModes(FastTransformer):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
+        self._relevant = RelevantLines(ctx.lines, _GRAD_MODE_WORDS)
         self.module_classes: set = set()
         # ("class", methods the forward pass runs, or None for a plain class) and
         # ("def", name) entries, innermost last.
         self.stack: List[tuple] = []
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        # classes are always entered: which ones are Cells matters to their subclasses
+        return not isinstance(statement, cst.ClassDef) and self._relevant.skips(statement)
 
     def _grad_mode(self, expr: cst.BaseExpression) -> Optional[str]:
         func = expr.func if isinstance(expr, cst.Call) else expr
@@ -106,7 +115,7 @@ class _GradModes(FastTransformer):
                 kept.append(deco)
             else:
                 self._report(original, api, CONVERTED, WHY)
-        return updated.with_changes(decorators=kept)
+        return updated if _same(kept, updated.decorators) else updated.with_changes(decorators=kept)
 
     # --- with blocks and calls ------------------------------------------------------------
     def visit_SimpleStatementLine(self, node):
