@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from functools import lru_cache
+from typing import Callable, Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
@@ -17,7 +18,7 @@ from .context import Context
 from .dispatch import FastTransformer, recording_origins, traverse
 from .names import collect_aliases, dotted_name, function_locals, imported_names
 from .passes import api, classes, imports
-from .positions import Locator, Numbering, StatementLines
+from .positions import Locator, Numbering, RelevantLines, StatementLines
 from .report import Report
 from .rules import RuleSet, load_rules
 
@@ -62,12 +63,25 @@ def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
     return deco
 
 
+@lru_cache(maxsize=32)
+def _relevant_pattern(aliases: Tuple[str, ...], methods: Tuple[str, ...]) -> Pattern:
+    """Lines the Converter may change or must see: a torch alias, a method the tables
+    convert, `forward`, or `self.x = ...` (which attributes hold layers)."""
+    return re.compile("|".join([
+        rf"\b(?:{'|'.join(map(re.escape, aliases))})\b",
+        rf"\.\s*(?:{'|'.join(map(re.escape, methods))})\b",
+        r"\bforward\b", r"\bself\.\w+\s*=",
+    ]))
+
+
 class Converter(FastTransformer):
     """One traversal: table-driven API rewriting, Module classes, `# ms-migrate:` notes."""
 
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
+        self._relevant = RelevantLines(ctx.lines, _relevant_pattern(
+            tuple(sorted(ctx.aliases)), tuple(sorted(ctx.rules.methods))))
         self.classes = classes.ClassTracker()
         self.numbering = Numbering(ctx.lines)
         self.statements = self.numbering.statements  # kept by dispatch.traverse
@@ -75,6 +89,10 @@ class Converter(FastTransformer):
         self.call_starts: List[tuple] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        # classes are always entered: which ones are Modules matters to their subclasses
+        return not isinstance(statement, cst.ClassDef) and self._relevant.skips(statement)
 
     # --- positions --------------------------------------------------------
     def _count(self, kind: str, node: cst.CSTNode) -> None:

@@ -51,7 +51,7 @@ def iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """Every statement, nested ones included, without entering expressions."""
     for stmt in body:
         yield stmt
-        for attr in ("body", "orelse", "handlers", "finalbody"):
+        for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
             child = getattr(stmt, attr, None)
             if child is None:
                 continue

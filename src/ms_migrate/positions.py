@@ -67,6 +67,10 @@ class StatementLines:
         found = self.origins.get(id(stmt))
         return found[1] if found is not None and found[0] is stmt else None
 
+    def is_parsed(self, stmt: cst.CSTNode) -> bool:
+        """The very statement parsed: nothing in it has changed."""
+        return self._parsed(stmt) is not None
+
     def knows(self, stmt: cst.CSTNode) -> bool:
         return self._parsed(stmt) is not None or self._replaced(stmt) is not None
 

@@ -47,7 +47,11 @@ def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
 
 class _Distributed(StatementPass):
     def __init__(self, ctx: Context):
-        super().__init__(ctx)
+        # the statements it changes name a wrapper or init (maybe by an alias), or `.module`
+        names = [local for local, qualified in ctx.aliases.items()
+                 if qualified in _WRAPPERS or qualified == _INIT]
+        super().__init__(ctx, re.compile("|".join(
+            [_APPLIES.pattern, r"\.module\b", *(rf"\b{re.escape(n)}\b" for n in names)])))
         self.unwrapped: Set[str] = set()  # names that held a wrapper: `.module` goes
 
     def _wrapper(self, node: cst.BaseExpression) -> Optional[str]:

@@ -11,7 +11,7 @@ import libcst as cst
 
 from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
 from ..names import dotted_name, is_torch_name, iter_statements
-from ..dispatch import traverse
+from ..dispatch import FastTransformer, traverse
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
 def _sort_key(statement: str):
@@ -129,13 +129,21 @@ def _merge(statements: Set[str]) -> List[str]:
     return sorted(merged, key=_sort_key)
 
 
-class _Replace(cst.CSTTransformer):
-    def __init__(self, replacements: Dict[int, cst.BaseExpression]):
+class _Replace(FastTransformer):
+    """Puts other nodes where ctx.name()'s names (a Name or an Attribute) are."""
+
+    def __init__(self, ctx: Context, replacements: Dict[int, cst.BaseExpression]):
         super().__init__()
         self.replacements = replacements
+        self.parsed = ctx.lines.is_parsed
 
-    def on_leave(self, original, updated):
+    def skips(self, statement) -> bool:
+        return self.parsed(statement)  # as parsed: no converted name in it
+
+    def leave_Name(self, original, updated):
         return self.replacements.get(id(original), updated)
+
+    leave_Attribute = leave_Name
 
 
 def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
@@ -154,7 +162,7 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
     for local, path in clashes.items():
         ctx.needed_imports.discard(IMPORT_STYLE[path][0])
         ctx.needed_imports.add(f"import {path}")
-    return traverse(module, _Replace(replacements))
+    return traverse(module, _Replace(ctx, replacements))
 
 
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:

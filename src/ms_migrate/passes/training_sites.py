@@ -14,9 +14,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from ..context import Context
-from ..names import dotted_name
+from ..names import dotted_name, iter_statements
 from .training_names import target_names, writes
-from ..dispatch import traverse
 
 CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
                        "torch.nn.utils.clip_grad.clip_grad_norm_"})
@@ -96,17 +95,8 @@ class Scope:
 def scopes(module: cst.Module) -> Iterator[Scope]:
     """The module body and every function body, each a Scope without its sites."""
     yield _scope(module, module, [])
-    found: List[cst.FunctionDef] = []
-
-    class _Functions(cst.CSTVisitor):
-        def on_visit(self, node) -> bool:
-            if isinstance(node, cst.FunctionDef):
-                found.append(node)
-            return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
-
-    traverse(module, _Functions())
-    for fn in found:
-        if isinstance(fn.body, cst.IndentedBlock):
+    for fn in iter_statements(module.body):
+        if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
             p = fn.params
             params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
             yield _scope(fn, fn.body, params)
@@ -132,23 +122,10 @@ def scaler_names(ctx: Context, module: cst.Module) -> Set[str]:
 
 def _assigned_from(ctx: Context, module: cst.Module, wanted) -> Set[str]:
     names: Set[str] = set()
-
-    class _Find(cst.CSTVisitor):
-        def on_visit(self, node) -> bool:
-            if isinstance(node, cst.Assign):
-                self.assign(node)
-            return not isinstance(node, cst.BaseExpression)
-
-        def assign(self, node):
-            if isinstance(node.value, cst.Call):
-                qualified = ctx.resolve(node.value.func) or ""
-                if wanted(qualified):
-                    for t in node.targets:
-                        text = dotted_name(t.target)
-                        if text:
-                            names.add(text)
-
-    traverse(module, _Find())
+    for node in iter_statements(module.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            if wanted(ctx.resolve(node.value.func) or ""):
+                names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
     return names
 
 
