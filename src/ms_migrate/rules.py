@@ -252,12 +252,16 @@ def load_rules(extra_tables: Tuple[Path, ...] = ()) -> RuleSet:
     """Built-in tables, then the user's own (which extend or override them)."""
     key = tuple(str(p) for p in extra_tables)
     if key not in _CACHE:
-        paths = sorted(builtin_mappings_dir().glob("*.toml")) + [Path(p) for p in extra_tables]
-        rules: List[Rule] = []
-        for path in paths:
-            rules.extend(load_table(path))
+        from .rulecache import cached
+        builtin = sorted(builtin_mappings_dir().glob("*.toml"))
+        rules: List[Rule] = list(cached(builtin, lambda: _load_tables(builtin)))
+        rules += _load_tables([Path(p) for p in extra_tables])
         _CACHE[key] = RuleSet(rules)
     return _CACHE[key]
+
+
+def _load_tables(paths: List[Path]) -> List[Rule]:
+    return [rule for path in paths for rule in load_table(path)]
 
 
 _CACHE: Dict[Tuple[str, ...], RuleSet] = {}
