@@ -120,7 +120,7 @@ def test_optimizer_arguments(source, expected):
     ("optim.LBFGS(model.parameters())", "closure"),
     ("optim.Adam(model.parameters(), differentiable=True)", "differentiable"),
     ("optim.NAdam(model.parameters(), maximize=True)", "maximize"),
-    ("optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10)", "OneCycleLR"),
+    ("optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, last_epoch=9)", "last_epoch"),
     ("optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1)", "cycle_momentum"),
 ])
 def test_what_cannot_convert_is_marked(source, reason):
