@@ -213,12 +213,13 @@ def traverse(node: cst.CSTNode, visitor):
 
 
 def _walk(node, visitor, plan: _Plan):
-    visit, leave, skip, statement = plan.hooks(visitor, type(node))
-    if skip:
+    kind = type(node)
+    hooks = plan.by_type.get(kind) or plan.hooks(visitor, kind)
+    if hooks[2]:  # syntax the visitor has no hook for
         return node
-    if statement:
-        return _walk_statement(node, visitor, plan, visit, leave)
-    return _visit(node, visitor, plan, visit, leave)
+    if hooks[3]:
+        return _walk_statement(node, visitor, plan, hooks[0], hooks[1])
+    return _visit(node, visitor, plan, hooks[0], hooks[1])
 
 
 def _walk_statement(node, visitor, plan: _Plan, visit, leave):
@@ -235,13 +236,27 @@ def _walk_statement(node, visitor, plan: _Plan, visit, leave):
     return result
 
 
+# Per type of field value: 1 a node, 2 a sequence, 0 anything else (isinstance on
+# libcst's abstract classes is slow, and this runs for every field of every node).
+_VALUE_KINDS: Dict[type, int] = {tuple: 2, list: 2, type(None): 0, str: 0}
+
+
+def _value_kind(kind: type) -> int:
+    found = _VALUE_KINDS[kind] = 1 if issubclass(kind, cst.CSTNode) else 0
+    return found
+
+
 def _visit(node, visitor, plan: _Plan, visit, leave):
     updated = node
     if visit is None or visit(visitor, node) is not False:
         changes = None
-        for name in _fields(node):
+        fields = _FIELDS.get(type(node)) or _fields(node)
+        for name in fields:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            value_kind = _VALUE_KINDS.get(type(value))
+            if value_kind is None:
+                value_kind = _value_kind(type(value))
+            if value_kind == 1:
                 new = _walk(value, visitor, plan)
                 if new is value:
                     continue
@@ -249,7 +264,7 @@ def _visit(node, visitor, plan: _Plan, visit, leave):
                     new = _removed(node, name)
                 elif isinstance(new, cst.FlattenSentinel):
                     raise TypeError(f"a {type(node).__name__}'s {name} takes one node")
-            elif type(value) in (tuple, list) and value:
+            elif value_kind == 2 and value:
                 new = _walk_sequence(value, visitor, plan)
                 if new is value:
                     continue

@@ -63,15 +63,16 @@ def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
     return deco
 
 
+# Lines the Converter may change or must see: a torch alias, a method the tables
+# convert, `forward`, or `self.x = ...` (which attributes hold layers). No leading \b:
+# a pattern that starts with a literal is searched for far faster (a superset is fine).
+_ATTRIBUTE = re.compile(r"\.\s*(\w+)")
+_FORWARD_OR_SELF = (re.compile(r"forward\b"), re.compile(r"self\.\w+\s*="))
+
+
 @lru_cache(maxsize=32)
-def _relevant_pattern(aliases: Tuple[str, ...], methods: Tuple[str, ...]) -> Pattern:
-    """Lines the Converter may change or must see: a torch alias, a method the tables
-    convert, `forward`, or `self.x = ...` (which attributes hold layers)."""
-    return re.compile("|".join([
-        rf"\b(?:{'|'.join(map(re.escape, aliases))})\b",
-        rf"\.\s*(?:{'|'.join(map(re.escape, methods))})\b",
-        r"\bforward\b", r"\bself\.\w+\s*=",
-    ]))
+def _alias_pattern(aliases: Tuple[str, ...]) -> Pattern:
+    return re.compile(rf"(?:{'|'.join(map(re.escape, aliases))})\b")
 
 
 class Converter(FastTransformer):
@@ -80,8 +81,8 @@ class Converter(FastTransformer):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self._relevant = RelevantLines(ctx.lines, _relevant_pattern(
-            tuple(sorted(ctx.aliases)), tuple(sorted(ctx.rules.methods))))
+        self._relevant = RelevantLines(ctx.lines, _alias_pattern(tuple(sorted(ctx.aliases))),
+                                       (_ATTRIBUTE, ctx.rules.methods), *_FORWARD_OR_SELF)
         self.classes = classes.ClassTracker()
         self.numbering = Numbering(ctx.lines)
         self.statements = self.numbering.statements  # kept by dispatch.traverse

@@ -18,7 +18,7 @@ import ast
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from typing import Dict, Iterator, List, Optional, Pattern, Tuple
+from typing import Collection, Dict, Iterator, List, Optional, Pattern, Tuple, Union
 
 import libcst as cst
 
@@ -209,9 +209,18 @@ class RelevantLines:
     parsed span (a pass built it) is always visited.
     """
 
-    def __init__(self, lines: StatementLines, pattern: Pattern):
+    def __init__(self, lines: StatementLines,
+                 *patterns: Union[Pattern, Tuple[Pattern, Collection[str]]]):
+        """A `(pattern, words)` pair counts a match only when its group 1 is in `words`
+        (one cheap `\\.(\\w+)` scan beats an alternation of hundreds of words)."""
         self._lines = lines
-        self._hits = sorted({lines.line_at(m.start()) for m in pattern.finditer(lines.source)})
+        hits = set()
+        for pattern in patterns:
+            pattern, words = pattern if isinstance(pattern, tuple) else (pattern, None)
+            for m in pattern.finditer(lines.source):
+                if words is None or m.group(1) in words:
+                    hits.add(lines.line_at(m.start()))
+        self._hits = sorted(hits)
 
     def skips(self, stmt: cst.CSTNode) -> bool:
         span = self._lines.span(stmt)
