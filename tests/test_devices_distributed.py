@@ -70,3 +70,68 @@ def test_two_workers_under_msrun(tmp_path):
     assert done.returncode == 0, output[-3000:]
     results = sorted(line for line in output.splitlines() if line.startswith("RESULT"))
     assert results == ["RESULT 0 2 Dense", "RESULT 1 2 Dense"]
+
+
+TRAIN = textwrap.dedent('''\
+    import sys
+
+    import numpy as np
+    import torch
+    import torch.distributed as dist
+    import torch.nn as nn
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    distributed = sys.argv[1] == "ddp"
+    if distributed:
+        dist.init_process_group(backend="nccl")
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    world_size = dist.get_world_size() if dist.is_initialized() else 1
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    if distributed:
+        model = DDP(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    criterion = nn.MSELoss()
+    data = np.random.default_rng(0).standard_normal((8, 4)).astype("float32")
+    target = data.sum(axis=1, keepdims=True)
+    shard = slice(rank * 8 // world_size, (rank + 1) * 8 // world_size)  # each rank its half
+    x, y = torch.from_numpy(data[shard]), torch.from_numpy(target[shard])
+    for step in range(3):
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+    net = model.module if distributed else model
+    print("RESULT", rank, *[float(v) for p in net.parameters() for v in p.detach().flatten()],
+          flush=True)
+''')
+
+
+def test_ddp_training_step_averages_gradients(tmp_path):
+    result = convert_source(TRAIN, "train.py")
+    assert "grads = grad_reducer(grads)" in result.code
+    path = tmp_path / "train_ms.py"
+    path.write_text(result.code, encoding="utf-8")
+    single = subprocess.run([sys.executable, str(path), "single"], capture_output=True,
+                            text=True, timeout=300)
+    assert single.returncode == 0, single.stderr[-2000:]
+    (line,) = [ln for ln in single.stdout.splitlines() if ln.startswith("RESULT")]
+    expected = [float(v) for v in line.split()[2:]]
+    if not MSRUN.exists():
+        pytest.skip("msrun is not installed")
+    env = {**os.environ, "PATH": f"{MSRUN.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    logs = tmp_path / "logs"
+    done = subprocess.run(
+        [str(MSRUN), "--worker_num=2", "--local_worker_num=2", f"--master_port={_free_port()}",
+         f"--log_dir={logs}", "--join=True", str(path), "ddp"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    output = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("worker_*.log")))
+    assert done.returncode == 0, output[-3000:]
+    ranks = [[float(v) for v in ln.split()[2:]] for ln in sorted(output.splitlines())
+             if ln.startswith("RESULT")]
+    assert len(ranks) == 2
+    # each rank trained on its half of the batch; with the gradients averaged, both hold
+    # what one process training on the whole batch holds
+    for params in ranks:
+        assert params == pytest.approx(expected, rel=1e-5, abs=1e-6)

@@ -26,10 +26,11 @@ from ..dispatch import traverse
 
 _APPLIES = re.compile(r"init_process_group|DataParallel")
 _INIT = "torch.distributed.init_process_group"
+_DDP = "torch.nn.parallel.DistributedDataParallel"
 _WRAPPERS = {
     "torch.nn.parallel.DistributedDataParallel":
-        "gradients are averaged across processes only if the training step passes them "
-        "through nn.DistributedGradReducer(optimizer.parameters); launch with msrun",
+        "a training step converted in this file averages the gradients across processes "
+        "with nn.DistributedGradReducer (elsewhere, pass them through one); launch with msrun",
     "torch.nn.DataParallel":
         "MindSpore runs one process per device (msrun for several); this one uses one device",
     "torch.nn.parallel.DataParallel":
@@ -88,6 +89,8 @@ class _Distributed(StatementPass):
 
     def _unwrap(self, original, statement, assign: cst.Assign, qualified: str):
         reason = _WRAPPERS[qualified]
+        if qualified == _DDP:  # the training pass averages the gradients then
+            self.ctx.scratch["data_parallel"] = True
         self.add(original, qualified, WARNING, f"wrapper removed: {reason}")
         note = f"# ms-migrate: {qualified}: {reason}"
         target = dotted_name(assign.targets[0].target)

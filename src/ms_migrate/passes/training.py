@@ -362,6 +362,8 @@ class TrainingPass:
                 plan.names["grads"] = fresh("grads")
             if plan.scaler is not None:
                 plan.names["finite"] = fresh("is_finite")
+            if self.ctx.scratch.get("data_parallel"):
+                plan.names["reducer"] = fresh("grad_reducer" + suffix)
         accumulators: Dict[str, str] = {}
         for plan in plans:
             if plan.accumulate:
@@ -415,6 +417,9 @@ class TrainingPass:
         definitions: List[cst.BaseStatement] = [
             forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
                                       bool(plan.aux))]
+        if "reducer" in n:  # the model was wrapped in DistributedDataParallel
+            definitions.append(emit.statement(
+                emit.grad_reducer_def(self.ctx, n["reducer"], plan.optimizer)))
         if plan.accumulate and self.needs_initial_sum(scope, plan, plans):
             definitions.append(emit.statement(
                 emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
@@ -425,6 +430,8 @@ class TrainingPass:
             edits.take.add(id(stmt.node))
         call = emit.grad_call(b.node, n["loss"], plan.aux, n["grads"], n["grad_fn"], plan.params)
         after = [call]
+        if "reducer" in n:  # as DDP's backward(): averaged before clipping or unscaling
+            after.append(emit.statement(f"{n['grads']} = {n['reducer']}({n['grads']})"))
         if plan.scaler is not None and _name_of(plan.loss) is not None:
             after.append(emit.statement(f"{n['loss']} = {plan.scaler}.unscale({n['loss']})"))
         if plan.accumulate:

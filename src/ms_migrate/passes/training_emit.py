@@ -74,6 +74,16 @@ def zeros_like_params(ctx: Context, accumulator: str, optimizer: str) -> str:
     return f"{accumulator} = tuple({zeros}(p) for p in {optimizer}.parameters)"
 
 
+def grad_reducer_def(ctx: Context, name: str, optimizer: str) -> str:
+    """DDP averaged gradients across processes in backward(): under msrun (data
+    parallel) a DistributedGradReducer does; in a single process there is nothing to
+    average (and the reducer needs the communication initialised)."""
+    reducer = ms_name(ctx, "mindspore.nn.DistributedGradReducer")
+    identity = ms_name(ctx, "mindspore.nn.Identity")
+    inited = ms_name(ctx, "mindspore.communication.GlobalComm")
+    return f"{name} = {reducer}({optimizer}.parameters) if {inited}.INITED else {identity}()"
+
+
 def accumulate(accumulator: str, grads: str) -> str:
     return f"{accumulator} = tuple(a + g for a, g in zip({accumulator}, {grads}))"
 
