@@ -1,6 +1,7 @@
 """How fast ms-migrate converts real PyTorch code, beside bare libcst (the floor).
 
-    python benchmarks/bench_convert.py [--repeat 3] [--no-torch-sources] [--json]
+    python benchmarks/bench_convert.py [--repeat 3] [--no-torch-sources] [--copies 1]
+                                       [--large-lines 50000] [--json]
 
 The corpus is benchmarks/corpus/ plus, unless --no-torch-sources, a copy of the
 installed torch package's own torch/nn/modules sources (found without
@@ -52,9 +53,9 @@ def torch_sources() -> List[Path]:
     return [p for p in files if p.stat().st_size > 0]
 
 
-def build_corpus(folder: Path, with_torch: bool) -> Tuple[List[Path], int]:
+def build_corpus(folder: Path, with_torch: bool, copies: int = 1) -> Tuple[List[Path], int]:
     sources = sorted((HERE / "corpus").glob("*.py")) + (torch_sources() if with_torch else [])
-    for i, src in enumerate(sources):
+    for i, src in enumerate(sources * copies):  # copies: a bigger project of the same code
         shutil.copyfile(src, folder / f"{i:03}_{src.parent.name}_{src.name}")
     files = sorted(folder.glob("*.py"))
     return files, sum(p.read_text(encoding="utf-8").count("\n") for p in files)
@@ -111,6 +112,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-torch-sources", action="store_true")
     parser.add_argument("--large-lines", type=int, default=50_000)
+    parser.add_argument("--copies", type=int, default=1,
+                        help="the corpus this many times over (a bigger project)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
     args = parser.parse_args()
 
@@ -124,7 +127,7 @@ def main() -> None:
         tmp = Path(tmp)
         corpus = tmp / "corpus"
         corpus.mkdir()
-        files, lines = build_corpus(corpus, not args.no_torch_sources)
+        files, lines = build_corpus(corpus, not args.no_torch_sources, args.copies)
         texts = [p.read_text(encoding="utf-8") for p in files]
         results.update(files=len(files), lines=lines)
 
