@@ -24,6 +24,8 @@ CASES = [
     "nn.init.uniform_(w)",
     "nn.init.uniform_(w, -0.1, 0.3)",
     "nn.init.orthogonal_(w)",
+    "nn.init.normal_(w.data, 1.0, 0.02)",  # through .data (a Tensor in MindSpore)
+    "nn.init.uniform_(w.data, -0.1, 0.3)",
 ]
 
 

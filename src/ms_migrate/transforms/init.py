@@ -14,6 +14,14 @@ from ..callrewrite import Unsupported, apply_template, rewrite
 from . import literal, transform
 
 
+def _parameter(tensor: cst.BaseExpression) -> cst.BaseExpression:
+    """`w.data` -> `w`: torch initialises either alike, but MindSpore's `.data` is a
+    Tensor, which has no set_data."""
+    if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+        return tensor.value
+    return tensor
+
+
 def _set_data(ctx, tensor: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
     return cst.Call(cst.Attribute(tensor, cst.Name("set_data")), [cst.Arg(value)])
 
@@ -32,6 +40,7 @@ def init_inplace(ctx, rule, bound, call=None):
     tensor = bound.pop("tensor")
     if tensor is None:
         raise Unsupported("the tensor to initialise is missing")
+    tensor = _parameter(tensor)
     init_call = rewrite(rule, bound, ctx.name(rule.target), cst.Call(cst.Name("_")), ctx.name)
     return _set_data(ctx, tensor, _initializer(ctx, tensor, init_call))
 
@@ -39,7 +48,7 @@ def init_inplace(ctx, rule, bound, call=None):
 @transform
 def init_uniform(ctx, rule, bound, call=None):
     """uniform_(w, a, b): MindSpore's Uniform is symmetric, so shift and scale ops.rand."""
-    tensor = bound.pop("tensor")
+    tensor = _parameter(bound.pop("tensor"))
     low = bound.get("a") or cst.Float("0.0")
     high = bound.get("b") or cst.Float("1.0")
     if bound.get("generator") is not None:
