@@ -17,7 +17,7 @@ import libcst as cst
 from .context import Context
 from .dispatch import FastTransformer, recording_origins, traverse
 from .names import collect_aliases, dotted_name, function_locals, imported_names
-from .passes import api, classes, imports
+from .passes import api, classes, imports, tuple_results
 from .positions import Locator, Numbering, RelevantLines, StatementLines
 from .report import Report
 from .rules import RuleSet, load_rules
@@ -64,8 +64,9 @@ def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
 
 
 # Lines the Converter may change or must see: a torch alias, a method the tables
-# convert, `forward`, or `self.x = ...` (which attributes hold layers). No leading \b:
-# a pattern that starts with a literal is searched for far faster (a superset is fine).
+# convert, a named-tuple field (`.indices`), `forward`, or `self.x = ...` (which
+# attributes hold layers). No leading \b: a pattern that starts with a literal is
+# searched for far faster (a superset is fine).
 _ATTRIBUTE = re.compile(r"\.\s*(\w+)")
 _FORWARD_OR_SELF = (re.compile(r"forward\b"), re.compile(r"self\.\w+\s*="))
 
@@ -82,7 +83,9 @@ class Converter(FastTransformer):
         super().__init__()
         self.ctx = ctx
         self._relevant = RelevantLines(ctx.lines, _alias_pattern(tuple(sorted(ctx.aliases))),
-                                       (_ATTRIBUTE, ctx.rules.methods), *_FORWARD_OR_SELF)
+                                       (_ATTRIBUTE, ctx.rules.methods.keys() | ctx.rules.fields),
+                                       *_FORWARD_OR_SELF)
+        self.stored = tuple_results.StoredResults(ctx.source, ctx.rules.fields)
         self.classes = classes.ClassTracker()
         self.numbering = Numbering(ctx.lines)
         self.statements = self.numbering.statements  # kept by dispatch.traverse
@@ -132,6 +135,9 @@ class Converter(FastTransformer):
     leave_For = leave_While = leave_With = leave_Try = leave_If
 
     # --- scopes -------------------------------------------------------------
+    def visit_Module(self, node):
+        self.stored.follow(node.body)
+
     def visit_ClassDef(self, node):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
@@ -146,6 +152,10 @@ class Converter(FastTransformer):
         self.not_use.add(id(node.name))
         self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
         self.classes.enter_function()
+        params = node.params
+        self.stored.follow(node.body.body, {p.name.value for p in (
+            *params.posonly_params, *params.params, *params.kwonly_params,
+            params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)})
 
     def leave_FunctionDef(self, original, updated):
         self.classes.leave()
@@ -214,10 +224,16 @@ class Converter(FastTransformer):
         self.inner.add(id(node.value))  # only the whole dotted name is a reference
 
     def leave_Attribute(self, original, updated):
+        if original.attr.value in self.ctx.rules.fields:  # `x.max(1).values`, `best.values`
+            if isinstance(original.value, cst.Call):
+                new = api.convert_tuple_field(self.ctx, original, updated)
+            else:
+                new = self.stored.convert(self.ctx, original, updated,
+                                          self.locators[id(original)])
+            if new is not updated:
+                return new
         if id(original) in self.inner:
             return classes.rename_forward_call(self.classes, updated)
-        if isinstance(original.value, cst.Call):
-            return api.convert_tuple_field(self.ctx, original, updated)
         return api.convert_reference(self.ctx, original, updated, self.locators[id(original)])
 
     def leave_Name(self, original, updated):
@@ -297,7 +313,7 @@ def _load_pre_passes() -> None:
 
     from . import passes
     for info in pkgutil.iter_modules(passes.__path__):
-        if info.name not in ("api", "classes", "imports"):
+        if info.name not in ("api", "classes", "imports", "tuple_results"):
             importlib.import_module(f"{passes.__name__}.{info.name}")
 
 

@@ -102,20 +102,20 @@ def imported_names(module: cst.Module) -> Set[str]:
                                                                              cst.ImportStar):
             for alias in stmt.names:
                 if alias.asname is not None:
-                    names.update(_target_names(alias.asname.name))
+                    names.update(target_names(alias.asname.name))
                 else:
                     names.add((dotted_name(alias.name) or "").split(".")[0])
     return names
 
 
-def _target_names(target: cst.BaseExpression) -> Iterator[str]:
+def target_names(target: cst.BaseExpression) -> Iterator[str]:
     if isinstance(target, cst.Name):
         yield target.value
     elif isinstance(target, (cst.Tuple, cst.List)):
         for el in target.elements:
-            yield from _target_names(el.value)
+            yield from target_names(el.value)
     elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
+        yield from target_names(target.value)
 
 
 def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]:
@@ -132,20 +132,20 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
                 for small in stmt.body:
                     if isinstance(small, cst.Assign):
                         for t in small.targets:
-                            bound.update(_target_names(t.target))
+                            bound.update(target_names(t.target))
                     elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                        bound.update(_target_names(small.target))
+                        bound.update(target_names(small.target))
                 continue
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 bound.add(stmt.name.value)
                 if not nested:
                     continue
             if isinstance(stmt, cst.For):
-                bound.update(_target_names(stmt.target))
+                bound.update(target_names(stmt.target))
             if isinstance(stmt, cst.With):
                 for item in stmt.items:
                     if item.asname is not None:
-                        bound.update(_target_names(item.asname.name))
+                        bound.update(target_names(item.asname.name))
             for attr in ("body", "orelse", "finalbody"):
                 child = getattr(stmt, attr, None)
                 if isinstance(child, cst.BaseSuite):
@@ -154,7 +154,7 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
                     visit([child])
             for handler in getattr(stmt, "handlers", ()):
                 if handler.name is not None:
-                    bound.update(_target_names(handler.name.name))
+                    bound.update(target_names(handler.name.name))
                 visit(handler.body.body)
 
     visit(body)

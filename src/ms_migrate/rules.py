@@ -99,6 +99,8 @@ class RuleSet:
         for rule in rules:
             index = self.methods if rule.kind == "method" else self.by_name
             index[rule.torch_name.lstrip(".")] = rule
+        # every named-tuple field (`values`, `indices`...): read as [0], [1]... in MindSpore
+        self.fields = frozenset(f for rule in rules for f in rule.fields)
 
     def get(self, qualified_name: str) -> Optional[Rule]:
         return self.by_name.get(qualified_name)
