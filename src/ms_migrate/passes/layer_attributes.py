@@ -34,7 +34,7 @@ from ..dispatch import rebuilt, traverse
 
 # Only layers whose parameters MindSpore names differently can need it, and class names
 # kept in a variable or tested (not those only printed: torch's own code is full of them).
-_NAME = r"(?:\w+\.__class__|type\(\w+\))\.__name__"
+_NAME = r"(?:\b\w+\.__class__|\btype\(\w+\))\.__name__"  # \b: linear on long words
 _CLASS_NAME = re.compile(rf"^\s*\w+\s*=\s*{_NAME}\s*(?:#.*)?$"
                          rf"|{_NAME}\s*(?:[=!]=|\.(?:find|startswith|endswith)\()|\bin\s+{_NAME}",
                          re.M)

@@ -39,7 +39,8 @@ class StoredResults:
     def __init__(self, source: str, fields: Collection[str]):
         self.fields = fields
         self.reads: Dict[int, Values] = {}  # id(`name.field` node) -> what name may hold
-        read = re.compile(rf"(\w+)\s*\.\s*(?:{'|'.join(sorted(fields))})\b") if fields else None
+        # the leading \b keeps this linear on a very long word (no retry inside it)
+        read = re.compile(rf"\b(\w+)\s*\.\s*(?:{'|'.join(sorted(fields))})\b") if fields else None
         self.names = {m.group(1) for m in read.finditer(source)} if read else set()
         if self.names:
             for m in _DECLARED.finditer(source):
