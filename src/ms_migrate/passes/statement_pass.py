@@ -21,12 +21,12 @@ from ..report import Finding
 
 
 class StatementPass(FastTransformer):
-    def __init__(self, ctx: Context, relevant: Optional[Pattern] = None) -> None:
-        """`relevant`: a pattern every line this pass may change matches (a statement
-        with no such line is not visited)."""
+    def __init__(self, ctx: Context, *relevant: Pattern) -> None:
+        """`relevant`: patterns one of which every line this pass may change matches (a
+        statement with no such line is not visited)."""
         super().__init__()
         self.ctx = ctx
-        self._relevant = RelevantLines(ctx.lines, relevant) if relevant is not None else None
+        self._relevant = RelevantLines(ctx.lines, *relevant) if relevant else None
         # id(statement) -> (statement, notes); holding the statement keeps its id unique
         self._dropped: Dict[int, Tuple[cst.SimpleStatementLine, List[str]]] = {}
         self._numbering = Numbering(ctx.lines)

@@ -29,6 +29,7 @@ Values = FrozenSet[object]
 State = Optional[Dict[str, Values]]  # None: unreachable (after return, break...)
 
 _OTHER = frozenset({OTHER})
+_NAME_BEFORE = re.compile(r"(\w+)\s*$")
 _DECLARED = re.compile(r"\b(?:global|nonlocal)\s+(\w+(?:\s*,\s*\w+)*)")
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
 
@@ -39,9 +40,13 @@ class StoredResults:
     def __init__(self, source: str, fields: Collection[str]):
         self.fields = fields
         self.reads: Dict[int, Values] = {}  # id(`name.field` node) -> what name may hold
-        # the leading \b keeps this linear on a very long word (no retry inside it)
-        read = re.compile(rf"\b(\w+)\s*\.\s*(?:{'|'.join(sorted(fields))})\b") if fields else None
-        self.names = {m.group(1) for m in read.finditer(source)} if read else set()
+        # `.field` first (a literal-led search is fast), then the name just before it
+        read = re.compile(rf"\.\s*(?:{'|'.join(sorted(fields))})\b") if fields else None
+        self.names = set()
+        for m in (read.finditer(source) if read else ()):
+            before = _NAME_BEFORE.search(source, max(0, m.start() - 200), m.start())
+            if before is not None:
+                self.names.add(before.group(1))
         if self.names:
             for m in _DECLARED.finditer(source):
                 self.names.difference_update(re.split(r"\s*,\s*", m.group(1)))
