@@ -179,3 +179,35 @@ def random_fill(ctx, rule, bound: Bound, call):
         sample = f"ops.uniform({name}.shape, {t}({low}, {name}.dtype), {t}({high}, {name}.dtype))"
     ctx.require("from mindspore import ops")
     return cst.parse_expression(f"ops.assign({name}, {sample}.astype({name}.dtype))")
+
+
+@transform
+def rounded_div(ctx, rule, bound: Bound, call=None):
+    """x.div(y, rounding_mode=m) -> ops.div(x, y, rounding_mode=m); plain x.div(y) stays.
+
+    With a rounding mode and a Python number MindSpore 2.10's Tensor.div runs a scalar
+    kernel that on CPU now and then fails to launch ("FloorDiv should have 1 outputs,
+    but got 2", seen in the test suite); ops.div makes the number a tensor first.
+    """
+    mode = bound.get("rounding_mode")
+    if mode is None:
+        return None
+    keyword = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                              whitespace_after=cst.SimpleWhitespace(""))
+    return cst.Call(ctx.name("mindspore.ops.div"), [
+        cst.Arg(call.func.value), cst.Arg(bound.get("other")),
+        cst.Arg(mode, keyword=cst.Name("rounding_mode"), equal=keyword)])
+
+
+@transform
+def rounded_div_(ctx, rule, bound: Bound, call):
+    """x.div_(y, rounding_mode=m) -> ops.assign(x, ops.div(x, y, rounding_mode=m)), for
+    the reason rounded_div gives; without a rounding mode, as `inplace` does."""
+    if bound.get("rounding_mode") is None:
+        return inplace(ctx, rule, bound, call)
+    receiver = call.func.value
+    if not _is_plain(receiver):
+        raise Unsupported("in-place call on an expression: assign the result by hand")
+    return cst.Call(ctx.name("mindspore.ops.assign"), [
+        cst.Arg(receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+        cst.Arg(rounded_div(ctx, rule, bound, call))])
