@@ -57,9 +57,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(not MSRUN.exists(), reason="msrun is not installed")
-def test_two_workers_under_msrun(tmp_path):
-    script = converted(tmp_path)
+def run_two_workers(script: Path, tmp_path) -> list:
+    """The script's RESULT lines under msrun with two CPU workers, sorted by rank."""
     env = {**os.environ, "PATH": f"{MSRUN.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     logs = tmp_path / "logs"
     done = subprocess.run(
@@ -68,8 +67,13 @@ def test_two_workers_under_msrun(tmp_path):
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     output = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("worker_*.log")))
     assert done.returncode == 0, output[-3000:]
-    results = sorted(line for line in output.splitlines() if line.startswith("RESULT"))
-    assert results == ["RESULT 0 2 Dense", "RESULT 1 2 Dense"]
+    return sorted(line for line in output.splitlines() if line.startswith("RESULT"))
+
+
+@pytest.mark.skipif(not MSRUN.exists(), reason="msrun is not installed")
+def test_two_workers_under_msrun(tmp_path):
+    assert run_two_workers(converted(tmp_path), tmp_path) == ["RESULT 0 2 Dense",
+                                                              "RESULT 1 2 Dense"]
 
 
 TRAIN = textwrap.dedent('''\
@@ -120,16 +124,7 @@ def test_ddp_training_step_averages_gradients(tmp_path):
     expected = [float(v) for v in line.split()[2:]]
     if not MSRUN.exists():
         pytest.skip("msrun is not installed")
-    env = {**os.environ, "PATH": f"{MSRUN.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    logs = tmp_path / "logs"
-    done = subprocess.run(
-        [str(MSRUN), "--worker_num=2", "--local_worker_num=2", f"--master_port={_free_port()}",
-         f"--log_dir={logs}", "--join=True", str(path), "ddp"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
-    output = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("worker_*.log")))
-    assert done.returncode == 0, output[-3000:]
-    ranks = [[float(v) for v in ln.split()[2:]] for ln in sorted(output.splitlines())
-             if ln.startswith("RESULT")]
+    ranks = [[float(v) for v in line.split()[2:]] for line in run_two_workers(path, tmp_path)]
     assert len(ranks) == 2
     # each rank trained on its half of the batch; with the gradients averaged, both hold
     # what one process training on the whole batch holds

@@ -242,8 +242,8 @@ _VALUE_KINDS: Dict[type, int] = {tuple: 2, list: 2, type(None): 0, str: 0}
 
 
 def _value_kind(kind: type) -> int:
-    found = _VALUE_KINDS[kind] = 1 if issubclass(kind, cst.CSTNode) else 0
-    return found
+    _VALUE_KINDS[kind] = 1 if issubclass(kind, cst.CSTNode) else 0
+    return _VALUE_KINDS[kind]
 
 
 def _visit(node, visitor, plan: _Plan, visit, leave):

@@ -40,11 +40,14 @@ def inplace(ctx, rule, bound: Bound, call):
         func = cst.Attribute(receiver, cst.Name(rule.target[1:]))
     else:
         func = ctx.name(rule.target)
-    value = rewrite(rule, bound, func, call, ctx.name)
-    value = value.with_changes(lpar=[], rpar=[])
+    return _assign_back(ctx, receiver, rewrite(rule, bound, func, call, ctx.name))
+
+
+def _assign_back(ctx, receiver: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
+    """`ops.assign(x, value)`: writes an out-of-place result into the receiver."""
     return cst.Call(ctx.name("mindspore.ops.assign"), [
         cst.Arg(receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-        cst.Arg(value)])
+        cst.Arg(value.with_changes(lpar=[], rpar=[]))])
 
 
 @transform
@@ -208,6 +211,4 @@ def rounded_div_(ctx, rule, bound: Bound, call):
     receiver = call.func.value
     if not _is_plain(receiver):
         raise Unsupported("in-place call on an expression: assign the result by hand")
-    return cst.Call(ctx.name("mindspore.ops.assign"), [
-        cst.Arg(receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
-        cst.Arg(rounded_div(ctx, rule, bound, call))])
+    return _assign_back(ctx, receiver, rounded_div(ctx, rule, bound, call))
