@@ -7,7 +7,12 @@ at the same place in the MindSpore signature.
 """
 from __future__ import annotations
 
+import ast
+import math
+import operator
 import re
+import string
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -115,23 +120,179 @@ def _tuple(items: List[cst.BaseExpression]) -> cst.Tuple:
     return cst.Tuple([e.with_changes(comma=comma) for e in elements[:-1]] + [elements[-1]])
 
 
-_NUMERIC_BUILTINS = {"float": float, "int": int, "abs": abs, "round": round,
-                     "min": min, "max": max}
 _NUMBER = re.compile(r"^-?\d+(\.\d*)?([eE][-+]?\d+)?$")
 
 
+def is_number(text: str) -> bool:
+    """A plain numeric literal (`0.1`, `-3`, `1e-5`): the only text ever folded."""
+    return bool(_NUMBER.match(text))
+
+
 def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpression:
-    """`1 - {}` applied to `0.1` gives `0.9`; to `m` gives `1 - m`."""
+    """`1 - {}` applied to `0.1` gives `0.9`; to `m` gives `1 - m`.
+
+    Nothing is evaluated: a number is folded by `fold` (a whitelist of arithmetic on
+    ast nodes, bounded), anything else is written out as code.
+    """
     text = code(value).strip()
-    if _NUMBER.match(text):
-        result = eval(template.format(text), {"__builtins__": _NUMERIC_BUILTINS})  # numbers only
-        if isinstance(result, float):
-            result = round(result, 12)
-        return cst.parse_expression(repr(result))
+    if is_number(text):
+        folded = folded_literal(template.format(text))
+        if folded is not None:
+            return folded
+    text = operand(value)
+    try:
+        return cst.parse_expression(template.format(text))
+    except cst.ParserSyntaxError:  # `{}.int()` with `2`: `2.int()` needs `(2).int()`
+        try:
+            return cst.parse_expression(template.format(f"({text})"))
+        except cst.ParserSyntaxError:
+            raise Unsupported(f"the value template {template!r} does not fit "
+                              f"`{text}`") from None
+
+
+def operand(value: cst.BaseExpression) -> str:
+    """The value's text, in parentheses unless it is an atom."""
+    text = code(value).strip()
     if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
                               cst.Integer, cst.Float)):
         text = f"({text})"
-    return cst.parse_expression(template.format(text))
+    return text
+
+
+def folded_literal(text: str) -> Optional[cst.BaseExpression]:
+    """`text`'s constant value as a literal node, or None when it is not one we fold."""
+    try:
+        result = fold(text)
+    except CannotFold:
+        return None
+    if isinstance(result, float):
+        result = round(result, 12)
+    return cst.parse_expression(repr(result))
+
+
+class CannotFold(Exception):
+    """Not constant arithmetic: the text is written out as code instead."""
+
+
+class TooLarge(CannotFold):
+    """Constant, but past the bounds below (e.g. `10**10**10`)."""
+
+
+# Bounds that keep every fold instant: integers within 2**128, exponents small.
+_INT_LIMIT = 2 ** 128
+_MAX_EXPONENT = 128
+# The only calls folded: what the built-in `values` templates use (`int({})`), and float.
+_CALLS = {"int": int, "float": float}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+           ast.Mod: operator.mod, ast.Pow: operator.pow}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def fold(text: str):
+    """The value of `text` if it is number arithmetic within bounds, else CannotFold.
+
+    Only numeric literals, unary +/-, + - * / // % **, comparisons and int()/float()
+    of one number are understood; names, attributes, other calls, strings and
+    containers are not, so nothing a file or a table holds can run.
+    """
+    try:
+        with warnings.catch_warnings():  # `2.int()` warns before it fails to parse
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
+        return _check(_fold(tree.body))
+    except CannotFold:
+        raise
+    except (SyntaxError, ValueError, ArithmeticError, RecursionError, MemoryError):
+        raise CannotFold(text) from None
+
+
+def _fold(node: ast.AST):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return _check(node.value)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _check(_UNARY[type(node.op)](_fold(node.operand)))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _fold(node.left), _fold(node.right)
+        if isinstance(node.op, ast.Pow):
+            _check_power(left, right)
+        return _check(_BINARY[type(node.op)](left, right))
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        values = [_fold(node.left)] + [_fold(c) for c in node.comparators]
+        return all(_COMPARE[type(op)](a, b)
+                   for op, a, b in zip(node.ops, values, values[1:]))
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _CALLS and len(node.args) == 1 and not node.keywords
+            and not isinstance(node.args[0], ast.Starred)):
+        return _check(_CALLS[node.func.id](_fold(node.args[0])))
+    raise CannotFold(type(node).__name__)
+
+
+def _check_power(base, exponent) -> None:
+    """Refuse a power before computing it when its result would pass the bounds."""
+    if isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1:
+        if exponent > _MAX_EXPONENT or exponent * (abs(base).bit_length() - 1) > 128:
+            raise TooLarge(f"{base} ** {exponent}")
+    elif abs(exponent) > 10 ** 6:
+        raise TooLarge(f"{base} ** {exponent}")
+
+
+def _check(value):
+    """Numbers only (a negative base to a fraction gives complex), finite, bounded."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _INT_LIMIT:
+            raise TooLarge(str(value)[:20])
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TooLarge(repr(value))
+        return value
+    raise CannotFold(type(value).__name__)
+
+
+def value_template_problem(template: str) -> Optional[str]:
+    """Why a `values` template cannot work, or None; checked when its table loads."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"is not a valid template ({exc})"
+    holes = [(name, spec, conv) for _, name, spec, conv in parts if name is not None]
+    if holes != [("", "", None)]:
+        return "needs '{}' exactly once and no other '{...}' (write '{{' for a brace)"
+    problem = expression_problem(template.format("x"))
+    if problem:
+        return problem
+    for sample in ("2", "0.5"):
+        try:
+            fold(template.format(sample))
+        except TooLarge:
+            return f"folds {sample} past the converter's bounds (|n| <= 2**128, small powers)"
+        except CannotFold:
+            pass
+    return None
+
+
+def expression_problem(text: str) -> Optional[str]:
+    """Why `text` (a template, filled) is not one Python expression, or None."""
+    try:
+        cst.parse_expression(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return f"is not a Python expression once filled: `{text}`"
+    return None
+
+
+def composition_problem(template: str) -> Optional[str]:
+    """Why a rule's `template` does not parse, filled with names or with its defaults."""
+    for filled in (TEMPLATE_FIELD.sub("x", template),
+                   TEMPLATE_FIELD.sub(lambda m: m.group(2) or "x", template)):
+        problem = expression_problem(filled)
+        if problem:
+            return problem
+    return None
 
 
 # `{name}` or `{name=default}` in a rule's template.

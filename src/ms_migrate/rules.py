@@ -184,15 +184,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         if args and arg not in plain_args:
             raise TableError(f"{where}: field 'drop' names {arg!r}, which is not in 'args'")
     _check_one_fate(where, entry)
-    for arg, template in entry.get("values", {}).items():
-        if "{}" not in template:
-            raise TableError(f"{where}: field 'values': template for {arg!r} needs '{{}}'")
-    if "template" in entry:
-        from .callrewrite import TEMPLATE_FIELD
-        for match in TEMPLATE_FIELD.finditer(entry["template"]):
-            if match.group(1) not in plain_args | {"self", entry.get("receiver")}:
-                raise TableError(f"{where}: field 'template' uses {{{match.group(1)}}}, "
-                                 f"which is not in 'args'")
+    _check_templates(where, entry, plain_args)
     if "transform" in entry:
         from .transforms import TRANSFORMS
         if entry["transform"] not in TRANSFORMS:
@@ -231,6 +223,29 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         reference=entry.get("reference", kind in ("class", "attribute")),
         namespace=namespace,
     )
+
+
+def _check_templates(where: str, entry: dict, plain_args: set) -> None:
+    """Templates are code the converter writes, never runs: check now that they parse,
+    so a bad one in a user's table stops the load, not a conversion."""
+    from .callrewrite import (TEMPLATE_FIELD, composition_problem, expression_problem,
+                              value_template_problem)
+    for arg, template in entry.get("values", {}).items():
+        problem = value_template_problem(template)
+        if problem:
+            raise TableError(f"{where}: field 'values': template for {arg!r} {problem}")
+    for arg, text in entry.get("defaults", {}).items():
+        problem = expression_problem(text)
+        if problem:
+            raise TableError(f"{where}: field 'defaults': value of {arg!r} {problem}")
+    if "template" in entry:
+        for match in TEMPLATE_FIELD.finditer(entry["template"]):
+            if match.group(1) not in plain_args | {"self", entry.get("receiver")}:
+                raise TableError(f"{where}: field 'template' uses {{{match.group(1)}}}, "
+                                 f"which is not in 'args'")
+        problem = composition_problem(entry["template"])
+        if problem:
+            raise TableError(f"{where}: field 'template' {problem}")
 
 
 def _check_one_fate(where: str, entry: dict) -> None:

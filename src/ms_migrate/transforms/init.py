@@ -10,7 +10,7 @@ import math
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, apply_template, rewrite
+from ..callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
 from . import literal, transform
 
 
@@ -62,11 +62,25 @@ def init_uniform(ctx, rule, bound, call=None):
     if low_text == "0" or low_text == "0.0":
         width = high
     else:
-        width = apply_template("{} - " + _paren(low_text), high)
+        width = _difference(high, low_text)
     value = cst.BinaryOperation(rand, cst.Multiply(), _wrap(width))
     if low_text not in ("0", "0.0"):
         value = cst.BinaryOperation(value, cst.Add(), _wrap(low))
     return _set_data(ctx, tensor, value)
+
+
+def _difference(high: cst.BaseExpression, low_text: str) -> cst.BaseExpression:
+    """`b - a`, folded when it is constant arithmetic (the user's text is parsed and
+    folded by a whitelist, never evaluated, nor made part of a format template)."""
+    high_text = literal(high)
+    if is_number(high_text):  # `1 - (-0.1)` folds to 1.1; `1 - (-x)` stays code
+        folded = folded_literal(f"{high_text} - {_paren(low_text)}")
+        if folded is not None:
+            return folded
+    try:
+        return cst.parse_expression(f"{operand(high)} - {_paren(low_text)}")
+    except cst.ParserSyntaxError:
+        raise Unsupported("the bounds a and b cannot be combined into b - a") from None
 
 
 def _paren(text: str) -> str:
