@@ -19,11 +19,27 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"ms-migrate: error: {message}", err=True)
+    from .report import shown
+    click.echo(f"ms-migrate: error: {shown(message)}", err=True)
     sys.exit(EXIT_ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Every command: SIGTERM/SIGHUP unwind like Ctrl-C (temporary files removed), and
+    an interrupt exits 128 + the signal (130 Ctrl-C), never click's 1 ("changed" to
+    pre-commit)."""
+
+    def invoke(self, ctx: click.Context):
+        from .signals import exit_code, handled
+        with handled():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                click.echo("ms-migrate: interrupted; nothing half-written was left", err=True)
+                ctx.exit(exit_code(exc))
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ms-migrate")
 def main() -> None:
     """Convert PyTorch source code into MindSpore source code."""
@@ -128,7 +144,8 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
         return
     if target.resolve() != path.resolve() or result.changed:
         try:
-            atomic_write(target, encode_source(source, result.code))
+            # named by the user: a link is resolved once and its regular target replaced
+            atomic_write(target, encode_source(source, result.code), follow=True)
         except SourceError as exc:
             fail(str(exc))
     if in_place:
@@ -151,7 +168,7 @@ def _totals(reports) -> dict:
 def _write_json(path: Path, data: dict) -> None:
     from .sourcefile import SourceError, atomic_write
     try:
-        atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+        atomic_write(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), follow=True)
     except SourceError as exc:
         fail(str(exc))
 

@@ -12,7 +12,8 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def error(message: str) -> None:
-    click.echo(f"ms-migrate: error: {message}", err=True)
+    from .report import shown
+    click.echo(f"ms-migrate: error: {shown(message)}", err=True)
 
 
 def run_folder(root: Path, options: Options, check: bool, quiet: bool, verbose: bool,
@@ -26,9 +27,10 @@ def run_folder(root: Path, options: Options, check: bool, quiet: bool, verbose: 
     except ProjectError as exc:
         error(str(exc))
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (signals.py)
+        from .signals import exit_code
         error("interrupted; every file written so far is complete, the rest untouched")
-        return EXIT_INTERRUPTED
+        return exit_code(exc)
     if not quiet:
         for outcome in result.outcomes:
             if outcome.report is not None:
@@ -51,7 +53,7 @@ def run_with_progress(root: Path, options: Options, quiet: bool,
     """Run the folder; a progress bar on a terminal, errors as they happen."""
     check_paths(root, options.output)
     tasks = plan(root, options)
-    if not any(task[0] == "convert" for task in tasks):
+    if not any(task.kind == "convert" for task in tasks):
         raise ProjectError(f"{root}: no Python files to convert")
     bar = None
     if not quiet and tasks and sys.stderr.isatty():
@@ -88,7 +90,9 @@ def write_reports(result: ProjectResult, reports: dict) -> bool:
         if path is None:
             continue
         try:
-            atomic_write(Path(path), render[kind](Path(path)).encode("utf-8"))
+            # a report path the user named may be a link: its target is replaced, once
+            atomic_write(Path(path), render[kind](Path(path)).encode("utf-8", "replace"),
+                         follow=True)
         except SourceError as exc:
             error(str(exc))
             return False

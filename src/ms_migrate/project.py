@@ -10,12 +10,13 @@ import fnmatch
 import gc
 import os
 import signal
+import stat
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from .report import Report
 
@@ -96,16 +97,72 @@ def is_excluded(rel: str, patterns: Tuple[str, ...]) -> bool:
     return False
 
 
-def iter_files(root: Path, exclude: Tuple[str, ...] = ()) -> Iterator[Tuple[Path, str, bool]]:
-    """(path, relative posix path, excluded) for every file; symlinked folders not entered."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        rel_folder = Path(folder).relative_to(root).as_posix()
-        rel_folder = "" if rel_folder == "." else rel_folder + "/"
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS
-                         and not os.path.islink(os.path.join(folder, d)))
-        for name in sorted(files):
-            rel = rel_folder + name
-            yield Path(folder) / name, rel, is_excluded(rel, exclude)
+class Task(NamedTuple):
+    kind: str                  # convert | copy | link | error
+    path: str
+    rel: str
+    target: Optional[str]      # where to write; None: nothing written
+    diff: bool = False
+    format: bool = False
+    follow: bool = False       # the user named this path: a link is resolved once
+    base: Optional[str] = None  # the output folder: no link below it is written through
+    note: str = ""             # an error found while planning; a link's text
+
+
+def walk(root: Path) -> Iterator[Tuple[str, Path, str, str]]:
+    """(kind, path, rel, message) for every entry, kind file|link|special|error.
+
+    Links are listed, never followed (a folder link is not entered); a folder that
+    cannot be read is an error, not silently left out.
+    """
+    stack = [(Path(root), "")]
+    while stack:
+        folder, rel_folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield ("error", folder, rel_folder.rstrip("/") or ".",
+                   f"{folder}: cannot read folder: {exc.strerror or exc}; its files are left out")
+            continue
+        subfolders = []
+        for entry in entries:
+            rel = rel_folder + entry.name
+            path = folder / entry.name
+            try:
+                if entry.is_symlink():
+                    yield "link", path, rel, ""
+                elif entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS:
+                        subfolders.append((path, rel + "/"))
+                elif entry.is_file(follow_symlinks=False):
+                    yield "file", path, rel, ""
+                else:
+                    from .sourcefile import kind_of
+                    kind = kind_of(entry.stat(follow_symlinks=False).st_mode)
+                    yield "special", path, rel, f"{path}: {kind}, not a regular file; skipped"
+            except OSError as exc:
+                yield "error", path, rel, f"{path}: cannot read: {exc.strerror or exc}"
+        stack.extend(reversed(subfolders))
+
+
+def link_inside(root: Path, path: Path, rel: str) -> Optional[str]:
+    """The link's text, relative, when it points inside the tree; None when it leaves it.
+
+    Both the written text and where it really leads must stay inside: a link is
+    recreated in the output as it is, never followed.
+    """
+    try:
+        text = os.readlink(path)
+    except OSError:
+        return None
+    top = os.path.realpath(root)
+    here = os.path.dirname(os.path.join(top, rel))
+    lexical = os.path.normpath(os.path.join(here, text))   # an absolute text stays absolute
+    real = os.path.realpath(path)
+    if not all(p == top or p.startswith(top + os.sep) for p in (lexical, real)):
+        return None
+    return os.path.relpath(lexical, here)
 
 
 def check_paths(root: Path, output: Optional[Path]) -> None:
@@ -118,13 +175,17 @@ def check_paths(root: Path, output: Optional[Path]) -> None:
     if output.exists() and not output.is_dir():
         raise ProjectError(f"{output}: output exists and is not a folder")
     out, src = output.resolve(), root.resolve()
-    if out == src or src in out.parents:
+    if out == src:
+        raise ProjectError(f"output folder {output} is the input folder; "
+                           f"use --in-place to rewrite it")
+    if src in out.parents:
         raise ProjectError(f"output folder {output} is inside the input folder {root}")
+    if out in src.parents:
+        raise ProjectError(f"input folder {root} is inside the output folder {output}; "
+                           f"writing there could overwrite the input")
 
 
 # --- one file (runs in a worker) ------------------------------------------
-
-Task = Tuple[str, str, str, Optional[str], bool, bool]  # kind, path, rel, target, diff, format
 
 _RULES = None
 
@@ -136,6 +197,8 @@ def _init_worker(rule_paths: Tuple[Path, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # pool.terminate() sends SIGTERM: unwind, so a write in progress removes its temp file.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if hasattr(signal, "SIGHUP"):  # a closed terminal reaches the workers too
+        signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     _RULES = load_rules(tuple(rule_paths))
 
 
@@ -157,49 +220,86 @@ def paused_gc():
 
 
 def run_task(task: Task) -> FileOutcome:
-    kind, path, rel, target, want_diff, want_format = task
-    from .sourcefile import SourceError, atomic_copy
-    outcome = FileOutcome(rel, kind)
+    from .sourcefile import SourceError
+    outcome = FileOutcome(task.rel, "convert" if task.kind == "convert" else "copy")
     try:
-        if kind == "copy":
-            if target is not None:
-                atomic_copy(Path(path), Path(target))
+        _check_parents(task)
+        if task.kind == "error":
+            outcome.error = task.note
+        elif task.kind == "link":
+            from .sourcefile import make_link
+            make_link(Path(task.target), task.note)
+        elif task.kind == "copy":
+            from .sourcefile import atomic_copy
+            atomic_copy(Path(task.path), Path(task.target))
         else:
             with paused_gc():
-                _convert_task(outcome, Path(path), target, want_diff, want_format)
+                _convert_task(outcome, task)
     except SourceError as exc:
         outcome.error = str(exc)
+    except Exception as exc:  # a bug on one file must not stop the others
+        outcome.error = (f"{task.path}: internal error ({type(exc).__name__}: {exc}); "
+                         f"left unconverted; please report it")
+        outcome.report = None
+        _copy_unconverted(task)
     return outcome
 
 
-def _convert_task(outcome: FileOutcome, path: Path, target: Optional[str], want_diff: bool,
-                  want_format: bool) -> None:
+def _check_parents(task: Task) -> None:
+    """Refuse to write below a folder of the output that is a link (or not a folder)."""
+    from .sourcefile import SourceError
+    if task.base is None or task.target is None:
+        return
+    folder = Path(task.base)
+    for part in Path(task.target).relative_to(task.base).parts[:-1]:
+        folder = folder / part
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise SourceError(f"{folder}: cannot write: {exc.strerror or exc}") from None
+        if stat.S_ISLNK(mode):
+            raise SourceError(f"{folder}: is a symbolic link; {task.target} not written through it")
+        if not stat.S_ISDIR(mode):
+            raise SourceError(f"{folder}: not a folder; {task.target} not written")
+
+
+def _copy_unconverted(task: Task) -> None:
+    """After a failed conversion, the -o tree still gets the original file."""
+    from .sourcefile import SourceError, atomic_copy
+    if task.kind != "convert" or task.target is None or Path(task.target) == Path(task.path):
+        return
+    try:
+        atomic_copy(Path(task.path), Path(task.target), task.follow)
+    except SourceError:
+        pass
+
+
+def _convert_task(outcome: FileOutcome, task: Task) -> None:
     from .engine import ConversionError, convert_source
     from .formatting import FormatError, format_code
-    from .sourcefile import SourceError, atomic_copy, atomic_write, encode_source, \
-        read_source_text
+    from .sourcefile import atomic_write, encode_source, read_source_text
+    path, target = Path(task.path), task.target
+    source = read_source_text(path, task.follow)
     try:
-        source = read_source_text(path)
         outcome.lines = source.text.count("\n") + (not source.text.endswith("\n"))
         result = convert_source(source.text, str(path), _RULES)
         code = result.code
-        if want_format and result.changed:
+        if task.format and result.changed:
             code = format_code(code, str(path))
     except (ConversionError, FormatError) as exc:
         outcome.error = str(exc)
-        if target is not None and Path(target) != path:
-            atomic_copy(path, Path(target))   # the output tree stays complete
-        return
-    except SourceError as exc:
-        outcome.error = str(exc)
+        _copy_unconverted(task)   # the output tree stays complete
         return
     outcome.report = result.report
     outcome.snippets = _snippets(source.text, result.report)
-    if want_diff:
+    if task.diff:
         from .cli import unified_diff
-        outcome.diff = "".join(unified_diff(source.text, code, outcome.rel))
+        from .report import shown
+        outcome.diff = "".join(unified_diff(source.text, code, shown(outcome.rel)))
     if target is not None and (result.changed or Path(target) != path):
-        atomic_write(Path(target), encode_source(source, code))
+        atomic_write(Path(target), encode_source(source, code), task.follow)
 
 
 def _snippets(text: str, report: Report) -> Dict[int, str]:
@@ -214,23 +314,41 @@ def _snippets(text: str, report: Report) -> Dict[int, str]:
 
 def plan(root: Path, options: Options) -> List[Task]:
     tasks: List[Task] = []
-    for path, rel, excluded in iter_files(root, options.exclude):
+    base = str(options.output) if options.output is not None else None
+    for kind, path, rel, message in walk(root):
+        excluded = is_excluded(rel, options.exclude)
         target = None
         if options.output is not None:
             target = str(options.output / rel)
         elif options.in_place:
             target = str(path)
-        if path.suffix == ".py" and not excluded:
-            tasks.append(("convert", str(path), rel, target, options.diff, options.format))
+        if kind in ("error", "special"):
+            if not (excluded and options.output is None):
+                tasks.append(Task("error", str(path), rel, None, note=message))
+        elif kind == "link":
+            text = link_inside(root, path, rel)
+            if text is None:
+                if not (excluded and options.output is None):
+                    tasks.append(Task("error", str(path), rel, None, note=(
+                        f"{path}: symbolic link to a path outside the folder; not followed")))
+            elif options.output is not None:
+                tasks.append(Task("link", str(path), rel, target, base=base, note=text))
+        elif path.suffix == ".py" and not excluded:
+            tasks.append(Task("convert", str(path), rel, target, options.diff, options.format,
+                              base=base))
         elif options.output is not None:
-            tasks.append(("copy", str(path), rel, target, False, False))
+            tasks.append(Task("copy", str(path), rel, target, base=base))
     return tasks
 
 
-def plan_files(paths: List[Path], options: Options) -> List[Task]:
-    """Tasks for files named one by one (a pre-commit run); in place or check only."""
-    return [("convert", str(p), p.as_posix(), str(p) if options.in_place else None,
-             options.diff, options.format) for p in paths]
+def plan_files(paths: List[Path], options: Options, follow: bool = True) -> List[Task]:
+    """Tasks for files named one by one (analyze, a pre-commit run); in place or check only.
+
+    follow: a named link is resolved once (analyze); pre-commit passes False, so a
+    link staged in a repository is never written through.
+    """
+    return [Task("convert", str(p), p.as_posix(), str(p) if options.in_place else None,
+                 options.diff, options.format, follow=follow) for p in paths]
 
 
 def convert_project(root: Path, options: Options,

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from collections import Counter
 from pathlib import Path
 from typing import List, Optional, Tuple
+from urllib.parse import quote
 
 from .project import FileOutcome, ProjectResult
-from .report import UNSUPPORTED, WARNING, Report
+from .report import UNSUPPORTED, WARNING, Report, shown
 
 
 def totals(reports: List[Report]) -> dict:
@@ -47,9 +49,10 @@ def to_json(result: ProjectResult) -> dict:
     files = []
     for o in result.converted_files:
         entry = o.report.to_dict() if o.report else {"file": o.rel, "error": o.error}
-        entry.update(path=o.rel, lines=o.lines)
+        entry.update(file=shown(entry["file"]), path=shown(o.rel), lines=o.lines)
         files.append(entry)
-    return {"root": str(result.root), "files": files, "errors": result.errors,
+    return {"root": shown(str(result.root)), "files": files,
+            "errors": [shown(e) for e in result.errors],
             "lines": result.lines, "seconds": round(result.seconds, 3),
             "top_unsupported": [{"api": a, "count": n} for a, n in
                                 top_unsupported(result.reports, 50)],
@@ -57,10 +60,33 @@ def to_json(result: ProjectResult) -> dict:
 
 
 def _link(result: ProjectResult, rel: str, report_path: Optional[Path]) -> str:
-    """Path of a source file as seen from the report's folder."""
+    """A relative URL of a source file as seen from the report's folder.
+
+    Percent-encoded from the name's bytes (so `javascript:` or `"` in a folder name
+    is only text) and starting with ./ or ../, so it can never be read as a scheme.
+    """
     target = (result.root / rel).absolute()
     base = report_path.absolute().parent if report_path else Path.cwd()
-    return Path(os.path.relpath(target, base)).as_posix()
+    relative = Path(os.path.relpath(target, base)).as_posix()
+    url = quote(os.fsencode(relative), safe="/")
+    return url if url.startswith("../") else "./" + url
+
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~])")
+
+
+def _md(text: str) -> str:
+    """Plain text in Markdown: no raw HTML, no link, emphasis or table syntax."""
+    text = shown(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """A Markdown code span (nothing inside is markup), fenced past any backticks in it."""
+    text = shown(text)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if text.startswith("`") or text.endswith("`") \
+        else f"{fence}{text}{fence}"
 
 
 def _interesting(o: FileOutcome) -> bool:
@@ -69,43 +95,45 @@ def _interesting(o: FileOutcome) -> bool:
 
 def to_markdown(result: ProjectResult, report_path: Optional[Path] = None) -> str:
     t = totals(result.reports)
-    out = [f"# ms-migrate report: {result.root}", "",
+    out = [f"# ms-migrate report: {_md(str(result.root))}", "",
            f"{len(result.converted_files)} Python files, {result.lines:,} lines; "
            f"{t['converted']}/{t['api_uses']} torch API uses converted "
            f"({t['conversion_rate']:.1%}), {t['unsupported']} unsupported.", ""]
     top = top_unsupported(result.reports)
     if top:
         out += ["## Most frequent unsupported", "", "| API | uses |", "|---|---|"]
-        out += [f"| `{api}` | {n} |" for api, n in top] + [""]
+        out += [f"| {_code(api)} | {n} |" for api, n in top] + [""]
     out += ["## Files", "", "| file | API uses | converted | rate | unsupported |",
             "|---|---|---|---|---|"]
     for o in result.converted_files:
         anchor = _anchor(o.rel)
         if o.report is None:
-            out.append(f"| [{o.rel}](#{anchor}) | error | | | |")
+            out.append(f"| [{_md(o.rel)}](#{anchor}) | error | | | |")
         elif _interesting(o):
             r = o.report
-            out.append(f"| [{o.rel}](#{anchor}) | {r.api_uses} | {r.converted} | "
+            out.append(f"| [{_md(o.rel)}](#{anchor}) | {r.api_uses} | {r.converted} | "
                        f"{r.conversion_rate:.0%} | {r.unsupported} |")
     for o in result.converted_files:
         if not _interesting(o):
             continue
         link = _link(result, o.rel, report_path)
-        out += ["", f'<a id="{_anchor(o.rel)}"></a>', f"### [{o.rel}]({link})", ""]
+        out += ["", f'<a id="{_anchor(o.rel)}"></a>', f"### [{_md(o.rel)}]({link})", ""]
         if o.error:
-            out.append(f"Error: {o.error}")
+            out.append(f"Error: {_md(o.error)}")
             continue
         for f in _ordered(o.report):
-            code = o.snippets.get(f.line, "").replace("`", "'")
+            snippet = o.snippets.get(f.line, "")
+            code = _code(snippet) if snippet else ""
             where = f"[line {f.line}]({link}#L{f.line})" if f.line else "(line unknown)"
-            out.append(f"- {where} **{f.action}** `{f.api}`: "
-                       f"{f.message}" + (f"  \n  `{code}`" if code else ""))
+            out.append(f"- {where} **{f.action}** {_code(f.api)}: "
+                       f"{_md(f.message)}" + (f"  \n  {code}" if code else ""))
     return "\n".join(out) + "\n"
 
 
 def to_html(result: ProjectResult, report_path: Optional[Path] = None) -> str:
     t = totals(result.reports)
-    esc = html.escape
+    def esc(text: str) -> str:
+        return html.escape(shown(text))
     rows, sections = [], []
     for o in result.converted_files:
         if not _interesting(o):
@@ -155,4 +183,4 @@ def _ordered(report: Report):
 
 
 def _anchor(rel: str) -> str:
-    return "f-" + "".join(c if c.isalnum() else "-" for c in rel)
+    return "f-" + "".join(c if c.isascii() and c.isalnum() else "-" for c in rel)

@@ -1,12 +1,26 @@
 """What a conversion did: one finding per torch API use, and the conversion rate."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import List, Optional
 
 # Actions. "converted" and "warning" count as converted; "unsupported" does not;
 # "info" (e.g. an import rewritten) is not an API use and is not counted.
 CONVERTED, WARNING, UNSUPPORTED, INFO = "converted", "warning", "unsupported", "info"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shown(text: str) -> str:
+    """Text as it may be printed or put in a report: a file name's bytes that are not
+    UTF-8 (kept by Python as lone surrogates) and control characters (a terminal
+    escape in a name) become \\xNN, so no output crashes or is hijacked."""
+    def escape(m: "re.Match[str]") -> str:
+        c = m.group()
+        code = ord(c) - 0xDC00 if 0xDC80 <= ord(c) <= 0xDCFF else ord(c)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return _CONTROL.sub(escape, text)
 
 
 @dataclass
@@ -57,12 +71,13 @@ class Report:
 
     def lines(self, verbose: bool = False) -> List[str]:
         """`file:line: LEVEL: message` lines, problems first."""
-        shown = [f for f in self.findings
-                 if verbose or f.action in (UNSUPPORTED, WARNING)]
+        shown_findings = [f for f in self.findings
+                          if verbose or f.action in (UNSUPPORTED, WARNING)]
         order = {UNSUPPORTED: 0, WARNING: 1, CONVERTED: 2, INFO: 3}
-        shown.sort(key=lambda f: (order[f.action], f.line))
-        return [f"{self.filename}:{f.line}: {f.action}: {f.api}: {f.message}" for f in shown]
+        shown_findings.sort(key=lambda f: (order[f.action], f.line))
+        return [shown(f"{self.filename}:{f.line}: {f.action}: {f.api}: {f.message}")
+                for f in shown_findings]
 
     def summary(self) -> str:
-        return (f"{self.filename}: {self.converted}/{self.api_uses} torch API uses converted "
-                f"({self.conversion_rate:.1%}), {self.unsupported} unsupported")
+        return shown(f"{self.filename}: {self.converted}/{self.api_uses} torch API uses "
+                     f"converted ({self.conversion_rate:.1%}), {self.unsupported} unsupported")

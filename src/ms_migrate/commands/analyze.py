@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 import click
 
 from ..cli import EXIT_ERROR, EXIT_OK, fail, main
-from ..report import CONVERTED, UNSUPPORTED, WARNING
+from ..report import CONVERTED, UNSUPPORTED, WARNING, shown
 
 MAX_PLACES = 5  # locations shown per API in text and Markdown (JSON has them all)
 
@@ -45,7 +45,7 @@ def collect(result) -> List[ApiUse]:
                 continue
             use = apis.setdefault(f.api, ApiUse(f.api))
             use.uses += 1
-            use.places.append(f"{outcome.rel}:{f.line}" if f.line else outcome.rel)
+            use.places.append(shown(f"{outcome.rel}:{f.line}" if f.line else outcome.rel))
             if f.action == UNSUPPORTED:
                 use.reasons[f.message] = None
             else:
@@ -99,7 +99,7 @@ def render_text(uses: List[ApiUse], result) -> List[str]:
 
 
 def render_markdown(uses: List[ApiUse], result) -> List[str]:
-    lines = [f"# torch APIs used in {result.root}", "",
+    lines = [f"# torch APIs used in {shown(str(result.root))}", "",
              "| API | uses | status | MindSpore | why / suggestion | where |",
              "|---|---|---|---|---|---|"]
     for u in uses:
@@ -142,19 +142,17 @@ def analyze(path: Path, as_json: bool, as_markdown: bool, extra_rules: tuple, ex
                               jobs or config.jobs or default_jobs())
     except (ConfigError, TableError, ProjectError) as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted")
     if not result.converted_files:
         fail(f"{path}: no Python files to analyze")
     uses = collect(result)
     for use in uses:
         use.suggestion = suggest(use, rules)
     for message in result.errors:
-        click.echo(f"ms-migrate: error: {message}", err=True)
+        click.echo(f"ms-migrate: error: {shown(message)}", err=True)
     if as_json:
         click.echo(json.dumps({
             "files": len(result.converted_files), "lines": result.lines,
-            "errors": result.errors,
+            "errors": [shown(e) for e in result.errors],
             "apis": [{"api": u.api, "uses": u.uses, "converted": u.converted,
                       "status": u.status, "targets": list(u.targets),
                       "reasons": list(u.reasons), "suggestion": u.suggestion,

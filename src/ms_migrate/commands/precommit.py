@@ -15,7 +15,7 @@ from typing import List
 import click
 
 from ..cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
-from ..report import UNSUPPORTED
+from ..report import UNSUPPORTED, shown
 
 _TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|torchvision)\b", re.MULTILINE)
 
@@ -45,19 +45,17 @@ def pre_commit(files: tuple, check: bool, extra_rules: tuple) -> None:
     paths = [p for p in files if p.suffix == ".py"
              and not is_excluded(p.as_posix(), config.exclude)]
     options = Options(in_place=not check, rule_paths=rule_paths, jobs=1)
-    try:
-        result = convert_project(Path.cwd(), options, tasks=plan_files(paths, options))
-    except KeyboardInterrupt:
-        fail("interrupted")
+    # follow=False: a link staged in the repository is never written through
+    result = convert_project(Path.cwd(), options, tasks=plan_files(paths, options, follow=False))
     failed = False
     for outcome in result.outcomes:
         if outcome.error:
-            click.echo(f"ms-migrate: error: {outcome.error}", err=True)
+            click.echo(f"ms-migrate: error: {shown(outcome.error)}", err=True)
             continue
         if outcome.changed:
             failed = True
             verb = "would convert" if check else "converted; review and stage"
-            click.echo(f"{outcome.rel}: {verb}", err=True)
+            click.echo(shown(f"{outcome.rel}: {verb}"), err=True)
         if check:
             failed |= _report_torch_left(outcome)
     if result.errors:
@@ -69,14 +67,15 @@ def _report_torch_left(outcome) -> bool:
     """Print where a file still uses torch; True when it does."""
     left = [f for f in outcome.report.findings if f.action == UNSUPPORTED]
     for f in left:
-        click.echo(f"{outcome.rel}:{f.line}: torch still used: {f.api}: {f.message}", err=True)
+        click.echo(shown(f"{outcome.rel}:{f.line}: torch still used: {f.api}: {f.message}"),
+                   err=True)
     if not outcome.changed:
         from ..sourcefile import SourceError, read_source
         try:
-            text = read_source(Path(outcome.rel))
+            text = read_source(Path(outcome.rel), follow=False)
         except SourceError:
             text = ""
         for line in torch_import_lines(text):
-            click.echo(f"{outcome.rel}:{line}: torch still imported", err=True)
+            click.echo(shown(f"{outcome.rel}:{line}: torch still imported"), err=True)
             left.append(line)
     return bool(left)
