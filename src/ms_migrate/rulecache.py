@@ -1,22 +1,32 @@
-"""A pickle of the built-in rule tables, so that a run need not parse them again.
+"""A JSON copy of the built-in rule tables, so that a run need not parse them again.
 
-Parsing and validating the ~1,200 built-in rules costs 0.2-0.5 s, most of a one-file
-conversion (a pre-commit hook); reading them back from a pickle costs ~15 ms. The
-file is named by a hash of the tables' bytes and of the loader's own source, so any
-change to either makes a new one. It lives in $MS_MIGRATE_CACHE_DIR, else
-$XDG_CACHE_HOME/ms-migrate, else ~/.cache/ms-migrate. Any failure to read or write
-it falls back to loading the tables (MS_MIGRATE_CACHE_DIR="" turns it off).
+Parsing and validating the ~1,200 built-in rules costs 0.1-0.3 s, most of a one-file
+conversion (a pre-commit hook); reading them back from plain JSON costs far less.
+The file is named by a hash of the tables' bytes and of the loader's own source, so
+any change to either makes a new one. It lives in $MS_MIGRATE_CACHE_DIR, else
+$XDG_CACHE_HOME/ms-migrate, else ~/.cache/ms-migrate (MS_MIGRATE_CACHE_DIR="" turns
+it off).
+
+The file is data, never code: JSON of strings, lists and dicts, rebuilt into Rules
+field by field with every type checked. It is read only when it is a regular file
+owned by this user and writable by no one else; anything unexpected about it
+(missing, planted, damaged, from another version, naming a transform that no
+longer exists) is a cache miss, and the tables are loaded instead.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
+import stat
 import tempfile
 from pathlib import Path
-from typing import Callable, List, Optional, TypeVar
+from typing import Callable, List, Optional
 
-T = TypeVar("T")
+from .rules import Rule, rule_from_data, rule_to_data
+
+_FORMAT = "ms-migrate rules 1"
+_MAX_BYTES = 64 * 1024 * 1024  # the built-in tables take ~2 MB; more is not ours
 
 
 def cache_dir() -> Optional[Path]:
@@ -27,31 +37,74 @@ def cache_dir() -> Optional[Path]:
     return Path(base) / "ms-migrate"
 
 
-def cached(paths: List[Path], load: Callable[[], T]) -> T:
+def cached(paths: List[Path], load: Callable[[], List[Rule]]) -> List[Rule]:
     """`load()`, or what it returned last time for tables with these very bytes."""
     folder = cache_dir()
     if folder is None:
         return load()
-    digest = hashlib.sha256(Path(__file__).with_name("rules.py").read_bytes())
+    here = Path(__file__)
+    digest = hashlib.sha256(here.with_name("rules.py").read_bytes() + here.read_bytes())
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    target = folder / f"rules-{digest.hexdigest()[:32]}.pickle"
+    target = folder / f"rules-{digest.hexdigest()[:32]}.json"
+    rules = read(target)
+    if rules is not None:
+        return rules
+    rules = load()
+    write(target, rules)
+    return rules
+
+
+def read(target: Path) -> Optional[List[Rule]]:
+    """The rules stored in `target`, or None for any reason at all not to trust it."""
     try:
-        with open(target, "rb") as f:
-            return pickle.load(f)
-    except Exception:  # missing, unreadable or from another Python: load the tables
-        pass
-    value = load()
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(target, flags)
+    except OSError:
+        return None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        info = os.fstat(fd)  # of the file opened, not of whatever the path names later
+        if not _trusted(info):
+            return None
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            data = json.loads(f.read(_MAX_BYTES + 1))
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            return None
+        stored = data.get("rules")
+        if not isinstance(stored, list):
+            return None
+        return [rule_from_data(item) for item in stored]
+    except Exception:  # damaged, truncated, another version's layout: load the tables
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _trusted(info: os.stat_result) -> bool:
+    """A regular file of this user's, that no group or other user can write."""
+    if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_BYTES:
+        return False
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    getuid = getattr(os, "getuid", None)  # Windows has no owner ids to compare
+    return getuid is None or info.st_uid == getuid()
+
+
+def write(target: Path, rules: List[Rule]) -> None:
+    """Store the rules atomically, readable and writable by this user only."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        text = json.dumps({"format": _FORMAT, "rules": [rule_to_data(r) for r in rules]},
+                          separators=(",", ":"))
+        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")  # mode 0600
         try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
             os.replace(temp, target)
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-    except OSError:
-        pass  # a read-only home: no cache, same result
-    return value
+    except Exception:  # a read-only home, a value JSON cannot hold: no cache, same result
+        pass

@@ -6,7 +6,8 @@ relative to it. See docs/writing-rules.md for every field.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -263,6 +264,99 @@ def _check_str_list(where: str, fname: str, value: list) -> None:
     for item in value:
         if not isinstance(item, str):
             raise TableError(f"{where}: field {fname!r} must list strings, found {item!r}")
+
+
+# How each Rule field is stored as plain JSON data (the rule cache), checked on the way back.
+_STORED = {
+    "torch_name": "str", "kind": "str", "source": "str", "target": "str?",
+    "args": "strs", "target_args": "strs?", "rename": "map", "drop": "strs", "warn": "map",
+    "unsupported_args": "map", "accept": "map", "values": "map", "defaults": "map",
+    "transform": "str?", "fields": "strs", "template": "str?", "receiver": "str?",
+    "params": "map", "drop_params": "strs", "unsqueeze_params": "axes",
+    "unsupported": "str?", "notes": "str", "examples": "examples", "reference": "bool",
+    "namespace": "str",
+}
+
+
+def rule_to_data(rule: Rule) -> Dict[str, Any]:
+    """A rule as JSON-ready plain data: the fields that differ from their defaults."""
+    return {name: value for name, value in
+            ((name, getattr(rule, name)) for name in _STORED)
+            if value != _EMPTY.get(name, _NO_DEFAULT)}
+
+
+def rule_from_data(data: Any) -> Rule:
+    """A rule back from rule_to_data's output; ValueError if anything is off."""
+    if not isinstance(data, dict) or not data.keys() <= _STORED.keys():
+        raise ValueError("not a stored rule")
+    fields = {name: _CHECKS[kind](name, data[name]) if name in data else _default(name)
+              for name, kind in _STORED.items()}
+    if fields["kind"] not in KINDS:
+        raise ValueError(f"unknown kind {fields['kind']!r}")
+    if fields["transform"] is not None:
+        from .transforms import TRANSFORMS
+        if fields["transform"] not in TRANSFORMS:  # from another version of the code
+            raise ValueError(f"no transform named {fields['transform']!r}")
+    # What pickle did: fill the frozen instance's fields directly, every one checked
+    # above; Rule(**fields) costs 5x more, and the cache exists to be fast.
+    rule = object.__new__(Rule)
+    rule.__dict__.update(fields)
+    return rule
+
+
+_NO_DEFAULT = object()
+_EMPTY = {f.name: f.default if f.default is not MISSING else f.default_factory()
+          for f in dataclass_fields(Rule)
+          if f.default is not MISSING or f.default_factory is not MISSING}
+
+
+def _default(name: str) -> Any:
+    if name not in _EMPTY:
+        raise ValueError(f"stored rule lacks {name!r}")
+    value = _EMPTY[name]
+    return {} if isinstance(value, dict) else value  # each rule its own dict, as Rule() does
+
+
+def _bad(name: str, kind: str):
+    raise ValueError(f"stored field {name!r} is not a {kind}")
+
+
+def _str(name, v):
+    return v if type(v) is str else _bad(name, "string")
+
+
+def _opt_str(name, v):
+    return v if v is None or type(v) is str else _bad(name, "string")
+
+
+def _strs(name, v):
+    if type(v) is list and all(type(x) is str for x in v):
+        return tuple(v)
+    return _bad(name, "list of strings")
+
+
+def _map(name, v):
+    if type(v) is dict and all(type(x) is str for x in v.values()):
+        return v
+    return _bad(name, "table of strings")
+
+
+def _axes(name, v):
+    if type(v) is dict and all(type(x) is int and x >= 0 for x in v.values()):
+        return v
+    return _bad(name, "table of axes")
+
+
+def _examples(name, v):
+    if type(v) is list and all(type(x) is dict and type(x.get("code")) is str for x in v):
+        return tuple(v)
+    return _bad(name, "list of examples")
+
+
+_CHECKS = {"str": _str, "str?": _opt_str, "strs": _strs,
+           "strs?": lambda name, v: None if v is None else _strs(name, v), "map": _map,
+           "axes": _axes, "examples": _examples,
+           "bool": lambda name, v: v if type(v) is bool else _bad(name, "boolean")}
 
 
 def load_rules(extra_tables: Tuple[Path, ...] = ()) -> RuleSet:
