@@ -111,14 +111,17 @@ def test_declared_encoding_is_kept(tmp_path):
     assert b"name = 'caf\xe9'" in out and b"nn.Dense(2, 2)" in out
 
 
-def test_in_place_keeps_permissions_and_follows_symlinks(tmp_path):
+def test_in_place_keeps_permissions_and_converts_a_named_links_target(tmp_path):
+    # A link named on the command line is resolved once: its target is rewritten,
+    # keeping mode, and the link stays. Links met in a folder are never followed
+    # (tests/test_security_fs.py).
     real = tmp_path / "real.py"
     real.write_text(LAYER)
     real.chmod(0o640)
     link = tmp_path / "link.py"
     link.symlink_to(real)
     assert invoke("convert", link, "--in-place").exit_code == 1
-    assert link.is_symlink()
+    assert link.is_symlink() and os.readlink(link) == str(real)
     assert "nn.Dense" in real.read_text()
     assert stat.S_IMODE(real.stat().st_mode) == 0o640
 
@@ -165,7 +168,7 @@ def test_output_is_a_file(tmp_path):
     assert (tmp_path / "out").read_text() == "x"
 
 
-def test_symlink_loops_are_reported_and_the_rest_converted(tmp_path):
+def test_symlink_loops_are_kept_as_links_and_the_rest_converted(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "good.py").write_text(LAYER)
@@ -173,10 +176,15 @@ def test_symlink_loops_are_reported_and_the_rest_converted(tmp_path):
     (src / "b.py").symlink_to(src / "a.py")
     (src / "parent").symlink_to(src)          # a folder loop: not entered
     result = invoke("convert", src, "-o", tmp_path / "out")
-    assert result.exit_code == 2
-    assert "a.py: cannot read: Too many levels of symbolic links" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert "nn.Dense" in (tmp_path / "out" / "good.py").read_text()
+    assert result.exit_code == 0, result.stderr
+    out = tmp_path / "out"
+    assert "nn.Dense" in (out / "good.py").read_text()
+    # links inside the tree are recreated, relative, never followed
+    assert os.readlink(out / "a.py") == "b.py" and os.readlink(out / "b.py") == "a.py"
+    assert os.readlink(out / "parent") == "."
+    # named directly, a loop is a clear error
+    one_line_error(invoke("convert", src / "a.py"), "a.py: cannot read: Too many levels of "
+                                                    "symbolic links")
 
 
 # --- rule tables ------------------------------------------------------------
