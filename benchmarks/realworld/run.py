@@ -133,12 +133,62 @@ def _bindings(tree: ast.AST, roots: Tuple[str, ...]) -> Tuple[Dict[str, str], Li
     return binds, imports
 
 
+def _function_locals(fn: ast.AST) -> set:
+    """Names a function (or lambda) binds itself: its arguments and what it assigns,
+    not counting nested functions; `global`/`nonlocal` names are not local."""
+    names, outer = set(), set()
+    a = fn.args  # type: ignore[attr-defined]
+    for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+        if arg is not None:
+            names.add(arg.arg)
+    body = fn.body if isinstance(fn.body, list) else [fn.body]  # type: ignore[attr-defined]
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for al in node.names:
+                names.add(al.asname or al.name.split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            outer.update(node.names)
+        stack.extend(ast.iter_child_nodes(node))
+    return names - outer
+
+
+def _shadowed(tree: ast.AST, parents: Dict[int, ast.AST]) -> Dict[int, set]:
+    """For each Name node id: the names local to its enclosing functions."""
+    cache: Dict[int, set] = {}
+    out: Dict[int, set] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Name):
+            continue
+        local: set = set()
+        cur = parents.get(id(node))
+        while cur is not None:
+            if isinstance(cur, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                if id(cur) not in cache:
+                    cache[id(cur)] = _function_locals(cur)
+                local |= cache[id(cur)]
+            cur = parents.get(id(cur))
+        out[id(node)] = local
+    return out
+
+
 def _uses(tree: ast.AST, binds: Dict[str, str]) -> List[Tuple[str, int]]:
-    """(qualified name, line) for every load of a bound name, with its attribute chain."""
+    """(qualified name, line) for every load of a bound name, with its attribute chain;
+    a name that an enclosing function binds itself (argument, assignment) is not the import."""
     parents = _parents(tree)
+    shadow = _shadowed(tree, parents)
     out = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in binds:
+        if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in binds
+                and node.id not in shadow.get(id(node), ())):
             parts = [binds[node.id]]
             cur: ast.AST = node
             while True:
@@ -150,6 +200,25 @@ def _uses(tree: ast.AST, binds: Dict[str, str]) -> List[Tuple[str, int]]:
                     break
             out.append((".".join(parts), node.lineno))
     return out
+
+
+def _unbound_local_imports(tree: ast.AST, binds: Dict[str, str]) -> List[Tuple[str, int]]:
+    """`optim = optim.Adam(...)` inside a function, where `optim` is a module-level
+    import: the assignment makes the name local, so its right side raises
+    UnboundLocalError."""
+    found = []
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        local = _function_locals(fn)
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                targets = {t.id for t in node.targets if isinstance(t, ast.Name)}
+                for n in ast.walk(node.value):
+                    if (isinstance(n, ast.Name) and n.id in targets and n.id in binds
+                            and n.id in local):
+                        found.append((n.id, node.lineno))
+    return found
 
 
 def _bound_names(tree: ast.AST) -> set:
@@ -219,11 +288,15 @@ def measure_source(code: str) -> dict:
         if not ms_exists(qual):
             missing.append((qual, line))
     bound = _bound_names(tree)
+    star = any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+               for n in ast.walk(tree))  # a star import may bind anything
     unbound = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+        if (not star and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
                 and node.id in MS_LOOSE and node.id not in bound):
             unbound.append((node.id, node.lineno))
+    for name, line in _unbound_local_imports(tree, mbinds):
+        unbound.append((f"{name} (assigned in the function that reads it as the import: UnboundLocalError)", line))
     return {"parses": True, "torch_refs": tuses, "torch_imports": timports,
             "ms_missing": missing, "ms_unbound": unbound}
 
@@ -479,7 +552,7 @@ def write_markdown(result: dict, path: Path) -> None:
             miss[q] += 1
             where.setdefault(q, f"{r['name']}/{f}:{ln}")
         for f, q, ln in r.get("ms_unbound", []):
-            key = f"{q} (used, never imported)"
+            key = q if "UnboundLocalError" in q else f"{q} (used, never imported)"
             miss[key] += 1
             where.setdefault(key, f"{r['name']}/{f}:{ln}")
     if not miss:
