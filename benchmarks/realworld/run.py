@@ -95,8 +95,11 @@ def extract(gitdir: Path, commit: str, globs: List[str], exclude: List[str], des
         rel = n[len(strip):].lstrip("/") if strip and n.startswith(strip) else n
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(git(gitdir, "show", f"{commit}:{n}", binary=True))
-    return chosen
+        try:
+            target.write_bytes(git(gitdir, "show", f"{commit}:{n}", binary=True))
+        except subprocess.CalledProcessError:  # snapshots lack files of 4 MiB and more
+            print(f"  not in the mirror, left out: {n}", file=sys.stderr)
+    return [n for n in chosen if (dest / (n[len(strip):].lstrip("/") if strip and n.startswith(strip) else n)).exists()]
 
 
 # --------------------------------------------------------------------------- AST measures
@@ -473,7 +476,7 @@ def train_project(t: dict, repos: Dict[str, dict], scratch: Path, jobs: int) -> 
     if not mdir.exists():
         res["error"] = "conversion wrote nothing: " + " | ".join(conv["stderr_tail"])
         return res
-    timeout = int(t.get("timeout", 120))
+    timeout = int(t.get("timeout", 240))
     for side, d in (("torch", tdir), ("mindspore", mdir)):
         if t.get("setup"):
             argv = [sys.executable if a == "python" else a for a in t["setup"]]
