@@ -270,7 +270,8 @@ def value_template_problem(template: str) -> Optional[str]:
         try:
             fold(template.format(sample))
         except TooLarge:
-            return f"folds {sample} past the converter's bounds (|n| <= 2**128, small powers)"
+            return (f"folds past the converter's bounds with {{}} = {sample} (integers "
+                    f"up to 2**128, integer powers up to 128)")
         except CannotFold:
             pass
     return None
