@@ -297,11 +297,7 @@ def rule_from_data(data: Any) -> Rule:
         from .transforms import TRANSFORMS
         if fields["transform"] not in TRANSFORMS:  # from another version of the code
             raise ValueError(f"no transform named {fields['transform']!r}")
-    # What pickle did: fill the frozen instance's fields directly, every one checked
-    # above; Rule(**fields) costs 5x more, and the cache exists to be fast.
-    rule = object.__new__(Rule)
-    rule.__dict__.update(fields)
-    return rule
+    return Rule(**fields)
 
 
 _NO_DEFAULT = object()
