@@ -148,7 +148,8 @@ def _cst_statements(stmts) -> Iterator[Tuple[cst.CSTNode, int, bool]]:
                 yield small, 1, True
             continue
         yield stmt, 1, True
-        yield from _suite(stmt.body)
+        if not isinstance(stmt, cst.Match):  # a match has only cases
+            yield from _suite(stmt.body)
         if isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.If):
             yield from _cst_statements([stmt.orelse])
             continue
