@@ -77,13 +77,28 @@ class Context:
     released: List[str] = field(default_factory=list)
     # What a statement-level pass learned for later ones (keyed by the pass's name).
     scratch: Dict[str, Any] = field(default_factory=dict)
+    # Torch aliases a module-level import of something else has rebound by the
+    # statement being converted (`import numpy as torch`), and those it binds last.
+    rebound: Set[str] = field(default_factory=set)
+    late_rebound: Set[str] = field(default_factory=set)
     # Lines of the parsed statements (and of those passes rebuilt), and the source.
     lines: Optional[StatementLines] = None
     source: str = ""
 
     # --- names -------------------------------------------------------------
     def is_shadowed(self, name: str) -> bool:
+        if not self.scopes:  # module-level code runs in order
+            return name in self.rebound
         return any(name in scope for scope in self.scopes)
+
+    def bind_imports(self, bindings) -> None:
+        """Module-level imports, in order: `import numpy as torch` hides torch from
+        there on, `import torch` brings it back."""
+        if self.scopes:
+            return  # a function's imports are among its locals (names.function_locals)
+        for name, torch in bindings:
+            if name in self.aliases:
+                (self.rebound.discard if torch else self.rebound.add)(name)
 
     def resolve(self, node: cst.BaseExpression) -> Optional[str]:
         """Qualified torch name of a dotted expression, or None."""

@@ -7,6 +7,8 @@ costs about as much as the parse); statement-level passes that restructure code
 from __future__ import annotations
 
 import re
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from functools import lru_cache
@@ -16,14 +18,36 @@ import libcst as cst
 
 from .context import Context
 from .dispatch import FastTransformer, recording_origins, traverse
-from .names import collect_aliases, dotted_name, function_locals, imported_names
-from .passes import api, classes, imports, tuple_results
+from .names import (collect_aliases, dotted_name, function_locals, import_bindings,
+                    imported_names, late_rebound)
+from .passes import api, classes, fstrings, imports, tuple_results
 from .positions import Locator, Numbering, RelevantLines, StatementLines
-from .report import Report
+from .report import UNSUPPORTED, Report
 from .rules import RuleSet, load_rules
 
-# A cheap test before parsing: files that never name torch are returned as they are.
-_MENTIONS_TORCH = re.compile(r"\b(import|from)\s+(torch|torchvision)\b")
+# A cheap test before parsing: files that never import torch are returned as they are.
+_TORCH_WORD = re.compile(r"\btorch(?:vision)?\b")
+_IMPORT_WORD = re.compile(r"\b(?:import|from)\b")
+
+
+def mentions_torch(source: str) -> bool:
+    """A line (with the lines it continues) naming torch and `import` or `from`: a
+    superset of the torch imports (`import os, torch`, `if x: import torch`), in
+    linear time (each line is looked at once)."""
+    checked = -1
+    for m in _TORCH_WORD.finditer(source):
+        start = source.rfind("\n", 0, m.start()) + 1
+        if start <= checked:
+            continue
+        end = source.find("\n", m.end())
+        checked = end = len(source) if end < 0 else end
+        for _ in range(50):  # `import os, \` + `torch` on the next line
+            if not source.endswith(("\\\n", "\\\r\n"), 0, start):
+                break
+            start = source.rfind("\n", 0, start - 1) + 1
+        if _IMPORT_WORD.search(source, start, end):
+            return True
+    return False
 
 MARK_PREFIX = "# ms-migrate:"
 
@@ -93,6 +117,7 @@ class Converter(FastTransformer):
         self.call_starts: List[tuple] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
+        self.fstrings: List[tuple] = []  # (quote, ctx.checkpoint()) of each open f-string
 
     def skips(self, statement: cst.CSTNode) -> bool:
         # classes are always entered: which ones are Modules matters to their subclasses
@@ -104,10 +129,10 @@ class Converter(FastTransformer):
 
     # --- imports are handled at the end; their names are not uses ---------
     def visit_Import(self, node):
+        self.ctx.bind_imports(import_bindings(node))
         return False
 
-    def visit_ImportFrom(self, node):
-        return False
+    visit_ImportFrom = visit_Import
 
     # --- statements carry the notes --------------------------------------
     def visit_SimpleStatementLine(self, node):
@@ -150,7 +175,9 @@ class Converter(FastTransformer):
     def visit_FunctionDef(self, node):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
-        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
+        # a function runs later: it sees what the module's imports bind last
+        self.ctx.scopes.append((function_locals(node) | self.ctx.late_rebound)
+                               & set(self.ctx.aliases))
         self.classes.enter_function()
         params = node.params
         self.stored.follow(node.body.body, {p.name.value for p in (
@@ -165,12 +192,31 @@ class Converter(FastTransformer):
 
     def visit_Lambda(self, node):
         params = node.params
-        self.ctx.scopes.append({p.name.value for p in (*params.params, *params.kwonly_params)}
-                               & set(self.ctx.aliases))
+        self.ctx.scopes.append(({p.name.value for p in (*params.params, *params.kwonly_params)}
+                                | self.ctx.late_rebound) & set(self.ctx.aliases))
 
     def leave_Lambda(self, original, updated):
         self.ctx.scopes.pop()
         return updated
+
+    # --- f-strings: what is written in them must fit their quotes ---------
+    def visit_FormattedString(self, node):
+        self.fstrings.append((node.quote, self.ctx.checkpoint()))
+
+    def leave_FormattedString(self, original, updated):
+        _quote, start = self.fstrings.pop()
+        if updated is original:
+            return updated
+        fitted = fstrings.fit_fstring(updated, [quote for quote, _ in self.fstrings])
+        if fitted is None:  # the calls in it stay as they were, marked
+            undone = [p for p in self.ctx.pending[start[0]:] if p.finding.action != UNSUPPORTED]
+            self.ctx.rollback(start)
+            for p in undone:
+                self.ctx.add(p.finding.api, UNSUPPORTED, "in an f-string whose quotes leave none "
+                             "for the converted code's strings; convert by hand",
+                             p.locator, p.node, rule=p.finding.rule, mark=True)
+            return original
+        return fitted
 
     # --- expressions ------------------------------------------------------
     def visit_Assign(self, node):
@@ -249,14 +295,37 @@ def convert_source(source: str, filename: Optional[str] = None,
 
     Raises ConversionError when the source cannot be parsed.
     """
-    report = Report(filename=filename or "<string>")
-    if not _MENTIONS_TORCH.search(source):
-        return ConversionResult(source, report)
+    name = filename or "<string>"
+    if not mentions_torch(source):
+        return ConversionResult(source, Report(filename=name))
+    # Python reads a lone CR as a line break; libcst and the line scans do not.
+    text, cr_only = _universal_newlines(source)
+    try:
+        result = _convert(text, name, rules)
+    except RecursionError:  # deep but valid code: again, with room to recurse
+        result = _with_deep_stack(name, _convert, text, name, rules)
+    if cr_only:
+        result.code = result.code.replace("\n", "\r")
+    result.report.changed = result.code != source
+    return result
+
+
+def _universal_newlines(source: str) -> Tuple[str, bool]:
+    """The source with lone CRs as LFs, and whether every line ended in a lone CR
+    (old Mac files; the output goes back to CRs)."""
+    if "\r" not in source or "\r" not in source.replace("\r\n", ""):
+        return source, False
+    cr_only = "\n" not in source
+    return re.sub(r"\r(?!\n)", "\n", source), cr_only
+
+
+def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> ConversionResult:
+    report = Report(filename=filename)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise ConversionError(_syntax_message(report.filename, source, exc)) from None
-    except (RecursionError, MemoryError) as exc:
+    except MemoryError as exc:
         raise ConversionError(f"{report.filename}: too deeply nested to parse") from exc
     rules = rules if rules is not None else load_rules()
     aliases = collect_aliases(module)
@@ -265,7 +334,7 @@ def convert_source(source: str, filename: Optional[str] = None,
     lines = StatementLines(module, source)
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
-                  lines=lines, source=source)
+                  lines=lines, source=source, late_rebound=late_rebound(module, aliases))
     with recording_origins(lines.origins):
         for _order, _name, applies, run in PRE_PASSES:
             if applies(source):
@@ -277,8 +346,46 @@ def convert_source(source: str, filename: Optional[str] = None,
         if pending.locator is not None or not pending.finding.line:  # else placed by a pre-pass
             pending.finding.line = lines.locate(pending.locator)
         report.findings.append(pending.finding)
-    report.changed = code != source
     return ConversionResult(code, report)
+
+
+# Deep nesting (hundreds of nested calls, a sum of thousands of terms) recurses deeper
+# than Python's default limit allows; a thread with a large stack can go much deeper.
+_DEEP_STACK = 512 * 1024 * 1024
+_DEEP_LIMIT = 100_000
+_DEEP_LOCK = threading.Lock()  # the recursion limit is per process
+
+
+def _with_deep_stack(filename: str, fn, *args):
+    """fn(*args) in a thread with a large stack and a high recursion limit; a clean
+    ConversionError when even that is not deep enough."""
+    outcome: Dict[str, object] = {}
+
+    def run():
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+
+    with _DEEP_LOCK:
+        old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+        try:
+            threading.stack_size(_DEEP_STACK)
+            worker = threading.Thread(target=run, name="ms-migrate-deep", daemon=True)
+        finally:
+            threading.stack_size(old_stack)
+        sys.setrecursionlimit(max(old_limit, _DEEP_LIMIT))
+        try:
+            worker.start()
+            worker.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+    error = outcome.get("error")
+    if isinstance(error, (RecursionError, MemoryError)):
+        raise ConversionError(f"{filename}: too deeply nested to convert") from None
+    if error is not None:
+        raise error
+    return outcome["value"]
 
 
 def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> str:
@@ -313,7 +420,7 @@ def _load_pre_passes() -> None:
 
     from . import passes
     for info in pkgutil.iter_modules(passes.__path__):
-        if info.name not in ("api", "classes", "imports", "tuple_results"):
+        if info.name not in ("api", "classes", "fstrings", "imports", "tuple_results"):
             importlib.import_module(f"{passes.__name__}.{info.name}")
 
 

@@ -5,7 +5,7 @@ imports are read from statements only, never from expressions.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, Optional, Set
+from typing import Dict, Iterable, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -47,20 +47,24 @@ def is_torch_name(qualified: str) -> bool:
     return qualified.split(".", 1)[0] in TORCH_ROOTS
 
 
-def iter_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Every statement, nested ones included, without entering expressions."""
+def iter_statements(body: Iterable[cst.CSTNode],
+                    enter=None) -> Iterator[cst.CSTNode]:
+    """Every statement, nested ones included, without entering expressions (nor the
+    compound statements for which `enter(stmt)` is false)."""
     for stmt in body:
         yield stmt
+        if enter is not None and not enter(stmt):
+            continue
         for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
             child = getattr(stmt, attr, None)
             if child is None:
                 continue
             if isinstance(child, cst.BaseSuite):
-                yield from iter_statements(child.body)
+                yield from iter_statements(child.body, enter)
             elif isinstance(child, (list, tuple)):
-                yield from iter_statements(child)
+                yield from iter_statements(child, enter)
             elif isinstance(child, cst.CSTNode):
-                yield from iter_statements([child])
+                yield from iter_statements([child], enter)
         if isinstance(stmt, cst.SimpleStatementLine):
             yield from stmt.body
 
@@ -171,4 +175,42 @@ def function_locals(node: cst.FunctionDef) -> Set[str]:
             names.add(star.name.value)
     if isinstance(node.body, cst.IndentedBlock):
         names |= rebound_names(node.body.body)
+        names |= {name for stmt in running_statements(node.body.body)
+                  for name, torch in import_bindings(stmt) if not torch}
     return names
+
+
+def import_bindings(stmt: cst.CSTNode) -> Iterator[Tuple[str, bool]]:
+    """(local name, whether it is torch's) for each name an import statement binds."""
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted_name(alias.name) or ""
+            if alias.asname is not None:
+                for name in target_names(alias.asname.name):
+                    yield name, is_torch_name(full)
+            else:
+                yield full.split(".")[0], is_torch_name(full)
+    elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+        module = dotted_name(stmt.module) if stmt.module is not None else None
+        torch = stmt.relative == () and bool(module) and is_torch_name(module)
+        for alias in stmt.names:
+            yield (alias.asname.name.value if alias.asname else alias.name.value), torch
+
+
+def running_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """The statements of a block that run with it, in order: nested blocks entered,
+    function and class bodies not."""
+    for stmt in iter_statements(body, enter=lambda s: not isinstance(
+            s, (cst.FunctionDef, cst.ClassDef))):
+        yield stmt
+
+
+def late_rebound(module: cst.Module, aliases: Dict[str, str]) -> Set[str]:
+    """Torch aliases that a module-level import of something else binds last
+    (`import numpy as torch`): what a function body sees when it runs."""
+    last: Dict[str, bool] = {}
+    for stmt in running_statements(module.body):
+        for name, torch in import_bindings(stmt):
+            if name in aliases:
+                last[name] = torch
+    return {name for name, torch in last.items() if not torch}

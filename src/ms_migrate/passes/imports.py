@@ -13,6 +13,8 @@ from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
 from ..names import dotted_name, is_torch_name, iter_statements
 from ..dispatch import FastTransformer, traverse
 
+_MARK = "# ms-migrate:"
+
 # Order of the added imports: plain imports first, then from-imports, as isort would.
 def _sort_key(statement: str):
     return (statement.startswith("from "), statement)
@@ -173,13 +175,19 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
              for name in _torch_import_names(stmt) if name not in ctx.alias_uses}
     module = _spell_out_clashes(ctx, module, used)
     body = list(module.body)
-    # Where the first top-level torch import was: the new imports go there.
-    anchor = next((i for i, s in enumerate(body) if isinstance(s, cst.SimpleStatementLine)
-                   and any(_torch_import_names(x) for x in s.body)), None)
-    leading = body[anchor].leading_lines if anchor is not None else ()
     existing = _existing_imports(body)
     needed = {s for s in ctx.needed_imports if s not in existing}
-    if anchor is not None:
+    if needed:
+        body = _split_anchor(body)
+    # Where the first top-level torch import was: the new imports go there.
+    anchor = next((i for i, s in enumerate(body) if _imports_torch(s)), None)
+    if anchor is not None and not isinstance(body[anchor], cst.SimpleStatementLine):
+        # `try: import torch ...` or `if ...: import torch`: the new imports go before it
+        body = _prune_block(body, used)
+        new_lines = [cst.parse_statement(s) for s in _merge(needed)]
+        body[anchor:anchor] = new_lines
+    elif anchor is not None:
+        leading = body[anchor].leading_lines
         head = _prune_block(body[:anchor + 1], used)
         tail = _prune_block(body[anchor + 1:], used)
         kept_anchor = len(head) == anchor + 1
@@ -193,6 +201,54 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
             position = _after_docstring_and_future(body)
             body[position:position] = [cst.parse_statement(s) for s in _merge(needed)]
     return module.with_changes(body=body)
+
+
+def _imports_torch(stmt: cst.CSTNode) -> bool:
+    """A top-level statement that imports torch, itself or in a block that runs at once
+    (not in a function or class body)."""
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return any(_torch_import_names(x) for x in stmt.body)
+    if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        return False
+    return any(_imports_torch(child) for child in _blocks(stmt))
+
+
+def _blocks(stmt: cst.CSTNode):
+    """The statements directly in a compound statement's blocks (and its clauses')."""
+    for attr in ("body", "orelse", "finalbody", "handlers", "cases"):
+        child = getattr(stmt, attr, None)
+        if isinstance(child, cst.BaseSuite):
+            yield from (child.body if isinstance(child, cst.IndentedBlock)
+                        else [cst.SimpleStatementLine(body=child.body)])
+        elif isinstance(child, (list, tuple)):
+            yield from child  # except handlers, match cases: compound themselves
+        elif isinstance(child, cst.CSTNode):
+            yield child  # else, finally, elif
+
+
+def _split_anchor(body: List[cst.CSTNode]) -> List[cst.CSTNode]:
+    """`import torch; x = torch.zeros(2)`: the statements after the first torch import
+    on its line go to a line of their own, so the new imports can stand before them."""
+    for i, stmt in enumerate(body):
+        if not _imports_torch(stmt):
+            continue
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return body
+        first = next(k for k, x in enumerate(stmt.body) if _torch_import_names(x))
+        rest = stmt.body[first + 1:]
+        if not rest or all(isinstance(x, (cst.Import, cst.ImportFrom)) for x in rest):
+            return body
+        head = list(stmt.body[:first + 1])
+        head[-1] = head[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+        # notes of unconverted calls belong to the statements that hold them
+        notes = [l for l in stmt.leading_lines
+                 if l.comment is not None and l.comment.value.startswith(_MARK)]
+        line = stmt.with_changes(body=head, trailing_whitespace=cst.TrailingWhitespace(),
+                                 leading_lines=[l for l in stmt.leading_lines if l not in notes])
+        after = cst.SimpleStatementLine(body=rest, leading_lines=notes,
+                                        trailing_whitespace=stmt.trailing_whitespace)
+        return [*body[:i], line, after, *body[i + 1:]]
+    return body
 
 
 def _after_docstring_and_future(body: List[cst.CSTNode]) -> int:
