@@ -261,3 +261,15 @@ def test_the_converter_has_no_way_to_run_what_it_reads():
                     and "exec_module" not in allowed:
                 found.append(f"{path.name}:{node.lineno}: runs a module")
     assert found == []
+
+
+def test_braces_in_user_code_never_reach_a_format_template():
+    """User text is an argument of str.format at most, never part of its template."""
+    code = ("import torch\nfrom torch.utils.data import random_split, TensorDataset\n"
+            "data = TensorDataset(torch.zeros(3))\n"
+            "a, b = random_split({'k': data}['k'], [1, 2])\n"
+            "w = torch.nn.Linear(2, 2).weight\n"
+            "torch.nn.init.uniform_(w, {'lo': -1}['lo'], 1)\n")
+    out = convert_source(code, "t.py").code
+    assert "len({'k': data}['k'])" in out
+    assert "* (1 - ({'lo': -1}['lo'])) + {'lo': -1}['lo']" in out

@@ -352,13 +352,13 @@ def random_split(ctx, rule, bound: Bound, call=None):
         raise Unsupported("lengths must be a literal list of counts (fractions do not convert)")
     np_mod = ctx.name("numpy.random.permutation")
     source = code(dataset).strip()
-    template = (f"[{{gen}}({source}, column_names={code(_strings(columns.names))}, "
-                f"sampler={{subset}}(indices)) for indices in "
-                f"{{split}}({code(np_mod)}(len({source})), {{cumsum}}({code(lengths)})[:-1])]")
-    text = template.format(gen=code(ctx.name("mindspore.dataset.GeneratorDataset")),
-                           subset=code(ctx.name("mindspore.dataset.SubsetSampler")),
-                           split=code(ctx.name("numpy.split")),
-                           cumsum=code(ctx.name("numpy.cumsum")))
+    gen = code(ctx.name("mindspore.dataset.GeneratorDataset"))
+    subset = code(ctx.name("mindspore.dataset.SubsetSampler"))
+    split, cumsum = code(ctx.name("numpy.split")), code(ctx.name("numpy.cumsum"))
+    # one f-string: the user's text must not pass through str.format (braces in it)
+    text = (f"[{gen}({source}, column_names={code(_strings(columns.names))}, "
+            f"sampler={subset}(indices)) for indices in "
+            f"{split}({code(np_mod)}(len({source})), {cumsum}({code(lengths)})[:-1])]")
     return cst.parse_expression(text)
 
 
