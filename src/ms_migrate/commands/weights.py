@@ -56,6 +56,7 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
     if (model_args or skip_unexpected) and not check_ref:
         fail("--args and --skip-unexpected go with --check-against")
     rules = _load_rules(extra_rules)
+    _import_frameworks({src_kind, out_kind}, bool(check_ref))
     try:
         state, notes = read_weights(source, key, allow_pickle)
         if strip_prefix:
@@ -84,6 +85,18 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
         write_weights(output, converted.params)
     except CheckpointError as exc:
         fail(str(exc))
+    if converted.unclear:  # a checkpoint that may miss layers is never quiet
+        shown = converted.unclear[:8]
+        more = len(converted.unclear) - len(shown)
+        click.echo(f"warning: {len(converted.unclear)} weights kept under torch's names; "
+                   f"their layer type cannot be told from the weights alone, and some layer "
+                   f"types name or shape them differently in MindSpore:", err=True)
+        for line in shown:
+            click.echo(f"  {line}", err=True)
+        if more:
+            click.echo(f"  ... and {more} more", err=True)
+        click.echo("  to settle them pass --model FILE.py:CLASS (the model's source is read, "
+                   "not run) or --check-against FILE.py:CLASS", err=True)
     if not quiet:
         for note in notes:
             click.echo(f"note: {note}", err=True)
@@ -92,6 +105,21 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
                    f"{len(set(converted.reshaped))} reshaped"
                    + (", all names and shapes checked" if targets is not None else ""),
                    err=True)
+
+
+def _import_frameworks(kinds: set, torch_model: bool) -> None:
+    """Import torch/mindspore with signals held back: Ctrl-C half-way through
+    mindspore's import left threads that aborted the interpreter at exit."""
+    import importlib
+
+    from ..signals import deferred
+    names = ["torch"] * ("torch" in kinds or torch_model) + ["mindspore"] * ("mindspore" in kinds)
+    for name in names:
+        try:
+            with deferred():
+                importlib.import_module(name)
+        except ImportError as exc:
+            fail(f"convert-weights needs {name} ({exc}); pip install 'ms-migrate[verify]'")
 
 
 def _layer_types(ref: str):
