@@ -93,13 +93,12 @@ def read_torch(path: Path, key: Optional[str] = None, allow_pickle: bool = False
     others = [str(k) for k in obj if k not in tensors]
     if others:
         notes.append(f"skipped entries that are not tensors: {', '.join(others[:5])}")
-    out = {}
-    for name, tensor in tensors.items():
-        tensor = tensor.detach().cpu()
-        if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
-            tensor = tensor.float()
-            notes.append(f"{name}: bfloat16 stored as float32")
-        out[str(name)] = tensor.numpy()
+    from .weights import WeightError, tensor_array
+    try:  # sparse, bfloat16, float8: exact as arrays; quantized, meta: refused by name
+        out = {str(name): tensor_array(str(name), tensor, notes)
+               for name, tensor in tensors.items()}
+    except WeightError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     return out, notes
 
 

@@ -77,6 +77,9 @@ class Converted:
     dropped: List[str] = field(default_factory=list)
     reshaped: List[str] = field(default_factory=list)        # new names
     notes: List[str] = field(default_factory=list)
+    # Weights kept under torch's names that some layer types would rename or reshape:
+    # without the layer types (--model) or the target model they may be wrong.
+    unclear: List[str] = field(default_factory=list)
 
 
 class _Translator:
@@ -93,6 +96,7 @@ class _Translator:
             self.local.setdefault(prefix, {})[leaf] = tuple(shape)
         self.inferred: Dict[str, Optional[Rule]] = {}
         self.notes: List[str] = []
+        self.unclear: List[str] = []  # weights kept as they are that some layer would change
 
     def rule_of(self, torch_path: str, source_path: str) -> Optional[Rule]:
         declared = self.types.get(torch_path)
@@ -112,6 +116,8 @@ class _Translator:
         elif self.to_ms and _norm_like(local):
             candidates = [r for r in self.layer_rules if {"weight", "bias"} <= set(r.params)]
         else:
+            if self.to_ms:
+                self._note_unclear(path, local)
             return None
         if not candidates:
             return None
@@ -132,6 +138,24 @@ class _Translator:
             self.notes.append(f"{where}: taken as {ranked[0][0].torch_name.rsplit('.', 1)[-1]} "
                               f"from its parameters, not {others} (pass --model to be sure)")
         return ranked[0][0]
+
+    def _note_unclear(self, path: str, local: Dict[str, Tuple[int, ...]]) -> None:
+        """A lone weight (and bias) whose layer would change it, were it that layer:
+        an Embedding's 2-D weight looks like a bias-less Linear's."""
+        rank, bias = len(local.get("weight", ())), "bias" in local
+        readings: Dict[str, List[str]] = {}  # change -> layers that make it
+        for rule in self.layer_rules:
+            layer = rule.torch_name.rsplit(".", 1)[-1]
+            if _LONE_WEIGHT.get(layer) not in ((rank, bias), (rank, None)):
+                continue
+            change = (f"named {rule.params['weight']}" if "weight" in rule.params
+                      else f"a size-1 axis at {rule.unsqueeze_params.get('weight')}")
+            readings.setdefault(change, []).append(layer)
+        if readings:
+            name = f"{path}.weight" if path else "weight"
+            said = "; ".join(f"{' or '.join(layers)}: {change}"
+                             for change, layers in readings.items())
+            self.unclear.append(f"{name} ({rank}-D, {said})")
 
     def _names_of(self, rule: Rule) -> set:
         if self.to_ms:
@@ -172,6 +196,13 @@ class _Translator:
             torch_path.append(torch_seg)
             i += 1
         return ".".join(out), axis, dropped
+
+
+# Layers with a changed `weight` that their parameters alone cannot tell from a layer
+# that keeps it: (rank of weight, has a bias: True/False/None for either). A bias-less
+# Linear's 2-D weight, a Bilinear's 3-D one and a plain 1-D Parameter stay as they are.
+_LONE_WEIGHT = {"Embedding": (2, False), "Conv1d": (3, None), "ConvTranspose1d": (3, None),
+                "PReLU": (1, False), "LayerNorm": (1, False)}
 
 
 def _norm_like(local: Dict[str, Tuple[int, ...]]) -> bool:
@@ -215,6 +246,8 @@ def convert_state(state: Dict[str, np.ndarray], rules: Optional[RuleSet] = None,
     result.notes.extend(translator.notes)
     if target_shapes is not None:
         _fit_to_targets(result, target_shapes, rules, to_mindspore)
+    else:  # against a target model every name is checked; without one, say what is unsure
+        result.unclear = list(dict.fromkeys(translator.unclear))
     return result
 
 
@@ -339,11 +372,50 @@ def torch_state_to_mindspore(torch_module, rules: Optional[RuleSet] = None
 
 
 def _tensor_to_numpy(tensor) -> np.ndarray:
+    return tensor_array("tensor", tensor)
+
+
+def tensor_array(name: str, tensor, notes: Optional[List[str]] = None) -> np.ndarray:
+    """A torch tensor as a numpy array, where that is exact; WeightError naming the
+    tensor where it is not. Changes of kind are noted in `notes`:
+
+    - sparse layouts are written dense (the same values);
+    - bfloat16, float8 (every float8 and bfloat16 value is a float32) and complex32
+      widen to float32 / complex64, which numpy and MindSpore checkpoints hold;
+    - quantized tensors and meta tensors (no values) are refused.
+    """
     import torch
+    if tensor.is_meta:
+        raise WeightError(f"{name}: a meta tensor holds no values (the model was built on "
+                          f"the meta device and never loaded); save real weights")
+    if tensor.is_quantized:
+        raise WeightError(f"{name}: a quantized tensor ({tensor.dtype}); a MindSpore "
+                          f"checkpoint of the converted (float) model holds plain tensors: "
+                          f"save the float model's state_dict, before quantization")
     tensor = tensor.detach().cpu()
-    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16
-        tensor = tensor.float()
-    return tensor.numpy()
+    if tensor.layout != torch.strided:  # sparse COO/CSR/CSC/BSR: dense holds the same values
+        if notes is not None:
+            notes.append(f"{name}: sparse ({str(tensor.layout).replace('torch.', '')}) "
+                         f"written dense")
+        tensor = tensor.to_dense()
+    wider = _WIDER.get(str(tensor.dtype).replace("torch.", ""))
+    if wider is not None:
+        if notes is not None:
+            notes.append(f"{name}: {str(tensor.dtype).replace('torch.', '')} stored as {wider} "
+                         f"(the same values; numpy has no such dtype)")
+        tensor = tensor.to(getattr(torch, wider))
+    try:
+        return tensor.resolve_conj().resolve_neg().numpy()
+    except (TypeError, RuntimeError, NotImplementedError) as exc:
+        raise WeightError(f"{name}: cannot be read as an array ({tensor.dtype}, "
+                          f"{tensor.layout}): {str(exc).splitlines()[0] if str(exc) else exc}"
+                          ) from None
+
+
+# dtypes numpy lacks -> the one that holds all their values exactly
+_WIDER = {"bfloat16": "float32", "complex32": "complex64", "float8_e4m3fn": "float32",
+          "float8_e4m3fnuz": "float32", "float8_e5m2": "float32", "float8_e5m2fnuz": "float32",
+          "float8_e8m0fnu": "float32"}
 
 
 def load_into_cell(cell, params: Dict[str, np.ndarray], strict: bool = True
