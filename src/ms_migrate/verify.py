@@ -64,14 +64,49 @@ def make_input(spec: str, rng: np.random.Generator) -> np.ndarray:
         if not low < high:
             raise VerifyError(f"input {spec!r}: range {parts[2]} is empty")
         bounds = (low, high)
-    if dtype == "bool":
-        return rng.random(shape) > 0.5
-    if dtype.startswith(("int", "uint")):
-        low, high = bounds or (0, 10)
-        return rng.integers(int(low), int(high), size=shape).astype(dtype)
-    if bounds:
-        return rng.uniform(bounds[0], bounds[1], size=shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
+    _check_size(spec, shape, np.dtype(dtype))
+    _check_range(spec, bounds, np.dtype(dtype))
+    try:
+        if dtype == "bool":
+            return rng.random(shape) > 0.5
+        if dtype.startswith(("int", "uint")):
+            low, high = bounds or (0, 10)
+            return rng.integers(int(low), int(high), size=shape).astype(dtype)
+        if bounds:
+            return rng.uniform(bounds[0], bounds[1], size=shape).astype(dtype)
+        return rng.standard_normal(shape).astype(dtype)
+    except (ValueError, OverflowError, MemoryError) as exc:
+        raise VerifyError(f"input {spec!r}: cannot be made: {exc}") from None
+
+
+# Inputs for a comparison need not be big; a typo (an extra digit) must not eat memory.
+MAX_INPUT_BYTES = 2 << 30
+
+
+def _check_size(spec: str, shape: Tuple[int, ...], dtype: np.dtype) -> None:
+    size = dtype.itemsize
+    for d in shape:
+        size *= d
+    if size > MAX_INPUT_BYTES:
+        raise VerifyError(f"input {spec!r}: {size / (1 << 30):.3g} GiB is more than "
+                          f"{MAX_INPUT_BYTES >> 30} GiB; a small batch shows the same differences")
+
+
+def _check_range(spec: str, bounds: Optional[Tuple[float, float]], dtype: np.dtype) -> None:
+    """A range the dtype can hold: numbers outside it would wrap round silently."""
+    if bounds is None or dtype.kind == "b":
+        return
+    low, high = bounds
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if low < info.min or high > info.max + 1:
+            raise VerifyError(f"input {spec!r}: {dtype} holds {info.min}..{info.max}, "
+                              f"not the range {low:g}:{high:g}")
+        if int(low) >= int(high):
+            raise VerifyError(f"input {spec!r}: no integer in the range {low:g}:{high:g}")
+    elif not (np.isfinite(high - low)  # numpy's uniform needs the width finite too
+              and max(abs(low), abs(high)) <= np.finfo(dtype).max):
+        raise VerifyError(f"input {spec!r}: the range must be finite and fit {dtype}")
 
 
 def parse_call_args(text: Optional[str]) -> Tuple[tuple, dict]:
@@ -113,6 +148,9 @@ def load_class(ref: str):
         spec.loader.exec_module(module)
     except SyntaxError as exc:
         raise VerifyError(f"{path}:{exc.lineno}: cannot parse: {exc.msg}") from None
+    except SystemExit as exc:  # a script: its exit code must not pass for a verdict
+        raise VerifyError(f"{path}: importing it called sys.exit({exc.code!r}); put the "
+                          f"script part under `if __name__ == \"__main__\":`") from None
     except Exception as exc:  # the user's module failed while importing
         raise VerifyError(f"{path}: importing failed: {type(exc).__name__}: {exc}") from None
     finally:
@@ -138,6 +176,9 @@ def build(ref: str, args: tuple = (), kwargs: Optional[dict] = None):
     cls = load_class(ref)
     try:
         return cls(*args, **(kwargs or {}))
+    except SystemExit as exc:
+        raise VerifyError(f"{ref}: building {cls.__name__} called sys.exit({exc.code!r})"
+                          ) from None
     except Exception as exc:  # the user's constructor failed
         raise VerifyError(f"{ref}: building {cls.__name__} failed: "
                           f"{type(exc).__name__}: {exc}") from None

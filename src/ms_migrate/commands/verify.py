@@ -75,10 +75,11 @@ def verify(torch_ref: str, ms_ref: str, model_args: Optional[str], ms_args: Opti
         click.echo(f"the torch weights do not fit the Cell: {exc}", err=True)
         click.echo("NOT equivalent", err=True)
         sys.exit(EXIT_CHANGED)
-    except Exception as exc:  # the user's forward/construct failed
+    except (Exception, SystemExit) as exc:  # the user's forward/construct failed
         from ..verify import first_line
-        click.echo(f"running the models failed: {type(exc).__name__}: {first_line(exc)}",
-                   err=True)
+        what = (f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
+                else f"{type(exc).__name__}: {first_line(exc)}")
+        click.echo(f"running the models failed: {what}", err=True)
         click.echo("NOT equivalent", err=True)
         sys.exit(EXIT_CHANGED)
     for line in result.lines():
