@@ -7,6 +7,7 @@ torch. Exit codes: 0 clean, 1 changed (or would change, or torch left), 2 error.
 """
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -18,10 +19,43 @@ from ..cli import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
 from ..report import UNSUPPORTED, shown
 
 _TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|torchvision)\b", re.MULTILINE)
+# What pre-commit's `types: [python]` also hands over: scripts named by their shebang.
+_PYTHON_SHEBANG = re.compile(rb"^#![^\n]*\bpython[\d.]*\b")
+_PYTHON_SUFFIXES = (".py", ".pyw")
 
 
 def torch_import_lines(text: str) -> List[int]:
-    return [text.count("\n", 0, m.start()) + 1 for m in _TORCH_IMPORT.finditer(text)]
+    """Lines of every torch import, nested ones and `import os, torch` included (read
+    with Python's parser, never run); a regex scan when the text does not parse."""
+    from ..names import is_torch_name
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [text.count("\n", 0, m.start()) + 1 for m in _TORCH_IMPORT.finditer(text)]
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        if any(is_torch_name(name) for name in names):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def is_python_file(path: Path) -> bool:
+    """A .py file, or an extensionless script whose shebang runs Python."""
+    if path.suffix in _PYTHON_SUFFIXES:
+        return True
+    if path.suffix:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            return bool(_PYTHON_SHEBANG.match(handle.readline(256)))
+    except OSError:
+        return False
 
 
 @main.command("pre-commit")
@@ -42,7 +76,7 @@ def pre_commit(files: tuple, check: bool, extra_rules: tuple) -> None:
         load_rules(tuple(rule_paths))
     except (ConfigError, TableError) as exc:
         fail(str(exc))
-    paths = [p for p in files if p.suffix == ".py"
+    paths = [p for p in files if is_python_file(p)
              and not is_excluded(p.as_posix(), config.exclude)]
     options = Options(in_place=not check, rule_paths=rule_paths, jobs=1)
     # follow=False: a link staged in the repository is never written through
