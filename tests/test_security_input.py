@@ -127,3 +127,299 @@ def test_too_deep_is_a_clean_error(monkeypatch):
     source = "import torch\ny = " + "torch.abs(" * 260 + "x" + ")" * 260 + "\n"
     with pytest.raises(ConversionError, match=r"^deep\.py: too deeply nested to convert"):
         convert_source(source, "deep.py")
+
+
+# --- f-strings, literals, missing arguments, rebound names ------------------------
+
+def test_strings_added_inside_an_fstring_take_the_other_quote():
+    result = converted('import torch.nn as nn\nprint(f"{nn.Conv2d(3, 8, 3)}")\n')
+    assert "print(f\"{nn.Conv2d(3, 8, 3, pad_mode='valid', has_bias=True)}\")" in result.code
+    result = converted("import torch.nn as nn\nprint(f'{nn.Conv2d(3, 8, 3)}')\n")
+    assert "print(f'{nn.Conv2d(3, 8, 3, pad_mode=\"valid\", has_bias=True)}')" in result.code
+
+
+def test_no_quote_left_in_nested_fstrings_keeps_the_call_and_marks_it():
+    source = "import torch.nn as nn\nprint(f\"{f'{nn.Conv2d(3, 8, 3)}'}\")\n"
+    result = converted(source)
+    assert "import torch.nn as nn" in result.code and "nn.Conv2d(3, 8, 3)}" in result.code
+    assert ("torch.nn.Conv2d", "unsupported") in actions(result)
+    assert "# ms-migrate: torch.nn.Conv2d: in an f-string" in result.code
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("torch.take(3, i)", "ops.gather((3).reshape(-1), i, 0)"),
+    ("torch.index_fill(x, 1, 2, -1.0)", "ops.index_fill(x, 1, (2).astype(mindspore.int32), (-1.0))"),
+    ("F.max_pool1d(3, 2)", "ops.max_pool2d((3).unsqueeze(2), (1, 2), (1, 2)).squeeze(2)"),
+])
+def test_number_receivers_are_bracketed(call, expected):
+    result = converted(f"import torch\nimport torch.nn.functional as F\ny = {call}\n")
+    assert f"y = {expected}" in result.code
+
+
+@pytest.mark.parametrize("call, api", [
+    ("nn.AvgPool2d(ceil_mode=True)", "torch.nn.AvgPool2d"),
+    ("nn.MaxPool1d()", "torch.nn.MaxPool1d"),
+    ("nn.MaxPool2d(stride=None)", "torch.nn.MaxPool2d"),
+    ("F.max_pool1d(x)", "torch.nn.functional.max_pool1d"),
+    ("F.avg_pool2d(x)", "torch.nn.functional.avg_pool2d"),
+])
+def test_pools_without_kernel_size_are_marked_not_crashed(call, api):
+    source = f"import torch.nn as nn\nimport torch.nn.functional as F\ny = {call}\n"
+    result = converted(source)
+    assert f"y = {call}" in result.code
+    finding = next(f for f in result.report.findings if f.api == api)
+    assert finding.action == "unsupported" and "kernel_size" in finding.message
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("nn.AvgPool2d(2, ceil_mode=True)", 'nn.AvgPool2d(2, ceil_mode=True, stride=2, pad_mode="pad")'),
+    ("nn.MaxPool1d(2)", "nn.MaxPool1d(2, stride=2)"),
+    ("F.max_pool1d(x, 2)", "ops.max_pool2d(x.unsqueeze(2), (1, 2), (1, 2)).squeeze(2)"),
+])
+def test_pools_convert(call, expected):
+    result = converted(f"import torch.nn as nn\nimport torch.nn.functional as F\ny = {call}\n")
+    assert f"y = {expected}" in result.code
+
+
+def test_numpy_imported_as_torch_is_left_alone_from_there_on():
+    source = textwrap.dedent("""\
+        import torch
+        x = torch.zeros(2)
+        import numpy as torch
+        y = torch.zeros(2)
+        def f():
+            return torch.ones(2)
+        """)
+    result = converted(source)
+    assert "x = ops.zeros(2, dtype=mindspore.float32)" in result.code
+    assert "y = torch.zeros(2)" in result.code and "return torch.ones(2)" in result.code
+    assert "import numpy as torch" in result.code
+    assert [api for api, _ in actions(result)] == ["torch.zeros"]
+
+
+def test_import_of_torch_again_brings_it_back():
+    source = "import torch\nimport numpy as torch\ny = torch.zeros(2)\nimport torch\nz = torch.zeros(2)\n"
+    result = converted(source)
+    assert "y = torch.zeros(2)" in result.code and "z = ops.zeros(2" in result.code
+
+
+def test_a_function_importing_numpy_as_torch_keeps_its_calls():
+    source = "import torch\ndef f():\n    import numpy as torch\n    return torch.ones(2)\ny = torch.zeros(2)\n"
+    result = converted(source)
+    assert "    return torch.ones(2)" in result.code and "y = ops.zeros(2" in result.code
+
+
+def test_a_marked_first_statement_is_marked_once():
+    result = converted("if True: import torch; y = torch.no_such()\n")
+    assert result.code.count("# ms-migrate: torch.no_such") == 1
+
+
+@pytest.mark.parametrize("decorator", [
+    "@torch.no_grad()", "@torch.jit.script", "@torch.compile", "@torch.inference_mode()",
+    "@torch.compile(mode='max-autotune')", "@torch.jit.ignore", "@torch.enable_grad()",
+    "@torch.autocast('cuda')", "@torch.no_grad", "@torch.set_grad_enabled(False)",
+])
+def test_decorators_convert_once(decorator):
+    for body in ("return x", "return torch.zeros(2)", "return torch.no_such(x)"):
+        converted(f"import torch\n{decorator}\ndef f(x):\n    {body}\n")
+        converted(f"import torch\nimport torch.nn as nn\nclass M(nn.Module):\n"
+                  f"    {decorator}\n    def forward(self, x):\n        {body}\n")
+
+
+# --- commands ----------------------------------------------------------------------
+
+def cli(*args):
+    from click.testing import CliRunner
+
+    from ms_migrate.cli import main
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit), result.exception  # no traceback
+    return result.exit_code, result.output
+
+
+LINEAR = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+    """)
+
+
+@pytest.fixture
+def linear_pair(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("mindspore")
+    (tmp_path / "net.py").write_text(LINEAR)
+    (tmp_path / "net_ms.py").write_text(convert_source(LINEAR, "net.py").code)
+    return tmp_path
+
+
+def test_verify_model_file_calling_sys_exit_at_import_fails(linear_pair):
+    d = linear_pair
+    (d / "script.py").write_text(LINEAR + "\nimport sys\nsys.exit(0)\n")
+    code, out = cli("verify", f"{d / 'script.py'}:Net", f"{d / 'net_ms.py'}:Net",
+                    "--input", "3x4")
+    assert code == 2
+    assert "script.py: importing it called sys.exit(0)" in out
+    assert "equivalent" not in out
+
+
+def test_verify_forward_calling_sys_exit_is_not_equivalent(linear_pair):
+    d = linear_pair
+    (d / "quits.py").write_text(LINEAR.replace("return self.fc(x)",
+                                               "import sys\n        sys.exit(0)"))
+    code, out = cli("verify", f"{d / 'quits.py'}:Net", f"{d / 'net_ms.py'}:Net",
+                    "--input", "3x4")
+    assert code == 1
+    assert "running the models failed: sys.exit(0)" in out and "NOT equivalent" in out
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("99999999999x99999999999x4", "GiB is more than 2 GiB"),
+    ("99999999999999999999999x4", "GiB is more than 2 GiB"),
+    ("3x4/float32/1:inf", "the range must be finite"),
+    ("3x4/float16/0:1e10", "the range must be finite and fit float16"),
+    ("3x4/int8/0:1000", "int8 holds -128..127"),
+    ("3x4/int64/1e30:1e31", "int64 holds"),
+    ("3x4/int32/0.2:0.7", "no integer in the range"),
+])
+def test_verify_impossible_inputs_are_clean_errors(linear_pair, spec, message):
+    d = linear_pair
+    code, out = cli("verify", f"{d / 'net.py'}:Net", f"{d / 'net_ms.py'}:Net", "--input", spec)
+    assert code == 2 and message in out, out
+    assert f"input {spec!r}" in out
+
+
+def test_verify_still_equivalent(linear_pair):
+    d = linear_pair
+    code, out = cli("verify", f"{d / 'net.py'}:Net", f"{d / 'net_ms.py'}:Net",
+                    "--input", "3x4/float32/-2:2")
+    assert code == 0 and "equivalent" in out
+
+
+@pytest.mark.parametrize("name, text", [
+    ("a.py", "import numpy as np, torch\nx = np.zeros(2)\n"),
+    ("b.py", "if True: import torch\nx = 1\n"),
+    ("script", "#!/usr/bin/env python\nimport torch\nx = torch.zeros(2)\n"),
+    ("tool", "#!/usr/bin/python3.11\nimport torch.nn as nn\n"),
+])
+def test_precommit_check_fails_files_with_torch(tmp_path, monkeypatch, name, text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    code, out = cli("pre-commit", "--check", name)
+    assert code == 1 and name in out, out
+    assert (tmp_path / name).read_text() == text  # --check writes nothing
+
+
+@pytest.mark.parametrize("name, text", [
+    ("clean", "#!/usr/bin/env python3\nx = 1\n"),
+    ("notes.txt", "import torch\n"),          # not Python: not the hook's business
+    ("run.sh", "#!/bin/sh\nimport torch\n"),
+])
+def test_precommit_check_passes_what_is_not_python_with_torch(tmp_path, monkeypatch,
+                                                             name, text):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    assert cli("pre-commit", "--check", name)[0] == 0
+
+
+def test_precommit_converts_an_extensionless_script(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train").write_text("#!/usr/bin/env python\nimport torch\nx = torch.zeros(2)\n")
+    code, _ = cli("pre-commit", "train")
+    assert code == 1
+    text = (tmp_path / "train").read_text()
+    assert text.startswith("#!/usr/bin/env python\n") and "ops.zeros(2" in text
+
+
+def test_torch_import_lines_finds_nested_and_listed_imports():
+    from ms_migrate.commands.precommit import torch_import_lines
+    text = "import os, torch\nif x:\n    from torch import nn\ndef f():\n    import torchvision\n"
+    assert torch_import_lines(text) == [1, 3, 5]
+    assert torch_import_lines("import torchaudio\nfrom .torch import x\n") == []
+
+
+def _save(path, **tensors):
+    import torch
+    torch.save({"fc.weight": torch.randn(2, 3), "fc.bias": torch.randn(2), **tensors}, path)
+
+
+@pytest.fixture
+def torch_mod():
+    pytest.importorskip("mindspore")
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: t.quantize_per_tensor(t.randn(3, 3), 0.1, 0, t.qint8),
+     "q.weight: a quantized tensor (torch.qint8)"),
+    (lambda t: t.empty(3, 3, device="meta"), "q.weight: a meta tensor holds no values"),
+])
+def test_weights_refused_tensors_are_named(tmp_path, torch_mod, make, message):
+    _save(tmp_path / "w.pth", **{"q.weight": make(torch_mod)})
+    code, out = cli("convert-weights", tmp_path / "w.pth", "-o", tmp_path / "w.ckpt")
+    assert code == 2 and message in out, out
+    assert not (tmp_path / "w.ckpt").exists()
+
+
+@pytest.mark.parametrize("make, note, dtype", [
+    (lambda t: t.randn(3, 3).relu().to_sparse(), "sparse (sparse_coo) written dense", None),
+    (lambda t: t.randn(3, 3).relu().to_sparse_csr(), "sparse (sparse_csr) written dense", None),
+    (lambda t: t.randn(3, 3).to(t.float8_e4m3fn), "float8_e4m3fn stored as float32", "float32"),
+    (lambda t: t.randn(3, 3).to(t.float8_e5m2), "float8_e5m2 stored as float32", "float32"),
+])
+def test_weights_exact_as_dense_or_wider(tmp_path, torch_mod, make, note, dtype):
+    import mindspore
+    import numpy as np
+    tensor = make(torch_mod)
+    _save(tmp_path / "w.pth", **{"s.weight": tensor})
+    code, out = cli("convert-weights", tmp_path / "w.pth", "-o", tmp_path / "w.ckpt")
+    assert code == 0 and f"s.weight: {note}" in out, out
+    written = mindspore.load_checkpoint(str(tmp_path / "w.ckpt"))["s.weight"].asnumpy()
+    expected = (tensor.to_dense() if tensor.layout != torch_mod.strided else tensor.float())
+    assert np.array_equal(written, expected.numpy())
+    if dtype:
+        assert written.dtype == np.dtype(dtype)
+
+
+def test_weights_without_model_name_the_unclear_layers(tmp_path, torch_mod):
+    t = torch_mod
+    t.save({"emb.weight": t.randn(10, 4), "head.weight": t.randn(3, 4),
+            "conv.weight": t.randn(4, 4, 3), "conv.bias": t.randn(4),
+            "out.weight": t.randn(3, 4), "out.bias": t.randn(3),
+            "c2.weight": t.randn(4, 4, 3, 3)}, tmp_path / "w.pth")
+    code, out = cli("convert-weights", tmp_path / "w.pth", "-o", tmp_path / "w.ckpt", "-q")
+    assert code == 0
+    assert "warning: 3 weights kept under torch's names" in out
+    assert "emb.weight (2-D, Embedding: named embedding_table)" in out
+    assert "head.weight (2-D, Embedding: named embedding_table)" in out
+    assert "conv.weight (3-D, Conv1d or ConvTranspose1d: a size-1 axis at 2)" in out
+    assert "out.weight" not in out and "c2.weight" not in out  # nothing else they could be
+    assert "pass --model FILE.py:CLASS" in out
+
+
+def test_weights_with_model_have_nothing_unclear(tmp_path, torch_mod):
+    source = textwrap.dedent("""\
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(10, 4)
+                self.head = nn.Linear(4, 3, bias=False)
+        """)
+    (tmp_path / "net.py").write_text(source)
+    t = torch_mod
+    t.save({"emb.weight": t.randn(10, 4), "head.weight": t.randn(3, 4)}, tmp_path / "w.pth")
+    code, out = cli("convert-weights", tmp_path / "w.pth", "-o", tmp_path / "w.ckpt",
+                    "--model", f"{tmp_path / 'net.py'}:Net")
+    assert code == 0 and "warning" not in out
+    import mindspore
+    assert set(mindspore.load_checkpoint(str(tmp_path / "w.ckpt"))) == {
+        "emb.embedding_table", "head.weight"}

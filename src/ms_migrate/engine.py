@@ -139,22 +139,24 @@ class Converter(FastTransformer):
         self.ctx.marks.append([])
 
     def leave_SimpleStatementLine(self, original, updated):
-        return self._attach_marks(updated)
+        return self._attach_marks(original, updated)
 
     def visit_BaseCompoundStatement(self, node):
         self.ctx.marks.append([])
 
-    def _attach_marks(self, node):
+    def _attach_marks(self, original, node):
         notes = self.ctx.marks.pop()
         if not notes:
             return node
         existing = {line.comment.value for line in node.leading_lines if line.comment}
+        if original is self.first_statement:  # its notes were read as the file's header
+            existing |= self.header_notes
         new = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
                if n not in existing]
         return node.with_changes(leading_lines=[*node.leading_lines, *new]) if new else node
 
     def leave_If(self, original, updated):
-        return self._attach_marks(updated)
+        return self._attach_marks(original, updated)
 
     visit_If = visit_For = visit_While = visit_With = visit_Try = visit_BaseCompoundStatement
     leave_For = leave_While = leave_With = leave_Try = leave_If
@@ -162,6 +164,8 @@ class Converter(FastTransformer):
     # --- scopes -------------------------------------------------------------
     def visit_Module(self, node):
         self.stored.follow(node.body)
+        self.first_statement = node.body[0] if node.body else None
+        self.header_notes = {line.comment.value for line in node.header if line.comment}
 
     def visit_ClassDef(self, node):
         self.ctx.marks.append([])
@@ -170,7 +174,7 @@ class Converter(FastTransformer):
 
     def leave_ClassDef(self, original, updated):
         self.classes.leave()
-        return self._attach_marks(updated)
+        return self._attach_marks(original, updated)
 
     def visit_FunctionDef(self, node):
         self.ctx.marks.append([])
@@ -188,7 +192,7 @@ class Converter(FastTransformer):
         self.classes.leave()
         self.ctx.scopes.pop()
         updated = classes.rename_forward(self.ctx, self.classes, updated, self.numbering.here())
-        return self._attach_marks(updated)
+        return self._attach_marks(original, updated)
 
     def visit_Lambda(self, node):
         params = node.params

@@ -1,6 +1,7 @@
 """Table-driven API conversion: torch calls, bare references, Tensor methods."""
 from __future__ import annotations
 
+import re
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -100,13 +101,31 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
             bound.pop(arg)  # given at its harmless value (torch's default): nothing to do
             continue
         raise Unsupported(f"argument {arg!r}: {reason}")
-    if rule.template:
-        return render_template(rule, bound, ctx.name), bound.warnings
-    if rule.transform:
-        replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
-        if replacement is not None:
-            return replacement, bound.warnings
-    return rewrite(rule, bound, func, call, ctx.name), bound.warnings
+    try:
+        if rule.template:
+            _bracket_numbers(rule.template, bound)
+            return render_template(rule, bound, ctx.name), bound.warnings
+        if rule.transform:
+            replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
+            if replacement is not None:
+                return replacement, bound.warnings
+        missing = next((name for name, value in bound.values.items() if value is None), None)
+        if missing is not None:  # a transform found a required argument missing
+            raise Unsupported(f"needs the argument {missing!r}")
+        return rewrite(rule, bound, func, call, ctx.name), bound.warnings
+    except cst.ParserSyntaxError:  # never emit code that does not parse
+        raise Unsupported("these arguments give code that does not parse; "
+                          "convert by hand") from None
+
+
+def _bracket_numbers(template: str, bound) -> None:
+    """A number a template calls a method on is bracketed: `(3).reshape(-1)`, as
+    `3.reshape` does not parse."""
+    for name, value in bound.values.items():
+        if (isinstance(value, (cst.Integer, cst.Float, cst.Imaginary)) and not value.lpar
+                and re.search(r"\{%s(?:=[^{}]*)?\}\." % re.escape(name), template)):
+            bound.values[name] = value.with_changes(lpar=[cst.LeftParen()],
+                                                    rpar=[cst.RightParen()])
 
 
 def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,

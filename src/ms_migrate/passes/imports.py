@@ -89,6 +89,11 @@ def _prune_suites(stmt: cst.CSTNode, used: Set[str]) -> cst.CSTNode:
             new_body = _prune_block(child.body, used) or [cst.SimpleStatementLine([cst.Pass()])]
             if len(new_body) != len(child.body) or any(a is not b for a, b in zip(new_body, child.body)):
                 changes[attr] = child.with_changes(body=new_body)
+        elif isinstance(child, cst.SimpleStatementSuite):  # `if x: import torch`
+            line = _prune_block([cst.SimpleStatementLine(child.body)], used)
+            smalls = line[0].body if line else [cst.Pass()]
+            if len(smalls) != len(child.body) or any(a is not b for a, b in zip(smalls, child.body)):
+                changes[attr] = child.with_changes(body=smalls)
         elif isinstance(child, (cst.Else, cst.Finally, cst.If)):
             new = _prune_suites(child, used)
             if new is not child:

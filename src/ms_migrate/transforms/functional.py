@@ -16,6 +16,12 @@ def _text(node: cst.BaseExpression) -> str:
     return text if isinstance(node, _ATOMS) else f"({text})"
 
 
+def _receiver(node: cst.BaseExpression) -> str:
+    """Source of an expression a method is called on: `(3).unsqueeze(2)`, not `3.`."""
+    text = _text(node)
+    return f"({text})" if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)) else text
+
+
 def _named(node: cst.BaseExpression, what: str) -> str:
     """An argument used twice must be a plain name: evaluating it twice is harmless."""
     if dotted_name(node) is None:
@@ -31,6 +37,8 @@ def _expression(ctx, text: str) -> cst.BaseExpression:
 @transform
 def stride_of_kernel(ctx, rule, bound: Bound, call=None):
     """Pools: torch's stride defaults to the kernel size, MindSpore's ops to 1."""
+    if bound.get("kernel_size") is None:
+        raise Unsupported("needs the argument 'kernel_size'")
     if literal(bound.get("stride")) in (None, "None"):
         bound.pop("stride")
         bound.set("stride", bound.get("kernel_size"))
@@ -88,12 +96,12 @@ def attention(ctx, rule, bound: Bound, call=None):
     scale_text = _text(scale) if scale is not None and literal(scale) != "None" else None
     if scale_text is None:
         scale_text = f"{_named(k, 'key')}.shape[-1] ** -0.5"
-    scores = f"ops.matmul({_text(q)}, {_text(k)}.swapaxes(-2, -1)) * {scale_text}"
+    scores = f"ops.matmul({_text(q)}, {_receiver(k)}.swapaxes(-2, -1)) * {scale_text}"
     mask = bound.get("attn_mask")
     if mask is not None and literal(mask) != "None":
         m = _named(mask, "attn_mask")
         scores += (f" + ({m} if {m}.is_floating_point() "
-                   f"else ops.zeros(m_shape, {_text(q)}.dtype).masked_fill({m}.logical_not(), "
+                   f"else ops.zeros(m_shape, {_receiver(q)}.dtype).masked_fill({m}.logical_not(), "
                    f"float(\"-inf\")))").replace("m_shape", f"{m}.shape")
     if literal(bound.get("is_causal")) not in (None, "False"):
         if mask is not None and literal(mask) != "None":
@@ -221,10 +229,12 @@ def _one(node: cst.BaseExpression) -> str:
 def pool1d_as_2d(ctx, rule, bound: Bound, call=None):
     """F.max_pool1d(x, k, s, p) -> ops.max_pool2d(x.unsqueeze(2), (1, k), (1, s), (0, p)).squeeze(2)."""
     x = bound.get("input")
+    if x is None or bound.get("kernel_size") is None:
+        raise Unsupported("needs the arguments 'input' and 'kernel_size'")
     kernel = _one(bound.get("kernel_size"))
     stride = bound.get("stride")
     stride = kernel if stride is None or literal(stride) == "None" else _one(stride)
-    args = [f"{_text(x)}.unsqueeze(2)", f"(1, {kernel})", f"(1, {stride})"]
+    args = [f"{_receiver(x)}.unsqueeze(2)", f"(1, {kernel})", f"(1, {stride})"]
     padding = bound.get("padding")
     if padding is not None and literal(padding) != "0":
         args.append(f"(0, {_one(padding)})")

@@ -110,6 +110,8 @@ def conv_transpose_padding(ctx, rule, bound: Bound, call=None):
 def pool_padding(ctx, rule, bound: Bound, call=None):
     """MaxPool/AvgPool: stride defaults to kernel_size; MindSpore accepts padding,
     dilation, return_indices and ceil_mode only with pad_mode="pad"."""
+    if bound.get("kernel_size") is None:
+        raise Unsupported("needs the argument 'kernel_size'")
     if bound.get("stride") is None or _literal(bound.get("stride")) == "None":
         bound.pop("stride")
         bound.set("stride", bound.get("kernel_size"))
