@@ -20,7 +20,7 @@ def unsupported(result):
     ("F.interpolate(f(x), scale_factor=2)", "interpolate", "bind it to a name"),
     ("F.normalize(f(x), p=1)", "normalize", "bind it to a name"),
     ("F.conv2d(x, w, stride=2, padding='same')", "conv2d", "stride 1"),
-    ("F.mse_loss(x, y, size_average=False)", "mse_loss", "reduction"),
+    ("F.soft_margin_loss(x, y, reduce=False)", "soft_margin_loss", "reduction"),
     ("F.scaled_dot_product_attention(q, k, v, attn_mask=f(m))", "scaled_dot_product_attention",
      "attn_mask"),
     ("F.scaled_dot_product_attention(q, k, v, enable_gqa=True)", "scaled_dot_product_attention",

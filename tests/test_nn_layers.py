@@ -205,7 +205,6 @@ def test_converted_text(torch_code, expected):
     ("nn.Upsample(scale_factor=2, mode='bicubic')", "bicubic"),
     ("nn.KLDivLoss(log_target=True)", "log_target"),
     ("nn.BCELoss(weight=w)", "broadcasts"),
-    ("nn.MSELoss(size_average=False)", "deprecated"),
     ("nn.Embedding(10, 4, max_norm=1.0)", "renormalize"),
     ("nn.LSTM(3, 6, proj_size=4)", "proj_size"),
     ("nn.AdaptiveMaxPool1d(3, return_indices=True)", "indices"),

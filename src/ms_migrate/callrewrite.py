@@ -111,6 +111,9 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
             bound.values[name] = only.value if isinstance(only, cst.StarredElement) else only
         else:
             bound.values[name] = _tuple(items)
+    if "reduction" in names and ("size_average" in bound.values or "reduce" in bound.values):
+        from .transforms.losses import legacy_reduction  # torch's deprecated loss options
+        legacy_reduction(bound)
     return bound
 
 
