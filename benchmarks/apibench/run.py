@@ -96,8 +96,10 @@ def _snapshot(obj: Any, depth: int = 0) -> dict:
             return {"kind": "dtype", "name": str(obj).replace("torch.", "")}
         if isinstance(obj, torch.Size):
             return {"kind": "seq", "items": [_snapshot(x, depth + 1) for x in obj]}
-    if mod.startswith("mindspore"):
-        import mindspore
+    ms = sys.modules.get("mindspore")
+    if ms is not None and isinstance(obj, (ms.Tensor, ms.common.dtype.Type)):
+        # (mindspore.Parameter's class is made by a metaclass: its __module__ is "abc")
+        mindspore = ms
         if isinstance(obj, mindspore.Tensor):
             dtype = str(obj.dtype).lower()
             t = obj
@@ -325,8 +327,14 @@ def _compare_arrays(name: str, t: dict, m: dict, flags: dict, issues: list) -> N
                 scale = max(1.0, float(finite.max())) if finite.size else 1.0
                 ok = bool(np.allclose(bf, af, rtol=rtol, atol=atol * scale, equal_nan=True))
                 diff = np.abs(af - bf)
-                diff = diff[np.isfinite(diff)]
-                detail = f" (max abs diff {float(diff.max()):.3g})" if diff.size else " (nan/inf differ)"
+                fin = np.isfinite(diff)
+                if fin.any():
+                    rel = float((diff[fin] / np.maximum(np.abs(af[fin]), atol * scale)).max())
+                    detail = f" (max abs diff {float(diff[fin].max()):.3g}, max rel diff {rel:.3g})"
+                else:
+                    detail = " (nan/inf differ)"
+                if not np.array_equal(np.isfinite(af), np.isfinite(bf)):
+                    detail = " (nan/inf differ)"
             except (TypeError, ValueError) as e:
                 ok, detail = False, f" ({e})"
         if not ok:
@@ -411,15 +419,15 @@ def torch_left(code: str) -> Optional[str]:
 
 
 def classify_left(result, code: str) -> Tuple[Optional[str], Optional[str]]:
-    """(cause, message) when the converted code is not MindSpore-only, else (None, None)."""
+    """(cause, message) when the converted code is not MindSpore-only, else (None, None).
+
+    A `# ms-migrate:` mark counts when it marks an unsupported use; marks that only
+    explain a conversion (a warning: "dropped 'requires_grad'") do not stop the run."""
     unsupported = [f for f in result.report.findings if f.action == "unsupported"]
-    marks = [line.strip() for line in code.splitlines() if "# ms-migrate:" in line]
     left = torch_left(code)
     if unsupported:
         f = unsupported[0]
         return f"{f.api}: {f.message}", f"line {f.line}: {f.api}: {f.message}"
-    if marks:
-        return marks[0], marks[0]
     if left:
         return f"torch left: {left}", f"torch left: {left}"
     return None, None
@@ -430,7 +438,7 @@ def run_case(case: dict, servers: Tuple[Server, Server], args, convert_source) -
     rec: Dict[str, Any] = {"id": case["id"], "api": case["api"], "flags": case["flags"],
                            "disabled": case.get("disabled", False)}
     wid = threading.current_thread().name.replace(" ", "_")
-    work = os.path.join(args.scratch, "work", wid)
+    work = os.path.join(args.scratch, "work", f"{os.getpid()}-{wid}")
     os.makedirs(work, exist_ok=True)
     t0 = time.time()
     tr = torch_srv.run(case["code"], case["results"], os.path.join(work, "torch.pkl"),
@@ -476,6 +484,8 @@ def run_case(case: dict, servers: Tuple[Server, Server], args, convert_source) -
         rec["status"] = "pass"
     else:
         issues.sort(key=lambda i: ISSUE_ORDER.index(i[0]))
+        if issues[0][0] == "wrong_value" and any(i[0] == "wrong_dtype" for i in issues):
+            issues[0] = (issues[0][0], issues[0][1], issues[0][2] + " (dtype differs too)")
         kind, name, msg = issues[0]
         rec.update(status=kind, message=f"{name}: {msg}", issues=[list(i) for i in issues[:6]],
                    cause=issue_cause(kind, msg))
@@ -495,13 +505,20 @@ def normalize_message(msg: str) -> str:
 def issue_cause(kind: str, msg: str) -> str:
     if kind == "wrong_dtype":
         m = re.search(r"dtype torch (\S+) vs ms (\S+)|Python (\S+) vs (\S+)", msg)
-        return f"dtype {m.group(0)}" if m else "dtype differs"
+        return m.group(0) if m else "dtype differs"
     if kind == "wrong_type":
         return re.sub(r"^.*?: ", "", msg)
     if kind == "wrong_shape":
         return "sequence length differs" if "sequence" in msg else "shape differs"
     if "nan/inf" in msg:
-        return "values differ (nan/inf)"
+        return "values differ (nan/inf where the other has numbers)"
+    m = re.search(r"max rel diff ([0-9.e+-]+)", msg)
+    if m and float(m.group(1)) <= 1e-3:
+        return "values differ slightly (max rel diff <= 1e-3: kernel precision)"
+    if "dtype object" in msg:
+        return "torch.dtype value differs"
+    if "torch '" in msg or 'torch "' in msg:
+        return "string differs"
     return "values differ"
 
 
@@ -577,7 +594,8 @@ def _md(s: Any, n: int = 160) -> str:
     return s if len(s) <= n else s[:n - 1] + "…"
 
 
-def write_report(results: List[dict], meta: dict, run_meta: dict, doc: str, apis_doc: str) -> None:
+def write_report(results: List[dict], meta: dict, run_meta: dict, doc: str, apis_doc: str,
+                 rules=None) -> None:
     counts = collections.Counter(r["status"] for r in results)
     valid = [r for r in results if r["status"] != "torch_error"]
     passed = counts["pass"]
@@ -653,6 +671,21 @@ def write_report(results: List[dict], meta: dict, run_meta: dict, doc: str, apis
         rest = sum(len(rs) for _, rs in ordered[80:])
         lines.append(f"| | | {len(ordered) - 80} more causes | {rest} | | |")
 
+    # Work queue: defect kinds, with the cases one fix would win.
+    kinds: Dict[str, List[dict]] = collections.defaultdict(list)
+    for r in results:
+        if r["status"] in FAIL_CLASSES:
+            kinds[defect_kind(r, rules)].append(r)
+    lines += ["", "## Work queue: failures by defect kind", "",
+              "The same failures grouped by what one converter change would address, most cases",
+              "first. \"Top APIs\" are the torch APIs of the failing programs (for left_torch, the",
+              "API ms-migrate refused), with their case counts.", "",
+              "| # | defect kind | cases | top APIs |", "|---:|---|---:|---|"]
+    for i, (k, rs) in enumerate(sorted(kinds.items(), key=lambda kv: -len(kv[1])), 1):
+        top = collections.Counter(_used_api(r) if r["status"] == "left_torch" else r["api"]
+                                  for r in rs).most_common(15)
+        lines.append(f"| {i} | {_md(k, 140)} | {len(rs)} | {_md(', '.join(f'{a} ({n})' for a, n in top), 600)} |")
+
     # Failing APIs.
     per_api: Dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in results:
@@ -704,6 +737,77 @@ def prepare_converter(rev: str, scratch: str) -> Tuple[str, str]:
     return dest, sha
 
 
+def _used_api(r: dict) -> str:
+    """The torch API a left_torch message names ("line 4: torch.abs: ..." -> torch.abs)."""
+    m = re.match(r"line \d+: ([\w.]+): ", r.get("message") or "")
+    return m.group(1) if m else r["api"]
+
+
+def defect_kind(r: dict, rules) -> str:
+    """A converter defect kind that one fix addresses (the work queue's rows)."""
+    st, msg = r["status"], r.get("message") or ""
+    if st == "left_torch":
+        used = _used_api(r)
+        if used in ("torch.strided", "torch.preserve_format", "torch.contiguous_format",
+                    "torch.channels_last", "torch.channels_last_3d", "torch.sparse_coo"):
+            return "left_torch: layout= / memory_format= constants (torch.strided, torch.preserve_format ...)"
+        if "no MindSpore equivalent in the rule tables" in msg:
+            if rules is not None and "__" not in used:
+                def converts(name):
+                    rule = rules.get(name)
+                    return rule is not None and rule.unsupported is None
+                last = used.split(".")[-1]
+                for pre in ("torch.", "torch.nn.", "torch.nn.functional.", "torch.distributions.",
+                            "torch.utils.data.", "torch.optim.", "torch.optim.lr_scheduler.",
+                            "torch.linalg.", "torch.fft.", "torch.special."):
+                    if pre + last != used and converts(pre + last):
+                        return ("left_torch: another path to an API that has a rule "
+                                "(torch.nn.modules.<mod>.X, torch.distributions.<mod>.X, torch.random.X ...)")
+                if used.endswith("_") and converts(used[:-1]):
+                    return "left_torch: in-place function torch.X_ / F.X_ whose torch.X converts"
+            return "left_torch: no rule for the API (each API its own fix)"
+        if re.search(r"argument 'out'", msg):
+            return "left_torch: out= argument"
+        if re.search(r"'(size_average|reduce)'", msg):
+            return "left_torch: deprecated size_average / reduce arguments of losses"
+        if re.search(r"unknown argument '\w+'", msg):
+            return "left_torch: a keyword name missing from the rule's signature"
+        if re.search(r"arguments cannot be matched", msg):
+            return "left_torch: *args / **kwargs call not matched"
+        if "no .grad" in msg or "backward()" in msg:
+            return "left_torch: autograd (.grad / backward) outside a training step"
+        return "left_torch: the rule refuses this argument form or API (reason in the message)"
+    if st == "ms_error":
+        m = re.search(r"AttributeError: 'Tensor' object has no attribute '(\w+)'", msg)
+        if m:
+            a = m.group(1)
+            if a.endswith("_") and rules is not None and rules.method(a[:-1]) is not None:
+                return "ms_error: in-place Tensor method x.f_() left as is (x.f converts; MindSpore has no f_)"
+            return "ms_error: Tensor method without a rule passed through unmarked (MindSpore lacks it)"
+        if re.search(r"object has no attribute", msg):
+            return "ms_error: other attribute passed through unmarked (Cell / Parameter / distribution)"
+        if re.search(r"unregistered|not supported on this device|Kernel select failed|Unsupported data type", msg):
+            return "ms_error: the MindSpore kernel does not exist on CPU for this op or dtype"
+        if re.search(r"unexpected keyword argument|missing \d+ required|takes \d+ positional", msg):
+            return "ms_error: arguments emitted do not fit the MindSpore signature"
+        if re.search(r"view and inplace", msg):
+            return "ms_error: in-place op on a view (MindSpore refuses)"
+        return "ms_error: other (see the cause table)"
+    return f"{st}: {issue_cause(st, msg) if st.startswith('wrong_') else st}"
+
+
+def load_converter_rules(commit: str, scratch: str):
+    """The rule tables of the measured converter (None when they cannot be had)."""
+    try:
+        rev = commit.split()[0] if re.fullmatch(r"[0-9a-f]{7,40}", commit.split()[0]) else "worktree"
+        folder, _ = prepare_converter(rev, scratch)
+        sys.path.insert(0, os.path.join(folder, "src"))
+        from ms_migrate.rules import load_rules
+        return load_rules()
+    except Exception:  # noqa: BLE001 - the report still comes, without the alias analysis
+        return None
+
+
 def cause_key(r: dict) -> str:
     cause = r.get("cause") or r.get("message") or r["status"]
     if r["status"] == "ms_error":
@@ -747,6 +851,9 @@ def main(argv=None) -> int:
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "api-benchmark.md"),
                     help="the report to write ('' for none)")
     ap.add_argument("--apis-doc", default=os.path.join(ROOT, "docs", "api-benchmark-apis.md"))
+    ap.add_argument("--redo", metavar="REGEX",
+                    help="run again the cases of --results whose 'class message' matches (e.g. "
+                         "'^wrong_|^ms_error') and put the new records in their place")
     ap.add_argument("--report-only", action="store_true", help="only rewrite the docs from --results")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every failing case")
     args = ap.parse_args(argv)
@@ -764,7 +871,8 @@ def main(argv=None) -> int:
             results = [json.loads(l) for l in f]
         with open(run_meta_path) as f:
             run_meta = json.load(f)
-        write_report(results, meta, run_meta, args.doc, args.apis_doc)
+        write_report(results, meta, run_meta, args.doc, args.apis_doc,
+                     load_converter_rules(run_meta.get("ms_migrate_commit", "HEAD"), args.scratch))
         print(f"wrote {args.doc}", file=sys.stderr)
         return 0
 
@@ -778,6 +886,14 @@ def main(argv=None) -> int:
             for l in f:
                 r = json.loads(l)
                 done[r["id"]] = r
+    old_results: List[dict] = []
+    if args.redo:
+        with open(args.results, encoding="utf-8") as f:
+            old_results = [json.loads(l) for l in f]
+        rx = re.compile(args.redo)
+        redo = {r["id"] for r in old_results
+                if rx.search(f"{r['status']} {r.get('message', '')}")}
+        chosen = [c for c in chosen if c["id"] in redo]
     todo = [c for c in chosen if c["id"] not in done]
     jobs = max(1, min(args.jobs, 2))
     pool: "queue.Queue[Tuple[Server, Server]]" = queue.Queue()
@@ -792,7 +908,7 @@ def main(argv=None) -> int:
     start = time.time()
     lock = threading.Lock()
     mode = "a" if args.resume else "w"
-    out = open(args.results, mode, encoding="utf-8")
+    out = open(args.results + ".redo" if args.redo else args.results, mode, encoding="utf-8")
     results: List[dict] = [done[c["id"]] for c in chosen if c["id"] in done]
     counter = collections.Counter(r["status"] for r in results)
 
@@ -841,17 +957,29 @@ def main(argv=None) -> int:
         selection = (f"{len(results)} cases: the first of {len(chosen)} in a stratified-by-API order "
                      f"(seed {args.seed}) that ran before the {args.max_minutes:g}-minute limit; "
                      f"{len(cases)} cases extracted")
+    command = "python benchmarks/apibench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     prior = {}
-    if args.resume and os.path.exists(run_meta_path):
+    if (args.resume or args.redo) and os.path.exists(run_meta_path):
         with open(run_meta_path) as f:
             prior = json.load(f)
     run_meta = {
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "ms_migrate_commit": converter_desc,
-        "command": "python benchmarks/apibench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "selection": selection, "jobs": jobs, "timeout": args.timeout,
-        "wall_s": wall + (prior.get("wall_s", 0) if args.resume else 0),
+        "command": command, "selection": selection, "jobs": jobs, "timeout": args.timeout,
+        "wall_s": wall + (prior.get("wall_s", 0) if args.resume or args.redo else 0),
     }
+    if args.redo:
+        # Put the new records in place of the old ones; the rest of the run stays as it was.
+        new_by_id = {r["id"]: r for r in results}
+        print(f"redid {len(new_by_id)} cases: " + ", ".join(
+            f"{k} {v}" for k, v in collections.Counter(r["status"] for r in results).most_common()),
+            file=sys.stderr)
+        results = [new_by_id.get(r["id"], r) for r in old_results]
+        with open(args.results, "w", encoding="utf-8") as f:
+            for r in results:
+                f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        run_meta["selection"] = prior.get("selection", selection)
+        run_meta["command"] = f"{prior.get('command', '?')}; then {command}"
     with open(run_meta_path, "w") as f:
         json.dump(run_meta, f)
     counts = collections.Counter(r["status"] for r in results)
@@ -860,7 +988,8 @@ def main(argv=None) -> int:
           f"({counts['pass'] / max(valid, 1):.1%}); " + ", ".join(f"{k} {v}" for k, v in counts.most_common()),
           file=sys.stderr)
     if args.doc:
-        write_report(results, meta, run_meta, args.doc, args.apis_doc)
+        from ms_migrate.rules import load_rules
+        write_report(results, meta, run_meta, args.doc, args.apis_doc, load_rules())
         print(f"wrote {args.doc} and {args.apis_doc}", file=sys.stderr)
     return 0
 
