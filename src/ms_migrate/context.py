@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from .aliases import canonical, torch_modules
 from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
 from .positions import Locator, StatementLines
 from .report import UNSUPPORTED, Finding, Report
@@ -101,7 +102,9 @@ class Context:
                 (self.rebound.discard if torch else self.rebound.add)(name)
 
     def resolve(self, node: cst.BaseExpression) -> Optional[str]:
-        """Qualified torch name of a dotted expression, or None."""
+        """Qualified torch name of a dotted expression, or None; always the public
+        spelling (`torch.nn.modules.linear.Linear` -> `torch.nn.Linear`), which
+        rules and passes are keyed by."""
         dotted = dotted_name(node)
         if dotted is None:
             return None
@@ -109,7 +112,7 @@ class Context:
         qualified = self.aliases.get(head)
         if qualified is None or self.is_shadowed(head):
             return None
-        return f"{qualified}.{rest}" if rest else qualified
+        return canonical(f"{qualified}.{rest}" if rest else qualified)
 
     def release(self, node: cst.BaseExpression) -> None:
         """A converted reference no longer needs its torch import."""
@@ -158,7 +161,7 @@ class Context:
 
 
 def is_torch_module(qualified: str) -> bool:
-    return qualified in TORCH_MODULES
+    return qualified in TORCH_MODULES or qualified in torch_modules()
 
 
 def is_torch_api(qualified: Optional[str]) -> bool:
