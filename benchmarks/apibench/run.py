@@ -766,8 +766,10 @@ def defect_kind(r: dict, rules) -> str:
                 if used.endswith("_") and converts(used[:-1]):
                     return "left_torch: in-place function torch.X_ / F.X_ whose torch.X converts"
             return "left_torch: no rule for the API (each API its own fix)"
-        if re.search(r"argument 'out'", msg):
+        if re.search(r"argument 'out'|out= has no", msg):
             return "left_torch: out= argument"
+        if re.search(r"'reduce'", msg) and "scatter" in used:
+            return "left_torch: scatter / scatter_ with reduce="
         if re.search(r"'(size_average|reduce)'", msg):
             return "left_torch: deprecated size_average / reduce arguments of losses"
         if re.search(r"unknown argument '\w+'", msg):
