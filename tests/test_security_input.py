@@ -423,3 +423,29 @@ def test_weights_with_model_have_nothing_unclear(tmp_path, torch_mod):
     import mindspore
     assert set(mindspore.load_checkpoint(str(tmp_path / "w.ckpt"))) == {
         "emb.embedding_table", "head.weight"}
+
+
+# --- found by the rule-table fuzzer ------------------------------------------------
+
+def test_an_unconverted_call_in_a_match_subject_is_marked_on_the_match():
+    result = converted("import torch\ndef f(x):\n    match torch.no_such(x):\n"
+                       "        case 1:\n            pass\n")
+    lines = result.code.splitlines()
+    assert lines[lines.index("    match torch.no_such(x):") - 1].startswith(
+        "    # ms-migrate: torch.no_such")
+
+
+@pytest.mark.parametrize("source", [
+    # the torch import stays (an unconverted call), so the output is converted again
+    "import torch\ny = torch.no_such(x)\nz = torch.roll(x, 1, 0)\n",     # mindspore.numpy.roll
+    "import torch\ny = torch.no_such(x)\nz = x.chunk(2, dim=1)\n",        # x.chunk(2, axis=1)
+])
+def test_output_that_keeps_torch_converts_again_to_itself(source):
+    result = converted(source)
+    assert result.code.count("# ms-migrate:") == 1
+
+
+def test_two_spellings_of_one_parameter_are_refused_not_doubled():
+    result = converted("import torch\ny = x.scatter_(dim=1, index=i, src=x, value=0.0)\n")
+    assert "y = x.scatter_(dim=1, index=i, src=x, value=0.0)" in result.code
+    assert "'src' would be given twice" in result.report.findings[0].message

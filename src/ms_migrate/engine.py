@@ -159,7 +159,8 @@ class Converter(FastTransformer):
         return self._attach_marks(original, updated)
 
     visit_If = visit_For = visit_While = visit_With = visit_Try = visit_BaseCompoundStatement
-    leave_For = leave_While = leave_With = leave_Try = leave_If
+    visit_TryStar = visit_Match = visit_BaseCompoundStatement
+    leave_For = leave_While = leave_With = leave_Try = leave_TryStar = leave_Match = leave_If
 
     # --- scopes -------------------------------------------------------------
     def visit_Module(self, node):

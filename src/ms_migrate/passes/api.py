@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..callrewrite import Unsupported, bind, code, render_template, rewrite
 from ..context import Context, is_torch_api
+from ..names import dotted_name, root_name
 from ..positions import Locator
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..rules import Rule
@@ -29,8 +30,9 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods apply
         on_self = (_is_module(ctx, receiver) and rule is not None
                    and rule.namespace != "torch.nn.Module")
-        if (rule is not None and ctx.resolve(receiver) is None and not on_self
-                and not (isinstance(receiver, cst.Name) and receiver.value in ctx.imported)):
+        # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
+        module = dotted_name(receiver) is not None and root_name(receiver) in ctx.imported
+        if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
 
@@ -60,6 +62,9 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
         ctx.add(qualified, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
         return updated
     ctx.release(original.func)
+    rebound = ctx.scratch.get("out_args", {}).pop(id(original), None)  # passes/out_args.py
+    if rebound:
+        warnings = [*warnings, rebound[1]]
     _record(ctx, rule, qualified, locator, original, warnings)
     return new
 
@@ -71,6 +76,8 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
         ctx.add(api, UNSUPPORTED, rule.unsupported, locator, original, rule=rule.source,
                 mark=True)
         return updated
+    if _mindspore_spelling(rule, original):
+        return updated  # converted before (a file that keeps torch imports, converted again)
     receiver = updated.func.value
     imports = set(ctx.needed_imports)
     try:
@@ -88,12 +95,20 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
     return new
 
 
+def _mindspore_spelling(rule: Rule, call: cst.Call) -> bool:
+    """A method call with a keyword only MindSpore's spelling has (`x.chunk(2, axis=1)`)."""
+    theirs = set(rule.rename.values()) - {a.lstrip("*") for a in rule.args}
+    return bool(theirs) and any(arg.keyword is not None and arg.keyword.value in theirs
+                                for arg in call.args)
+
+
 def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpression],
            receiver: Optional[cst.BaseExpression] = None) -> Tuple[cst.BaseExpression, List[str]]:
     """The new expression for a call, and the warnings the rewrite raised."""
     if rule.simple and not rule.args and receiver is None:
         return call.with_changes(func=func), []
     bound = bind(rule, call, receiver)
+    _once_each(rule, bound)
     for arg, reason in rule.unsupported_args.items():  # before any transform sees them
         if arg not in bound.values:
             continue
@@ -116,6 +131,18 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     except cst.ParserSyntaxError:  # never emit code that does not parse
         raise Unsupported("these arguments give code that does not parse; "
                           "convert by hand") from None
+
+
+def _once_each(rule: Rule, bound) -> None:
+    """Two spellings of one parameter (`src=` and its alias `value=`, which torch
+    refuses together) would become one keyword given twice: code that does not compile."""
+    seen = set()
+    for name in bound.values:
+        new = rule.rename.get(name, name)
+        if new in seen:
+            raise Unsupported(f"argument {new!r} would be given twice "
+                              f"(two spellings of one parameter)")
+        seen.add(new)
 
 
 def _bracket_numbers(template: str, bound) -> None:
