@@ -832,7 +832,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--serve", choices=["torch", "mindspore"], help=argparse.SUPPRESS)
     ap.add_argument("--cases", default=os.path.join(SCRATCH, "cases.jsonl"))
-    ap.add_argument("--results", default=os.path.join(SCRATCH, "results.jsonl"))
+    ap.add_argument("--results", help="default: /tmp/apibench/results.jsonl; with --api-regex, "
+                    "--id-regex, --limit or --sample: /tmp/apibench/results-subset.jsonl")
     ap.add_argument("--scratch", default=SCRATCH)
     ap.add_argument("--api-regex", help="only APIs matching (re.search), e.g. '^torch\\.abs$'")
     ap.add_argument("--id-regex", help="only case ids matching, e.g. 'test_abs.py::test_case_3$'")
@@ -850,8 +851,8 @@ def main(argv=None) -> int:
                     help="stop starting cases after this long; cases run in a stratified order, so "
                          "those that ran are a stratified sample")
     ap.add_argument("--resume", action="store_true", help="keep results already in --results; run the rest")
-    ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "api-benchmark.md"),
-                    help="the report to write ('' for none)")
+    ap.add_argument("--doc", help="the report to write ('' for none); default docs/api-benchmark.md, "
+                    "but none for a run restricted by --api-regex, --id-regex, --limit or --sample")
     ap.add_argument("--apis-doc", default=os.path.join(ROOT, "docs", "api-benchmark-apis.md"))
     ap.add_argument("--redo", metavar="REGEX",
                     help="run again the cases of --results whose 'class message' matches (e.g. "
@@ -863,6 +864,11 @@ def main(argv=None) -> int:
     if args.serve:
         serve(args.serve)
         return 0
+    subset = bool(args.api_regex or args.id_regex or args.limit or args.sample)
+    if args.results is None:
+        args.results = os.path.join(args.scratch, "results-subset.jsonl" if subset else "results.jsonl")
+    if args.doc is None:
+        args.doc = "" if subset else os.path.join(ROOT, "docs", "api-benchmark.md")
 
     meta, cases = load_cases(args.cases)
     chosen = select(cases, args)
