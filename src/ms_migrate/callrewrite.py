@@ -111,6 +111,13 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
             bound.values[name] = only.value if isinstance(only, cst.StarredElement) else only
         else:
             bound.values[name] = _tuple(items)
+    if "out" in bound.values and "out" not in rule.unsupported_args:
+        if code(bound.values["out"]).strip() != "None":
+            # statement-level uses were rewritten as assignments (passes/out_args.py)
+            raise Unsupported("out= has no MindSpore equivalent: it becomes an assignment "
+                              "only where the call is a whole statement or assignment value "
+                              "and the name may be assigned there; assign the result instead")
+        bound.pop("out")
     if "reduction" in names and ("size_average" in bound.values or "reduce" in bound.values):
         from .transforms.losses import legacy_reduction  # torch's deprecated loss options
         legacy_reduction(bound)

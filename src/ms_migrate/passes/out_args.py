@@ -1,0 +1,128 @@
+"""`out=`: MindSpore has no output arguments, so the result is assigned instead.
+
+    torch.add(a, b, out=y)        ->  y = ops.add(a, b)
+    z = torch.add(a, b, out=y)    ->  y = z = ops.add(a, b)
+
+Only a call that is a whole expression statement or the whole value of an
+assignment is rewritten, and only for a rule that lists `out` among its `args`
+without refusing it in `unsupported_args`; any other `out=` stays and is refused
+when its call is bound (callrewrite.bind). torch writes into the existing tensor,
+the assignment rebinds the name: the call's finding warns about that (the note is
+left in ctx.scratch for the API pass, keyed by the new call).
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ..callrewrite import code
+from ..context import Context, is_torch_api
+from ..dispatch import FastTransformer, traverse
+from ..engine import register_pre_pass
+from ..names import function_locals
+
+SCRATCH = "out_args"  # ctx.scratch key: id(new call) -> (call, warning)
+_APPLIES = re.compile(r"\bout\s*=")
+_TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
+
+
+@register_pre_pass(50, "out_args", lambda source: bool(_APPLIES.search(source)))
+def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
+    return traverse(module, _Out(ctx))
+
+
+class _Out(FastTransformer):
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.scratch.setdefault(SCRATCH, {})
+        # names each enclosing function may rebind: its locals, `global` and `nonlocal` ones
+        self.scopes: List[Set[str]] = []
+
+    def visit_FunctionDef(self, node):
+        self.scopes.append(function_locals(node) | _declared(node.body))
+
+    def leave_FunctionDef(self, original, updated):
+        self.scopes.pop()
+        return updated
+
+    def visit_SimpleStatementLine(self, node):
+        return False  # only the statement itself is looked at; nested blocks are entered
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(updated.body) != 1:
+            return updated
+        statement = updated.body[0]
+        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+            targets, call = [], statement.value
+        elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
+            targets, call = list(statement.targets), statement.value
+        else:
+            return updated
+        found = self._out(call)
+        if found is None:
+            return updated
+        index, out = found
+        args = list(call.args)
+        del args[index]
+        if args and index == len(args):  # the last argument goes: so does the comma before
+            args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+        new_call = call.with_changes(args=args)
+        name = code(out).strip()
+        if all(code(t.target).strip() != name for t in targets):
+            targets.insert(0, cst.AssignTarget(out))
+        self.notes[id(new_call)] = (new_call, f"out= rebinds {name}; other references to the "
+                                              f"old tensor do not see the result")
+        return updated.with_changes(body=[cst.Assign(targets, new_call)])
+
+    def _out(self, call: cst.Call) -> Optional[Tuple[int, cst.BaseExpression]]:
+        """(index, value) of the call's `out=` when this pass may rewrite it."""
+        if any(arg.star for arg in call.args):
+            return None
+        index = next((i for i, arg in enumerate(call.args)
+                      if arg.keyword is not None and arg.keyword.value == "out"), None)
+        if index is None or not _target(call.args[index].value):
+            return None
+        names = _names(call.args[index].value)
+        if self.scopes and not names <= self.scopes[-1]:
+            # assigning would make a global (or enclosing) name local to this function
+            return None
+        qualified = self.ctx.resolve(call.func)
+        if not is_torch_api(qualified):
+            return None
+        rule = self.ctx.rules.get(qualified)
+        if (rule is None or rule.unsupported or "out" in rule.unsupported_args
+                or "out" not in {a.lstrip("*") for a in rule.args}):
+            return None
+        return index, call.args[index].value
+
+
+def _target(node: cst.BaseExpression) -> bool:
+    """A name, attribute, item, or a tuple/list of them (torch.max(x, 1, out=(v, i)))."""
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return bool(node.elements) and all(
+            not isinstance(e, cst.StarredElement) and _target(e.value)
+            and not isinstance(e.value, (cst.Tuple, cst.List)) for e in node.elements)
+    if isinstance(node, cst.Name):
+        return node.value not in ("None", "True", "False")
+    return isinstance(node, _TARGETS)
+
+
+def _names(node: cst.BaseExpression) -> Set[str]:
+    """The plain names an assignment to `node` binds."""
+    if isinstance(node, (cst.Tuple, cst.List)):
+        return {e.value.value for e in node.elements if isinstance(e.value, cst.Name)}
+    return {node.value} if isinstance(node, cst.Name) else set()
+
+
+def _declared(node: cst.CSTNode) -> Set[str]:
+    """Names a function body declares `global` or `nonlocal` (nested functions aside)."""
+    found: Set[str] = set()
+    for child in node.children:
+        if isinstance(child, (cst.Global, cst.Nonlocal)):
+            found |= {item.name.value for item in child.names}
+        elif not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
+            found |= _declared(child)
+    return found
