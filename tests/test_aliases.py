@@ -118,3 +118,12 @@ def test_table_is_current():
     pytest.importorskip("torch")
     assert _generator().build() == TABLE.read_text(encoding="utf-8"), \
         "regenerate: python scripts/gen_torch_aliases.py"
+
+
+def test_wrapper_imported_from_its_module_path_converts():
+    source = ("import torch.distributed as dist\n"
+              "from torch.nn.parallel.distributed import DistributedDataParallel as Wrap\n"
+              "dist.init_process_group('nccl')\nmodel = Wrap(model, device_ids=[0])\n")
+    public = source.replace("torch.nn.parallel.distributed", "torch.nn.parallel")
+    assert _body(convert_source(source).code) == _body(convert_source(public).code)
+    assert "Wrap(" not in convert_source(source).code

@@ -9,6 +9,8 @@ from typing import Dict, Iterable, Iterator, Optional, Set, Tuple
 
 import libcst as cst
 
+from .aliases import canonical
+
 # Top-level packages whose APIs the rule tables describe.
 TORCH_ROOTS = ("torch", "torchvision")
 
@@ -70,7 +72,8 @@ def iter_statements(body: Iterable[cst.CSTNode],
 
 
 def collect_aliases(module: cst.Module) -> Dict[str, str]:
-    """Local name -> qualified torch name, for every torch import in the file."""
+    """Local name -> qualified torch name, for every torch import in the file, in its
+    public spelling (`from torch.nn.modules.linear import Linear` -> torch.nn.Linear)."""
     aliases: Dict[str, str] = {}
     for stmt in iter_statements(module.body):
         if isinstance(stmt, cst.Import):
@@ -92,7 +95,7 @@ def collect_aliases(module: cst.Module) -> Dict[str, str]:
             for alias in stmt.names:
                 name = alias.name.value
                 local = alias.asname.name.value if alias.asname else name
-                aliases[local] = f"{module_name}.{name}"
+                aliases[local] = canonical(f"{module_name}.{name}")
     for name in rebound_names(module.body) & set(aliases):
         del aliases[name]  # `nn = ...` at module level: no longer torch's
     return aliases
