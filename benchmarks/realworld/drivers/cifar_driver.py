@@ -23,7 +23,7 @@ images = 0.5 * templates[labels] + 0.5 * rng.rand(steps * batch, 3, 32, 32).asty
 
 net = globals()[name]()
 criterion = nn.CrossEntropyLoss()
-optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+optimizer = optim.Adam(net.parameters(), lr=1e-3)
 net.train()
 for step in range(steps):
     inputs = torch.tensor(images[step * batch:(step + 1) * batch])
