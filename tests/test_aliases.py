@@ -35,6 +35,10 @@ PAIRS = [
      "from torch.nn import Linear\nm = Linear(4, 3)\n"),
     ("import torch.nn.modules as M\nm = M.Linear(4, 3, bias=False)\n",
      "import torch.nn as M\nm = M.Linear(4, 3, bias=False)\n"),
+    ("import torch.nn.modules.linear as L\nm = L.Linear(2, 3)\n",
+     "import torch.nn as L\nm = L.Linear(2, 3)\n"),
+    ("from torch.nn import modules\nf = modules.MSELoss()\n",
+     "from torch import nn\nf = nn.MSELoss()\n"),
     ("import torch.nn.modules.activation as A\nact = A.ReLU()\n",
      "import torch.nn as A\nact = A.ReLU()\n"),
     ("from torch.nn.modules.loss import BCELoss as L\nloss_fn = L(reduction='sum')\n",
@@ -127,3 +131,19 @@ def test_wrapper_imported_from_its_module_path_converts():
     public = source.replace("torch.nn.parallel.distributed", "torch.nn.parallel")
     assert _body(convert_source(source).code) == _body(convert_source(public).code)
     assert "Wrap(" not in convert_source(source).code
+
+
+def test_a_missing_or_damaged_table_leaves_names_as_written(tmp_path, monkeypatch):
+    from ms_migrate import aliases
+    (tmp_path / "aliases").mkdir()
+    (tmp_path / "aliases" / "torch_aliases.json").write_text('{"names": [1', encoding="utf-8")
+    monkeypatch.setattr(aliases, "builtin_mappings_dir", lambda: tmp_path)
+    monkeypatch.setattr(aliases, "_TABLE", None)
+    aliases.canonical.cache_clear()
+    try:
+        assert aliases.canonical("torch.nn.modules.linear.Linear") == \
+            "torch.nn.modules.linear.Linear"
+        assert aliases.torch_modules() == frozenset()
+    finally:
+        aliases.canonical.cache_clear()
+        monkeypatch.setattr(aliases, "_TABLE", None)  # the next call reads the real one

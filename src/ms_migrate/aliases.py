@@ -8,6 +8,7 @@ read once per process as JSON (~0.3 ms) and checked field by field.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Dict, FrozenSet, Optional, Tuple
 
 from .rules import builtin_mappings_dir
@@ -37,6 +38,7 @@ def _load() -> Tuple[Dict[str, str], FrozenSet[str]]:
     return _TABLE
 
 
+@lru_cache(maxsize=8192)  # called for every resolved name; files repeat few of them
 def canonical(qualified: str) -> str:
     """The public spelling of `qualified`: `torch.nn.modules.linear.Linear` ->
     `torch.nn.Linear`, `torch._tensor.Tensor.add` -> `torch.Tensor.add`."""
