@@ -31,7 +31,7 @@ def loss_function(ctx, rule, bound, call=None):
 
 # torch's deprecated `size_average` / `reduce` (torch.nn._reduction.legacy_get_string):
 # None counts as True; 'mean' when both hold, 'sum' when only reduce does, else 'none'.
-_TRUTH = {"True": True, "False": False, "None": True, "1": True, "0": False}
+_TRUTH = {"True": True, "False": False, "1": True, "0": False}
 
 
 def legacy_reduction(bound) -> None:
@@ -42,6 +42,11 @@ def legacy_reduction(bound) -> None:
     Given together with reduction=, torch ignores reduction=: so does this.
     """
     size_average, reduce_ = bound.pop("size_average"), bound.pop("reduce")
+    # torch derives the reduction only when one of them is not None
+    size_average, reduce_ = (None if v is None or code(v).strip() == "None" else v
+                             for v in (size_average, reduce_))
+    if size_average is None and reduce_ is None:
+        return
     explicit = bound.pop("reduction")
     average = True if size_average is None else _TRUTH.get(code(size_average).strip(),
                                                           size_average)
