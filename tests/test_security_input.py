@@ -449,3 +449,17 @@ def test_two_spellings_of_one_parameter_are_refused_not_doubled():
     result = converted("import torch\ny = x.scatter_(dim=1, index=i, src=x, value=0.0)\n")
     assert "y = x.scatter_(dim=1, index=i, src=x, value=0.0)" in result.code
     assert "'src' would be given twice" in result.report.findings[0].message
+
+
+def test_a_parameter_given_by_place_and_by_name_is_refused():
+    result = converted("import torch\ny = x.softmax(1, dim=-1)\n")
+    assert "y = x.softmax(1, dim=-1)" in result.code
+    assert "'dim' is given twice" in result.report.findings[0].message
+
+
+def test_an_import_alias_assigned_in_a_function_is_a_variable_there():
+    source = ("import torch.nn.functional as F\ndef f(x):\n    F = make()\n"
+              "    return F.softmax(dim=-1)\ny = F.softmax(x, dim=-1)\n")
+    result = converted(source)
+    assert "    return F.softmax(axis=-1)" in result.code  # a Tensor's method there
+    assert "y = ops.softmax(x, axis=-1)" in result.code

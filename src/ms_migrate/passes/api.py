@@ -31,7 +31,9 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         on_self = (_is_module(ctx, receiver) and rule is not None
                    and rule.namespace != "torch.nn.Module")
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
-        module = dotted_name(receiver) is not None and root_name(receiver) in ctx.imported
+        root = root_name(receiver)
+        module = (dotted_name(receiver) is not None and root in ctx.imported
+                  and not ctx.is_shadowed(root))  # `F = ...` in a function: a variable there
         if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
@@ -107,6 +109,7 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     """The new expression for a call, and the warnings the rewrite raised."""
     if rule.simple and not rule.args and receiver is None:
         return call.with_changes(func=func), []
+    _given_twice(rule, call)
     bound = bind(rule, call, receiver)
     _once_each(rule, bound)
     for arg, reason in rule.unsupported_args.items():  # before any transform sees them
@@ -131,6 +134,21 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     except cst.ParserSyntaxError:  # never emit code that does not parse
         raise Unsupported("these arguments give code that does not parse; "
                           "convert by hand") from None
+
+
+def _given_twice(rule: Rule, call: cst.Call) -> None:
+    """`x.softmax(d, dim=-1)`: Python refuses a parameter given by place and by name;
+    binding would keep one of the two silently."""
+    places = 0
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            places += 1
+    filled = rule.args[:places]
+    if any(a.startswith("*") for a in filled):
+        return
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in filled:
+            raise Unsupported(f"argument {arg.keyword.value!r} is given twice")
 
 
 def _once_each(rule: Rule, bound) -> None:
