@@ -122,11 +122,18 @@ def test_300_deep_list_converts():
 
 
 def test_too_deep_is_a_clean_error(monkeypatch):
+    import sys
+
     from ms_migrate import engine
-    monkeypatch.setattr(engine, "_DEEP_LIMIT", 200)
     source = "import torch\ny = " + "torch.abs(" * 260 + "x" + ")" * 260 + "\n"
-    with pytest.raises(ConversionError, match=r"^deep\.py: too deeply nested to convert"):
-        convert_source(source, "deep.py")
+    monkeypatch.setattr(engine, "_DEEP_LIMIT", 300)  # the retry gets no deeper
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(300)
+    try:
+        with pytest.raises(ConversionError, match=r"^deep\.py: too deeply nested to convert"):
+            convert_source(source, "deep.py")
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # --- f-strings, literals, missing arguments, rebound names ------------------------
@@ -463,3 +470,16 @@ def test_an_import_alias_assigned_in_a_function_is_a_variable_there():
     result = converted(source)
     assert "    return F.softmax(axis=-1)" in result.code  # a Tensor's method there
     assert "y = ops.softmax(x, axis=-1)" in result.code
+
+
+def test_a_half_migrated_file_rebinding_nn_to_mindspore_converts_once():
+    source = textwrap.dedent("""\
+        import torch.nn as nn
+        from mindspore import nn
+        import torch.nn
+        class Net1(nn.Module):
+            with torch.no_grad():
+                out = nn.Conv2d(0, 1, 3, padding=1, bias=False)
+        """)
+    result = converted(source)
+    assert "out = nn.Conv2d(0, 1, 3, padding=1, bias=False)" in result.code  # MindSpore's

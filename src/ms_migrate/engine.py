@@ -19,7 +19,7 @@ import libcst as cst
 from .context import Context
 from .dispatch import FastTransformer, recording_origins, traverse
 from .names import (collect_aliases, dotted_name, function_locals, import_bindings,
-                    imported_names, late_rebound)
+                    imported_names, late_rebound, running_statements)
 from .passes import api, classes, fstrings, imports, tuple_results
 from .positions import Locator, Numbering, RelevantLines, StatementLines
 from .report import UNSUPPORTED, Report
@@ -340,10 +340,14 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
                   lines=lines, source=source, late_rebound=late_rebound(module, aliases))
+    # Statement passes do not follow imports in order: a torch name that a module-level
+    # import of something else rebinds (`from mindspore import nn`) is not torch's to them.
+    hidden = {name: aliases.pop(name) for name in _rebound_by_imports(module, aliases)}
     with recording_origins(lines.origins):
         for _order, _name, applies, run in PRE_PASSES:
             if applies(source):
                 module = run(ctx, module)
+    aliases.update(hidden)
     module = traverse(module, Converter(ctx))
     module = imports.rewrite_imports(ctx, module)
     code = module.code
@@ -352,6 +356,13 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
             pending.finding.line = lines.locate(pending.locator)
         report.findings.append(pending.finding)
     return ConversionResult(code, report)
+
+
+def _rebound_by_imports(module: cst.Module, aliases: Dict[str, str]) -> List[str]:
+    """Torch aliases that a module-level import of something else binds somewhere."""
+    return list(dict.fromkeys(name for stmt in running_statements(module.body)
+                              for name, torch in import_bindings(stmt)
+                              if not torch and name in aliases))
 
 
 # Deep nesting (hundreds of nested calls, a sum of thousands of terms) recurses deeper
