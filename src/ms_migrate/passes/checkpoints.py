@@ -144,7 +144,26 @@ class _Checkpoints(StatementPass):
             self.state_args.add(id(node.args[0].value))
 
     def visit_AssignTarget(self, node):
-        self.targets.add(id(node.target))
+        self._target(node.target)
+
+    # `del x[k]`, `x[k] += 1`, `x[k]: T = v`, `for x[k] in ...` write the entry, not read it
+    def visit_Del(self, node):
+        self._target(node.target)
+
+    def visit_AugAssign(self, node):
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node):
+        self._target(node.target)
+
+    def visit_For(self, node):
+        self._target(node.target)
+
+    def _target(self, target: cst.BaseExpression) -> None:
+        self.targets.add(id(target))
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._target(element.value)
 
     def leave_Subscript(self, original, updated):
         if not self._entry(original) or id(original) in self.targets:
