@@ -1,0 +1,35 @@
+"""Legacy torch spellings still common in public code: `Variable(x)` (a Tensor since
+torch 0.4) and the typed tensor classes (`torch.FloatTensor`, `torch.cuda.LongTensor`)
+used as constructors or as `.type()` targets.
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..callrewrite import Bound, Unsupported
+from . import literal, transform
+
+
+@transform
+def legacy_variable(ctx, rule, bound: Bound, call=None):
+    """Variable(x) -> x; Variable(x, requires_grad=True) -> mindspore.Parameter(x):
+    the leaf torch optimises is what MindSpore's optimizers and grad take."""
+    data = bound.get("data")
+    if data is None:
+        raise Unsupported("Variable() without data")
+    requires_grad = literal(bound.get("requires_grad"))
+    if requires_grad in (None, "False"):
+        return data.with_changes(lpar=[], rpar=[]) if _bare(data) else data
+    if requires_grad != "True":
+        raise Unsupported("requires_grad= that is not a literal: write mindspore.Parameter(x) "
+                          "where it is True, x where it is False")
+    bound.warnings.append("a Variable that requires grad is a leaf to optimise: a "
+                          "mindspore.Parameter (give it a unique name= when an optimizer "
+                          "holds several)")
+    return cst.Call(ctx.name("mindspore.Parameter"), [cst.Arg(data)])
+
+
+def _bare(node: cst.BaseExpression) -> bool:
+    """A parenthesised name/call/attribute keeps no meaning from its parentheses."""
+    return bool(getattr(node, "lpar", None)) and isinstance(
+        node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
