@@ -483,3 +483,18 @@ def test_a_half_migrated_file_rebinding_nn_to_mindspore_converts_once():
         """)
     result = converted(source)
     assert "out = nn.Conv2d(0, 1, 3, padding=1, bias=False)" in result.code  # MindSpore's
+
+
+@pytest.mark.parametrize("decorator", ["@torch.no_grad()", "@torch.no_grad",
+                                       "@torch.inference_mode()", "@torch.enable_grad()"])
+def test_grad_mode_decorator_on_a_layer_subclass_stays_through_a_second_conversion(decorator):
+    source = textwrap.dedent(f"""\
+        import torch
+        import torch.nn as nn
+        class M(nn.Linear):
+            {decorator}
+            def forward(self, x):
+                return x
+        """)
+    result = converted(source)
+    assert decorator in result.code and "import torch\n" in result.code

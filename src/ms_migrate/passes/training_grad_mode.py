@@ -16,7 +16,7 @@ import libcst as cst
 from ..context import Context
 from ..dispatch import FastTransformer, rebuilt, traverse
 from ..engine import register_pre_pass
-from ..names import dotted_name
+from ..names import dotted_name, running_statements
 from ..positions import RelevantLines
 from ..report import CONVERTED, UNSUPPORTED, Finding
 
@@ -38,7 +38,28 @@ def _mentions_grad_mode(source: str) -> bool:
 
 @register_pre_pass(30, "grad_mode", _mentions_grad_mode)
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
-    return traverse(module, _GradModes(ctx))
+    return traverse(module, _GradModes(ctx, _mindspore_names(module)))
+
+
+def _mindspore_names(module: cst.Module) -> dict:
+    """Local name -> MindSpore path, for the file's mindspore imports: converted code
+    subclasses `nn.Dense` (from mindspore import nn) where torch code had nn.Linear."""
+    names = {}
+    for stmt in running_statements(module.body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                full = dotted_name(alias.name) or ""
+                if full.split(".")[0] == "mindspore":
+                    local = alias.asname.name.value if alias.asname else "mindspore"
+                    names[local] = full if alias.asname else "mindspore"
+        elif (isinstance(stmt, cst.ImportFrom) and stmt.module is not None
+              and not stmt.relative and not isinstance(stmt.names, cst.ImportStar)):
+            path = dotted_name(stmt.module) or ""
+            if path.split(".")[0] == "mindspore":
+                for alias in stmt.names:
+                    local = alias.asname.name.value if alias.asname else alias.name.value
+                    names[local] = f"{path}.{alias.name.value}"
+    return names
 
 
 def _same(new, old) -> bool:
@@ -46,9 +67,10 @@ def _same(new, old) -> bool:
 
 
 class _GradModes(FastTransformer):
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, mindspore_names: dict):
         super().__init__()
         self.ctx = ctx
+        self.mindspore_names = mindspore_names
         self._relevant = RelevantLines(ctx.lines, _GRAD_MODE_WORDS)
         self.module_classes: set = set()
         # ("class", methods the forward pass runs, or None for a plain class) and
@@ -74,11 +96,19 @@ class _GradModes(FastTransformer):
             qualified = self.ctx.resolve(base.value) or ""
             written = dotted_name(base.value) or ""
             if (qualified.startswith("torch.nn.") or written.rsplit(".", 1)[-1] == "Cell"
-                    or written in self.module_classes):  # converted code keeps its Cells
+                    or written in self.module_classes  # converted code keeps its Cells
+                    or self._mindspore_layer(written)):
                 is_cell = True
         if is_cell:
             self.module_classes.add(node.name.value)
         self.stack.append(("class", _forward_methods(node) if is_cell else None))
+
+    def _mindspore_layer(self, written: str) -> bool:
+        """`nn.Dense` with `from mindspore import nn`: a Cell, as its torch layer was."""
+        head, _, rest = written.partition(".")
+        path = self.mindspore_names.get(head)
+        full = f"{path}.{rest}" if path and rest else path or ""
+        return full.startswith("mindspore.nn.") and full.rsplit(".", 1)[-1][:1].isupper()
 
     def leave_ClassDef(self, original, updated):
         self.stack.pop()
