@@ -32,11 +32,14 @@ from ..dispatch import traverse
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
-_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b")
+_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
+                      r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b")
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
-             re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"))
+             re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
+             re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
+             re.compile(r"set_float32_matmul_precision\b"))
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 
 # torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
@@ -47,6 +50,13 @@ _BACKEND_SWITCHES = {
     "torch.backends.cuda.matmul.allow_tf32": "MindSpore has no TF32 switch here",
 }
 _DETERMINISTIC = "torch.backends.cudnn.deterministic"
+# Calls whose only effect is speed: a statement of one is removed with a note.
+_SPEED_CALLS = {
+    "torch.set_float32_matmul_precision": "MindSpore has no float32 matmul precision switch "
+                                          "(it only trades precision for speed)",
+}
+# Calls that give a device (an accelerator's name once converted).
+_DEVICE_CALLS = ("torch.device", "torch.accelerator.current_accelerator")
 
 
 @register_pre_pass(10, "devices", lambda source: bool(_APPLIES.search(source)))
@@ -58,7 +68,7 @@ def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
 
 
 def _is_device_constructor(ctx: Context, node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and ctx.resolve(node.func) == "torch.device"
+    return isinstance(node, cst.Call) and ctx.resolve(node.func) in _DEVICE_CALLS
 
 
 def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
@@ -194,6 +204,12 @@ class _Devices(StatementPass):
             device = self._device_assignment(small)
             if device is not None:
                 return device(updated)
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            qualified = self.ctx.resolve(small.value.func)
+            if qualified in _SPEED_CALLS:
+                self.add(original, qualified, CONVERTED, f"removed: {_SPEED_CALLS[qualified]}")
+                return self.drop(updated, [f"# ms-migrate: {qualified} removed: "
+                                           f"{_SPEED_CALLS[qualified]}"])
         if self.moved and _does_nothing(small):
             return self.drop(updated, [])
         return updated

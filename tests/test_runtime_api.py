@@ -1,0 +1,112 @@
+"""Device and runtime queries and switches: accelerator queries give MindSpore's
+answer, device selection follows the accelerator, and switches whose only effect is
+speed are removed with a note. Converted scripts run in a fresh process (a device
+must be selected before MindSpore's runtime starts) and print what torch prints."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ms_migrate import convert_source
+
+pytest.importorskip("torch")
+pytest.importorskip("mindspore")
+
+SCRIPT = textwrap.dedent('''\
+    import torch
+    import torch.backends.cudnn as cudnn
+    import torch.nn as nn
+
+    cudnn.benchmark = True
+    cudnn.deterministic = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.set_float32_matmul_precision("high")
+
+
+    def main():
+        use_accel = torch.accelerator.is_available()
+        if use_accel:
+            device = torch.accelerator.current_accelerator()
+        else:
+            device = torch.device("cpu")
+        print("accelerator", use_accel, device.type == "cuda")
+        print("counts", torch.cuda.device_count(), torch.accelerator.device_count(),
+              torch.cuda.device_count() > 1)
+        print("mps", torch.backends.mps.is_available())
+        if torch.cuda.is_available():
+            torch.cuda.set_device(0)
+        ptdtype = "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "float32"
+        print("dtype", ptdtype)
+        torch.manual_seed(0)
+        model = nn.Linear(3, 2).to(device)
+        x = torch.ones(4, 3)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        print("shape", tuple(model(x).shape))
+
+
+    main()
+''')
+
+
+def run(code: str, tmp_path, name: str) -> str:
+    path = tmp_path / name
+    path.write_text(code)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          timeout=300, env={"GLOG_v": "3", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_converted_script_answers_as_torch_on_cpu(tmp_path):
+    result = convert_source(SCRIPT, "script.py")
+    code = result.code
+    assert "torch" not in code.replace("# ms-migrate: torch", "")
+    assert "mindspore.set_deterministic(True)" in code
+    # the accelerator is selected where the script selects it, as the CPU is
+    assert code.count("mindspore.set_device(device)") == 2
+    assert run(code, tmp_path, "converted.py") == run(SCRIPT, tmp_path, "original.py")
+
+
+def test_speed_switches_are_removed_with_a_note():
+    result = convert_source(SCRIPT, "script.py")
+    for api in ("torch.backends.cudnn.benchmark", "torch.backends.cuda.matmul.allow_tf32",
+                "torch.set_float32_matmul_precision"):
+        assert f"# ms-migrate: {api} removed:" in result.code
+        assert any(f.api == api for f in result.report.findings)
+    assert "benchmark = True" not in result.code
+    assert "allow_tf32" not in result.code.replace("# ms-migrate: torch.backends.cuda."
+                                                   "matmul.allow_tf32", "")
+
+
+def test_alias_spellings_of_the_switches():
+    source = textwrap.dedent('''\
+        from torch.backends import cudnn
+        import torch
+        cudnn.enabled = False
+        cudnn.deterministic = args.deterministic
+    ''')
+    code = convert_source(source, "s.py").code
+    assert "cudnn.enabled" not in code.replace("# ms-migrate: torch.backends.cudnn.enabled", "")
+    assert "mindspore.set_deterministic(args.deterministic)" in code
+
+
+def test_device_selection_and_queries_render_as_expected():
+    code = convert_source(textwrap.dedent('''\
+        import torch
+        torch.cuda.set_device(rank)
+        n = torch.cuda.device_count() * 2
+        if not torch.accelerator.is_available():
+            pass
+        torch.cuda.synchronize()
+    '''), "s.py").code
+    assert 'mindspore.set_device("GPU", rank)' in code
+    assert 'n = (mindspore.hal.device_count("GPU") if mindspore.hal.is_available("GPU") else 0) * 2' in code
+    assert 'if not (mindspore.hal.is_available("GPU") or mindspore.hal.is_available("Ascend")):' in code
+    assert "mindspore.runtime.synchronize()" in code
+
+
+def test_converting_twice_changes_nothing():
+    once = convert_source(SCRIPT, "script.py").code
+    assert convert_source(once, "script.py").code == once
