@@ -212,3 +212,21 @@ def rounded_div_(ctx, rule, bound: Bound, call):
     if not _is_plain(receiver):
         raise Unsupported("in-place call on an expression: assign the result by hand")
     return _assign_back(ctx, receiver, rounded_div(ctx, rule, bound, call))
+
+
+@transform
+def int64_indices(ctx, rule, bound: Bound, call):
+    """ops.argsort(x) -> ops.argsort(x).astype(mindspore.int64).
+
+    Index results are int64 in torch and int32 from these MindSpore ops; code that
+    concatenates them with int64 indices, or compares dtypes, needs torch's dtype.
+    """
+    if rule.target.startswith("."):
+        func = call.func.with_changes(attr=cst.Name(rule.target[1:]))
+    else:
+        func = ctx.name(rule.target)
+    int32 = literal(bound.get("out_int32")) == "True"  # torch's own int32 request
+    value = rewrite(rule, bound, func, call, ctx.name)
+    if int32:
+        return value
+    return cst.Call(cst.Attribute(value, cst.Name("astype")), [cst.Arg(ctx.name("mindspore.int64"))])
