@@ -498,3 +498,22 @@ def test_grad_mode_decorator_on_a_layer_subclass_stays_through_a_second_conversi
         """)
     result = converted(source)
     assert decorator in result.code and "import torch\n" in result.code
+
+
+def test_a_module_class_in_a_function_whose_parameter_is_named_nn():
+    source = textwrap.dedent("""\
+        import torch
+        import torch.nn as nn
+        def f(x, nn=None):
+            class Net(nn.Module):
+                def forward(self, x):
+                    with torch.no_grad():
+                        pass
+        """)
+    converted(source)
+
+
+def test_a_transform_missing_its_arguments_is_marked():
+    result = converted("import torch\ny = torch.where()\n")
+    assert "y = torch.where()" in result.code
+    assert result.report.findings[0].action == "unsupported"

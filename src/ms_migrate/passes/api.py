@@ -126,6 +126,7 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
         if rule.transform:
             replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
             if replacement is not None:
+                _writable(replacement)
                 return replacement, bound.warnings
         missing = next((name for name, value in bound.values.items() if value is None), None)
         if missing is not None:  # a transform found a required argument missing
@@ -134,6 +135,14 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     except cst.ParserSyntaxError:  # never emit code that does not parse
         raise Unsupported("these arguments give code that does not parse; "
                           "convert by hand") from None
+
+
+def _writable(node: cst.CSTNode) -> None:
+    """A transform that used an argument the call lacks (`torch.where()`) left a hole."""
+    try:
+        code(node)
+    except AttributeError:
+        raise Unsupported("needs arguments this call does not give") from None
 
 
 def _given_twice(rule: Rule, call: cst.Call) -> None:

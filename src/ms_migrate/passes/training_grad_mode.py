@@ -16,7 +16,7 @@ import libcst as cst
 from ..context import Context
 from ..dispatch import FastTransformer, rebuilt, traverse
 from ..engine import register_pre_pass
-from ..names import dotted_name, running_statements
+from ..names import dotted_name, function_locals, running_statements
 from ..positions import RelevantLines
 from ..report import CONVERTED, UNSUPPORTED, Finding
 
@@ -116,6 +116,8 @@ class _GradModes(FastTransformer):
 
     def visit_FunctionDef(self, node):
         self.stack.append(("def", node.name.value))
+        # a parameter or local named like an import (`nn=None`) is not torch's in here
+        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
 
     def _inside_cell(self) -> bool:
         """In a Cell's forward (or a method it calls): MindSpore differentiates it."""
@@ -130,6 +132,7 @@ class _GradModes(FastTransformer):
 
     # --- decorators ----------------------------------------------------------------------
     def leave_FunctionDef(self, original, updated):
+        self.ctx.scopes.pop()  # decorators are outside the function's scope
         updated = self._decorators(original, updated)
         self.stack.pop()
         return updated
