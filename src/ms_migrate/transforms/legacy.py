@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..callrewrite import Bound, Unsupported
 from . import literal, transform
+from .torch_functions import typed_tensor
 
 
 @transform
@@ -33,3 +34,21 @@ def _bare(node: cst.BaseExpression) -> bool:
     """A parenthesised name/call/attribute keeps no meaning from its parentheses."""
     return bool(getattr(node, "lpar", None)) and isinstance(
         node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+
+
+@transform
+def legacy_typed_tensor(ctx, rule, bound: Bound, call=None):
+    """torch.FloatTensor(n, m) (several sizes, any expressions) -> ops.zeros((n, m),
+    dtype), noted: torch's values were uninitialised; the rest as typed_tensor."""
+    items = bound.packed.get("data") or []
+    if len(items) > 1 and not set(bound.values) - {"data"} and not any(
+            isinstance(v, (cst.List, cst.Tuple, cst.ListComp)) for v in items):
+        if not all(isinstance(v, cst.Integer) for v in items):
+            bound.warnings.append("torch leaves these values uninitialised: zeros here")
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        size = cst.Tuple([cst.Element(v, comma=comma) for v in items[:-1]]
+                         + [cst.Element(items[-1])])
+        dtype = cst.Arg(ctx.name(rule.defaults["dtype"]), keyword=cst.Name("dtype"),
+                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+        return cst.Call(ctx.name("mindspore.ops.zeros"), [cst.Arg(size, comma=comma), dtype])
+    return typed_tensor(ctx, rule, bound, call)

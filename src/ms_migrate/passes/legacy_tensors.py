@@ -1,0 +1,306 @@
+"""Legacy typed tensor classes chosen at run time, and filled at birth.
+
+Old PyTorch code picks its tensor class once and calls it everywhere:
+
+    Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+    valid = Variable(Tensor(imgs.size(0), 1).fill_(1.0), requires_grad=False)
+    z = Variable(Tensor(np.random.normal(0, 1, (n, latent_dim))))
+
+MindSpore places tensors by context, so both branches are the same float32 tensor.
+A name bound once in the module to such a class (or to a choice between classes of
+one dtype) has its calls spelled as the CPU class (`torch.FloatTensor(...)`), which
+the rule tables convert (data -> mindspore.Tensor(data, dtype), sizes -> zeros); the
+assignment goes when nothing else reads the name. An uninitialised tensor filled at
+once becomes the op that makes it filled:
+
+    torch.FloatTensor(n, 1).fill_(1.0)  ->  torch.full((n, 1), 1.0, dtype=torch.float32)
+    torch.LongTensor(n).zero_()         ->  torch.zeros(n, dtype=torch.int64)
+    torch.Tensor(n).uniform_()          ->  torch.rand(n, dtype=torch.float32)
+    torch.Tensor(n).normal_()           ->  torch.randn(n, dtype=torch.float32)
+
+and a class given to `.type()` is its dtype: `x.type(torch.cuda.LongTensor)` and
+`x.type('torch.LongTensor')` -> `x.type(torch.int64)` (then converted by the table).
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Set
+
+import libcst as cst
+
+from ..context import Context
+from ..dispatch import traverse
+from ..engine import register_pre_pass
+from ..names import dotted_name, root_name
+from .statement_pass import StatementPass
+
+# torch's typed tensor classes -> the dtype their tensors have (torch.X).
+DTYPES = {
+    "Tensor": "float32", "FloatTensor": "float32", "DoubleTensor": "float64",
+    "HalfTensor": "float16", "BFloat16Tensor": "bfloat16", "LongTensor": "int64",
+    "IntTensor": "int32", "ShortTensor": "int16", "CharTensor": "int8",
+    "ByteTensor": "uint8", "BoolTensor": "bool",
+}
+_APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)?Tensor\b")
+# An in-place initialiser of a new uninitialised tensor -> the torch op that makes it.
+_FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "randn"}
+
+
+@register_pre_pass(4, "legacy_tensors", lambda source: bool(_APPLIES.search(source)))
+def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
+    classes = _chosen_classes(ctx, module)
+    reads = _Reads(classes)
+    module.visit(reads)
+    rewrite = _Rewrite(ctx, classes, reads.count)
+    converted = traverse(module, rewrite)
+    rewrite.place_findings()
+    return converted
+
+
+def _class_dtype(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
+    """The dtype of a torch typed tensor class `node` names (`torch.cuda.LongTensor`)."""
+    name = ctx.resolve(node)
+    if name is None:
+        return None
+    head, _, cls = name.rpartition(".")
+    if head == "torch" or (head == "torch.cuda" and cls != "Tensor"):
+        return DTYPES.get(cls)
+    return None
+
+
+def _choice_dtype(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
+    """The one dtype of a class, or of a conditional choice between classes."""
+    if isinstance(node, cst.IfExp):
+        body, orelse = _choice_dtype(ctx, node.body), _choice_dtype(ctx, node.orelse)
+        return body if body is not None and body == orelse else None
+    return _class_dtype(ctx, node)
+
+
+def _cpu_class(ctx: Context, node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The branch of a choice that is not a CUDA class (any branch when all are)."""
+    if isinstance(node, cst.IfExp):
+        branches = [_cpu_class(ctx, node.body), _cpu_class(ctx, node.orelse)]
+        cpu = [b for b in branches if not (ctx.resolve(b) or "").startswith("torch.cuda.")]
+        return (cpu or branches)[0]
+    return node
+
+
+class _Bindings(cst.CSTVisitor):
+    """How often each name is bound anywhere in the module, and its module-level
+    assignments to a class value."""
+
+    def __init__(self):
+        self.count: Dict[str, int] = {}
+        self.assigned: Dict[str, cst.BaseExpression] = {}
+
+    def _bind(self, target) -> None:
+        if isinstance(target, cst.Name):
+            self.count[target.value] = self.count.get(target.value, 0) + 1
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value)
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            self._bind(target.target)
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.assigned[node.targets[0].target.value] = node.value
+
+    def visit_AnnAssign(self, node):
+        self._bind(node.target)
+
+    def visit_AugAssign(self, node):
+        self._bind(node.target)
+
+    def visit_For(self, node):
+        self._bind(node.target)
+
+    def visit_CompFor(self, node):
+        self._bind(node.target)
+
+    def visit_NamedExpr(self, node):
+        self._bind(node.target)
+
+    def visit_WithItem(self, node):
+        if node.asname is not None:
+            self._bind(node.asname.name)
+
+    def visit_ExceptHandler(self, node):
+        if node.name is not None:
+            self._bind(node.name.name)
+
+    def visit_Param(self, node):
+        self._bind(node.name)
+
+    def visit_FunctionDef(self, node):
+        self._bind(node.name)
+
+    def visit_ClassDef(self, node):
+        self._bind(node.name)
+
+    def visit_Global(self, node):
+        for item in node.names:  # a function that rebinds it is not followed
+            self._bind(item.name)
+
+    def visit_Nonlocal(self, node):
+        for item in node.names:
+            self._bind(item.name)
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            self._bind(alias.asname.name if alias.asname else cst.Name(
+                dotted_name(alias.name).partition(".")[0]))
+
+    def visit_ImportFrom(self, node):
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            self._bind(alias.asname.name if alias.asname else alias.name)
+
+
+def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpression]:
+    """Names bound once in the module, to a typed class or a choice of one dtype ->
+    the class their calls are spelled as."""
+    bindings = _Bindings()
+    module.visit(bindings)
+    chosen = {}
+    for name, value in bindings.assigned.items():
+        if bindings.count.get(name) != 1 or name in ctx.aliases:
+            continue
+        if _choice_dtype(ctx, value) is not None:
+            chosen[name] = _cpu_class(ctx, value)
+    return chosen
+
+
+def _torch_root(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
+    """The module's name for `torch` when `node` is spelled through it."""
+    root = root_name(node)
+    return root if root is not None and ctx.aliases.get(root) == "torch" else None
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value, keyword=cst.Name(name), equal=cst.AssignEqual(
+        cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
+class _Reads(cst.CSTVisitor):
+    """Uses of the chosen names other than calls of them and their binding."""
+
+    def __init__(self, classes: Dict[str, cst.BaseExpression]):
+        self.count: Dict[str, int] = {name: 0 for name in classes}
+        self.skip: Set[int] = set()
+
+    def visit_Call(self, node):
+        self.skip.add(id(node.func))
+
+    def visit_AssignTarget(self, node):
+        self.skip.add(id(node.target))
+
+    def visit_Attribute(self, node):
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node):
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def visit_Name(self, node):
+        if node.value in self.count and id(node) not in self.skip:
+            self.count[node.value] += 1
+
+
+class _Rewrite(StatementPass):
+    def __init__(self, ctx: Context, classes: Dict[str, cst.BaseExpression],
+                 reads: Dict[str, int]):
+        super().__init__(ctx)
+        self.classes = classes
+        self.reads = reads
+
+    # --- the chosen names ---------------------------------------------------------
+    def leave_Call(self, original, updated):
+        func = updated.func
+        if isinstance(func, cst.Name) and func.value in self.classes:
+            updated = updated.with_changes(func=self.classes[func.value].deep_clone())
+        return self._filled(updated) or self._typed(updated) or updated
+
+    def leave_SimpleStatementLine(self, original, updated):
+        body = updated.body
+        if (len(body) == 1 and isinstance(body[0], cst.Assign) and len(body[0].targets) == 1
+                and isinstance(body[0].targets[0].target, cst.Name)):
+            name = body[0].targets[0].target.value
+            if name in self.classes and self.reads[name] <= 0:
+                return self.drop(updated, [])
+        return updated
+
+    # --- Class(sizes).fill_(v) -> torch.full(sizes, v, dtype) ------------------------
+    def _filled(self, call: cst.Call) -> Optional[cst.Call]:
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in _FILLED
+                and isinstance(func.value, cst.Call)):
+            return None
+        made = func.value
+        dtype = _class_dtype(self.ctx, made.func)
+        torch = _torch_root(self.ctx, made.func)
+        args = list(made.args)
+        if dtype is None or torch is None or not args or any(a.keyword or a.star for a in args):
+            return None
+        if len(args) == 1 and not _looks_like_size(args[0].value):
+            return None  # Class(data).fill_(v): data's shape; left to the tables
+        op = func.attr.value
+        fill = list(call.args)
+        if op == "fill_":
+            if len(fill) != 1 or fill[0].keyword or fill[0].star:
+                return None
+        elif fill:
+            return None  # uniform_(a, b), normal_(mean, std): not the plain op
+        values = [a.value for a in args]
+        size = values[0] if len(values) == 1 else cst.Tuple(
+            [cst.Element(v, comma=_COMMA) for v in values[:-1]] + [cst.Element(values[-1])])
+        new_args = [cst.Arg(size, comma=_COMMA)]
+        if op == "fill_":
+            new_args.append(cst.Arg(fill[0].value, comma=_COMMA))
+        new_args.append(_keyword("dtype", cst.Attribute(cst.Name(torch), cst.Name(dtype))))
+        return cst.Call(cst.Attribute(cst.Name(torch), cst.Name(_FILLED[op])), new_args)
+
+    # --- x.type(torch.FloatTensor) -> x.type(torch.float32) --------------------------
+    def _typed(self, call: cst.Call) -> Optional[cst.Call]:
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "type"
+                and len(call.args) == 1 and not call.args[0].star
+                and (call.args[0].keyword is None or call.args[0].keyword.value == "dtype")):
+            return None
+        value = call.args[0].value
+        dtype, torch = _class_dtype(self.ctx, value), _torch_root(self.ctx, value)
+        if isinstance(value, cst.SimpleString):
+            text = value.evaluated_value
+            head, _, cls = text.rpartition(".") if isinstance(text, str) else ("", "", "")
+            if head in ("torch", "torch.cuda") and cls in DTYPES and cls != "Tensor":
+                dtype = DTYPES[cls]
+                torch = next((n for n, q in self.ctx.aliases.items()
+                              if q == "torch" and not self.ctx.is_shadowed(n)), None)
+        if dtype is None or torch is None:
+            return None
+        new = cst.Attribute(cst.Name(torch), cst.Name(dtype))
+        return call.with_changes(args=[call.args[0].with_changes(value=new)])
+
+
+def _looks_like_size(node: cst.BaseExpression) -> bool:
+    """A single argument that can only be a size: an int literal, arithmetic on
+    sizes, `len(...)`, or `x.size(i)`/`x.shape[i]`."""
+    if isinstance(node, cst.Integer):
+        return True
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide)) \
+            and all(_looks_like_size(n) or isinstance(n, cst.Name) for n in (node.left, node.right))
+    if isinstance(node, cst.Call):
+        if isinstance(node.func, cst.Name) and node.func.value == "len":
+            return True
+        return isinstance(node.func, cst.Attribute) and node.func.attr.value == "size" \
+            and len(node.args) == 1
+    if isinstance(node, cst.Subscript):
+        return isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
+    return False
