@@ -110,3 +110,73 @@ def test_device_selection_and_queries_render_as_expected():
 def test_converting_twice_changes_nothing():
     once = convert_source(SCRIPT, "script.py").code
     assert convert_source(once, "script.py").code == once
+
+
+GRID_SCRIPT = textwrap.dedent('''\
+    import numpy as np
+    import torch
+    from torchvision.utils import save_image
+    import torchvision.utils as vutils
+
+    gen = torch.tensor(np.load("x.npy"))
+    save_image(gen[:7], "a.png", nrow=3, normalize=True)
+    vutils.save_image(vutils.make_grid(gen[:4], nrow=2, normalize=True, scale_each=True), "b.png")
+    save_image(gen[:1], "c.png", padding=0)
+''')
+
+
+def reference_grid(images, nrow=8, padding=2, normalize=False, scale_each=False):
+    """torchvision.utils.make_grid's documented algorithm, written here with torch."""
+    import torch
+    images = images.clone()
+    if images.shape[1] == 1:
+        images = torch.cat((images, images, images), 1)
+    if normalize:
+        def norm(img):
+            low, high = float(img.min()), float(img.max())
+            return img.clamp(low, high).sub(low).div(max(high - low, 1e-5))
+        images = torch.stack([norm(i) for i in images]) if scale_each else norm(images)
+    if images.shape[0] == 1:
+        return images[0]
+    n = images.shape[0]
+    xmaps = min(nrow, n)
+    ymaps = -(-n // xmaps)
+    h, w = images.shape[2] + padding, images.shape[3] + padding
+    grid = images.new_full((3, h * ymaps + padding, w * xmaps + padding), 0.0)
+    for k in range(n):
+        y, x = divmod(k, xmaps)
+        grid.narrow(1, y * h + padding, h - padding).narrow(2, x * w + padding, w - padding).copy_(images[k])
+    return grid
+
+
+def reference_pixels(grid):
+    return grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(dtype=__import__("torch").uint8).numpy()
+
+
+def test_save_image_and_make_grid_write_torchvisions_grid(tmp_path):
+    import numpy as np
+    import torch
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    x = np.tanh(rng.standard_normal((10, 1, 4, 5))).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    result = convert_source(GRID_SCRIPT, "gan.py")
+    assert "torchvision" not in result.code
+    assert "def make_grid(" in result.code and "def save_image(" in result.code
+    assert convert_source(result.code, "gan.py").code == result.code
+    path = tmp_path / "converted.py"
+    path.write_text(result.code)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, env={"GLOG_v": "3", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    t = torch.tensor(x)
+    expected = {
+        "a.png": reference_pixels(reference_grid(t[:7], nrow=3, normalize=True)),
+        "b.png": reference_pixels(reference_grid(
+            reference_grid(t[:4], nrow=2, normalize=True, scale_each=True)[None])),
+        "c.png": reference_pixels(reference_grid(t[:1], padding=0)),
+    }
+    for name, pixels in expected.items():
+        written = np.asarray(Image.open(tmp_path / name))
+        assert written.shape == pixels.shape, name
+        assert np.abs(written.astype(int) - pixels.astype(int)).max() <= 1, name
