@@ -517,3 +517,10 @@ def test_a_transform_missing_its_arguments_is_marked():
     result = converted("import torch\ny = torch.where()\n")
     assert "y = torch.where()" in result.code
     assert result.report.findings[0].action == "unsupported"
+
+
+def test_device_moves_follow_function_scopes():
+    source = ("import torch\nimport torch.nn as nn\ndef f(x, nn=None):\n    nn.cuda()\n"
+              "    return x\n")
+    result = converted(source)
+    assert "nn.cuda()" not in result.code  # a variable's device move, as any other

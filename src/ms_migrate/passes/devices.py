@@ -24,7 +24,7 @@ import libcst as cst
 from ..callrewrite import Unsupported
 from ..context import Context
 from ..engine import register_pre_pass
-from ..names import dotted_name, iter_statements
+from ..names import dotted_name, function_locals, iter_statements
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from .statement_pass import StatementPass
 from ..transforms.devices import is_device_string_expr, to_device_target
@@ -164,8 +164,11 @@ class _Devices(StatementPass):
     # --- statements ----------------------------------------------------------------
     def visit_FunctionDef(self, node):
         self.functions.append(node.name.value)
+        # a parameter or local named like an import (`nn=None`) is a variable in here
+        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
 
     def leave_FunctionDef(self, original, updated):
+        self.ctx.scopes.pop()
         self.functions.pop()
         return updated
 
