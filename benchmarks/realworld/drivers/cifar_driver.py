@@ -17,9 +17,9 @@ steps = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 batch = int(sys.argv[3]) if len(sys.argv) > 3 else 16
 
 rng = np.random.RandomState(0)
-templates = rng.rand(10, 3, 32, 32).astype(np.float32)
+templates = rng.randn(10, 3, 32, 32).astype(np.float32)
 labels = rng.randint(0, 10, size=steps * batch).astype(np.int64)
-images = 0.5 * templates[labels] + 0.5 * rng.rand(steps * batch, 3, 32, 32).astype(np.float32)
+images = templates[labels] + 0.5 * rng.randn(steps * batch, 3, 32, 32).astype(np.float32)
 
 net = globals()[name]()
 criterion = nn.CrossEntropyLoss()
