@@ -107,6 +107,19 @@ def test_device_selection_and_queries_render_as_expected():
     assert "mindspore.runtime.synchronize()" in code
 
 
+def test_accelerator_type_is_its_name():
+    code = convert_source(textwrap.dedent('''\
+        import torch
+        device_type = torch.accelerator.current_accelerator().type
+        torch.accelerator.set_device_index(rank)
+    '''), "s.py").code
+    assert ".type" not in code
+    assert 'device_type = ("GPU" if mindspore.hal.is_available("GPU") else "Ascend" if' in code
+    assert "mindspore.set_device(device_type)" in code
+    assert ('mindspore.set_device("GPU" if mindspore.hal.is_available("GPU") else "Ascend", rank)'
+            in code)
+
+
 def test_converting_twice_changes_nothing():
     once = convert_source(SCRIPT, "script.py").code
     assert convert_source(once, "script.py").code == once

@@ -129,6 +129,14 @@ class _Devices(StatementPass):
                  "compared with MindSpore's device names")
         return updated.with_changes(left=left, comparisons=targets)
 
+    # --- torch.accelerator.current_accelerator().type -------------------------------
+    def leave_Attribute(self, original, updated):
+        """The accelerator is its device target's name: its `.type` is the name."""
+        if (updated.attr.value == "type" and isinstance(updated.value, cst.Call)
+                and self.ctx.resolve(updated.value.func) == "torch.accelerator.current_accelerator"):
+            return updated.value
+        return updated
+
     # --- .to(device) / .cuda() / .cpu() --------------------------------------------
     def leave_Call(self, original, updated):
         func = updated.func
