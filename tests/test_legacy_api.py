@@ -105,6 +105,37 @@ def test_class_chosen_at_run_time_becomes_the_tensors_it_makes():
             np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=str(i))
 
 
+def test_type_of_the_chosen_class_and_sizes_filled_at_birth():
+    source = """
+        import numpy as np
+        import torch
+        Tensor = torch.cuda.FloatTensor if torch.cuda.is_available() else torch.Tensor
+        patch = (2, 2)
+
+        def make(imgs, batch_size):
+            real = imgs.type(Tensor)
+            valid = torch.FloatTensor(batch_size, *patch).fill_(1.0)
+            aux = torch.LongTensor(batch_size).fill_(7)
+            noise = Tensor(np.ones((batch_size, 3)))
+            gamma = torch.Tensor(batch_size).uniform_()
+            return real, valid, aux, noise, gamma
+        """
+    code = _convert(source)
+    assert "Tensor =" not in code and "torch" not in _code(code)
+    assert "imgs.astype(mindspore.float32)" in code
+    assert "ops.full((batch_size, *patch), 1.0, dtype=mindspore.float32)" in code
+    assert "noise = mindspore.Tensor(np.ones((batch_size, 3)), dtype=mindspore.float32)\n" in code
+    imgs = np.arange(6).reshape(2, 3)
+    torch_out = _run(textwrap.dedent(source), "typed_torch")["make"](torch.from_numpy(imgs), 4)
+    ms_out = _run(code, "typed_ms")["make"](mindspore.Tensor(imgs), 4)
+    for i, (a, b) in enumerate(zip(torch_out, ms_out)):
+        a, b = a.numpy(), b.asnumpy()
+        assert a.shape == b.shape and a.dtype == b.dtype, (i, a.dtype, b.dtype)
+        if i != 4:  # random
+            np.testing.assert_allclose(a, b, rtol=1e-6, err_msg=str(i))
+    assert ((ms_out[4].asnumpy() >= 0) & (ms_out[4].asnumpy() < 1)).all()
+
+
 def test_a_class_read_other_than_by_calls_keeps_its_assignment():
     result = convert_source(textwrap.dedent("""
         import torch

@@ -14,9 +14,12 @@ assignment goes when nothing else reads the name. An uninitialised tensor filled
 once becomes the op that makes it filled:
 
     torch.FloatTensor(n, 1).fill_(1.0)  ->  torch.full((n, 1), 1.0, dtype=torch.float32)
-    torch.LongTensor(n).zero_()         ->  torch.zeros(n, dtype=torch.int64)
-    torch.Tensor(n).uniform_()          ->  torch.rand(n, dtype=torch.float32)
-    torch.Tensor(n).normal_()           ->  torch.randn(n, dtype=torch.float32)
+    torch.LongTensor(n).zero_()         ->  torch.zeros((n,), dtype=torch.int64)
+    torch.Tensor(n).uniform_()          ->  torch.rand((n,), dtype=torch.float32)
+    torch.Tensor(n).normal_()           ->  torch.randn((n,), dtype=torch.float32)
+
+(one argument that is not data written out, a list or a call, is a size: the
+values the tensor would hold are overwritten)
 
 and a class given to `.type()` is its dtype: `x.type(torch.cuda.LongTensor)` and
 `x.type('torch.LongTensor')` -> `x.type(torch.int64)` (then converted by the table).
@@ -170,7 +173,9 @@ def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpre
         if bindings.count.get(name) != 1 or name in ctx.aliases:
             continue
         if _choice_dtype(ctx, value) is not None:
-            chosen[name] = _cpu_class(ctx, value)
+            cls = _cpu_class(ctx, value)
+            if _torch_root(ctx, cls) is not None:  # spelled through `torch`
+                chosen[name] = cls
     return chosen
 
 
@@ -197,6 +202,8 @@ class _Reads(cst.CSTVisitor):
 
     def visit_Call(self, node):
         self.skip.add(id(node.func))
+        if _type_argument(node) is not None:  # x.type(Tensor): converted to its dtype
+            self.skip.add(id(_type_argument(node)))
 
     def visit_AssignTarget(self, node):
         self.skip.add(id(node.target))
@@ -246,10 +253,13 @@ class _Rewrite(StatementPass):
         dtype = _class_dtype(self.ctx, made.func)
         torch = _torch_root(self.ctx, made.func)
         args = list(made.args)
-        if dtype is None or torch is None or not args or any(a.keyword or a.star for a in args):
+        if (dtype is None or torch is None or not args
+                or any(a.keyword or a.star == "**" for a in args)):
             return None
-        if len(args) == 1 and not _looks_like_size(args[0].value):
-            return None  # Class(data).fill_(v): data's shape; left to the tables
+        if len(args) == 1 and (args[0].star or isinstance(
+                args[0].value, (cst.List, cst.Tuple, cst.ListComp, cst.Call))):
+            return None  # Class(data).fill_(v) has data's shape: left to the tables
+        # One other argument is a size: the values it would give are overwritten.
         op = func.attr.value
         fill = list(call.args)
         if op == "fill_":
@@ -257,9 +267,10 @@ class _Rewrite(StatementPass):
                 return None
         elif fill:
             return None  # uniform_(a, b), normal_(mean, std): not the plain op
-        values = [a.value for a in args]
-        size = values[0] if len(values) == 1 else cst.Tuple(
-            [cst.Element(v, comma=_COMMA) for v in values[:-1]] + [cst.Element(values[-1])])
+        elements = [cst.StarredElement(a.value) if a.star else cst.Element(a.value)
+                    for a in args]
+        last = [elements[-1].with_changes(comma=cst.Comma())] if len(args) == 1 else elements[-1:]
+        size = cst.Tuple([e.with_changes(comma=_COMMA) for e in elements[:-1]] + last)
         new_args = [cst.Arg(size, comma=_COMMA)]
         if op == "fill_":
             new_args.append(cst.Arg(fill[0].value, comma=_COMMA))
@@ -268,12 +279,11 @@ class _Rewrite(StatementPass):
 
     # --- x.type(torch.FloatTensor) -> x.type(torch.float32) --------------------------
     def _typed(self, call: cst.Call) -> Optional[cst.Call]:
-        func = call.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "type"
-                and len(call.args) == 1 and not call.args[0].star
-                and (call.args[0].keyword is None or call.args[0].keyword.value == "dtype")):
+        value = _type_argument(call)
+        if value is None:
             return None
-        value = call.args[0].value
+        if isinstance(value, cst.Name) and value.value in self.classes:
+            value = self.classes[value.value]
         dtype, torch = _class_dtype(self.ctx, value), _torch_root(self.ctx, value)
         if isinstance(value, cst.SimpleString):
             text = value.evaluated_value
@@ -288,19 +298,12 @@ class _Rewrite(StatementPass):
         return call.with_changes(args=[call.args[0].with_changes(value=new)])
 
 
-def _looks_like_size(node: cst.BaseExpression) -> bool:
-    """A single argument that can only be a size: an int literal, arithmetic on
-    sizes, `len(...)`, or `x.size(i)`/`x.shape[i]`."""
-    if isinstance(node, cst.Integer):
-        return True
-    if isinstance(node, cst.BinaryOperation):
-        return isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide)) \
-            and all(_looks_like_size(n) or isinstance(n, cst.Name) for n in (node.left, node.right))
-    if isinstance(node, cst.Call):
-        if isinstance(node.func, cst.Name) and node.func.value == "len":
-            return True
-        return isinstance(node.func, cst.Attribute) and node.func.attr.value == "size" \
-            and len(node.args) == 1
-    if isinstance(node, cst.Subscript):
-        return isinstance(node.value, cst.Attribute) and node.value.attr.value == "shape"
-    return False
+def _type_argument(call: cst.Call) -> Optional[cst.BaseExpression]:
+    """What `x.type(what)` converts to."""
+    func = call.func
+    if (isinstance(func, cst.Attribute) and func.attr.value == "type" and len(call.args) == 1
+            and not call.args[0].star
+            and (call.args[0].keyword is None or call.args[0].keyword.value == "dtype")):
+        return call.args[0].value
+    return None
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..callrewrite import Bound, Unsupported
+from ..names import dotted_name
 from . import literal, transform
 from .torch_functions import typed_tensor
 
@@ -51,4 +52,11 @@ def legacy_typed_tensor(ctx, rule, bound: Bound, call=None):
         dtype = cst.Arg(ctx.name(rule.defaults["dtype"]), keyword=cst.Name("dtype"),
                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
         return cst.Call(ctx.name("mindspore.ops.zeros"), [cst.Arg(size, comma=comma), dtype])
+    if (len(items) == 1 and not set(bound.values) - {"data"} and isinstance(items[0], cst.Call)
+            and (dotted_name(items[0].func) or "").split(".")[0] in ("np", "numpy")):
+        # numpy's result is an array: no need to warn that a tensor keeps its dtype
+        return cst.Call(ctx.name(rule.target), [
+            cst.Arg(items[0], comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.Arg(ctx.name(rule.defaults["dtype"]), keyword=cst.Name("dtype"), equal=cst.AssignEqual(
+                cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
     return typed_tensor(ctx, rule, bound, call)
