@@ -72,6 +72,7 @@ def test_printed_text_equals_torchs(tmp_path):
     ('f"{n:.2f}"', 'f"{n:.2f}"'),
     ('f"{float(loss):.2f}"', 'f"{float(loss):.2f}"'),
     ('f"{len(loss):.2f}"', 'f"{len(loss):.2f}"'),
+    ('f"{np.mean(n):.2f} {math.sqrt(n):.1e}"', 'f"{np.mean(n):.2f} {math.sqrt(n):.1e}"'),
     ('f"{loss!s:.2}"', 'f"{loss!s:.2}"'),
     ('"{:{}.{}f}".format(loss, 8, 2)', '"{:{}.{}f}".format(loss, 8, 2)'),
     ('"%.3f" % loss', '"%.3f" % loss'),

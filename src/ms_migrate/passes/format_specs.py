@@ -39,6 +39,7 @@ _FLOAT_TYPES = set("eEfFgG%")
 # methods whose result is a tensor holding an integer count or index
 _INT_REDUCTIONS = {"sum", "argmax", "argmin", "count_nonzero"}
 _NUMBER_CALLS = {"float", "int", "len", "range", "enumerate"}
+_NUMBER_MODULES = {"np", "numpy", "math", "statistics"}
 _CLOCKS = {"time", "perf_counter", "monotonic", "process_time"}
 
 
@@ -85,9 +86,10 @@ def _is_number(node: cst.BaseExpression, numbers: Set[str]) -> bool:
     name = _call_name(node)
     if name in _NUMBER_CALLS or name == ".item":
         return True
-    if name and name[1:] in _CLOCKS and isinstance(node.func.value, cst.Name) \
-            and node.func.value.value == "time":
-        return True
+    if name and name.startswith(".") and isinstance(node.func.value, cst.Name) and (
+            node.func.value.value in _NUMBER_MODULES
+            or (node.func.value.value == "time" and name[1:] in _CLOCKS)):
+        return True  # np.mean(...), math.sqrt(...), time.time()
     if isinstance(node, cst.UnaryOperation):
         return _is_number(node.expression, numbers)
     if isinstance(node, cst.BinaryOperation):
