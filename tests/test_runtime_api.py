@@ -128,7 +128,7 @@ def test_converting_twice_changes_nothing():
 GRID_SCRIPT = textwrap.dedent('''\
     import numpy as np
     import torch
-    from torchvision.utils import save_image
+    from torchvision.utils import save_image, make_grid
     import torchvision.utils as vutils
 
     gen = torch.tensor(np.load("x.npy"))
@@ -193,3 +193,13 @@ def test_save_image_and_make_grid_write_torchvisions_grid(tmp_path):
         written = np.asarray(Image.open(tmp_path / name))
         assert written.shape == pixels.shape, name
         assert np.abs(written.astype(int) - pixels.astype(int)).max() <= 1, name
+
+
+def test_save_image_alone_still_writes_its_make_grid():
+    code = convert_source(textwrap.dedent('''\
+        import torch
+        from torchvision.utils import save_image, make_grid
+        save_image(torch.zeros(2, 3, 4, 4), "x.png", nrow=1)
+    '''), "s.py").code
+    assert "torchvision" not in code and "ms-migrate:" not in code
+    assert "def make_grid(" in code and "def save_image(" in code

@@ -79,10 +79,11 @@ def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
     if "save_image" in grid.used:
         ctx.require("from PIL import Image")
         helpers.append(_SAVE_IMAGE)
-    for helper in grid.used:  # `from torchvision.utils import save_image`: the helper's name now
+    written = grid.used | {"make_grid"}  # save_image calls make_grid
+    for helper in written:  # `from torchvision.utils import save_image`: the helper's name now
         if ctx.aliases.get(helper) == f"torchvision.utils.{helper}":
             del ctx.aliases[helper]
-    body = [_without_imports(s, grid.used) for s in converted.body]
+    body = [_without_imports(s, written) for s in converted.body]
     converted = converted.with_changes(body=[s for s in body if s is not None])
     defs = [cst.parse_statement(code) for code in helpers]
     defs = [d.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for d in defs]
