@@ -1,6 +1,7 @@
 """Entries of a loaded checkpoint that are written (deleted, assigned, incremented)
 are not reads: they keep their subscript, so the converted code parses and runs."""
 import libcst as cst
+import numpy as np
 import pytest
 
 from ms_migrate import convert_source
@@ -64,3 +65,32 @@ def test_converted_program_deletes_and_updates_entries(tmp_path, monkeypatch):
     assert (got["epoch"], got["has_best"], got["has_junk"]) == (5, False, False)
     assert isinstance(got["epoch"], int)
     del torch
+
+
+def test_entries_read_by_a_variable_key_stay_parameters():
+    code = convert('import torch\nsd = torch.load("a.pth")\nnew = {}\n'
+                   'for k in sd:\n    new[k[7:]] = sd[k]\n')
+    assert "new[k[7:]] = sd[k]\n" in code and ".item()" not in code
+
+
+def test_renamed_weights_load_into_the_network(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    pytest.importorskip("mindspore")
+    monkeypatch.chdir(tmp_path)
+    source = (
+        "import torch\nimport torch.nn as nn\n"
+        "net = nn.Sequential(nn.Linear(3, 2))\n"
+        "before = net(torch.ones(1, 3))\n"
+        "torch.save(net.state_dict(), 'w.pth')\n"
+        "sd = torch.load('w.pth')\n"
+        "renamed = {}\n"
+        "for k in list(sd.keys()):\n"
+        "    renamed[k.replace('module.', '')] = sd[k]\n"
+        "fresh = nn.Sequential(nn.Linear(3, 2))\n"
+        "fresh.load_state_dict(renamed)\n"
+        "after = fresh(torch.ones(1, 3))\n")
+    for namespace, code, to_numpy in (
+            ({}, source, lambda t: t.detach().numpy()),
+            ({}, convert(source), lambda t: t.asnumpy())):
+        exec(compile(code, "w.py", "exec"), namespace)
+        np.testing.assert_allclose(to_numpy(namespace["after"]), to_numpy(namespace["before"]))

@@ -11,7 +11,9 @@ transforms/checkpoints.py), so for a name assigned from torch.load in this file:
 - an entry that held a state_dict (`checkpoint['model']`) is the whole `checkpoint`:
   each object takes its own parameters from it by name;
 - any other entry (`checkpoint['epoch']`) was saved with append_dict and comes back
-  as a 0-d Parameter: `.item()` makes it the number torch gave back.
+  as a 0-d Parameter: `.item()` makes it the number torch gave back. An entry read
+  by a key that is not a string literal (`sd[k]`, looping over the keys) is left as
+  it is: such loops mostly visit the weights.
 
 Which entries held a state_dict: the keys of `X.state_dict()` values in this file's
 torch.save dicts, else keys that say so ('model', 'state_dict', 'optimizer', ...).
@@ -174,4 +176,6 @@ class _Checkpoints(StatementPass):
             return updated.value
         if id(original) in self.receivers:
             return updated
+        if not isinstance(original.slice[0].slice.value, cst.SimpleString):
+            return updated  # `sd[k]` over a loaded dict's keys is mostly its weights
         return cst.Call(cst.Attribute(updated, cst.Name("item")))
