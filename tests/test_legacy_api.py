@@ -147,6 +147,19 @@ def test_a_class_read_other_than_by_calls_keeps_its_assignment():
     assert "Tensor = torch.cuda.FloatTensor" in result.code  # still read: marked, kept
 
 
+def test_a_name_each_function_binds_to_the_same_class_is_followed():
+    code = _convert("""
+        import torch
+        def sample(n):
+            Tensor = torch.cuda.FloatTensor
+            return Tensor(n, 2).fill_(0)
+        Tensor = torch.cuda.FloatTensor if torch.cuda.is_available() else torch.FloatTensor
+        x = Tensor([1, 2])
+        """)
+    assert "Tensor =" not in code
+    assert "return ops.full((n, 2), 0, dtype=mindspore.float32)" in code
+
+
 def test_a_name_bound_twice_is_not_followed():
     result = convert_source(textwrap.dedent("""
         import torch

@@ -8,7 +8,7 @@ Old PyTorch code picks its tensor class once and calls it everywhere:
 
 MindSpore places tensors by context, so both branches are the same float32 tensor.
 A name bound once in the module to such a class (or to a choice between classes of
-one dtype) has its calls spelled as the CPU class (`torch.FloatTensor(...)`), which
+one dtype; every binding of it so, with one dtype) has its calls spelled as the CPU class (`torch.FloatTensor(...)`), which
 the rule tables convert (data -> mindspore.Tensor(data, dtype), sizes -> zeros); the
 assignment goes when nothing else reads the name. An uninitialised tensor filled at
 once becomes the op that makes it filled:
@@ -27,7 +27,7 @@ and a class given to `.type()` is its dtype: `x.type(torch.cuda.LongTensor)` and
 from __future__ import annotations
 
 import re
-from typing import Dict, Optional, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -94,7 +94,7 @@ class _Bindings(cst.CSTVisitor):
 
     def __init__(self):
         self.count: Dict[str, int] = {}
-        self.assigned: Dict[str, cst.BaseExpression] = {}
+        self.assigned: Dict[str, List[cst.BaseExpression]] = {}
 
     def _bind(self, target) -> None:
         if isinstance(target, cst.Name):
@@ -109,7 +109,7 @@ class _Bindings(cst.CSTVisitor):
         for target in node.targets:
             self._bind(target.target)
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
-            self.assigned[node.targets[0].target.value] = node.value
+            self.assigned.setdefault(node.targets[0].target.value, []).append(node.value)
 
     def visit_AnnAssign(self, node):
         self._bind(node.target)
@@ -164,16 +164,18 @@ class _Bindings(cst.CSTVisitor):
 
 
 def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpression]:
-    """Names bound once in the module, to a typed class or a choice of one dtype ->
+    """Names bound only to typed classes or choices of one dtype, the same in every
+    binding (once in the module, or once in each function that picks its own) ->
     the class their calls are spelled as."""
     bindings = _Bindings()
     module.visit(bindings)
     chosen = {}
-    for name, value in bindings.assigned.items():
-        if bindings.count.get(name) != 1 or name in ctx.aliases:
+    for name, values in bindings.assigned.items():
+        if bindings.count.get(name) != len(values) or name in ctx.aliases:
             continue
-        if _choice_dtype(ctx, value) is not None:
-            cls = _cpu_class(ctx, value)
+        if None not in {_choice_dtype(ctx, v) for v in values} and len(
+                {_choice_dtype(ctx, v) for v in values}) == 1:
+            cls = _cpu_class(ctx, values[0])
             if _torch_root(ctx, cls) is not None:  # spelled through `torch`
                 chosen[name] = cls
     return chosen
