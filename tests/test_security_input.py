@@ -524,3 +524,8 @@ def test_device_moves_follow_function_scopes():
               "    return x\n")
     result = converted(source)
     assert "nn.cuda()" not in result.code  # a variable's device move, as any other
+
+
+def test_a_transform_failing_on_a_missing_argument_is_marked():
+    result = converted("import torch\ny = torch.median()\nz = torch.median(x)\n")
+    assert "y = torch.median()" in result.code and "z = ops.median(x.flatten())[0]" in result.code

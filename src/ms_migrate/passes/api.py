@@ -124,7 +124,12 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
             _bracket_numbers(rule.template, bound)
             return render_template(rule, bound, ctx.name), bound.warnings
         if rule.transform:
-            replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
+            try:
+                replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
+            except (AttributeError, KeyError):  # it used an argument the call lacks
+                if all(a.lstrip("*") in bound.values for a in rule.args):
+                    raise
+                raise Unsupported("needs arguments this call does not give") from None
             if replacement is not None:
                 _writable(replacement)
                 return replacement, bound.warnings

@@ -57,6 +57,8 @@ def device_target(ctx, rule, bound: Bound, call=None):
     """torch.device("cuda" if ... else "cpu") -> "GPU" if ... else "CPU"."""
     if bound.get("index") is not None and literal(bound.get("index")) != "0":
         bound.warnings.append(_INDEX_NOTE)
+    if bound.get("type") is None:
+        raise Unsupported("needs the argument 'type'")
     notes: List[str] = []
     target = to_device_target(bound.values["type"], notes)
     bound.warnings.extend(dict.fromkeys(notes))

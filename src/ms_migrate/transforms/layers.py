@@ -139,6 +139,8 @@ def layer_norm_shape(ctx, rule, bound: Bound, call=None):
             raise Unsupported(f"{flag}={text}: MindSpore LayerNorm always has gamma and beta")
         bound.pop(flag)
     shape = bound.get("normalized_shape")
+    if shape is None:
+        raise Unsupported("needs the argument 'normalized_shape'")
     if isinstance(shape, (cst.Tuple, cst.List)):
         if len(shape.elements) != 1:
             raise Unsupported("normalizing over several trailing axes needs begin_norm_axis "
