@@ -203,3 +203,32 @@ def test_save_image_alone_still_writes_its_make_grid():
     '''), "s.py").code
     assert "torchvision" not in code and "ms-migrate:" not in code
     assert "def make_grid(" in code and "def save_image(" in code
+
+
+def test_device_names_chosen_at_run_time():
+    source = textwrap.dedent('''\
+        import torch
+
+        def main(args, rank, acc):
+            device = torch.device(args.device)
+            d = torch.device("cuda:" + str(rank))
+            e = torch.device("cuda:{:d}".format(rank))
+            f = torch.device(f"{acc}:{rank}")
+            g = torch.device(f"mps:{rank}")
+            return device, d, e, f, g
+    ''')
+    result = convert_source(source, "s.py")
+    code = result.code
+    assert 'device = {"cuda": "GPU", "cpu": "CPU"}.get(args.device.split(":")[0], args.device)' in code
+    assert 'd = "GPU"' in code and 'e = "GPU"' in code
+    assert 'f = {"cuda": "GPU", "cpu": "CPU"}.get(acc.split(":")[0], acc)' in code
+    # an MPS device stays torch, marked, and selects nothing
+    assert 'g = torch.device(f"mps:{rank}")' in code and "set_device(g)" not in code
+    assert convert_source(code, "s.py").code == code
+    namespace = {}
+    exec(compile(code.replace("    mindspore.set_device(", "    print("),
+                 "s.py", "exec"), namespace)  # the converted names, computed, not selected
+    for name, expected in (("cuda:1", "GPU"), ("cpu", "CPU"), ("GPU", "GPU"), ("Ascend", "Ascend")):
+        args = type("Args", (), {"device": name})
+        assert namespace["main"](args, 1, name)[0] == expected
+        assert namespace["main"](args, 1, name)[3] == expected

@@ -259,7 +259,7 @@ class _Devices(StatementPass):
                      "device names -> MindSpore device targets" + "".join(
                          f"; {n}" for n in notes))
         names = [t.target for t in assign.targets if isinstance(t.target, cst.Name)]
-        if self.functions not in ([], ["main"]) or self.nested:
+        if self.functions not in ([], ["main"]) or self.nested or _unmapped(value):
             names = []  # select the device where the script does, not in a helper
 
         def build(statement: cst.SimpleStatementLine):
@@ -273,6 +273,21 @@ class _Devices(StatementPass):
             follow = cst.SimpleStatementLine([cst.Expr(cst.Call(set_device, [cst.Arg(names[0])]))])
             return cst.FlattenSentinel([statement, follow])
         return build
+
+
+def _unmapped(value: cst.BaseExpression) -> bool:
+    """`torch.device("mps")`, `torch.device(f"xpu:{i}")`: stays torch, selects nothing."""
+    if not (isinstance(value, cst.Call) and value.args):
+        return False
+    first = value.args[0].value
+    if isinstance(first, cst.FormattedString) and first.parts and isinstance(
+            first.parts[0], cst.FormattedStringText):
+        text = first.parts[0].value
+    elif isinstance(first, cst.SimpleString):
+        text = first.evaluated_value
+    else:
+        return False
+    return text.partition(":")[0] in ("mps", "xpu", "meta", "xla")
 
 
 def _does_nothing(small: cst.BaseSmallStatement) -> bool:
