@@ -320,3 +320,17 @@ def test_interrupted_run_leaves_every_file_old_or_new(tmp_path, sig, delays):
             assert proc.returncode == 130
             assert b"interrupted" in err and b"Traceback" not in err
             assert not leftovers
+
+
+def test_pruned_parenthesised_import_over_several_lines_still_parses():
+    source = ("import torch\n"
+              "from torch.distributed.fsdp import (\n"
+              "    FullyShardedDataParallel as FSDP,\n"
+              "    CPUOffload,\n"
+              "    StateDictType,\n"
+              ")\n"
+              "wrapped = FSDP\n"
+              "kind = StateDictType\n")
+    code = convert_source(source, "fsdp.py").code
+    compile(code, "fsdp.py", "exec")
+    assert "CPUOffload" not in code and "StateDictType)" in code

@@ -59,9 +59,15 @@ def _prune(small: cst.BaseSmallStatement, used: Set[str]):
         return small
     keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     changes = {"names": keep}
-    if isinstance(small, cst.ImportFrom):
-        changes["lpar"] = changes["rpar"] = None
+    if isinstance(small, cst.ImportFrom) and not _spans_lines(keep):
+        changes["lpar"] = changes["rpar"] = None  # `from x import (a, b)` -> `a, b` on one line
     return small.with_changes(**changes)
+
+
+def _spans_lines(aliases) -> bool:
+    """Whether the names are laid out over several lines (they need their parentheses)."""
+    return any(isinstance(a.comma, cst.Comma) and "\n" in cst.Module([]).code_for_node(a.comma)
+               for a in aliases)
 
 
 def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNode]:
