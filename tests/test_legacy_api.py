@@ -255,3 +255,35 @@ def test_an_old_style_training_script_trains_as_in_torch():
     features, labels = data[0]
     assert ms_ns["accuracy"](ms_model, features, labels) == pytest.approx(
         torch_ns["accuracy"](torch_model, features, labels))
+
+
+LEAVES = """
+import torch
+from torch.autograd import Variable
+
+
+def fit(xs, ys, steps):
+    w = Variable(torch.zeros(1), requires_grad=True)
+    b = Variable(torch.zeros(1), requires_grad=True)
+    optimizer = torch.optim.SGD([w, b], lr=0.05)
+    losses = []
+    for _ in range(steps):
+        x, y = Variable(torch.Tensor(xs)), Variable(torch.Tensor(ys), requires_grad=False)
+        optimizer.zero_grad()
+        loss = ((x * w + b - y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses, float(w.item()), float(b.item())
+"""
+
+
+def test_variables_that_require_grad_are_parameters_an_optimizer_trains():
+    code = _convert(LEAVES)
+    assert "w = mindspore.Parameter(ops.zeros(1, dtype=mindspore.float32))" in code
+    xs, ys = [1.0, 2.0, 3.0], [3.0, 5.0, 7.0]
+    torch_losses, torch_w, torch_b = _run(LEAVES, "leaves_torch")["fit"](xs, ys, 8)
+    ms_losses, ms_w, ms_b = _run(code, "leaves_ms")["fit"](xs, ys, 8)
+    np.testing.assert_allclose(ms_losses, torch_losses, rtol=1e-5, atol=1e-6)
+    assert ms_w == pytest.approx(torch_w, rel=1e-5) and ms_b == pytest.approx(torch_b, rel=1e-5)
+    assert torch_losses[-1] < torch_losses[0] / 10

@@ -26,8 +26,7 @@ def legacy_variable(ctx, rule, bound: Bound, call=None):
         raise Unsupported("requires_grad= that is not a literal: write mindspore.Parameter(x) "
                           "where it is True, x where it is False")
     bound.warnings.append("a Variable that requires grad is a leaf to optimise: a "
-                          "mindspore.Parameter (give it a unique name= when an optimizer "
-                          "holds several)")
+                          "mindspore.Parameter")
     return cst.Call(ctx.name("mindspore.Parameter"), [cst.Arg(data)])
 
 
