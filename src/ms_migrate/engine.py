@@ -385,15 +385,22 @@ def _with_deep_stack(filename: str, fn, *args):
 
     with _DEEP_LOCK:
         old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+        limit = _DEEP_LIMIT
         try:
-            threading.stack_size(_DEEP_STACK)
+            try:
+                threading.stack_size(_DEEP_STACK)
+            except ValueError:  # a platform with a lower ceiling: less stack, less depth
+                threading.stack_size(_DEEP_STACK // 8)
+                limit //= 8
             worker = threading.Thread(target=run, name="ms-migrate-deep", daemon=True)
         finally:
             threading.stack_size(old_stack)
-        sys.setrecursionlimit(max(old_limit, _DEEP_LIMIT))
+        sys.setrecursionlimit(max(old_limit, limit))
         try:
             worker.start()
             worker.join()
+        except RuntimeError:  # no thread could be started (a process limit)
+            outcome["error"] = RecursionError()
         finally:
             sys.setrecursionlimit(old_limit)
     error = outcome.get("error")
