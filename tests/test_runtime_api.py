@@ -232,3 +232,15 @@ def test_device_names_chosen_at_run_time():
         args = type("Args", (), {"device": name})
         assert namespace["main"](args, 1, name)[0] == expected
         assert namespace["main"](args, 1, name)[3] == expected
+
+
+def test_device_annotations_are_device_target_names():
+    code = convert_source(textwrap.dedent('''\
+        import torch
+
+        def evaluate(model, device: torch.device, half: bool = False) -> torch.device:
+            here: torch.device = device
+            return here
+    '''), "s.py").code
+    assert "def evaluate(model, device: str, half: bool = False) -> str:" in code
+    assert "here: str = device" in code and "torch" not in code

@@ -33,13 +33,13 @@ from ..dispatch import traverse
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
 _APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
-                      r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b")
+                      r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b|torch\.device\b")
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
              re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
-             re.compile(r"set_float32_matmul_precision\b"))
+             re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"))
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 
 # torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
@@ -128,6 +128,15 @@ class _Devices(StatementPass):
         self.add(original, "torch device", CONVERTED,
                  "compared with MindSpore's device names")
         return updated.with_changes(left=left, comparisons=targets)
+
+    # --- `device: torch.device` ------------------------------------------------------
+    def leave_Annotation(self, original, updated):
+        """A device is its MindSpore device target's name: a str."""
+        if self.ctx.resolve(original.annotation) != "torch.device":
+            return updated
+        self.ctx.release(original.annotation)
+        self.add(original, "torch.device", CONVERTED, "annotation -> str (a device target name)")
+        return updated.with_changes(annotation=cst.Name("str"))
 
     # --- torch.accelerator.current_accelerator().type -------------------------------
     def leave_Attribute(self, original, updated):
