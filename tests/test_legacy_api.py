@@ -136,6 +136,24 @@ def test_type_of_the_chosen_class_and_sizes_filled_at_birth():
     assert ((ms_out[4].asnumpy() >= 0) & (ms_out[4].asnumpy() < 1)).all()
 
 
+def test_a_class_mapped_over_rows_makes_a_tensor_of_each():
+    source = """
+        import torch
+        LongTensor = torch.cuda.LongTensor if torch.cuda.is_available() else torch.LongTensor
+        def columns(batch):
+            ids, labels = map(torch.LongTensor, zip(*batch))
+            return ids, labels, list(map(LongTensor, batch))
+        """
+    code = _convert(source)
+    assert "map(lambda data: mindspore.Tensor(data, dtype=mindspore.int64), zip(*batch))" in code
+    batch = [([1, 2], [0, 5]), ([3, 4], [1, 6])]
+    torch_out = _run(textwrap.dedent(source), "map_torch")["columns"](batch)
+    ms_out = _run(code, "map_ms")["columns"](batch)
+    for a, b in zip(torch_out[:2] + tuple(torch_out[2]), ms_out[:2] + tuple(ms_out[2])):
+        assert b.dtype == mindspore.int64
+        np.testing.assert_array_equal(a.numpy(), b.asnumpy())
+
+
 def test_a_class_read_other_than_by_calls_keeps_its_assignment():
     result = convert_source(textwrap.dedent("""
         import torch

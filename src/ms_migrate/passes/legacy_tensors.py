@@ -21,7 +21,9 @@ once becomes the op that makes it filled:
 (one argument that is not data written out, a list or a call, is a size: the
 values the tensor would hold are overwritten)
 
-and a class given to `.type()` is its dtype: `x.type(torch.cuda.LongTensor)` and
+a class mapped over rows is called on each (`map(torch.LongTensor, rows)` ->
+`map(lambda data: torch.LongTensor(data), rows)`), and a class given to `.type()` is
+its dtype: `x.type(torch.cuda.LongTensor)` and
 `x.type('torch.LongTensor')` -> `x.type(torch.int64)` (then converted by the table).
 """
 from __future__ import annotations
@@ -204,6 +206,8 @@ class _Reads(cst.CSTVisitor):
 
     def visit_Call(self, node):
         self.skip.add(id(node.func))
+        if isinstance(node.func, cst.Name) and node.func.value == "map" and node.args:
+            self.skip.add(id(node.args[0].value))  # map(Tensor, rows): made a call
         if _type_argument(node) is not None:  # x.type(Tensor): converted to its dtype
             self.skip.add(id(_type_argument(node)))
 
@@ -234,7 +238,21 @@ class _Rewrite(StatementPass):
         func = updated.func
         if isinstance(func, cst.Name) and func.value in self.classes:
             updated = updated.with_changes(func=self.classes[func.value].deep_clone())
-        return self._filled(updated) or self._typed(updated) or updated
+        return self._filled(updated) or self._typed(updated) or self._mapped(updated) or updated
+
+    # --- map(torch.LongTensor, rows) -> map(lambda data: torch.LongTensor(data), rows) --
+    def _mapped(self, call: cst.Call) -> Optional[cst.Call]:
+        if not (isinstance(call.func, cst.Name) and call.func.value == "map" and call.args
+                and not call.args[0].keyword and not call.args[0].star):
+            return None
+        cls = call.args[0].value
+        if isinstance(cls, cst.Name) and cls.value in self.classes:
+            cls = self.classes[cls.value].deep_clone()
+        if _class_dtype(self.ctx, cls) is None or _torch_root(self.ctx, cls) is None:
+            return None
+        made = cst.Lambda(cst.Parameters([cst.Param(cst.Name("data"))]),
+                          cst.Call(cls, [cst.Arg(cst.Name("data"))]))
+        return call.with_changes(args=[call.args[0].with_changes(value=made), *call.args[1:]])
 
     def leave_SimpleStatementLine(self, original, updated):
         body = updated.body
