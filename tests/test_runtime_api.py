@@ -244,3 +244,19 @@ def test_device_annotations_are_device_target_names():
     '''), "s.py").code
     assert "def evaluate(model, device: str, half: bool = False) -> str:" in code
     assert "here: str = device" in code and "torch" not in code
+
+
+def test_channels_last_is_a_layout_only_change(tmp_path):
+    source = textwrap.dedent('''\
+        import torch
+        import torch.nn as nn
+        torch.manual_seed(0)
+        model = nn.Conv2d(3, 4, 3)
+        model = model.to(memory_format=torch.channels_last)
+        x = torch.ones(2, 3, 6, 6).to(memory_format=torch.channels_last)
+        print(tuple(model(x).shape))
+    ''')
+    result = convert_source(source, "s.py")
+    assert "memory_format" not in result.code and "torch" not in result.code
+    assert any(f.api == "Tensor.to" and "memory_format" in f.message for f in result.report.findings)
+    assert run(result.code, tmp_path, "converted.py") == run(source, tmp_path, "original.py")

@@ -162,6 +162,13 @@ class _Devices(StatementPass):
         positional = [a for a in call.args if a.keyword is None and not a.star]
         keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
         device = keywords.get("device") or (positional[0] if positional else None)
+        if not positional and set(keywords) == {"memory_format"}:
+            # the layout alone: MindSpore keeps its own layout, the values are the same
+            self.moved += 1
+            self.add(original, "Tensor.to", WARNING,
+                     "memory_format removed: MindSpore chooses the memory layout itself "
+                     "(the values are the same; only speed may differ)")
+            return receiver
         if device is None or not self._is_device(device.value):
             return call
         rest = [a for a in positional if a is not device]
