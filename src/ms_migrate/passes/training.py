@@ -394,6 +394,9 @@ class TrainingPass:
         plan.params = [n for n in free if n in varying or n in produced]
         region = plan.hoist.node if plan.hoist is not None else scope.block
         outside = Counter(reads(region))
+        if plan.hoist is not None:  # read after the loop: `return out`, `print(i)`
+            outside.update(n for node in _after(scope.block, plan.hoist.node)
+                           for n in reads(node))
         for node in [*(s.node for p in plans for s in p.captured if s not in p.recomputed),
                      plan.backward.stmt.node]:
             outside.subtract(reads(node))
@@ -572,6 +575,23 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
 
 def _ordered_writes(node: cst.CSTNode) -> List[str]:
     return flow(node)[1]
+
+
+def _after(block: cst.CSTNode, node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The statements of `block` after the one that is or holds `node`."""
+    class _Holds(cst.CSTVisitor):
+        found = False
+
+        def on_visit(self, other):
+            self.found = self.found or other is node
+            return not self.found
+
+    for index, stmt in enumerate(block.body):
+        holds = _Holds()
+        traverse(stmt, holds)
+        if holds.found:
+            return list(block.body[index + 1:])
+    return []
 
 
 def _next_step(scope: Scope, site: Site) -> Optional[Site]:

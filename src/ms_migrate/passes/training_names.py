@@ -27,6 +27,8 @@ class _Flow(cst.CSTVisitor):
     def __init__(self) -> None:
         self.reads: List[str] = []
         self.writes: List[str] = []
+        self.free: List[str] = []  # reads of names not bound before them, in order
+        self._bound: Set[str] = set()
         self._local: List[Set[str]] = []
 
     # --- bindings ------------------------------------------------------------
@@ -34,6 +36,7 @@ class _Flow(cst.CSTVisitor):
         names = target_names(target)
         if names:
             self.writes.extend(names)
+            self._bound.update(names)
             if not isinstance(target, cst.Name):  # `a, b.c = ...` still reads `b`
                 for el in target.elements:
                     if not target_names(el.value):
@@ -83,16 +86,29 @@ class _Flow(cst.CSTVisitor):
             traverse(node.type, self)
         if node.name is not None:
             self.writes.append(node.name.name.value)
+            self._bound.add(node.name.name.value)
         traverse(node.body, self)
+        return False
+
+    def visit_If(self, node):  # `else` does not see what the `if` branch bound
+        traverse(node.test, self)
+        before = set(self._bound)
+        traverse(node.body, self)
+        if node.orelse is not None:
+            after, self._bound = self._bound, before
+            traverse(node.orelse, self)
+            self._bound |= after
         return False
 
     # --- scopes of their own ----------------------------------------------------
     def visit_FunctionDef(self, node):
         self.writes.append(node.name.value)
+        self._bound.add(node.name.value)
         return False
 
     def visit_ClassDef(self, node):
         self.writes.append(node.name.value)
+        self._bound.add(node.name.value)
         return False
 
     def _enter_local(self, names: Iterable[str]) -> None:
@@ -131,25 +147,32 @@ class _Flow(cst.CSTVisitor):
     def visit_Name(self, node):
         if not any(node.value in scope for scope in self._local):
             self.reads.append(node.value)
+            if node.value not in self._bound:
+                self.free.append(node.value)
 
 
 # One conversion asks about the same statements many times: answers are kept
 # (with the node, so that its id stays its own) until the pass clears them.
-_CACHE: Dict[int, Tuple[cst.CSTNode, List[str], List[str]]] = {}
+_CACHE: Dict[int, Tuple[cst.CSTNode, _Flow]] = {}
 
 
 def clear_cache() -> None:
     _CACHE.clear()
 
 
-def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
-    """(reads, writes) of a statement or expression, reads in source order."""
+def _visit(node: cst.CSTNode) -> _Flow:
     cached = _CACHE.get(id(node))
     if cached is not None and cached[0] is node:
-        return cached[1], cached[2]
+        return cached[1]
     visitor = _Flow()
     traverse(node, visitor)
-    _CACHE[id(node)] = (node, visitor.reads, visitor.writes)
+    _CACHE[id(node)] = (node, visitor)
+    return visitor
+
+
+def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
+    """(reads, writes) of a statement or expression, reads in source order."""
+    visitor = _visit(node)
     return visitor.reads, visitor.writes
 
 
@@ -162,11 +185,16 @@ def writes(node: cst.CSTNode) -> Set[str]:
 
 
 def free_reads(stmts: Iterable[cst.CSTNode]) -> List[str]:
-    """Names a statement sequence reads before it binds them, first use first."""
+    """Names a statement sequence reads before it binds them, first use first.
+
+    Inside a statement too: a loop's target and what its body assigns before
+    reading are the loop's own, not values the sequence needs from before it.
+    """
     bound: Set[str] = set()
     free: List[str] = []
     for stmt in stmts:
-        r, w = flow(stmt)
+        visitor = _visit(stmt)
+        r, w = visitor.free, visitor.writes
         for name in r:
             if name not in bound and name not in free:
                 free.append(name)
