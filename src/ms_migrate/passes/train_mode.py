@@ -1,0 +1,283 @@
+"""Training mode at construction: `model = Net()` -> `model = Net()` + `model.set_train()`.
+
+A torch Module starts in training mode (`module.training is True`); a MindSpore Cell
+starts in inference mode. A torch program that never calls `model.train()` trains
+with batch statistics in BatchNorm and with Dropout on; converted as it is, the same
+program would train with BatchNorm's moving statistics and Dropout off. So where a
+block builds a model, and that model may run before the program sets its mode, the
+converted statement is followed by `model.set_train()`:
+
+    model = ConvNet(10)                       model = ConvNet(10)
+                                        ->    model.set_train()
+
+`Cell.set_train` sets the mode of the children the Cell has when it is called, so it
+goes after the statement that builds the whole model (not into `__init__`, where a
+derived class may still add children). What counts as building a model: a call to a
+class this file derives from torch.nn (directly or through its other classes), or to
+a torch layer whose result depends on the mode (BatchNorm, Dropout, InstanceNorm,
+the recurrent layers and Transformer blocks, and a Sequential, ModuleList or
+ModuleDict holding one, or layers built elsewhere), optionally followed by `.to(...)`, `.cuda()`, `.float()`.
+Nothing is added:
+- where the file calls `.train(...)` on that name anywhere (the program sets the
+  training mode itself), or sets its `.training`;
+- where the next statement in the block that uses the model is `model.eval()` or
+  `model.train(...)` (method calls on it such as `model.to(device)` or
+  `model.load_state_dict(...)` before that do not run it);
+- inside a class derived from torch.nn (its children follow the parent's mode).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from ..context import Context
+from ..dispatch import rebuilt, traverse
+from ..engine import register_pre_pass
+from ..report import CONVERTED
+from .statement_pass import StatementPass
+
+_MODE_LAYERS = frozenset(f"torch.nn.{name}" for name in (
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+    "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
+    "RNN", "LSTM", "GRU", "Transformer", "TransformerEncoder", "TransformerDecoder",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "MultiheadAttention",
+    "Sequential", "ModuleList", "ModuleDict"))
+_CONTAINERS = frozenset(("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"))
+# Calls in a container's arguments that build no layer
+_PLAIN = frozenset(("OrderedDict", "range", "len", "zip", "enumerate", "list", "tuple", "dict"))
+# Methods that move or cast a module and return it: `Net().to(device)` is still the model
+_RETURNS_SELF = frozenset(("to", "cuda", "cpu", "float", "double", "half", "bfloat16",
+                           "set_train", "requires_grad_", "apply", "share_memory"))
+_MODE_METHODS = frozenset(("train", "eval", "set_train"))
+
+
+def _applies(source: str) -> bool:
+    return "(" in source and ("nn." in source or "Module" in source)
+
+
+@register_pre_pass(25, "train_mode", _applies)
+def add_training_mode(ctx: Context, module: cst.Module) -> cst.Module:
+    plan = _Plan(ctx, module)
+    if not plan.after:
+        return module
+    pass_ = _TrainMode(ctx, plan.after)
+    converted = traverse(module, pass_)
+    pass_.place_findings()
+    return converted
+
+
+def _dotted(node: cst.BaseExpression) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+class _Facts(cst.CSTVisitor):
+    """Which classes are torch modules; which names the file sets the mode of."""
+
+    def __init__(self, ctx: Context):
+        super().__init__()
+        self.ctx = ctx
+        self.bases: Dict[str, List[cst.BaseExpression]] = {}
+        self.mode_set: Set[str] = set()  # names `.train(...)` / `.set_train(...)` is called on
+
+    def visit_ClassDef(self, node):
+        self.bases.setdefault(node.name.value, []).extend(a.value for a in node.bases)
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("train", "set_train"):
+            name = _dotted(func.value)
+            if name is not None:
+                self.mode_set.add(name)
+
+    def visit_AssignTarget(self, node):
+        target = node.target
+        if isinstance(target, cst.Attribute) and target.attr.value == "training":
+            name = _dotted(target.value)
+            if name is not None:
+                self.mode_set.add(name)
+
+    def module_classes(self) -> Set[str]:
+        found: Set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name, bases in self.bases.items():
+                if name not in found and any(self._is_module(b, found) for b in bases):
+                    found.add(name)
+                    changed = True
+        return found
+
+    def _is_module(self, base: cst.BaseExpression, found: Set[str]) -> bool:
+        if isinstance(base, cst.Name) and base.value in found:
+            return True
+        qualified = self.ctx.resolve(base)
+        return bool(qualified) and qualified.startswith("torch.nn.") and \
+            qualified.split(".")[2][:1].isupper()
+
+
+class _Plan:
+    """id(statement) -> the name to call `.set_train()` on after it."""
+
+    def __init__(self, ctx: Context, module: cst.Module):
+        self.ctx = ctx
+        facts = _Facts(ctx)
+        module.visit(facts)
+        self.classes = facts.module_classes()
+        self.mode_set = facts.mode_set
+        self.after: Dict[int, str] = {}
+        self._block(module.body)
+
+    def _block(self, body) -> None:
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, cst.ClassDef):
+                if stmt.name.value not in self.classes:
+                    self._nested(stmt)
+                continue
+            if isinstance(stmt, cst.SimpleStatementLine):
+                name = self._built(stmt)
+                if name is not None and name not in self.mode_set \
+                        and not self._mode_before_use(name, body[index + 1:]):
+                    self.after[id(stmt)] = name
+                continue
+            self._nested(stmt)
+
+    def _nested(self, stmt: cst.CSTNode) -> None:
+        for child in stmt.children:
+            if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                self._block(child.body)
+            elif isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else,
+                                    cst.ExceptHandler, cst.Finally, cst.MatchCase)) \
+                    or type(child).__name__ in ("ExceptStarHandler",):
+                self._nested(child)
+
+    def _built(self, stmt: cst.SimpleStatementLine) -> Optional[str]:
+        """The name a single `name = <model>` statement binds, if it builds a model."""
+        if len(stmt.body) != 1:
+            return None
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target, value = small.targets[0].target, small.value
+        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+            target, value = small.target, small.value
+        else:
+            return None
+        name = _dotted(target)
+        if name is None or not self._builds(value):
+            return None
+        return name
+
+    def _builds(self, value: cst.BaseExpression) -> bool:
+        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                and value.func.attr.value in _RETURNS_SELF:
+            if value.func.attr.value == "set_train":
+                return False
+            value = value.func.value
+        if not isinstance(value, cst.Call):
+            return False
+        func = value.func
+        if isinstance(func, cst.Name) and func.value in self.classes:
+            return True
+        called = self.ctx.resolve(func)
+        if called in _CONTAINERS:
+            return self._holds_mode_layer(value)
+        return called in _MODE_LAYERS
+
+    def _holds_mode_layer(self, container: cst.Call) -> bool:
+        """A container whose layers (as far as the file shows) may depend on the mode:
+        `nn.Sequential(nn.Linear(2, 4), nn.ReLU())` does not."""
+        for arg in container.args:
+            if arg.star or isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript)):
+                return True  # layers built elsewhere
+            calls = _Calls()
+            arg.value.visit(calls)
+            for call in calls.found:
+                if isinstance(call.func, cst.Name) and call.func.value in self.classes:
+                    return True
+                called = self.ctx.resolve(call.func)
+                if called in _MODE_LAYERS and called not in _CONTAINERS:
+                    return True
+                if (called or "").startswith("torch.nn.") or \
+                        (_dotted(call.func) or "").split(".")[-1] in _PLAIN:
+                    continue
+                return True  # built by code the file does not show here
+        return False
+
+    def _mode_before_use(self, name: str, rest) -> bool:
+        """The next statement that uses `name` sets its mode (`name.eval()`)."""
+        for stmt in rest:
+            uses = _Uses(name)
+            stmt.visit(uses)
+            if uses.mode:
+                return True
+            if uses.other or uses.rebound:
+                return False
+        return False
+
+
+class _Uses(cst.CSTVisitor):
+    """How a statement uses `name`: a mode call on it, or any other use that may run it
+    (a call, an argument); a method call on it (`name.to(device)`) is neither."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.mode = self.other = self.rebound = False
+
+    def visit_Call(self, node):
+        func = node.func
+        if isinstance(func, cst.Attribute) and _dotted(func.value) == self.name:
+            if func.attr.value in _MODE_METHODS:
+                self.mode = True
+            for arg in node.args:
+                arg.visit(self)
+            return False
+        return True
+
+    def visit_Attribute(self, node):
+        if _dotted(node) == self.name:
+            self.other = True
+            return False
+        return True
+
+    def visit_Name(self, node):
+        if node.value == self.name:
+            self.other = True
+
+    def visit_AssignTarget(self, node):
+        if _dotted(node.target) == self.name:
+            self.rebound = True
+            return False
+        return True
+
+
+class _TrainMode(StatementPass):
+    def __init__(self, ctx: Context, after: Dict[int, str]):
+        super().__init__(ctx)
+        self.after = after
+
+    def leave_SimpleStatementLine(self, original, updated):
+        name = self.after.get(id(original))
+        if name is None:
+            return updated
+        self.add(original, "torch.nn.Module.training", CONVERTED,
+                 "training mode set after construction: a torch Module starts in "
+                 "training mode, a MindSpore Cell in inference mode")
+        call = cst.parse_statement(f"{name}.set_train()\n")
+        return rebuilt(original, cst.FlattenSentinel([updated, call]))
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.found: List[cst.Call] = []
+
+    def visit_Call(self, node):
+        self.found.append(node)
