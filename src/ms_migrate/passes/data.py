@@ -182,7 +182,22 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
         info.names[name] = found
 
 
+# DataLoader arguments GeneratorDataset(...).batch(...) cannot express: such a loader
+# becomes MindSpore's torch-style DataLoader, which takes torch's arguments.
+_TORCH_STYLE_ARGS = ("batch_sampler", "worker_init_fn")
+TORCH_STYLE_LOADER = "mindspore.dataset.dataloader.DataLoader"
+
+
+def torch_style(call: cst.Call) -> bool:
+    """`DataLoader(ds, **kwargs)`, or batch_sampler=/worker_init_fn= given."""
+    return any(a.star or (a.keyword is not None and a.keyword.value in _TORCH_STYLE_ARGS
+                          and not (isinstance(a.value, cst.Name) and a.value.value == "None"))
+               for a in call.args)
+
+
 def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
+    if torch_style(call):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
+        return
     args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
     positional = [a.value for a in call.args if a.keyword is None]
     dataset = args.get("dataset", positional[0] if positional else None)
@@ -339,6 +354,11 @@ class _DataRewriter(StatementPass):
         qualified = _qualified(self.ctx, original)
         if qualified in _SEEDED:
             updated = self._without_generator(original, updated)
+        if qualified == DATA + "DataLoader" and torch_style(original):
+            self.add(original, "DataLoader", CONVERTED,
+                     f"-> {TORCH_STYLE_LOADER}: its arguments (`**`, batch_sampler=, "
+                     f"worker_init_fn=) do not fit GeneratorDataset(...).batch(...)")
+            return updated.with_changes(func=self.ctx.name(TORCH_STYLE_LOADER))
         if qualified == DATA + "DataLoader":
             self._check_one_consumer(original)
             return self._without_default_collate(original, updated)
@@ -491,7 +511,8 @@ class _DataRewriter(StatementPass):
         """A loader whose batches are one value (or a dict): MindSpore wraps it in a list."""
         if isinstance(node, cst.Name):
             return node.value in self._single_loaders()
-        if _qualified(self.ctx, node) != DATA + "DataLoader" or not node.args:
+        if (_qualified(self.ctx, node) != DATA + "DataLoader" or not node.args
+                or torch_style(node)):
             return False
         dataset = next((a.value for a in node.args if a.keyword is None
                         or a.keyword.value == "dataset"), None)
