@@ -68,6 +68,9 @@ class Context:
     alias_uses: Dict[str, int] = field(default_factory=dict)
     # Every name an import binds: such a receiver is a module, never a Tensor.
     imported: Set[str] = field(default_factory=set)
+    # Variables of the enclosing functions, lambdas and comprehensions (parameters,
+    # assignments, loop targets): there they are variables, not the imports.
+    variables: List[Set[str]] = field(default_factory=list)
     # Statement stack of `# ms-migrate:` notes waiting to be attached.
     marks: List[List[str]] = field(default_factory=list)
     # id(original call) -> field names of the tuple it returns (see api.convert_tuple_field)
@@ -91,6 +94,12 @@ class Context:
         if not self.scopes:  # module-level code runs in order
             return name in self.rebound
         return any(name in scope for scope in self.scopes)
+
+    def is_module_name(self, name: Optional[str]) -> bool:
+        """Whether `name` is an imported module here (not a local variable of the
+        same spelling: `def batchify(data, bsz)` next to `import data`)."""
+        return (name in self.imported and not self.is_shadowed(name)
+                and not any(name in scope for scope in self.variables))
 
     def bind_imports(self, bindings) -> None:
         """Module-level imports, in order: `import numpy as torch` hides torch from

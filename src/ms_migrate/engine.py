@@ -18,8 +18,9 @@ import libcst as cst
 
 from .context import Context
 from .dispatch import FastTransformer, recording_origins, traverse
-from .names import (collect_aliases, dotted_name, function_locals, import_bindings,
-                    imported_names, late_rebound, running_statements)
+from .names import (collect_aliases, comprehension_variables, dotted_name, function_locals,
+                    function_variables, import_bindings, imported_names, late_rebound,
+                    running_statements)
 from .passes import api, classes, fstrings, imports, tuple_results
 from .positions import Locator, Numbering, RelevantLines, StatementLines
 from .report import UNSUPPORTED, Report
@@ -183,6 +184,7 @@ class Converter(FastTransformer):
         # a function runs later: it sees what the module's imports bind last
         self.ctx.scopes.append((function_locals(node) | self.ctx.late_rebound)
                                & set(self.ctx.aliases))
+        self.ctx.variables.append(function_variables(node))
         self.classes.enter_function()
         params = node.params
         self.stored.follow(node.body.body, {p.name.value for p in (
@@ -192,6 +194,7 @@ class Converter(FastTransformer):
     def leave_FunctionDef(self, original, updated):
         self.classes.leave()
         self.ctx.scopes.pop()
+        self.ctx.variables.pop()
         updated = classes.rename_forward(self.ctx, self.classes, updated, self.numbering.here())
         return self._attach_marks(original, updated)
 
@@ -199,10 +202,22 @@ class Converter(FastTransformer):
         params = node.params
         self.ctx.scopes.append(({p.name.value for p in (*params.params, *params.kwonly_params)}
                                 | self.ctx.late_rebound) & set(self.ctx.aliases))
+        self.ctx.variables.append(function_variables(node))
 
     def leave_Lambda(self, original, updated):
         self.ctx.scopes.pop()
+        self.ctx.variables.pop()
         return updated
+
+    def visit_ListComp(self, node):
+        self.ctx.variables.append(comprehension_variables(node))
+
+    def leave_ListComp(self, original, updated):
+        self.ctx.variables.pop()
+        return updated
+
+    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
+    leave_SetComp = leave_DictComp = leave_GeneratorExp = leave_ListComp
 
     # --- f-strings: what is written in them must fit their quotes ---------
     def visit_FormattedString(self, node):
@@ -315,6 +330,19 @@ def convert_source(source: str, filename: Optional[str] = None,
     return result
 
 
+def _bound_by(statements) -> set:
+    """Names the import statements (as text) bind."""
+    names = set()
+    for text in statements:
+        try:
+            stmt = cst.parse_statement(text)
+        except cst.ParserSyntaxError:
+            continue
+        for small in getattr(stmt, "body", ()):
+            names.update(name for name, _torch in import_bindings(small))
+    return names
+
+
 def _universal_newlines(source: str) -> Tuple[str, bool]:
     """The source with lone CRs as LFs, and whether every line ended in a lone CR
     (old Mac files; the output goes back to CRs)."""
@@ -348,6 +376,9 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
             if applies(source):
                 module = run(ctx, module)
     aliases.update(hidden)
+    # what the passes wrote (helpers calling `np.stack(...)`) uses the imports the
+    # file will have: those names are modules too, never Tensors
+    ctx.imported |= imported_names(module) | _bound_by(ctx.needed_imports)
     module = traverse(module, Converter(ctx))
     module = imports.rewrite_imports(ctx, module)
     code = module.code

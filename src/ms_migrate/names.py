@@ -168,8 +168,9 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
     return bound
 
 
-def function_locals(node: cst.FunctionDef) -> Set[str]:
-    """Names local to a function: its parameters and what its body assigns."""
+def function_variables(node) -> Set[str]:
+    """Variables of a function or lambda: its parameters and what its body assigns
+    (imports aside); they shadow module-level names of the same spelling there."""
     params = node.params
     names = {p.name.value for p in (*params.posonly_params, *params.params,
                                     *params.kwonly_params)}
@@ -178,6 +179,23 @@ def function_locals(node: cst.FunctionDef) -> Set[str]:
             names.add(star.name.value)
     if isinstance(node.body, cst.IndentedBlock):
         names |= rebound_names(node.body.body)
+    return names
+
+
+def comprehension_variables(node) -> Set[str]:
+    """Names the `for` clauses of a comprehension bind (local to it)."""
+    names: Set[str] = set()
+    comp = getattr(node, "for_in", None)
+    while comp is not None:
+        names.update(target_names(comp.target))
+        comp = comp.inner_for_in
+    return names
+
+
+def function_locals(node: cst.FunctionDef) -> Set[str]:
+    """Names local to a function: its parameters and what its body assigns."""
+    names = function_variables(node)
+    if isinstance(node.body, cst.IndentedBlock):
         names |= {name for stmt in running_statements(node.body.body)
                   for name, torch in import_bindings(stmt) if not torch}
     return names
@@ -217,3 +235,28 @@ def late_rebound(module: cst.Module, aliases: Dict[str, str]) -> Set[str]:
             if name in aliases:
                 last[name] = torch
     return {name for name, torch in last.items() if not torch}
+
+
+def keep_parentheses(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.BaseExpression:
+    """What replaces an expression keeps its parentheses (`(x\n .sum()\n .cpu())`), and
+    one that breaks lines outside brackets gets some (`"GPU" if ...\n else "CPU"`, out
+    of `torch.device(...)`'s)."""
+    if new is old or not isinstance(new, cst.BaseExpression) or new.lpar:
+        return new
+    if getattr(old, "lpar", None):
+        return new.with_changes(lpar=old.lpar, rpar=old.rpar)
+    if _breaks_lines_bare(new) and not _breaks_lines_bare(old):  # else the context allows it
+        return new.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return new
+
+
+def _breaks_lines_bare(node: cst.BaseExpression) -> bool:
+    """Whether the expression breaks a line outside any bracket of its own."""
+    code = cst.Module([]).code_for_node(node)
+    if "\n" not in code:
+        return False
+    try:
+        cst.parse_expression(code)
+    except cst.ParserSyntaxError:
+        return True
+    return False

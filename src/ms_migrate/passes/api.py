@@ -8,7 +8,7 @@ import libcst as cst
 
 from ..callrewrite import Unsupported, bind, code, render_template, rewrite
 from ..context import Context, is_torch_api
-from ..names import dotted_name, root_name
+from ..names import dotted_name, keep_parentheses, root_name
 from ..positions import Locator
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from ..rules import Rule
@@ -32,8 +32,8 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
                    and rule.namespace != "torch.nn.Module")
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
         root = root_name(receiver)
-        module = (dotted_name(receiver) is not None and root in ctx.imported
-                  and not ctx.is_shadowed(root))  # `F = ...` in a function: a variable there
+        module = (dotted_name(receiver) is not None
+                  and ctx.is_module_name(root))  # `F = ...` in a function: a variable there
         if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
@@ -68,7 +68,7 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
     if rebound:
         warnings = [*warnings, rebound[1]]
     _record(ctx, rule, qualified, locator, original, warnings)
-    return new
+    return keep_parentheses(updated, new)
 
 
 def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: cst.Call,
@@ -91,10 +91,13 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
             new, warnings = _apply(ctx, rule, updated, func, receiver=receiver)
     except Unsupported as exc:
         ctx.needed_imports.intersection_update(imports)  # the call stays: no new import
-        ctx.add(api, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
+        message = str(exc)
+        if message.startswith("more positional arguments"):  # `a.transpose(1, 0, 2)`: numpy's
+            message += " (the receiver is probably not a Tensor: a numpy array?)"
+        ctx.add(api, UNSUPPORTED, message, locator, original, rule=rule.source, mark=True)
         return updated
     _record(ctx, rule, api, locator, original, warnings, assumed=True)
-    return new
+    return keep_parentheses(updated, new)
 
 
 def _mindspore_spelling(rule: Rule, call: cst.Call) -> bool:

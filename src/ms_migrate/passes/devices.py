@@ -24,7 +24,7 @@ import libcst as cst
 from ..callrewrite import Unsupported
 from ..context import Context
 from ..engine import register_pre_pass
-from ..names import dotted_name, function_locals, iter_statements
+from ..names import dotted_name, function_locals, iter_statements, keep_parentheses
 from ..report import CONVERTED, UNSUPPORTED, WARNING
 from .statement_pass import StatementPass
 from ..transforms.devices import is_device_string_expr, to_device_target
@@ -153,9 +153,9 @@ class _Devices(StatementPass):
             return updated
         method = func.attr.value
         if method in ("cuda", "cpu"):
-            return self._moved(original, f"Tensor.{method}", func.value)
+            return keep_parentheses(updated, self._moved(original, f"Tensor.{method}", func.value))
         if method == "to":
-            return self._convert_to(original, updated, func.value)
+            return keep_parentheses(updated, self._convert_to(original, updated, func.value))
         return updated
 
     def _convert_to(self, original: cst.Call, call: cst.Call, receiver: cst.BaseExpression):
@@ -265,7 +265,7 @@ class _Devices(StatementPass):
         notes: List[str] = []
         if plain:
             try:
-                value = to_device_target(value, notes)
+                value = keep_parentheses(value, to_device_target(value, notes))
             except Unsupported as exc:
                 self.add(self.statement, "torch device", UNSUPPORTED, str(exc))
                 mark = cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {exc}"))

@@ -5,12 +5,14 @@ stays while any use of its name was left unconverted.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Set
+import re
+from typing import Dict, List, Sequence, Set, Tuple
 
 import libcst as cst
 
 from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
-from ..names import dotted_name, is_torch_name, iter_statements
+from ..names import (comprehension_variables, dotted_name, function_variables,
+                     is_torch_name, iter_statements, rebound_names, target_names)
 from ..dispatch import FastTransformer, traverse
 
 _MARK = "# ms-migrate:"
@@ -145,25 +147,79 @@ def _merge(statements: Set[str]) -> List[str]:
 class _Replace(FastTransformer):
     """Puts other nodes where ctx.name()'s names (a Name or an Attribute) are."""
 
-    def __init__(self, ctx: Context, replacements: Dict[int, cst.BaseExpression]):
+    def __init__(self, ctx: Context, replacements: Dict[int, Tuple[str, cst.BaseExpression]],
+                 everywhere: Set[str]):
         super().__init__()
         self.replacements = replacements
+        self.everywhere = everywhere  # else only where a function binds the name
+        self.scopes: List[Set[str]] = []
+        self.spelled: Set[str] = set()
         self.parsed = ctx.lines.is_parsed
 
     def skips(self, statement) -> bool:
         return self.parsed(statement)  # as parsed: no converted name in it
 
+    def visit_FunctionDef(self, node):
+        self.scopes.append(function_variables(node))
+
+    visit_Lambda = visit_FunctionDef
+
+    def visit_ListComp(self, node):
+        self.scopes.append(comprehension_variables(node))
+
+    visit_SetComp = visit_DictComp = visit_GeneratorExp = visit_ListComp
+
+    def leave_FunctionDef(self, original, updated):
+        self.scopes.pop()
+        return updated
+
+    leave_Lambda = leave_ListComp = leave_SetComp = leave_DictComp = leave_FunctionDef
+    leave_GeneratorExp = leave_FunctionDef
+
     def leave_Name(self, original, updated):
-        return self.replacements.get(id(original), updated)
+        found = self.replacements.get(id(original))
+        if found is None:
+            return updated
+        head, full = found
+        if head in self.everywhere or any(head in scope for scope in self.scopes):
+            self.spelled.add(head)
+            return full
+        return updated
 
     leave_Attribute = leave_Name
 
 
+def _function_bound(module: cst.Module) -> Set[str]:
+    """Names a function, lambda or comprehension binds as a variable (imports aside)."""
+    bound: Set[str] = set()
+
+    class Bindings(cst.CSTVisitor):
+        def visit_FunctionDef(self, node):
+            bound.update(function_variables(node))
+
+        visit_Lambda = visit_FunctionDef
+
+        def visit_CompFor(self, node):
+            bound.update(target_names(node.target))
+
+    module.visit(Bindings())
+    return bound
+
+
 def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
     """A torch alias that stays (`nn`, for an unsupported layer) must not be rebound by
-    a MindSpore import of the same name: spell those MindSpore names out in full."""
-    clashes = {local: path for path, (statement, local) in IMPORT_STYLE.items()
-               if statement in ctx.needed_imports and local in used and local != path}
+    a MindSpore import of the same name: spell those MindSpore names out in full. So
+    must a variable of that name (`optim = torch.optim.Adam(...)`): everywhere when the
+    module binds it, in the functions that bind it otherwise."""
+    added = {local: path for path, (statement, local) in IMPORT_STYLE.items()
+             if statement in ctx.needed_imports and local != path}
+    if not added:
+        return module
+    everywhere = used | rebound_names(module.body)
+    clashes = {local: path for local, path in added.items() if local in everywhere}
+    if len(clashes) < len(added):
+        clashes.update({local: path for local, path in added.items()
+                        if local in _function_bound(module)})
     if not clashes:
         return module
     replacements = {}
@@ -171,11 +227,16 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
         head, _, rest = text.partition(".")
         if head in clashes:
             full = f"{clashes[head]}.{rest}" if rest else clashes[head]
-            replacements[id(node)] = cst.parse_expression(full)
+            replacements[id(node)] = (head, cst.parse_expression(full))
+    replace = _Replace(ctx, replacements, set(clashes) & everywhere)
+    module = traverse(module, replace)
+    code = module.code if set(clashes) - everywhere else ""
     for local, path in clashes.items():
-        ctx.needed_imports.discard(IMPORT_STYLE[path][0])
-        ctx.needed_imports.add(f"import {path}")
-    return traverse(module, _Replace(ctx, replacements))
+        if local in everywhere or not re.search(rf"(?<![\w.]){local}\.", code):
+            ctx.needed_imports.discard(IMPORT_STYLE[path][0])  # no short use left
+        if local in replace.spelled:
+            ctx.needed_imports.add(f"import {path}")
+    return module
 
 
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
