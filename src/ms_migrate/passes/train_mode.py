@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Set
 import libcst as cst
 
 from ..context import Context
-from ..dispatch import rebuilt, traverse
+from ..dispatch import FastVisitor, rebuilt, traverse
 from ..engine import register_pre_pass
 from ..report import CONVERTED
 from .statement_pass import StatementPass
@@ -78,7 +78,7 @@ def _dotted(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-class _Facts(cst.CSTVisitor):
+class _Facts(FastVisitor):
     """Which classes are torch modules; which names the file sets the mode of."""
 
     def __init__(self, ctx: Context):
@@ -204,7 +204,7 @@ class _Plan:
                 called = self.ctx.resolve(call.func)
                 if called in _MODE_LAYERS and called not in _CONTAINERS:
                     return True
-                if (called or "").startswith("torch.nn.") or \
+                if (called or "").startswith("torch.") or \
                         (_dotted(call.func) or "").split(".")[-1] in _PLAIN:
                     continue
                 return True  # built by code the file does not show here
@@ -222,7 +222,7 @@ class _Plan:
         return False
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(FastVisitor):
     """How a statement uses `name`: a mode call on it, or any other use that may run it
     (a call, an argument); a method call on it (`name.to(device)`) is neither."""
 
@@ -274,7 +274,7 @@ class _TrainMode(StatementPass):
         return rebuilt(original, cst.FlattenSentinel([updated, call]))
 
 
-class _Calls(cst.CSTVisitor):
+class _Calls(FastVisitor):
     def __init__(self):
         super().__init__()
         self.found: List[cst.Call] = []
