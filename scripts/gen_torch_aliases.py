@@ -119,13 +119,13 @@ def _best(alternative: str, publics: List[str]) -> str:
 def generate(rule_names: Iterable[str]) -> Dict[str, str]:
     """alternative qualified name -> public qualified name."""
     rule_names = set(rule_names)
-    public_modules = {name.rpartition(".")[0] for name in rule_names}
     targets = public_targets(rule_names | set(PASS_NAMES))
     table: Dict[str, str] = {}
     for module in walked_modules():
         prefix = module.__name__
-        if prefix in public_modules:
-            continue  # names there are public: the rule tables decide about them
+        # a name with a rule of its own is the tables' to decide; any other spelling of
+        # the same object (torch.autograd.no_grad beside a ruled torch.autograd.Variable)
+        # is an alias
         for attr in sorted(vars(module)):
             if attr.startswith("_"):
                 continue
