@@ -98,8 +98,11 @@ class Context:
     def is_module_name(self, name: Optional[str]) -> bool:
         """Whether `name` is an imported module here (not a local variable of the
         same spelling: `def batchify(data, bsz)` next to `import data`)."""
-        return (name in self.imported and not self.is_shadowed(name)
-                and not any(name in scope for scope in self.variables))
+        if any(name in scope for scope in self.variables):
+            return False
+        if not self.scopes and name in self.rebound:
+            return True  # `import numpy as torch` at module level: a module all the same
+        return name in self.imported and not self.is_shadowed(name)
 
     def bind_imports(self, bindings) -> None:
         """Module-level imports, in order: `import numpy as torch` hides torch from

@@ -51,6 +51,8 @@ _PLAIN = frozenset(("OrderedDict", "range", "len", "zip", "enumerate", "list", "
 # Methods that move or cast a module and return it: `Net().to(device)` is still the model
 _RETURNS_SELF = frozenset(("to", "cuda", "cpu", "float", "double", "half", "bfloat16",
                            "set_train", "requires_grad_", "apply", "share_memory"))
+# A class the converter made a Cell (`mindspore.nn.Cell`, or `nn.Cell` when `nn` is MindSpore's)
+_CELL_BASES = frozenset(("mindspore.nn.Cell", "nn.Cell"))
 _MODE_METHODS = frozenset(("train", "eval", "set_train"))
 
 
@@ -118,6 +120,8 @@ class _Facts(FastVisitor):
     def _is_module(self, base: cst.BaseExpression, found: Set[str]) -> bool:
         if isinstance(base, cst.Name) and base.value in found:
             return True
+        if (_dotted(base) or "") in _CELL_BASES:
+            return True  # converted already: its body was left alone the first time too
         qualified = self.ctx.resolve(base)
         return bool(qualified) and qualified.startswith("torch.nn.") and \
             qualified.split(".")[2][:1].isupper()
