@@ -211,8 +211,6 @@ def test_converted_text(torch_code, expected):
     ("nn.EmbeddingBag(10, 3)", "EmbeddingBag"),
     ("nn.RReLU()", "random slopes"),
     ("nn.SoftMarginLoss()", "kernel on CPU"),
-    ("nn.ModuleDict({'a': nn.Sequential(nn.ReLU()), 'b': nn.ReLU()})", "CellDict cannot hold"),
-    ("nn.ModuleDict([('a', nn.ModuleList([nn.ReLU()]))])", "CellDict cannot hold"),
 ])
 def test_unconvertible_uses_stay_and_are_marked(torch_code, reason):
     line = f"layer = {torch_code}\n"

@@ -170,7 +170,7 @@ def test_a_sound_user_template_loads_and_folds(tmp_path):
     (rule,) = load_table(table)
     code = convert_source("import torch.nn as nn\nd = nn.Dropout(0.25)\n", "t.py",
                           rules=rules_module.RuleSet([rule])).code
-    assert code.splitlines()[-1] == "d = nn.Dropout(0.75)"
+    assert "d = nn.Dropout(0.75)" in code.splitlines()
 
 
 def _project(tmp_path: Path, values: str) -> Path:
