@@ -19,7 +19,7 @@ from ..context import Context
 from ..dispatch import traverse
 from ..engine import register_pre_pass
 from ..report import CONVERTED
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, after_imports
 
 HELPER = "NamedCells"
 _APPLIES = re.compile(r"\bModuleDict\b")
@@ -72,13 +72,7 @@ def convert_container_dicts(ctx: Context, module: cst.Module) -> cst.Module:
     helper = cst.parse_statement(_NAMED_CELLS).with_changes(
         leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
     body = list(converted.body)
-    at = 0
-    for i, statement in enumerate(body):
-        if isinstance(statement, cst.SimpleStatementLine) and all(
-                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
-            at = i + 1
-        elif i > at:
-            break
+    at = after_imports(body)
     if at < len(body) and not body[at].leading_lines:
         body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
     return converted.with_changes(body=[*body[:at], helper, *body[at:]])

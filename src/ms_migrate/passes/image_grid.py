@@ -17,7 +17,7 @@ from ..context import Context
 from ..dispatch import traverse
 from ..engine import register_pre_pass
 from ..report import CONVERTED
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, after_imports
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}
 _APPLIES = re.compile(r"\b(?:make_grid|save_image)\b")
@@ -88,13 +88,7 @@ def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
     defs = [cst.parse_statement(code) for code in helpers]
     defs = [d.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for d in defs]
     body = list(converted.body)
-    at = 0
-    for i, statement in enumerate(body):
-        if isinstance(statement, cst.SimpleStatementLine) and all(
-                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
-            at = i + 1
-        elif i > at:
-            break
+    at = after_imports(body)
     return converted.with_changes(body=[*body[:at], *defs, *body[at:]])
 
 

@@ -113,3 +113,16 @@ class StatementPass(FastTransformer):
                 pending = []
             body.append(stmt)
         return body, pending
+
+
+def after_imports(body) -> int:
+    """Index in a module's body just past its leading imports: where a pass writes the
+    helper code it adds to a file (helpers go after the imports they use)."""
+    at = 0
+    for i, statement in enumerate(body):
+        if isinstance(statement, cst.SimpleStatementLine) and all(
+                isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body):
+            at = i + 1
+        elif i > at:
+            break
+    return at
