@@ -156,17 +156,22 @@ class ExampleResult:
     max_diff: float
 
 
+def example_program(example: Dict[str, Any], kind: str) -> str:
+    """The torch program of a rule example: the prelude's imports, its setup, and its
+    code bound to `m` (a layer called on inputs) or `out`."""
+    setup, code = example.get("setup", ""), example["code"]
+    target = "m" if kind == "class" and "inputs" in example else "out"
+    return f"{PRELUDE}{setup}\n{target} = {code}\n"
+
+
 def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -> ExampleResult:
     """Run one rule example on both frameworks; raise Mismatch on disagreement."""
     import torch
 
     from .engine import convert_source
 
-    code = example["code"]
-    setup = example.get("setup", "")
     layer = kind == "class" and "inputs" in example
-    body = f"{setup}\nm = {code}\n" if layer else f"{setup}\nout = {code}\n"
-    torch_code = PRELUDE + body
+    torch_code = example_program(example, kind)
     result = convert_source(torch_code, "<example>", rules)
     problems = [f for f in result.report.findings if f.action == "unsupported"]
     if problems:
