@@ -120,7 +120,7 @@ def main() -> None:
     import libcst
 
     from ms_migrate import convert_source, load_rules
-    from ms_migrate.project import paused_gc
+    from ms_migrate.cli.project import paused_gc
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="ms-migrate-bench-") as tmp:

@@ -18,7 +18,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +52,7 @@ def check(rule, index, folder: Path):
     import mindspore
 
     from ms_migrate.engine import convert_source
-    from ms_migrate.equivalence import (PRELUDE, Mismatch, compare, make_inputs,
+    from ms_migrate.runtime.equivalence import (PRELUDE, Mismatch, compare, make_inputs,
                                         to_mindspore)
     example = rule.examples[index]
     if "steps" in example or any(not isinstance(v, str) or "(" not in v
@@ -88,7 +87,7 @@ def main() -> int:
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args()
 
-    from ms_migrate.rules import load_rules
+    from ms_migrate.tables.load import load_rules
     rules = [r for r in sorted(load_rules(), key=lambda r: r.torch_name)
              if r.kind in ("function", "method") and not r.unsupported
              and re.search(args.only, r.torch_name)]

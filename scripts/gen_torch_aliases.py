@@ -150,7 +150,7 @@ def render(table: Dict[str, str], modules: List[str]) -> str:
 
 def build() -> str:
     sys.path.insert(0, str(ROOT / "src"))
-    from ms_migrate.rules import load_rules
+    from ms_migrate.tables.load import load_rules
     rules = load_rules()
     table = generate(r.torch_name for r in rules.by_name.values())
     return render(table, [m.__name__ for m in walked_modules()])

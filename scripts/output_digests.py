@@ -49,8 +49,8 @@ def project_sources() -> Iterator[Tuple[str, str]]:
     for folder in ("benchmarks/corpus", "examples"):
         for name, text in tree_sources(ROOT / folder):
             yield f"{folder}/{name}", text
-    from ms_migrate.rules import load_rules
-    from ms_migrate.equivalence import example_program
+    from ms_migrate.tables.load import load_rules
+    from ms_migrate.runtime.equivalence import example_program
     for rule in sorted(load_rules(), key=lambda r: r.torch_name):
         for i, example in enumerate(rule.examples):
             yield f"rule/{rule.torch_name}[{i}]", example_program(example, rule.kind)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ms_migrate.aliases import canonical
+from ms_migrate.core.aliases import canonical
 from ms_migrate.engine import convert_source
-from ms_migrate.rules import builtin_mappings_dir, load_rules
+from ms_migrate.tables.load import builtin_mappings_dir, load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = builtin_mappings_dir() / "aliases" / "torch_aliases.json"
@@ -134,7 +134,7 @@ def test_wrapper_imported_from_its_module_path_converts():
 
 
 def test_a_missing_or_damaged_table_leaves_names_as_written(tmp_path, monkeypatch):
-    from ms_migrate import aliases
+    from ms_migrate.core import aliases
     (tmp_path / "aliases").mkdir()
     (tmp_path / "aliases" / "torch_aliases.json").write_text('{"names": [1', encoding="utf-8")
     monkeypatch.setattr(aliases, "builtin_mappings_dir", lambda: tmp_path)

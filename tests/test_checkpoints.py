@@ -11,7 +11,7 @@ from ms_migrate import convert_source
 torch = pytest.importorskip("torch")
 mindspore = pytest.importorskip("mindspore")
 
-from ms_migrate.equivalence import copy_torch_weights  # noqa: E402
+from ms_migrate.runtime.equivalence import copy_torch_weights  # noqa: E402
 
 SOURCE = (Path(__file__).parent / "fixtures" / "checkpoints" / "resume.in.py").read_text()
 

@@ -16,7 +16,7 @@ from ms_migrate import convert_source
 pytest.importorskip("torch")
 pytest.importorskip("mindspore")
 
-from ms_migrate.equivalence import compare, flatten  # noqa: E402
+from ms_migrate.runtime.equivalence import compare, flatten  # noqa: E402
 
 HEADER = """\
 import numpy as np

@@ -1,8 +1,8 @@
 """docs/supported-apis.md is generated from the tables and must be current."""
 from pathlib import Path
 
-from ms_migrate.rules import load_rules
-from ms_migrate.rulesdoc import render_markdown
+from ms_migrate.tables.load import load_rules
+from ms_migrate.tables.doc import render_markdown
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "supported-apis.md"
 

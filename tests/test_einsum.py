@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.callrewrite import Unsupported
+from ms_migrate.core.callrewrite import Unsupported
 from ms_migrate.transforms.einsum import compose
 
 PROGRAM = '''

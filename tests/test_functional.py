@@ -3,7 +3,7 @@ refuse, and a forward function built from several of them, run on both framework
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import PRELUDE
+from ms_migrate.runtime.equivalence import PRELUDE
 
 
 def convert(body: str):
@@ -57,7 +57,7 @@ def forward(x, w1, b1, w2, b2, t):
 def test_a_functional_forward_computes_the_same_on_both_frameworks():
     pytest.importorskip("torch")
     pytest.importorskip("mindspore")
-    from ms_migrate.equivalence import run_example
+    from ms_migrate.runtime.equivalence import run_example
     example = {
         "setup": FORWARD,
         "code": "forward(x, w1, b1, w2, b2, t)",
@@ -90,7 +90,7 @@ def attention(x, w_qkv, w_out, heads):
 def test_an_attention_block_computes_the_same_on_both_frameworks():
     pytest.importorskip("torch")
     pytest.importorskip("mindspore")
-    from ms_migrate.equivalence import run_example
+    from ms_migrate.runtime.equivalence import run_example
     example = {
         "setup": ATTENTION,
         "code": "attention(x, w_qkv, w_out, 2)",

@@ -140,7 +140,7 @@ def test_torch_flavoured_programs(source):
 
 import keyword  # noqa: E402
 
-from ms_migrate.rules import load_rules  # noqa: E402
+from ms_migrate.tables.load import load_rules  # noqa: E402
 
 RULES = list(load_rules())
 # How the generated files import torch, and so how each namespace is spelled.

@@ -5,7 +5,7 @@ hold an alias, which only a write into the object (ops.assign) updates."""
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import PRELUDE, compare, make_inputs, to_mindspore, to_torch
+from ms_migrate.runtime.equivalence import PRELUDE, compare, make_inputs, to_mindspore, to_torch
 
 pytest.importorskip("torch")
 pytest.importorskip("mindspore")

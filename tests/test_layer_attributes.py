@@ -42,7 +42,7 @@ def test_renamed_only_inside_the_branch():
 def test_initialised_values_match_torch():
     pytest.importorskip("torch")
     pytest.importorskip("mindspore")
-    from ms_migrate.weights import torch_state_to_mindspore
+    from ms_migrate.runtime.weights import torch_state_to_mindspore
 
     t_ns, m_ns = {}, {}
     exec(SOURCE, t_ns)

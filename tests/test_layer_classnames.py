@@ -209,7 +209,7 @@ def test_dcgan_runs_with_torch_weights():
     """The converted generator and discriminator give torch's outputs for its weights."""
     torch = pytest.importorskip("torch")
     ms = pytest.importorskip("mindspore")
-    from ms_migrate.weights import torch_state_to_mindspore
+    from ms_migrate.runtime.weights import torch_state_to_mindspore
 
     t_ns, m_ns = {}, {}
     exec(DCGAN, t_ns)

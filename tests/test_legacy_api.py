@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 mindspore = pytest.importorskip("mindspore")
 
 from ms_migrate import convert_source  # noqa: E402
-from ms_migrate.equivalence import copy_torch_weights  # noqa: E402
+from ms_migrate.runtime.equivalence import copy_torch_weights  # noqa: E402
 
 
 def _convert(source: str):

@@ -102,8 +102,8 @@ def test_gpt_builds_loads_torch_weights_and_gives_the_same_logits(tmp_path):
     import numpy as np
     from click.testing import CliRunner
 
-    from ms_migrate.cli import main
-    from ms_migrate.verify import build, verify_models
+    from ms_migrate.cli.main import main
+    from ms_migrate.runtime.verify import build, verify_models
 
     source = textwrap.dedent(GPT)
     (tmp_path / "model.py").write_text(source)

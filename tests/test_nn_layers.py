@@ -12,8 +12,8 @@ pytest.importorskip("mindspore")
 import mindspore  # noqa: E402
 import torch  # noqa: E402
 
-from ms_migrate.equivalence import PRELUDE, compare, run_example  # noqa: E402
-from ms_migrate.weights import load_into_cell, torch_state_to_mindspore  # noqa: E402
+from ms_migrate.runtime.equivalence import PRELUDE, compare, run_example  # noqa: E402
+from ms_migrate.runtime.weights import load_into_cell, torch_state_to_mindspore  # noqa: E402
 
 
 def convert(code: str):

@@ -14,7 +14,7 @@ from ms_migrate import convert_source
 torch = pytest.importorskip("torch")
 mindspore = pytest.importorskip("mindspore")
 
-from ms_migrate.equivalence import PRELUDE, copy_torch_weights  # noqa: E402
+from ms_migrate.runtime.equivalence import PRELUDE, copy_torch_weights  # noqa: E402
 
 RTOL = 1e-6  # MindSpore keeps the rate as a float32 Parameter
 

@@ -11,8 +11,8 @@ from ms_migrate import convert_source
 torch = pytest.importorskip("torch")
 mindspore = pytest.importorskip("mindspore")
 
-from ms_migrate.equivalence import Mismatch, compare, copy_torch_weights  # noqa: E402
-from ms_migrate.equivalence_steps import run_steps  # noqa: E402
+from ms_migrate.runtime.equivalence import Mismatch, compare, copy_torch_weights  # noqa: E402
+from ms_migrate.runtime.equivalence_steps import run_steps  # noqa: E402
 
 SCRIPT = textwrap.dedent('''\
     import torch

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ms_migrate.cli import main
+from ms_migrate.cli.main import main
 
 MODEL = """import torch
 import torch.nn as nn
@@ -153,7 +153,7 @@ def test_format_runs_on_changed_files_only(tmp_path):
 
 
 def test_format_without_a_formatter_is_a_clear_error(tmp_path, monkeypatch):
-    from ms_migrate import formatting
+    from ms_migrate.cli import formatting
     src = make_project(tmp_path)
     formatting.formatter_command.cache_clear()
     monkeypatch.setattr(formatting, "_FORMATTERS", (("no-such-formatter-x", []),))

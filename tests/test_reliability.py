@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from ms_migrate import convert_source
-from ms_migrate.cli import main
-from ms_migrate.sourcefile import TEMP_SUFFIX
+from ms_migrate.cli.main import main
+from ms_migrate.core.sourcefile import TEMP_SUFFIX
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generated import generated_module  # noqa: E402  (the benchmark's large input)

@@ -5,12 +5,12 @@ A rule without an example fails here, so no rule lands unverified.
 """
 import pytest
 
-from ms_migrate.rules import load_rules
+from ms_migrate.tables.load import load_rules
 
 pytest.importorskip("torch")
 pytest.importorskip("mindspore")
 
-from ms_migrate.equivalence import run_example  # noqa: E402
+from ms_migrate.runtime.equivalence import run_example  # noqa: E402
 
 RULES = sorted(load_rules(), key=lambda r: r.torch_name)
 CASES = [pytest.param(rule, i, id=f"{rule.torch_name}[{i}]")

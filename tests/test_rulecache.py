@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ms_migrate import rulecache
+from ms_migrate.tables import cache as rulecache
 from ms_migrate import transforms
-from ms_migrate.rules import Rule, _STORED, builtin_mappings_dir, load_table
+from ms_migrate.core.rule import Rule, builtin_mappings_dir
+from ms_migrate.tables.cache import _STORED
+from ms_migrate.tables.load import load_table
 from dataclasses import fields
 
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ms_migrate import rules as rules_module
-from ms_migrate.callrewrite import CannotFold, TooLarge, fold
-from ms_migrate.cli import main
+from ms_migrate.core import rule as rules_module
+from ms_migrate.core.callrewrite import CannotFold, TooLarge, fold
+from ms_migrate.cli.main import main
 from ms_migrate.engine import convert_source
-from ms_migrate.rules import TableError, load_table
+from ms_migrate.tables.load import TableError, load_table
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ms_migrate"
 

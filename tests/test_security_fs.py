@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ms_migrate.cli import main
-from ms_migrate.sourcefile import MAX_SOURCE_BYTES, TEMP_SUFFIX
+from ms_migrate.cli.main import main
+from ms_migrate.core.sourcefile import MAX_SOURCE_BYTES, TEMP_SUFFIX
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generated import generated_module  # noqa: E402

@@ -238,7 +238,7 @@ def test_decorators_convert_once(decorator):
 def cli(*args):
     from click.testing import CliRunner
 
-    from ms_migrate.cli import main
+    from ms_migrate.cli.main import main
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert not isinstance(result.exception, Exception) or isinstance(
         result.exception, SystemExit), result.exception  # no traceback
@@ -347,7 +347,7 @@ def test_precommit_converts_an_extensionless_script(tmp_path, monkeypatch):
 
 
 def test_torch_import_lines_finds_nested_and_listed_imports():
-    from ms_migrate.commands.precommit import torch_import_lines
+    from ms_migrate.cli.commands.precommit import torch_import_lines
     text = "import os, torch\nif x:\n    from torch import nn\ndef f():\n    import torchvision\n"
     assert torch_import_lines(text) == [1, 3, 5]
     assert torch_import_lines("import torchaudio\nfrom .torch import x\n") == []

@@ -3,8 +3,8 @@ converting converted code changes nothing."""
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import PRELUDE
-from ms_migrate.rules import load_rules
+from ms_migrate.runtime.equivalence import PRELUDE
+from ms_migrate.tables.load import load_rules
 
 TABLES = ("tensor_methods.toml", "torch_nn_functional.toml")
 EXAMPLES = [pytest.param(rule, ex, id=f"{rule.torch_name}:{ex['code']}")

@@ -3,8 +3,8 @@ apart, what must stay unconverted, and that converting converted code changes no
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import PRELUDE
-from ms_migrate.rules import load_rules
+from ms_migrate.runtime.equivalence import PRELUDE
+from ms_migrate.tables.load import load_rules
 
 EXAMPLES = [pytest.param(rule, ex, id=f"{rule.torch_name}:{ex['code']}")
             for rule in sorted(load_rules(), key=lambda r: r.torch_name)
@@ -177,5 +177,5 @@ COMPOSED = [
 def test_compositions_keep_the_meaning_of_expression_inputs(code, inputs):
     pytest.importorskip("torch")
     pytest.importorskip("mindspore")
-    from ms_migrate.equivalence import run_example
+    from ms_migrate.runtime.equivalence import run_example
     run_example({"code": code, "inputs": inputs}, "function")

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 mindspore = pytest.importorskip("mindspore")
 
 from ms_migrate import convert_source  # noqa: E402
-from ms_migrate.equivalence import PRELUDE, compare, copy_torch_weights  # noqa: E402
+from ms_migrate.runtime.equivalence import PRELUDE, compare, copy_torch_weights  # noqa: E402
 
 TOL = 1e-5
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from ms_migrate.dispatch import FastTransformer, FastVisitor, traverse
+from ms_migrate.core.traversal import FastTransformer, FastVisitor, traverse
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "benchmarks" / "corpus").glob("*.py")) + sorted(
@@ -146,7 +146,7 @@ def _converted(source):
 def test_passes_skipping_statements_change_nothing(monkeypatch):
     """Passes visit only statements with a line their pattern matches: the output and
     the findings (lines included) are those of visiting everything."""
-    from ms_migrate import positions
+    from ms_migrate.core import positions
     sources = list(_project_sources())
     assert len(sources) > 50
     skipping = [_converted(s) for s in sources]

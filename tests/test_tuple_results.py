@@ -4,7 +4,7 @@ reach the read; where something else may, the read is left and marked."""
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import PRELUDE
+from ms_migrate.runtime.equivalence import PRELUDE
 
 
 def convert(body: str):
@@ -56,7 +56,7 @@ PROGRAMS = {
 def test_stored_results_give_torch_numbers(name):
     pytest.importorskip("torch")
     pytest.importorskip("mindspore")
-    from ms_migrate.equivalence import run_example
+    from ms_migrate.runtime.equivalence import run_example
     setup, code, inputs = PROGRAMS[name]
     ran = run_example({"setup": setup, "code": code, "inputs": inputs, "dtype": "loose"},
                       "function")

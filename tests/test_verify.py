@@ -10,12 +10,12 @@ mindspore = pytest.importorskip("mindspore")
 
 from click.testing import CliRunner  # noqa: E402
 
-from ms_migrate.cli import main  # noqa: E402
+from ms_migrate.cli.main import main  # noqa: E402
 from ms_migrate.engine import convert_source  # noqa: E402
-from ms_migrate.rules import RuleSet, load_rules  # noqa: E402
-from ms_migrate.verify import (VerifyError, build, make_input, parse_call_args,  # noqa: E402
+from ms_migrate.tables.load import RuleSet, load_rules  # noqa: E402
+from ms_migrate.runtime.verify import (VerifyError, build, make_input, parse_call_args,  # noqa: E402
                                verify_models)
-from ms_migrate.weights import WeightError  # noqa: E402
+from ms_migrate.runtime.weights import WeightError  # noqa: E402
 
 CNN = textwrap.dedent('''
     import torch.nn as nn

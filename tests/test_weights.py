@@ -4,9 +4,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ms_migrate.layertypes import LayerSourceError, layer_types_from_source
-from ms_migrate.rules import RuleSet, load_rules
-from ms_migrate.weights import LayerTypes, WeightError, check_fit, convert_state
+from ms_migrate.runtime.layertypes import LayerSourceError, layer_types_from_source
+from ms_migrate.tables.load import RuleSet, load_rules
+from ms_migrate.runtime.weights import LayerTypes, WeightError, check_fit, convert_state
 
 
 def arrays(**shapes):

@@ -9,7 +9,7 @@ mindspore = pytest.importorskip("mindspore")
 
 from click.testing import CliRunner
 
-from ms_migrate.cli import main
+from ms_migrate.cli.main import main
 from ms_migrate.engine import convert_source
 
 NET = textwrap.dedent('''
@@ -249,7 +249,7 @@ def test_conv1d_weights_gain_and_lose_the_size_one_axis(tmp_path):
     code, out = cli("convert-weights", tmp_path / "wave.pth", "-o", tmp_path / "wave.ckpt",
                     "--model", ref)
     assert code == 0, out
-    from ms_migrate.verify import build
+    from ms_migrate.runtime.verify import build
     cell = build(f"{tmp_path / 'wave_ms.py'}:Wave")
     not_loaded, unused = mindspore.load_param_into_net(
         cell, mindspore.load_checkpoint(str(tmp_path / "wave.ckpt")), strict_load=True)

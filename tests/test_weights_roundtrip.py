@@ -3,8 +3,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ms_migrate.rules import load_rules
-from ms_migrate.weights import LayerTypes, convert_state
+from ms_migrate.tables.load import load_rules
+from ms_migrate.runtime.weights import LayerTypes, convert_state
 
 # torch layer -> its parameters and buffers (shapes for small sizes)
 LAYERS = {

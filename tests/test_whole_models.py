@@ -13,9 +13,9 @@ mindspore = pytest.importorskip("mindspore")
 
 from click.testing import CliRunner  # noqa: E402
 
-from ms_migrate.cli import main  # noqa: E402
+from ms_migrate.cli.main import main  # noqa: E402
 from ms_migrate.engine import convert_source  # noqa: E402
-from ms_migrate.verify import build, verify_models  # noqa: E402
+from ms_migrate.runtime.verify import build, verify_models  # noqa: E402
 
 TOL = 1e-4
 

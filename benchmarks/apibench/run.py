@@ -804,7 +804,7 @@ def load_converter_rules(commit: str, scratch: str):
         rev = commit.split()[0] if re.fullmatch(r"[0-9a-f]{7,40}", commit.split()[0]) else "worktree"
         folder, _ = prepare_converter(rev, scratch)
         sys.path.insert(0, os.path.join(folder, "src"))
-        from ms_migrate.rules import load_rules
+        from ms_migrate.tables.load import load_rules
         return load_rules()
     except Exception:  # noqa: BLE001 - the report still comes, without the alias analysis
         return None
@@ -996,7 +996,7 @@ def main(argv=None) -> int:
           f"({counts['pass'] / max(valid, 1):.1%}); " + ", ".join(f"{k} {v}" for k, v in counts.most_common()),
           file=sys.stderr)
     if args.doc:
-        from ms_migrate.rules import load_rules
+        from ms_migrate.tables.load import load_rules
         write_report(results, meta, run_meta, args.doc, args.apis_doc, load_rules())
         print(f"wrote {args.doc} and {args.apis_doc}", file=sys.stderr)
     return 0

@@ -1,6 +1,7 @@
 """ms-migrate: convert PyTorch source code into MindSpore source code."""
-from .report import Finding, Report
-from .rules import RuleSet, TableError, load_rules
+from .core.report import Finding, Report
+from .core.rule import RuleSet, TableError
+from .tables.load import load_rules
 
 __version__ = "0.1.0"
 __all__ = ["convert_source", "convert_file", "ConversionResult", "ConversionError",

@@ -10,21 +10,30 @@ import re
 import sys
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from functools import lru_cache
-from typing import Callable, Dict, List, Optional, Pattern, Tuple
+from pathlib import Path
+from typing import Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
-from .context import Context
-from .dispatch import FastTransformer, recording_origins, traverse
-from .names import (collect_aliases, comprehension_variables, dotted_name, function_locals,
-                    function_variables, import_bindings, imported_names, late_rebound,
-                    running_statements)
+from .core.context import Context
+from .core.names import (
+    collect_aliases,
+    comprehension_variables,
+    dotted_name,
+    function_locals,
+    function_variables,
+    import_bindings,
+    imported_names,
+    late_rebound,
+    running_statements,
+)
+from .core.positions import Locator, Numbering, RelevantLines, StatementLines
+from .core.report import UNSUPPORTED, Report
+from .core.traversal import FastTransformer, recording_origins, traverse
 from .passes import api, classes, fstrings, imports, tuple_results
-from .positions import Locator, Numbering, RelevantLines, StatementLines
-from .report import UNSUPPORTED, Report
-from .rules import RuleSet, load_rules
+from .pipeline import STATEMENT_PASSES
+from .tables.load import RuleSet, load_rules
 
 # A cheap test before parsing: files that never import torch are returned as they are.
 _TORCH_WORD = re.compile(r"\btorch(?:vision)?\b")
@@ -69,23 +78,6 @@ class ConversionResult:
 
 class ConversionError(Exception):
     """The source cannot be converted (e.g. it does not parse)."""
-
-
-# Statement-level passes: (order, name, quick text test, fn(ctx, module) -> module).
-PrePass = Tuple[int, str, Callable[[str], bool], Callable[[Context, cst.Module], cst.Module]]
-PRE_PASSES: List[PrePass] = []
-
-
-def register_pre_pass(order: int, name: str, applies: Callable[[str], bool]):
-    """Decorator for a statement-level pass that runs, by order, before the API pass.
-
-    `applies(source)` is a cheap text test: the pass runs only when it is true.
-    """
-    def deco(fn):
-        PRE_PASSES.append((order, name, applies, fn))
-        PRE_PASSES.sort(key=lambda p: p[0])
-        return fn
-    return deco
 
 
 # Lines the Converter may change or must see: a torch alias, a method the tables
@@ -372,9 +364,9 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
     # import of something else rebinds (`from mindspore import nn`) is not torch's to them.
     hidden = {name: aliases.pop(name) for name in _rebound_by_imports(module, aliases)}
     with recording_origins(lines.origins):
-        for _order, _name, applies, run in PRE_PASSES:
-            if applies(source):
-                module = run(ctx, module)
+        for statement_pass in STATEMENT_PASSES:
+            if statement_pass.applies(source):
+                module = statement_pass.run(ctx, module)
     aliases.update(hidden)
     # what the passes wrote (helpers calling `np.stack(...)`) uses the imports the
     # file will have: those names are modules too, never Tensors
@@ -459,23 +451,9 @@ def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> s
 
 def convert_file(path: Path, rules: Optional[RuleSet] = None) -> ConversionResult:
     """Read a file (any encoding Python accepts) and convert it."""
-    from .sourcefile import SourceError, read_source
+    from .core.sourcefile import SourceError, read_source
     try:
         text = read_source(Path(path))
     except SourceError as exc:
         raise ConversionError(str(exc)) from None
     return convert_source(text, str(path), rules)
-
-
-def _load_pre_passes() -> None:
-    """Import modules that register statement-level passes (each one concern)."""
-    import importlib
-    import pkgutil
-
-    from . import passes
-    for info in pkgutil.iter_modules(passes.__path__):
-        if info.name not in ("api", "classes", "fstrings", "imports", "tuple_results"):
-            importlib.import_module(f"{passes.__name__}.{info.name}")
-
-
-_load_pre_passes()

@@ -21,15 +21,14 @@ from typing import List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..callrewrite import args_by_name
-from ..context import Context
-from ..dispatch import rebuilt, traverse
-from ..engine import register_pre_pass
-from ..names import dotted_name
-from ..report import CONVERTED, WARNING, Finding
-from . import training_emit as emit
-from .training_edits import ApplyEdits, Edits, with_note
-from .training_sites import Scope, Stmt, is_loop, scopes
+from ..core.callrewrite import args_by_name
+from ..core.context import Context
+from ..core.names import dotted_name
+from ..core.report import CONVERTED, WARNING, Finding
+from ..core.traversal import rebuilt, traverse
+from .training import emit
+from .training.edits import ApplyEdits, Edits, with_note
+from .training.sites import Scope, Stmt, is_loop, scopes
 
 # qualified name -> (its parameters in order, default dtype; None: by device_type)
 AUTOCAST = {
@@ -47,7 +46,10 @@ EACH_CALL = ("cast again each time this function runs (a rewrite of the network,
              "on CPU): cast it once where it is built")
 
 
-@register_pre_pass(17, "amp", lambda source: "autocast" in source)
+def applies(source: str) -> bool:
+    return "autocast" in source
+
+
 def convert_autocast(ctx: Context, module: cst.Module) -> cst.Module:
     regions = _Regions(ctx, module)
     regions.run()

@@ -6,12 +6,12 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, bind, code, render_template, rewrite
-from ..context import Context, is_torch_api
-from ..names import dotted_name, keep_parentheses, root_name
-from ..positions import Locator
-from ..report import CONVERTED, UNSUPPORTED, WARNING
-from ..rules import Rule
+from ..core.callrewrite import Unsupported, bind, code, render_template, rewrite
+from ..core.context import Context, is_torch_api
+from ..core.names import dotted_name, keep_parentheses, root_name
+from ..core.positions import Locator
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.rule import Rule
 from ..transforms import TRANSFORMS
 
 NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
@@ -64,7 +64,7 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
         ctx.add(qualified, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
         return updated
     ctx.release(original.func)
-    rebound = ctx.scratch.get("out_args", {}).pop(id(original), None)  # passes/out_args.py
+    rebound = ctx.facts.out_args.pop(id(original), None)  # passes/out_args.py
     if rebound:
         warnings = [*warnings, rebound[1]]
     _record(ctx, rule, qualified, locator, original, warnings)

@@ -10,9 +10,9 @@ from typing import List, Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..positions import Locator
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.positions import Locator
+from ..core.report import CONVERTED
 
 
 class ClassTracker:

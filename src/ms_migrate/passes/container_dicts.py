@@ -15,10 +15,9 @@ from typing import Optional
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import traverse
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import traverse
 from .statement_pass import StatementPass, after_imports
 
 HELPER = "NamedCells"
@@ -58,7 +57,10 @@ class {HELPER}(mindspore.nn.Cell):
 '''
 
 
-@register_pre_pass(6, "container_dicts", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_container_dicts(ctx: Context, module: cst.Module) -> cst.Module:
     taken = {s.name.value for s in module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
     if HELPER in taken:

@@ -3,7 +3,7 @@
 The calls themselves (DataLoader, TensorDataset, samplers, torchvision readers)
 convert from the tables through transforms/data.py. This pass runs first and
   - learns what each name of the file holds and the columns of its samples
-    (DataFacts, left in ctx.scratch["data"] for those transforms);
+    (DataFacts, left in ctx.facts.data for those transforms);
   - turns Dataset/Sampler subclasses into plain classes that GeneratorDataset
     reads, with sample values it accepts (numpy arrays, also under numpy 2);
   - rewrites uses of loaders that differ: loader.dataset, loader.batch_size, and
@@ -17,14 +17,13 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..engine import register_pre_pass
-from ..names import iter_statements
-from ..report import CONVERTED, UNSUPPORTED, WARNING
-from ..transforms.data import (PIPELINE, READERS, SOURCE, Columns, DataFacts,
-                               default_names, returned_values)
+from ..core.context import Context
+from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
+from ..core.names import iter_statements
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.traversal import traverse
+from ..transforms.data import READERS, default_names
 from .statement_pass import StatementPass
-from ..dispatch import traverse
 
 _APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
 
@@ -43,10 +42,13 @@ _NP_ARRAYS = {"array", "asarray", "stack", "concatenate", "zeros", "ones", "full
 _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
 
-@register_pre_pass(40, "data", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     info = DataFacts(torch_aliases=frozenset(ctx.aliases))
-    ctx.scratch["data"] = info
+    ctx.facts.data = info
     subclasses = _collect(ctx, info, module)
     rewriter = _DataRewriter(ctx, info, subclasses)
     converted = traverse(module, rewriter)

@@ -21,14 +21,13 @@ from typing import List, Set
 
 import libcst as cst
 
-from ..callrewrite import Unsupported
-from ..context import Context
-from ..engine import register_pre_pass
-from ..names import dotted_name, function_locals, iter_statements, keep_parentheses
-from ..report import CONVERTED, UNSUPPORTED, WARNING
-from .statement_pass import StatementPass
+from ..core.callrewrite import Unsupported
+from ..core.context import Context
+from ..core.names import dotted_name, function_locals, iter_statements, keep_parentheses
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from ..dispatch import traverse
+from .statement_pass import StatementPass
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
@@ -59,7 +58,10 @@ _SPEED_CALLS = {
 _DEVICE_CALLS = ("torch.device", "torch.accelerator.current_accelerator")
 
 
-@register_pre_pass(10, "devices", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
     devices = _Devices(ctx, _device_variables(ctx, module))
     converted = traverse(module, devices)

@@ -17,12 +17,11 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..engine import register_pre_pass
-from ..names import dotted_name
-from ..report import CONVERTED, WARNING
+from ..core.context import Context
+from ..core.names import dotted_name
+from ..core.report import CONVERTED, WARNING
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
-from ..dispatch import traverse
 
 _APPLIES = re.compile(r"init_process_group|DataParallel")
 _INIT = "torch.distributed.init_process_group"
@@ -38,7 +37,10 @@ _WRAPPERS = {
 }
 
 
-@register_pre_pass(12, "distributed", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:
     distributed = _Distributed(ctx)
     converted = traverse(module, distributed)
@@ -90,7 +92,7 @@ class _Distributed(StatementPass):
     def _unwrap(self, original, statement, assign: cst.Assign, qualified: str):
         reason = _WRAPPERS[qualified]
         if qualified == _DDP:  # the training pass averages the gradients then
-            self.ctx.scratch["data_parallel"] = True
+            self.ctx.facts.data_parallel = True
         self.add(original, qualified, WARNING, f"wrapper removed: {reason}")
         note = f"# ms-migrate: {qualified}: {reason}"
         target = dotted_name(assign.targets[0].target)

@@ -22,10 +22,9 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import traverse
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"jit\.|onnx\.export|compile")
@@ -40,7 +39,10 @@ _ONNX_OPTIONS = ("export_params", "verbose", "training", "input_names", "output_
                  "export_modules_as_functions", "dynamo", "external_data", "kwargs")
 
 
-@register_pre_pass(13, "export", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_export(ctx: Context, module: cst.Module) -> cst.Module:
     export = _Export(ctx)
     converted = traverse(module, export)

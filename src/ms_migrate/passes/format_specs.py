@@ -25,10 +25,9 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import FastVisitor, traverse
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
 _CODE = cst.Module(body=[])
@@ -43,11 +42,10 @@ _NUMBER_MODULES = {"np", "numpy", "math", "statistics"}
 _CLOCKS = {"time", "perf_counter", "monotonic", "process_time"}
 
 
-def _applies(source: str) -> bool:
+def applies(source: str) -> bool:
     return bool(_IMPORTS_TORCH.search(source)) and bool(_SPEC_LINE.search(source))
 
 
-@register_pre_pass(16, "format_specs", _applies)
 def convert_format_specs(ctx: Context, module: cst.Module) -> cst.Module:
     numbers = _number_names(module)
     specs = _FormatSpecs(ctx, numbers)

@@ -9,7 +9,7 @@ from typing import Collection, Optional
 
 import libcst as cst
 
-from ..dispatch import FastTransformer, traverse
+from ..core.traversal import FastTransformer, traverse
 
 _QUOTES = ('"', "'")
 

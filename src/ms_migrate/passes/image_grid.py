@@ -13,10 +13,9 @@ import re
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import traverse
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import traverse
 from .statement_pass import StatementPass, after_imports
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}
@@ -64,7 +63,10 @@ def save_image(tensor, fp, format=None, **grid_options):
 '''
 
 
-@register_pre_pass(18, "image_grid", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
     taken = {s.name.value for s in module.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
     grid = _ImageGrid(ctx, taken)

@@ -10,10 +10,17 @@ from typing import Dict, List, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..context import _EXPR_CACHE, IMPORT_STYLE, Context
-from ..names import (comprehension_variables, dotted_name, function_variables,
-                     is_torch_name, iter_statements, rebound_names, target_names)
-from ..dispatch import FastTransformer, traverse
+from ..core.context import _EXPR_CACHE, IMPORT_STYLE, Context
+from ..core.names import (
+    comprehension_variables,
+    dotted_name,
+    function_variables,
+    is_torch_name,
+    iter_statements,
+    rebound_names,
+    target_names,
+)
+from ..core.traversal import FastTransformer, traverse
 
 _MARK = "# ms-migrate:"
 

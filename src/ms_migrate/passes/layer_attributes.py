@@ -24,13 +24,11 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ..context import Context
-from ..engine import register_pre_pass
-from ..report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.context import Context
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.traversal import rebuilt, traverse
 from .layer_classnames import ClassNames, read_test, traced_class_names
 from .statement_pass import StatementPass
-from ..dispatch import rebuilt, traverse
-
 
 # Only layers whose parameters MindSpore names differently can need it, and class names
 # kept in a variable or tested (not those only printed: torch's own code is full of them).
@@ -41,11 +39,10 @@ _CLASS_NAME = re.compile(rf"^\s*\w+\s*=\s*{_NAME}\s*(?:#.*)?$"
 _APPLIES = re.compile(r"isinstance\([^)\n]*(Norm|Embedding|PReLU|Conv1d|ConvTranspose1d)")
 
 
-def _applies(source: str) -> bool:
+def applies(source: str) -> bool:
     return bool(_APPLIES.search(source) or _CLASS_NAME.search(source))
 
 
-@register_pre_pass(5, "layer_attributes", _applies)
 def rename_layer_attributes(ctx: Context, module: cst.Module) -> cst.Module:
     rename = _LayerAttributes(ctx)
     result = traverse(module, rename)

@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ..rules import RuleSet
+from ..core.rule import RuleSet
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,16 @@ from typing import List
 
 import libcst as cst
 
-from ..context import Context
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
-from ..dispatch import traverse
 
 
-@register_pre_pass(14, "learning_rates",
-                   lambda source: "param_groups" in source or "get_last_lr()[" in source)
+def applies(source: str) -> bool:
+    return "param_groups" in source or "get_last_lr()[" in source
+
+
 def convert_learning_rate_reads(ctx: Context, module: cst.Module) -> cst.Module:
     reads = _Reads(ctx)
     converted = traverse(module, reads)

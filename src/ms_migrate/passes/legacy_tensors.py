@@ -33,10 +33,9 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import traverse
-from ..engine import register_pre_pass
-from ..names import dotted_name, root_name
+from ..core.context import Context
+from ..core.names import dotted_name, root_name
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).
@@ -51,7 +50,10 @@ _APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloa
 _FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "randn"}
 
 
-@register_pre_pass(4, "legacy_tensors", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
     classes = _chosen_classes(ctx, module)
     reads = _Reads(classes)

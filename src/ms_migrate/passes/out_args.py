@@ -8,7 +8,7 @@ assignment is rewritten, and only for a rule that lists `out` among its `args`
 without refusing it in `unsupported_args`; any other `out=` stays and is refused
 when its call is bound (callrewrite.bind). torch writes into the existing tensor,
 the assignment rebinds the name: the call's finding warns about that (the note is
-left in ctx.scratch for the API pass, keyed by the new call).
+left in ctx.facts.out_args for the API pass, keyed by the new call).
 """
 from __future__ import annotations
 
@@ -17,18 +17,19 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from ..callrewrite import code
-from ..context import Context, is_torch_api
-from ..dispatch import FastTransformer, traverse
-from ..engine import register_pre_pass
-from ..names import function_locals
+from ..core.callrewrite import code
+from ..core.context import Context, is_torch_api
+from ..core.names import function_locals
+from ..core.traversal import FastTransformer, traverse
 
-SCRATCH = "out_args"  # ctx.scratch key: id(new call) -> (call, warning)
 _APPLIES = re.compile(r"\bout\s*=")
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
 
 
-@register_pre_pass(50, "out_args", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
     return traverse(module, _Out(ctx))
 
@@ -37,7 +38,7 @@ class _Out(FastTransformer):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.scratch.setdefault(SCRATCH, {})
+        self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.facts.out_args
         # names each enclosing function may rebind: its locals, `global` and `nonlocal` ones
         self.scopes: List[Set[str]] = []
 

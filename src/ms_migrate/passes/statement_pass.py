@@ -14,10 +14,10 @@ from typing import Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import FastTransformer, rebuilt
-from ..positions import Locator, Numbering, RelevantLines
-from ..report import Finding
+from ..core.context import Context
+from ..core.positions import Locator, Numbering, RelevantLines
+from ..core.report import Finding
+from ..core.traversal import FastTransformer, rebuilt
 
 
 class StatementPass(FastTransformer):

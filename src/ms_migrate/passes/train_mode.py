@@ -31,10 +31,9 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import FastVisitor, rebuilt, traverse
-from ..engine import register_pre_pass
-from ..report import CONVERTED
+from ..core.context import Context
+from ..core.report import CONVERTED
+from ..core.traversal import FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass
 
 _MODE_LAYERS = frozenset(f"torch.nn.{name}" for name in (
@@ -56,11 +55,10 @@ _CELL_BASES = frozenset(("mindspore.nn.Cell", "nn.Cell"))
 _MODE_METHODS = frozenset(("train", "eval", "set_train"))
 
 
-def _applies(source: str) -> bool:
+def applies(source: str) -> bool:
     return "(" in source and ("nn." in source or "Module" in source)
 
 
-@register_pre_pass(25, "train_mode", _applies)
 def add_training_mode(ctx: Context, module: cst.Module) -> cst.Module:
     plan = _Plan(ctx, module)
     if not plan.after:

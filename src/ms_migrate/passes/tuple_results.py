@@ -17,10 +17,10 @@ from typing import Collection, Dict, FrozenSet, List, Optional, Sequence
 
 import libcst as cst
 
-from ..context import Context
-from ..names import iter_statements, target_names
-from ..positions import Locator
-from ..report import UNSUPPORTED
+from ..core.context import Context
+from ..core.names import iter_statements, target_names
+from ..core.positions import Locator
+from ..core.report import UNSUPPORTED
 
 # What a name may hold: ids of the calls assigned to it, OTHER (any other value) and
 # UNBOUND (reading it raises NameError, so a read never sees that).

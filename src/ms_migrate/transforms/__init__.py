@@ -7,38 +7,45 @@ None, or returns a whole new expression; it raises Unsupported when this use
 cannot convert. Keep this list short: a new field in the table format is better
 than a transform that many rules need.
 
-Each module here registers its transforms with @transform; a table entry names
-one with `transform = "name"`.
+A module here marks its transforms with @transform (transforms/base.py) and is listed
+in MODULES; a table entry names one with `transform = "name"`.
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import Callable, Dict, Optional
+from typing import Dict
 
-import libcst as cst
+from . import (
+    data,
+    devices,
+    einsum,
+    functional,
+    init,
+    layers,
+    legacy,
+    losses,
+    one_cycle,
+    optim,
+    rounding,
+    runtime,
+    save_load,
+    tensors,
+    torch_functions,
+)
+from .base import Transform
 
-from ..callrewrite import code
-
-Transform = Callable[..., Optional[cst.BaseExpression]]
-TRANSFORMS: Dict[str, Transform] = {}
-
-
-def transform(fn: Transform) -> Transform:
-    if fn.__name__ in TRANSFORMS:
-        raise ValueError(f"transform {fn.__name__!r} defined twice")
-    TRANSFORMS[fn.__name__] = fn
-    return fn
-
-
-def literal(node: Optional[cst.BaseExpression]) -> Optional[str]:
-    """Source text of an argument, or None when it was not given."""
-    return None if node is None else code(node).strip()
-
-
-def quoted(text: str) -> cst.SimpleString:
-    return cst.SimpleString(f'"{text}"')
+MODULES = (data, devices, einsum, functional, init, layers, legacy, losses, one_cycle, optim, rounding,
+           runtime, save_load, tensors, torch_functions)
 
 
-for _info in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_info.name}")
+def _collect() -> Dict[str, Transform]:
+    found: Dict[str, Transform] = {}
+    for module in MODULES:
+        for name, fn in vars(module).items():
+            if getattr(fn, "is_transform", False) and fn.__module__ == module.__name__:
+                if name in found:
+                    raise ValueError(f"transform {name!r} defined twice")
+                found[name] = fn
+    return found
+
+
+TRANSFORMS: Dict[str, Transform] = _collect()

@@ -5,22 +5,17 @@ A torch Dataset object stays a plain Python object that GeneratorDataset reads
 mindspore.dataset objects (a "pipeline"). DataLoader turns either into a
 pipeline with `.batch(...)`. What each name of the file holds, and which columns
 its samples have, is gathered by the data pass (passes/data.py) before the calls
-are converted; see DataFacts.
+are converted; see core/facts.py's DataFacts.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, code
-from . import literal, transform
-from ..dispatch import traverse
-
-SOURCE, PIPELINE = "source", "pipeline"
-# Column names when a dataset's samples cannot be seen in the file.
-DEFAULT_COLUMNS = ("data", "label")
+from ..core.callrewrite import Bound, Unsupported, code
+from ..core.facts import DEFAULT_COLUMNS, PIPELINE, SOURCE, Columns, DataFacts
+from .base import literal, transform
 
 # torchvision reader -> (MindSpore reader, folder under torchvision's root, columns,
 # on-disk note). MindSpore readers do not download and read other file layouts.
@@ -38,103 +33,6 @@ READERS: Dict[str, Tuple[str, Tuple[str, ...], Tuple[str, ...], str]] = {
     "ImageFolder": ("ImageFolderDataset", (), ("image", "label"),
                     "same folder layout (one subfolder per class, sorted)"),
 }
-
-
-@dataclass
-class Columns:
-    """Columns of a dataset's samples. `single`: one value (or a dict) per sample,
-    so MindSpore gives each batch as a one-element list."""
-
-    names: List[str]
-    single: bool = False
-    known: bool = True
-
-
-@dataclass
-class DataFacts:
-    classes: Dict[str, Columns] = field(default_factory=dict)   # Dataset subclasses
-    names: Dict[str, Tuple[str, Columns]] = field(default_factory=dict)  # name -> kind, columns
-    loaders: Dict[str, Columns] = field(default_factory=dict)   # name -> batch columns
-    loader_sources: Dict[str, str] = field(default_factory=dict)  # loader -> dataset name
-    functions: Dict[str, cst.FunctionDef] = field(default_factory=dict)  # of this file
-    torch_aliases: frozenset = frozenset()  # names the file imports from torch
-    # nodes this module built, by id (kept alive), so an enclosing call knows them
-    built: Dict[int, Tuple[cst.CSTNode, str, Columns]] = field(default_factory=dict)
-
-    def collate_returns(self, name: str) -> Tuple[bool, Optional[int]]:
-        """(a function of this file?, how many values it returns: None for one)."""
-        fn = self.functions.get(name)
-        if fn is None:
-            return False, None
-        counts = {len(v.elements) if isinstance(v, (cst.Tuple, cst.List)) else None
-                  for v in returned_values(fn, yields=False)}
-        return True, counts.pop() if len(counts) == 1 else None
-
-    def uses_torch(self, name: str) -> bool:
-        fn = self.functions.get(name)
-        if fn is None:
-            return False
-        finder = _NameFinder(self.torch_aliases)
-        traverse(fn.body, finder)
-        return finder.found
-
-    def remember(self, node: cst.CSTNode, kind: str, columns: Columns) -> cst.CSTNode:
-        self.built[id(node)] = (node, kind, columns)
-        return node
-
-    def lookup(self, node: cst.BaseExpression) -> Tuple[str, Columns]:
-        """What a dataset expression holds; unknown ones are taken as sources."""
-        if id(node) in self.built:
-            return self.built[id(node)][1:]
-        if isinstance(node, cst.Name) and node.value in self.names:
-            return self.names[node.value]
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
-            if node.func.value in self.classes:
-                return SOURCE, self.classes[node.func.value]
-        return SOURCE, Columns(list(DEFAULT_COLUMNS), known=False)
-
-
-class _ReturnFinder(cst.CSTVisitor):
-    def __init__(self, yields: bool):
-        self.yields = yields
-        self.values: List[cst.BaseExpression] = []
-
-    def visit_FunctionDef(self, node):
-        return False  # nested functions return their own values
-
-    def visit_Lambda(self, node):
-        return False
-
-    def visit_Return(self, node):
-        if not self.yields and node.value is not None:
-            self.values.append(node.value)
-
-    def visit_Yield(self, node):
-        if self.yields and isinstance(node.value, cst.BaseExpression):
-            self.values.append(node.value)
-
-
-def returned_values(fn: cst.FunctionDef, yields: bool) -> List[cst.BaseExpression]:
-    """What a function returns (or yields), nested functions left out."""
-    finder = _ReturnFinder(yields)
-    traverse(fn.body, finder)
-    return finder.values
-
-
-class _NameFinder(cst.CSTVisitor):
-    def __init__(self, names):
-        self.names = names
-        self.found = False
-
-    def visit_Name(self, node):
-        if node.value in self.names:
-            self.found = True
-
-
-def facts(ctx) -> DataFacts:
-    if "data" not in ctx.scratch:
-        ctx.scratch["data"] = DataFacts()
-    return ctx.scratch["data"]
 
 
 def default_names(count: int) -> List[str]:
@@ -190,7 +88,7 @@ def _generator_dataset(ctx, source: cst.BaseExpression, columns: Columns,
 
 
 def _as_pipeline(ctx, node: cst.BaseExpression) -> Tuple[cst.BaseExpression, Columns]:
-    kind, columns = facts(ctx).lookup(node)
+    kind, columns = ctx.facts.data.lookup(node)
     if kind == PIPELINE:
         return node, columns
     return _generator_dataset(ctx, node, columns, _arg(cst.Name("False"), "shuffle")), columns
@@ -200,7 +98,7 @@ def _as_pipeline(ctx, node: cst.BaseExpression) -> Tuple[cst.BaseExpression, Col
 @transform
 def data_loader(ctx, rule, bound: Bound, call=None):
     """DataLoader(dataset, ...) -> GeneratorDataset(dataset, ...).batch(...)."""
-    info = facts(ctx)
+    info = ctx.facts.data
     screen(rule, bound)
     dataset = bound.get("dataset")
     if dataset is None:
@@ -318,7 +216,7 @@ def tensor_dataset(ctx, rule, bound: Bound, call=None):
         raise Unsupported("TensorDataset without tensors")
     zipped = _call(cst.Name("zip"), *[_arg(t) for t in tensors])
     columns = Columns(default_names(len(tensors)))  # samples are tuples, even of one
-    return facts(ctx).remember(_call(cst.Name("list"), _arg(zipped)), SOURCE, columns)
+    return ctx.facts.data.remember(_call(cst.Name("list"), _arg(zipped)), SOURCE, columns)
 
 
 @transform
@@ -326,12 +224,12 @@ def subset(ctx, rule, bound: Bound, call=None):
     """Subset(dataset, indices) -> GeneratorDataset(dataset, sampler=SubsetSampler(indices))."""
     screen(rule, bound)
     dataset, indices = bound.get("dataset"), bound.get("indices")
-    kind, columns = facts(ctx).lookup(dataset)
+    kind, columns = ctx.facts.data.lookup(dataset)
     if kind != SOURCE:
         raise Unsupported("Subset of a mindspore.dataset reader: pass a sampler to the reader")
     sampler = _call(ctx.name("mindspore.dataset.SubsetSampler"), _arg(indices))
     node = _generator_dataset(ctx, dataset, columns, _arg(sampler, "sampler"))
-    return facts(ctx).remember(node, PIPELINE, columns)
+    return ctx.facts.data.remember(node, PIPELINE, columns)
 
 
 @transform
@@ -343,7 +241,7 @@ def random_split(ctx, rule, bound: Bound, call=None):
     """
     screen(rule, bound)
     dataset, lengths = bound.get("dataset"), bound.get("lengths")
-    kind, columns = facts(ctx).lookup(dataset)
+    kind, columns = ctx.facts.data.lookup(dataset)
     if kind != SOURCE:
         raise Unsupported("random_split of a mindspore.dataset reader: "
                           "use its split() and check that the parts do not overlap")
@@ -373,7 +271,7 @@ def concat_dataset(ctx, rule, bound: Bound, call=None):
     result = parts[0][0]
     for part, _ in parts[1:]:
         result = cst.BinaryOperation(result, cst.Add(), part)
-    return facts(ctx).remember(result, PIPELINE, parts[0][1])
+    return ctx.facts.data.remember(result, PIPELINE, parts[0][1])
 
 
 @transform
@@ -421,7 +319,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
         cast = _with_spaces(cst.List([cst.Element(cast), cst.Element(label_ops)]))
     node = _method(node, "map", _arg(cast), _arg(cst.SimpleString(f'"{columns[1]}"'),
                                                  "input_columns"))
-    return facts(ctx).remember(node, PIPELINE, Columns(list(columns)))
+    return ctx.facts.data.remember(node, PIPELINE, Columns(list(columns)))
 
 
 def _with_spaces(node: cst.List) -> cst.List:

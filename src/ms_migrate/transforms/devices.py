@@ -6,8 +6,8 @@ from typing import List, Optional
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported
+from .base import literal, transform
 
 # torch device type -> MindSpore device_target. A CUDA device is MindSpore's GPU
 # target; on Ascend pass "Ascend" to mindspore.set_device by hand.

@@ -25,8 +25,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, code
-from . import transform
+from ..core.callrewrite import Unsupported, code
+from .base import transform
 
 _OPS = "__ops__"  # stands for the ops module until the names are known
 

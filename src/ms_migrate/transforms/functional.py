@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, code
-from ..names import dotted_name
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported, code
+from ..core.names import dotted_name
+from .base import literal, transform
 
 _ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float)
 

@@ -10,8 +10,8 @@ import math
 
 import libcst as cst
 
-from ..callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
-from . import literal, transform
+from ..core.callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
+from .base import literal, transform
 
 
 def _parameter(tensor: cst.BaseExpression) -> cst.BaseExpression:

@@ -5,10 +5,10 @@ from typing import List, Optional
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported
-from . import literal as _literal
-from . import quoted as _quoted
-from . import transform
+from ..core.callrewrite import Bound, Unsupported
+from .base import literal as _literal
+from .base import quoted as _quoted
+from .base import transform
 
 
 def _tuple(values) -> cst.Tuple:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported
-from ..names import dotted_name
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported
+from ..core.names import dotted_name
+from .base import literal, transform
 from .torch_functions import typed_tensor
 
 

@@ -9,9 +9,8 @@ from typing import List, Optional, Union
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, code
-from . import literal, transform
-
+from ..core.callrewrite import Bound, Unsupported, code
+from .base import literal, transform
 
 # MindSpore has no OneCycleLR. Its LambdaLR sets a group's rate to the group's initial
 # rate times lr_lambda(step), where torch's OneCycleLR ignores the optimizer's rate.

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported
-from ..dispatch import traverse
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported
+from ..core.traversal import traverse
+from .base import literal, transform
 
 
 class _TrainableParams(cst.CSTTransformer):

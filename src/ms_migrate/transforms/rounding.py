@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Unsupported
-from . import literal, transform
+from ..core.callrewrite import Unsupported
+from .base import literal, transform
 
 
 @transform

@@ -12,14 +12,14 @@ Here the forms it refuses that still say what they select:
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported
-from ..names import dotted_name
-from . import transform
-from .devices import DEVICE_TARGETS, _INDEX_NOTE, device_target
+from ..core.callrewrite import Bound, Unsupported
+from ..core.names import dotted_name
+from .base import transform
+from .devices import _INDEX_NOTE, DEVICE_TARGETS, device_target
 
 _RUNTIME_NOTE = ("the device name is chosen at run time: torch's \"cuda\"/\"cpu\" become "
                  "\"GPU\"/\"CPU\", other names are kept")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, code, rewrite
-from ..names import dotted_name
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported, code, rewrite
+from ..core.names import dotted_name
+from .base import literal, transform
 
 
 @transform

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..callrewrite import Bound, Unsupported, rewrite
-from . import literal, transform
+from ..core.callrewrite import Bound, Unsupported, rewrite
+from .base import literal, transform
 
 # Fill values whose text shows a float: `float('inf')`, and math constants
 # (torch.inf and torch.pi are math.inf and math.pi by the time a transform sees them).

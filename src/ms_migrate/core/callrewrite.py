@@ -1,0 +1,489 @@
+"""Rewrite one call from its rule: bind arguments, apply the rule, emit the new call.
+
+The order inside a call follows tf_upgrade_v2: bind positionals to torch's
+signature, refuse unsupported arguments, run the named transform, map values,
+rename, drop, add defaults that differ, and emit positionals only where they sit
+at the same place in the MindSpore signature.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+import string
+import warnings
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from .rule import Rule
+from .traversal import traverse
+
+
+class Unsupported(Exception):
+    """This use of the API cannot be converted; the message says why."""
+
+
+@dataclass
+class Bound:
+    """A call's arguments, named by torch's signature, in call order."""
+
+    values: Dict[str, cst.BaseExpression] = field(default_factory=dict)
+    positional: List[str] = field(default_factory=list)
+    packed: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # "*size"
+    warnings: List[str] = field(default_factory=list)
+
+    def get(self, name: str) -> Optional[cst.BaseExpression]:
+        return self.values.get(name)
+
+    def set(self, name: str, value: cst.BaseExpression) -> None:
+        self.values[name] = value
+
+    def pop(self, name: str) -> Optional[cst.BaseExpression]:
+        if name in self.positional:
+            self.positional.remove(name)
+        return self.values.pop(name, None)
+
+
+_CODE = cst.Module(body=[])
+
+
+def code(node: cst.CSTNode) -> str:
+    return _CODE.code_for_node(node)
+
+
+def args_by_name(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpression]:
+    """A call's arguments named by a plain signature (no rule, no checks)."""
+    named: Dict[str, cst.BaseExpression] = {}
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None:
+            named[arg.keyword.value] = arg.value
+        elif i < len(signature):
+            named[signature[i]] = arg.value
+    return named
+
+
+def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
+    bound = Bound()
+    signature = list(rule.args)
+    if receiver is not None:
+        name = rule.receiver or "self"
+        bound.values[name] = receiver
+        bound.positional.append(name)
+    names = {a.lstrip("*") for a in signature}
+    index = 0
+    for arg in call.args:
+        if (arg.star == "*" and index < len(signature) and signature[index].startswith("*")
+                and not (rule.transform or rule.template)):
+            # torch.zeros(*shape): the unpacked sizes join the packed parameter
+            name = signature[index][1:]
+            bound.packed.setdefault(name, []).append(cst.StarredElement(arg.value))
+            if name not in bound.positional:
+                bound.positional.append(name)
+                bound.values[name] = arg.value
+            continue
+        if arg.star:
+            raise Unsupported(f"`{arg.star}` arguments cannot be matched to parameters")
+        if arg.keyword is None:
+            if index >= len(signature):
+                raise Unsupported(f"more positional arguments than {rule.torch_name} takes")
+            param = signature[index]
+            if param.startswith("*"):
+                name = param[1:]
+                bound.packed.setdefault(name, []).append(arg.value)
+                if name not in bound.positional:
+                    bound.positional.append(name)
+                    bound.values[name] = arg.value  # placeholder keeps call order
+                continue
+            bound.values[param] = arg.value
+            bound.positional.append(param)
+            index += 1
+        else:
+            key = arg.keyword.value
+            if key not in names:
+                raise Unsupported(f"unknown argument {key!r}")
+            bound.values[key] = arg.value
+    for name, items in bound.packed.items():
+        if len(items) == 1:
+            only = items[0]
+            bound.values[name] = only.value if isinstance(only, cst.StarredElement) else only
+        else:
+            bound.values[name] = _tuple(items)
+    if "out" in bound.values and "out" not in rule.unsupported_args:
+        if code(bound.values["out"]).strip() != "None":
+            # statement-level uses were rewritten as assignments (passes/out_args.py)
+            raise Unsupported("out= has no MindSpore equivalent: it becomes an assignment "
+                              "only where the call is a whole statement or assignment value "
+                              "and the name may be assigned there; assign the result instead")
+        bound.pop("out")
+    if "reduction" in names and ("size_average" in bound.values or "reduce" in bound.values):
+        legacy_reduction(bound)  # torch's deprecated loss options
+    return bound
+
+
+# torch's deprecated `size_average` / `reduce` (torch.nn._reduction.legacy_get_string):
+# None counts as True; 'mean' when both hold, 'sum' when only reduce does, else 'none'.
+_TRUTH = {"True": True, "False": False, "1": True, "0": False}
+
+
+def legacy_reduction(bound) -> None:
+    """size_average=/reduce= -> the reduction torch derives from them, in place.
+
+    Known literals fold to a string (`reduce=False` -> `reduction="none"`); an
+    expression gives the conditional torch evaluates (`"mean" if avg else "sum"`).
+    Given together with reduction=, torch ignores reduction=: so does this.
+    """
+    size_average, reduce_ = bound.pop("size_average"), bound.pop("reduce")
+    # torch derives the reduction only when one of them is not None
+    size_average, reduce_ = (None if v is None or code(v).strip() == "None" else v
+                             for v in (size_average, reduce_))
+    if size_average is None and reduce_ is None:
+        return
+    explicit = bound.pop("reduction")
+    average = True if size_average is None else _TRUTH.get(code(size_average).strip(),
+                                                          size_average)
+    reduces = True if reduce_ is None else _TRUTH.get(code(reduce_).strip(), reduce_)
+    if explicit is not None:
+        bound.warnings.append(f"reduction={code(explicit).strip()} is ignored by torch when "
+                              f"size_average/reduce is given: the reduction follows them")
+    if isinstance(average, bool) and isinstance(reduces, bool):
+        result = "none" if not reduces else ("mean" if average else "sum")
+        if result != "mean" or explicit is not None:
+            bound.set("reduction", cst.SimpleString(f'"{result}"'))
+        return
+    bound.warnings.append("size_average/reduce given as an expression: the reduction is "
+                          "chosen at run time, where None counts as False (torch: True)")
+    if isinstance(average, bool):
+        when_reduced = '"mean"' if average else '"sum"'
+    else:
+        when_reduced = f'"mean" if {operand(average)} else "sum"'
+    if isinstance(reduces, bool):
+        text = when_reduced if reduces else '"none"'
+    else:
+        if " if " in when_reduced:
+            when_reduced = f"({when_reduced})"
+        text = f'{when_reduced} if {operand(reduces)} else "none"'
+    bound.set("reduction", cst.parse_expression(text))
+
+
+def _tuple(items: List[cst.BaseExpression]) -> cst.Tuple:
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    elements = [v if isinstance(v, cst.StarredElement) else cst.Element(v) for v in items]
+    return cst.Tuple([e.with_changes(comma=comma) for e in elements[:-1]] + [elements[-1]])
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d*)?([eE][-+]?\d+)?$")
+
+
+def is_number(text: str) -> bool:
+    """A plain numeric literal (`0.1`, `-3`, `1e-5`): the only text ever folded."""
+    return bool(_NUMBER.match(text))
+
+
+def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpression:
+    """`1 - {}` applied to `0.1` gives `0.9`; to `m` gives `1 - m`.
+
+    Nothing is evaluated: a number is folded by `fold` (a whitelist of arithmetic on
+    ast nodes, bounded), anything else is written out as code.
+    """
+    text = code(value).strip()
+    if is_number(text):
+        folded = folded_literal(template.format(text))
+        if folded is not None:
+            return folded
+    text = operand(value)
+    try:
+        return cst.parse_expression(template.format(text))
+    except cst.ParserSyntaxError:  # `{}.int()` with `2`: `2.int()` needs `(2).int()`
+        try:
+            return cst.parse_expression(template.format(f"({text})"))
+        except cst.ParserSyntaxError:
+            raise Unsupported(f"the value template {template!r} does not fit "
+                              f"`{text}`") from None
+
+
+def operand(value: cst.BaseExpression) -> str:
+    """The value's text, in parentheses unless it is an atom."""
+    text = code(value).strip()
+    if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
+                              cst.Integer, cst.Float)):
+        text = f"({text})"
+    return text
+
+
+def folded_literal(text: str) -> Optional[cst.BaseExpression]:
+    """`text`'s constant value as a literal node, or None when it is not one we fold."""
+    try:
+        result = fold(text)
+    except CannotFold:
+        return None
+    if isinstance(result, float):
+        result = round(result, 12)
+    return cst.parse_expression(repr(result))
+
+
+class CannotFold(Exception):
+    """Not constant arithmetic: the text is written out as code instead."""
+
+
+class TooLarge(CannotFold):
+    """Constant, but past the bounds below (e.g. `10**10**10`)."""
+
+
+# Bounds that keep every fold instant: integers within 2**128, exponents small.
+_INT_LIMIT = 2 ** 128
+_MAX_EXPONENT = 128
+# The only calls folded: what the built-in `values` templates use (`int({})`), and float.
+_CALLS = {"int": int, "float": float}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+           ast.Mod: operator.mod, ast.Pow: operator.pow}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+            ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def fold(text: str):
+    """The value of `text` if it is number arithmetic within bounds, else CannotFold.
+
+    Only numeric literals, unary +/-, + - * / // % **, comparisons and int()/float()
+    of one number are understood; names, attributes, other calls, strings and
+    containers are not, so nothing a file or a table holds can run.
+    """
+    try:
+        with warnings.catch_warnings():  # `2.int()` warns before it fails to parse
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
+        return _check(_fold(tree.body))
+    except CannotFold:
+        raise
+    except (SyntaxError, ValueError, ArithmeticError, RecursionError, MemoryError):
+        raise CannotFold(text) from None
+
+
+def _fold(node: ast.AST):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return _check(node.value)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _check(_UNARY[type(node.op)](_fold(node.operand)))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _fold(node.left), _fold(node.right)
+        if isinstance(node.op, ast.Pow):
+            _check_power(left, right)
+        return _check(_BINARY[type(node.op)](left, right))
+    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+        values = [_fold(node.left)] + [_fold(c) for c in node.comparators]
+        return all(_COMPARE[type(op)](a, b)
+                   for op, a, b in zip(node.ops, values, values[1:]))
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _CALLS and len(node.args) == 1 and not node.keywords
+            and not isinstance(node.args[0], ast.Starred)):
+        return _check(_CALLS[node.func.id](_fold(node.args[0])))
+    raise CannotFold(type(node).__name__)
+
+
+def _check_power(base, exponent) -> None:
+    """Refuse a power before computing it when its result would pass the bounds."""
+    if isinstance(base, int) and isinstance(exponent, int) and abs(base) > 1:
+        if exponent > _MAX_EXPONENT or exponent * (abs(base).bit_length() - 1) > 128:
+            raise TooLarge(f"{base} ** {exponent}")
+    elif abs(exponent) > 10 ** 6:
+        raise TooLarge(f"{base} ** {exponent}")
+
+
+def _check(value):
+    """Numbers only (a negative base to a fraction gives complex), finite, bounded."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) > _INT_LIMIT:
+            raise TooLarge(str(value)[:20])
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise TooLarge(repr(value))
+        return value
+    raise CannotFold(type(value).__name__)
+
+
+def value_template_problem(template: str) -> Optional[str]:
+    """Why a `values` template cannot work, or None; checked when its table loads."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        return f"is not a valid template ({exc})"
+    holes = [(name, spec, conv) for _, name, spec, conv in parts if name is not None]
+    if holes != [("", "", None)]:
+        return "needs '{}' exactly once and no other '{...}' (write '{{' for a brace)"
+    problem = expression_problem(template.format("x"))
+    if problem:
+        return problem
+    for sample in ("2", "0.5"):
+        try:
+            fold(template.format(sample))
+        except TooLarge:
+            return (f"folds past the converter's bounds with {{}} = {sample} (integers "
+                    f"up to 2**128, integer powers up to 128)")
+        except CannotFold:
+            pass
+    return None
+
+
+def expression_problem(text: str) -> Optional[str]:
+    """Why `text` (a template, filled) is not one Python expression, or None."""
+    try:
+        cst.parse_expression(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return f"is not a Python expression once filled: `{text}`"
+    return None
+
+
+def composition_problem(template: str) -> Optional[str]:
+    """Why a rule's `template` does not parse, filled with names or with its defaults."""
+    for filled in (TEMPLATE_FIELD.sub("x", template),
+                   TEMPLATE_FIELD.sub(lambda m: m.group(2) or "x", template)):
+        problem = expression_problem(filled)
+        if problem:
+            return problem
+    return None
+
+
+# `{name}` or `{name=default}` in a rule's template.
+TEMPLATE_FIELD = re.compile(r"\{(\w+)(?:=([^{}]*))?\}")
+_ATOM = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float,
+         cst.SimpleString, cst.List, cst.Tuple)
+
+
+def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
+    """A composition of MindSpore ops from the rule's template and the call's arguments.
+
+    `mindspore.ops.erf` in a template is written through name_of, so it becomes
+    `ops.erf` with its import, like any other target.
+    """
+    used = set()
+
+    def fill(match):
+        name, default = match.group(1), match.group(2)
+        if name in used and _has_call(bound.values.get(name)):
+            # evaluating it twice would run its layers (and random ops) twice
+            raise Unsupported(f"the composition uses {name!r} twice: assign "
+                              f"`{code(bound.values[name]).strip()}` to a variable first")
+        used.add(name)
+        value = bound.values.get(name)
+        if value is None:
+            if default is None:
+                raise Unsupported(f"needs the argument {name!r}")
+            return default
+        text = code(value).strip()
+        return text if isinstance(value, _ATOM) else f"({text})"
+
+    text = TEMPLATE_FIELD.sub(fill, rule.template)
+    extra = [n for n in bound.values if n not in used and n not in rule.drop]
+    if extra:
+        raise Unsupported(f"argument {extra[0]!r} is not supported")
+    return traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+
+
+def _has_call(node: Optional[cst.CSTNode]) -> bool:
+    if node is None:
+        return False
+    if isinstance(node, cst.Call):
+        return True
+    return any(_has_call(child) for child in node.children)
+
+
+def _ms_dotted(node) -> bool:
+    from .names import dotted_name
+    dotted = dotted_name(node)
+    return bool(dotted) and dotted.startswith(("mindspore.", "numpy."))
+
+
+class _MindSporeNames(cst.CSTTransformer):
+    def __init__(self, name_of):
+        super().__init__()
+        self.name_of = name_of
+
+    def visit_Attribute(self, node):
+        # only whole dotted names: `mindspore.ops` inside `mindspore.ops.erf` is not one
+        return not _ms_dotted(node)
+
+    def leave_Attribute(self, original, updated):
+        from .names import dotted_name
+        dotted = dotted_name(updated)
+        if dotted and dotted.startswith(("mindspore.", "numpy.")) and self.name_of:
+            return self.name_of(dotted)
+        return updated
+
+
+def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
+            name_of=None) -> cst.Call:
+    """Apply the rule's data to bound arguments and build the MindSpore call."""
+    for arg, reason in rule.unsupported_args.items():
+        if arg in bound.values:
+            raise Unsupported(f"argument {arg!r}: {reason}")
+    for arg, message in rule.warn.items():
+        if arg in bound.values:
+            bound.pop(arg)
+            bound.warnings.append(f"dropped {arg!r}: {message}")
+    for arg, template in rule.values.items():
+        if arg in bound.values:
+            bound.values[arg] = apply_template(template, bound.values[arg])
+    for arg in rule.drop:
+        bound.pop(arg)
+
+    target_sig = list(rule.target_args) if rule.target_args is not None else [
+        rule.rename.get(a.lstrip("*"), a.lstrip("*")) for a in rule.args
+        if a.lstrip("*") not in rule.drop and a.lstrip("*") not in rule.warn]
+    if rule.receiver and rule.target_args is None:
+        target_sig.insert(0, rule.receiver)
+
+    out: List[cst.Arg] = []
+    emitted = set()
+    keep_positional = True
+    for name in list(bound.values):
+        new = rule.rename.get(name, name)
+        value = bound.values[name]
+        positional = (keep_positional and name in bound.positional
+                      and len(out) < len(target_sig) and target_sig[len(out)] == new)
+        if positional:
+            out.append(cst.Arg(value))
+        else:
+            keep_positional = False
+            out.append(_keyword(new, value))
+        emitted.add(new)
+    for name, text in rule.defaults.items():
+        if name not in emitted:
+            # `mindspore.float32` goes through name_of so its import is added
+            value = (name_of(text) if name_of and text.startswith("mindspore.")
+                     else cst.parse_expression(text))
+            if not out and target_sig == [name]:  # set_train(False), not mode=False
+                out.append(cst.Arg(value))
+            else:
+                keep_positional = False
+                out.append(_keyword(name, value))
+    return call.with_changes(func=func, args=_with_commas(out, call))
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+
+
+def _with_commas(args: List[cst.Arg], call: cst.Call) -> List[cst.Arg]:
+    """Reuse the user's separators (line breaks in long calls) where they exist."""
+    user_commas = [a.comma for a in call.args]
+    trailing = user_commas[-1] if user_commas and isinstance(user_commas[-1], cst.Comma) else None
+    between = [c for c in user_commas[:-1] if isinstance(c, cst.Comma)]
+    separator = between[-1] if between else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    result = []
+    for i, arg in enumerate(args):
+        if i == len(args) - 1:
+            comma = trailing or cst.MaybeSentinel.DEFAULT
+        elif i < len(user_commas) - 1 and isinstance(user_commas[i], cst.Comma):
+            comma = user_commas[i]
+        else:
+            comma = separator
+        result.append(arg.with_changes(comma=comma))
+    return result

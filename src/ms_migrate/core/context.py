@@ -1,0 +1,191 @@
+"""State one conversion shares between its passes: names, imports, findings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from .aliases import canonical, torch_modules
+from .facts import Facts
+from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
+from .positions import Locator, StatementLines
+from .report import UNSUPPORTED, Finding, Report
+from .rule import RuleSet
+
+# How converted code imports each MindSpore module, as a MindSpore expert writes it:
+# module -> (import statement, local name). Others use `import mindspore` + full path.
+IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
+    "mindspore": ("import mindspore", "mindspore"),
+    "mindspore.nn": ("from mindspore import nn", "nn"),
+    "mindspore.ops": ("from mindspore import ops", "ops"),
+    "mindspore.dataset": ("import mindspore.dataset as ds", "ds"),
+    "mindspore.dataset.vision": ("import mindspore.dataset.vision as vision", "vision"),
+    "mindspore.dataset.transforms": ("import mindspore.dataset.transforms as transforms",
+                                     "transforms"),
+    "mindspore.experimental.optim": ("from mindspore.experimental import optim", "optim"),
+    "mindspore.communication": ("from mindspore import communication", "communication"),
+    "mindspore.amp": ("from mindspore import amp", "amp"),
+    "mindspore.common.initializer": ("from mindspore.common import initializer as init", "init"),
+    "mindspore.nn.probability.distribution": (
+        "import mindspore.nn.probability.distribution as msd", "msd"),
+    "numpy": ("import numpy as np", "np"),
+    "math": ("import math", "math"),
+    "functools": ("import functools", "functools"),  # torch.pi, torch.inf -> math.pi, math.inf
+}
+
+
+def import_for(target: str) -> Tuple[str, str]:
+    """(import statement, expression text) for a qualified MindSpore name."""
+    module, _, attr = target.rpartition(".")
+    while module:
+        if module in IMPORT_STYLE:
+            statement, local = IMPORT_STYLE[module]
+            return statement, target.replace(module, local, 1)
+        module = module.rpartition(".")[0]
+    root = target.split(".", 1)[0]
+    if root != "mindspore":  # a standard-library or numpy name: `import os` + `os.path.join`
+        return f"import {root}", target
+    return IMPORT_STYLE["mindspore"][0], target
+
+
+@dataclass
+class PendingFinding:
+    finding: Finding
+    locator: Optional[Locator]
+    node: Optional[cst.CSTNode]
+
+
+@dataclass
+class Context:
+    rules: RuleSet
+    aliases: Dict[str, str]
+    report: Report
+    needed_imports: Set[str] = field(default_factory=set)
+    pending: List[PendingFinding] = field(default_factory=list)
+    # Names a function scope binds locally: they shadow import aliases there.
+    scopes: List[Set[str]] = field(default_factory=list)
+    # Uses of each alias left in the output: an import goes when its count is 0.
+    alias_uses: Dict[str, int] = field(default_factory=dict)
+    # Every name an import binds: such a receiver is a module, never a Tensor.
+    imported: Set[str] = field(default_factory=set)
+    # Variables of the enclosing functions, lambdas and comprehensions (parameters,
+    # assignments, loop targets): there they are variables, not the imports.
+    variables: List[Set[str]] = field(default_factory=list)
+    # Statement stack of `# ms-migrate:` notes waiting to be attached.
+    marks: List[List[str]] = field(default_factory=list)
+    # id(original call) -> field names of the tuple it returns (see api.convert_tuple_field)
+    tuple_fields: Dict[int, Tuple[str, ...]] = field(default_factory=dict)
+    # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
+    module_attrs: Set[str] = field(default_factory=set)
+    # Alias names released by conversions, in order (rollback re-counts them).
+    released: List[str] = field(default_factory=list)
+    # What a statement-level pass learned for later ones (core/facts.py).
+    facts: Facts = field(default_factory=Facts)
+    # Torch aliases a module-level import of something else has rebound by the
+    # statement being converted (`import numpy as torch`), and those it binds last.
+    rebound: Set[str] = field(default_factory=set)
+    late_rebound: Set[str] = field(default_factory=set)
+    # Lines of the parsed statements (and of those passes rebuilt), and the source.
+    lines: Optional[StatementLines] = None
+    source: str = ""
+
+    # --- names -------------------------------------------------------------
+    def is_shadowed(self, name: str) -> bool:
+        if not self.scopes:  # module-level code runs in order
+            return name in self.rebound
+        return any(name in scope for scope in self.scopes)
+
+    def is_module_name(self, name: Optional[str]) -> bool:
+        """Whether `name` is an imported module here (not a local variable of the
+        same spelling: `def batchify(data, bsz)` next to `import data`)."""
+        if any(name in scope for scope in self.variables):
+            return False
+        if not self.scopes and name in self.rebound:
+            return True  # `import numpy as torch` at module level: a module all the same
+        return name in self.imported and not self.is_shadowed(name)
+
+    def bind_imports(self, bindings) -> None:
+        """Module-level imports, in order: `import numpy as torch` hides torch from
+        there on, `import torch` brings it back."""
+        if self.scopes:
+            return  # a function's imports are among its locals (names.function_locals)
+        for name, torch in bindings:
+            if name in self.aliases:
+                (self.rebound.discard if torch else self.rebound.add)(name)
+
+    def resolve(self, node: cst.BaseExpression) -> Optional[str]:
+        """Qualified torch name of a dotted expression, or None; always the public
+        spelling (`torch.nn.modules.linear.Linear` -> `torch.nn.Linear`), which
+        rules and passes are keyed by."""
+        dotted = dotted_name(node)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        qualified = self.aliases.get(head)
+        if qualified is None or self.is_shadowed(head):
+            return None
+        return canonical(f"{qualified}.{rest}" if rest else qualified)
+
+    def release(self, node: cst.BaseExpression) -> None:
+        """A converted reference no longer needs its torch import."""
+        root = root_name(node)
+        if root in self.alias_uses:
+            self.alias_uses[root] -= 1
+            self.released.append(root)
+
+    def checkpoint(self) -> Tuple[int, int, frozenset]:
+        """Where findings, releases and imports stand, to roll back to (see rollback)."""
+        return len(self.pending), len(self.released), frozenset(self.needed_imports)
+
+    def rollback(self, point: Tuple[int, int]) -> None:
+        """Undo the conversions since `point`: their code is being put back as it was.
+
+        Unsupported findings stay (their notes are still true); converted ones go,
+        and the torch names they released are needed again.
+        """
+        findings, releases, imports = point
+        self.needed_imports.intersection_update(imports)
+        self.pending[findings:] = [p for p in self.pending[findings:]
+                                   if p.finding.action == UNSUPPORTED]
+        for root in self.released[releases:]:
+            self.alias_uses[root] += 1
+        del self.released[releases:]
+
+    def name(self, target: str) -> cst.BaseExpression:
+        """Expression for a MindSpore name; records the import it needs."""
+        statement, text = import_for(target)
+        self.needed_imports.add(statement)
+        return _expr(text)
+
+    def require(self, statement: str) -> None:
+        self.needed_imports.add(statement)
+
+    # --- findings ----------------------------------------------------------
+    def add(self, api: str, action: str, message: str, locator: Optional[Locator] = None,
+            node: Optional[cst.CSTNode] = None, target: Optional[str] = None,
+            rule: Optional[str] = None, mark: bool = False, line: int = 0) -> None:
+        """A finding; its line comes from `locator` (or `line`, for a pre-pass that
+        knows it from the source it read)."""
+        finding = Finding(line, api, action, message, target, rule)
+        self.pending.append(PendingFinding(finding, locator, node))
+        if mark and self.marks:
+            self.marks[-1].append(f"# ms-migrate: {api}: {message}")
+
+
+def is_torch_module(qualified: str) -> bool:
+    return qualified in TORCH_MODULES or qualified in torch_modules()
+
+
+def is_torch_api(qualified: Optional[str]) -> bool:
+    return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
+
+
+_EXPR_CACHE: Dict[str, cst.BaseExpression] = {}
+
+
+def _expr(text: str) -> cst.BaseExpression:
+    node = _EXPR_CACHE.get(text)
+    if node is None:
+        node = _EXPR_CACHE[text] = cst.parse_expression(text)
+    return node

@@ -1,0 +1,90 @@
+"""The rule model: one torch API and how it becomes MindSpore code, and all of them indexed.
+
+Loading and checking the tables that hold them is tables/load.py's work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+
+class TableError(Exception):
+    """A rule table is malformed; the message names file, entry and field."""
+
+
+# Table kinds: how an entry's key is matched in user code.
+KINDS = ("function", "class", "attribute", "method")
+
+@dataclass(frozen=True)
+class Rule:
+    """One torch API and how it becomes MindSpore code."""
+
+    torch_name: str                      # "torch.nn.Linear" or ".view" for methods
+    kind: str
+    source: str                          # "file.toml:entry" for messages
+    target: Optional[str] = None         # "mindspore.nn.Dense"; ".shape" = attribute of receiver
+    args: Tuple[str, ...] = ()           # torch signature, in order; "*name" collects positionals
+    target_args: Optional[Tuple[str, ...]] = None
+    rename: Dict[str, str] = field(default_factory=dict)
+    drop: Tuple[str, ...] = ()           # arguments without meaning in MindSpore (inplace, device)
+    warn: Dict[str, str] = field(default_factory=dict)     # dropped with a warning
+    unsupported_args: Dict[str, str] = field(default_factory=dict)
+    accept: Dict[str, str] = field(default_factory=dict)  # unsupported arg -> harmless value
+    values: Dict[str, str] = field(default_factory=dict)   # arg -> template with {}
+    defaults: Dict[str, str] = field(default_factory=dict) # target arg -> source text
+    transform: Optional[str] = None      # name in transforms.TRANSFORMS
+    fields: Tuple[str, ...] = ()         # names of a returned tuple's fields ("values", ...)
+    template: Optional[str] = None       # composition: "0.5 * (1 + mindspore.ops.erf({input}))"
+    receiver: Optional[str] = None       # methods: target arg that takes the receiver
+    params: Dict[str, str] = field(default_factory=dict)   # parameter renames for weights
+    drop_params: Tuple[str, ...] = ()
+    unsqueeze_params: Dict[str, int] = field(default_factory=dict)  # param -> axis of size 1
+    unsupported: Optional[str] = None    # reason: the API is known and cannot convert
+    notes: str = ""
+    examples: Tuple[Dict[str, Any], ...] = ()
+    reference: bool = True               # a bare reference (no call) may be renamed
+    namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
+
+    @property
+    def simple(self) -> bool:
+        """True when a call converts by renaming the callee alone."""
+        return not (self.rename or self.drop or self.warn or self.unsupported_args
+                    or self.values or self.defaults or self.transform or self.template
+                    or self.receiver or self.target_args is not None
+                    or any(a.startswith("*") for a in self.args))
+
+
+class RuleSet:
+    """All rules, indexed: qualified torch name -> Rule, method name -> Rule."""
+
+    def __init__(self, rules: List[Rule]):
+        self.by_name: Dict[str, Rule] = {}
+        self.methods: Dict[str, Rule] = {}
+        for rule in rules:
+            index = self.methods if rule.kind == "method" else self.by_name
+            index[rule.torch_name.lstrip(".")] = rule
+        # every named-tuple field (`values`, `indices`...): read as [0], [1]... in MindSpore
+        self.fields = frozenset(f for rule in rules for f in rule.fields)
+
+    def get(self, qualified_name: str) -> Optional[Rule]:
+        return self.by_name.get(qualified_name)
+
+    def method(self, name: str) -> Optional[Rule]:
+        return self.methods.get(name)
+
+    def __iter__(self):
+        yield from self.by_name.values()
+        yield from self.methods.values()
+
+    def __len__(self) -> int:
+        return len(self.by_name) + len(self.methods)
+
+
+def builtin_mappings_dir() -> Path:
+    """`mappings/` ships inside the wheel; in a source checkout it is at the top."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "mappings"
+    if packaged.is_dir():
+        return packaged
+    return package.parents[1] / "mappings"

@@ -1,0 +1,107 @@
+"""Statement edits of the training pass, applied in one traversal.
+
+The pass decides on the original tree and records edits keyed by the id of the
+original statement: remove it (its comments stay), take it (it moved elsewhere
+with its comments), replace it, insert before or after it, give an `if` an
+`else`, attach `# ms-migrate:` notes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Set
+
+import libcst as cst
+
+from ...core.traversal import rebuilt
+from .sites import Stmt
+
+
+@dataclass
+class Edits:
+    """Statement edits keyed by the original statement's id, applied in one traversal."""
+    remove: Set[int] = field(default_factory=set)    # dropped; comments stay behind
+    take: Set[int] = field(default_factory=set)      # moved elsewhere with their comments
+    replace: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    before: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    after: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
+    orelse: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)  # `if` gets else
+    notes: Dict[int, List[str]] = field(default_factory=dict)
+
+    def insert_before(self, stmt: Stmt, new: List[cst.BaseStatement]) -> None:
+        self.before.setdefault(id(stmt.node), []).extend(new)
+
+    def note(self, stmt: Stmt, text: str) -> None:
+        self.notes.setdefault(id(stmt.node), []).append(text)
+
+
+def with_note(node: cst.BaseStatement, note: str) -> cst.BaseStatement:
+    return node.with_changes(leading_lines=[*node.leading_lines,
+                                            cst.EmptyLine(comment=cst.Comment(note))])
+
+
+def _spaced(definitions: List[cst.BaseStatement], indented: bool,
+            at_start: bool) -> List[cst.BaseStatement]:
+    """Blank lines around a function definition, as PEP 8 has them."""
+    blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
+    out = []
+    for i, stmt in enumerate(definitions):
+        after_def = i > 0 and isinstance(definitions[i - 1], cst.FunctionDef)
+        if (isinstance(stmt, cst.FunctionDef) and not (at_start and i == 0)) or after_def:
+            stmt = stmt.with_changes(leading_lines=[*blank, *stmt.leading_lines])
+        out.append(stmt)
+    return out
+
+
+class ApplyEdits(cst.CSTTransformer):
+    def __init__(self, edits: Edits):
+        super().__init__()
+        self.edits = edits
+
+    def on_visit(self, node) -> bool:
+        # Edits change statement lists only: expressions need no visit.
+        return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
+
+    def leave_IndentedBlock(self, original, updated):
+        return updated.with_changes(body=self._body(original.body, updated.body, True))
+
+    def leave_Module(self, original, updated):
+        return updated.with_changes(body=self._body(original.body, updated.body, False))
+
+    def leave_If(self, original, updated):
+        extra = self.edits.orelse.get(id(original))
+        if not extra:
+            return updated
+        if updated.orelse is None:
+            block = updated.body.with_changes(body=extra)
+            return updated.with_changes(orelse=cst.Else(body=block))
+        block = updated.orelse.body
+        return updated.with_changes(orelse=updated.orelse.with_changes(
+            body=block.with_changes(body=[*extra, *block.body])))
+
+    def _body(self, originals, updated, indented):
+        out: List[cst.BaseStatement] = []
+        carry: List[cst.EmptyLine] = []  # comments of removed statements move down
+        for orig, upd in zip(originals, updated):
+            key = id(orig)
+            start = len(out)
+            out.extend(_spaced(self.edits.before.get(key, []), indented, at_start=not out))
+            if key in self.edits.take:
+                continue
+            if key in self.edits.remove:
+                carry.extend(upd.leading_lines)
+                continue
+            new = list(self.edits.replace.get(key, [upd]))
+            notes = self.edits.notes.get(key, [])
+            if new and (carry or notes):
+                first = new[0]
+                present = {line.comment.value for line in first.leading_lines if line.comment}
+                extra = [cst.EmptyLine(comment=cst.Comment(n)) for n in dict.fromkeys(notes)
+                         if n not in present]
+                new[0] = first.with_changes(leading_lines=[*carry, *first.leading_lines, *extra])
+                carry = []
+            out.extend(new)
+            out.extend(self.edits.after.get(key, []))
+            rebuilt(orig, out[start:])  # new statements take the line of the one they replace
+        if not out and indented:
+            out.append(cst.SimpleStatementLine(body=[cst.Pass()]))
+        return out

@@ -1,0 +1,229 @@
+"""Gradient modes: `with torch.no_grad():`, `@torch.no_grad()`, `torch.set_grad_enabled`.
+
+MindSpore computes gradients only inside a grad function (mindspore.value_and_grad),
+so outside one these switches have nothing to switch: the `with` goes and its body
+stays, the decorator goes, the call goes. Inside an nn.Module (a Cell), code runs
+within the grad function, so there a no_grad block would let gradients through:
+it is left in place and marked.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+import libcst as cst
+
+from ...core.context import Context
+from ...core.names import dotted_name, function_locals, running_statements
+from ...core.positions import RelevantLines
+from ...core.report import CONVERTED, UNSUPPORTED, Finding
+from ...core.traversal import FastTransformer, rebuilt, traverse
+
+GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
+                        "torch.set_grad_enabled", "torch.autograd.no_grad",
+                        "torch.autograd.enable_grad", "torch.autograd.set_grad_enabled",
+                        "torch.autograd.grad_mode.no_grad"})
+WHY = "removed: MindSpore computes gradients only inside grad_fn"
+IN_CELL = ("inside a Cell gradients flow through this block in MindSpore; "
+           "wrap its results in ops.stop_gradient")
+
+
+_GRAD_MODE_WORDS = re.compile(r"no_grad|grad_enabled|inference_mode|enable_grad")
+
+
+def applies(source: str) -> bool:
+    return bool(_GRAD_MODE_WORDS.search(source))
+
+
+def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
+    return traverse(module, _GradModes(ctx, _mindspore_names(module)))
+
+
+def _mindspore_names(module: cst.Module) -> dict:
+    """Local name -> MindSpore path, for the file's mindspore imports: converted code
+    subclasses `nn.Dense` (from mindspore import nn) where torch code had nn.Linear."""
+    names = {}
+    for stmt in running_statements(module.body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                full = dotted_name(alias.name) or ""
+                if full.split(".")[0] == "mindspore":
+                    local = alias.asname.name.value if alias.asname else "mindspore"
+                    names[local] = full if alias.asname else "mindspore"
+        elif (isinstance(stmt, cst.ImportFrom) and stmt.module is not None
+              and not stmt.relative and not isinstance(stmt.names, cst.ImportStar)):
+            path = dotted_name(stmt.module) or ""
+            if path.split(".")[0] == "mindspore":
+                for alias in stmt.names:
+                    local = alias.asname.name.value if alias.asname else alias.name.value
+                    names[local] = f"{path}.{alias.name.value}"
+    return names
+
+
+def _same(new, old) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old))
+
+
+class _GradModes(FastTransformer):
+    def __init__(self, ctx: Context, mindspore_names: dict):
+        super().__init__()
+        self.ctx = ctx
+        self.mindspore_names = mindspore_names
+        self._relevant = RelevantLines(ctx.lines, _GRAD_MODE_WORDS)
+        self.module_classes: set = set()
+        # ("class", methods the forward pass runs, or None for a plain class) and
+        # ("def", name) entries, innermost last.
+        self.stack: List[tuple] = []
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        # classes are always entered: which ones are Cells matters to their subclasses
+        return not isinstance(statement, cst.ClassDef) and self._relevant.skips(statement)
+
+    def _grad_mode(self, expr: cst.BaseExpression) -> Optional[str]:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        qualified = self.ctx.resolve(func)
+        return qualified if qualified in GRAD_MODES else None
+
+    def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
+        self.ctx.report.findings.append(Finding(self.ctx.lines.line(node), api, action, message))
+
+    # --- where we are: a Cell's forward pass keeps its no_grad blocks --------------------
+    def visit_ClassDef(self, node):
+        is_cell = False
+        for base in node.bases:
+            qualified = self.ctx.resolve(base.value) or ""
+            written = dotted_name(base.value) or ""
+            if (qualified.startswith("torch.nn.") or written.rsplit(".", 1)[-1] == "Cell"
+                    or written in self.module_classes  # converted code keeps its Cells
+                    or self._mindspore_layer(written)):
+                is_cell = True
+        if is_cell:
+            self.module_classes.add(node.name.value)
+        self.stack.append(("class", _forward_methods(node) if is_cell else None))
+
+    def _mindspore_layer(self, written: str) -> bool:
+        """`nn.Dense` with `from mindspore import nn`: a Cell, as its torch layer was."""
+        head, _, rest = written.partition(".")
+        path = self.mindspore_names.get(head)
+        full = f"{path}.{rest}" if path and rest else path or ""
+        return full.startswith("mindspore.nn.") and full.rsplit(".", 1)[-1][:1].isupper()
+
+    def leave_ClassDef(self, original, updated):
+        self.stack.pop()
+        return updated
+
+    def visit_FunctionDef(self, node):
+        self.stack.append(("def", node.name.value))
+        # a parameter or local named like an import (`nn=None`) is not torch's in here
+        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
+
+    def _inside_cell(self) -> bool:
+        """In a Cell's forward (or a method it calls): MindSpore differentiates it."""
+        for i in range(len(self.stack) - 1, -1, -1):
+            kind, value = self.stack[i]
+            if kind == "class":
+                if value is None:
+                    return False
+                method = self.stack[i + 1][1] if i + 1 < len(self.stack) else None
+                return method is None or method in value
+        return False
+
+    # --- decorators ----------------------------------------------------------------------
+    def leave_FunctionDef(self, original, updated):
+        self.ctx.scopes.pop()  # decorators are outside the function's scope
+        updated = self._decorators(original, updated)
+        self.stack.pop()
+        return updated
+
+    def _decorators(self, original, updated):
+        kept = []
+        for deco in updated.decorators:
+            api = self._grad_mode(deco.decorator)
+            if api is None:
+                kept.append(deco)
+            elif self._inside_cell():
+                self._report(original, api, UNSUPPORTED, IN_CELL)
+                kept.append(deco)
+            else:
+                self._report(original, api, CONVERTED, WHY)
+        return updated if _same(kept, updated.decorators) else updated.with_changes(decorators=kept)
+
+    # --- with blocks and calls ------------------------------------------------------------
+    def visit_SimpleStatementLine(self, node):
+        return False  # grad modes are statements, with blocks and decorators: no need to
+        # walk the expressions inside simple statements (most of a tree's nodes)
+
+    def leave_IndentedBlock(self, original, updated):
+        body = self._splice(original.body, updated.body)
+        if _same(body, updated.body):
+            return updated  # unchanged blocks keep the tree's identity (and cached code)
+        return updated.with_changes(body=body or [cst.SimpleStatementLine(body=[cst.Pass()])])
+
+    def leave_Module(self, original, updated):
+        body = self._splice(original.body, updated.body)
+        return updated if _same(body, updated.body) else updated.with_changes(body=body)
+
+    def _splice(self, originals, updated) -> List[cst.BaseStatement]:
+        out: List[cst.BaseStatement] = []
+        for orig, stmt in zip(originals, updated):
+            if isinstance(stmt, cst.With):
+                out.extend(self._with(orig, stmt))
+            elif self._is_grad_mode_call(stmt):
+                self._report(orig, self._grad_mode(stmt.body[0].value), CONVERTED, WHY)
+                comments = [line for line in stmt.leading_lines if line.comment is not None]
+                if comments:  # the user's comments stay
+                    out.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments))
+            else:
+                out.append(stmt)
+        return out
+
+    def _is_grad_mode_call(self, stmt) -> bool:
+        return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                and isinstance(stmt.body[0], cst.Expr)
+                and isinstance(stmt.body[0].value, cst.Call)
+                and self._grad_mode(stmt.body[0].value) is not None
+                and not self._inside_cell())
+
+    def _with(self, original: cst.With, stmt: cst.With) -> List[cst.BaseStatement]:
+        modes = [item for item in stmt.items
+                 if item.asname is None and self._grad_mode(item.item) is not None]
+        if not modes:
+            return [stmt]
+        api = self._grad_mode(modes[0].item)
+        if self._inside_cell():
+            self._report(original, api, UNSUPPORTED, IN_CELL)
+            note = f"# ms-migrate: {api}: {IN_CELL}"
+            if any(line.comment and line.comment.value == note for line in stmt.leading_lines):
+                return [stmt]
+            line = cst.EmptyLine(comment=cst.Comment(note))
+            return [rebuilt(original, stmt.with_changes(leading_lines=[*stmt.leading_lines, line]))]
+        self._report(original, api, CONVERTED, WHY)
+        rest = [item for item in stmt.items if item not in modes]
+        if rest:  # `with torch.no_grad(), open(f) as g:` keeps the other items
+            rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            return [stmt.with_changes(items=rest)]
+        if not isinstance(stmt.body, cst.IndentedBlock):
+            return [cst.SimpleStatementLine(body=stmt.body.body,
+                                            leading_lines=stmt.leading_lines)]
+        body = list(stmt.body.body)
+        body[0] = rebuilt(body[0], body[0].with_changes(leading_lines=[*stmt.leading_lines,
+                                                               *body[0].leading_lines]))
+        return body
+
+
+def _forward_methods(cls: cst.ClassDef) -> set:
+    """`forward`/`construct` and the methods they call as `self.name(...)`."""
+    names = {"forward", "construct"}
+    called: set = set()
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node):
+            func = node.func
+            if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                    and func.value.value == "self"):
+                called.add(func.attr.value)
+
+    for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in names:
+            traverse(stmt, _Calls())
+    return names | called

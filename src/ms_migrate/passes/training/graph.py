@@ -1,0 +1,120 @@
+"""Which statements may carry a gradient graph, and which only move data.
+
+A forward function must recompute everything between the parameters and the
+loss; what is only data (a batch moved to a device, noise from torch.randn,
+labels made with torch.ones) can be computed outside it and passed in. Anything
+not recognisably data counts as graph: capturing too much is safe, too little
+gives zero gradients.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, Set
+
+import libcst as cst
+
+from ...core.context import Context
+from ...core.traversal import traverse
+from .names import target_names, writes
+
+# Tensor methods that return data derived from their receiver only.
+DATA_METHODS = frozenset({
+    "to", "cuda", "cpu", "float", "double", "half", "long", "int", "bool", "type",
+    "view", "reshape", "squeeze", "unsqueeze", "permute", "transpose", "flatten",
+    "contiguous", "clone", "t", "size", "dim", "numel", "unbind", "split", "chunk",
+})
+DATA_ATTRIBUTES = frozenset({"shape", "dtype", "device", "ndim", "data", "T"})
+# torch functions that create new tensors: no graph flows from their arguments.
+CREATION = frozenset(f"torch.{n}" for n in (
+    "randn", "rand", "randint", "randperm", "zeros", "ones", "full", "empty", "eye",
+    "arange", "linspace", "tensor", "as_tensor", "from_numpy", "randn_like",
+    "rand_like", "randint_like", "zeros_like", "ones_like", "full_like", "empty_like",
+    "normal", "bernoulli", "multinomial",
+)) | {"torch.nn.functional.one_hot"}
+# Loops over these iterate parameters or modules, not data.
+PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters", "children", "modules",
+                                 "named_modules", "buffers"})
+GRAD_MODE = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
+
+
+class DataFlow:
+    """Per statement: does it only move data? Decided in source order over a scope."""
+
+    def __init__(self, ctx: Context, params: Iterable[str] = ()):
+        self.ctx = ctx
+        self.data_names: Set[str] = set(params)
+        self.is_data: Dict[int, bool] = {}
+
+    def visit(self, stmt: cst.CSTNode) -> None:
+        data = self._statement_is_data(stmt)
+        self.is_data[id(stmt)] = data
+        if data:
+            self.data_names |= writes(stmt)
+        else:
+            self.data_names -= writes(stmt)
+        if isinstance(stmt, cst.For) and not data:
+            iterates_params = any(
+                isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
+                and n.func.attr.value in PARAMETER_ITERATORS for n in _calls(stmt.iter))
+            if not iterates_params:
+                self.data_names |= set(target_names(stmt.target))
+
+    def _statement_is_data(self, stmt: cst.CSTNode) -> bool:
+        if isinstance(stmt, cst.With):
+            return any(self._grad_mode(item.item) for item in stmt.items)
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            return False
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign):
+            return self.expr_is_data(small.value)
+        return False
+
+    def _grad_mode(self, expr: cst.BaseExpression) -> bool:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        qualified = self.ctx.resolve(func)
+        if qualified == "torch.set_grad_enabled" and isinstance(expr, cst.Call):
+            arg = expr.args[0].value if expr.args else None
+            return isinstance(arg, cst.Name) and arg.value == "False"
+        return qualified in GRAD_MODE
+
+    def expr_is_data(self, expr: cst.BaseExpression) -> bool:
+        if isinstance(expr, cst.Name):
+            return expr.value in self.data_names or expr.value in ("None", "True", "False")
+        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
+                             cst.ConcatenatedString, cst.FormattedString)):
+            return True
+        if isinstance(expr, cst.Attribute):
+            return expr.attr.value in DATA_ATTRIBUTES and self.expr_is_data(expr.value)
+        if isinstance(expr, cst.Subscript):
+            return self.expr_is_data(expr.value)
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            return all(self.expr_is_data(el.value) for el in expr.elements)
+        if isinstance(expr, cst.BinaryOperation):
+            return self.expr_is_data(expr.left) and self.expr_is_data(expr.right)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.expr_is_data(expr.expression)
+        if isinstance(expr, cst.Call):
+            return self._call_is_data(expr)
+        return False
+
+    def _call_is_data(self, call: cst.Call) -> bool:
+        qualified = self.ctx.resolve(call.func)
+        if qualified is not None:
+            return qualified in CREATION
+        if isinstance(call.func, cst.Attribute):
+            method = call.func.attr.value
+            if method == "detach":
+                return True
+            if method in DATA_METHODS:
+                return self.expr_is_data(call.func.value)
+        return False
+
+
+def _calls(expr: cst.BaseExpression):
+    found = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Call(self, node):
+            found.append(node)
+
+    traverse(expr, _Collect())
+    return found

@@ -1,0 +1,681 @@
+"""Training steps: PyTorch's imperative autograd step -> MindSpore's functional one.
+
+    optimizer.zero_grad()                 def forward_fn(x, y):
+    out = model(x)                            out = model(x)
+    loss = criterion(out, y)       ->         loss = criterion(out, y)
+    loss.backward()                           return loss, out
+    optimizer.step()                      grad_fn = mindspore.value_and_grad(
+                                              forward_fn, None, optimizer.parameters, has_aux=True)
+                                          ...
+                                          (loss, out), grads = grad_fn(x, y)
+                                          optimizer(grads)
+
+For each `loss.backward()` the pass captures, from the statements before it in
+its block, those that compute the loss from parameters (graph.py says which
+only move data: those stay outside and are passed in). The forward function and
+grad_fn are defined once, before the outermost loop around the step where the
+optimizer exists; values the loop reads afterwards come back as aux outputs.
+When backward() and step() do not pair one to one in one block (gradient
+accumulation), the gradients are summed in a tuple that zero_grad() resets.
+What cannot be rewritten safely is left in place, marked and reported.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from ...core.callrewrite import args_by_name, code
+from ...core.context import Context
+from ...core.names import dotted_name
+from ...core.report import CONVERTED, UNSUPPORTED, WARNING, Finding
+from ...core.traversal import traverse
+from . import emit
+from .edits import ApplyEdits, Edits, with_note
+from .graph import DataFlow
+from .names import clear_cache, flow, free_reads, plain_uses, reads, writes
+from .sites import (
+    CLIP_NORM,
+    Scope,
+    Site,
+    Stmt,
+    bound_names,
+    find_sites,
+    is_loop,
+    is_scaler,
+    optimizer_names,
+    scaler_names,
+    scopes,
+)
+
+BACKWARD = "Tensor.backward"
+STEP = "torch.optim.Optimizer.step"
+ZERO_GRAD = "torch.optim.Optimizer.zero_grad"
+MODULE_ZERO_GRAD = "torch.nn.Module.zero_grad"
+GRAD_READ = "Tensor.grad"
+SCALER = "torch.amp.GradScaler"
+HOOKS = frozenset({"register_hook", "register_backward_hook", "register_full_backward_hook",
+                   "register_full_backward_pre_hook"})
+
+
+class Unsupported(Exception):
+    """This backward() cannot be rewritten; the message says why."""
+
+
+@dataclass
+class Plan:
+    """One backward()/step() pair and what its rewrite needs."""
+    backward: Site
+    step: Site
+    optimizer: str
+    loss: cst.BaseExpression
+    captured: List[Stmt]
+    recomputed: List[Stmt]
+    moved: List[Stmt]
+    clips: List[Site] = field(default_factory=list)
+    hoist: Optional[Stmt] = None            # the loop the definitions go before
+    params: List[str] = field(default_factory=list)
+    aux: List[str] = field(default_factory=list)
+    accumulate: bool = False
+    names: Dict[str, str] = field(default_factory=dict)
+    branch: Optional[Stmt] = None           # `if training:` around backward(), loss before it
+    scaler: Optional[str] = None            # AMP: `scaler.scale(loss).backward()`
+    unscale: Optional[Site] = None          # `scaler.unscale_(optimizer)` before the step
+    update: Optional[Site] = None           # `scaler.update()` after it
+
+
+def applies(source: str) -> bool:
+    return ".backward(" in source
+
+
+def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
+    pass_ = TrainingPass(ctx, module)
+    pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
+    try:
+        pass_.run()
+    finally:
+        clear_cache()
+    return traverse(module, ApplyEdits(pass_.edits))
+
+
+class TrainingPass:
+    def __init__(self, ctx: Context, module: cst.Module):
+        self.ctx = ctx
+        self.module = module
+        self.edits = Edits()
+        self.check_grad_reads = True
+        self.optimizers = optimizer_names(ctx, module)
+        self.scalers = scaler_names(ctx, module)
+        self.taken: Set[str] = set()
+
+    # --- findings ------------------------------------------------------------------
+    def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
+        # Lines come from this pass's own positions: the Converter's numbering of
+        # calls (what ctx.add relies on) no longer matches once statements move.
+        line = self.ctx.lines.line(stmt.node)
+        self.ctx.report.findings.append(Finding(line, api, action, message))
+        if mark:
+            self.edits.note(stmt, f"# ms-migrate: {api}: {message}")
+
+    # --- the whole file ---------------------------------------------------------------
+    def run(self) -> None:
+        all_scopes = list(scopes(self.module))
+        converted: Dict[str, bool] = {}          # optimizer -> accumulates
+        for scope in all_scopes:
+            find_sites(self.ctx, scope, self.optimizers, self.scalers)
+            self.mark_grad_reads(scope)
+            for plan in self.convert_scope(scope):
+                converted[plan.optimizer] = converted.get(plan.optimizer) or plan.accumulate
+        for scope in all_scopes:  # functions that only zero gradients or only step
+            if any(site.kind == "backward" for site in scope.sites):
+                continue
+            self.mark_unpaired_steps(scope, [])
+            for site in scope.sites:
+                if site.kind == "zero_grad" and converted.get(site.receiver) is False:
+                    self.drop_zero_grad(site, scope)
+
+    def mark_unpaired_steps(self, scope: Scope, plans: List[Plan]) -> None:
+        paired = {id(p.step) for p in plans}
+        for site in scope.sites:
+            if site.kind == "step" and id(site) not in paired:
+                reason = ("optimizer.step(closure) has no MindSpore equivalent"
+                          if site.call.args and site.scaler is None
+                          else "no convertible backward() before this step(): MindSpore "
+                          "optimizers take the gradients as an argument")
+                api = f"{SCALER}.step" if site.scaler else STEP
+                self.report(site.stmt, api, UNSUPPORTED, reason, mark=True)
+        used = {id(s) for p in plans for s in (p.unscale, p.update) if s is not None}
+        for site in scope.sites:
+            if site.kind in ("unscale", "update") and id(site) not in used:
+                self.report(site.stmt, f"{SCALER}.{site.call.func.attr.value}", UNSUPPORTED,
+                            "part of a mixed-precision step that did not convert", mark=True)
+
+    def mark_grad_reads(self, scope: Scope) -> None:
+        if not self.check_grad_reads:
+            return
+        for stmt in scope.stmts:
+            if isinstance(stmt.node, cst.SimpleStatementLine):
+                attrs = _attributes(stmt.node)
+                if "grad" in attrs:
+                    self.report(stmt, GRAD_READ, UNSUPPORTED, "MindSpore parameters have no "
+                                ".grad: gradients are the values grad_fn returns", mark=True)
+                for hook in HOOKS & attrs:
+                    self.report(stmt, f"Tensor.{hook}", UNSUPPORTED, "gradient hooks do not "
+                                "carry over to mindspore.value_and_grad", mark=True)
+
+    # --- one scope -------------------------------------------------------------------------
+    def convert_scope(self, scope: Scope) -> List[Plan]:
+        if not any(s.kind == "backward" for s in scope.sites):
+            return []
+        flow = DataFlow(self.ctx, [p for p in scope.params if p != "self"])
+        for stmt in scope.stmts:
+            flow.visit(stmt.node)
+        plans: List[Plan] = []
+        failed: Set[int] = set()  # steps after a backward() that cannot convert
+        for site in scope.sites:
+            if site.kind != "backward":
+                continue
+            try:
+                plans.append(self.plan(scope, flow, site))
+            except Unsupported as exc:
+                self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
+                step = _next_step(scope, site)
+                if step is not None:
+                    failed.add(id(step))
+        for plan in [p for p in plans if id(p.step) in failed]:
+            plans.remove(plan)  # its gradients mix with ones that cannot be computed
+            self.report(plan.backward.stmt, BACKWARD, UNSUPPORTED, "another backward() before "
+                        "the same step() cannot convert", mark=True)
+        self.mark_unpaired_steps(scope, plans)
+        if not plans:
+            return []
+        self.decide_accumulation(scope, plans)
+        self.name(scope, plans)
+        for plan in plans:
+            self.arguments(scope, plan, plans)
+        for plan in plans:
+            self.rewrite(scope, plan, plans)
+        self.rewrite_zero_grads(scope, plans)
+        return plans
+
+    # --- planning -------------------------------------------------------------------------
+    def plan(self, scope: Scope, flow: DataFlow, site: Site) -> Plan:
+        call = site.call
+        for arg in call.args:
+            name = arg.keyword.value if arg.keyword else "gradient"
+            raise Unsupported(_BACKWARD_ARGS.get(name, f"backward() with {name}="))
+        step = _next_step(scope, site)
+        if step is None:
+            raise Unsupported("no optimizer.step() follows this backward(): only complete "
+                              "training steps convert")
+        if step.call.args and step.scaler is None:
+            raise Unsupported("optimizer.step(closure) has no MindSpore equivalent")
+        between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order
+                   and isinstance(s.node, cst.SimpleStatementLine)]  # nested ones are listed too
+        if any("grad" in _attributes(s.node) for s in between):
+            raise Unsupported(".grad is read or changed between backward() and step(): "
+                              "apply that change to the grads grad_fn returns")
+        loss, scaler = _scaled(call.func.value, self.scalers)
+        if scaler != step.scaler:
+            raise Unsupported("the loss is scaled but the step is not, or the other way round: "
+                              "scaler.scale(loss).backward() pairs with scaler.step(optimizer)")
+        captured, recomputed, branch = self.capture(scope, flow, site, loss)
+        plan = Plan(site, step, step.receiver, loss, captured, recomputed, [], branch=branch,
+                    scaler=scaler)
+        if scaler is not None:
+            plan.unscale, plan.update = _scaler_sites(scope, plan)
+        plan.moved = self.moved_after(scope, plan)
+        plan.clips = [s for s in scope.sites if s.kind == "clip"
+                      and site.stmt.order < s.stmt.order < step.stmt.order]
+        for clip in plan.clips:
+            norm_type = _clip_args(clip).get("norm_type")
+            if clip.qualified in CLIP_NORM and norm_type is not None and (
+                    code(norm_type).strip() not in ("2", "2.0")):
+                raise Unsupported("clip_grad_norm_ with norm_type other than 2: MindSpore's "
+                                  "ops.clip_by_norm computes another total norm")
+        loop = self.hoist_point(site, step.receiver)
+        plan.hoist = scope.stmt_of(loop) if loop is not None else None
+        return plan
+
+    def capture(self, scope: Scope, flow: DataFlow, site: Site, loss: cst.BaseExpression):
+        """The statements that compute the loss, in order; and the `if` that holds
+        backward() when the loss is computed before it (`if phase == "train":`)."""
+        stmt = site.stmt
+        captured, needed = self.capture_before(scope, flow, stmt, set(reads(loss)))
+        branch = self.training_branch(scope, flow, stmt, needed)
+        if branch is not None:
+            if captured:
+                raise Unsupported("the loss is computed partly inside the `if` that calls "
+                                  "backward(); compute it before the `if` or inside it")
+            captured, needed = self.capture_before(scope, flow, branch, needed)
+        self.check_outer_blocks(scope, flow, branch or stmt, needed)
+        if not captured and not _has_call(loss):
+            raise Unsupported("the loss is not computed in this function before backward(): "
+                              "MindSpore needs the computation inside the forward function")
+        barrier = max((s.stmt.index for s in scope.sites
+                       if s.kind in ("backward", "step") and s.stmt.block is stmt.block
+                       and s.stmt.index < stmt.index), default=-1)
+        recomputed = [s for s in captured if s.block is stmt.block and s.index < barrier]
+        return captured, recomputed, branch
+
+    def capture_before(self, scope: Scope, flow: DataFlow, at: Stmt, needed: Set[str]):
+        """Statements before `at` in its block that compute `needed`; what is still needed."""
+        block = at.block.body
+        captured: List[Stmt] = []
+        for index in range(at.index - 1, -1, -1):
+            node = block[index]
+            bound = writes(node)
+            if not bound & needed:
+                continue
+            if flow.is_data.get(id(node)):
+                needed = needed - bound  # data made outside the forward function: an argument
+                continue
+            if _contains_site(scope, node):
+                raise Unsupported("the loss is computed in a block that also runs a "
+                                  "backward() or step()")
+            captured.append(scope.stmt_of(node))
+            needed = (needed - bound) | set(reads(node))
+        captured.reverse()
+        return captured, needed
+
+    def training_branch(self, scope: Scope, flow: DataFlow, stmt: Stmt,
+                        needed: Set[str]) -> Optional[Stmt]:
+        """The `if` whose body calls backward() on a loss computed just before the `if`."""
+        if not stmt.ancestors or not isinstance(stmt.ancestors[-1], cst.If):
+            return None
+        branch = scope.stmt_of(stmt.ancestors[-1])
+        if stmt.block is not branch.node.body or isinstance(branch.node.orelse, cst.If):
+            return None
+        before = branch.block.body[:branch.index]
+        if not any(writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
+            return None
+        return branch
+
+    def check_outer_blocks(self, scope: Scope, flow: DataFlow, stmt: Stmt, needed: Set[str]):
+        """The loss must not depend on graph values computed around backward()'s block."""
+        inner = [a for a in stmt.ancestors]
+        loops = [i for i, a in enumerate(inner) if is_loop(a)]
+        same_iteration = inner[loops[-1] + 1:] if loops else inner
+        for ancestor in same_iteration:
+            outer = scope.stmt_of(ancestor)
+            for node in outer.block.body[:outer.index]:
+                if writes(node) & needed and not flow.is_data.get(id(node)):
+                    raise Unsupported(
+                        "the loss is computed outside the block that calls backward(); "
+                        "move backward() and step() next to the loss")
+
+    def moved_after(self, scope: Scope, plan: Plan) -> List[Stmt]:
+        """Statements between the captured ones that read their results: after grad_fn."""
+        taken = [s for s in plan.captured if s not in plan.recomputed]
+        if not taken:
+            return []
+        produced = set().union(*(writes(s.node) for s in taken))
+        anchor = plan.branch or plan.backward.stmt
+        block = anchor.block.body
+        moved = []
+        for index in range(taken[0].index + 1, anchor.index):
+            stmt = scope.stmt_of(block[index])
+            if stmt in taken or _contains_site(scope, stmt.node):
+                continue
+            if set(reads(stmt.node)) & produced:
+                moved.append(stmt)
+                produced |= writes(stmt.node)
+        return moved
+
+    def hoist_point(self, site: Site, optimizer: str) -> Optional[Stmt]:
+        """Outermost loop around the step that the optimizer exists before; None: no loop."""
+        root = optimizer.split(".", 1)[0]
+        for ancestor in site.stmt.ancestors:
+            if is_loop(ancestor) and root not in bound_names(ancestor):
+                return ancestor
+        return None
+
+    def decide_accumulation(self, scope: Scope, plans: List[Plan]) -> None:
+        """One backward per step in one block, zeroed every iteration: plain. Else summed."""
+        per_step = Counter(id(p.step) for p in plans)
+        for plan in plans:
+            b, s = plan.backward.stmt, plan.step.stmt
+            paired = b.block is s.block and per_step[id(plan.step)] == 1
+            plan.accumulate = not paired or not self.zeroed_each_time(scope, plan)
+
+    def zeroed_each_time(self, scope: Scope, plan: Plan) -> bool:
+        zeros = [s for s in scope.sites if s.kind == "zero_grad"
+                 and (s.receiver == plan.optimizer or not _is_known(s.receiver, scope))]
+        loops = [a for a in plan.backward.stmt.ancestors if is_loop(a)]
+        if not loops:
+            if not zeros:
+                self.report(plan.backward.stmt, BACKWARD, WARNING, "no zero_grad() here: torch "
+                            "would add these gradients to earlier ones; grad_fn returns this "
+                            "step's only", mark=True)
+            return True
+        inner = loops[-1]
+        return any(any(a is inner for a in z.stmt.ancestors) for z in zeros)
+
+    def name(self, scope: Scope, plans: List[Plan]) -> None:
+        # Names this scope uses are taken (a new local only hides what the scope reads).
+        self.taken = set(scope.params) | set(reads(scope.block)) | writes(scope.block)
+        used: Set[str] = set()
+        optimizers = list(dict.fromkeys(p.optimizer for p in plans))
+        per_optimizer = Counter(p.optimizer for p in plans)
+        seen: Counter = Counter()
+        for plan in plans:
+            suffix = ""
+            if len(optimizers) > 1:
+                suffix = "_" + _tag(plan.optimizer, optimizers.index(plan.optimizer))
+            seen[plan.optimizer] += 1
+            if per_optimizer[plan.optimizer] > 1:
+                suffix += f"_{seen[plan.optimizer]}"
+            fresh = lambda base: self.fresh(base, used)  # noqa: E731
+            plan.names = {"forward": fresh("forward_fn" + suffix),
+                          "grad_fn": fresh("grad_fn" + suffix), "grads": "grads",
+                          "loss": _name_of(plan.loss) or self.fresh("loss", used)}
+            if "grads" in self.taken:
+                plan.names["grads"] = fresh("grads")
+            if plan.scaler is not None:
+                plan.names["finite"] = fresh("is_finite")
+            if self.ctx.facts.data_parallel:
+                plan.names["reducer"] = fresh("grad_reducer" + suffix)
+        accumulators: Dict[str, str] = {}
+        for plan in plans:
+            if plan.accumulate:
+                if plan.optimizer not in accumulators:
+                    tag = "_" + _tag(plan.optimizer, 0) if len(optimizers) > 1 else ""
+                    accumulators[plan.optimizer] = self.fresh("accum_grads" + tag, used)
+                plan.names["accum"] = accumulators[plan.optimizer]
+
+    def fresh(self, base: str, used: Set[str]) -> str:
+        name, n = base, 1
+        while name in self.taken or name in used:
+            n += 1
+            name = f"{base}{n}"
+        used.add(name)
+        return name
+
+    def arguments(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
+        """Forward parameters (per-step values) and aux outputs (read after the step)."""
+        body = [s.node for s in plan.captured]
+        free = free_reads([*body, plan.loss])
+        produced = set().union(*(writes(n) for n in body)) if body else set()
+        if plan.hoist is not None:
+            varying = bound_names(plan.hoist.node)
+        else:  # defined right before the call: names of the function that are values
+            varying = (set(scope.params) | writes(scope.block)) & plain_uses(
+                cst.Module(body=[*body, statement_of(plan.loss)]))
+            varying.discard("self")
+        plan.params = [n for n in free if n in varying or n in produced]
+        region = plan.hoist.node if plan.hoist is not None else scope.block
+        outside = Counter(reads(region))
+        if plan.hoist is not None:  # read after the loop: `return out`, `print(i)`
+            outside.update(n for node in _after(scope.block, plan.hoist.node)
+                           for n in reads(node))
+        for node in [*(s.node for p in plans for s in p.captured if s not in p.recomputed),
+                     plan.backward.stmt.node]:
+            outside.subtract(reads(node))
+        later = [n for p in plans if p is not plan
+                 for n in free_reads([s.node for s in p.captured])]
+        loss = plan.names["loss"]
+        carried = set(plan.params) & produced  # rebound inside: the next step reads it
+        plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
+                    if n != loss and (outside[n] > 0 or n in later or n in carried)]
+
+    # --- rewriting ------------------------------------------------------------------------------
+    def rewrite(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
+        n, edits, b = plan.names, self.edits, plan.backward.stmt
+        returns = [code(plan.loss).strip() if _name_of(plan.loss) is None else n["loss"]]
+        if plan.scaler is not None:  # differentiate the scaled loss, as scaler.scale() did
+            returns[0] = f"{plan.scaler}.scale({returns[0]})"
+        recomputed = f"# ms-migrate: {BACKWARD}: computed again here ({RECOMPUTED})"
+        body = [with_note(s.node, recomputed) if s in plan.recomputed else s.node
+                for s in plan.captured]
+        forward = emit.forward_def(n["forward"], plan.params, body, [*returns, *plan.aux])
+        definitions: List[cst.BaseStatement] = [
+            forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
+                                      bool(plan.aux))]
+        if "reducer" in n:  # the model was wrapped in DistributedDataParallel
+            definitions.append(emit.statement(
+                emit.grad_reducer_def(self.ctx, n["reducer"], plan.optimizer)))
+        if plan.accumulate and self.needs_initial_sum(scope, plan, plans):
+            definitions.append(emit.statement(
+                emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
+        for stmt in plan.captured:
+            if stmt not in plan.recomputed:
+                edits.take.add(id(stmt.node))
+        for stmt in plan.moved:
+            edits.take.add(id(stmt.node))
+        call = emit.grad_call(b.node, n["loss"], plan.aux, n["grads"], n["grad_fn"], plan.params)
+        after = [call]
+        if "reducer" in n:  # as DDP's backward(): averaged before clipping or unscaling
+            after.append(emit.statement(f"{n['grads']} = {n['reducer']}({n['grads']})"))
+        if plan.scaler is not None and _name_of(plan.loss) is not None:
+            after.append(emit.statement(f"{n['loss']} = {plan.scaler}.unscale({n['loss']})"))
+        if plan.accumulate:
+            after.append(emit.statement(emit.accumulate(n["accum"], n["grads"])))
+        if plan.branch is None:
+            after.extend(s.node for s in plan.moved)
+        else:  # the other branch still computes the loss, without gradients
+            edits.orelse[id(plan.branch.node)] = [emit.statement(emit.forward_call(
+                n["loss"], plan.aux, n["forward"], plan.params))]
+            edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
+        edits.insert_before(plan.hoist or b, definitions)
+        edits.replace[id(b.node)] = after
+        grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
+        self.rewrite_clips(plan, grads)
+        if plan.scaler is not None:
+            self.rewrite_scaled_step(plan, grads)
+        else:
+            edits.replace[id(plan.step.stmt.node)] = [
+                emit.replace_line(plan.step.stmt.node, f"{plan.optimizer}({grads})")]
+        how = "summed over backward() calls (gradient accumulation)" if plan.accumulate else ""
+        self.report(b, BACKWARD, CONVERTED,
+                    f"-> mindspore.value_and_grad: {n['forward']} + {n['grad_fn']}"
+                    + (f"; {how}" if how else ""))
+        self.report(plan.step.stmt, STEP, CONVERTED, f"-> {plan.optimizer}({grads})")
+        for stmt in plan.recomputed:
+            self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
+                        f"({RECOMPUTED})")
+
+    def rewrite_scaled_step(self, plan: Plan, grads: str) -> None:
+        """unscale_ -> unscale + finiteness check; step only when finite; update -> adjust."""
+        scaler, finite = plan.scaler, plan.names["finite"]
+        check = emit.unscale(self.ctx, scaler, grads, finite)
+        if plan.unscale is not None:  # where torch unscales: clipping comes after it
+            self.replace(plan.unscale.stmt, check)
+            self.report(plan.unscale.stmt, f"{SCALER}.unscale_", CONVERTED,
+                        f"-> {grads} = {scaler}.unscale({grads})")
+            check = []
+        self.replace(plan.step.stmt, [*check, f"if {finite}:\n    {plan.optimizer}({grads})"])
+        self.report(plan.step.stmt, f"{SCALER}.step", CONVERTED,
+                    f"-> {plan.optimizer}({grads}) when amp.all_finite({grads})")
+        if plan.update is not None:
+            self.replace(plan.update.stmt, [f"{scaler}.adjust({finite})"])
+            self.report(plan.update.stmt, f"{SCALER}.update", CONVERTED,
+                        f"-> {scaler}.adjust({finite})")
+
+    def replace(self, stmt: Stmt, texts: List[str]) -> None:
+        """A statement replaced by new ones; its comments go with the first."""
+        new = [emit.statement(t) for t in texts]
+        new[0] = new[0].with_changes(leading_lines=stmt.node.leading_lines)
+        comment = stmt.node.trailing_whitespace  # `scaler.step(opt)  # note` keeps its note
+        if isinstance(new[-1], cst.If):  # on `if is_finite:`
+            new[-1] = new[-1].with_changes(body=new[-1].body.with_changes(header=comment))
+        else:
+            new[0] = new[0].with_changes(trailing_whitespace=comment)
+        self.edits.replace[id(stmt.node)] = new
+
+    def needs_initial_sum(self, scope: Scope, plan: Plan, plans: List[Plan]) -> bool:
+        """Start the sum with the definitions, unless a zero_grad() surely runs first."""
+        first = next(p for p in plans if p.optimizer == plan.optimizer)
+        if first is not plan:
+            return False  # one sum per optimizer
+        b = plan.backward.stmt
+        enclosing = [b.block] + [scope.stmt_of(a).block for a in b.ancestors]
+        return not any(s.kind == "zero_grad" and s.stmt.order < b.order
+                       and any(s.stmt.block is block for block in enclosing)
+                       and (s.receiver == plan.optimizer or not _is_known(s.receiver, scope))
+                       for s in scope.sites)
+
+    def rewrite_clips(self, plan: Plan, grads: str) -> None:
+        for clip in plan.clips:
+            args = _clip_args(clip)
+            if clip.qualified in CLIP_NORM:
+                result = code(clip.result).strip() if clip.result is not None else None
+                texts = emit.clip_norm(self.ctx, grads, code(args["max_norm"]).strip(), result)
+            else:
+                texts = [emit.clip_value(self.ctx, grads, args["clip_value"])]
+            first = emit.replace_line(clip.stmt.node, texts[0])
+            self.edits.replace[id(clip.stmt.node)] = [first] + [emit.statement(t)
+                                                             for t in texts[1:]]
+            self.report(clip.stmt, clip.qualified, CONVERTED,
+                        f"-> clipped {grads}; assumed the clipped parameters are "
+                        f"{plan.optimizer}'s")
+
+    def rewrite_zero_grads(self, scope: Scope, plans: List[Plan]) -> None:
+        summed = {p.optimizer: p.names["accum"] for p in plans if p.accumulate}
+        converted = {p.optimizer for p in plans}
+        for site in scope.sites:
+            if site.kind != "zero_grad":
+                continue
+            if site.receiver in summed:
+                targets = [site.receiver]
+            elif not _is_known(site.receiver, scope) and site.receiver not in self.optimizers:
+                targets = list(summed)  # model.zero_grad() resets every sum
+            else:
+                targets = []
+            if targets:
+                self.edits.replace[id(site.stmt.node)] = [
+                    emit.replace_line(site.stmt.node, emit.zeros_like_params(
+                        self.ctx, summed[targets[0]], targets[0]))] + [
+                    emit.statement(emit.zeros_like_params(self.ctx, summed[t], t))
+                    for t in targets[1:]]
+                self.report(site.stmt, self.zero_grad_api(site, scope), CONVERTED,
+                            "-> the gradient sum restarts")
+            elif site.receiver in converted or not (
+                    _is_known(site.receiver, scope) or site.receiver in self.optimizers):
+                self.drop_zero_grad(site, scope)  # the optimizer's, or a model's zero_grad()
+
+    def zero_grad_api(self, site: Site, scope: Scope) -> str:
+        known = site.receiver in self.optimizers or _is_known(site.receiver, scope)
+        return ZERO_GRAD if known else MODULE_ZERO_GRAD
+
+    def drop_zero_grad(self, site: Site, scope: Scope) -> None:
+        self.edits.remove.add(id(site.stmt.node))
+        self.report(site.stmt, self.zero_grad_api(site, scope), CONVERTED,
+                    "removed: grad_fn returns fresh gradients at every step")
+
+
+_BACKWARD_ARGS = {
+    "gradient": "backward() of a non-scalar (with gradient=) has no value_and_grad form here",
+    "retain_graph": "retain_graph=True: MindSpore reruns the forward function in each "
+                    "grad_fn call; restructure so each loss is differentiated once",
+    "create_graph": "create_graph=True (higher-order gradients) does not convert",
+    "inputs": "backward(inputs=...) does not convert",
+}
+
+
+RECOMPUTED = "only what runs inside grad_fn is differentiated; dropout and batch norm run once more"
+
+
+# --- small helpers -----------------------------------------------------------------------
+def statement_of(expr: cst.BaseExpression) -> cst.SimpleStatementLine:
+    return cst.SimpleStatementLine(body=[cst.Expr(expr)])
+
+
+def _name_of(expr: cst.BaseExpression) -> Optional[str]:
+    return expr.value if isinstance(expr, cst.Name) else None
+
+
+def _ordered_writes(node: cst.CSTNode) -> List[str]:
+    return flow(node)[1]
+
+
+def _after(block: cst.CSTNode, node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The statements of `block` after the one that is or holds `node`."""
+    class _Holds(cst.CSTVisitor):
+        found = False
+
+        def on_visit(self, other):
+            self.found = self.found or other is node
+            return not self.found
+
+    for index, stmt in enumerate(block.body):
+        holds = _Holds()
+        traverse(stmt, holds)
+        if holds.found:
+            return list(block.body[index + 1:])
+    return []
+
+
+def _next_step(scope: Scope, site: Site) -> Optional[Site]:
+    return next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
+                None)
+
+
+def _scaled(loss: cst.BaseExpression, scalers: Set[str]):
+    """`scaler.scale(loss)` -> (loss, "scaler"); anything else -> (it, None)."""
+    if (isinstance(loss, cst.Call) and isinstance(loss.func, cst.Attribute)
+            and loss.func.attr.value == "scale" and len(loss.args) == 1
+            and loss.args[0].keyword is None):
+        scaler = dotted_name(loss.func.value)
+        if is_scaler(scaler, scalers):
+            return loss.args[0].value, scaler
+    return loss, None
+
+
+def _scaler_sites(scope: Scope, plan: Plan):
+    """This step's `scaler.unscale_(optimizer)` (between backward and step) and the
+    `scaler.update()` after it."""
+    b, s = plan.backward.stmt.order, plan.step.stmt.order
+    unscale = next((x for x in scope.sites if x.kind == "unscale" and x.scaler == plan.scaler
+                    and x.receiver == plan.optimizer and b < x.stmt.order < s), None)
+    update = next((x for x in scope.sites if x.kind == "update" and x.scaler == plan.scaler
+                   and x.stmt.order > s), None)
+    return unscale, update
+
+
+def _contains_site(scope: Scope, node: cst.CSTNode) -> bool:
+    return any(s.stmt.node is node or any(a is node for a in s.stmt.ancestors)
+               for s in scope.sites if s.kind in ("backward", "step"))
+
+
+def _is_known(receiver: Optional[str], scope: Scope) -> bool:
+    """Is `receiver` of a zero_grad() an optimizer stepped in this scope?"""
+    return any(s.kind == "step" and s.receiver == receiver for s in scope.sites)
+
+
+def _tag(optimizer: str, index: int) -> str:
+    """`opt_D` -> "d", `self.g_optimizer` -> "g": a suffix for per-optimizer names."""
+    last = optimizer.rsplit(".", 1)[-1].lower()
+    for word in ("optimizer", "optim", "opt"):
+        last = last.replace(word, "")
+    last = last.strip("_")
+    return last if last.isidentifier() else str(index + 1)
+
+
+def _has_call(node: cst.CSTNode) -> bool:
+    found: List[cst.Call] = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, call):
+            found.append(call)
+
+    traverse(node, _Find())
+    return bool(found)
+
+
+def _attributes(node: cst.CSTNode) -> Set[str]:
+    found: Set[str] = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_Attribute(self, attr):
+            found.add(attr.attr.value)
+
+    traverse(node, _Find())
+    return found
+
+
+def _clip_args(clip: Site) -> Dict[str, cst.BaseExpression]:
+    names = (["parameters", "max_norm", "norm_type"] if clip.qualified in CLIP_NORM
+             else ["parameters", "clip_value"])
+    return args_by_name(clip.call, names)

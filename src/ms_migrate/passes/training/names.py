@@ -1,0 +1,222 @@
+"""Which names a statement reads and writes: the dataflow the training pass needs.
+
+Reads are in source order (a forward function's parameters follow it). Names bound
+inside a comprehension or lambda are local to it and are not reads of the
+enclosing code; nested function and class bodies are skipped.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Set, Tuple
+
+import libcst as cst
+
+from ...core.traversal import traverse
+
+
+def target_names(target: cst.BaseExpression) -> List[str]:
+    """Names a target binds: `x`, `(x, y)`, `[a, *rest]`; not `a.b` or `a[i]`."""
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in target_names(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_names(target.value)
+    return []
+
+
+class _Flow(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.reads: List[str] = []
+        self.writes: List[str] = []
+        self.free: List[str] = []  # reads of names not bound before them, in order
+        self._bound: Set[str] = set()
+        self._local: List[Set[str]] = []
+
+    # --- bindings ------------------------------------------------------------
+    def _bind(self, target: cst.BaseExpression) -> None:
+        names = target_names(target)
+        if names:
+            self.writes.extend(names)
+            self._bound.update(names)
+            if not isinstance(target, cst.Name):  # `a, b.c = ...` still reads `b`
+                for el in target.elements:
+                    if not target_names(el.value):
+                        traverse(el.value, self)
+        else:
+            traverse(target, self)  # `a.b = ...`, `a[i] = ...` read `a` and `i`
+
+    def visit_Assign(self, node):
+        traverse(node.value, self)
+        for t in node.targets:
+            self._bind(t.target)
+        return False
+
+    def visit_AnnAssign(self, node):
+        if node.value is not None:
+            traverse(node.value, self)
+        self._bind(node.target)
+        return False
+
+    def visit_AugAssign(self, node):
+        traverse(node.value, self)
+        traverse(node.target, self)
+        self._bind(node.target)
+        return False
+
+    def visit_NamedExpr(self, node):
+        traverse(node.value, self)
+        self._bind(node.target)
+        return False
+
+    def visit_For(self, node):
+        traverse(node.iter, self)
+        self._bind(node.target)
+        traverse(node.body, self)
+        if node.orelse is not None:
+            traverse(node.orelse, self)
+        return False
+
+    def visit_WithItem(self, node):
+        traverse(node.item, self)
+        if node.asname is not None:
+            self._bind(node.asname.name)
+        return False
+
+    def visit_ExceptHandler(self, node):
+        if node.type is not None:
+            traverse(node.type, self)
+        if node.name is not None:
+            self.writes.append(node.name.name.value)
+            self._bound.add(node.name.name.value)
+        traverse(node.body, self)
+        return False
+
+    def visit_If(self, node):  # `else` does not see what the `if` branch bound
+        traverse(node.test, self)
+        before = set(self._bound)
+        traverse(node.body, self)
+        if node.orelse is not None:
+            after, self._bound = self._bound, before
+            traverse(node.orelse, self)
+            self._bound |= after
+        return False
+
+    # --- scopes of their own ----------------------------------------------------
+    def visit_FunctionDef(self, node):
+        self.writes.append(node.name.value)
+        self._bound.add(node.name.value)
+        return False
+
+    def visit_ClassDef(self, node):
+        self.writes.append(node.name.value)
+        self._bound.add(node.name.value)
+        return False
+
+    def _enter_local(self, names: Iterable[str]) -> None:
+        self._local.append(set(names))
+
+    def visit_Lambda(self, node):
+        self._enter_local(p.name.value for p in node.params.params)
+
+    def leave_Lambda(self, node):
+        self._local.pop()
+
+    def _comprehension(self, node) -> None:
+        names: Set[str] = set()
+        comp = node.for_in
+        while comp is not None:
+            names.update(target_names(comp.target))
+            comp = comp.inner_for_in
+        self._enter_local(names)
+
+    visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
+
+    def _leave_comprehension(self, node) -> None:
+        self._local.pop()
+
+    leave_ListComp = leave_SetComp = leave_GeneratorExp = leave_DictComp = _leave_comprehension
+
+    # --- reads --------------------------------------------------------------------
+    def visit_Attribute(self, node):
+        traverse(node.value, self)
+        return False
+
+    def visit_Arg(self, node):
+        traverse(node.value, self)
+        return False
+
+    def visit_Name(self, node):
+        if not any(node.value in scope for scope in self._local):
+            self.reads.append(node.value)
+            if node.value not in self._bound:
+                self.free.append(node.value)
+
+
+# One conversion asks about the same statements many times: answers are kept
+# (with the node, so that its id stays its own) until the pass clears them.
+_CACHE: Dict[int, Tuple[cst.CSTNode, _Flow]] = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def _visit(node: cst.CSTNode) -> _Flow:
+    cached = _CACHE.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    visitor = _Flow()
+    traverse(node, visitor)
+    _CACHE[id(node)] = (node, visitor)
+    return visitor
+
+
+def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
+    """(reads, writes) of a statement or expression, reads in source order."""
+    visitor = _visit(node)
+    return visitor.reads, visitor.writes
+
+
+def reads(node: cst.CSTNode) -> List[str]:
+    return flow(node)[0]
+
+
+def writes(node: cst.CSTNode) -> Set[str]:
+    return set(flow(node)[1])
+
+
+def free_reads(stmts: Iterable[cst.CSTNode]) -> List[str]:
+    """Names a statement sequence reads before it binds them, first use first.
+
+    Inside a statement too: a loop's target and what its body assigns before
+    reading are the loop's own, not values the sequence needs from before it.
+    """
+    bound: Set[str] = set()
+    free: List[str] = []
+    for stmt in stmts:
+        visitor = _visit(stmt)
+        r, w = visitor.free, visitor.writes
+        for name in r:
+            if name not in bound and name not in free:
+                free.append(name)
+        bound.update(w)
+    return free
+
+
+def plain_uses(node: cst.CSTNode) -> Set[str]:
+    """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
+    reads_all = set(reads(node))
+    roots: List[str] = []
+
+    class _Roots(cst.CSTVisitor):
+        def visit_Call(self, call):
+            if isinstance(call.func, cst.Name):
+                roots.append(call.func.value)
+
+        def visit_Attribute(self, attr):
+            if isinstance(attr.value, cst.Name):
+                roots.append(attr.value.value)
+
+    traverse(node, _Roots())
+    total = reads(node)
+    return {n for n in reads_all if total.count(n) > roots.count(n)}

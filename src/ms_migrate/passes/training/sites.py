@@ -1,0 +1,183 @@
+"""Where a scope touches autograd: backward(), optimizer.step()/zero_grad(), clipping.
+
+A scope (the module body or one function body) is walked statement by statement,
+nested blocks included, nested functions and classes excluded (they are scopes of
+their own). Each statement keeps its block and its enclosing compound statements,
+so the training pass can tell "same block", "inside the loop" and "before".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from ...core.context import Context
+from ...core.names import dotted_name, iter_statements
+from .names import target_names, writes
+
+CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
+                       "torch.nn.utils.clip_grad.clip_grad_norm_"})
+CLIP_VALUE = frozenset({"torch.nn.utils.clip_grad_value_",
+                        "torch.nn.utils.clip_grad.clip_grad_value_"})
+_OPTIMIZER_NAME = re.compile(r"opt", re.IGNORECASE)
+GRAD_SCALERS = frozenset({"torch.amp.GradScaler", "torch.cuda.amp.GradScaler",
+                          "torch.cpu.amp.GradScaler", "torch.amp.grad_scaler.GradScaler"})
+
+
+@dataclass
+class Stmt:
+    node: cst.BaseStatement
+    block: cst.CSTNode                      # the IndentedBlock or Module holding it
+    index: int
+    ancestors: Tuple[cst.CSTNode, ...]      # enclosing compound statements, outermost first
+    order: int
+
+
+@dataclass
+class Site:
+    kind: str                  # backward | step | zero_grad | clip | unscale | update
+    stmt: Stmt
+    call: cst.Call
+    receiver: Optional[str] = None          # dotted text of `x` in `x.step()`
+    qualified: Optional[str] = None         # clip function's torch name
+    result: Optional[cst.BaseExpression] = None  # `norm` in `norm = clip_grad_norm_(...)`
+    scaler: Optional[str] = None            # `scaler` in `scaler.step(optimizer)` (AMP)
+
+
+def sub_blocks(stmt: cst.CSTNode) -> List[cst.IndentedBlock]:
+    """The indented blocks directly under a compound statement."""
+    blocks: List[cst.CSTNode] = []
+    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
+        blocks.append(stmt.body)
+        orelse = getattr(stmt, "orelse", None)
+        while orelse is not None:
+            blocks.append(orelse.body)
+            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
+    if isinstance(stmt, cst.Try):
+        blocks.extend(h.body for h in stmt.handlers)
+        if stmt.finalbody is not None:
+            blocks.append(stmt.finalbody.body)
+    return [b for b in blocks if isinstance(b, cst.IndentedBlock)]
+
+
+def walk(block: cst.CSTNode, ancestors: Tuple[cst.CSTNode, ...] = (),
+         counter: Optional[List[int]] = None) -> Iterator[Stmt]:
+    counter = counter if counter is not None else [0]
+    for index, stmt in enumerate(block.body):
+        counter[0] += 1
+        yield Stmt(stmt, block, index, ancestors, counter[0])
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        for sub in sub_blocks(stmt):
+            yield from walk(sub, ancestors + (stmt,), counter)
+
+
+def is_loop(node: cst.CSTNode) -> bool:
+    return isinstance(node, (cst.For, cst.While))
+
+
+@dataclass
+class Scope:
+    """One function body (or the module): its statements in order, and its sites."""
+    root: cst.CSTNode
+    block: cst.CSTNode                      # the statements' owner (Module or IndentedBlock)
+    params: List[str]
+    stmts: List[Stmt] = field(default_factory=list)
+    sites: List[Site] = field(default_factory=list)
+    by_node: Dict[int, Stmt] = field(default_factory=dict)
+
+    def stmt_of(self, node: cst.CSTNode) -> Stmt:
+        return self.by_node[id(node)]
+
+
+def scopes(module: cst.Module) -> Iterator[Scope]:
+    """The module body and every function body, each a Scope without its sites."""
+    yield _scope(module, module, [])
+    for fn in iter_statements(module.body):
+        if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
+            p = fn.params
+            params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+            yield _scope(fn, fn.body, params)
+
+
+def _scope(root, block, params) -> Scope:
+    scope = Scope(root, block, params)
+    scope.stmts = list(walk(block))
+    scope.by_node = {id(s.node): s for s in scope.stmts}
+    return scope
+
+
+def optimizer_names(ctx: Context, module: cst.Module) -> Set[str]:
+    """Dotted names that hold torch optimizers built from torch.optim."""
+    return _assigned_from(ctx, module, lambda q: q.startswith("torch.optim.")
+                          and ".lr_scheduler" not in q)
+
+
+def scaler_names(ctx: Context, module: cst.Module) -> Set[str]:
+    """Dotted names that hold a GradScaler."""
+    return _assigned_from(ctx, module, lambda q: q in GRAD_SCALERS)
+
+
+def _assigned_from(ctx: Context, module: cst.Module, wanted) -> Set[str]:
+    names: Set[str] = set()
+    for node in iter_statements(module.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            if wanted(ctx.resolve(node.value.func) or ""):
+                names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
+    return names
+
+
+def is_optimizer(text: Optional[str], known: Set[str]) -> bool:
+    if text is None:
+        return False
+    if text in known:
+        return True
+    last = text.rsplit(".", 1)[-1].lower()
+    return bool(_OPTIMIZER_NAME.search(last)) and "sched" not in last
+
+
+def is_scaler(text: Optional[str], known: Set[str]) -> bool:
+    return text is not None and (text in known or "scaler" in text.rsplit(".", 1)[-1].lower())
+
+
+def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
+               scalers: Set[str] = frozenset()) -> None:
+    for stmt in scope.stmts:
+        node = stmt.node
+        if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+            continue
+        small = node.body[0]
+        value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+        if not isinstance(value, cst.Call):
+            continue
+        qualified = ctx.resolve(value.func)
+        if qualified in CLIP_NORM or qualified in CLIP_VALUE:
+            result = small.targets[0].target if isinstance(small, cst.Assign) else None
+            scope.sites.append(Site("clip", stmt, value, qualified=qualified, result=result))
+            continue
+        if not isinstance(small, cst.Expr) or not isinstance(value.func, cst.Attribute):
+            continue
+        method = value.func.attr.value
+        receiver = dotted_name(value.func.value)
+        if method == "backward":
+            scope.sites.append(Site("backward", stmt, value))
+        elif method == "zero_grad":
+            scope.sites.append(Site("zero_grad", stmt, value, receiver=receiver))
+        elif method == "step" and is_optimizer(receiver, optimizers):
+            scope.sites.append(Site("step", stmt, value, receiver=receiver))
+        elif is_scaler(receiver, scalers) and method in ("step", "unscale_", "update"):
+            # scaler.step(optimizer) steps that optimizer; unscale_/update frame it
+            target = dotted_name(value.args[0].value) if len(value.args) == 1 else None
+            kind = {"step": "step", "unscale_": "unscale", "update": "update"}[method]
+            if (kind == "update") == (not value.args) and (kind == "update" or target):
+                scope.sites.append(Site(kind, stmt, value, receiver=target, scaler=receiver))
+
+
+def bound_names(node: cst.CSTNode) -> Set[str]:
+    """Every name a subtree binds, loop targets included."""
+    names = writes(node)
+    if isinstance(node, cst.For):
+        names.update(target_names(node.target))
+    return names

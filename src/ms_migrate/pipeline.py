@@ -1,0 +1,113 @@
+"""The conversion pipeline, in the order it runs.
+
+    source -> parse -> names (core/names.py: which names are torch's)
+           -> statement passes below, each only where its text test matches
+           -> one traversal (engine.Converter): table rules, Module classes, marks
+           -> imports (passes/imports.py) -> code + report
+
+A statement pass restructures statements that the table rules cannot see whole
+(a training loop, a data pipeline, a `.to(device)` chain). Each has an id that users
+name in `--select`/`--disable`, a cheap text test, and the facts (core/facts.py) it
+provides for later passes or needs from earlier ones. Adding a pass is writing its
+module (an `applies(source)` test and a `(ctx, module) -> module` function) and one
+line here; docs/architecture.md shows one worked through.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Tuple
+
+import libcst as cst
+
+from .core.context import Context
+from .core.facts import Facts
+from .passes import (
+    amp,
+    checkpoint_dicts,
+    container_dicts,
+    data,
+    devices,
+    distributed,
+    export,
+    format_specs,
+    image_grid,
+    layer_attributes,
+    learning_rates,
+    legacy_tensors,
+    out_args,
+    train_mode,
+)
+from .passes.training import grad_mode, loops
+
+
+@dataclass(frozen=True)
+class Pass:
+    id: str
+    applies: Callable[[str], bool]  # a cheap test of the source: the pass runs where it is true
+    run: Callable[[Context, cst.Module], cst.Module]
+    needs: Tuple[str, ...] = ()     # Facts fields it reads, provided by an earlier pass
+    provides: Tuple[str, ...] = ()  # Facts fields it writes
+
+
+STATEMENT_PASSES: Tuple[Pass, ...] = (
+    # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
+    # become the ordinary torch calls that every later pass and table knows.
+    Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
+    # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
+    # traversal renames the classes later.
+    Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
+    # Writes a small Cell for ModuleDicts of containers, so later passes see plain layers.
+    Pass("container-dicts", container_dicts.applies, container_dicts.convert_container_dicts),
+    # Removes `.to(device)`/`.cuda()` and the statements left empty, so the passes after it
+    # see models and tensors by their own names.
+    Pass("devices", devices.applies, devices.convert_devices),
+    # After devices (`DDP(model.to(rank))`); tells the training pass to reduce gradients.
+    Pass("distributed", distributed.applies, distributed.convert_distributed,
+         provides=("data_parallel",)),
+    # torch.jit / torch.onnx before checkpoint-dicts: `torch.jit.save` is an export.
+    Pass("export", export.applies, export.convert_export),
+    # `optimizer.param_groups[0]["lr"]` reads, before the training pass moves optimizers.
+    Pass("learning-rates", learning_rates.applies, learning_rates.convert_learning_rate_reads),
+    # torch.save/torch.load of checkpoint dicts and `.pth` names, before the table rules
+    # meet the single calls.
+    Pass("checkpoint-dicts", checkpoint_dicts.applies, checkpoint_dicts.convert_checkpoints),
+    # f"{loss:.4f}" of 0-d tensors, before training moves the loss into a step function.
+    Pass("format-specs", format_specs.applies, format_specs.convert_format_specs),
+    # `with autocast():` around a step: the network is cast before training rewrites the step.
+    Pass("amp", amp.applies, amp.convert_autocast),
+    # make_grid/save_image helpers, written after the imports (independent of the others).
+    Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
+    # backward/step -> value_and_grad + optimizer(grads): sees the loop after the device,
+    # distributed and amp edits, as the user would have written it for MindSpore.
+    Pass("training", loops.applies, loops.convert_training, needs=("data_parallel",)),
+    # `model = Net()` -> `+ model.set_train()`, after training has found which names train.
+    Pass("train-mode", train_mode.applies, train_mode.add_training_mode),
+    # no_grad/enable_grad regions left after the training step took its own.
+    Pass("grad-mode", grad_mode.applies, grad_mode.convert_grad_modes),
+    # Learns datasets, loaders and sample columns for the data transforms of the traversal.
+    Pass("data", data.applies, data.convert_data, provides=("data",)),
+    # Last: `torch.f(..., out=y)` -> `y = torch.f(...)` for the traversal to convert.
+    Pass("out-args", out_args.applies, out_args.rebind_out, provides=("out_args",)),
+)
+
+# What the traversal after the passes reads (transforms/data.py, passes/api.py).
+TRAVERSAL_NEEDS = ("data", "out_args")
+
+PASS_IDS = frozenset(p.id for p in STATEMENT_PASSES)
+
+
+def check_order(passes: Tuple[Pass, ...] = STATEMENT_PASSES) -> None:
+    """Each fact is a field of Facts, provided once, before anything needs it."""
+    known = {name for name in Facts.__dataclass_fields__}
+    provided: set = set()
+    for p in passes:
+        for fact in p.needs:
+            if fact not in provided:
+                raise ValueError(f"pass {p.id!r} needs {fact!r}, which no earlier pass provides")
+        for fact in p.provides:
+            if fact not in known or fact in provided:
+                raise ValueError(f"pass {p.id!r} provides {fact!r}: not a Facts field, or twice")
+            provided.add(fact)
+    missing = set(TRAVERSAL_NEEDS) - provided
+    if missing:
+        raise ValueError(f"the traversal needs {sorted(missing)}, which no pass provides")

@@ -1,0 +1,1 @@
+"""Rule tables: loading and checking `mappings/*.toml`, their cache, their documentation."""
