@@ -59,8 +59,6 @@ def mentions_torch(source: str) -> bool:
             return True
     return False
 
-MARK_PREFIX = "# ms-migrate:"
-
 # Classes whose instances are tensors, not layers (see Converter.visit_Assign).
 _TENSOR_CLASSES = frozenset({"Parameter", "Tensor", "FloatTensor", "DoubleTensor", "HalfTensor",
                              "LongTensor", "IntTensor", "BoolTensor", "ByteTensor"})
@@ -224,9 +222,9 @@ class Converter(FastTransformer):
             undone = [p for p in self.ctx.pending[start[0]:] if p.finding.action != UNSUPPORTED]
             self.ctx.rollback(start)
             for p in undone:
-                self.ctx.add(p.finding.api, UNSUPPORTED, "in an f-string whose quotes leave none "
-                             "for the converted code's strings; convert by hand",
-                             p.locator, p.node, rule=p.finding.rule, mark=True)
+                self.ctx.finding(p.locator, p.finding.api, UNSUPPORTED, "in an f-string whose "
+                                 "quotes leave none for the converted code's strings; convert "
+                                 "by hand", node=p.node, rule=p.finding.rule, mark=True)
             return original
         return fitted
 
@@ -366,7 +364,9 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
     with recording_origins(lines.origins):
         for statement_pass in STATEMENT_PASSES:
             if statement_pass.applies(source):
+                ctx.current_pass = statement_pass.id
                 module = statement_pass.run(ctx, module)
+        ctx.current_pass = None
     aliases.update(hidden)
     # what the passes wrote (helpers calling `np.stack(...)`) uses the imports the
     # file will have: those names are modules too, never Tensors

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
 
@@ -10,7 +10,7 @@ from .aliases import canonical, torch_modules
 from .facts import Facts
 from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
 from .positions import Locator, StatementLines
-from .report import UNSUPPORTED, Finding, Report
+from .report import UNSUPPORTED, Finding, Report, mark_text
 from .rule import RuleSet
 
 # How converted code imports each MindSpore module, as a MindSpore expert writes it:
@@ -86,6 +86,11 @@ class Context:
     # statement being converted (`import numpy as torch`), and those it binds last.
     rebound: Set[str] = field(default_factory=set)
     late_rebound: Set[str] = field(default_factory=set)
+    # MindSpore names handed out by name(), by text: one node per spelling (the imports
+    # pass finds them again by id when a short import name clashes with the user's).
+    expressions: Dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # The statement pass running now (its id goes on its findings); None in the traversal.
+    current_pass: Optional[str] = None
     # Lines of the parsed statements (and of those passes rebuilt), and the source.
     lines: Optional[StatementLines] = None
     source: str = ""
@@ -156,21 +161,33 @@ class Context:
         """Expression for a MindSpore name; records the import it needs."""
         statement, text = import_for(target)
         self.needed_imports.add(statement)
-        return _expr(text)
+        node = self.expressions.get(text)
+        if node is None:
+            node = self.expressions[text] = cst.parse_expression(text)
+        return node
 
     def require(self, statement: str) -> None:
         self.needed_imports.add(statement)
 
     # --- findings ----------------------------------------------------------
-    def add(self, api: str, action: str, message: str, locator: Optional[Locator] = None,
-            node: Optional[cst.CSTNode] = None, target: Optional[str] = None,
-            rule: Optional[str] = None, mark: bool = False, line: int = 0) -> None:
-        """A finding; its line comes from `locator` (or `line`, for a pre-pass that
-        knows it from the source it read)."""
-        finding = Finding(line, api, action, message, target, rule)
+    def finding(self, where: Union[Locator, int, None], api: str, action: str, message: str,
+                *, node: Optional[cst.CSTNode] = None, target: Optional[str] = None,
+                rule: Optional[str] = None, mark: bool = False) -> Finding:
+        """Record a finding: the one way every pass reports.
+
+        `where`: the traversal's Locator (the line is found when the code is written), a
+        line number (a statement pass that knows it), or None (StatementPass gives the
+        line after its visit). A rollback drops the findings after its checkpoint that
+        do not refuse the code. `mark` also writes it above the statement being
+        converted as a `# ms-migrate:` note (the traversal's statements; statement
+        passes place their own notes). The finding names the pass that made it.
+        """
+        line, locator = (where, None) if isinstance(where, int) else (0, where)
+        finding = Finding(line, api, action, message, target, rule, check=self.current_pass)
         self.pending.append(PendingFinding(finding, locator, node))
         if mark and self.marks:
-            self.marks[-1].append(f"# ms-migrate: {api}: {message}")
+            self.marks[-1].append(mark_text(f"{api}: {message}"))
+        return finding
 
 
 def is_torch_module(qualified: str) -> bool:
@@ -179,13 +196,3 @@ def is_torch_module(qualified: str) -> bool:
 
 def is_torch_api(qualified: Optional[str]) -> bool:
     return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
-
-
-_EXPR_CACHE: Dict[str, cst.BaseExpression] = {}
-
-
-def _expr(text: str) -> cst.BaseExpression:
-    node = _EXPR_CACHE.get(text)
-    if node is None:
-        node = _EXPR_CACHE[text] = cst.parse_expression(text)
-    return node

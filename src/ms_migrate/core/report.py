@@ -12,6 +12,15 @@ CONVERTED, WARNING, UNSUPPORTED, INFO = "converted", "warning", "unsupported", "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+# Starts every note the converter writes into the code it converts (and finds again there).
+MARK_PREFIX = "# ms-migrate:"
+
+
+def mark_text(text: str) -> str:
+    """A note line for the converted code: `# ms-migrate: <text>`."""
+    return f"{MARK_PREFIX} {text}"
+
+
 def shown(text: str) -> str:
     """Text as it may be printed or put in a report: a file name's bytes that are not
     UTF-8 (kept by Python as lone surrogates) and control characters (a terminal
@@ -31,6 +40,7 @@ class Finding:
     message: str
     target: Optional[str] = None
     rule: Optional[str] = None   # "file.toml:entry" that decided it
+    check: Optional[str] = None  # the statement pass that made it (pipeline.py's id)
 
 
 @dataclass
@@ -70,12 +80,14 @@ class Report:
         }
 
     def lines(self, verbose: bool = False) -> List[str]:
-        """`file:line: LEVEL: message` lines, problems first."""
+        """`file:line: LEVEL: api: message [pass]` lines, problems first. The id to give
+        --select/--disable is the API for a table rule, the pass in brackets otherwise."""
         shown_findings = [f for f in self.findings
                           if verbose or f.action in (UNSUPPORTED, WARNING)]
         order = {UNSUPPORTED: 0, WARNING: 1, CONVERTED: 2, INFO: 3}
         shown_findings.sort(key=lambda f: (order[f.action], f.line))
-        return [shown(f"{self.filename}:{f.line}: {f.action}: {f.api}: {f.message}")
+        return [shown(f"{self.filename}:{f.line}: {f.action}: {f.api}: {f.message}"
+                      + (f" [{f.check}]" if f.check else ""))
                 for f in shown_findings]
 
     def summary(self) -> str:

@@ -24,7 +24,7 @@ import libcst as cst
 from ..core.callrewrite import args_by_name
 from ..core.context import Context
 from ..core.names import dotted_name
-from ..core.report import CONVERTED, WARNING, Finding
+from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import rebuilt, traverse
 from .training import emit
 from .training.edits import ApplyEdits, Edits, with_note
@@ -67,8 +67,7 @@ class _Regions:
         self.cast: Set[Tuple[int, str]] = set()  # (statement id, network) already cast
 
     def report(self, stmt: Stmt, api: str, action: str, message: str) -> None:
-        self.ctx.report.findings.append(Finding(self.ctx.lines.line(stmt.node), api,
-                                                action, message))
+        self.ctx.finding(self.ctx.lines.line(stmt.node), api, action, message)
 
     def run(self) -> None:
         for scope in self.scopes:
@@ -161,7 +160,7 @@ class _Regions:
         line = emit.statement(f'{net} = {cast}({net}, "O1")')
         if each_call:
             self.report(where, CAST, WARNING, f"{net}: {EACH_CALL}")
-            line = with_note(line, f"# ms-migrate: {CAST}: {net}: {EACH_CALL}")
+            line = with_note(line, mark_text(f"{CAST}: {net}: {EACH_CALL}"))
         target = self.edits.after if after else self.edits.before
         target.setdefault(id(where.node), []).append(line)
         self.changed = True

@@ -52,8 +52,8 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
     rule = ctx.rules.get(qualified)
     if rule is None or rule.unsupported:
         reason = rule.unsupported if rule else NO_RULE
-        ctx.add(qualified, UNSUPPORTED, reason, locator, original,
-                rule=rule.source if rule else None, mark=True)
+        ctx.finding(locator, qualified, UNSUPPORTED, reason, node=original,
+                    rule=rule.source if rule else None, mark=True)
         return updated
     imports = set(ctx.needed_imports)
     try:
@@ -61,7 +61,8 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
                                ctx.name(rule.target) if rule.target else None)
     except Unsupported as exc:
         ctx.needed_imports.intersection_update(imports)  # the call stays: no new import
-        ctx.add(qualified, UNSUPPORTED, str(exc), locator, original, rule=rule.source, mark=True)
+        ctx.finding(locator, qualified, UNSUPPORTED, str(exc), node=original, rule=rule.source,
+                    mark=True)
         return updated
     ctx.release(original.func)
     rebound = ctx.facts.out_args.pop(id(original), None)  # passes/out_args.py
@@ -75,8 +76,8 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
                          locator: Locator) -> cst.BaseExpression:
     api = "Tensor" + rule.torch_name
     if rule.unsupported:
-        ctx.add(api, UNSUPPORTED, rule.unsupported, locator, original, rule=rule.source,
-                mark=True)
+        ctx.finding(locator, api, UNSUPPORTED, rule.unsupported, node=original, rule=rule.source,
+                    mark=True)
         return updated
     if _mindspore_spelling(rule, original):
         return updated  # converted before (a file that keeps torch imports, converted again)
@@ -94,7 +95,7 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
         message = str(exc)
         if message.startswith("more positional arguments"):  # `a.transpose(1, 0, 2)`: numpy's
             message += " (the receiver is probably not a Tensor: a numpy array?)"
-        ctx.add(api, UNSUPPORTED, message, locator, original, rule=rule.source, mark=True)
+        ctx.finding(locator, api, UNSUPPORTED, message, node=original, rule=rule.source, mark=True)
         return updated
     _record(ctx, rule, api, locator, original, warnings, assumed=True)
     return keep_parentheses(updated, new)
@@ -204,8 +205,8 @@ def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
     if warnings:
         action = WARNING
         message += "; " + "; ".join(warnings)
-    ctx.add(api, action, message, locator, original, target=rule.target, rule=rule.source,
-            mark=bool(warnings))
+    ctx.finding(locator, api, action, message, node=original, target=rule.target,
+                rule=rule.source, mark=bool(warnings))
 
 
 def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.BaseExpression,
@@ -216,17 +217,17 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
         return updated
     rule = ctx.rules.get(qualified)
     if rule is None or rule.unsupported:
-        ctx.add(qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE, locator,
-                original, rule=rule.source if rule else None, mark=True)
+        ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,
+                    node=original, rule=rule.source if rule else None, mark=True)
         return updated
     if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
-        ctx.add(qualified, UNSUPPORTED,
-                "used as a value: only calls of it convert (arguments differ)",
-                locator, original, rule=rule.source, mark=True)
+        ctx.finding(locator, qualified, UNSUPPORTED,
+                    "used as a value: only calls of it convert (arguments differ)",
+                    node=original, rule=rule.source, mark=True)
         return updated
     ctx.release(original)
-    ctx.add(qualified, CONVERTED, f"-> {rule.target}", locator, original,
-            target=rule.target, rule=rule.source)
+    ctx.finding(locator, qualified, CONVERTED, f"-> {rule.target}", node=original,
+                target=rule.target, rule=rule.source)
     return ctx.name(rule.target)
 
 

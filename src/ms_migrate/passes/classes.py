@@ -53,7 +53,7 @@ class ClassTracker:
 def rename_forward(ctx: Context, tracker: ClassTracker, node: cst.FunctionDef,
                    locator: Optional[Locator] = None) -> cst.FunctionDef:
     if tracker.in_module_body and node.name.value == "forward":
-        ctx.add("torch.nn.Module.forward", CONVERTED, "-> construct", locator)
+        ctx.finding(locator, "torch.nn.Module.forward", CONVERTED, "-> construct")
         return node.with_changes(name=cst.Name("construct"))
     return node
 

@@ -20,7 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import iter_statements
-from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.data import READERS, default_names
 from .statement_pass import StatementPass
@@ -240,7 +240,7 @@ class _DataRewriter(StatementPass):
     def _note(self, node, api: str, message: str) -> None:
         self.add(node, api, UNSUPPORTED, message)
         if self.marks:
-            self.marks[-1].append(f"# ms-migrate: {api}: {message}")
+            self.marks[-1].append(mark_text(f"{api}: {message}"))
 
     def visit_SimpleStatementLine(self, node):
         self.marks.append([])
@@ -402,8 +402,8 @@ class _DataRewriter(StatementPass):
                      f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
                      "loader only: make one loader, or build the dataset again for each")
             if self.marks:
-                self.marks[-1].append(f"# ms-migrate: {dataset.value} feeds one loader only "
-                                      "in MindSpore: build it again for another loader")
+                self.marks[-1].append(mark_text(f"{dataset.value} feeds one loader only "
+                                                "in MindSpore: build it again for another loader"))
         self.consumed.add(dataset.value)
 
     def _check_eager_transform(self, call: cst.Call) -> None:
@@ -416,7 +416,7 @@ class _DataRewriter(StatementPass):
                        "when it is called on one PIL image: take [0]")
             self.add(call, "torchvision.transforms.Compose", WARNING, message)
             if self.marks:
-                self.marks[-1].append(f"# ms-migrate: {message}")
+                self.marks[-1].append(mark_text(f"{message}"))
 
     def _without_generator(self, original: cst.Call, call: cst.Call) -> cst.Call:
         """`generator=torch.Generator().manual_seed(0)` goes before its torch calls are
@@ -429,7 +429,7 @@ class _DataRewriter(StatementPass):
                else "seed the pipeline with mindspore.dataset.config.set_seed")
         self.add(original, _qualified(self.ctx, original), WARNING, f"generator dropped: {how}")
         if self.marks:
-            self.marks[-1].append(f"# ms-migrate: generator dropped: {how}")
+            self.marks[-1].append(mark_text(f"generator dropped: {how}"))
         if args:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return call.with_changes(args=args)

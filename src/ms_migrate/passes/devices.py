@@ -24,7 +24,7 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import dotted_name, function_locals, iter_statements, keep_parentheses
-from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
 from .statement_pass import StatementPass
@@ -237,8 +237,8 @@ class _Devices(StatementPass):
             qualified = self.ctx.resolve(small.value.func)
             if qualified in _SPEED_CALLS:
                 self.add(original, qualified, CONVERTED, f"removed: {_SPEED_CALLS[qualified]}")
-                return self.drop(updated, [f"# ms-migrate: {qualified} removed: "
-                                           f"{_SPEED_CALLS[qualified]}"])
+                return self.drop(updated, [mark_text(f"{qualified} removed: "
+                                                     f"{_SPEED_CALLS[qualified]}")])
         if self.moved and _does_nothing(small):
             return self.drop(updated, [])
         return updated
@@ -255,7 +255,7 @@ class _Devices(StatementPass):
         if qualified in _BACKEND_SWITCHES:
             reason = _BACKEND_SWITCHES[qualified]
             self.add(self.statement, qualified, CONVERTED, f"removed: {reason}")
-            return [f"# ms-migrate: {qualified} removed: {reason}"]
+            return [mark_text(f"{qualified} removed: {reason}")]
         return None
 
     def _device_assignment(self, assign: cst.Assign):
@@ -270,7 +270,7 @@ class _Devices(StatementPass):
                 value = keep_parentheses(value, to_device_target(value, notes))
             except Unsupported as exc:
                 self.add(self.statement, "torch device", UNSUPPORTED, str(exc))
-                mark = cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {exc}"))
+                mark = cst.EmptyLine(comment=cst.Comment(mark_text(f"torch device: {exc}")))
                 return lambda statement: statement.with_changes(
                     leading_lines=[*statement.leading_lines, mark])
             self.add(self.statement, "torch device", WARNING if notes else CONVERTED,
@@ -281,7 +281,7 @@ class _Devices(StatementPass):
             names = []  # select the device where the script does, not in a helper
 
         def build(statement: cst.SimpleStatementLine):
-            marks = [cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: torch device: {n}"))
+            marks = [cst.EmptyLine(comment=cst.Comment(mark_text(f"torch device: {n}")))
                      for n in dict.fromkeys(notes)]
             statement = statement.with_changes(body=[assign.with_changes(value=value)],
                                                leading_lines=[*statement.leading_lines, *marks])

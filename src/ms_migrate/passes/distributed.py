@@ -19,7 +19,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
-from ..core.report import CONVERTED, WARNING
+from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
@@ -94,7 +94,7 @@ class _Distributed(StatementPass):
         if qualified == _DDP:  # the training pass averages the gradients then
             self.ctx.facts.data_parallel = True
         self.add(original, qualified, WARNING, f"wrapper removed: {reason}")
-        note = f"# ms-migrate: {qualified}: {reason}"
+        note = mark_text(f"{qualified}: {reason}")
         target = dotted_name(assign.targets[0].target)
         inner = assign.value.args[0].value
         if target:

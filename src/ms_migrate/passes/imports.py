@@ -10,7 +10,8 @@ from typing import Dict, List, Sequence, Set, Tuple
 
 import libcst as cst
 
-from ..core.context import _EXPR_CACHE, IMPORT_STYLE, Context
+from ..core.context import IMPORT_STYLE, Context
+from ..core.report import MARK_PREFIX
 from ..core.names import (
     comprehension_variables,
     dotted_name,
@@ -22,7 +23,6 @@ from ..core.names import (
 )
 from ..core.traversal import FastTransformer, traverse
 
-_MARK = "# ms-migrate:"
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
 def _sort_key(statement: str):
@@ -230,7 +230,7 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
     if not clashes:
         return module
     replacements = {}
-    for text, node in _EXPR_CACHE.items():  # ctx.name() hands out these very nodes
+    for text, node in ctx.expressions.items():  # ctx.name() hands out these very nodes
         head, _, rest = text.partition(".")
         if head in clashes:
             full = f"{clashes[head]}.{rest}" if rest else clashes[head]
@@ -321,7 +321,7 @@ def _split_anchor(body: List[cst.CSTNode]) -> List[cst.CSTNode]:
         head[-1] = head[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
         # notes of unconverted calls belong to the statements that hold them
         notes = [l for l in stmt.leading_lines
-                 if l.comment is not None and l.comment.value.startswith(_MARK)]
+                 if l.comment is not None and l.comment.value.startswith(MARK_PREFIX)]
         line = stmt.with_changes(body=head, trailing_whitespace=cst.TrailingWhitespace(),
                                  leading_lines=[l for l in stmt.leading_lines if l not in notes])
         after = cst.SimpleStatementLine(body=rest, leading_lines=notes,

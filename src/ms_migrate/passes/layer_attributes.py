@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import rebuilt, traverse
 from .layer_classnames import ClassNames, read_test, traced_class_names
 from .statement_pass import StatementPass
@@ -107,7 +107,7 @@ class _LayerAttributes(StatementPass):
         if not isinstance(updated.body, cst.IndentedBlock):
             return updated
         first, *rest = updated.body.body
-        notes = [cst.EmptyLine(comment=cst.Comment(f"# ms-migrate: {m}")) for m in missed]
+        notes = [cst.EmptyLine(comment=cst.Comment(mark_text(f"{m}"))) for m in missed]
         first = rebuilt(first, first.with_changes(leading_lines=[*first.leading_lines, *notes]))
         return updated.with_changes(body=updated.body.with_changes(body=[first, *rest]))
 
@@ -132,7 +132,7 @@ class _LayerAttributes(StatementPass):
         if new is None:
             message = "the layers tested here name this parameter differently in MindSpore"
             self.add(original, f"{layers}.{attr}", UNSUPPORTED, message)
-            self.notes.append(f"# ms-migrate: {variable}.{attr}: {message}")
+            self.notes.append(mark_text(f"{variable}.{attr}: {message}"))
             return updated
         message = f"-> .{new} (MindSpore's name)"
         if narrowing.elsewhere:

@@ -55,11 +55,11 @@ class StatementPass(FastTransformer):
 
     def add(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
         """A finding on the line of the first call or attribute in (original) `node`."""
-        self.ctx.add(api, action, message)
+        finding = self.ctx.finding(None, api, action, message)
         locator = self._locator(node)
         if locator is None:  # no call or attribute in it: the statement's own line
             locator = (node, None, 0) if self.ctx.lines.knows(node) else self._numbering.here()
-        self._placed.append((self.ctx.pending[-1].finding, locator))
+        self._placed.append((finding, locator))
 
     def _locator(self, node: cst.CSTNode) -> Optional[Locator]:
         if id(node) in self._order:

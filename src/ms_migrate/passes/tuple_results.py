@@ -77,10 +77,10 @@ class StoredResults:
         if places:
             name = original.value.value
             use = " / ".join(f"{name}[{i}]" for i in sorted(places))
-            ctx.add(f"{name}.{field}", UNSUPPORTED,
-                    f"MindSpore returns a plain tuple, without .{field}: where {name} holds "
-                    f"the result of a call converted above, use {use}",
-                    locator, original, mark=True)
+            ctx.finding(locator, f"{name}.{field}", UNSUPPORTED,
+                        f"MindSpore returns a plain tuple, without .{field}: where {name} holds "
+                        f"the result of a call converted above, use {use}",
+                        node=original, mark=True)
         return updated
 
 

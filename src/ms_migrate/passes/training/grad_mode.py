@@ -16,7 +16,7 @@ import libcst as cst
 from ...core.context import Context
 from ...core.names import dotted_name, function_locals, running_statements
 from ...core.positions import RelevantLines
-from ...core.report import CONVERTED, UNSUPPORTED, Finding
+from ...core.report import CONVERTED, UNSUPPORTED, mark_text
 from ...core.traversal import FastTransformer, rebuilt, traverse
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
@@ -85,7 +85,7 @@ class _GradModes(FastTransformer):
         return qualified if qualified in GRAD_MODES else None
 
     def _report(self, node: cst.CSTNode, api: str, action: str, message: str) -> None:
-        self.ctx.report.findings.append(Finding(self.ctx.lines.line(node), api, action, message))
+        self.ctx.finding(self.ctx.lines.line(node), api, action, message)
 
     # --- where we are: a Cell's forward pass keeps its no_grad blocks --------------------
     def visit_ClassDef(self, node):
@@ -192,7 +192,7 @@ class _GradModes(FastTransformer):
         api = self._grad_mode(modes[0].item)
         if self._inside_cell():
             self._report(original, api, UNSUPPORTED, IN_CELL)
-            note = f"# ms-migrate: {api}: {IN_CELL}"
+            note = mark_text(f"{api}: {IN_CELL}")
             if any(line.comment and line.comment.value == note for line in stmt.leading_lines):
                 return [stmt]
             line = cst.EmptyLine(comment=cst.Comment(note))

@@ -30,12 +30,12 @@ import libcst as cst
 from ...core.callrewrite import args_by_name, code
 from ...core.context import Context
 from ...core.names import dotted_name
-from ...core.report import CONVERTED, UNSUPPORTED, WARNING, Finding
+from ...core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import traverse
 from . import emit
 from .edits import ApplyEdits, Edits, with_note
 from .graph import DataFlow
-from .names import clear_cache, flow, free_reads, plain_uses, reads, writes
+from .names import Flows, flow
 from .sites import (
     CLIP_NORM,
     Scope,
@@ -93,10 +93,7 @@ def applies(source: str) -> bool:
 def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
     pass_ = TrainingPass(ctx, module)
     pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
-    try:
-        pass_.run()
-    finally:
-        clear_cache()
+    pass_.run()
     return traverse(module, ApplyEdits(pass_.edits))
 
 
@@ -109,15 +106,16 @@ class TrainingPass:
         self.optimizers = optimizer_names(ctx, module)
         self.scalers = scaler_names(ctx, module)
         self.taken: Set[str] = set()
+        self.flows = Flows()  # reads/writes of the statements, worked out once each
 
     # --- findings ------------------------------------------------------------------
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
         # Lines come from this pass's own positions: the Converter's numbering of
-        # calls (what ctx.add relies on) no longer matches once statements move.
+        # calls (the traversal's Locators) no longer matches once statements move.
         line = self.ctx.lines.line(stmt.node)
-        self.ctx.report.findings.append(Finding(line, api, action, message))
+        self.ctx.finding(line, api, action, message)
         if mark:
-            self.edits.note(stmt, f"# ms-migrate: {api}: {message}")
+            self.edits.note(stmt, mark_text(f"{api}: {message}"))
 
     # --- the whole file ---------------------------------------------------------------
     def run(self) -> None:
@@ -243,7 +241,7 @@ class TrainingPass:
         """The statements that compute the loss, in order; and the `if` that holds
         backward() when the loss is computed before it (`if phase == "train":`)."""
         stmt = site.stmt
-        captured, needed = self.capture_before(scope, flow, stmt, set(reads(loss)))
+        captured, needed = self.capture_before(scope, flow, stmt, set(self.flows.reads(loss)))
         branch = self.training_branch(scope, flow, stmt, needed)
         if branch is not None:
             if captured:
@@ -266,7 +264,7 @@ class TrainingPass:
         captured: List[Stmt] = []
         for index in range(at.index - 1, -1, -1):
             node = block[index]
-            bound = writes(node)
+            bound = self.flows.writes(node)
             if not bound & needed:
                 continue
             if flow.is_data.get(id(node)):
@@ -276,7 +274,7 @@ class TrainingPass:
                 raise Unsupported("the loss is computed in a block that also runs a "
                                   "backward() or step()")
             captured.append(scope.stmt_of(node))
-            needed = (needed - bound) | set(reads(node))
+            needed = (needed - bound) | set(self.flows.reads(node))
         captured.reverse()
         return captured, needed
 
@@ -289,7 +287,7 @@ class TrainingPass:
         if stmt.block is not branch.node.body or isinstance(branch.node.orelse, cst.If):
             return None
         before = branch.block.body[:branch.index]
-        if not any(writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
+        if not any(self.flows.writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
             return None
         return branch
 
@@ -301,7 +299,7 @@ class TrainingPass:
         for ancestor in same_iteration:
             outer = scope.stmt_of(ancestor)
             for node in outer.block.body[:outer.index]:
-                if writes(node) & needed and not flow.is_data.get(id(node)):
+                if self.flows.writes(node) & needed and not flow.is_data.get(id(node)):
                     raise Unsupported(
                         "the loss is computed outside the block that calls backward(); "
                         "move backward() and step() next to the loss")
@@ -311,7 +309,7 @@ class TrainingPass:
         taken = [s for s in plan.captured if s not in plan.recomputed]
         if not taken:
             return []
-        produced = set().union(*(writes(s.node) for s in taken))
+        produced = set().union(*(self.flows.writes(s.node) for s in taken))
         anchor = plan.branch or plan.backward.stmt
         block = anchor.block.body
         moved = []
@@ -319,9 +317,9 @@ class TrainingPass:
             stmt = scope.stmt_of(block[index])
             if stmt in taken or _contains_site(scope, stmt.node):
                 continue
-            if set(reads(stmt.node)) & produced:
+            if set(self.flows.reads(stmt.node)) & produced:
                 moved.append(stmt)
-                produced |= writes(stmt.node)
+                produced |= self.flows.writes(stmt.node)
         return moved
 
     def hoist_point(self, site: Site, optimizer: str) -> Optional[Stmt]:
@@ -355,7 +353,7 @@ class TrainingPass:
 
     def name(self, scope: Scope, plans: List[Plan]) -> None:
         # Names this scope uses are taken (a new local only hides what the scope reads).
-        self.taken = set(scope.params) | set(reads(scope.block)) | writes(scope.block)
+        self.taken = set(scope.params) | set(self.flows.reads(scope.block)) | self.flows.writes(scope.block)
         used: Set[str] = set()
         optimizers = list(dict.fromkeys(p.optimizer for p in plans))
         per_optimizer = Counter(p.optimizer for p in plans)
@@ -396,25 +394,25 @@ class TrainingPass:
     def arguments(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
         """Forward parameters (per-step values) and aux outputs (read after the step)."""
         body = [s.node for s in plan.captured]
-        free = free_reads([*body, plan.loss])
-        produced = set().union(*(writes(n) for n in body)) if body else set()
+        free = self.flows.free_reads([*body, plan.loss])
+        produced = set().union(*(self.flows.writes(n) for n in body)) if body else set()
         if plan.hoist is not None:
             varying = bound_names(plan.hoist.node)
         else:  # defined right before the call: names of the function that are values
-            varying = (set(scope.params) | writes(scope.block)) & plain_uses(
+            varying = (set(scope.params) | self.flows.writes(scope.block)) & self.flows.plain_uses(
                 cst.Module(body=[*body, statement_of(plan.loss)]))
             varying.discard("self")
         plan.params = [n for n in free if n in varying or n in produced]
         region = plan.hoist.node if plan.hoist is not None else scope.block
-        outside = Counter(reads(region))
+        outside = Counter(self.flows.reads(region))
         if plan.hoist is not None:  # read after the loop: `return out`, `print(i)`
             outside.update(n for node in _after(scope.block, plan.hoist.node)
-                           for n in reads(node))
+                           for n in self.flows.reads(node))
         for node in [*(s.node for p in plans for s in p.captured if s not in p.recomputed),
                      plan.backward.stmt.node]:
-            outside.subtract(reads(node))
+            outside.subtract(self.flows.reads(node))
         later = [n for p in plans if p is not plan
-                 for n in free_reads([s.node for s in p.captured])]
+                 for n in self.flows.free_reads([s.node for s in p.captured])]
         loss = plan.names["loss"]
         carried = set(plan.params) & produced  # rebound inside: the next step reads it
         plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
@@ -426,7 +424,7 @@ class TrainingPass:
         returns = [code(plan.loss).strip() if _name_of(plan.loss) is None else n["loss"]]
         if plan.scaler is not None:  # differentiate the scaled loss, as scaler.scale() did
             returns[0] = f"{plan.scaler}.scale({returns[0]})"
-        recomputed = f"# ms-migrate: {BACKWARD}: computed again here ({RECOMPUTED})"
+        recomputed = mark_text(f"{BACKWARD}: computed again here ({RECOMPUTED})")
         body = [with_note(s.node, recomputed) if s in plan.recomputed else s.node
                 for s in plan.captured]
         forward = emit.forward_def(n["forward"], plan.params, body, [*returns, *plan.aux])

@@ -152,22 +152,9 @@ class _Flow(cst.CSTVisitor):
                 self.free.append(node.value)
 
 
-# One conversion asks about the same statements many times: answers are kept
-# (with the node, so that its id stays its own) until the pass clears them.
-_CACHE: Dict[int, Tuple[cst.CSTNode, _Flow]] = {}
-
-
-def clear_cache() -> None:
-    _CACHE.clear()
-
-
 def _visit(node: cst.CSTNode) -> _Flow:
-    cached = _CACHE.get(id(node))
-    if cached is not None and cached[0] is node:
-        return cached[1]
     visitor = _Flow()
     traverse(node, visitor)
-    _CACHE[id(node)] = (node, visitor)
     return visitor
 
 
@@ -177,46 +164,61 @@ def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
     return visitor.reads, visitor.writes
 
 
-def reads(node: cst.CSTNode) -> List[str]:
-    return flow(node)[0]
-
-
 def writes(node: cst.CSTNode) -> Set[str]:
     return set(flow(node)[1])
 
 
-def free_reads(stmts: Iterable[cst.CSTNode]) -> List[str]:
-    """Names a statement sequence reads before it binds them, first use first.
+class Flows:
+    """Reads and writes of statements, each worked out once for one conversion (the
+    training pass asks about the same statements many times). The nodes are kept
+    with the answers, so that an id stays its own while the pass runs."""
 
-    Inside a statement too: a loop's target and what its body assigns before
-    reading are the loop's own, not values the sequence needs from before it.
-    """
-    bound: Set[str] = set()
-    free: List[str] = []
-    for stmt in stmts:
-        visitor = _visit(stmt)
-        r, w = visitor.free, visitor.writes
-        for name in r:
-            if name not in bound and name not in free:
-                free.append(name)
-        bound.update(w)
-    return free
+    def __init__(self) -> None:
+        self._known: Dict[int, Tuple[cst.CSTNode, _Flow]] = {}
 
+    def _visit(self, node: cst.CSTNode) -> _Flow:
+        known = self._known.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        visitor = _visit(node)
+        self._known[id(node)] = (node, visitor)
+        return visitor
 
-def plain_uses(node: cst.CSTNode) -> Set[str]:
-    """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
-    reads_all = set(reads(node))
-    roots: List[str] = []
+    def reads(self, node: cst.CSTNode) -> List[str]:
+        return self._visit(node).reads
 
-    class _Roots(cst.CSTVisitor):
-        def visit_Call(self, call):
-            if isinstance(call.func, cst.Name):
-                roots.append(call.func.value)
+    def writes(self, node: cst.CSTNode) -> Set[str]:
+        return set(self._visit(node).writes)
 
-        def visit_Attribute(self, attr):
-            if isinstance(attr.value, cst.Name):
-                roots.append(attr.value.value)
+    def free_reads(self, stmts: Iterable[cst.CSTNode]) -> List[str]:
+        """Names a statement sequence reads before it binds them, first use first.
 
-    traverse(node, _Roots())
-    total = reads(node)
-    return {n for n in reads_all if total.count(n) > roots.count(n)}
+        Inside a statement too: a loop's target and what its body assigns before
+        reading are the loop's own, not values the sequence needs from before it.
+        """
+        bound: Set[str] = set()
+        free: List[str] = []
+        for stmt in stmts:
+            visitor = self._visit(stmt)
+            for name in visitor.free:
+                if name not in bound and name not in free:
+                    free.append(name)
+            bound.update(visitor.writes)
+        return free
+
+    def plain_uses(self, node: cst.CSTNode) -> Set[str]:
+        """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
+        roots: List[str] = []
+
+        class _Roots(cst.CSTVisitor):
+            def visit_Call(self, call):
+                if isinstance(call.func, cst.Name):
+                    roots.append(call.func.value)
+
+            def visit_Attribute(self, attr):
+                if isinstance(attr.value, cst.Name):
+                    roots.append(attr.value.value)
+
+        traverse(node, _Roots())
+        total = self.reads(node)
+        return {n for n in set(total) if total.count(n) > roots.count(n)}
