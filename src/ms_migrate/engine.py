@@ -30,6 +30,7 @@ from .core.names import (
 )
 from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report
+from .core.selection import Selection
 from .core.traversal import FastTransformer, recording_origins, traverse
 from .passes import api, classes, fstrings, imports, tuple_results
 from .pipeline import STATEMENT_PASSES
@@ -300,8 +301,11 @@ class Converter(FastTransformer):
 
 
 def convert_source(source: str, filename: Optional[str] = None,
-                   rules: Optional[RuleSet] = None) -> ConversionResult:
+                   rules: Optional[RuleSet] = None,
+                   selection: Optional[Selection] = None) -> ConversionResult:
     """Convert PyTorch source to MindSpore source. Never prints, never exits.
+
+    `selection`: the rules and passes to run (default: all; core/selection.py).
 
     Raises ConversionError when the source cannot be parsed.
     """
@@ -311,9 +315,9 @@ def convert_source(source: str, filename: Optional[str] = None,
     # Python reads a lone CR as a line break; libcst and the line scans do not.
     text, cr_only = _universal_newlines(source)
     try:
-        result = _convert(text, name, rules)
+        result = _convert(text, name, rules, selection)
     except RecursionError:  # deep but valid code: again, with room to recurse
-        result = _with_deep_stack(name, _convert, text, name, rules)
+        result = _with_deep_stack(name, _convert, text, name, rules, selection)
     if cr_only:
         result.code = result.code.replace("\n", "\r")
     result.report.changed = result.code != source
@@ -342,7 +346,8 @@ def _universal_newlines(source: str) -> Tuple[str, bool]:
     return re.sub(r"\r(?!\n)", "\n", source), cr_only
 
 
-def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> ConversionResult:
+def _convert(source: str, filename: str, rules: Optional[RuleSet],
+             selection: Optional[Selection]) -> ConversionResult:
     report = Report(filename=filename)
     try:
         module = cst.parse_module(source)
@@ -357,13 +362,14 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet]) -> Conversion
     lines = StatementLines(module, source)
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
-                  lines=lines, source=source, late_rebound=late_rebound(module, aliases))
+                  lines=lines, source=source, late_rebound=late_rebound(module, aliases),
+                  selection=selection or Selection())
     # Statement passes do not follow imports in order: a torch name that a module-level
     # import of something else rebinds (`from mindspore import nn`) is not torch's to them.
     hidden = {name: aliases.pop(name) for name in _rebound_by_imports(module, aliases)}
     with recording_origins(lines.origins):
         for statement_pass in STATEMENT_PASSES:
-            if statement_pass.applies(source):
+            if ctx.selection.enabled(statement_pass.id) and statement_pass.applies(source):
                 ctx.current_pass = statement_pass.id
                 module = statement_pass.run(ctx, module)
         ctx.current_pass = None
@@ -449,11 +455,12 @@ def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> s
     return f"{filename}:{exc.raw_line}: syntax error: {first[:200]}"
 
 
-def convert_file(path: Path, rules: Optional[RuleSet] = None) -> ConversionResult:
+def convert_file(path: Path, rules: Optional[RuleSet] = None,
+                 selection: Optional[Selection] = None) -> ConversionResult:
     """Read a file (any encoding Python accepts) and convert it."""
     from .core.sourcefile import SourceError, read_source
     try:
         text = read_source(Path(path))
     except SourceError as exc:
         raise ConversionError(str(exc)) from None
-    return convert_source(text, str(path), rules)
+    return convert_source(text, str(path), rules, selection)

@@ -21,6 +21,7 @@ import libcst as cst
 
 from .core.context import Context
 from .core.facts import Facts
+from .core.rule import RuleSet
 from .passes import (
     amp,
     checkpoint_dicts,
@@ -94,6 +95,11 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
 TRAVERSAL_NEEDS = ("data", "out_args")
 
 PASS_IDS = frozenset(p.id for p in STATEMENT_PASSES)
+
+
+def known_ids(rules: RuleSet) -> Tuple[str, ...]:
+    """Every id --select/--disable may name: the passes' and the rules'."""
+    return (*sorted(PASS_IDS), *sorted(rule.id for rule in rules))
 
 
 def check_order(passes: Tuple[Pass, ...] = STATEMENT_PASSES) -> None:

@@ -9,6 +9,8 @@ relative to the pyproject.toml that names them.
     exclude = ["tests/data/*"]    # globs, relative to the converted folder
     rules = ["my_rules.toml"]     # extra rule tables: extend or override built-ins
     jobs = 4                      # worker processes for folders (default: all cores)
+    select = ["torch.nn"]         # only these rules and passes (ids: `ms-migrate rules`)
+    disable = ["training"]        # and not these
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from ..tables.load import tomllib
 
 # `classic` is mindspore.nn / mindspore.ops, which runs on CPU, GPU and Ascend.
 PROFILES = ("classic",)
-_FIELDS = {"target": str, "exclude": list, "rules": list, "jobs": int}
+_FIELDS = {"target": str, "exclude": list, "rules": list, "jobs": int, "select": list,
+           "disable": list}
 
 
 class ConfigError(Exception):
@@ -34,6 +37,8 @@ class Config:
     exclude: Tuple[str, ...] = ()
     rules: Tuple[Path, ...] = ()           # absolute paths
     jobs: Optional[int] = None
+    select: Tuple[str, ...] = ()
+    disable: Tuple[str, ...] = ()
 
 
 def find_config(starts: Iterable[Path]) -> Config:
@@ -77,7 +82,7 @@ def parse_config(table: dict, pyproject: Path) -> Config:
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"{where}: {key!r} must be a {expected.__name__}, "
                               f"not {type(value).__name__}")
-    for key in ("exclude", "rules"):
+    for key in ("exclude", "rules", "select", "disable"):
         for item in table.get(key, []):
             if not isinstance(item, str):
                 raise ConfigError(f"{where}: {key!r} must list strings, found {item!r}")
@@ -93,4 +98,5 @@ def parse_config(table: dict, pyproject: Path) -> Config:
         if not rule_path.is_file():
             raise ConfigError(f"{where}: 'rules' names {rule_path}, which does not exist")
     return Config(path=pyproject, target=target, exclude=tuple(table.get("exclude", [])),
-                  rules=rules, jobs=jobs)
+                  rules=rules, jobs=jobs, select=tuple(table.get("select", [])),
+                  disable=tuple(table.get("disable", [])))

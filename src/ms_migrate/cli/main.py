@@ -1,55 +1,30 @@
-"""Command line: `ms-migrate convert|rules|...`. Printing and exit codes live here only.
+"""Command line: `ms-migrate convert|rules|...`; the other commands are in commands/.
 
-Exit codes follow pre-commit's contract: 0 nothing to do, 1 files changed or would
-change, 2 error.
+Printing and exit codes live in the cli package only (codes: cli/base.py).
 """
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Optional
 
 import click
 
-from .. import __version__
-
-EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
-
-
-def fail(message: str) -> NoReturn:
-    from ..core.report import shown
-    click.echo(f"ms-migrate: error: {shown(message)}", err=True)
-    sys.exit(EXIT_ERROR)
+from .base import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, load_rules_or_fail, main
+from .commands import analyze, precommit, verify, weights  # noqa: F401  (their commands)
 
 
-class _Main(click.Group):
-    """Every command: SIGTERM/SIGHUP unwind like Ctrl-C (temporary files removed), and
-    an interrupt exits 128 + the signal (130 Ctrl-C), never click's 1 ("changed" to
-    pre-commit)."""
-
-    def invoke(self, ctx: click.Context):
-        from .signals import exit_code, handled
-        with handled():
-            try:
-                return super().invoke(ctx)
-            except KeyboardInterrupt as exc:
-                click.echo("ms-migrate: interrupted; nothing half-written was left", err=True)
-                ctx.exit(exit_code(exc))
-
-
-@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ms-migrate")
-def main() -> None:
-    """Convert PyTorch source code into MindSpore source code."""
-
-
-def _load_rules(extra: tuple):
-    from ..tables.load import TableError, load_rules
-    try:
-        return load_rules(tuple(Path(p) for p in extra))
-    except TableError as exc:
-        fail(f"rule table: {exc}")
+def _selection(rules, select: tuple, disable: tuple):
+    """The rules and passes to run; an id that names nothing is an error, not a no-op."""
+    from ..core.selection import Selection, split_ids
+    from ..pipeline import known_ids
+    selection = Selection(split_ids(select), split_ids(disable))
+    unknown = selection.unknown(known_ids(rules))
+    if unknown:
+        fail(f"unknown rule or pass id: {', '.join(unknown)} "
+             f"(`ms-migrate rules --ids` lists them)")
+    return selection
 
 
 @main.command()
@@ -74,12 +49,18 @@ def _load_rules(extra: tuple):
                    "may repeat.")
 @click.option("--format", "run_format", is_flag=True,
               help="Run `ruff format` (or black) on converted files that changed.")
+@click.option("--select", multiple=True, metavar="IDS",
+              help="Run only these rules and passes (comma-separated ids or dotted prefixes: "
+                   "`torch.nn`, `Tensor.view`, `training`; `ms-migrate rules --ids` lists "
+                   "them); may repeat.")
+@click.option("--disable", multiple=True, metavar="IDS",
+              help="Do not run these rules and passes; may repeat.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not only problems.")
 def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool, check: bool,
             report_path: Optional[Path], extra_rules: tuple, report_md: Optional[Path],
             report_html: Optional[Path], jobs: Optional[int], exclude: tuple, run_format: bool,
-            quiet: bool, verbose: bool) -> None:
+            select: tuple, disable: tuple, quiet: bool, verbose: bool) -> None:
     """Convert a PyTorch file or folder to MindSpore; a file is printed unless -o is given."""
     from ..core.sourcefile import (
         SourceError,
@@ -100,7 +81,8 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
     except ConfigError as exc:
         fail(f"configuration: {exc}")
     extra_rules = (*config.rules, *extra_rules)
-    rules = _load_rules(extra_rules)
+    rules = load_rules_or_fail(extra_rules)
+    selection = _selection(rules, (*config.select, *select), (*config.disable, *disable))
     if run_format:
         try:
             require_formatter()
@@ -112,7 +94,8 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
         from .project import Options, default_jobs
         options = Options(output=output, in_place=in_place, diff=show_diff,
                           exclude=(*config.exclude, *exclude), rule_paths=extra_rules,
-                          jobs=jobs or config.jobs or default_jobs(), format=run_format)
+                          jobs=jobs or config.jobs or default_jobs(), format=run_format,
+                          selection=selection)
         sys.exit(run_folder(path, options, check=check, quiet=quiet, verbose=verbose,
                             reports=reports))
     if str(path) == "-" and in_place:
@@ -124,7 +107,7 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
         from .project import paused_gc
         with paused_gc():
             result = convert_source(source.text, "<stdin>" if str(path) == "-" else str(path),
-                                    rules)
+                                    rules, selection)
         if run_format and result.changed:
             result.code = format_code(result.code, str(path))
     except (SourceError, ConversionError, FormatError) as exc:
@@ -177,11 +160,21 @@ def _write_json(path: Path, data: dict) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text")
 @click.option("--rules", "extra_rules", multiple=True, type=click.Path(path_type=Path),
               help="Extra rule table (TOML); may repeat.")
-def list_rules(fmt: str, extra_rules: tuple) -> None:
+@click.option("--ids", is_flag=True,
+              help="List the ids --select/--disable take: statement passes, then rules.")
+def list_rules(fmt: str, extra_rules: tuple, ids: bool) -> None:
     """List the torch APIs ms-migrate converts, and to what."""
     from ..tables.doc import api_name, render_markdown, target_text
 
-    ruleset = _load_rules(extra_rules)
+    ruleset = load_rules_or_fail(extra_rules)
+    if ids:
+        from ..pipeline import STATEMENT_PASSES
+        for statement_pass in STATEMENT_PASSES:
+            doc = (sys.modules[statement_pass.run.__module__].__doc__ or "").strip()
+            click.echo(f"{statement_pass.id:45} pass: {doc.splitlines()[0] if doc else ''}")
+        for rule in sorted(ruleset, key=lambda r: r.id):
+            click.echo(f"{rule.id:45} rule: {rule.source}")
+        return
     if fmt == "markdown":
         click.echo(render_markdown(ruleset), nl=False)
         return
@@ -194,17 +187,6 @@ def list_rules(fmt: str, extra_rules: tuple) -> None:
         for a, b, c in rows:
             click.echo(f"{a:45} {b:45} {c}")
 
-
-def _register_commands() -> None:
-    import importlib
-    import pkgutil
-
-    from . import commands
-    for info in pkgutil.iter_modules(commands.__path__):
-        importlib.import_module(f"{commands.__name__}.{info.name}")
-
-
-_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from ..core.report import Report
+from ..core.selection import Selection
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox",
              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", "build", "dist",
@@ -39,6 +40,7 @@ class Options:
     rule_paths: Tuple[Path, ...] = ()
     jobs: int = 1
     format: bool = False               # run ruff/black on changed output
+    selection: Selection = Selection()  # the rules and passes to run
 
 
 @dataclass
@@ -193,12 +195,14 @@ def check_paths(root: Path, output: Optional[Path]) -> None:
 
 # --- one file (runs in a worker) ------------------------------------------
 
+# What each worker process converts with (set once per process, read by every task).
 _RULES = None
+_SELECTION = Selection()
 
 
-def _init_worker(rule_paths: Tuple[Path, ...]) -> None:
+def _init_worker(rule_paths: Tuple[Path, ...], selection: Selection) -> None:
     """Load the rules once per worker; let the parent handle Ctrl-C."""
-    global _RULES
+    global _RULES, _SELECTION
     from ..tables.load import load_rules
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # pool.terminate() sends SIGTERM: unwind, so a write in progress removes its temp file.
@@ -206,6 +210,7 @@ def _init_worker(rule_paths: Tuple[Path, ...]) -> None:
     if hasattr(signal, "SIGHUP"):  # a closed terminal reaches the workers too
         signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     _RULES = load_rules(tuple(rule_paths))
+    _SELECTION = selection
 
 
 @contextmanager
@@ -290,7 +295,7 @@ def _convert_task(outcome: FileOutcome, task: Task) -> None:
     source = read_source_text(path, task.follow)
     try:
         outcome.lines = source.text.count("\n") + (not source.text.endswith("\n"))
-        result = convert_source(source.text, str(path), _RULES)
+        result = convert_source(source.text, str(path), _RULES, _SELECTION)
         code = result.code
         if task.format and result.changed:
             code = format_code(code, str(path))
@@ -382,16 +387,17 @@ def convert_project(root: Path, options: Options,
 def _run(tasks: List[Task], options: Options) -> Iterator[FileOutcome]:
     jobs = max(1, min(options.jobs, sum(t[0] == "convert" for t in tasks)))
     if jobs == 1:
-        global _RULES
+        global _RULES, _SELECTION
         from ..tables.load import load_rules
         _RULES = load_rules(tuple(options.rule_paths))
+        _SELECTION = options.selection
         yield from map(run_task, tasks)
         return
     import multiprocessing
     # fork: workers inherit the parent's imports and loaded rules, so they start at once.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     pool = multiprocessing.get_context(method).Pool(
-        jobs, initializer=_init_worker, initargs=(tuple(options.rule_paths),))
+        jobs, initializer=_init_worker, initargs=(tuple(options.rule_paths), options.selection))
     try:
         # Big files first, so one large file does not finish alone at the end.
         ordered = sorted(tasks, key=lambda t: -_size(t[1]) if t[0] == "convert" else 0)

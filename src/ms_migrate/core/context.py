@@ -12,6 +12,7 @@ from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
 from .positions import Locator, StatementLines
 from .report import UNSUPPORTED, Finding, Report, mark_text
 from .rule import RuleSet
+from .selection import Selection
 
 # How converted code imports each MindSpore module, as a MindSpore expert writes it:
 # module -> (import statement, local name). Others use `import mindspore` + full path.
@@ -89,6 +90,8 @@ class Context:
     # MindSpore names handed out by name(), by text: one node per spelling (the imports
     # pass finds them again by id when a short import name clashes with the user's).
     expressions: Dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # The rules and passes the user turned on (core/selection.py).
+    selection: Selection = field(default_factory=Selection)
     # The statement pass running now (its id goes on its findings); None in the traversal.
     current_pass: Optional[str] = None
     # Lines of the parsed statements (and of those passes rebuilt), and the source.

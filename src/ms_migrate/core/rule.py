@@ -47,6 +47,11 @@ class Rule:
     namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
 
     @property
+    def id(self) -> str:
+        """What findings call it and --select/--disable name: `torch.nn.Linear`, `Tensor.view`."""
+        return "Tensor" + self.torch_name if self.kind == "method" else self.torch_name
+
+    @property
     def simple(self) -> bool:
         """True when a call converts by renaming the callee alone."""
         return not (self.rename or self.drop or self.warn or self.unsupported_args

@@ -10,11 +10,12 @@ from ..core.callrewrite import Unsupported, bind, code, render_template, rewrite
 from ..core.context import Context, is_torch_api
 from ..core.names import dotted_name, keep_parentheses, root_name
 from ..core.positions import Locator
-from ..core.report import CONVERTED, UNSUPPORTED, WARNING
+from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
 from ..transforms import TRANSFORMS
 
 NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
+DISABLED = "left as it is: its rule is turned off (--select/--disable)"
 
 
 def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
@@ -49,6 +50,8 @@ def _is_module(ctx: Context, receiver: cst.BaseExpression) -> bool:
 
 def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated: cst.Call,
                       locator: Locator) -> cst.BaseExpression:
+    if not ctx.selection.enabled(qualified):
+        return _left_alone(ctx, qualified, locator, original, updated)
     rule = ctx.rules.get(qualified)
     if rule is None or rule.unsupported:
         reason = rule.unsupported if rule else NO_RULE
@@ -74,7 +77,9 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
 
 def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: cst.Call,
                          locator: Locator) -> cst.BaseExpression:
-    api = "Tensor" + rule.torch_name
+    api = rule.id
+    if not ctx.selection.enabled(api):
+        return _left_alone(ctx, api, locator, original, updated)
     if rule.unsupported:
         ctx.finding(locator, api, UNSUPPORTED, rule.unsupported, node=original, rule=rule.source,
                     mark=True)
@@ -99,6 +104,12 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
         return updated
     _record(ctx, rule, api, locator, original, warnings, assumed=True)
     return keep_parentheses(updated, new)
+
+
+def _left_alone(ctx: Context, api: str, locator, original, updated):
+    """A use whose rule the user turned off: as it was, reported, not marked."""
+    ctx.finding(locator, api, INFO, DISABLED, node=original)
+    return updated
 
 
 def _mindspore_spelling(rule: Rule, call: cst.Call) -> bool:
@@ -215,6 +226,8 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
     qualified = ctx.resolve(original)
     if not is_torch_api(qualified):
         return updated
+    if not ctx.selection.enabled(qualified):
+        return _left_alone(ctx, qualified, locator, original, updated)
     rule = ctx.rules.get(qualified)
     if rule is None or rule.unsupported:
         ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,

@@ -11,7 +11,6 @@ from typing import Dict, List, Sequence, Set, Tuple
 import libcst as cst
 
 from ..core.context import IMPORT_STYLE, Context
-from ..core.report import MARK_PREFIX
 from ..core.names import (
     comprehension_variables,
     dotted_name,
@@ -21,6 +20,7 @@ from ..core.names import (
     rebound_names,
     target_names,
 )
+from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, traverse
 
 

@@ -1,6 +1,6 @@
 """Subcommands beyond `convert` and `rules`, one module each.
 
-Each module defines its click command(s) and registers them with
-`cli.main.add_command`. Keep module-level imports light (no torch, no
-mindspore): `ms-migrate --help` imports every module here.
+Each module decorates its click command(s) with `@main.command` of cli/base.py, and
+cli/main.py imports it. Keep module-level imports light (no torch, no mindspore):
+`ms-migrate --help` imports every module here.
 """

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 import click
 
 from ...core.report import CONVERTED, UNSUPPORTED, WARNING, shown
-from ..main import EXIT_ERROR, EXIT_OK, fail, main
+from ..base import EXIT_ERROR, EXIT_OK, fail, main
 
 MAX_PLACES = 5  # locations shown per API in text and Markdown (JSON has them all)
 

@@ -16,7 +16,7 @@ from typing import List
 import click
 
 from ...core.report import UNSUPPORTED, shown
-from ..main import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
+from ..base import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
 
 _TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|torchvision)\b", re.MULTILINE)
 # What pre-commit's `types: [python]` also hands over: scripts named by their shebang.

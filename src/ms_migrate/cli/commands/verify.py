@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from ..main import EXIT_CHANGED, EXIT_OK, fail, main
+from ..base import EXIT_CHANGED, EXIT_OK, fail, main
 
 
 @main.command("verify")
@@ -48,11 +48,11 @@ def verify(torch_ref: str, ms_ref: str, model_args: Optional[str], ms_args: Opti
     from ...runtime.verify import VerifyError, build, make_input, parse_call_args, verify_models
     from ...runtime.weightfiles import CheckpointError, read_weights
     from ...runtime.weights import WeightError
-    from ..main import _load_rules
+    from ..base import load_rules_or_fail
 
     if atol < 0 or rtol < 0:
         fail("--atol and --rtol must not be negative")
-    rules = _load_rules(extra_rules)
+    rules = load_rules_or_fail(extra_rules)
     try:
         import numpy as np
         import torch

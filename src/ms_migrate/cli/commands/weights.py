@@ -7,7 +7,7 @@ from typing import Optional
 
 import click
 
-from ..main import fail, main
+from ..base import fail, main
 
 
 @main.command("convert-weights")
@@ -41,7 +41,7 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
     from ...runtime.verify import VerifyError
     from ...runtime.weightfiles import CheckpointError, file_format, read_weights, write_weights
     from ...runtime.weights import WeightError, check_fit, convert_state
-    from ..main import _load_rules
+    from ..base import load_rules_or_fail
 
     if source.is_dir() or output.is_dir():
         fail(f"{source if source.is_dir() else output}: is a directory; name a weight file")
@@ -55,7 +55,7 @@ def convert_weights(source: Path, output: Path, key: Optional[str], model_ref: O
              f"file for a .ckpt" )
     if (model_args or skip_unexpected) and not check_ref:
         fail("--args and --skip-unexpected go with --check-against")
-    rules = _load_rules(extra_rules)
+    rules = load_rules_or_fail(extra_rules)
     _import_frameworks({src_kind, out_kind}, bool(check_ref))
     try:
         state, notes = read_weights(source, key, allow_pickle)
