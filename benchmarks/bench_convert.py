@@ -1,11 +1,13 @@
 """How fast ms-migrate converts real PyTorch code, beside bare libcst (the floor).
 
     python benchmarks/bench_convert.py [--repeat 3] [--no-torch-sources] [--copies 1]
-                                       [--large-lines 50000] [--json]
+                                       [--large-lines 50000] [--json] [--tree DIR]
 
 The corpus is benchmarks/corpus/ plus, unless --no-torch-sources, a copy of the
 installed torch package's own torch/nn/modules sources (found without
-importing torch). Each number is the best of --repeat runs: on a shared machine
+importing torch); `--tree DIR` measures a folder's .py files instead, such as the
+real-world corpus that benchmarks/realworld/run.py extracts (/tmp/realworld/src).
+Each number is the best of --repeat runs: on a shared machine
 the best is the least disturbed. Ratios are also given as the median over rounds
 that run both sides back to back (floor then conversion, --jobs 1 then 2), which
 holds up better when the machine's speed drifts. Measured:
@@ -36,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -53,12 +55,25 @@ def torch_sources() -> List[Path]:
     return [p for p in files if p.stat().st_size > 0]
 
 
-def build_corpus(folder: Path, with_torch: bool, copies: int = 1) -> Tuple[List[Path], int]:
-    sources = sorted((HERE / "corpus").glob("*.py")) + (torch_sources() if with_torch else [])
+def build_corpus(folder: Path, with_torch: bool, copies: int = 1,
+                 tree: Optional[Path] = None) -> Tuple[List[Path], int]:
+    if tree is not None:  # a real project tree (the real-world corpus): its .py files
+        import libcst
+        sources = []
+        for path in sorted(tree.rglob("*.py")):
+            if path.is_file() and not path.is_symlink():
+                try:  # Python 2 files convert to an error on both sides: left out
+                    libcst.parse_module(path.read_text("utf-8", errors="surrogateescape"))
+                except libcst.ParserSyntaxError:
+                    continue
+                sources.append(path)
+    else:
+        sources = sorted((HERE / "corpus").glob("*.py")) + (torch_sources() if with_torch else [])
     for i, src in enumerate(sources * copies):  # copies: a bigger project of the same code
         shutil.copyfile(src, folder / f"{i:03}_{src.parent.name}_{src.name}")
     files = sorted(folder.glob("*.py"))
-    return files, sum(p.read_text(encoding="utf-8").count("\n") for p in files)
+    return files, sum(p.read_text(encoding="utf-8", errors="surrogateescape").count("\n")
+                      for p in files)
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> Tuple[float, object]:
@@ -115,6 +130,10 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=1,
                         help="the corpus this many times over (a bigger project)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--tree", type=Path,
+                        help="measure on this folder's .py files instead of the corpus (e.g. "
+                             "the real-world corpus: /tmp/realworld/src after "
+                             "benchmarks/realworld/run.py)")
     args = parser.parse_args()
 
     import libcst
@@ -127,8 +146,8 @@ def main() -> None:
         tmp = Path(tmp)
         corpus = tmp / "corpus"
         corpus.mkdir()
-        files, lines = build_corpus(corpus, not args.no_torch_sources, args.copies)
-        texts = [p.read_text(encoding="utf-8") for p in files]
+        files, lines = build_corpus(corpus, not args.no_torch_sources, args.copies, args.tree)
+        texts = [p.read_text(encoding="utf-8", errors="surrogateescape") for p in files]
         results.update(files=len(files), lines=lines)
 
         # Floor and conversion alternate, round by round: on a shared machine each

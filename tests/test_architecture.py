@@ -163,3 +163,37 @@ def test_every_statement_pass_module_is_in_the_pipeline():
             if any(isinstance(n, ast.FunctionDef) and n.name == "applies" for n in tree.body):
                 with_applies.add(name)
     assert with_applies == listed
+
+
+def test_the_worked_example_pass_of_the_docs_runs(tmp_path, monkeypatch):
+    """docs/architecture.md adds a pass with one module and one pipeline line: do that."""
+    import importlib.util
+    import re
+    import sys
+
+    from ms_migrate import convert_source, engine
+
+    doc = (PACKAGE.parent.parent / "docs" / "architecture.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    module_code = next(b for b in blocks if "def remove_empty_cache" in b)
+    assert any('Pass("empty-cache"' in b for b in blocks)
+    path = tmp_path / "empty_cache.py"
+    path.write_text(module_code, "utf-8")
+    name = "ms_migrate.passes.empty_cache"
+    spec = importlib.util.spec_from_file_location(name, path)
+    empty_cache = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, empty_cache)
+    spec.loader.exec_module(empty_cache)
+
+    passes = list(pipeline.STATEMENT_PASSES)
+    at = next(i for i, p in enumerate(passes) if p.id == "devices") + 1
+    passes.insert(at, pipeline.Pass("empty-cache", empty_cache.applies,
+                                    empty_cache.remove_empty_cache))
+    monkeypatch.setattr(engine, "STATEMENT_PASSES", tuple(passes))
+    source = ("import torch\n\nx = torch.zeros(2)\n# free what the last step held\n"
+              "torch.cuda.empty_cache()\ny = x + 1\n")
+    result = convert_source(source, "a.py")
+    assert "empty_cache" not in result.code and "y = x + 1" in result.code
+    assert "# free what the last step held" in result.code  # its comment stays
+    found = [f for f in result.report.findings if f.check == "empty-cache"]
+    assert [(f.line, f.api) for f in found] == [(5, "torch.cuda.empty_cache")]

@@ -20,6 +20,7 @@ from ..core.names import (
     rebound_names,
     target_names,
 )
+from ..core.positions import RelevantLines
 from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, traverse
 
@@ -196,11 +197,17 @@ class _Replace(FastTransformer):
     leave_Attribute = leave_Name
 
 
-def _function_bound(module: cst.Module) -> Set[str]:
-    """Names a function, lambda or comprehension binds as a variable (imports aside)."""
+def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
+    """Which of `names` a function, lambda or comprehension binds as a variable
+    (imports aside). A statement whose lines never spell one of them is not entered."""
     bound: Set[str] = set()
+    relevant = RelevantLines(ctx.lines, re.compile(
+        r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(names)))))
 
     class Bindings(cst.CSTVisitor):
+        def skips(self, statement):
+            return relevant.skips(statement)
+
         def visit_FunctionDef(self, node):
             bound.update(function_variables(node))
 
@@ -209,8 +216,8 @@ def _function_bound(module: cst.Module) -> Set[str]:
         def visit_CompFor(self, node):
             bound.update(target_names(node.target))
 
-    module.visit(Bindings())
-    return bound
+    traverse(module, Bindings())
+    return bound & names
 
 
 def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
@@ -225,8 +232,8 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
     everywhere = used | rebound_names(module.body)
     clashes = {local: path for local, path in added.items() if local in everywhere}
     if len(clashes) < len(added):
-        clashes.update({local: path for local, path in added.items()
-                        if local in _function_bound(module)})
+        in_functions = _function_bound(ctx, module, set(added) - set(clashes))
+        clashes.update({local: path for local, path in added.items() if local in in_functions})
     if not clashes:
         return module
     replacements = {}

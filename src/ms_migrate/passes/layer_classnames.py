@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.rule import RuleSet
+from ..core.traversal import traverse
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def traced_class_names(scope: cst.CSTNode) -> Dict[str, str]:
         scope = scope.body
     elif isinstance(scope, cst.ClassDef):
         scope = scope.body
-    scope.visit(collect)
+    traverse(scope, collect)
     return {name: values[0] for name, values in collect.values.items()
             if None not in values and len(set(values)) == 1}
 

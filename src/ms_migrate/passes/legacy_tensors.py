@@ -45,7 +45,10 @@ DTYPES = {
     "IntTensor": "int32", "ShortTensor": "int16", "CharTensor": "int8",
     "ByteTensor": "uint8", "BoolTensor": "bool",
 }
-_APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)?Tensor\b")
+# A typed class anywhere, or a plain Tensor called or mapped (`torch.Tensor` in a type
+# hint or an isinstance test is not legacy: most files have one)
+_APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)Tensor\b"
+                      r"|\bTensor\s*\(|map\(\s*[\w.]*Tensor\b")
 # An in-place initialiser of a new uninitialised tensor -> the torch op that makes it.
 _FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "randn"}
 
@@ -57,7 +60,7 @@ def applies(source: str) -> bool:
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
     classes = _chosen_classes(ctx, module)
     reads = _Reads(classes)
-    module.visit(reads)
+    traverse(module, reads)
     rewrite = _Rewrite(ctx, classes, reads.count)
     converted = traverse(module, rewrite)
     rewrite.place_findings()
@@ -172,7 +175,7 @@ def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpre
     binding (once in the module, or once in each function that picks its own) ->
     the class their calls are spelled as."""
     bindings = _Bindings()
-    module.visit(bindings)
+    traverse(module, bindings)
     chosen = {}
     for name, values in bindings.assigned.items():
         if bindings.count.get(name) != len(values) or name in ctx.aliases:

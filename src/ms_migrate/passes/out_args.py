@@ -22,7 +22,7 @@ from ..core.context import Context, is_torch_api
 from ..core.names import function_locals
 from ..core.traversal import FastTransformer, traverse
 
-_APPLIES = re.compile(r"\bout\s*=")
+_APPLIES = re.compile(r"[(,]\s*out\s*=(?!=)")  # a keyword argument, not `out = f(x)`
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
 
 

@@ -27,12 +27,14 @@ Nothing is added:
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+import re
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
+from ..core.positions import RelevantLines
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass
 
@@ -53,6 +55,7 @@ _RETURNS_SELF = frozenset(("to", "cuda", "cpu", "float", "double", "half", "bflo
 # A class the converter made a Cell (`mindspore.nn.Cell`, or `nn.Cell` when `nn` is MindSpore's)
 _CELL_BASES = frozenset(("mindspore.nn.Cell", "nn.Cell"))
 _MODE_METHODS = frozenset(("train", "eval", "set_train"))
+_TRAIN_WORD, _CLASS_WORD = re.compile(r"train"), re.compile(r"class\b")
 
 
 def applies(source: str) -> bool:
@@ -63,7 +66,8 @@ def add_training_mode(ctx: Context, module: cst.Module) -> cst.Module:
     plan = _Plan(ctx, module)
     if not plan.after:
         return module
-    pass_ = _TrainMode(ctx, plan.after)
+    spans = [ctx.lines.span(stmt) for stmt in plan.statements]
+    pass_ = _TrainMode(ctx, plan.after, None if None in spans else spans)
     converted = traverse(module, pass_)
     pass_.place_findings()
     return converted
@@ -84,8 +88,13 @@ class _Facts(FastVisitor):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
+        # only class headers and statements naming `train`/`training` hold these facts
+        self._relevant = RelevantLines(ctx.lines, _TRAIN_WORD, _CLASS_WORD)
         self.bases: Dict[str, List[cst.BaseExpression]] = {}
         self.mode_set: Set[str] = set()  # names `.train(...)` / `.set_train(...)` is called on
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        return self._relevant.skips(statement)
 
     def visit_ClassDef(self, node):
         self.bases.setdefault(node.name.value, []).extend(a.value for a in node.bases)
@@ -131,10 +140,11 @@ class _Plan:
     def __init__(self, ctx: Context, module: cst.Module):
         self.ctx = ctx
         facts = _Facts(ctx)
-        module.visit(facts)
+        traverse(module, facts)
         self.classes = facts.module_classes()
         self.mode_set = facts.mode_set
         self.after: Dict[int, str] = {}
+        self.statements: List[cst.SimpleStatementLine] = []
         self._block(module.body)
 
     def _block(self, body) -> None:
@@ -148,6 +158,7 @@ class _Plan:
                 if name is not None and name not in self.mode_set \
                         and not self._mode_before_use(name, body[index + 1:]):
                     self.after[id(stmt)] = name
+                    self.statements.append(stmt)
                 continue
             self._nested(stmt)
 
@@ -199,7 +210,7 @@ class _Plan:
             if arg.star or isinstance(arg.value, (cst.Name, cst.Attribute, cst.Subscript)):
                 return True  # layers built elsewhere
             calls = _Calls()
-            arg.value.visit(calls)
+            traverse(arg.value, calls)
             for call in calls.found:
                 if isinstance(call.func, cst.Name) and call.func.value in self.classes:
                     return True
@@ -216,7 +227,7 @@ class _Plan:
         """The next statement that uses `name` sets its mode (`name.eval()`)."""
         for stmt in rest:
             uses = _Uses(name)
-            stmt.visit(uses)
+            traverse(stmt, uses)
             if uses.mode:
                 return True
             if uses.other or uses.rebound:
@@ -239,7 +250,7 @@ class _Uses(FastVisitor):
             if func.attr.value in _MODE_METHODS:
                 self.mode = True
             for arg in node.args:
-                arg.visit(self)
+                traverse(arg, self)
             return False
         return True
 
@@ -261,9 +272,20 @@ class _Uses(FastVisitor):
 
 
 class _TrainMode(StatementPass):
-    def __init__(self, ctx: Context, after: Dict[int, str]):
+    def __init__(self, ctx: Context, after: Dict[int, str],
+                 spans: Optional[List[Tuple[int, int]]]):
         super().__init__(ctx)
         self.after = after
+        # parsed lines of those statements: nothing else is entered (None: some were
+        # built by a pass, so every statement is)
+        self.spans = spans
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        if self.spans is None:
+            return False
+        span = self.ctx.lines.span(statement)
+        return span is not None and not any(span[0] <= first and last <= span[1]
+                                            for first, last in self.spans)
 
     def leave_SimpleStatementLine(self, original, updated):
         name = self.after.get(id(original))
