@@ -1,7 +1,8 @@
 """Data pipelines: what the statements around DataLoader calls need.
 
 The calls themselves (DataLoader, TensorDataset, samplers, torchvision readers)
-convert from the tables through transforms/data.py. This pass runs first and
+convert from the tables through transforms/data.py, in the traversal after the
+statement passes. This pass, the last but one of them (pipeline.py), runs before it and
   - learns what each name of the file holds and the columns of its samples
     (DataFacts, left in ctx.facts.data for those transforms);
   - turns Dataset/Sampler subclasses into plain classes that GeneratorDataset
