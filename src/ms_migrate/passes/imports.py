@@ -197,6 +197,17 @@ class _Replace(FastTransformer):
     leave_Attribute = leave_Name
 
 
+# Where the source may bind a name: an assignment or loop target, a parameter, an
+# `as` clause, an unpacking (a superset of Python's binding forms, in text).
+_BINDING = (r"\b{0}\s*(?:=(?!=)|,|:|\)|\bin\b)|\bas\s+{0}\b|\*\s*{0}\b"
+            r"|\bglobal\b[^\n]*\b{0}\b|\bnonlocal\b[^\n]*\b{0}\b")
+
+
+def _binds(source: str, name: str) -> bool:
+    """Whether the user's source may bind `name` anywhere (then the tree is asked)."""
+    return re.search(_BINDING.format(re.escape(name)), source) is not None
+
+
 def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
     """Which of `names` a function, lambda or comprehension binds as a variable
     (imports aside). A statement whose lines never spell one of them is not entered."""
@@ -232,7 +243,9 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
     everywhere = used | rebound_names(module.body)
     clashes = {local: path for local, path in added.items() if local in everywhere}
     if len(clashes) < len(added):
-        in_functions = _function_bound(ctx, module, set(added) - set(clashes))
+        maybe = {local for local in added if local not in clashes
+                 and _binds(ctx.source, local)}
+        in_functions = _function_bound(ctx, module, maybe) if maybe else set()
         clashes.update({local: path for local, path in added.items() if local in in_functions})
     if not clashes:
         return module

@@ -49,6 +49,7 @@ DTYPES = {
 # hint or an isinstance test is not legacy: most files have one)
 _APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)Tensor\b"
                       r"|\bTensor\s*\(|map\(\s*[\w.]*Tensor\b")
+_ASSIGNS_CLASS = re.compile(r"=(?!=)[^=]{0,300}?Tensor\b")
 # An in-place initialiser of a new uninitialised tensor -> the torch op that makes it.
 _FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "randn"}
 
@@ -58,9 +59,11 @@ def applies(source: str) -> bool:
 
 
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
-    classes = _chosen_classes(ctx, module)
+    # a class chosen into a name needs an assignment with a tensor class after its `=`
+    classes = _chosen_classes(ctx, module) if _ASSIGNS_CLASS.search(ctx.source) else {}
     reads = _Reads(classes)
-    traverse(module, reads)
+    if classes:
+        traverse(module, reads)
     rewrite = _Rewrite(ctx, classes, reads.count)
     converted = traverse(module, rewrite)
     rewrite.place_findings()
