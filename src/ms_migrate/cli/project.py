@@ -206,11 +206,31 @@ def _init_worker(rule_paths: Tuple[Path, ...], selection: Selection) -> None:
     from ..tables.load import load_rules
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # pool.terminate() sends SIGTERM: unwind, so a write in progress removes its temp file.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _leave(143))
     if hasattr(signal, "SIGHUP"):  # a closed terminal reaches the workers too
-        signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+        signal.signal(signal.SIGHUP, _leave(129))
+    sys.unraisablehook = _exit_again
     _RULES = load_rules(tuple(rule_paths))
     _SELECTION = selection
+
+
+def _leave(code: int):
+    def leave(_signum, _frame):
+        raise SystemExit(code)
+    return leave
+
+
+def _exit_again(unraisable) -> None:
+    """A signal's SystemExit raised inside a weakref callback or a __del__ is swallowed
+    there (Python prints it and goes on), and the worker would run on, or block on the
+    task queue for ever. Raise it again a moment later, from the worker's own code, so
+    it still unwinds (temporary files removed) and ends."""
+    exc = unraisable.exc_value
+    if not isinstance(exc, SystemExit) or not hasattr(signal, "setitimer"):
+        sys.__unraisablehook__(unraisable)
+        return
+    signal.signal(signal.SIGALRM, _leave(exc.code))
+    signal.setitimer(signal.ITIMER_REAL, 0.01)
 
 
 @contextmanager
@@ -405,10 +425,25 @@ def _run(tasks: List[Task], options: Options) -> Iterator[FileOutcome]:
         yield from pool.imap_unordered(run_task, ordered, chunksize=chunk)
         pool.close()
     except BaseException:
-        pool.terminate()
+        _stop_workers(pool)
         raise
     finally:
         pool.join()
+
+
+def _stop_workers(pool, patience: float = 5.0) -> None:
+    """pool.terminate(), which SIGTERMs the workers and waits for each. A worker stopped
+    while another held the result queue's lock blocks on that lock and never ends, so
+    whoever is left after `patience` seconds is killed: an interrupt never hangs."""
+    import threading
+    stopper = threading.Thread(target=pool.terminate, name="ms-migrate-stop", daemon=True)
+    stopper.start()
+    stopper.join(patience)
+    if stopper.is_alive():
+        for worker in list(getattr(pool, "_pool", ())):
+            if worker.exitcode is None:
+                worker.kill()
+        stopper.join()
 
 
 def _size(path: str) -> int:
