@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, List, Optional, Set, Tuple, Union
 
 import libcst as cst
@@ -166,7 +167,7 @@ class Context:
         self.needed_imports.add(statement)
         node = self.expressions.get(text)
         if node is None:
-            node = self.expressions[text] = cst.parse_expression(text)
+            node = self.expressions[text] = _parsed_name(text)
         return node
 
     def require(self, statement: str) -> None:
@@ -199,3 +200,10 @@ def is_torch_module(qualified: str) -> bool:
 
 def is_torch_api(qualified: Optional[str]) -> bool:
     return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_name(text: str) -> cst.BaseExpression:
+    """A dotted name parsed once per process (nodes never change; which ones a
+    conversion handed out is on its context)."""
+    return cst.parse_expression(text)
