@@ -312,7 +312,9 @@ def run_convert(src: Path, out: Path, report: Path, jobs: int) -> dict:
     cmd = [sys.executable, "-m", "ms_migrate", "convert", str(src), "-o", str(out),
            "--report", str(report), "-q", "-j", str(jobs)]
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    env = _env()
+    env["PYTHONPATH"] = str(ROOT / "src")  # this checkout's ms-migrate, whatever is installed
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     return {"rc": p.returncode, "seconds": round(time.time() - t0, 2),
             "stderr_tail": p.stderr.strip().splitlines()[-5:]}
 
