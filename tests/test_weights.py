@@ -4,7 +4,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ms_migrate.runtime.layertypes import LayerSourceError, layer_types_from_source
+from ms_migrate.core.layertypes import LayerSourceError, layer_types_from_source
 from ms_migrate.tables.load import RuleSet, load_rules
 from ms_migrate.runtime.weights import LayerTypes, WeightError, check_fit, convert_state
 

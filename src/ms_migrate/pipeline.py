@@ -27,9 +27,11 @@ from .passes import (
     checkpoint_dicts,
     container_dicts,
     data,
+    declared_layers,
     devices,
     distributed,
     export,
+    first_parameter,
     format_specs,
     image_grid,
     layer_attributes,
@@ -57,8 +59,12 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
     # traversal renames the classes later.
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
+    # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
+    Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
     # Writes a small Cell for ModuleDicts of containers, so later passes see plain layers.
     Pass("container-dicts", container_dicts.applies, container_dicts.convert_container_dicts),
+    # `next(model.parameters())` before the table turns parameters() into a list.
+    Pass("first-parameter", first_parameter.applies, first_parameter.index_first_parameter),
     # Removes `.to(device)`/`.cuda()` and the statements left empty, so the passes after it
     # see models and tensors by their own names.
     Pass("devices", devices.applies, devices.convert_devices),

@@ -124,7 +124,7 @@ def _import_frameworks(kinds: set, torch_model: bool) -> None:
 
 def _layer_types(ref: str):
     from ...core.sourcefile import SourceError, read_source
-    from ...runtime.layertypes import LayerSourceError, layer_types_from_source
+    from ...core.layertypes import LayerSourceError, layer_types_from_source
     from ...runtime.verify import VerifyError
     from ...runtime.weights import LayerTypes
 

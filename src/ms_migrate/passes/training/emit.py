@@ -44,11 +44,12 @@ def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStateme
     return template.with_changes(body=template.body.with_changes(body=stmts))
 
 
-def grad_fn_def(ctx: Context, name: str, forward: str, optimizer: str,
+def grad_fn_def(ctx: Context, name: str, forward: str, weights: str,
                 has_aux: bool) -> cst.BaseStatement:
+    """`weights`: the parameters differentiated (`optimizer.parameters`)."""
     value_and_grad = ms_name(ctx, "mindspore.value_and_grad")
     aux = ", has_aux=True" if has_aux else ""
-    return statement(f"{name} = {value_and_grad}({forward}, None, {optimizer}.parameters{aux})")
+    return statement(f"{name} = {value_and_grad}({forward}, None, {weights}{aux})")
 
 
 def grad_call(line: cst.SimpleStatementLine, loss: str, aux: Sequence[str], grads: str,
@@ -69,19 +70,19 @@ def replace_line(line: cst.SimpleStatementLine, text: str) -> cst.SimpleStatemen
     return line.with_changes(body=statement(text).body)
 
 
-def zeros_like_params(ctx: Context, accumulator: str, optimizer: str) -> str:
+def zeros_like_params(ctx: Context, accumulator: str, weights: str) -> str:
     zeros = ms_name(ctx, "mindspore.ops.zeros_like")
-    return f"{accumulator} = tuple({zeros}(p) for p in {optimizer}.parameters)"
+    return f"{accumulator} = tuple({zeros}(p) for p in {weights})"
 
 
-def grad_reducer_def(ctx: Context, name: str, optimizer: str) -> str:
+def grad_reducer_def(ctx: Context, name: str, weights: str) -> str:
     """DDP averaged gradients across processes in backward(): under msrun (data
     parallel) a DistributedGradReducer does; in a single process there is nothing to
     average (and the reducer needs the communication initialised)."""
     reducer = ms_name(ctx, "mindspore.nn.DistributedGradReducer")
     identity = ms_name(ctx, "mindspore.nn.Identity")
     inited = ms_name(ctx, "mindspore.communication.GlobalComm")
-    return f"{name} = {reducer}({optimizer}.parameters) if {inited}.INITED else {identity}()"
+    return f"{name} = {reducer}({weights}) if {inited}.INITED else {identity}()"
 
 
 def accumulate(accumulator: str, grads: str) -> str:

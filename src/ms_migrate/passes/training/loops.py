@@ -45,6 +45,7 @@ from .sites import (
     find_sites,
     is_loop,
     is_scaler,
+    manual_update,
     optimizer_names,
     scaler_names,
     scopes,
@@ -84,6 +85,8 @@ class Plan:
     scaler: Optional[str] = None            # AMP: `scaler.scale(loss).backward()`
     unscale: Optional[Site] = None          # `scaler.unscale_(optimizer)` before the step
     update: Optional[Site] = None           # `scaler.update()` after it
+    alternatives: List[Site] = field(default_factory=list)  # updates in the other branches
+    weights: str = ""                       # what grad_fn differentiates (source text)
 
 
 def applies(source: str) -> bool:
@@ -107,6 +110,8 @@ class TrainingPass:
         self.scalers = scaler_names(ctx, module)
         self.taken: Set[str] = set()
         self.flows = Flows()  # reads/writes of the statements, worked out once each
+        self.weights: Dict[str, str] = {}  # optimizer (or model) -> its parameters' text
+        self.manual_loops: Set[int] = set()  # ids of converted update loops
 
     # --- findings ------------------------------------------------------------------
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
@@ -123,9 +128,9 @@ class TrainingPass:
         converted: Dict[str, bool] = {}          # optimizer -> accumulates
         for scope in all_scopes:
             find_sites(self.ctx, scope, self.optimizers, self.scalers)
-            self.mark_grad_reads(scope)
             for plan in self.convert_scope(scope):
                 converted[plan.optimizer] = converted.get(plan.optimizer) or plan.accumulate
+            self.mark_grad_reads(scope)
         for scope in all_scopes:  # functions that only zero gradients or only step
             if any(site.kind == "backward" for site in scope.sites):
                 continue
@@ -135,7 +140,7 @@ class TrainingPass:
                     self.drop_zero_grad(site, scope)
 
     def mark_unpaired_steps(self, scope: Scope, plans: List[Plan]) -> None:
-        paired = {id(p.step) for p in plans}
+        paired = {id(s) for p in plans for s in (p.step, *p.alternatives)}
         for site in scope.sites:
             if site.kind == "step" and id(site) not in paired:
                 reason = ("optimizer.step(closure) has no MindSpore equivalent"
@@ -154,6 +159,8 @@ class TrainingPass:
         if not self.check_grad_reads:
             return
         for stmt in scope.stmts:
+            if any(id(a) in self.manual_loops for a in stmt.ancestors):
+                continue  # `p.grad` of a converted update loop: the grads grad_fn returns
             if isinstance(stmt.node, cst.SimpleStatementLine):
                 attrs = _attributes(stmt.node)
                 if "grad" in attrs:
@@ -208,8 +215,15 @@ class TrainingPass:
         if step is None:
             raise Unsupported("no optimizer.step() follows this backward(): only complete "
                               "training steps convert")
-        if step.call.args and step.scaler is None:
+        if step.call.args and step.scaler is None and step.kind == "step":
             raise Unsupported("optimizer.step(closure) has no MindSpore equivalent")
+        alternatives = _alternatives(scope, site, step)
+        manual = [u for u in (step, *alternatives) if u.kind == "manual"]
+        if manual and (step.scaler is not None or any(a.scaler for a in alternatives)):
+            raise Unsupported("a mixed-precision step next to parameters updated by hand "
+                              "does not convert")
+        if len({u.receiver for u in manual}) > 1:
+            raise Unsupported("the parameters of different models are updated by hand")
         between = [s for s in scope.stmts if site.stmt.order < s.order < step.stmt.order
                    and isinstance(s.node, cst.SimpleStatementLine)]  # nested ones are listed too
         if any("grad" in _attributes(s.node) for s in between):
@@ -221,7 +235,11 @@ class TrainingPass:
                               "scaler.scale(loss).backward() pairs with scaler.step(optimizer)")
         captured, recomputed, branch = self.capture(scope, flow, site, loss)
         plan = Plan(site, step, step.receiver, loss, captured, recomputed, [], branch=branch,
-                    scaler=scaler)
+                    scaler=scaler, alternatives=alternatives)
+        # by hand: grad_fn differentiates the model's parameters (an optimizer in another
+        # branch is assumed to hold the same ones, in the same order)
+        plan.weights = (f"{manual[0].receiver}.trainable_params()" if manual
+                        else f"{step.receiver}.parameters")
         if scaler is not None:
             plan.unscale, plan.update = _scaler_sites(scope, plan)
         plan.moved = self.moved_after(scope, plan)
@@ -335,7 +353,8 @@ class TrainingPass:
         per_step = Counter(id(p.step) for p in plans)
         for plan in plans:
             b, s = plan.backward.stmt, plan.step.stmt
-            paired = b.block is s.block and per_step[id(plan.step)] == 1
+            paired = (b.block is s.block or _always_updates(scope, plan)) \
+                and per_step[id(plan.step)] == 1
             plan.accumulate = not paired or not self.zeroed_each_time(scope, plan)
 
     def zeroed_each_time(self, scope: Scope, plan: Plan) -> bool:
@@ -428,15 +447,16 @@ class TrainingPass:
         body = [with_note(s.node, recomputed) if s in plan.recomputed else s.node
                 for s in plan.captured]
         forward = emit.forward_def(n["forward"], plan.params, body, [*returns, *plan.aux])
+        self.weights.setdefault(plan.optimizer, plan.weights)
         definitions: List[cst.BaseStatement] = [
-            forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.optimizer,
+            forward, emit.grad_fn_def(self.ctx, n["grad_fn"], n["forward"], plan.weights,
                                       bool(plan.aux))]
         if "reducer" in n:  # the model was wrapped in DistributedDataParallel
             definitions.append(emit.statement(
-                emit.grad_reducer_def(self.ctx, n["reducer"], plan.optimizer)))
+                emit.grad_reducer_def(self.ctx, n["reducer"], plan.weights)))
         if plan.accumulate and self.needs_initial_sum(scope, plan, plans):
             definitions.append(emit.statement(
-                emit.zeros_like_params(self.ctx, n["accum"], plan.optimizer)))
+                emit.zeros_like_params(self.ctx, n["accum"], plan.weights)))
         for stmt in plan.captured:
             if stmt not in plan.recomputed:
                 edits.take.add(id(stmt.node))
@@ -462,14 +482,27 @@ class TrainingPass:
         self.rewrite_clips(plan, grads)
         if plan.scaler is not None:
             self.rewrite_scaled_step(plan, grads)
-        else:
-            edits.replace[id(plan.step.stmt.node)] = [
-                emit.replace_line(plan.step.stmt.node, f"{plan.optimizer}({grads})")]
+        for update in (plan.step, *plan.alternatives):
+            if update.kind == "manual":
+                edits.replace[id(update.stmt.node)] = [
+                    manual_update_with(self.ctx, update.stmt.node, grads)]
+                self.manual_loops.add(id(update.stmt.node))
+                self.manual_loops.update(id(n) for n in update.stmt.node.body.body)
+                self.report(update.stmt, GRAD_READ, CONVERTED,
+                            f"-> the gradients in {grads}, in the order of {plan.weights}")
+            elif update.scaler is None:
+                edits.replace[id(update.stmt.node)] = [
+                    emit.replace_line(update.stmt.node, f"{update.receiver}({grads})")]
+                if plan.weights != f"{update.receiver}.parameters":
+                    self.report(update.stmt, STEP, WARNING,
+                                f"-> {update.receiver}({grads}); assumed {update.receiver} "
+                                f"holds {plan.weights}, in that order")
         how = "summed over backward() calls (gradient accumulation)" if plan.accumulate else ""
         self.report(b, BACKWARD, CONVERTED,
                     f"-> mindspore.value_and_grad: {n['forward']} + {n['grad_fn']}"
                     + (f"; {how}" if how else ""))
-        self.report(plan.step.stmt, STEP, CONVERTED, f"-> {plan.optimizer}({grads})")
+        if plan.step.kind == "step":
+            self.report(plan.step.stmt, STEP, CONVERTED, f"-> {plan.optimizer}({grads})")
         for stmt in plan.recomputed:
             self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
                         f"({RECOMPUTED})")
@@ -531,7 +564,7 @@ class TrainingPass:
 
     def rewrite_zero_grads(self, scope: Scope, plans: List[Plan]) -> None:
         summed = {p.optimizer: p.names["accum"] for p in plans if p.accumulate}
-        converted = {p.optimizer for p in plans}
+        converted = {u.receiver for p in plans for u in (p.step, *p.alternatives)}
         for site in scope.sites:
             if site.kind != "zero_grad":
                 continue
@@ -544,8 +577,8 @@ class TrainingPass:
             if targets:
                 self.edits.replace[id(site.stmt.node)] = [
                     emit.replace_line(site.stmt.node, emit.zeros_like_params(
-                        self.ctx, summed[targets[0]], targets[0]))] + [
-                    emit.statement(emit.zeros_like_params(self.ctx, summed[t], t))
+                        self.ctx, summed[targets[0]], self.weights[targets[0]]))] + [
+                    emit.statement(emit.zeros_like_params(self.ctx, summed[t], self.weights[t]))
                     for t in targets[1:]]
                 self.report(site.stmt, self.zero_grad_api(site, scope), CONVERTED,
                             "-> the gradient sum restarts")
@@ -554,7 +587,8 @@ class TrainingPass:
                 self.drop_zero_grad(site, scope)  # the optimizer's, or a model's zero_grad()
 
     def zero_grad_api(self, site: Site, scope: Scope) -> str:
-        known = site.receiver in self.optimizers or _is_known(site.receiver, scope)
+        known = site.receiver in self.optimizers or any(
+            s.kind == "step" and s.receiver == site.receiver for s in scope.sites)
         return ZERO_GRAD if known else MODULE_ZERO_GRAD
 
     def drop_zero_grad(self, site: Site, scope: Scope) -> None:
@@ -606,8 +640,112 @@ def _after(block: cst.CSTNode, node: cst.CSTNode) -> List[cst.CSTNode]:
 
 
 def _next_step(scope: Scope, site: Site) -> Optional[Site]:
-    return next((s for s in scope.sites if s.kind == "step" and s.stmt.order > site.stmt.order),
-                None)
+    """The first update after a backward(): optimizer.step() or a loop updating by hand."""
+    return next((s for s in scope.sites if s.kind in ("step", "manual")
+                 and s.stmt.order > site.stmt.order), None)
+
+
+def _alternatives(scope: Scope, backward: Site, step: Site) -> List[Site]:
+    """Updates in the other branches of the `if` whose branch holds `step`
+    (`if use_optimizer: optimizer.step()` / `else: for p in model.parameters(): ...`)."""
+    found: List[Site] = []
+    branches = _branches(step.stmt)
+    if branches is None:
+        return found
+    for s in scope.sites:
+        if s is step or s.kind not in ("step", "manual") or s.stmt.order < backward.stmt.order:
+            continue
+        if _branches(s.stmt) is not None and _branches(s.stmt)[0] is branches[0] \
+                and _branches(s.stmt)[1] is not branches[1]:
+            found.append(s)
+    return found
+
+
+def _branches(stmt: Stmt):
+    """(the `if` whose branch directly holds `stmt`, that branch's block), or None."""
+    if not stmt.ancestors or not isinstance(stmt.ancestors[-1], cst.If):
+        return None
+    top = stmt.ancestors[-1]
+    # an `elif` chain is nested If nodes: the outermost one in the same statement
+    for ancestor in reversed(stmt.ancestors[:-1]):
+        if isinstance(ancestor, cst.If) and isinstance(ancestor.orelse, cst.If) and \
+                _in_chain(ancestor, top):
+            top = ancestor
+        else:
+            break
+    return top, stmt.block
+
+
+def _in_chain(first: cst.If, node: cst.If) -> bool:
+    while isinstance(first, cst.If):
+        if first is node:
+            return True
+        first = first.orelse
+    return False
+
+
+def _always_updates(scope: Scope, plan: Plan) -> bool:
+    """Every branch of the `if` right after backward()'s block updates the parameters."""
+    branches = _branches(plan.step.stmt)
+    if branches is None or not plan.alternatives:
+        return False
+    top = branches[0]
+    if top.orelse is None or scope.stmt_of(top).block is not plan.backward.stmt.block:
+        return False
+    blocks = {id(plan.step.stmt.block)} | {id(a.stmt.block) for a in plan.alternatives}
+    node = top
+    while isinstance(node, cst.If):
+        if id(node.body) not in blocks:
+            return False
+        node = node.orelse
+    return node is None or (isinstance(node, cst.Else) and id(node.body) in blocks)
+
+
+_AUGMENTED = {cst.SubtractAssign: "-", cst.AddAssign: "+", cst.MultiplyAssign: "*",
+              cst.DivideAssign: "/"}
+
+
+def manual_update_with(ctx: Context, node: cst.CSTNode, grads: str) -> cst.CSTNode:
+    """`for p in m.parameters(): ... p.grad ...` -> `for p, grad in zip(m.parameters(),
+    grads): ... grad ...` (inside its `with` when it has one). `p -= x` rebinds the
+    loop variable in MindSpore: it becomes `ops.assign(p, p - x)`."""
+    loop, call = manual_update(node)
+    variable = loop.target.value
+    flows = Flows()
+    used = set(flows.reads(loop)) | flows.writes(loop)
+    name = next(n for n in ("grad", "g", "grad_", "p_grad") if n not in used)
+
+    class _Grad(cst.CSTTransformer):
+        def leave_Attribute(self, original, updated):
+            if (original.attr.value == "grad" and isinstance(original.value, cst.Name)
+                    and original.value.value == variable):
+                return cst.Name(name)
+            return updated
+
+        def leave_AugAssign(self, original, updated):
+            target = updated.target
+            if isinstance(target, cst.Attribute) and target.attr.value == "data":
+                target = target.value
+            op = _AUGMENTED.get(type(updated.operator))
+            if not (isinstance(target, cst.Name) and target.value == variable) or op is None:
+                return updated
+            value = updated.value
+            text = code(value).strip()
+            if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
+                                      cst.Integer, cst.Float)) and not (
+                    op in "+-" and isinstance(value, cst.BinaryOperation)
+                    and isinstance(value.operator, (cst.Multiply, cst.Divide))):
+                text = f"({text})"
+            assign = emit.ms_name(ctx, "mindspore.ops.assign")
+            return cst.Expr(cst.parse_expression(f"{assign}({variable}, {variable} {op} {text})"))
+
+    target = cst.Tuple([cst.Element(loop.target), cst.Element(cst.Name(name))], lpar=[], rpar=[])
+    zipped = cst.Call(cst.Name("zip"), [cst.Arg(call, comma=cst.Comma(
+        whitespace_after=cst.SimpleWhitespace(" "))), cst.Arg(cst.Name(grads))])
+    new_loop = loop.with_changes(target=target, iter=zipped, body=loop.body.visit(_Grad()))
+    if node is loop:
+        return new_loop
+    return node.with_changes(body=node.body.with_changes(body=[new_loop]))
 
 
 def _scaled(loss: cst.BaseExpression, scalers: Set[str]):
@@ -639,7 +777,7 @@ def _contains_site(scope: Scope, node: cst.CSTNode) -> bool:
 
 def _is_known(receiver: Optional[str], scope: Scope) -> bool:
     """Is `receiver` of a zero_grad() an optimizer stepped in this scope?"""
-    return any(s.kind == "step" and s.receiver == receiver for s in scope.sites)
+    return any(s.kind in ("step", "manual") and s.receiver == receiver for s in scope.sites)
 
 
 def _tag(optimizer: str, index: int) -> str:

@@ -37,7 +37,7 @@ class Stmt:
 
 @dataclass
 class Site:
-    kind: str                  # backward | step | zero_grad | clip | unscale | update
+    kind: str                  # backward | step | manual | zero_grad | clip | unscale | update
     stmt: Stmt
     call: cst.Call
     receiver: Optional[str] = None          # dotted text of `x` in `x.step()`
@@ -142,10 +142,67 @@ def is_scaler(text: Optional[str], known: Set[str]) -> bool:
     return text is not None and (text in known or "scaler" in text.rsplit(".", 1)[-1].lower())
 
 
+def manual_update(node: cst.CSTNode) -> Optional[Tuple[cst.For, cst.Call]]:
+    """`for p in model.parameters(): p.data.add_(-lr * p.grad)`, alone or as the only
+    statement of a `with` (`torch.no_grad()`): the loop and its `parameters()` call."""
+    if isinstance(node, cst.With) and isinstance(node.body, cst.IndentedBlock) \
+            and len(node.body.body) == 1:
+        node = node.body.body[0]
+    if not (isinstance(node, cst.For) and isinstance(node.target, cst.Name)
+            and node.orelse is None and node.asynchronous is None):
+        return None
+    call = node.iter
+    if not (isinstance(call, cst.Call) and not call.args and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "parameters"
+            and dotted_name(call.func.value) is not None):
+        return None
+    variable = node.target.value
+    reads_grad, updates = [], []
+
+    def parameter(target: cst.BaseExpression) -> bool:  # `p` or `p.data`
+        if isinstance(target, cst.Attribute) and target.attr.value == "data":
+            target = target.value
+        return isinstance(target, cst.Name) and target.value == variable
+
+    class _Grad(cst.CSTVisitor):
+        def visit_Attribute(self, attr):
+            if (attr.attr.value == "grad" and isinstance(attr.value, cst.Name)
+                    and attr.value.value == variable):
+                reads_grad.append(attr)
+
+        def visit_AugAssign(self, stmt):
+            if parameter(stmt.target):
+                updates.append(stmt)
+
+        def visit_Assign(self, stmt):
+            if any(isinstance(t.target, cst.Attribute) and parameter(t.target)
+                   for t in stmt.targets):
+                updates.append(stmt)  # p.data = p.data - lr * p.grad
+
+        def visit_Call(self, call):
+            func = call.func
+            if (isinstance(func, cst.Attribute) and func.attr.value.endswith("_")
+                    and not func.attr.value.startswith("_") and parameter(func.value)):
+                updates.append(call)  # p.data.add_(p.grad, alpha=-lr)
+
+    node.body.visit(_Grad())
+    return (node, call) if reads_grad and updates else None
+
+
 def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
                scalers: Set[str] = frozenset()) -> None:
+    inside_manual: Set[int] = set()  # a loop that updates parameters is one site
     for stmt in scope.stmts:
         node = stmt.node
+        if any(id(a) in inside_manual for a in stmt.ancestors):
+            continue
+        manual = manual_update(node) if isinstance(node, (cst.For, cst.With)) else None
+        if manual is not None:
+            inside_manual.add(id(node))
+            inside_manual.add(id(manual[0]))
+            scope.sites.append(Site("manual", stmt, manual[1],
+                                    receiver=dotted_name(manual[1].func.value)))
+            continue
         if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
             continue
         small = node.body[0]

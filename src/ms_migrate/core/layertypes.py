@@ -156,6 +156,11 @@ class _ModelReader:
             self._children_list(path, node.args[0], scope, out, depth)
         elif name == _MODULE_DICT and node.args and isinstance(node.args[0], ast.Dict):
             self._children_dict(path, node.args[0], scope, out, depth)
+        elif name == _MODULE_DICT and node.args and isinstance(node.args[0], ast.Call) \
+                and _is_name(node.args[0].func, "dict") and not node.args[0].args:
+            for keyword in node.args[0].keywords:  # ModuleDict(dict(wte=nn.Embedding(...)))
+                if keyword.arg is not None:
+                    self.declare(_join(path, keyword.arg), keyword.value, scope, out, depth)
 
     def _children_sequential(self, path, node, scope, out, depth):
         args = node.args
