@@ -3,7 +3,9 @@ Linear, parameter attributes of declared layers, `next(model.parameters())`, and
 training loops that update the parameters by hand from `p.grad`. Each program is
 converted, run in torch and in MindSpore from the same weights and inputs, and the
 numbers compared."""
+import sys
 import textwrap
+import types
 
 import numpy as np
 import pytest
@@ -19,10 +21,13 @@ def convert(source: str):
     source = textwrap.dedent(source)
     result = convert_source(source, "prog.py")
     assert convert_source(result.code, "prog.py").code == result.code  # idempotent
-    torch_ns, ms_ns = {"__name__": "prog"}, {"__name__": "prog_ms"}
-    exec(compile(source, "<torch>", "exec"), torch_ns)
+    # the torch program is an importable module: torch.save pickles its classes by name
+    program = types.ModuleType("tied_manual_prog")
+    sys.modules[program.__name__] = program
+    exec(compile(source, "<torch>", "exec"), program.__dict__)
+    ms_ns = {"__name__": "prog_ms"}
     exec(compile(result.code, "<ms>", "exec"), ms_ns)
-    return result, torch_ns, ms_ns
+    return result, program.__dict__, ms_ns
 
 
 TIED = """\
@@ -233,3 +238,60 @@ def test_loop_that_only_edits_gradients_is_not_an_update():
         """)
     assert "only complete" not in result.code
     assert ".grad is read or changed between backward() and step()" in result.code
+
+
+RNN_LM = """\
+    import torch
+    import torch.nn as nn
+
+    class RNNModel(nn.Module):
+        def __init__(self, rnn_type, ntoken, ninp, nhid, nlayers):
+            super().__init__()
+            self.encoder = nn.Embedding(ntoken, ninp)
+            if rnn_type in ['LSTM', 'GRU']:
+                self.rnn = getattr(nn, rnn_type)(ninp, nhid, nlayers, bias=True)
+            else:
+                self.rnn = nn.RNN(ninp, nhid, nlayers)
+            self.decoder = nn.Linear(nhid, ntoken)
+
+        def forward(self, x):
+            output, _ = self.rnn(self.encoder(x))
+            return self.decoder(output)
+
+    def save_and_reload(model, path, x):
+        with open(path, 'wb') as f:
+            torch.save(model, f)
+        with open(path, 'rb') as f:
+            with torch.serialization.safe_globals([RNNModel, nn.LSTM, nn.GRU, nn.Embedding,
+                                                   nn.Linear, nn.RNN]):
+                model = torch.load(f)
+            model.rnn.flatten_parameters()
+        return model(x)
+    """
+
+
+@pytest.mark.parametrize("rnn_type", ["LSTM", "GRU"])
+def test_layer_picked_by_name_and_model_saved_whole(rnn_type, tmp_path):
+    result, t, m = convert(RNN_LM)
+    assert "import torch" not in result.code and "getattr" not in result.code
+    assert "has_bias=True" in result.code  # each listed layer converted with its own rule
+    assert "mindspore.save_checkpoint(model, path)" in result.code
+    assert "mindspore.load_param_into_net(model, mindspore.load_checkpoint(path))" in result.code
+    torch.manual_seed(0)
+    tm, mm = t["RNNModel"](rnn_type, 9, 4, 5, 2), m["RNNModel"](rnn_type, 9, 4, 5, 2)
+    assert type(mm.rnn).__name__ == rnn_type
+    copy_torch_weights(tm, mm)
+    x = np.array([[1, 2], [3, 4], [5, 6]])  # (seq, batch)
+    expected = t["save_and_reload"](tm, str(tmp_path / "t.pt"), torch.from_numpy(x))
+    got = m["save_and_reload"](mm, str(tmp_path / "m.ckpt"), mindspore.Tensor(x.astype(np.int32)))
+    np.testing.assert_allclose(got.asnumpy(), expected.detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_getattr_without_a_listing_test_is_left_alone():
+    result, _, _ = convert("""\
+        import torch.nn as nn
+
+        def make(kind, n):
+            return getattr(nn, kind)(n, n)
+        """)
+    assert "getattr(nn, kind)(n, n)" in result.code

@@ -35,9 +35,12 @@ from .passes import (
     format_specs,
     image_grid,
     layer_attributes,
+    layout_calls,
     learning_rates,
     legacy_tensors,
+    named_layers,
     out_args,
+    pickled_models,
     train_mode,
 )
 from .passes.training import grad_mode, loops
@@ -53,6 +56,9 @@ class Pass:
 
 
 STATEMENT_PASSES: Tuple[Pass, ...] = (
+    # `getattr(nn, kind)(...)` under `if kind in [...]`: one call per listed layer, each
+    # converted by its own rule later.
+    Pass("named-layers", named_layers.applies, named_layers.expand_named_layers),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
@@ -69,6 +75,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # see models and tensors by their own names.
     Pass("devices", devices.applies, devices.convert_devices),
     # After devices (`DDP(model.to(rank))`); tells the training pass to reduce gradients.
+    # `rnn.flatten_parameters()`: memory layout only, the statement goes.
+    Pass("layout-calls", layout_calls.applies, layout_calls.drop_layout_calls),
     Pass("distributed", distributed.applies, distributed.convert_distributed,
          provides=("data_parallel",)),
     # torch.jit / torch.onnx before checkpoint-dicts: `torch.jit.save` is an export.
@@ -77,6 +85,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("learning-rates", learning_rates.applies, learning_rates.convert_learning_rate_reads),
     # torch.save/torch.load of checkpoint dicts and `.pth` names, before the table rules
     # meet the single calls.
+    # Whole models through torch.save/torch.load on open() files, before checkpoint-dicts
+    # meets the calls.
+    Pass("pickled-models", pickled_models.applies, pickled_models.convert_pickled_models),
     Pass("checkpoint-dicts", checkpoint_dicts.applies, checkpoint_dicts.convert_checkpoints),
     # f"{loss:.4f}" of 0-d tensors, before training moves the loss into a step function.
     Pass("format-specs", format_specs.applies, format_specs.convert_format_specs),

@@ -1,0 +1,48 @@
+"""Calls that only change how torch lays out memory: the statement goes, with a note.
+
+`rnn.flatten_parameters()` packs an RNN's weights into one contiguous block for
+cuDNN; the values do not change, and MindSpore's RNN cells have no such method.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ..core.context import Context
+from ..core.traversal import traverse
+from ..core.report import WARNING
+from .statement_pass import StatementPass
+
+_LAYOUT = {
+    "flatten_parameters": "torch.nn.RNNBase.flatten_parameters",
+}
+_APPLIES = re.compile(rf"\.(?:{'|'.join(_LAYOUT)})\(\s*\)")
+_WHY = "removed: it only packs the weights in memory for cuDNN; the values are the same"
+
+
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
+def drop_layout_calls(ctx: Context, module: cst.Module) -> cst.Module:
+    drop = _LayoutCalls(ctx)
+    result = traverse(module, drop)
+    drop.place_findings()
+    return result
+
+
+class _LayoutCalls(StatementPass):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx, _APPLIES)
+
+    def leave_SimpleStatementLine(self, original, updated):
+        if len(original.body) != 1 or not isinstance(original.body[0], cst.Expr):
+            return updated
+        call = original.body[0].value
+        if not (isinstance(call, cst.Call) and not call.args
+                and isinstance(call.func, cst.Attribute) and call.func.attr.value in _LAYOUT):
+            return updated
+        api = _LAYOUT[call.func.attr.value]
+        self.add(call, api, WARNING, _WHY)
+        return self.drop(updated, [f"# ms-migrate: {api}: {_WHY}"])
