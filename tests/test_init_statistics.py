@@ -63,3 +63,17 @@ def test_orthogonal_is_orthogonal():
     exec(convert_source(source).code, ms_ns)
     w = ms_ns["w"].asnumpy()
     np.testing.assert_allclose(w @ w.T, np.eye(64), atol=1e-4)
+
+
+@pytest.mark.parametrize("layer", ["nn.Embedding(300, 256)", "nn.Embedding(300, 256, padding_idx=0)"])
+def test_embedding_default_table_is_standard_normal(layer):
+    """torch draws an Embedding's table from N(0, 1); MindSpore's default is N(0, 0.01)."""
+    source = f"import torch\nimport torch.nn as nn\nm = {layer}\n"
+    ns = {}
+    exec(source, ns)
+    expected = ns["m"].weight.detach().numpy()
+    ms_ns = {}
+    exec(convert_source(source).code, ms_ns)
+    actual = ms_ns["m"].embedding_table.asnumpy()
+    np.testing.assert_allclose(_stats(actual[1:])[:2], _stats(expected[1:])[:2], atol=0.02)
+    np.testing.assert_array_equal(actual[0] == 0, expected[0] == 0)  # the padding row
