@@ -194,7 +194,7 @@ def test_converted_text(torch_code, expected):
     ("nn.ConvTranspose2d(2, 3, 3, stride=2, padding=p, output_padding=1)", "as numbers"),
     ("nn.Conv2d(2, 3, 3, padding=1, padding_mode='reflect')", "padding_mode"),
     ("nn.LayerNorm((5, 6))", "several trailing axes"),
-    ("nn.LayerNorm(8, elementwise_affine=False)", "elementwise_affine"),
+    ("nn.LayerNorm(8, elementwise_affine=mode)", "elementwise_affine"),
     ("nn.InstanceNorm2d(3, track_running_stats=True)", "track_running_stats"),
     ("nn.BatchNorm2d(3, track_running_stats=False)", "track_running_stats"),
     ("nn.BatchNorm1d(3, momentum=None)", "cumulative"),
@@ -276,7 +276,8 @@ def test_whole_model_matches_torch():
 
 def test_embedding_padding_idx_converts_with_a_warning():
     result = convert("layer = nn.Embedding(10, 3, padding_idx=0)\n")
-    assert "layer = nn.Embedding(10, 3, padding_idx=0)\n" in result.code
+    assert "layer = nn.Embedding(10, 3, padding_idx=0, embedding_table=init.Normal(1.0))\n" \
+        in result.code
     assert "# ms-migrate: torch.nn.Embedding:" in result.code
     assert [f.action for f in result.report.findings] == ["warning"]
     # what the warning says, measured: the padding row starts at zero but trains

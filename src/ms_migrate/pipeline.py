@@ -33,6 +33,7 @@ from .passes import (
     export,
     first_parameter,
     format_specs,
+    frozen_norms,
     image_grid,
     layer_attributes,
     layout_calls,
@@ -64,6 +65,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
     # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
     # traversal renames the classes later.
+    # LayerNorm(elementwise_affine=False/bias=False) assigned to a name: frozen gamma/beta.
+    Pass("frozen-norms", frozen_norms.applies, frozen_norms.freeze_affine_norms),
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),

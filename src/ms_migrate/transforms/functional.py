@@ -251,10 +251,17 @@ def pool1d_as_2d(ctx, rule, bound: Bound, call=None):
 
 @transform
 def dim_required(ctx, rule, bound: Bound, call=None):
-    """F.softmax(x) without dim: torch picks dim 0 for 1-D and 3-D inputs and 1 otherwise,
-    MindSpore always -1, so only an explicit dim converts."""
-    if literal(bound.get("dim")) in (None, "None"):
+    """F.softmax(x) without dim: torch picks dim 0 for 0-, 1- and 3-D inputs and 1
+    otherwise, MindSpore always -1: that choice is written out for a named input
+    (`axis=0 if x.ndim in (0, 1, 3) else 1`); another expression needs an explicit dim."""
+    if literal(bound.get("dim")) not in (None, "None"):
+        return
+    value = bound.get("input")
+    if not isinstance(value, (cst.Name, cst.Attribute)) or dotted_name(value) is None:
         raise Unsupported("give dim explicitly (torch's implicit dim depends on the input's rank)")
+    bound.set("dim", cst.parse_expression(f"0 if {dotted_name(value)}.ndim in (0, 1, 3) else 1"))
+    bound.warnings.append("no dim: torch's implicit one (0 for 0-, 1- and 3-D inputs, else 1) "
+                          "is written out")
 
 
 @transform
