@@ -83,3 +83,39 @@ def test_softmax_without_dim_picks_torchs_axis(shape):
     got = [v.asnumpy() for v in m["scores"](mindspore.Tensor(x))]
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_no_grad_block_in_forward_stops_gradients_of_what_it_assigns():
+    result, t, m = convert("""\
+        import torch
+        import torch.nn as nn
+
+        class Enc(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.backbone = nn.Linear(4, 3)
+                self.head = nn.Linear(3, 2)
+
+            def forward(self, x):
+                with torch.no_grad():
+                    feats = self.backbone(x)
+                    feats.detach_()
+                return self.head(feats * x[:, :3])
+        """)
+    assert "import torch" not in result.code
+    assert "feats = ops.stop_gradient(self.backbone(x))" in result.code
+    torch.manual_seed(0)
+    tm, mm = t["Enc"](), m["Enc"]()
+    copy_torch_weights(tm, mm)
+    x = np.random.default_rng(2).standard_normal((5, 4)).astype(np.float32)
+    tx = torch.from_numpy(x).requires_grad_()
+    tm(tx).sum().backward()
+    loss_fn = lambda a: mm(a).sum()  # noqa: E731
+    (x_grad, param_grads) = mindspore.grad(loss_fn, 0, mm.trainable_params())(mindspore.Tensor(x))
+    names = [p.name for p in mm.trainable_params()]
+    grads = dict(zip(names, param_grads))
+    np.testing.assert_allclose(grads["head.weight"].asnumpy(), tm.head.weight.grad.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert tm.backbone.weight.grad is None
+    assert not grads["backbone.weight"].asnumpy().any()
+    np.testing.assert_allclose(x_grad.asnumpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)

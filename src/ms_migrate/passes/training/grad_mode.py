@@ -190,6 +190,11 @@ class _GradModes(FastTransformer):
         if not modes:
             return [stmt]
         api = self._grad_mode(modes[0].item)
+        if self._inside_cell() and len(stmt.items) == 1 and api in _NO_GRAD:
+            stopped = _stopped(self.ctx, stmt)
+            if stopped is not None:
+                self._report(original, api, CONVERTED, STOPPED)
+                return stopped
         if self._inside_cell():
             self._report(original, api, UNSUPPORTED, IN_CELL)
             note = mark_text(f"{api}: {IN_CELL}")
@@ -209,6 +214,54 @@ class _GradModes(FastTransformer):
         body[0] = rebuilt(body[0], body[0].with_changes(leading_lines=[*stmt.leading_lines,
                                                                *body[0].leading_lines]))
         return body
+
+
+_NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
+                      "torch.autograd.grad_mode.no_grad"})
+STOPPED = "-> ops.stop_gradient on each value the block assigns"
+
+
+def _stopped(ctx: Context, stmt: cst.With) -> Optional[List[cst.BaseStatement]]:
+    """In a Cell's forward, `with torch.no_grad():` whose statements only assign names
+    (and detach them: `x.detach_()`), or return one value at the end -> the same
+    statements with `ops.stop_gradient(...)` values.
+    Any other statement (an in-place update, a call) leaves the block as it is."""
+    if not isinstance(stmt.body, cst.IndentedBlock):
+        return None
+    assigned: set = set()
+    out: List[cst.BaseStatement] = []
+    stop = None
+    for line in stmt.body.body:
+        if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        small = line.body[0]
+        if (isinstance(small, cst.Assign) and len(small.targets) == 1
+                and isinstance(small.targets[0].target, cst.Name)):
+            if stop is None:
+                from .emit import ms_name
+                stop = ms_name(ctx, "mindspore.ops.stop_gradient")
+            value = cst.Call(cst.parse_expression(stop), [cst.Arg(small.value)])
+            assigned.add(small.targets[0].target.value)
+            out.append(line.with_changes(body=[small.with_changes(value=value)]))
+        elif (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+              and not small.value.args and isinstance(small.value.func, cst.Attribute)
+              and small.value.func.attr.value in ("detach_", "requires_grad_")
+              and isinstance(small.value.func.value, cst.Name)
+              and small.value.func.value.value in assigned):
+            continue  # already cut from the graph
+        elif (isinstance(small, cst.Return) and small.value is not None
+              and not isinstance(small.value, cst.Tuple) and line is stmt.body.body[-1]):
+            if stop is None:
+                from .emit import ms_name
+                stop = ms_name(ctx, "mindspore.ops.stop_gradient")
+            value = cst.Call(cst.parse_expression(stop), [cst.Arg(small.value)])
+            out.append(line.with_changes(body=[small.with_changes(value=value)]))
+        else:
+            return None
+    if not out:
+        return None
+    out[0] = out[0].with_changes(leading_lines=[*stmt.leading_lines, *out[0].leading_lines])
+    return out
 
 
 def _forward_methods(cls: cst.ClassDef) -> set:
