@@ -119,3 +119,30 @@ def test_no_grad_block_in_forward_stops_gradients_of_what_it_assigns():
     assert tm.backbone.weight.grad is None
     assert not grads["backbone.weight"].asnumpy().any()
     np.testing.assert_allclose(x_grad.asnumpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_inplace_calls_on_new_tensors():
+    result, t, m = convert("""\
+        import torch
+
+        def f(shape, prob, dim, i, j, idx):
+            a = torch.zeros(shape).float().uniform_(0, 1) < prob
+            b = torch.zeros(1, 1, dim).fill_(0.1)
+            c = torch.ones(i, j).triu_(j - i + 1)
+            d = torch.zeros(shape).uniform_(-0.5, 1.5)
+            e = torch.zeros((2, 5)).masked_fill_(idx > 1, 2.0).bool()
+            g = torch.empty(shape).normal_(1.0, 0.5)
+            return a, b, c, d, e, g
+        """)
+    assert "import torch" not in result.code and "ms-migrate" not in result.code
+    idx = np.array([[1, 3, 0, 2, 4], [0, 4, 2, 2, 1]])
+    want = t["f"]((400, 300), 0.3, 4, 3, 5, torch.from_numpy(idx))
+    got = m["f"]((400, 300), 0.3, 4, 3, 5, mindspore.Tensor(idx))
+    for k in (1, 2, 4):  # deterministic values
+        np.testing.assert_array_equal(got[k].asnumpy(), want[k].numpy())
+    assert got[1].dtype == mindspore.float32
+    for k, bounds in ((0, None), (3, (-0.5, 1.5)), (5, None)):  # random: same distribution
+        a, b = got[k].asnumpy().astype(np.float64), want[k].numpy().astype(np.float64)
+        np.testing.assert_allclose([a.mean(), a.std()], [b.mean(), b.std()], atol=0.01)
+        if bounds is not None:
+            assert bounds[0] <= a.min() and a.max() < bounds[1]

@@ -33,6 +33,7 @@ from .passes import (
     export,
     first_parameter,
     format_specs,
+    fresh_inplace,
     frozen_norms,
     image_grid,
     layer_attributes,
@@ -60,6 +61,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # `getattr(nn, kind)(...)` under `if kind in [...]`: one call per listed layer, each
     # converted by its own rule later.
     Pass("named-layers", named_layers.applies, named_layers.expand_named_layers),
+    # `torch.zeros(n).uniform_(0, 1)`: in-place calls on a new tensor become its value.
+    Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
