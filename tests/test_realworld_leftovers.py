@@ -146,3 +146,27 @@ def test_inplace_calls_on_new_tensors():
         np.testing.assert_allclose([a.mean(), a.std()], [b.mean(), b.std()], atol=0.01)
         if bounds is not None:
             assert bounds[0] <= a.min() and a.max() < bounds[1]
+
+
+@pytest.mark.parametrize("qk_norm", [True, False])
+def test_layer_norm_without_bias_in_a_conditional(qk_norm):
+    result, t, m = convert("""\
+        import torch
+        import torch.nn as nn
+
+        class Attn(nn.Module):
+            def __init__(self, d, qk_norm):
+                super().__init__()
+                self.query_norm = nn.LayerNorm(d, bias=False) if qk_norm else nn.Identity()
+
+            def forward(self, q):
+                return self.query_norm(q) * 2
+        """)
+    assert "if qk_norm:\n            self.query_norm.beta.requires_grad = False" in result.code
+    torch.manual_seed(0)
+    tm, mm = t["Attn"](5, qk_norm), m["Attn"](5, qk_norm)
+    copy_torch_weights(tm, mm)
+    assert len(list(tm.parameters())) == len(mm.trainable_params())
+    q = np.random.default_rng(3).standard_normal((2, 5)).astype(np.float32)
+    np.testing.assert_allclose(mm(mindspore.Tensor(q)).asnumpy(),
+                               tm(torch.from_numpy(q)).detach().numpy(), rtol=1e-5, atol=1e-5)

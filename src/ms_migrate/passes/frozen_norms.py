@@ -9,7 +9,8 @@ them, so they are frozen at their initial values (gamma ones, beta zeros).
 
 In torch too a frozen LayerNorm of ones and zeros computes what
 elementwise_affine=False does; `bias=False` freezes the bias only. Only where the
-layer is assigned to a name the freezing statements can follow.
+layer is assigned to a name the freezing statements can follow (also as one branch
+of `a if flag else b`: then they run `if flag:`).
 """
 from __future__ import annotations
 
@@ -48,7 +49,15 @@ class _FrozenNorms(StatementPass):
         if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Assign):
             return updated
         assign = updated.body[0]
-        call = assign.value
+        call, guard = assign.value, None
+        if isinstance(call, cst.IfExp) and dotted_name(call.test) is not None:
+            # `nn.LayerNorm(d, bias=False) if qk_norm else nn.Identity()`
+            for branch, test in ((call.body, dotted_name(call.test)),
+                                 (call.orelse, f"not {dotted_name(call.test)}")):
+                if isinstance(branch, cst.Call) and self.ctx.resolve(branch.func) in _LAYERS:
+                    guard = (test, branch is call.body)
+                    call = branch
+                    break
         if len(assign.targets) != 1 or not isinstance(call, cst.Call):
             return updated
         target = dotted_name(assign.targets[0].target)
@@ -68,9 +77,14 @@ class _FrozenNorms(StatementPass):
         self.add(original.body[0].value, layer, WARNING,
                  f"{flags}: MindSpore's LayerNorm always has gamma and beta: "
                  f"{' and '.join(frozen)} frozen at their initial values")
-        new = updated.with_changes(body=[assign.with_changes(value=call.with_changes(args=args))])
+        value = call.with_changes(args=args)
+        if guard is not None:
+            branch = "body" if guard[1] else "orelse"
+            value = assign.value.with_changes(**{branch: value})
+        new = updated.with_changes(body=[assign.with_changes(value=value)])
         rule = self.ctx.rules.get(layer)
         names = rule.params if rule else {}  # MindSpore's names: weight is gamma
-        after = [cst.parse_statement(f"{target}.{names.get(p, p)}.requires_grad = False\n")
-                 for p in frozen]
-        return cst.FlattenSentinel([new, *after])
+        lines = [f"{target}.{names.get(p, p)}.requires_grad = False" for p in frozen]
+        if guard is not None:
+            lines = [f"if {guard[0]}:\n" + "".join(f"    {line}\n" for line in lines)]
+        return cst.FlattenSentinel([new, *(cst.parse_statement(line + "\n") for line in lines)])
