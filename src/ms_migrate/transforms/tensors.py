@@ -65,14 +65,14 @@ def sizes_tuple(ctx, rule, bound: Bound, call=None):
 _DTYPE_NAMES = {
     "float16", "half", "bfloat16", "float32", "float", "float64", "double", "int8", "int16",
     "short", "int32", "int", "int64", "long", "uint8", "bool", "complex64", "complex128",
-    "cfloat", "cdouble"}
+    "cfloat", "cdouble", "bool_"}  # bool_: MindSpore's spelling, once the argument converted
 
 
 def _is_dtype(ctx, node: cst.BaseExpression) -> bool:
     dotted = dotted_name(node)
     if dotted is None:
         return False
-    if dotted.endswith(".dtype"):
+    if dotted.endswith(".dtype") or dotted.split(".")[-1] == "dtype":  # `x.to(dtype)`
         return True
     qualified = ctx.resolve(node) or dotted
     head, _, last = qualified.rpartition(".")
