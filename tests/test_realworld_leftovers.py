@@ -170,3 +170,35 @@ def test_layer_norm_without_bias_in_a_conditional(qk_norm):
     q = np.random.default_rng(3).standard_normal((2, 5)).astype(np.float32)
     np.testing.assert_allclose(mm(mindspore.Tensor(q)).asnumpy(),
                                tm(torch.from_numpy(q)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("freeze", ["", ", freeze=True", ", freeze=False"])
+def test_embedding_from_pretrained_table(freeze):
+    result, t, m = convert(f"""\
+        import numpy as np
+        import torch
+        import torch.nn as nn
+
+        def table(n, d):
+            return torch.FloatTensor(np.arange(n * d, dtype=np.float32).reshape(n, d) / 10)
+
+        class Enc(nn.Module):
+            def __init__(self, n, d):
+                super().__init__()
+                self.pos_emb = nn.Embedding.from_pretrained(table(n, d){freeze})
+                self.proj = nn.Linear(d, 2)
+
+            def forward(self, pos):
+                return self.proj(self.pos_emb(pos))
+        """)
+    assert "import torch" not in result.code
+    torch.manual_seed(0)
+    tm, mm = t["Enc"](6, 3), m["Enc"](6, 3)
+    np.testing.assert_array_equal(mm.pos_emb.embedding_table.asnumpy(),
+                                  tm.pos_emb.weight.detach().numpy())
+    copy_torch_weights(tm, mm)
+    trainable = [n for n, p in tm.named_parameters() if p.requires_grad]
+    assert len(mm.trainable_params()) == len(trainable)
+    pos = np.array([[0, 5, 2], [1, 1, 3]])
+    np.testing.assert_allclose(mm(mindspore.Tensor(pos.astype(np.int32))).asnumpy(),
+                               tm(torch.from_numpy(pos)).detach().numpy(), rtol=1e-5, atol=1e-5)

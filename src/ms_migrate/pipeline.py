@@ -43,6 +43,7 @@ from .passes import (
     named_layers,
     out_args,
     pickled_models,
+    pretrained_embeddings,
     train_mode,
 )
 from .passes.training import grad_mode, loops
@@ -70,6 +71,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # traversal renames the classes later.
     # LayerNorm(elementwise_affine=False/bias=False) assigned to a name: frozen gamma/beta.
     Pass("frozen-norms", frozen_norms.applies, frozen_norms.freeze_affine_norms),
+    # `nn.Embedding.from_pretrained(table, freeze=True)` assigned to a name.
+    Pass("pretrained-embeddings", pretrained_embeddings.applies,
+         pretrained_embeddings.convert_pretrained_embeddings),
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
