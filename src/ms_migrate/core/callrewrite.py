@@ -360,9 +360,13 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
     """A composition of MindSpore ops from the rule's template and the call's arguments.
 
     `mindspore.ops.erf` in a template is written through name_of, so it becomes
-    `ops.erf` with its import, like any other target.
+    `ops.erf` with its import, like any other target. The arguments go in as the very
+    nodes the call had (not re-parsed text): names converted inside them keep the
+    identity the import pass respells them by (`mindspore.nn.BCELoss` where torch's
+    `nn` stays imported).
     """
     used = set()
+    values: Dict[str, cst.BaseExpression] = {}
 
     def fill(match):
         name, default = match.group(1), match.group(2)
@@ -376,14 +380,37 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
             if default is None:
                 raise Unsupported(f"needs the argument {name!r}")
             return default
-        text = code(value).strip()
-        return text if isinstance(value, _ATOM) else f"({text})"
+        if not isinstance(value, _ATOM) and not value.lpar:
+            value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        placeholder = f"{_PLACEHOLDER}{name}"
+        values[placeholder] = value
+        return placeholder
 
     text = TEMPLATE_FIELD.sub(fill, rule.template)
     extra = [n for n in bound.values if n not in used and n not in rule.drop]
     if extra:
         raise Unsupported(f"argument {extra[0]!r} is not supported")
-    return traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+    composed = traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+    return traverse(composed, _Arguments(values)) if values else composed
+
+
+_PLACEHOLDER = "__ms_migrate_argument_"
+
+
+class _Arguments(cst.CSTTransformer):
+    """Puts the call's argument nodes where the template's placeholders are."""
+
+    def __init__(self, values: Dict[str, cst.BaseExpression]):
+        super().__init__()
+        self.values = values
+
+    def leave_Name(self, original, updated):
+        value = self.values.get(updated.value)
+        if value is None:
+            return updated
+        if updated.lpar and not value.lpar:  # `({x})` in the template keeps its brackets
+            return value.with_changes(lpar=updated.lpar, rpar=updated.rpar)
+        return value
 
 
 def _has_call(node: Optional[cst.CSTNode]) -> bool:
