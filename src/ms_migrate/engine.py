@@ -92,6 +92,9 @@ def _alias_pattern(aliases: Tuple[str, ...]) -> Pattern:
     return re.compile(rf"(?:{'|'.join(map(re.escape, aliases))})\b")
 
 
+_EMPTY = cst.Module([])
+
+
 class Converter(FastTransformer):
     """One traversal: table-driven API rewriting, Module classes, `# ms-migrate:` notes."""
 
@@ -269,6 +272,9 @@ class Converter(FastTransformer):
             # call with MindSpore arguments (`torch.randn(*s, dtype=mindspore.float32)`).
             self.ctx.rollback(start)
             return original
+        if new is not updated and any(p.finding.action == UNSUPPORTED
+                                      for p in self.ctx.pending[start[0]:]):
+            self.ctx.forget_dropped(start, _EMPTY.code_for_node(new))
         return new
 
     def _refused(self, call: cst.Call, start) -> bool:

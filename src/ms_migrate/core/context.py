@@ -1,6 +1,8 @@
 """State one conversion shares between its passes: names, imports, findings."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, List, Optional, Set, Tuple, Union
@@ -160,6 +162,25 @@ class Context:
         for root in self.released[releases:]:
             self.alias_uses[root] += 1
         del self.released[releases:]
+
+    def forget_dropped(self, point: Tuple[int, int], result: str) -> None:
+        """A converted call dropped some of its arguments (`layout=torch.strided`):
+        the unsupported references inside them, found since `point`, are no longer in
+        the code (`result`, the call's new text), so their findings, notes and uses of
+        the torch name go."""
+        kept = []
+        for p in self.pending[point[0]:]:
+            text = None
+            if p.finding.action == UNSUPPORTED and isinstance(p.node, (cst.Attribute, cst.Name)):
+                text = dotted_name(p.node)
+            if text is None or re.search(rf"(?<![\w.]){re.escape(text)}\b", result):
+                kept.append(p)
+                continue
+            note = f"# ms-migrate: {p.finding.api}: {p.finding.message}"
+            if self.marks and note in self.marks[-1]:
+                self.marks[-1].remove(note)
+            self.release(p.node)
+        self.pending[point[0]:] = kept
 
     def name(self, target: str) -> cst.BaseExpression:
         """Expression for a MindSpore name; records the import it needs."""

@@ -274,3 +274,30 @@ def batch_norm_affine(ctx, rule, bound: Bound, call=None):
         if literal(bound.get(name)) in (None, "None"):
             bound.set(name, cst.parse_expression(f"ops.{fill}({_named(mean, 'running_mean')})"))
             ctx.require("from mindspore import ops")
+
+
+@transform
+def rrelu(ctx, rule, bound: Bound, call=None):
+    """F.rrelu(x, lower, upper, training): in training the slopes of the negative part
+    are drawn from U(lower, upper), as ops.rrelu draws them; otherwise torch uses their
+    mean, a leaky relu. The `_` forms write the result back into x (ops.assign)."""
+    training = literal(bound.pop("training"))
+    if literal(bound.pop("generator")) not in (None, "None"):
+        raise Unsupported("generator: MindSpore seeds globally (mindspore.set_seed)")
+    x = bound.get("input")
+    if x is None:
+        raise Unsupported("needs the argument 'input'")
+    lower = _text(bound.get("lower")) if bound.get("lower") is not None else "1.0 / 8"
+    upper = _text(bound.get("upper")) if bound.get("upper") is not None else "1.0 / 3"
+    if training == "True":
+        value = f"ops.rrelu({_text(x)}, {lower}, {upper})"
+    elif training in (None, "False"):
+        value = f"ops.leaky_relu({_text(x)}, ({lower} + {upper}) / 2)"
+    else:
+        raise Unsupported("training must be True or False literally")
+    if rule.torch_name.endswith("_"):
+        if dotted_name(x) is None:
+            raise Unsupported("in-place call on an expression: assign the result by hand")
+        value = f"ops.assign({_text(x)}, {value})"
+    ctx.require("from mindspore import ops")
+    return cst.parse_expression(value)

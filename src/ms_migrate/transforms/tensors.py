@@ -1,6 +1,8 @@
 """Transforms for Tensor methods."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
@@ -24,6 +26,25 @@ def _is_plain(node: cst.BaseExpression) -> bool:
     return dotted_name(node) is not None
 
 
+# Calls (converted already) that make a new tensor nothing else refers to.
+_CONSTRUCTORS = {"tensor", "Tensor", "randn", "rand", "ones", "zeros", "full", "arange",
+                 "linspace", "eye", "randint"}
+
+
+_KEEPS_DTYPE = re.compile(r"^\.(eq|ne|lt|le|gt|ge|greater|less|greater_equal|less_equal|not_equal"
+                          r"|logical_\w+)_$")
+
+
+def _is_fresh(node: cst.BaseExpression) -> bool:
+    """`mindspore.tensor([...])`: writing into it is the same as computing a new one,
+    as no other name sees the write (`torch.tensor([1.]).cos_()`)."""
+    if not isinstance(node, cst.Call):
+        return False
+    dotted = dotted_name(node.func) or ""
+    root, _, last = dotted.rpartition(".")
+    return last in _CONSTRUCTORS and root.split(".")[0] in ("mindspore", "ops")
+
+
 @transform
 def inplace(ctx, rule, bound: Bound, call):
     """x.add_(y) -> ops.assign(x, x.add(y)).
@@ -31,16 +52,20 @@ def inplace(ctx, rule, bound: Bound, call):
     MindSpore 2.10's in-place Tensor methods either have no CPU kernel or return the
     result without writing it into the receiver, so the out-of-place form of the
     rule (its target, arguments and renames) is assigned back. Only a receiver that
-    names an object can be written: `x[0].add_(1)` would write into a copy.
+    names an object can be written: `x[0].add_(1)` would write into a copy. A tensor
+    just made (`torch.tensor([1.]).cos_()`) needs no write: the result is the value.
     """
     receiver = call.func.value
-    if not _is_plain(receiver):
+    # comparisons keep the receiver's dtype in place (a float x.gt_(0) holds 0. and 1.)
+    fresh = _is_fresh(receiver) and not _KEEPS_DTYPE.match(rule.torch_name)
+    if not _is_plain(receiver) and not fresh:
         raise Unsupported("in-place call on an expression: assign the result by hand")
     if rule.target.startswith("."):
         func = cst.Attribute(receiver, cst.Name(rule.target[1:]))
     else:
         func = ctx.name(rule.target)
-    return _assign_back(ctx, receiver, rewrite(rule, bound, func, call, ctx.name))
+    value = rewrite(rule, bound, func, call, ctx.name)
+    return value if fresh else _assign_back(ctx, receiver, value)
 
 
 def _assign_back(ctx, receiver: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
@@ -230,3 +255,37 @@ def int64_indices(ctx, rule, bound: Bound, call):
     if int32:
         return value
     return cst.Call(cst.Attribute(value, cst.Name("astype")), [cst.Arg(ctx.name("mindspore.int64"))])
+
+
+@transform
+def inplace_input(ctx, rule, bound: Bound, call):
+    """torch.abs_(x) -> ops.assign(x, ops.abs(x)): the in-place function form.
+
+    As for `inplace` (Tensor methods), the out-of-place call the rule describes
+    (target, arguments, renames) is written back into the tensor given as the
+    argument `input`, which must name an object.
+    """
+    target = bound.get("input")
+    if target is None:
+        return None
+    fresh = _is_fresh(target)
+    if not _is_plain(target) and not fresh:
+        raise Unsupported("in-place call on an expression: assign the result by hand")
+    value = rewrite(rule, bound, ctx.name(rule.target), call, ctx.name)
+    return value if fresh else _assign_back(ctx, target, value)
+
+
+@transform
+def inplace_reshape(ctx, rule, bound: Bound, call):
+    """x.squeeze_() / x.t_() on a tensor just made: the out-of-place method.
+
+    These change the receiver's shape, which ops.assign cannot; a whole statement
+    `x.t_()` or `y = x.t_()` is rebound before this pass (passes/reshape_inplace.py)
+    and any other use is refused.
+    """
+    receiver = call.func.value
+    if not _is_fresh(receiver):
+        raise Unsupported("changes the tensor's shape: only a whole statement (`x.t_()`, "
+                          "`y = x.t_()`) converts, as an assignment to the name")
+    return rewrite(rule, bound, call.func.with_changes(attr=cst.Name(rule.target[1:])),
+                   call, ctx.name)

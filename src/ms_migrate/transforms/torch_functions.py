@@ -348,5 +348,24 @@ def numpy_type_info(ctx, rule, bound: Bound, call=None):
 
 @transform
 def all_of(ctx, rule, bound: Bound, call=None):
-    """allclose(a, b) is isclose(a, b) over every element: `.all()` of the data's call."""
-    return _method(_data_call(ctx, rule, bound, call), "all")
+    """allclose(a, b) is isclose(a, b) over every element: `.all()` of the data's call,
+    as a Python bool (`.item()`), as torch returns."""
+    return _method(_method(_data_call(ctx, rule, bound, call), "all"), "item")
+
+
+def _has_imaginary(node: cst.CSTNode) -> bool:
+    if isinstance(node, cst.Imaginary):
+        return True
+    if isinstance(node, (cst.List, cst.Tuple, cst.BinaryOperation, cst.UnaryOperation,
+                         cst.Element, cst.Integer, cst.Float, cst.Imaginary)):
+        return any(_has_imaginary(child) for child in node.children)
+    return False
+
+
+@transform
+def tensor_literal(ctx, rule, bound, call=None):
+    """torch.tensor([1 + 2j, ...]) is complex64 in torch, complex128 in MindSpore (which
+    follows numpy): a literal with complex numbers and no dtype gets complex64."""
+    data = bound.get("data")
+    if data is not None and bound.get("dtype") is None and _has_imaginary(data):
+        bound.set("dtype", ctx.name("mindspore.complex64"))
