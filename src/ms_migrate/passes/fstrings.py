@@ -53,6 +53,10 @@ def fit_fstring(node: cst.FormattedString,
             text = cst.Module([]).code_for_node(new)
             if fixer.failed or (one_line and "\n" in text):
                 return None
+            if (cst.Module([]).code_for_node(new.expression).startswith("{")
+                    and not new.whitespace_before_expression.value):
+                # `f"{ {'cuda': 'GPU'}.get(d)}"`: `{{` would be an escaped brace
+                new = new.with_changes(whitespace_before_expression=cst.SimpleWhitespace(" "))
             changes.append(new)
         else:
             changes.append(part)
