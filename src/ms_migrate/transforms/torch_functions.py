@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, rewrite
+from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import literal, transform
 
 # Fill values whose text shows a float: `float('inf')`, and math constants
@@ -369,3 +369,93 @@ def tensor_literal(ctx, rule, bound, call=None):
     data = bound.get("data")
     if data is not None and bound.get("dtype") is None and _has_imaginary(data):
         bound.set("dtype", ctx.name("mindspore.complex64"))
+
+
+@transform
+def window_sym(ctx, rule, bound, call=None):
+    """torch.signal.windows.hann(M, sym=True) -> ops.hann_window(M, periodic=False): a
+    symmetric window is the non-periodic one. general_hamming(M, alpha=a) is
+    hamming_window with beta = 1 - a; MindSpore's blackman_window takes its length as
+    a Tensor."""
+    sym = bound.pop("sym")
+    text = literal(sym)
+    if text in (None, "True"):
+        periodic = cst.Name("False")
+    elif text == "False":
+        periodic = cst.Name("True")
+    else:
+        periodic = cst.parse_expression(f"not {_operand(sym)}")
+    length = bound.get("M")
+    if length is None:
+        raise Unsupported("needs the argument 'M'")
+    if rule.torch_name.endswith(".blackman"):
+        length = cst.Call(ctx.name("mindspore.tensor"), [cst.Arg(length)])
+    values = {"M": length, "periodic": periodic}
+    alpha = bound.get("alpha")
+    if rule.torch_name.endswith(".general_hamming") and alpha is not None:
+        values["alpha"] = alpha
+        number = literal(alpha)
+        try:
+            values["beta"] = cst.parse_expression(repr(round(1 - float(number), 12)))
+        except ValueError:
+            values["beta"] = cst.parse_expression(f"1 - {_operand(alpha)}")
+    rest = {k: v for k, v in bound.values.items() if k not in values and k != "alpha"}
+    bound.values.clear()
+    bound.values.update(values)
+    bound.values.update(rest)
+    bound.positional[:] = ["M"]
+
+
+def _operand(node) -> str:
+    from ..core.callrewrite import operand
+    return operand(node)
+
+
+@transform
+def window_formula(ctx, rule, bound, call=None):
+    """torch.signal.windows.cosine / gaussian / exponential / general_cosine, which
+    MindSpore has no op for, as torch defines them over n = 0 .. M-1 (a periodic
+    window, sym=False, is the symmetric one of length M + 1 without its last point)."""
+    kind = rule.torch_name.rpartition(".")[2]
+    length = bound.get("M")
+    if length is None:
+        raise Unsupported("needs the argument 'M'")
+    m = _operand(length)
+    sym = literal(bound.get("sym"))
+    if sym in (None, "True"):
+        wide = m  # the span the symmetric window's points cover: M - 1 intervals
+    elif sym == "False":
+        wide = f"({m} + 1)"
+    else:
+        wide = f"({m} if {_operand(bound.get('sym'))} else {m} + 1)"
+    dtype = bound.get("dtype")
+    dtype_text = code(dtype).strip() if dtype is not None else "mindspore.float32"
+    ops = "mindspore.ops"
+    n = f"{ops}.arange({m}, dtype={dtype_text})"
+    if kind == "cosine":
+        ctx.require("import math")
+        text = f"{ops}.sin(math.pi * ({n} + 0.5) / {wide})"
+    elif kind == "gaussian":
+        std = _operand(bound.get("std")) if bound.get("std") is not None else "1.0"
+        text = f"{ops}.exp(-0.5 * (({n} - ({wide} - 1) / 2) / {std}) ** 2)"
+    elif kind == "exponential":
+        tau = bound.get("tau")
+        center = bound.get("center")
+        if center is not None and literal(center) != "None":
+            if sym in (None, "True"):
+                raise Unsupported("torch refuses center= for a symmetric window")
+            middle = _operand(center)
+        else:
+            middle = f"({wide} - 1) / 2"
+        scale = f" / {_operand(tau)}" if tau is not None else ""
+        text = f"{ops}.exp(-{ops}.abs({n} - {middle}){scale})"
+    else:  # general_cosine
+        coefficients = bound.get("a")
+        if coefficients is None:
+            raise Unsupported("needs the argument 'a'")
+        ctx.require("import math")
+        text = (f"sum((-1) ** i * c * {ops}.cos(2 * math.pi * i * {n} / ({wide} - 1))"
+                f" for i, c in enumerate({code(coefficients).strip()}))")
+    from ..core.callrewrite import _MindSporeNames
+    from ..core.traversal import traverse
+    return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
