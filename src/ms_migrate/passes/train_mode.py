@@ -92,6 +92,22 @@ class _Facts(FastVisitor):
         self._relevant = RelevantLines(ctx.lines, _TRAIN_WORD, _CLASS_WORD)
         self.bases: Dict[str, List[cst.BaseExpression]] = {}
         self.mode_set: Set[str] = set()  # names `.train(...)` / `.set_train(...)` is called on
+        self.mindspore_names: Dict[str, str] = {}  # local name -> the mindspore module it is
+
+    def visit_Import(self, node):
+        for alias in node.names:
+            module = _dotted(alias.name) or ""
+            if module.split(".")[0] == "mindspore":
+                local = alias.asname.name.value if alias.asname else module.split(".")[0]
+                self.mindspore_names[local] = module if alias.asname else "mindspore"
+
+    def visit_ImportFrom(self, node):
+        module = _dotted(node.module) if node.module is not None else None
+        if module and module.split(".")[0] == "mindspore" and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                name = alias.name.value
+                local = alias.asname.name.value if alias.asname else name
+                self.mindspore_names[local] = f"{module}.{name}"
 
     def skips(self, statement: cst.CSTNode) -> bool:
         return self._relevant.skips(statement)
@@ -143,6 +159,7 @@ class _Plan:
         traverse(module, facts)
         self.classes = facts.module_classes()
         self.mode_set = facts.mode_set
+        self.mindspore_names = facts.mindspore_names
         self.after: Dict[int, str] = {}
         self.statements: List[cst.SimpleStatementLine] = []
         self._block(module.body)
@@ -217,9 +234,14 @@ class _Plan:
                 called = self.ctx.resolve(call.func)
                 if called in _MODE_LAYERS and called not in _CONTAINERS:
                     return True
-                if (called or "").startswith("torch.") or \
-                        (_dotted(call.func) or "").split(".")[-1] in _PLAIN:
+                dotted = _dotted(call.func) or ""
+                if (called or "").startswith("torch.") or dotted.split(".")[-1] in _PLAIN:
                     continue
+                root, _, rest = dotted.partition(".")
+                origin = self.mindspore_names.get(root)
+                if origin is not None and not f"{origin}.{rest}".startswith("mindspore.nn."):
+                    continue  # a converted torch call (ops.trace(), mindspore.tensor(...)):
+                    # converting again must decide as the torch call did
                 return True  # built by code the file does not show here
         return False
 
