@@ -43,6 +43,8 @@ def canonical(qualified: str) -> str:
     """The public spelling of `qualified`: `torch.nn.modules.linear.Linear` ->
     `torch.nn.Linear`, `torch._tensor.Tensor.add` -> `torch.Tensor.add`."""
     names = _load()[0]
+    while qualified.startswith("torch.torch."):  # `torch.torch` is the module itself
+        qualified = qualified[len("torch."):]
     head, rest = qualified, ""
     while True:
         public = names.get(head)

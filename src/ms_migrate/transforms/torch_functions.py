@@ -6,6 +6,8 @@ follows the rule's data through `rewrite`.
 """
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
@@ -458,4 +460,57 @@ def window_formula(ctx, rule, bound, call=None):
                 f" for i, c in enumerate({code(coefficients).strip()}))")
     from ..core.callrewrite import _MindSporeNames
     from ..core.traversal import traverse
+    return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
+
+
+@transform
+def aminmax_all(ctx, rule, bound, call=None):
+    """torch.aminmax(x) without dim reduces over every element, MindSpore's over axis 0
+    by default: the input is flattened first."""
+    dim = bound.get("dim")
+    if dim is not None and literal(dim) != "None":
+        return None
+    bound.pop("dim")
+    if literal(bound.get("keepdim")) not in (None, "False"):
+        raise Unsupported("keepdim=True without dim: reshape the results to x.ndim ones")
+    bound.pop("keepdim")
+    name = "input"
+    value = bound.get(name)
+    if value is None:
+        raise Unsupported("needs the argument 'input'")
+    bound.set(name, cst.Call(cst.Attribute(
+        value if isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript))
+        else value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]),
+        cst.Name("reshape")), [cst.Arg(cst.UnaryOperation(cst.Minus(), cst.Integer("1")))]))
+
+
+@transform
+def pad_sequence(ctx, rule, bound, call=None):
+    """nn.utils.rnn.pad_sequence(seqs, batch_first, padding_value): each sequence padded
+    at the end of its first axis to the longest, stacked on axis 0 (batch_first) or 1."""
+    sequences = bound.get("sequences")
+    if sequences is None:
+        raise Unsupported("needs the argument 'sequences'")
+    from ..callrewrite import _has_call
+    if _has_call(sequences):  # a name or a list of names may be read twice
+        raise Unsupported("the sequences are read twice: assign them to a name first")
+    if literal(bound.get("padding_side")) not in (None, "'right'", '"right"'):
+        raise Unsupported("padding_side='left': pad at the start by hand")
+    first = literal(bound.get("batch_first"))
+    if first in (None, "False"):
+        axis = "1"
+    elif first == "True":
+        axis = "0"
+    else:
+        axis = f"0 if {_operand(bound.get('batch_first'))} else 1"
+    value = bound.get("padding_value")
+    fill = f", value={code(value).strip()}" if value is not None else ""
+    seqs = code(sequences).strip()
+    taken = set(re.findall(r"\w+", seqs))
+    s, t = [n for n in ("s", "t", "seq", "other", "s_", "t_") if n not in taken][:2]
+    text = (f"mindspore.ops.stack([mindspore.ops.pad({s}, (0, 0) * ({s}.ndim - 1) + "
+            f"(0, max({t}.shape[0] for {t} in {seqs}) - {s}.shape[0]){fill}) for {s} in {seqs}], "
+            f"axis={axis})")
+    from ..callrewrite import _MindSporeNames
+    from ..dispatch import traverse
     return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
