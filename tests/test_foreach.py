@@ -5,7 +5,7 @@ the call's result are compared."""
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import compare
+from ms_migrate.runtime.equivalence import compare
 
 pytest.importorskip("torch")
 pytest.importorskip("mindspore")

@@ -3,7 +3,7 @@ do not capture the user's (`[s, t]`); the program runs like torch."""
 import pytest
 
 from ms_migrate import convert_source
-from ms_migrate.equivalence import compare
+from ms_migrate.runtime.equivalence import compare
 
 pytest.importorskip("torch")
 pytest.importorskip("mindspore")

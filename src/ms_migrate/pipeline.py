@@ -32,6 +32,7 @@ from .passes import (
     distributed,
     export,
     first_parameter,
+    foreach,
     format_specs,
     fresh_inplace,
     frozen_norms,
@@ -44,6 +45,7 @@ from .passes import (
     out_args,
     pickled_models,
     pretrained_embeddings,
+    reshape_inplace,
     train_mode,
 )
 from .passes.training import grad_mode, loops
@@ -114,8 +116,15 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("grad-mode", grad_mode.applies, grad_mode.convert_grad_modes),
     # Learns datasets, loaders and sample columns for the data transforms of the traversal.
     Pass("data", data.applies, data.convert_data, provides=("data",)),
+    # torch._foreach_<op>(xs) -> a comprehension or loop over torch.<op> / Tensor.<op>_,
+    # which the traversal converts by their rules.
+    Pass("foreach", foreach.applies, foreach.foreach_loops),
     # Last: `torch.f(..., out=y)` -> `y = torch.f(...)` for the traversal to convert.
     Pass("out-args", out_args.applies, out_args.rebind_out, provides=("out_args",)),
+    # `x.t_()` -> `x = x.t()`: in-place methods that change the shape rebind the name,
+    # with their note in the same facts as out= (the traversal adds it to the finding).
+    Pass("reshape-inplace", reshape_inplace.applies, reshape_inplace.rebind_reshaped,
+         needs=("out_args",)),
 )
 
 # What the traversal after the passes reads (transforms/data.py, passes/api.py).

@@ -102,7 +102,7 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
             message += " (the receiver is probably not a Tensor: a numpy array?)"
         ctx.finding(locator, api, UNSUPPORTED, message, node=original, rule=rule.source, mark=True)
         return updated
-    rebound = ctx.scratch.get("out_args", {}).pop(id(original), None)  # passes/reshape_inplace.py
+    rebound = ctx.facts.out_args.pop(id(original), None)  # passes/reshape_inplace.py
     if rebound:
         warnings = [*warnings, rebound[1]]
     _record(ctx, rule, api, locator, original, warnings, assumed=True)

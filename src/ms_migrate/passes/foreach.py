@@ -18,15 +18,17 @@ from typing import Optional, Set
 
 import libcst as cst
 
-from ..context import Context
-from ..dispatch import FastTransformer, traverse
-from ..engine import register_pre_pass
+from ..core.context import Context
+from ..core.traversal import FastTransformer, traverse
 
 _APPLIES = re.compile(r"_foreach_\w")
 _PREFIX = "torch._foreach_"
 
 
-@register_pre_pass(45, "foreach", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def foreach_loops(ctx: Context, module: cst.Module) -> cst.Module:
     names: Set[str] = set()
 

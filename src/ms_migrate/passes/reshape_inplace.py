@@ -18,18 +18,20 @@ from typing import List, Set
 
 import libcst as cst
 
-from ..callrewrite import code
-from ..context import Context
-from ..dispatch import FastTransformer, traverse
-from ..engine import register_pre_pass
-from ..names import function_locals
-from .out_args import SCRATCH, _declared
+from ..core.callrewrite import code
+from ..core.context import Context
+from ..core.names import function_locals
+from ..core.traversal import FastTransformer, traverse
+from .out_args import _declared
 
 METHODS = ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_")
 _APPLIES = re.compile(r"\.\s*(?:%s)\s*\(" % "|".join(METHODS))
 
 
-@register_pre_pass(51, "reshape_inplace", lambda source: bool(_APPLIES.search(source)))
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
 def rebind_reshaped(ctx: Context, module: cst.Module) -> cst.Module:
     return traverse(module, _Rebind(ctx))
 
@@ -38,7 +40,7 @@ class _Rebind(FastTransformer):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self.notes = ctx.scratch.setdefault(SCRATCH, {})
+        self.notes = ctx.facts.out_args  # the API pass adds the note to the call's finding
         self.scopes: List[Set[str]] = []
 
     def visit_FunctionDef(self, node):

@@ -491,7 +491,7 @@ def pad_sequence(ctx, rule, bound, call=None):
     sequences = bound.get("sequences")
     if sequences is None:
         raise Unsupported("needs the argument 'sequences'")
-    from ..callrewrite import _has_call
+    from ..core.callrewrite import _has_call
     if _has_call(sequences):  # a name or a list of names may be read twice
         raise Unsupported("the sequences are read twice: assign them to a name first")
     if literal(bound.get("padding_side")) not in (None, "'right'", '"right"'):
@@ -511,6 +511,6 @@ def pad_sequence(ctx, rule, bound, call=None):
     text = (f"mindspore.ops.stack([mindspore.ops.pad({s}, (0, 0) * ({s}.ndim - 1) + "
             f"(0, max({t}.shape[0] for {t} in {seqs}) - {s}.shape[0]){fill}) for {s} in {seqs}], "
             f"axis={axis})")
-    from ..callrewrite import _MindSporeNames
-    from ..dispatch import traverse
+    from ..core.callrewrite import _MindSporeNames
+    from ..core.traversal import traverse
     return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
