@@ -82,6 +82,32 @@ def _dotted(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
+def _mindspore_names(module: cst.Module) -> Dict[str, str]:
+    """Local name -> the mindspore module or object a top-level import binds it to."""
+    found: Dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = _dotted(alias.name) or ""
+                    if name.split(".")[0] == "mindspore":
+                        if alias.asname and isinstance(alias.asname.name, cst.Name):
+                            found[alias.asname.name.value] = name
+                        else:
+                            found["mindspore"] = "mindspore"
+            elif isinstance(small, cst.ImportFrom) and small.module is not None \
+                    and not isinstance(small.names, cst.ImportStar):
+                name = _dotted(small.module) or ""
+                if name.split(".")[0] == "mindspore":
+                    for alias in small.names:
+                        local = alias.asname.name if alias.asname else alias.name
+                        if isinstance(local, cst.Name):
+                            found[local.value] = f"{name}.{_dotted(alias.name)}"
+    return found
+
+
 class _Facts(FastVisitor):
     """Which classes are torch modules; which names the file sets the mode of."""
 
@@ -92,22 +118,6 @@ class _Facts(FastVisitor):
         self._relevant = RelevantLines(ctx.lines, _TRAIN_WORD, _CLASS_WORD)
         self.bases: Dict[str, List[cst.BaseExpression]] = {}
         self.mode_set: Set[str] = set()  # names `.train(...)` / `.set_train(...)` is called on
-        self.mindspore_names: Dict[str, str] = {}  # local name -> the mindspore module it is
-
-    def visit_Import(self, node):
-        for alias in node.names:
-            module = _dotted(alias.name) or ""
-            if module.split(".")[0] == "mindspore":
-                local = alias.asname.name.value if alias.asname else module.split(".")[0]
-                self.mindspore_names[local] = module if alias.asname else "mindspore"
-
-    def visit_ImportFrom(self, node):
-        module = _dotted(node.module) if node.module is not None else None
-        if module and module.split(".")[0] == "mindspore" and not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                name = alias.name.value
-                local = alias.asname.name.value if alias.asname else name
-                self.mindspore_names[local] = f"{module}.{name}"
 
     def skips(self, statement: cst.CSTNode) -> bool:
         return self._relevant.skips(statement)
@@ -159,7 +169,7 @@ class _Plan:
         traverse(module, facts)
         self.classes = facts.module_classes()
         self.mode_set = facts.mode_set
-        self.mindspore_names = facts.mindspore_names
+        self.mindspore_names = _mindspore_names(module)
         self.after: Dict[int, str] = {}
         self.statements: List[cst.SimpleStatementLine] = []
         self._block(module.body)
