@@ -308,10 +308,13 @@ class Converter(FastTransformer):
 
 def convert_source(source: str, filename: Optional[str] = None,
                    rules: Optional[RuleSet] = None,
-                   selection: Optional[Selection] = None) -> ConversionResult:
+                   selection: Optional[Selection] = None, *,
+                   jit: bool = False) -> ConversionResult:
     """Convert PyTorch source to MindSpore source. Never prints, never exits.
 
     `selection`: the rules and passes to run (default: all; core/selection.py).
+    jit: write the training step as a `@mindspore.jit` function and compile models'
+    `construct` (graph mode), reporting what graph mode rejects or runs differently.
 
     Raises ConversionError when the source cannot be parsed.
     """
@@ -321,9 +324,9 @@ def convert_source(source: str, filename: Optional[str] = None,
     # Python reads a lone CR as a line break; libcst and the line scans do not.
     text, cr_only = _universal_newlines(source)
     try:
-        result = _convert(text, name, rules, selection)
+        result = _convert(text, name, rules, selection, jit)
     except RecursionError:  # deep but valid code: again, with room to recurse
-        result = _with_deep_stack(name, _convert, text, name, rules, selection)
+        result = _with_deep_stack(name, _convert, text, name, rules, selection, jit)
     if cr_only:
         result.code = result.code.replace("\n", "\r")
     result.report.changed = result.code != source
@@ -353,7 +356,7 @@ def _universal_newlines(source: str) -> Tuple[str, bool]:
 
 
 def _convert(source: str, filename: str, rules: Optional[RuleSet],
-             selection: Optional[Selection]) -> ConversionResult:
+             selection: Optional[Selection], jit: bool = False) -> ConversionResult:
     report = Report(filename=filename)
     try:
         module = cst.parse_module(source)
@@ -369,7 +372,7 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     ctx = Context(rules=rules, aliases=aliases, report=report,
                   alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
                   lines=lines, source=source, late_rebound=late_rebound(module, aliases),
-                  selection=selection or Selection())
+                  selection=selection or Selection(), jit=jit)
     # Statement passes do not follow imports in order: a torch name that a module-level
     # import of something else rebinds (`from mindspore import nn`) is not torch's to them.
     hidden = {name: aliases.pop(name) for name in _rebound_by_imports(module, aliases)}
@@ -462,11 +465,12 @@ def _syntax_message(filename: str, source: str, exc: cst.ParserSyntaxError) -> s
 
 
 def convert_file(path: Path, rules: Optional[RuleSet] = None,
-                 selection: Optional[Selection] = None) -> ConversionResult:
+                 selection: Optional[Selection] = None, *,
+                 jit: bool = False) -> ConversionResult:
     """Read a file (any encoding Python accepts) and convert it."""
     from .core.sourcefile import SourceError, read_source
     try:
         text = read_source(Path(path))
     except SourceError as exc:
         raise ConversionError(str(exc)) from None
-    return convert_source(text, str(path), rules, selection)
+    return convert_source(text, str(path), rules, selection, jit=jit)

@@ -36,6 +36,7 @@ from .passes import (
     format_specs,
     fresh_inplace,
     frozen_norms,
+    graph_mode,
     image_grid,
     layer_attributes,
     layout_calls,
@@ -125,6 +126,7 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # with their note in the same facts as out= (the traversal adds it to the finding).
     Pass("reshape-inplace", reshape_inplace.applies, reshape_inplace.rebind_reshaped,
          needs=("out_args",)),
+    Pass("graph-mode", graph_mode.applies, graph_mode.compile_models),
 )
 
 # What the traversal after the passes reads (transforms/data.py, passes/api.py).

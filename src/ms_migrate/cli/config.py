@@ -11,6 +11,7 @@ relative to the pyproject.toml that names them.
     jobs = 4                      # worker processes for folders (default: all cores)
     select = ["torch.nn"]         # only these rules and passes (ids: `ms-migrate rules`)
     disable = ["training"]        # and not these
+    jit = true                    # compile training steps and models (mindspore.jit)
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from ..tables.load import tomllib
 # `classic` is mindspore.nn / mindspore.ops, which runs on CPU, GPU and Ascend.
 PROFILES = ("classic",)
 _FIELDS = {"target": str, "exclude": list, "rules": list, "jobs": int, "select": list,
-           "disable": list}
+           "disable": list, "jit": bool}
 
 
 class ConfigError(Exception):
@@ -39,6 +40,7 @@ class Config:
     jobs: Optional[int] = None
     select: Tuple[str, ...] = ()
     disable: Tuple[str, ...] = ()
+    jit: bool = False
 
 
 def find_config(starts: Iterable[Path]) -> Config:
@@ -79,7 +81,7 @@ def parse_config(table: dict, pyproject: Path) -> Config:
         if expected is None:
             raise ConfigError(f"{where}: unknown key {key!r} "
                               f"(known: {', '.join(sorted(_FIELDS))})")
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{where}: {key!r} must be a {expected.__name__}, "
                               f"not {type(value).__name__}")
     for key in ("exclude", "rules", "select", "disable"):
@@ -99,4 +101,4 @@ def parse_config(table: dict, pyproject: Path) -> Config:
             raise ConfigError(f"{where}: 'rules' names {rule_path}, which does not exist")
     return Config(path=pyproject, target=target, exclude=tuple(table.get("exclude", [])),
                   rules=rules, jobs=jobs, select=tuple(table.get("select", [])),
-                  disable=tuple(table.get("disable", [])))
+                  disable=tuple(table.get("disable", [])), jit=table.get("jit", False))

@@ -55,12 +55,16 @@ def _selection(rules, select: tuple, disable: tuple):
                    "them); may repeat.")
 @click.option("--disable", multiple=True, metavar="IDS",
               help="Do not run these rules and passes; may repeat.")
+@click.option("--jit/--no-jit", default=None,
+              help="Graph mode: the training step becomes a @mindspore.jit function and "
+                   "models' construct is compiled; what graph mode rejects is reported (default: `jit` in [tool.ms-migrate]).")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="List every finding, not only problems.")
 def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool, check: bool,
             report_path: Optional[Path], extra_rules: tuple, report_md: Optional[Path],
             report_html: Optional[Path], jobs: Optional[int], exclude: tuple, run_format: bool,
-            select: tuple, disable: tuple, quiet: bool, verbose: bool) -> None:
+            select: tuple, disable: tuple, quiet: bool, verbose: bool,
+            jit: Optional[bool] = None) -> None:
     """Convert a PyTorch file or folder to MindSpore; a file is printed unless -o is given."""
     from ..core.sourcefile import (
         SourceError,
@@ -83,6 +87,7 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
     extra_rules = (*config.rules, *extra_rules)
     rules = load_rules_or_fail(extra_rules)
     selection = _selection(rules, (*config.select, *select), (*config.disable, *disable))
+    jit = config.jit if jit is None else jit
     if run_format:
         try:
             require_formatter()
@@ -95,7 +100,7 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
         options = Options(output=output, in_place=in_place, diff=show_diff,
                           exclude=(*config.exclude, *exclude), rule_paths=extra_rules,
                           jobs=jobs or config.jobs or default_jobs(), format=run_format,
-                          selection=selection)
+                          selection=selection, jit=jit)
         sys.exit(run_folder(path, options, check=check, quiet=quiet, verbose=verbose,
                             reports=reports))
     if str(path) == "-" and in_place:
@@ -107,7 +112,7 @@ def convert(path: Path, output: Optional[Path], in_place: bool, show_diff: bool,
         from .project import paused_gc
         with paused_gc():
             result = convert_source(source.text, "<stdin>" if str(path) == "-" else str(path),
-                                    rules, selection)
+                                    rules, selection, jit=jit)
         if run_format and result.changed:
             result.code = format_code(result.code, str(path))
     except (SourceError, ConversionError, FormatError) as exc:

@@ -41,6 +41,7 @@ class Options:
     jobs: int = 1
     format: bool = False               # run ruff/black on changed output
     selection: Selection = Selection()  # the rules and passes to run
+    jit: bool = False                  # compile training steps and models (mindspore.jit)
 
 
 @dataclass
@@ -115,6 +116,7 @@ class Task(NamedTuple):
     follow: bool = False       # the user named this path: a link is resolved once
     base: Optional[str] = None  # the output folder: no link below it is written through
     note: str = ""             # an error found while planning; a link's text
+    jit: bool = False          # convert with mindspore.jit (see engine.convert_source)
 
 
 def walk(root: Path) -> Iterator[Tuple[str, Path, str, str]]:
@@ -315,7 +317,7 @@ def _convert_task(outcome: FileOutcome, task: Task) -> None:
     source = read_source_text(path, task.follow)
     try:
         outcome.lines = source.text.count("\n") + (not source.text.endswith("\n"))
-        result = convert_source(source.text, str(path), _RULES, _SELECTION)
+        result = convert_source(source.text, str(path), _RULES, _SELECTION, jit=task.jit)
         code = result.code
         if task.format and result.changed:
             code = format_code(code, str(path))
@@ -365,7 +367,7 @@ def plan(root: Path, options: Options) -> List[Task]:
                 tasks.append(Task("link", str(path), rel, target, base=base, note=text))
         elif path.suffix == ".py" and not excluded:
             tasks.append(Task("convert", str(path), rel, target, options.diff, options.format,
-                              base=base))
+                              base=base, jit=options.jit))
         elif options.output is not None:
             tasks.append(Task("copy", str(path), rel, target, base=base))
     return tasks
@@ -378,7 +380,7 @@ def plan_files(paths: List[Path], options: Options, follow: bool = True) -> List
     link staged in a repository is never written through.
     """
     return [Task("convert", str(p), p.as_posix(), str(p) if options.in_place else None,
-                 options.diff, options.format, follow=follow) for p in paths]
+                 options.diff, options.format, follow=follow, jit=options.jit) for p in paths]
 
 
 def convert_project(root: Path, options: Options,

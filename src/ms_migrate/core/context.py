@@ -100,6 +100,8 @@ class Context:
     # Lines of the parsed statements (and of those passes rebuilt), and the source.
     lines: Optional[StatementLines] = None
     source: str = ""
+    # `--jit`: training steps and models are compiled with mindspore.jit
+    jit: bool = False
 
     # --- names -------------------------------------------------------------
     def is_shadowed(self, name: str) -> bool:

@@ -78,7 +78,7 @@ def pre_commit(files: tuple, check: bool, extra_rules: tuple) -> None:
         fail(str(exc))
     paths = [p for p in files if is_python_file(p)
              and not is_excluded(p.as_posix(), config.exclude)]
-    options = Options(in_place=not check, rule_paths=rule_paths, jobs=1)
+    options = Options(in_place=not check, rule_paths=rule_paths, jobs=1, jit=config.jit)
     # follow=False: a link staged in the repository is never written through
     result = convert_project(Path.cwd(), options, tasks=plan_files(paths, options, follow=False))
     failed = False

@@ -84,7 +84,11 @@ class ApplyEdits(cst.CSTTransformer):
         for orig, upd in zip(originals, updated):
             key = id(orig)
             start = len(out)
-            out.extend(_spaced(self.edits.before.get(key, []), indented, at_start=not out))
+            inserted = self.edits.before.get(key, [])
+            out.extend(_spaced(inserted, indented, at_start=not out))
+            if inserted and isinstance(inserted[-1], cst.FunctionDef):  # a blank line after it
+                blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
+                upd = upd.with_changes(leading_lines=[*blank, *upd.leading_lines])
             if key in self.edits.take:
                 continue
             if key in self.edits.remove:

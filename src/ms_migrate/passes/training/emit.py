@@ -44,6 +44,15 @@ def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStateme
     return template.with_changes(body=template.body.with_changes(body=stmts))
 
 
+def train_step_def(jit: str, name: str, params: Sequence[str], body: Sequence[str],
+                   returns: Sequence[str]) -> cst.BaseStatement:
+    """`@mindspore.jit def train_step(x, y): <grad_fn call, clipping, optimizer(grads)>;
+    return loss, out`: the whole step compiled (graph mode)."""
+    lines = "".join(f"    {line}\n" for text in body for line in text.splitlines())
+    return statement(f"@{jit}\ndef {name}({', '.join(params)}):\n{lines}"
+                     f"    return {', '.join(returns)}")
+
+
 def grad_fn_def(ctx: Context, name: str, forward: str, weights: str,
                 has_aux: bool) -> cst.BaseStatement:
     """`weights`: the parameters differentiated (`optimizer.parameters`)."""

@@ -30,7 +30,7 @@ import libcst as cst
 from ...core.callrewrite import args_by_name, code
 from ...core.context import Context
 from ...core.names import dotted_name
-from ...core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
+from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import traverse
 from . import emit
 from .edits import ApplyEdits, Edits, with_note
@@ -394,6 +394,8 @@ class TrainingPass:
                 plan.names["finite"] = fresh("is_finite")
             if self.ctx.facts.data_parallel:
                 plan.names["reducer"] = fresh("grad_reducer" + suffix)
+            if self.ctx.jit:
+                plan.names["step"] = fresh("train_step" + suffix)
         accumulators: Dict[str, str] = {}
         for plan in plans:
             if plan.accumulate:
@@ -476,6 +478,8 @@ class TrainingPass:
             edits.orelse[id(plan.branch.node)] = [emit.statement(emit.forward_call(
                 n["loss"], plan.aux, n["forward"], plan.params))]
             edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
+        if self.ctx.jit and self.compiled_step(scope, plan, definitions, after):
+            return
         edits.insert_before(plan.hoist or b, definitions)
         edits.replace[id(b.node)] = after
         grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
@@ -506,6 +510,70 @@ class TrainingPass:
         for stmt in plan.recomputed:
             self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
                         f"({RECOMPUTED})")
+
+    def compiled_step(self, scope: Scope, plan: Plan, definitions: List[cst.BaseStatement],
+                      after: List[cst.BaseStatement]) -> bool:
+        """`--jit`: grad_fn, clipping and optimizer(grads) in a `@mindspore.jit` function
+        defined once before the loop; False (and why, reported) where it cannot be."""
+        reason = self.not_compiled(scope, plan)
+        b, n = plan.backward.stmt, plan.names
+        if reason is not None:
+            self.report(b, GRAPH_MODE, WARNING, f"training step not compiled: {reason}")
+            return False
+        body = [code(after[0]).strip()]  # `(loss, out), grads = grad_fn(x, y)`
+        results = [n["loss"], *plan.aux]
+        for clip in plan.clips:
+            args = _clip_args(clip)
+            if clip.qualified in CLIP_NORM:
+                result = code(clip.result).strip() if clip.result is not None else None
+                body.extend(emit.clip_norm(self.ctx, n["grads"],
+                                           code(args["max_norm"]).strip(), result))
+                results.extend([result] if result is not None else [])
+            else:
+                body.append(emit.clip_value(self.ctx, n["grads"], args["clip_value"]))
+            self.edits.remove.add(id(clip.stmt.node))
+            self.report(clip.stmt, clip.qualified, CONVERTED,
+                        f"-> clipped {n['grads']} in {n['step']}; assumed the clipped "
+                        f"parameters are {plan.optimizer}'s")
+        body.append(f"{plan.optimizer}({n['grads']})")
+        jit = emit.ms_name(self.ctx, "mindspore.jit")
+        definitions.append(emit.train_step_def(jit, n["step"], plan.params, body, results))
+        self.edits.insert_before(plan.hoist, definitions)
+        call = emit.replace_line(b.node, emit.forward_call(results[0], results[1:], n["step"],
+                                                           plan.params))
+        self.edits.replace[id(b.node)] = [call, *after[1:]]
+        self.edits.remove.add(id(plan.step.stmt.node))
+        self.report(b, BACKWARD, CONVERTED, f"-> mindspore.value_and_grad: {n['forward']} + "
+                    f"{n['grad_fn']}, compiled with optimizer({n['grads']}) in "
+                    f"{n['step']} (@mindspore.jit)")
+        self.report(plan.step.stmt, STEP, CONVERTED,
+                    f"-> {plan.optimizer}({n['grads']}) in {n['step']}")
+        return True
+
+    def not_compiled(self, scope: Scope, plan: Plan) -> Optional[str]:
+        """Why this step cannot be one `@mindspore.jit` function; None: it can."""
+        if plan.hoist is None:
+            root = scope.root
+            where = f"`{root.name.value}`" if isinstance(root, cst.FunctionDef) else "the module"
+            return (f"no loop around it in {where}: a step compiled there would be compiled "
+                    "again at every call (--jit compiles the model's construct where the model "
+                    "is defined; to compile the whole step, define grad_fn and a "
+                    "@mindspore.jit step once, where the model and optimizer are built)")
+        if plan.accumulate:
+            return "gradients are accumulated over several backward() calls"
+        if plan.scaler is not None:
+            return "mixed-precision loss scaling decides in Python whether to step"
+        if plan.branch is not None:
+            return "backward() runs only in one branch of an `if`"
+        if "reducer" in plan.names:
+            return "the gradients are averaged across processes (data parallel)"
+        b, s = plan.backward.stmt.order, plan.step.stmt.order
+        clips = {id(c.stmt.node) for c in plan.clips}
+        between = [x for x in scope.stmts if b < x.order < s and id(x.node) not in clips]
+        if between:
+            return ("statements run between backward() and step() "
+                    f"(line {self.ctx.lines.line(between[0].node)})")
+        return None
 
     def rewrite_scaled_step(self, plan: Plan, grads: str) -> None:
         """unscale_ -> unscale + finiteness check; step only when finite; update -> adjust."""
