@@ -1,6 +1,6 @@
 """How fast a converted model trains: one optimizer step, torch eager beside MindSpore.
 
-    python benchmarks/bench_train_step.py [--steps 20] [--json] [--kernels]
+    python benchmarks/bench_train_step.py [--steps 20] [--json] [--kernels] [--threads N]
 
 For the bundled examples (examples/cnn_classifier, examples/gpt_mini) the model files
 and a small torch training loop (TRAINING below) are converted with ms-migrate, and
@@ -17,7 +17,7 @@ what the conversion wrote is timed on CPU, in one run:
 Each step ends with `loss.item()`, so every figure includes finishing the step's
 work. Steady-state figures are medians over --steps steps after two warm-up steps;
 the first call's extra time (compilation) is reported apart. Both frameworks use
-the machine's threads as they choose. --kernels adds where the time goes: per-kernel
+the machine's threads as they choose, or --threads N each. --kernels adds where the time goes: per-kernel
 timings of the dominant layers and the cost of launching one small operation.
 """
 from __future__ import annotations
@@ -257,7 +257,14 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--kernels", action="store_true",
                         help="also time single layers and one small operation")
+    parser.add_argument("--threads", type=int,
+                        help="threads each framework may use (default: their own choice)")
     args = parser.parse_args()
+    if args.threads:
+        import mindspore
+        import torch
+        torch.set_num_threads(args.threads)
+        mindspore.set_context(runtime_num_threads=args.threads)
     rows = run(args.steps)
     extra = kernels() if args.kernels else None
     if args.json:

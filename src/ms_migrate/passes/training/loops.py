@@ -478,7 +478,7 @@ class TrainingPass:
             edits.orelse[id(plan.branch.node)] = [emit.statement(emit.forward_call(
                 n["loss"], plan.aux, n["forward"], plan.params))]
             edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
-        if self.ctx.jit and self.compiled_step(scope, plan, definitions, after):
+        if self.ctx.jit and self.compiled_step(scope, plan, plans, definitions, after):
             return
         edits.insert_before(plan.hoist or b, definitions)
         edits.replace[id(b.node)] = after
@@ -511,11 +511,12 @@ class TrainingPass:
             self.report(stmt, BACKWARD, WARNING, f"computed again in {n['forward']} "
                         f"({RECOMPUTED})")
 
-    def compiled_step(self, scope: Scope, plan: Plan, definitions: List[cst.BaseStatement],
+    def compiled_step(self, scope: Scope, plan: Plan, plans: List[Plan],
+                      definitions: List[cst.BaseStatement],
                       after: List[cst.BaseStatement]) -> bool:
         """`--jit`: grad_fn, clipping and optimizer(grads) in a `@mindspore.jit` function
         defined once before the loop; False (and why, reported) where it cannot be."""
-        reason = self.not_compiled(scope, plan)
+        reason = self.not_compiled(scope, plan, plans)
         b, n = plan.backward.stmt, plan.names
         if reason is not None:
             self.report(b, GRAPH_MODE, WARNING, f"training step not compiled: {reason}")
@@ -550,7 +551,7 @@ class TrainingPass:
                     f"-> {plan.optimizer}({n['grads']}) in {n['step']}")
         return True
 
-    def not_compiled(self, scope: Scope, plan: Plan) -> Optional[str]:
+    def not_compiled(self, scope: Scope, plan: Plan, plans: List[Plan]) -> Optional[str]:
         """Why this step cannot be one `@mindspore.jit` function; None: it can."""
         if plan.hoist is None:
             root = scope.root
@@ -565,6 +566,11 @@ class TrainingPass:
             return "mixed-precision loss scaling decides in Python whether to step"
         if plan.branch is not None:
             return "backward() runs only in one branch of an `if`"
+        if len({p.optimizer for p in plans}) > 1:
+            return ("several optimizers step here (several models, as in a GAN): one "
+                    "compiled step needs every parameter name in it to be unique, and models "
+                    "with the same layer names share them (measured: \"its name "
+                    "'main.0.weight' already exists\"); each model's construct is compiled")
         if "reducer" in plan.names:
             return "the gradients are averaged across processes (data parallel)"
         b, s = plan.backward.stmt.order, plan.step.stmt.order
