@@ -227,6 +227,9 @@ def kernels():
                nn.Dense(32, 96), (128, 32))
     layer_pair("LayerNorm 32, 128 rows (fwd+bwd)", torch.nn.LayerNorm(32),
                nn.LayerNorm((32,)), (128, 32))
+    # the floor: what one compiled forward + backward call costs whatever its work
+    layer_pair("Linear 2->2, 2 rows (fwd+bwd): the cost of a call", torch.nn.Linear(2, 2),
+               nn.Dense(2, 2), (2, 2))
 
     # One small operation: what a step of many small layers pays per operation.
     small = np.ones((8, 8), "float32")
@@ -243,10 +246,16 @@ def kernels():
             v = v + 1.0
         return v
 
-    compiled = mindspore.jit(ms_chain)
+    def ms_one(v):
+        return v + 1.0
+
+    compiled, compiled_one = mindspore.jit(ms_chain), mindspore.jit(ms_one)
     per_op = {"torch eager": _median_ms(torch_chain) / 100 * 1e3,
               "MindSpore PyNative": _median_ms(lambda: ms_chain(mx).asnumpy()) / 100 * 1e3,
-              "MindSpore jit": _median_ms(lambda: compiled(mx).asnumpy()) / 100 * 1e3}
+              "MindSpore jit (100 in one function)":
+                  _median_ms(lambda: compiled(mx).asnumpy()) / 100 * 1e3,
+              "MindSpore jit (a function of one)":
+                  _median_ms(lambda: compiled_one(mx).asnumpy()) * 1e3}
     del ops
     return rows, per_op
 
