@@ -560,6 +560,10 @@ class TrainingPass:
                     "again at every call (--jit compiles the model's construct where the model "
                     "is defined; to compile the whole step, define grad_fn and a "
                     "@mindspore.jit step once, where the model and optimizer are built)")
+        if plan.step.kind != "step":
+            return "the parameters are updated by hand (a loop over them), not by an optimizer"
+        if plan.alternatives:
+            return "another branch steps another optimizer with these gradients"
         if plan.accumulate:
             return "gradients are accumulated over several backward() calls"
         if plan.scaler is not None:
