@@ -126,6 +126,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # with their note in the same facts as out= (the traversal adds it to the finding).
     Pass("reshape-inplace", reshape_inplace.applies, reshape_inplace.rebind_reshaped,
          needs=("out_args",)),
+    # Last: reads each forward as every other pass left it; with --jit it compiles the
+    # outermost models' construct, and it reports what graph mode rejects there.
     Pass("graph-mode", graph_mode.applies, graph_mode.compile_models),
 )
 
