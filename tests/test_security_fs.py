@@ -263,10 +263,10 @@ def test_an_internal_error_on_one_file_spares_the_others(tmp_path, sentinel, mon
     import ms_migrate.engine as engine
     real = engine.convert_source
 
-    def crashing(source, filename="<string>", rules=None, selection=None):
+    def crashing(source, filename="<string>", rules=None, *args, **options):
         if filename.endswith("boom.py"):
             raise AttributeError("'NoneType' object has no attribute 'line'")
-        return real(source, filename, rules, selection)
+        return real(source, filename, rules, *args, **options)
 
     monkeypatch.setattr(engine, "convert_source", crashing)   # in-process with -j 1
     tree = project(tmp_path / "tree")

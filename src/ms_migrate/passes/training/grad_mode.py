@@ -117,15 +117,16 @@ class _GradModes(FastTransformer):
         # a parameter or local named like an import (`nn=None`) is not torch's in here
         self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
 
-    def _inside_cell(self) -> bool:
-        """In a Cell's forward (or a method it calls): MindSpore differentiates it."""
+    def _inside_cell(self, in_method: bool = False) -> bool:
+        """In a Cell's forward (or a method it calls): MindSpore differentiates it. Also in
+        the class body itself, unless `in_method`."""
         for i in range(len(self.stack) - 1, -1, -1):
             kind, value = self.stack[i]
             if kind == "class":
                 if value is None:
                     return False
                 method = self.stack[i + 1][1] if i + 1 < len(self.stack) else None
-                return method is None or method in value
+                return (method is None and not in_method) or method in value
         return False
 
     # --- decorators ----------------------------------------------------------------------
@@ -190,7 +191,7 @@ class _GradModes(FastTransformer):
         if not modes:
             return [stmt]
         api = self._grad_mode(modes[0].item)
-        if self._inside_cell() and len(stmt.items) == 1 and api in _NO_GRAD:
+        if self._inside_cell(in_method=True) and len(stmt.items) == 1 and api in _NO_GRAD:
             stopped = _stopped(self.ctx, stmt)
             if stopped is not None:
                 self._report(original, api, CONVERTED, STOPPED)
