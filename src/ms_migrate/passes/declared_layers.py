@@ -28,8 +28,8 @@ from ..core.context import Context
 from ..core.layertypes import _ModelReader
 from ..core.names import dotted_name
 from ..core.report import CONVERTED
-from .statement_pass import StatementPass
 from ..core.traversal import traverse
+from .statement_pass import StatementPass
 
 _PARAMS = ("weight", "bias", "running_mean", "running_var")
 _APPLIES = re.compile(rf"\bself(?:\.\w+)+\.(?:{'|'.join(_PARAMS)})\b")

@@ -20,9 +20,9 @@ from typing import List
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import traverse
 from ..core.names import dotted_name
 from ..core.report import WARNING
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"LayerNorm\([^)]*\b(?:elementwise_affine|bias)\s*=\s*False")

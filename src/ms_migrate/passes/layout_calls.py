@@ -10,8 +10,8 @@ import re
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import traverse
 from ..core.report import WARNING
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
 _LAYOUT = {

@@ -20,8 +20,8 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import FastTransformer, traverse
 from ..core.names import TORCH_MODULES
+from ..core.traversal import FastTransformer, traverse
 
 _APPLIES = re.compile(r"\bgetattr\(\s*[\w.]+\s*,\s*\w+\s*\)\s*\(")
 

@@ -13,14 +13,14 @@ left in ctx.facts.out_args for the API pass, keyed by the new call).
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Optional, Set, Tuple
 
 import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context, is_torch_api
-from ..core.names import function_locals
-from ..core.traversal import FastTransformer, traverse
+from ..core.traversal import traverse
+from .rebinding import Rebinding
 
 _APPLIES = re.compile(r"[(,]\s*out\s*=(?!=)")  # a keyword argument, not `out = f(x)`
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
@@ -34,37 +34,11 @@ def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
     return traverse(module, _Out(ctx))
 
 
-class _Out(FastTransformer):
-    def __init__(self, ctx: Context):
-        super().__init__()
-        self.ctx = ctx
-        self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.facts.out_args
-        # names each enclosing function may rebind: its locals, `global` and `nonlocal` ones
-        self.scopes: List[Set[str]] = []
-
-    def visit_FunctionDef(self, node):
-        self.scopes.append(function_locals(node) | _declared(node.body))
-
-    def leave_FunctionDef(self, original, updated):
-        self.scopes.pop()
-        return updated
-
-    def visit_SimpleStatementLine(self, node):
-        return False  # only the statement itself is looked at; nested blocks are entered
-
-    def leave_SimpleStatementLine(self, original, updated):
-        if len(updated.body) != 1:
-            return updated
-        statement = updated.body[0]
-        if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
-            targets, call = [], statement.value
-        elif isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Call):
-            targets, call = list(statement.targets), statement.value
-        else:
-            return updated
+class _Out(Rebinding):
+    def rebind(self, targets, call):
         found = self._out(call)
         if found is None:
-            return updated
+            return None
         index, out = found
         args = list(call.args)
         del args[index]
@@ -76,7 +50,7 @@ class _Out(FastTransformer):
             targets.insert(0, cst.AssignTarget(out))
         self.notes[id(new_call)] = (new_call, f"out= rebinds {name}; other references to the "
                                               f"old tensor do not see the result")
-        return updated.with_changes(body=[cst.Assign(targets, new_call)])
+        return cst.Assign(targets, new_call)
 
     def _out(self, call: cst.Call) -> Optional[Tuple[int, cst.BaseExpression]]:
         """(index, value) of the call's `out=` when this pass may rewrite it."""
@@ -86,9 +60,7 @@ class _Out(FastTransformer):
                       if arg.keyword is not None and arg.keyword.value == "out"), None)
         if index is None or not _target(call.args[index].value):
             return None
-        names = _names(call.args[index].value)
-        if self.scopes and not names <= self.scopes[-1]:
-            # assigning would make a global (or enclosing) name local to this function
+        if not self.may_bind(_names(call.args[index].value)):
             return None
         qualified = self.ctx.resolve(call.func)
         if not is_torch_api(qualified):
@@ -116,14 +88,3 @@ def _names(node: cst.BaseExpression) -> Set[str]:
     if isinstance(node, (cst.Tuple, cst.List)):
         return {e.value.value for e in node.elements if isinstance(e.value, cst.Name)}
     return {node.value} if isinstance(node, cst.Name) else set()
-
-
-def _declared(node: cst.CSTNode) -> Set[str]:
-    """Names a function body declares `global` or `nonlocal` (nested functions aside)."""
-    found: Set[str] = set()
-    for child in node.children:
-        if isinstance(child, (cst.Global, cst.Nonlocal)):
-            found |= {item.name.value for item in child.names}
-        elif not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
-            found |= _declared(child)
-    return found

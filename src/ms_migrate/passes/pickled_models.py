@@ -21,14 +21,14 @@ Cell, to a file name (not an open file). So:
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Set
+from typing import List, Set
 
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from ..core.names import dotted_name
 from ..core.report import CONVERTED
+from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"\b(?:save|load)\(|safe_globals\(")

@@ -19,9 +19,9 @@ import re
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import traverse
 from ..core.names import dotted_name
 from ..core.report import CONVERTED
+from ..core.traversal import traverse
 from .statement_pass import StatementPass
 from .training.emit import ms_name
 

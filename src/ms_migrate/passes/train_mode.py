@@ -33,8 +33,8 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.report import CONVERTED
 from ..core.positions import RelevantLines
+from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass
 
