@@ -197,3 +197,11 @@ def test_the_worked_example_pass_of_the_docs_runs(tmp_path, monkeypatch):
     assert "# free what the last step held" in result.code  # its comment stays
     found = [f for f in result.report.findings if f.check == "empty-cache"]
     assert [(f.line, f.api) for f in found] == [(5, "torch.cuda.empty_cache")]
+
+
+def test_the_note_prefix_is_spelled_in_one_place():
+    """Notes written into code start with report.MARK_PREFIX (through mark_text)."""
+    spelled = sorted(name for name, path in MODULES.items()
+                     if '"# ms-migrate:' in path.read_text("utf-8")
+                     or "f\"# ms-migrate:" in path.read_text("utf-8"))
+    assert spelled == ["ms_migrate.core.report"]

@@ -178,7 +178,7 @@ class Context:
             if text is None or re.search(rf"(?<![\w.]){re.escape(text)}\b", result):
                 kept.append(p)
                 continue
-            note = f"# ms-migrate: {p.finding.api}: {p.finding.message}"
+            note = mark_text(f"{p.finding.api}: {p.finding.message}")
             if self.marks and note in self.marks[-1]:
                 self.marks[-1].remove(note)
             self.release(p.node)

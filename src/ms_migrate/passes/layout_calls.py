@@ -10,7 +10,7 @@ import re
 import libcst as cst
 
 from ..core.context import Context
-from ..core.report import WARNING
+from ..core.report import WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
@@ -45,4 +45,4 @@ class _LayoutCalls(StatementPass):
             return updated
         api = _LAYOUT[call.func.attr.value]
         self.add(call, api, WARNING, _WHY)
-        return self.drop(updated, [f"# ms-migrate: {api}: {_WHY}"])
+        return self.drop(updated, [mark_text(f"{api}: {_WHY}")])
