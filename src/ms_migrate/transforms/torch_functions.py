@@ -53,13 +53,29 @@ def _fill_dtype(text: str):
 def full_dtype(ctx, rule, bound: Bound, call=None):
     """torch.full((2,), 1.5) is float32; ops.full makes it int64 unless told the dtype."""
     if bound.get("dtype") is None:
-        dtype = _fill_dtype(literal(bound.get("fill_value")) or "")
-        if dtype is None:
+        value = bound.get("fill_value")
+        dtype = _fill_dtype(literal(value) or "")
+        if dtype is None and _is_plain_value(value):
+            # a Python float, int or bool gives the dtype torch infers from it
+            bound.set("dtype", cst.Attribute(
+                cst.Call(ctx.name("mindspore.tensor"), [cst.Arg(value)]), cst.Name("dtype")))
+        elif dtype is None:
             raise Unsupported("the fill value's type is not visible here and ops.full "
                               "turns a float into int64; pass dtype=")
-        if dtype:
+        elif dtype:
             bound.set("dtype", ctx.name(dtype))
     return None
+
+
+def _is_plain_value(value) -> bool:
+    """`sigma`, `self.eps`, `-2 * scale`: read twice without running anything."""
+    if isinstance(value, cst.UnaryOperation):
+        return _is_plain_value(value.expression)
+    if isinstance(value, cst.BinaryOperation):
+        return _is_plain_value(value.left) and _is_plain_value(value.right)
+    while isinstance(value, cst.Attribute):
+        value = value.value
+    return isinstance(value, (cst.Name, cst.Integer, cst.Float))
 
 
 @transform
