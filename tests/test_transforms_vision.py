@@ -125,6 +125,32 @@ def test_random_crop_is_a_window_of_the_zero_padded_image(image):
         assert windows
 
 
+@pytest.mark.parametrize("expression,widths,fill", [
+    ("T.Pad(4)", ((4, 4), (4, 4)), 0),
+    ("T.Pad((1, 2))", ((2, 2), (1, 1)), 0),
+    ("T.Pad((1, 2, 3, 4), fill=7)", ((2, 4), (1, 3)), 7),
+    ("T.Pad(2, 9, 'constant')", ((2, 2), (2, 2)), 9),
+])
+def test_pad_widths_and_fill_follow_torchvision(image, expression, widths, fill):
+    out = converted(f"{expression}(img)", img=image)
+    expected = np.pad(pixels(image), widths + ((0, 0),), constant_values=fill)
+    np.testing.assert_array_equal(pixels(out), expected)
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric"])
+def test_pad_modes_are_numpy_pad_modes(image, mode):
+    # torchvision pads PIL images with numpy.pad in these modes
+    out = converted(f"T.Pad((3, 1), padding_mode='{mode}')(img)", img=image)
+    np.testing.assert_array_equal(pixels(out), np.pad(pixels(image), ((1, 1), (3, 3), (0, 0)), mode=mode))
+
+
+def test_random_crop_with_reflect_padding_is_a_window_of_the_reflected_image(image):
+    padded = np.pad(pixels(image), ((4, 4), (4, 4), (0, 0)), mode="reflect")
+    out = pixels(converted("T.RandomCrop(40, padding=4, padding_mode='reflect')(img)", img=image))
+    assert any(np.array_equal(padded[t:t + 40, l:l + 40], out)
+               for t in range(padded.shape[0] - 39) for l in range(padded.shape[1] - 39))
+
+
 @pytest.mark.parametrize("expression,flip", [
     ("T.RandomHorizontalFlip(p=1.0)", lambda a: a[:, ::-1]),
     ("T.RandomHorizontalFlip(0.0)", lambda a: a),

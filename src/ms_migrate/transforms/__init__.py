@@ -30,11 +30,12 @@ from . import (
     save_load,
     tensors,
     torch_functions,
+    vision,
 )
 from .base import Transform
 
 MODULES = (data, devices, einsum, functional, init, layers, legacy, losses, one_cycle, optim, rounding,
-           runtime, save_load, tensors, torch_functions)
+           runtime, save_load, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:
