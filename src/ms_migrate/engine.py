@@ -26,6 +26,7 @@ from .core.names import (
     import_bindings,
     imported_names,
     late_rebound,
+    parameter_names,
     running_statements,
 )
 from .core.positions import Locator, Numbering, RelevantLines, StatementLines
@@ -179,6 +180,7 @@ class Converter(FastTransformer):
         self.ctx.scopes.append((function_locals(node) | self.ctx.late_rebound)
                                & set(self.ctx.aliases))
         self.ctx.variables.append(function_variables(node))
+        self.ctx.parameters.append(parameter_names(node.params))
         self.classes.enter_function()
         params = node.params
         self.stored.follow(node.body.body, {p.name.value for p in (
@@ -189,6 +191,7 @@ class Converter(FastTransformer):
         self.classes.leave()
         self.ctx.scopes.pop()
         self.ctx.variables.pop()
+        self.ctx.parameters.pop()
         updated = classes.rename_forward(self.ctx, self.classes, updated, self.numbering.here())
         return self._attach_marks(original, updated)
 
@@ -197,10 +200,12 @@ class Converter(FastTransformer):
         self.ctx.scopes.append(({p.name.value for p in (*params.params, *params.kwonly_params)}
                                 | self.ctx.late_rebound) & set(self.ctx.aliases))
         self.ctx.variables.append(function_variables(node))
+        self.ctx.parameters.append(parameter_names(node.params))
 
     def leave_Lambda(self, original, updated):
         self.ctx.scopes.pop()
         self.ctx.variables.pop()
+        self.ctx.parameters.pop()
         return updated
 
     def visit_ListComp(self, node):
@@ -252,6 +257,19 @@ class Converter(FastTransformer):
     def visit_Arg(self, node):
         if node.keyword is not None:
             self.not_use.add(id(node.keyword))
+
+    def leave_Arg(self, original, updated):
+        return self._bare_lambda(updated)
+
+    leave_Return = leave_Assign = leave_Arg
+
+    def _bare_lambda(self, node):
+        """An API used as a value became a parenthesised lambda (passes/api.py): where it
+        is the whole argument, return value or assigned value the parentheses go."""
+        value = node.value
+        if value is not None and id(value) in self.ctx.value_lambdas:
+            return node.with_changes(value=value.with_changes(lpar=[], rpar=[]))
+        return node
 
     def visit_Name(self, node):
         name = node.value

@@ -331,6 +331,38 @@ def value_template_problem(template: str) -> Optional[str]:
     return None
 
 
+def value_lambda(text: str, qualified: Optional[str]):
+    """(the Lambda, None) for a rule's `value`, or (None, why it cannot work).
+
+    The lambda takes torch's parameters (with torch's defaults) and its body calls the
+    API (spelled `qualified`) with nothing but those parameters, so that the rule can
+    convert that call: `lambda input, dim=-1: torch.nn.functional.glu(input, dim)`.
+    """
+    try:
+        node = cst.parse_expression(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return None, f"is not a Python expression: `{text}`"
+    if not isinstance(node, cst.Lambda) or not isinstance(node.body, cst.Call):
+        return None, "must be a lambda whose body is a call of the API"
+    params = {p.name.value for p in (*node.params.params, *node.params.kwonly_params)}
+    func = node.body.func
+    spelled = ".".join(reversed(_attribute_chain(func))) if qualified else None
+    if qualified and spelled != qualified:
+        return None, f"must call {qualified} in full, not {spelled or code(func)}"
+    for arg in node.body.args:
+        if arg.star or not isinstance(arg.value, cst.Name) or arg.value.value not in params:
+            return None, f"may pass the call only the lambda's parameters: `{code(arg)}`"
+    return node, None
+
+
+def _attribute_chain(node: cst.BaseExpression) -> List[str]:
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    return parts + [node.value] if isinstance(node, cst.Name) else []
+
+
 def expression_problem(text: str) -> Optional[str]:
     """Why `text` (a template, filled) is not one Python expression, or None."""
     try:

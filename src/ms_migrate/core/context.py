@@ -76,10 +76,15 @@ class Context:
     # Variables of the enclosing functions, lambdas and comprehensions (parameters,
     # assignments, loop targets): there they are variables, not the imports.
     variables: List[Set[str]] = field(default_factory=list)
+    # Parameters of the enclosing functions and lambdas, innermost last.
+    parameters: List[Set[str]] = field(default_factory=list)
     # Statement stack of `# ms-migrate:` notes waiting to be attached.
     marks: List[List[str]] = field(default_factory=list)
     # id(original call) -> field names of the tuple it returns (see api.convert_tuple_field)
     tuple_fields: Dict[int, Tuple[str, ...]] = field(default_factory=dict)
+    # ids of the lambdas written for APIs used as values (passes/api._value_lambda): their
+    # parentheses go where the lambda is a whole argument, return value or assigned value
+    value_lambdas: Set[int] = field(default_factory=set)
     # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
     module_attrs: Set[str] = field(default_factory=set)
     # Alias names released by conversions, in order (rollback re-counts them).

@@ -168,6 +168,13 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
     return bound
 
 
+def parameter_names(params: cst.Parameters) -> Set[str]:
+    """The names a function's or lambda's parameters bind."""
+    return {p.name.value for p in (*params.posonly_params, *params.params,
+                                   *params.kwonly_params, params.star_arg, params.star_kwarg)
+            if isinstance(p, cst.Param)}
+
+
 def function_variables(node) -> Set[str]:
     """Variables of a function or lambda: its parameters and what its body assigns
     (imports aside); they shadow module-level names of the same spelling there."""

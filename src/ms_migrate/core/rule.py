@@ -44,6 +44,7 @@ class Rule:
     notes: str = ""
     examples: Tuple[Dict[str, Any], ...] = ()
     reference: bool = True               # a bare reference (no call) may be renamed
+    value: Optional[str] = None          # a reference as a value: "lambda x, dim=-1: torch.f(x, dim)"
     namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
 
     @property

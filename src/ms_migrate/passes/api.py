@@ -6,9 +6,9 @@ from typing import List, Optional, Tuple
 
 import libcst as cst
 
-from ..core.callrewrite import Unsupported, bind, code, render_template, rewrite
+from ..core.callrewrite import Unsupported, bind, code, render_template, rewrite, value_lambda
 from ..core.context import Context, is_torch_api
-from ..core.names import dotted_name, keep_parentheses, root_name
+from ..core.names import dotted_name, keep_parentheses, parameter_names, root_name
 from ..core.positions import Locator
 from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
@@ -237,6 +237,10 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
                     node=original, rule=rule.source if rule else None, mark=True)
         return updated
     if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
+        if rule.value:
+            made = _value_lambda(ctx, rule, qualified, locator, original)
+            if made is not None:
+                return made
         ctx.finding(locator, qualified, UNSUPPORTED,
                     "used as a value: only calls of it convert (arguments differ)",
                     node=original, rule=rule.source, mark=True)
@@ -245,6 +249,28 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
     ctx.finding(locator, qualified, CONVERTED, f"-> {rule.target}", node=original,
                 target=rule.target, rule=rule.source)
     return ctx.name(rule.target)
+
+
+def _value_lambda(ctx: Context, rule: Rule, qualified: str, locator: Optional[Locator],
+                  original: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """`map(torch.tensor, rows)` -> `map(lambda data: mindspore.tensor(data), rows)`: the
+    rule's `value` lambda, its call converted as any call of the API is."""
+    lam, _problem = value_lambda(rule.value, qualified)
+    imports = set(ctx.needed_imports)
+    ctx.parameters.append(parameter_names(lam.params))
+    try:
+        body, warnings = _apply(ctx, rule, lam.body,
+                                ctx.name(rule.target) if rule.target else None)
+    except Unsupported:
+        ctx.needed_imports.intersection_update(imports)
+        return None
+    finally:
+        ctx.parameters.pop()
+    ctx.release(original)
+    made = lam.with_changes(body=body, lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    ctx.value_lambdas.add(id(made))
+    _record(ctx, rule, qualified, locator, original, warnings)
+    return made
 
 
 def convert_tuple_field(ctx: Context, original: cst.Attribute,

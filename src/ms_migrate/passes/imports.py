@@ -18,6 +18,7 @@ from ..core.names import (
     is_torch_name,
     iter_statements,
     rebound_names,
+    running_statements,
     target_names,
 )
 from ..core.positions import RelevantLines
@@ -231,6 +232,28 @@ def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[st
     return bound & names
 
 
+def _imported_paths(body) -> Dict[str, str]:
+    """What the file's own imports bind each name to (`from .utils import init`:
+    init -> .utils.init); a MindSpore import must not rebind such a name to another."""
+    paths: Dict[str, str] = {}
+    for stmt in running_statements(body):
+        if isinstance(stmt, cst.Import):
+            for alias in stmt.names:
+                full = dotted_name(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    paths[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    paths[head] = head
+        elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+            module = "." * len(stmt.relative) + (dotted_name(stmt.module) or ""
+                                                 if stmt.module is not None else "")
+            for alias in stmt.names:
+                local = alias.asname.name.value if alias.asname else alias.name.value
+                paths[local] = f"{module}.{alias.name.value}"
+    return paths
+
+
 def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
     """A torch alias that stays (`nn`, for an unsupported layer) must not be rebound by
     a MindSpore import of the same name: spell those MindSpore names out in full. So
@@ -240,7 +263,10 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
              if statement in ctx.needed_imports and local != path}
     if not added:
         return module
-    everywhere = used | rebound_names(module.body)
+    imported = _imported_paths(module.body)
+    everywhere = used | rebound_names(module.body) | {
+        local for local, path in added.items()
+        if imported.get(local, path) != path and not is_torch_name(imported[local])}
     clashes = {local: path for local, path in added.items() if local in everywhere}
     if len(clashes) < len(added):
         maybe = {local for local in added if local not in clashes

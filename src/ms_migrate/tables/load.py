@@ -39,6 +39,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "template": str,
     "fields": list,
     "accept": dict,
+    "value": str,
 }
 _EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
                    "steps"}
@@ -105,6 +106,8 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
             raise TableError(f"{where}: field 'drop' names {arg!r}, which is not in 'args'")
     _check_one_fate(where, entry)
     _check_templates(where, entry, plain_args)
+    if "value" in entry:
+        _check_value(where, entry["value"], namespace, kind, key)
     if "transform" in entry:
         from ..transforms import TRANSFORMS
         if entry["transform"] not in TRANSFORMS:
@@ -141,6 +144,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         notes=entry.get("notes", ""),
         examples=tuple(examples),
         reference=entry.get("reference", kind in ("class", "attribute")),
+        value=entry.get("value"),
         namespace=namespace,
     )
 
@@ -170,6 +174,14 @@ def _check_templates(where: str, entry: dict, plain_args: set) -> None:
         problem = composition_problem(entry["template"])
         if problem:
             raise TableError(f"{where}: field 'template' {problem}")
+
+
+def _check_value(where: str, text: str, namespace: str, kind: str, key: str) -> None:
+    """`value`: a torch lambda whose body calls the API itself with its parameters."""
+    from ..core.callrewrite import value_lambda
+    problem = value_lambda(text, f"{namespace}.{key}" if kind != "method" else None)[1]
+    if problem:
+        raise TableError(f"{where}: field 'value' {problem}")
 
 
 def _check_one_fate(where: str, entry: dict) -> None:

@@ -1,0 +1,143 @@
+"""Constructs the real-world corpus left as torch: APIs passed as values (an
+initialiser handed to a helper, an activation returned, `map(torch.tensor, rows)`),
+a MindSpore import whose short name the file's own imports already take. Each small
+program is converted, run in torch and in MindSpore on the same inputs, and the
+numbers compared."""
+import sys
+import textwrap
+import types
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+mindspore = pytest.importorskip("mindspore")
+
+from ms_migrate import convert_source  # noqa: E402
+
+
+def convert(source: str, extra=None):
+    source = textwrap.dedent(source)
+    result = convert_source(source, "prog.py")
+    assert convert_source(result.code, "prog.py").code == result.code  # idempotent
+    torch_ns, ms_ns = {"__name__": "prog", **(extra or {})}, {"__name__": "prog_ms",
+                                                              **(extra or {})}
+    exec(compile(source, "<torch>", "exec"), torch_ns)
+    exec(compile(result.code, "<ms>", "exec"), ms_ns)
+    return result, torch_ns, ms_ns
+
+
+def test_initialisers_passed_to_a_helper_fill_the_layer_like_torch():
+    """The a2c/ppo pattern: `init(module, nn.init.orthogonal_, lambda x:
+    nn.init.constant_(x, 0), gain)` with a helper that hands `module.weight.data`."""
+    result, t, m = convert("""\
+        import numpy as np
+        import torch
+        import torch.nn as nn
+
+        def init(module, weight_init, bias_init, gain=1):
+            weight_init(module.weight.data, gain=gain)
+            bias_init(module.bias.data)
+            return module
+
+        class Head(nn.Module):
+            def __init__(self, n_in, n_out):
+                super().__init__()
+                init_ = lambda m: init(m, nn.init.orthogonal_,
+                                       lambda x: nn.init.constant_(x, 0.25), np.sqrt(2))
+                self.fc = init_(nn.Linear(n_in, n_out))
+
+            def forward(self, x):
+                return self.fc(x)
+        """)
+    assert "import torch" not in result.code and "# ms-migrate" not in result.code
+    tm, mm = t["Head"](6, 4), m["Head"](6, 4)
+    for w, b in ((tm.fc.weight.detach().numpy(), tm.fc.bias.detach().numpy()),
+                 (mm.fc.weight.asnumpy(), mm.fc.bias.asnumpy())):
+        np.testing.assert_allclose(w @ w.T, 2 * np.eye(4), atol=1e-5)  # gain sqrt(2)
+        np.testing.assert_array_equal(b, np.full(4, 0.25, np.float32))
+    x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
+    mm.fc.weight.set_data(mindspore.Tensor(tm.fc.weight.detach().numpy()))
+    np.testing.assert_allclose(mm(mindspore.Tensor(x)).asnumpy(),
+                               tm(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_helper_named_like_a_mindspore_alias_keeps_its_name():
+    """`from helpers import init` with `nn.init.*` converted: MindSpore's initializer
+    module must not take the name `init` from the user's helper."""
+    def init(module, weight_init, bias_init, gain=1):
+        weight_init(module.weight.data, gain=gain)
+        bias_init(module.bias.data)
+        return module
+
+    mod = types.ModuleType("misc_helpers_for_test")
+    mod.init = init
+    sys.modules["misc_helpers_for_test"] = mod
+    try:
+        result, t, m = convert("""\
+            import torch.nn as nn
+
+            from misc_helpers_for_test import init
+
+            def head(n_in, n_out):
+                layer = nn.Linear(n_in, n_out)
+                nn.init.zeros_(layer.bias)
+                return init(layer, nn.init.orthogonal_, lambda x: nn.init.constant_(x, -1.0))
+            """)
+    finally:
+        del sys.modules["misc_helpers_for_test"]
+    assert "from misc_helpers_for_test import init" in result.code
+    assert "as init" not in result.code
+    tl, ml = t["head"](5, 3), m["head"](5, 3)
+    for w, b in ((tl.weight.detach().numpy(), tl.bias.detach().numpy()),
+                 (ml.weight.asnumpy(), ml.bias.asnumpy())):
+        np.testing.assert_allclose(w @ w.T, np.eye(3), atol=1e-5)
+        np.testing.assert_array_equal(b, np.full(3, -1.0, np.float32))
+
+
+def test_functions_used_as_values_compute_like_torch():
+    result, t, m = convert("""\
+        import torch
+        import torch.nn.functional as F
+
+        def activation(name):
+            if name == "glu":
+                return F.glu
+            return F.relu
+
+        def loss_fn(smooth):
+            return F.smooth_l1_loss if smooth else F.mse_loss
+
+        def rows(encoded):
+            return list(map(torch.tensor, encoded))
+        """)
+    assert "import torch" not in result.code and "# ms-migrate" not in result.code
+    x = np.random.default_rng(2).standard_normal((3, 8)).astype(np.float32)
+    y = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
+    np.testing.assert_allclose(m["activation"]("glu")(mindspore.Tensor(x)).asnumpy(),
+                               t["activation"]("glu")(torch.from_numpy(x)).numpy(), rtol=1e-5)
+    for smooth in (True, False):
+        a = x[:, :4]
+        np.testing.assert_allclose(
+            m["loss_fn"](smooth)(mindspore.Tensor(a), mindspore.Tensor(y)).asnumpy(),
+            t["loss_fn"](smooth)(torch.from_numpy(a), torch.from_numpy(y)).numpy(), rtol=1e-5)
+    encoded = [[5, 3, 9], [1]]
+    for got, want in zip(m["rows"](encoded), t["rows"](encoded)):
+        assert str(got.dtype) == "Int64" and want.dtype == torch.int64
+        np.testing.assert_array_equal(got.asnumpy(), want.numpy())
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("torch.zeros", "must be a lambda whose body is a call of the API"),
+    ("lambda size: torch.ones(size)", "must call torch.zeros in full, not torch.ones"),
+    ("lambda size: torch.zeros(size + 1)", "may pass the call only the lambda's parameters"),
+    ("lambda size: torch.zeros(*size)", "may pass the call only the lambda's parameters"),
+])
+def test_a_value_that_cannot_work_stops_the_table_load(tmp_path, value, problem):
+    from ms_migrate.core.rule import TableError
+    from ms_migrate.tables.load import load_table
+    table = tmp_path / "bad.toml"
+    table.write_text('namespace = "torch"\n[zeros]\ntarget = "mindspore.ops.zeros"\n'
+                     f'args = ["size"]\nvalue = "{value}"\n')
+    with pytest.raises(TableError, match="bad.toml:zeros: field 'value' " + problem):
+        load_table(table)
