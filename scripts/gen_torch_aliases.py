@@ -39,6 +39,10 @@ SKIP = ("torch.utils.data.datapipes", "torch.nn.attention", "torch.distributions
 PASS_NAMES = ("torch.no_grad", "torch.enable_grad", "torch.inference_mode",
               "torch.set_grad_enabled", "torch.compile", "torch.nn.DataParallel",
               "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_")
+# Modules whose public names are all re-exported by their package (`from .transforms
+# import *`): written out, as torchvision need not be installed to generate the table.
+MODULE_PATHS = {"torchvision.transforms.transforms": "torchvision.transforms",
+                "torchvision.ops.boxes": "torchvision.ops"}
 # Values whose identity means nothing (small ints and strings are shared).
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 
@@ -133,6 +137,7 @@ def generate(rule_names: Iterable[str]) -> Dict[str, str]:
             alternative = f"{prefix}.{attr}"
             if publics and alternative not in rule_names and alternative not in publics:
                 table[alternative] = _best(alternative, publics)
+    table.update(MODULE_PATHS)
     return dict(sorted(table.items()))
 
 

@@ -141,3 +141,118 @@ def test_a_value_that_cannot_work_stops_the_table_load(tmp_path, value, problem)
                      f'args = ["size"]\nvalue = "{value}"\n')
     with pytest.raises(TableError, match="bad.toml:zeros: field 'value' " + problem):
         load_table(table)
+
+
+def test_isinstance_of_a_typed_tensor_class_tests_the_dtype():
+    result, t, m = convert("""\
+        import torch
+
+        def kind(x):
+            if isinstance(x, torch.LongTensor):
+                return "long"
+            if not isinstance(x, torch.cuda.FloatTensor):
+                return "other"
+            return "float"
+        """)
+    assert "import torch" not in result.code
+    assert any("CUDA tensor class" in f.message for f in result.report.findings)
+    t_long, m_long = torch.tensor([[1], [2]]), mindspore.tensor([[1], [2]])
+    assert t["kind"](t_long) == m["kind"](m_long) == "long"
+    assert t["kind"]([1, 2]) == m["kind"]([1, 2]) == "other"
+    # torch: a CPU float tensor is no torch.cuda.FloatTensor; MindSpore places tensors
+    # by context, so only the dtype is tested (the warning above)
+    assert m["kind"](mindspore.tensor([0.5])) == "float"
+    assert m["kind"](mindspore.tensor([0.5], dtype=mindspore.float64)) == "other"
+
+
+def test_box_area_is_torchvisions_width_times_height():
+    """torchvision is not installed beside torch here: its documented formula,
+    (x2 - x1) * (y2 - y1), on (x1, y1, x2, y2) rows, is the expectation."""
+    result = convert_source(textwrap.dedent("""\
+        import torch
+        from torchvision.ops.boxes import box_area
+
+        def areas(boxes):
+            return box_area(boxes)
+        """), "prog.py")
+    assert "torchvision" not in result.code and "torch" not in result.code
+    ns = {}
+    exec(compile(result.code, "<ms>", "exec"), ns)
+    boxes = np.array([[0, 0, 2, 3], [1, 1, 1.5, 4], [0.5, 0.5, 0.5, 0.5]], np.float32)
+    want = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    np.testing.assert_allclose(ns["areas"](mindspore.Tensor(boxes)).asnumpy(), want)
+
+
+def test_keyword_dict_spread_into_an_optimizer_trains_like_torch():
+    result, t, m = convert("""\
+        import torch
+        import torch.nn as nn
+        import torch.optim as optim
+
+        def train(model, kind, batches):
+            opt_args = dict(lr=0.05, weight_decay=0.01)
+            if kind == "sgd":
+                optimizer = optim.SGD(model.parameters(), momentum=0.9, nesterov=True, **opt_args)
+            else:
+                optimizer = optim.AdamW(model.parameters(), **opt_args)
+            losses = []
+            for x, y in batches:
+                optimizer.zero_grad()
+                loss = ((model(x) - y) ** 2).mean()
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return losses
+        """)
+    assert "import torch" not in result.code
+    from ms_migrate.runtime.equivalence import copy_torch_weights
+    rng = np.random.default_rng(4)
+    data = [(rng.standard_normal((4, 3)).astype(np.float32),
+             rng.standard_normal((4, 2)).astype(np.float32)) for _ in range(4)]
+    for kind in ("sgd", "adamw"):
+        torch.manual_seed(0)
+        tm, mm = torch.nn.Linear(3, 2), mindspore.nn.Dense(3, 2)
+        copy_torch_weights(tm, mm)
+        t_losses = t["train"](tm, kind, [(torch.from_numpy(a), torch.from_numpy(b))
+                                         for a, b in data])
+        m_losses = m["train"](mm, kind, [(mindspore.Tensor(a), mindspore.Tensor(b))
+                                         for a, b in data])
+        np.testing.assert_allclose(m_losses, t_losses, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", ["torch.LongTensor", "torch.cuda.LongTensor"])
+def test_a_new_typed_tensor_given_as_out_chooses_the_dtype(cls):
+    source = f"""\
+        import torch
+
+        def get_mask_from_lengths(lengths):
+            max_len = torch.max(lengths).item()
+            ids = torch.arange(0, max_len, out={cls}(max_len))
+            return (ids < lengths.unsqueeze(1)).bool()
+        """
+    result = convert_source(textwrap.dedent(source), "prog.py")
+    assert "torch" not in result.code and "dtype=mindspore.int64" in result.code
+    t = {}
+    exec(compile(textwrap.dedent(source.replace("torch.cuda.", "torch.")), "<t>", "exec"), t)
+    m = {}
+    exec(compile(result.code, "<ms>", "exec"), m)
+    lengths = np.array([3, 1, 4], np.int64)
+    np.testing.assert_array_equal(
+        m["get_mask_from_lengths"](mindspore.Tensor(lengths)).asnumpy(),
+        t["get_mask_from_lengths"](torch.from_numpy(lengths)).numpy())
+
+
+def test_the_image_backend_is_torchvisions_default():
+    """torchvision documents 'PIL' as the backend until set_image_backend changes it."""
+    result = convert_source(textwrap.dedent("""\
+        from torchvision import get_image_backend
+
+        def loader_name():
+            if get_image_backend() == 'accimage':
+                return 'accimage loader'
+            return 'PIL loader'
+        """), "prog.py")
+    assert "torchvision" not in result.code
+    ns = {}
+    exec(compile(result.code, "<ms>", "exec"), ns)
+    assert ns["loader_name"]() == "PIL loader"

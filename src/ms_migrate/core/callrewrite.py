@@ -34,6 +34,7 @@ class Bound:
     positional: List[str] = field(default_factory=list)
     packed: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # "*size"
     warnings: List[str] = field(default_factory=list)
+    spread: Optional[cst.BaseExpression] = None  # `**kwargs`, passed on (see bind)
 
     def get(self, name: str) -> Optional[cst.BaseExpression]:
         return self.values.get(name)
@@ -65,6 +66,14 @@ def args_by_name(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpr
     return named
 
 
+def _spreads(rule: Rule) -> bool:
+    """Whether a `**kwargs` can go to the target unchanged: a rule that renames no
+    argument and rewrites no value, of a function (not a method's receiver)."""
+    return (not rule.rename and not rule.values and not rule.template and not rule.warn
+            and rule.target is not None and not rule.target.startswith(".")
+            and rule.target_args is None and rule.kind in ("function", "class"))
+
+
 def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
     bound = Bound()
     signature = list(rule.args)
@@ -83,6 +92,15 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
             if name not in bound.positional:
                 bound.positional.append(name)
                 bound.values[name] = arg.value
+            continue
+        if arg.star == "**" and _spreads(rule) and bound.spread is None:
+            # `optim.SGD(params, **opt_args)`: MindSpore's names are torch's, so the dict
+            # goes on as it is; what it holds is known only at run time
+            bound.spread = arg.value
+            bound.warnings.append(
+                f"`**{code(arg.value)}` passed on as it is: MindSpore takes the same "
+                f"names, but not every torch argument"
+                + (f" ({', '.join(sorted(rule.drop))} would be refused)" if rule.drop else ""))
             continue
         if arg.star:
             raise Unsupported(f"`{arg.star}` arguments cannot be matched to parameters")
@@ -513,6 +531,10 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             out.append(_keyword(new, value))
         emitted.add(new)
     for name, text in rule.defaults.items():
+        if name not in emitted and bound.spread is not None:  # the dict may hold it
+            bound.warnings.append(f"{name}={text} is not written out: "
+                                  f"`**{code(bound.spread)}` may hold it")
+            continue
         if name not in emitted:
             # `mindspore.float32` goes through name_of so its import is added
             value = (name_of(text) if name_of and text.startswith("mindspore.")
@@ -522,6 +544,8 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             else:
                 keep_positional = False
                 out.append(_keyword(name, value))
+    if bound.spread is not None:
+        out.append(cst.Arg(bound.spread, star="**"))
     return call.with_changes(func=func, args=_with_commas(out, call))
 
 

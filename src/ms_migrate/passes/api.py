@@ -149,6 +149,8 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
                     raise
                 raise Unsupported("needs arguments this call does not give") from None
             if replacement is not None:
+                if bound.spread is not None:  # a new expression would lose the `**`
+                    raise Unsupported("`**` arguments cannot be matched to parameters")
                 _writable(replacement)
                 return replacement, bound.warnings
         missing = next((name for name, value in bound.values.items() if value is None), None)

@@ -35,6 +35,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
+from ..core.report import WARNING
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
@@ -240,13 +241,63 @@ class _Rewrite(StatementPass):
         super().__init__(ctx)
         self.classes = classes
         self.reads = reads
+        self.made: Set[int] = set()  # ids of the isinstance tests written here
 
     # --- the chosen names ---------------------------------------------------------
     def leave_Call(self, original, updated):
         func = updated.func
         if isinstance(func, cst.Name) and func.value in self.classes:
             updated = updated.with_changes(func=self.classes[func.value].deep_clone())
-        return self._filled(updated) or self._typed(updated) or self._mapped(updated) or updated
+        return (self._filled(updated) or self._typed(updated) or self._mapped(updated)
+                or self._isinstance(original, updated) or self._fresh_out(updated)
+                or updated)
+
+    # --- torch.arange(0, n, out=torch.cuda.LongTensor(n)) -> torch.arange(0, n, dtype=...)
+    def _fresh_out(self, call: cst.Call) -> Optional[cst.Call]:
+        """A new tensor of a typed class given as out= only chooses the result's dtype
+        (and device, which MindSpore takes from its context)."""
+        out = next((a for a in call.args if a.keyword and a.keyword.value == "out"), None)
+        if out is None or not isinstance(out.value, cst.Call):
+            return None
+        dtype, torch = _class_dtype(self.ctx, out.value.func), _torch_root(self.ctx,
+                                                                           out.value.func)
+        rule = self.ctx.rules.get(self.ctx.resolve(call.func) or "")
+        if (dtype is None or torch is None or rule is None or "dtype" not in rule.args
+                or any(a.keyword and a.keyword.value == "dtype" for a in call.args)):
+            return None
+        new = _keyword("dtype", cst.Attribute(cst.Name(torch), cst.Name(dtype)))
+        return call.with_changes(args=[new.with_changes(comma=out.comma) if a is out else a
+                                       for a in call.args])
+
+    # --- isinstance(x, torch.LongTensor) -> isinstance(x, torch.Tensor) and x.dtype == ...
+    def _isinstance(self, original: cst.Call, call: cst.Call) -> Optional[cst.BaseExpression]:
+        if not (isinstance(call.func, cst.Name) and call.func.value == "isinstance"
+                and len(call.args) == 2 and not any(a.keyword or a.star for a in call.args)):
+            return None
+        value, cls = call.args[0].value, call.args[1].value
+        dtype, torch = _class_dtype(self.ctx, cls), _torch_root(self.ctx, cls)
+        qualified = self.ctx.resolve(cls) or ""
+        if (dtype is None or torch is None or qualified.endswith(".Tensor")
+                or not isinstance(value, (cst.Name, cst.Attribute))):
+            return None
+        if qualified.startswith("torch.cuda."):
+            self.add(original, qualified, WARNING, "isinstance of a CUDA tensor class: "
+                     "only the dtype is tested (MindSpore places tensors by context)")
+        test = cst.BooleanOperation(
+            call.with_changes(args=[call.args[0], call.args[1].with_changes(
+                value=cst.Attribute(cst.Name(torch), cst.Name("Tensor")))]),
+            cst.And(),
+            cst.Comparison(cst.Attribute(value.deep_clone(), cst.Name("dtype")), [
+                cst.ComparisonTarget(cst.Equal(), cst.Attribute(cst.Name(torch),
+                                                                cst.Name(dtype)))]),
+            lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        self.made.add(id(test))
+        return test
+
+    def leave_If(self, original, updated):
+        if id(updated.test) in self.made:  # `if (a and b):` needs no parentheses
+            return updated.with_changes(test=updated.test.with_changes(lpar=[], rpar=[]))
+        return updated
 
     # --- map(torch.LongTensor, rows) -> map(lambda data: torch.LongTensor(data), rows) --
     def _mapped(self, call: cst.Call) -> Optional[cst.Call]:
