@@ -256,3 +256,39 @@ def test_the_image_backend_is_torchvisions_default():
     ns = {}
     exec(compile(result.code, "<ms>", "exec"), ns)
     assert ns["loader_name"]() == "PIL loader"
+
+
+def test_helpers_for_a_runtime_gain_and_a_transposed_convolution_compute_like_torch():
+    """tacotron2's layers and STFT: calculate_gain(w_init_gain) with the name known at
+    run time, F.conv_transpose1d (no CPU kernel in MindSpore 2.10): helpers in the file."""
+    result, t, m = convert("""\
+        import torch
+        import torch.nn.functional as F
+        from torch.autograd import Variable
+
+        def gains(names):
+            return [torch.nn.init.calculate_gain(n) for n in names]
+
+        def leaky(slope):
+            return torch.nn.init.calculate_gain('leaky_relu', slope)
+
+        def inverse(x, basis, hop):
+            return F.conv_transpose1d(
+                x,
+                Variable(basis, requires_grad=False),
+                stride=hop,
+                padding=0)
+        """)
+    assert "import torch" not in result.code and "# ms-migrate" not in result.code
+    assert result.code.count("def calculate_gain(") == 1
+    names = ["linear", "conv1d", "sigmoid", "tanh", "relu", "selu", "conv_transpose3d"]
+    np.testing.assert_allclose(m["gains"](names), t["gains"](names))
+    assert m["leaky"](0.3) == pytest.approx(t["leaky"](0.3))
+    assert m["leaky"](None) == pytest.approx(t["leaky"](None))
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 10, 12)).astype(np.float32)
+    basis = rng.standard_normal((10, 1, 8)).astype(np.float32)
+    np.testing.assert_allclose(
+        m["inverse"](mindspore.Tensor(x), mindspore.Tensor(basis), 2).asnumpy(),
+        t["inverse"](torch.from_numpy(x), torch.from_numpy(basis), 2).numpy(),
+        rtol=1e-4, atol=1e-5)

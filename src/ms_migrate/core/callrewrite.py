@@ -477,6 +477,11 @@ def _ms_dotted(node) -> bool:
     return bool(dotted) and dotted.startswith(("mindspore.", "numpy."))
 
 
+def code_with_mindspore_names(node: cst.CSTNode, name_of) -> cst.CSTNode:
+    """`node` with each dotted `mindspore.` (or `numpy.`) name given by `name_of`."""
+    return node.visit(_MindSporeNames(name_of))
+
+
 class _MindSporeNames(cst.CSTTransformer):
     def __init__(self, name_of):
         super().__init__()

@@ -13,6 +13,7 @@ import libcst as cst
 from ..core.callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
 from ..core.callrewrite import code as code_of
 from .base import literal, transform
+from .helper_code import request
 
 
 def _parameter(tensor: cst.BaseExpression) -> cst.BaseExpression:
@@ -109,20 +110,31 @@ _GAINS = {"linear": 1, "conv1d": 1, "conv2d": 1, "conv3d": 1, "conv_transpose1d"
 
 @transform
 def calculate_gain(ctx, rule, bound, call=None):
-    """calculate_gain('relu') -> its value; MindSpore has no public equivalent."""
+    """calculate_gain('relu') -> its value; MindSpore has no public equivalent. A name
+    or slope known only at run time calls a helper written into the file."""
     name = literal(bound.get("nonlinearity"))
-    if name is None or name[0] not in "'\"":
-        raise Unsupported("only a literal nonlinearity name can be evaluated")
+    if name is None:
+        raise Unsupported("needs the argument 'nonlinearity'")
+    if name[0] not in "'\"":
+        return _gain_helper(ctx, bound)
     name = name.strip("'\"")
     if name == "leaky_relu":
         param = literal(bound.get("param"))
         try:
             slope = 0.01 if param in (None, "None") else float(param)
         except ValueError:
-            raise Unsupported("only a literal negative slope can be evaluated") from None
+            return _gain_helper(ctx, bound)
         gain = math.sqrt(2.0 / (1 + slope ** 2))
     elif name in _GAINS:
         gain = _GAINS[name]
     else:
         raise Unsupported(f"unknown nonlinearity {name!r}")
     return cst.Integer(str(gain)) if isinstance(gain, int) else cst.Float(repr(gain))
+
+
+def _gain_helper(ctx, bound) -> cst.Call:
+    args = [cst.Arg(bound.get("nonlinearity"))]
+    if bound.get("param") is not None:
+        args = [args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(
+            " "))), cst.Arg(bound.get("param"))]
+    return cst.Call(request(ctx, "calculate_gain"), args)
