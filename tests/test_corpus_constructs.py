@@ -292,3 +292,50 @@ def test_helpers_for_a_runtime_gain_and_a_transposed_convolution_compute_like_to
         m["inverse"](mindspore.Tensor(x), mindspore.Tensor(basis), 2).asnumpy(),
         t["inverse"](torch.from_numpy(x), torch.from_numpy(basis), 2).numpy(),
         rtol=1e-4, atol=1e-5)
+
+
+def test_a_new_tensor_sampled_in_place_follows_torchs_law():
+    """`t.randn(n, d).normal_(mean, std)`, `torch.empty(1).uniform_(lo, hi)` with
+    bounds known at run time (pytorch-book, mae): random, so the laws are compared."""
+    result, t, m = convert("""\
+        import torch
+        import torch as t
+
+        def noises(n, mean, std):
+            return t.randn(n, 4).normal_(mean, std)
+
+        def areas(n, scale):
+            return torch.cat([torch.empty(1).uniform_(scale[0], scale[1]) for _ in range(n)])
+        """)
+    assert "import torch" not in result.code and "# ms-migrate" not in result.code
+    for ns, as_array in ((t, lambda x: x.numpy()), (m, lambda x: x.asnumpy())):
+        sample = as_array(ns["noises"](20000, 3.0, 0.5))
+        assert sample.shape == (20000, 4)
+        assert abs(sample.mean() - 3.0) < 0.02 and abs(sample.std() - 0.5) < 0.02
+        drawn = as_array(ns["areas"](5000, (0.25, 0.75)))
+        assert drawn.min() >= 0.25 and drawn.max() < 0.75
+        assert abs(drawn.mean() - 0.5) < 0.02
+
+
+def test_bicubic_resampling_of_position_embeddings_matches_torch():
+    """mae's interpolate_pos_embed: F.interpolate(mode='bicubic') through a helper with
+    torch's cubic weights (MindSpore's own kernel weighs differently)."""
+    result, t, m = convert("""\
+        import torch
+
+        def resize(pos_embed, orig_size, new_size, extra):
+            extra_tokens = pos_embed[:, :extra]
+            pos_tokens = pos_embed[:, extra:]
+            dim = pos_embed.shape[-1]
+            pos_tokens = pos_tokens.reshape(-1, orig_size, orig_size, dim).permute(0, 3, 1, 2)
+            pos_tokens = torch.nn.functional.interpolate(
+                pos_tokens, size=(new_size, new_size), mode='bicubic', align_corners=False)
+            pos_tokens = pos_tokens.permute(0, 2, 3, 1).flatten(1, 2)
+            return torch.cat((extra_tokens, pos_tokens), dim=1)
+        """)
+    assert "import torch" not in result.code and "# ms-migrate" not in result.code
+    pos = np.random.default_rng(6).standard_normal((1, 1 + 7 * 7, 8)).astype(np.float32)
+    for new in (10, 4):
+        np.testing.assert_allclose(
+            m["resize"](mindspore.Tensor(pos), 7, new, 1).asnumpy(),
+            t["resize"](torch.from_numpy(pos), 7, new, 1).numpy(), rtol=1e-4, atol=1e-5)

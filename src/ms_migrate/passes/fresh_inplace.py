@@ -23,7 +23,10 @@ import libcst as cst
 from ..core.context import Context
 from ..core.traversal import FastTransformer, traverse
 
-_FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty"})
+_FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn",
+                        "torch.rand"})
+# a factory whose values already follow the standard law an in-place sampler would draw
+_SAMPLES = {"uniform_": "torch.rand", "normal_": "torch.randn"}
 _CASTS = frozenset({"float", "double", "half", "long", "int", "bool", "to"})
 # in-place methods whose out-of-place twin is the same name without the underscore
 _TWINS = frozenset({"triu_", "tril_", "masked_fill_", "mul_", "add_", "sub_",
@@ -46,6 +49,7 @@ def _like(ctx: Context, receiver: cst.BaseExpression, name: str, *args: cst.Arg)
 
 
 def _number(node: Optional[cst.BaseExpression], default: str) -> Optional[str]:
+    """A literal number's text, or an expression's (bracketed unless it is an atom)."""
     if node is None:
         return default
     if isinstance(node, (cst.Integer, cst.Float)):
@@ -53,7 +57,18 @@ def _number(node: Optional[cst.BaseExpression], default: str) -> Optional[str]:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
             and isinstance(node.expression, (cst.Integer, cst.Float)):
         return "-" + node.expression.value
-    return None
+    text = cst.Module([]).code_for_node(node)
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript, cst.Call)) or node.lpar:
+        return text
+    return f"({text})"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _FreshInplace(FastTransformer):
@@ -98,15 +113,25 @@ class _FreshInplace(FastTransformer):
                 high = _number(positional[1] if len(positional) > 1 else named.get("std"), "1")
             if set(named) - set(names) or low is None or high is None:
                 return updated
-            sample = _like(self.ctx, receiver, "rand_like" if method == "uniform_"
-                           else "randn_like")
-            text = cst.Module([]).code_for_node(sample)
-            if method == "uniform_":
-                scale = "" if float(high) - float(low) == 1 else f" * ({high} - {low})"
+            made = self.ctx.resolve(receiver.func) if isinstance(receiver, cst.Call) else None
+            if made == _SAMPLES[method]:
+                sample = receiver  # torch.randn(n).normal_(m, s): randn's values, scaled
+            elif made in _FACTORIES and isinstance(receiver.func, cst.Attribute):
+                # torch.empty(n).uniform_(a, b): torch.rand(n), same sizes and options
+                sample = receiver.with_changes(func=receiver.func.with_changes(
+                    attr=cst.Name(_SAMPLES[method].split(".")[1])))
             else:
-                scale = "" if float(high) == 1 else f" * {high}"
-            shift = ("" if float(low) == 0 else f" - {low[1:]}" if low.startswith("-")
-                     else f" + {low}")
+                sample = _like(self.ctx, receiver, "rand_like" if method == "uniform_"
+                               else "randn_like")
+            text = cst.Module([]).code_for_node(sample)
+            literal = _is_number(low) and _is_number(high)
+            if method == "uniform_":
+                unit = literal and float(high) - float(low) == 1
+                scale = "" if unit else f" * ({high} - {low})"
+            else:
+                scale = "" if _is_number(high) and float(high) == 1 else f" * {high}"
+            shift = ("" if _is_number(low) and float(low) == 0 else f" - {low[1:]}"
+                     if _is_number(low) and low.startswith("-") else f" + {low}")
             if not scale and not shift:
                 return sample.with_changes(lpar=updated.lpar, rpar=updated.rpar)
             return cst.parse_expression(f"({text}{scale}{shift})")

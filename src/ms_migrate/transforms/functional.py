@@ -153,16 +153,15 @@ def interpolate_size(ctx, rule, bound: Bound, call=None):
 
     MindSpore 2.10 refuses scale_factor for 4-D inputs, so the output size torch
     computes (floor(n * s) per spatial dim) is passed; that is the same sampling
-    whenever n * s is whole. Bicubic weights differ between the two (max 0.19 here).
+    whenever n * s is whole. Bicubic weights differ between the two (max 0.19 here):
+    bicubic calls a helper with torch's.
     """
     mode = (literal(bound.get("mode")) or "'nearest'").replace('"', "'")
-    if mode == "'bicubic'":
-        raise Unsupported("MindSpore's bicubic kernel uses other weights than torch's")
     bound.pop("recompute_scale_factor")
     scale = bound.get("scale_factor")
     if scale is None or literal(scale) == "None":
         bound.pop("scale_factor")
-        return
+        return _bicubic(ctx, bound) if mode == "'bicubic'" else None
     if bound.get("size") is not None and literal(bound.get("size")) != "None":
         raise Unsupported("both size and scale_factor given")
     x = _named(bound.get("input"), "the input")
@@ -180,6 +179,22 @@ def interpolate_size(ctx, rule, bound: Bound, call=None):
     bound.pop("scale_factor")
     bound.pop("size")
     bound.set("size", cst.parse_expression(size))
+    return _bicubic(ctx, bound) if mode == "'bicubic'" else None
+
+
+def _bicubic(ctx, bound: Bound) -> cst.Call:
+    """MindSpore's bicubic kernel weighs other pixels than torch's (max 0.19 apart): a
+    helper written into the file computes torch's weights (cubic convolution, A=-0.75)."""
+    size = bound.get("size")
+    if size is None or literal(size) == "None":
+        raise Unsupported("needs size= or scale_factor=")
+    args = [cst.Arg(bound.get("input")), cst.Arg(size)]
+    corners = bound.get("align_corners")
+    if corners is not None and literal(corners) not in ("None", "False"):
+        args.append(cst.Arg(corners))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(request(ctx, "interpolate_bicubic"),
+                    [a.with_changes(comma=comma) for a in args[:-1]] + args[-1:])
 
 
 @transform

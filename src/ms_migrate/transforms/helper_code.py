@@ -30,6 +30,33 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
         out = out + bias.reshape(1, -1, 1)
     return out
 ''',
+    "interpolate_bicubic": '''\
+def interpolate_bicubic(input, size, align_corners=False):
+    """F.interpolate(mode='bicubic') as torch computes it (cubic convolution with
+    A = -0.75, edge pixels repeated): one weight matrix per spatial axis."""
+    def weights(n_in, n_out):
+        out = numpy.arange(n_out, dtype=numpy.float64)
+        if align_corners:
+            src = out * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+        else:
+            src = (out + 0.5) * (n_in / n_out) - 0.5
+        start = numpy.floor(src)
+        t = src - start
+        a = -0.75
+        taps = [((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                ((a + 2) * t - (a + 3)) * t * t + 1,
+                ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a]
+        matrix = numpy.zeros((n_out, n_in))
+        for k, tap in enumerate(taps):
+            index = numpy.clip(start + k - 1, 0, n_in - 1).astype(int)
+            numpy.add.at(matrix, (numpy.arange(n_out), index), tap)
+        return mindspore.Tensor(matrix, input.dtype)
+    size = (size, size) if isinstance(size, int) else size
+    rows = weights(input.shape[-2], size[0])
+    columns = weights(input.shape[-1], size[1])
+    return mindspore.ops.matmul(mindspore.ops.matmul(rows, input), columns.T)
+''',
     "calculate_gain": '''\
 def calculate_gain(nonlinearity, param=None):
     """torch.nn.init.calculate_gain: the gain an initialiser uses for a nonlinearity."""
