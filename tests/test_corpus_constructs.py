@@ -306,6 +306,10 @@ def test_a_new_tensor_sampled_in_place_follows_torchs_law():
 
         def areas(n, scale):
             return torch.cat([torch.empty(1).uniform_(scale[0], scale[1]) for _ in range(n)])
+
+        def gumbel(t):
+            noise = torch.zeros_like(t).uniform_(0, 1)
+            return -torch.log(-torch.log(noise))
         """)
     assert "import torch" not in result.code and "# ms-migrate" not in result.code
     for ns, as_array in ((t, lambda x: x.numpy()), (m, lambda x: x.asnumpy())):
@@ -315,6 +319,11 @@ def test_a_new_tensor_sampled_in_place_follows_torchs_law():
         drawn = as_array(ns["areas"](5000, (0.25, 0.75)))
         assert drawn.min() >= 0.25 and drawn.max() < 0.75
         assert abs(drawn.mean() - 0.5) < 0.02
+    for ns, make, as_array in ((t, torch.zeros, lambda x: x.numpy()),
+                               (m, mindspore.ops.zeros, lambda x: x.asnumpy())):
+        g = as_array(ns["gumbel"](make((200, 100))))
+        assert g.shape == (200, 100)
+        assert abs(g.mean() - 0.5772) < 0.03  # the Gumbel law's mean: Euler's constant
 
 
 def test_bicubic_resampling_of_position_embeddings_matches_torch():

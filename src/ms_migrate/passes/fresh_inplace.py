@@ -11,7 +11,9 @@
 Nothing else holds the new tensor, so writing into it or making a new one is the same
 value; MindSpore's in-place methods cannot write into an expression (and its random
 ones have no CPU kernel). Rewritten in torch terms, before the tables convert it.
-A new tensor: torch.zeros/ones/empty (then dtype or device methods), or `.clone()`.
+A new tensor: torch.zeros/ones/empty/rand/randn and the `_like` ones (then dtype or
+device methods), or `.clone()`; sampled in place, a factory call becomes the sampler
+(`torch.empty(n).uniform_(a, b)` -> `torch.rand(n) * (b - a) + a`).
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from ..core.context import Context
 from ..core.traversal import FastTransformer, traverse
 
 _FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn",
-                        "torch.rand"})
+                        "torch.rand", "torch.zeros_like", "torch.ones_like",
+                        "torch.empty_like"})
 # a factory whose values already follow the standard law an in-place sampler would draw
 _SAMPLES = {"uniform_": "torch.rand", "normal_": "torch.randn"}
 _CASTS = frozenset({"float", "double", "half", "long", "int", "bool", "to"})
@@ -118,8 +121,9 @@ class _FreshInplace(FastTransformer):
                 sample = receiver  # torch.randn(n).normal_(m, s): randn's values, scaled
             elif made in _FACTORIES and isinstance(receiver.func, cst.Attribute):
                 # torch.empty(n).uniform_(a, b): torch.rand(n), same sizes and options
-                sample = receiver.with_changes(func=receiver.func.with_changes(
-                    attr=cst.Name(_SAMPLES[method].split(".")[1])))
+                sampler = _SAMPLES[method].split(".")[1]
+                sample = receiver.with_changes(func=receiver.func.with_changes(attr=cst.Name(
+                    sampler + "_like" if made.endswith("_like") else sampler)))
             else:
                 sample = _like(self.ctx, receiver, "rand_like" if method == "uniform_"
                                else "randn_like")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import rewrite
-from .base import transform
+from ..core.callrewrite import Bound, Unsupported, operand, rewrite
+from .base import literal, transform
 
 
 @transform
@@ -29,3 +29,14 @@ def loss_function(ctx, rule, bound, call=None):
     return cst.Call(cst.Attribute(cst.Name("functools"), cst.Name("partial")), args)
 
 
+
+
+@transform
+def kl_div_function_log_target(ctx, rule, bound: Bound, call=None):
+    """F.kl_div(..., log_target=True): MindSpore takes the target itself, so its exp."""
+    flag = bound.pop("log_target")
+    text = literal(flag) if flag is not None else "False"
+    if text == "True":
+        bound.set("target", cst.parse_expression(f"{operand(bound.get('target'))}.exp()"))
+    elif text != "False":
+        raise Unsupported("log_target known only at run time: give True or False")
