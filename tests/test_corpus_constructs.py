@@ -323,7 +323,7 @@ def test_a_new_tensor_sampled_in_place_follows_torchs_law():
                                (m, mindspore.ops.zeros, lambda x: x.asnumpy())):
         g = as_array(ns["gumbel"](make((200, 100))))
         assert g.shape == (200, 100)
-        assert abs(g.mean() - 0.5772) < 0.03  # the Gumbel law's mean: Euler's constant
+        assert abs(np.median(g) - 0.3665) < 0.04  # the Gumbel law's median: -ln(ln 2)
 
 
 def test_bicubic_resampling_of_position_embeddings_matches_torch():
@@ -348,3 +348,53 @@ def test_bicubic_resampling_of_position_embeddings_matches_torch():
         np.testing.assert_allclose(
             m["resize"](mindspore.Tensor(pos), 7, new, 1).asnumpy(),
             t["resize"](torch.from_numpy(pos), 7, new, 1).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_reading_the_determinism_switch_reads_mindspores():
+    result, t, m = convert("""\
+        import torch
+
+        def reset_kind():
+            if torch.backends.cudnn.deterministic:
+                return "fresh zeros"
+            return "zeroed in place"
+
+        def set_flag(value):
+            torch.backends.cudnn.deterministic = value
+        """)
+    assert "import torch" not in result.code
+    assert "mindspore.set_deterministic(value)" in result.code
+    # MindSpore accepts set_deterministic once per process: only the default is read here
+    assert t["reset_kind"]() == m["reset_kind"]() == "zeroed in place"
+
+
+def test_default_collate_called_directly_batches_like_torch():
+    result, t, m = convert("""\
+        from torch.utils.data.dataloader import default_collate
+
+        def collate_fn(batch):
+            batch_clips, batch_targets = zip(*batch)
+            batch_clips = [clip for multi_clips in batch_clips for clip in multi_clips]
+            batch_targets = [target for multi in batch_targets for target in multi]
+            if isinstance(batch_targets[0], (int, str)):
+                return default_collate(batch_clips), default_collate(batch_targets)
+            return default_collate(batch_clips), batch_targets
+        """)
+    assert "import torch" not in result.code and "from torch" not in result.code
+    assert result.code.count("def default_collate(") == 1
+    clips = np.random.default_rng(8).standard_normal((4, 3, 2)).astype(np.float32)
+    for targets in ([[1, 2], [3, 4]], [["a", "b"], ["c", "d"]]):
+        t_out = t["collate_fn"]([([torch.from_numpy(clips[0]), torch.from_numpy(clips[1])],
+                                  targets[0]),
+                                 ([torch.from_numpy(clips[2]), torch.from_numpy(clips[3])],
+                                  targets[1])])
+        m_out = m["collate_fn"]([([mindspore.Tensor(clips[0]), mindspore.Tensor(clips[1])],
+                                  targets[0]),
+                                 ([mindspore.Tensor(clips[2]), mindspore.Tensor(clips[3])],
+                                  targets[1])])
+        np.testing.assert_allclose(m_out[0].asnumpy(), t_out[0].numpy())
+        if isinstance(targets[0][0], int):
+            np.testing.assert_array_equal(m_out[1].asnumpy(), t_out[1].numpy())
+            assert str(m_out[1].dtype) == "Int64"
+        else:
+            assert m_out[1] == t_out[1]

@@ -251,6 +251,9 @@ class Converter(FastTransformer):
                             and t.value.value == "self"):
                         self.ctx.module_attrs.add(t.attr.value)
 
+    def visit_AssignTarget(self, node):
+        self.inner.add(id(node.target))  # written, not read: no read's template
+
     def visit_Param(self, node):
         self.not_use.add(id(node.name))
 

@@ -238,6 +238,10 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
         ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,
                     node=original, rule=rule.source if rule else None, mark=True)
         return updated
+    if rule.kind == "attribute" and rule.template and not rule.args:  # a value to read
+        ctx.release(original)
+        _record(ctx, rule, qualified, locator, original, [])
+        return render_template(rule, bind(rule, cst.Call(original)), ctx.name)
     if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
         if rule.value:
             made = _value_lambda(ctx, rule, qualified, locator, original)

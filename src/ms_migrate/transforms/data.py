@@ -16,6 +16,7 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported, code
 from ..core.facts import DEFAULT_COLUMNS, PIPELINE, SOURCE, Columns, DataFacts
 from .base import literal, transform
+from .helper_code import request
 
 # torchvision reader -> (MindSpore reader, folder under torchvision's root, columns,
 # on-disk note). MindSpore readers do not download and read other file layouts.
@@ -348,3 +349,10 @@ def unwrap_callable(ctx, rule, bound: Bound, call=None):
     if isinstance(fn, cst.Lambda) and not fn.lpar:  # `T.Lambda(f)(x)` must stay a call of f
         fn = fn.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return fn
+
+
+@transform
+def default_collate_helper(ctx, rule, bound, call=None):
+    """default_collate(samples) called directly: a helper written into the file does
+    what torch does (DataLoader(collate_fn=default_collate) is passes/data.py's)."""
+    return cst.Call(request(ctx, "default_collate"), [cst.Arg(bound.get("batch"))])

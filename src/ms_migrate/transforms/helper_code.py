@@ -57,6 +57,28 @@ def interpolate_bicubic(input, size, align_corners=False):
     columns = weights(input.shape[-1], size[1])
     return mindspore.ops.matmul(mindspore.ops.matmul(rows, input), columns.T)
 ''',
+    "default_collate": '''\
+def default_collate(batch):
+    """torch.utils.data.default_collate: samples stacked along a new first axis (tensors,
+    numpy arrays, numbers); strings stay a list; dicts, named tuples and sequences are
+    collated field by field."""
+    first = batch[0]
+    if isinstance(first, mindspore.Tensor):
+        return mindspore.ops.stack(list(batch))
+    if isinstance(first, (numpy.ndarray, numpy.number)):
+        return mindspore.Tensor(numpy.stack(batch))
+    if isinstance(first, float):
+        return mindspore.tensor(list(batch), dtype=mindspore.float64)
+    if isinstance(first, int):
+        return mindspore.tensor(list(batch))
+    if isinstance(first, str):
+        return batch
+    if isinstance(first, dict):
+        return {key: default_collate([sample[key] for sample in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+    return [default_collate(list(field)) for field in zip(*batch)]
+''',
     "calculate_gain": '''\
 def calculate_gain(nonlinearity, param=None):
     """torch.nn.init.calculate_gain: the gain an initialiser uses for a nonlinearity."""
