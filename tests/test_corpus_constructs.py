@@ -398,3 +398,23 @@ def test_default_collate_called_directly_batches_like_torch():
             assert str(m_out[1].dtype) == "Int64"
         else:
             assert m_out[1] == t_out[1]
+
+
+def test_a_helper_never_takes_a_name_the_file_binds():
+    """`def conv_transpose1d(x, w)` wrapping F.conv_transpose1d: the helper is
+    ms_conv_transpose1d, and the user's function still calls it."""
+    result, t, m = convert("""\
+        import torch.nn.functional as F
+
+        def conv_transpose1d(x, w):
+            return F.conv_transpose1d(x, w, stride=2)
+        """)
+    assert "def ms_conv_transpose1d(" in result.code
+    assert "return ms_conv_transpose1d(x, w, stride=2)" in result.code
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((1, 3, 5)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        m["conv_transpose1d"](mindspore.Tensor(x), mindspore.Tensor(w)).asnumpy(),
+        t["conv_transpose1d"](torch.from_numpy(x), torch.from_numpy(w)).numpy(),
+        rtol=1e-4, atol=1e-5)

@@ -85,8 +85,9 @@ class Context:
     # ids of the lambdas written for APIs used as values (passes/api._value_lambda): their
     # parentheses go where the lambda is a whole argument, return value or assigned value
     value_lambdas: Set[int] = field(default_factory=set)
-    # names of the helper functions the converted file gets (passes/helpers.py)
-    helpers: List[str] = field(default_factory=list)
+    # helper functions the converted file gets (passes/helpers.py): name -> ids of the
+    # Names that call it
+    helpers: Dict[str, Set[int]] = field(default_factory=dict)
     # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
     module_attrs: Set[str] = field(default_factory=set)
     # Alias names released by conversions, in order (rollback re-counts them).

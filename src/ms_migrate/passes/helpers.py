@@ -1,27 +1,43 @@
 """Short helper functions a transform asked for (transforms/helper_code.py), written
-once each after the file's imports, unless the file already defines one of that name."""
+once each after the file's imports. A name the file binds itself (`def resize(...)`
+beside `FT.resize`) is the user's: the helper then takes another (`ms_resize`)."""
 from __future__ import annotations
 
 import libcst as cst
 
 from ..core.callrewrite import code_with_mindspore_names
 from ..core.context import Context
+from ..core.names import import_bindings, iter_statements, rebound_names
+from ..core.traversal import FastTransformer, traverse
 from ..transforms.helper_code import HELPERS
 from .statement_pass import after_imports
 
 
 def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
-    """The requested helpers the file does not define yet, after its imports."""
+    """The requested helpers, after the file's imports."""
     if not ctx.helpers:
         return module
-    defined = {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
-    new = []
-    for name in ctx.helpers:
-        if name in defined:
+    taken = rebound_names(module.body) | {  # a torch import goes: its names are free
+        name for stmt in iter_statements(module.body)
+        if isinstance(stmt, (cst.Import, cst.ImportFrom))
+        for name, torch in import_bindings(stmt) if not torch}
+    ours = {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)
+            and s.name.value in HELPERS
+            and s.get_docstring() == cst.parse_statement(HELPERS[s.name.value]).get_docstring()}
+    new, renamed = [], {}
+    for name, uses in ctx.helpers.items():
+        if name in ours:  # written by an earlier conversion of this file
             continue
-        helper = cst.parse_statement(HELPERS[name])
-        helper = code_with_mindspore_names(helper, ctx.name)
+        helper = code_with_mindspore_names(cst.parse_statement(HELPERS[name]), ctx.name)
+        if name in taken:
+            spelled = "ms_" + name
+            while spelled in taken:
+                spelled = "ms_" + spelled
+            renamed.update({use: spelled for use in uses})
+            helper = _rename_helper(helper, name, spelled)
         new.append(helper.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
+    if renamed:
+        module = traverse(module, _Calls(renamed))
     if not new:
         return module
     body = list(module.body)
@@ -34,3 +50,23 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
             leading_lines=[cst.EmptyLine()] * max(0, 2 - blank) + lines)
     body[at:at] = new
     return module.with_changes(body=body)
+
+
+def _rename_helper(helper: cst.FunctionDef, name: str, spelled: str) -> cst.FunctionDef:
+    """The helper under another name, its own recursive calls too."""
+    class Rename(cst.CSTTransformer):
+        def leave_Name(self, original, updated):
+            return updated.with_changes(value=spelled) if updated.value == name else updated
+    return helper.visit(Rename())
+
+
+class _Calls(FastTransformer):
+    """The Names that call a renamed helper get its new name."""
+
+    def __init__(self, renamed):
+        super().__init__()
+        self.renamed = renamed
+
+    def leave_Name(self, original, updated):
+        spelled = self.renamed.get(id(original))
+        return updated.with_changes(value=spelled) if spelled else updated

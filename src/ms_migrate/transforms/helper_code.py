@@ -103,7 +103,9 @@ _IMPORTS = {"calculate_gain": ("import math",)}
 def request(ctx: Context, name: str) -> cst.Name:
     """The helper `name` will be in the file: a Name to call it by."""
     if name not in ctx.helpers:
-        ctx.helpers.append(name)
+        ctx.helpers[name] = set()
         for statement in _IMPORTS.get(name, ()):
             ctx.require(statement)
-    return cst.Name(name)
+    node = cst.Name(name)
+    ctx.helpers[name].add(id(node))
+    return node
