@@ -44,6 +44,7 @@ from .passes import (
     legacy_tensors,
     named_layers,
     out_args,
+    packed_sequences,
     pickled_models,
     pretrained_embeddings,
     reshape_inplace,
@@ -90,6 +91,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # After devices (`DDP(model.to(rank))`); tells the training pass to reduce gradients.
     # `rnn.flatten_parameters()`: memory layout only, the statement goes.
     Pass("layout-calls", layout_calls.applies, layout_calls.drop_layout_calls),
+    # pack_padded_sequence -> RNN -> pad_packed_sequence: the padded batch with seq_length,
+    # before training moves the statements into a step function.
+    Pass("packed-sequences", packed_sequences.applies, packed_sequences.convert_packed_sequences),
     Pass("distributed", distributed.applies, distributed.convert_distributed,
          provides=("data_parallel",)),
     # torch.jit / torch.onnx before checkpoint-dicts: `torch.jit.save` is an export.
