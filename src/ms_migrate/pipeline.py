@@ -24,6 +24,7 @@ from .core.facts import Facts
 from .core.rule import RuleSet
 from .passes import (
     amp,
+    autocast_regions,
     checkpoint_dicts,
     container_dicts,
     data,
@@ -110,6 +111,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("format-specs", format_specs.applies, format_specs.convert_format_specs),
     # `with autocast():` around a step: the network is cast before training rewrites the step.
     Pass("amp", amp.applies, amp.convert_autocast),
+    # The autocast regions amp cast no network for compute in float32, with a warning.
+    Pass("autocast-regions", autocast_regions.applies, autocast_regions.remove_autocast_regions),
     # make_grid/save_image helpers, written after the imports (independent of the others).
     Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
     # backward/step -> value_and_grad + optimizer(grads): sees the loop after the device,
