@@ -299,7 +299,6 @@ class _Packed(StatementPass):
         bound = _arguments(updated, _PACK_ARGS)
         if not self.helper_free or bound is None or "lengths" not in bound or not _sorted(bound):
             return None
-        self.ctx.release(original.func)
         self.add(original, PACK, CONVERTED, "the packed data -> packed_data(): the valid time "
                  "steps in torch's order, a helper written into this file")
         return self._helper_call(bound["input"], bound["lengths"], bound.get("batch_first"))
@@ -427,7 +426,6 @@ class _Packed(StatementPass):
         self.add(originals[rnn_at], PACK, CONVERTED, "the RNN takes the padded batch and "
                  "seq_length=the lengths: outputs past each length are zeros, the final "
                  "states are those at each sequence's last step, as for a packed sequence")
-        self.ctx.release(call.func)
         if isinstance(padded, cst.Name):
             self.add(originals[at], PACK, CONVERTED, "removed: the RNN below takes the padded "
                      "batch with seq_length")
@@ -503,7 +501,6 @@ class _Packed(StatementPass):
             value = f"{value}.swapaxes(0, 1)"
         cut = f"{value}[:, :{longest}]" if wanted else f"{value}[:{longest}]"
         target, second = _pair_target(assign.targets[0].target)
-        self.ctx.release(call.func)
         self.add(original, UNPACK, CONVERTED, "the RNN's output is already padded (zeros past "
                  "each length): cut to the longest length as torch's is")
         if _is_name(second, "_"):
