@@ -32,6 +32,7 @@ from .passes import (
     devices,
     distributed,
     export,
+    feature_probes,
     first_parameter,
     foreach,
     format_specs,
@@ -67,6 +68,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # `getattr(nn, kind)(...)` under `if kind in [...]`: one call per listed layer, each
     # converted by its own rule later.
     Pass("named-layers", named_layers.applies, named_layers.expand_named_layers),
+    # `hasattr(torch.nn.functional, "scaled_dot_product_attention")` of an API that converts.
+    Pass("feature-probes", feature_probes.applies, feature_probes.convert_feature_probes),
     # `torch.zeros(n).uniform_(0, 1)`: in-place calls on a new tensor become its value.
     Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
