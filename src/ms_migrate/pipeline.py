@@ -40,6 +40,7 @@ from .passes import (
     frozen_norms,
     graph_mode,
     image_grid,
+    implicit_dims,
     layer_attributes,
     layout_calls,
     learning_rates,
@@ -116,6 +117,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("amp", amp.applies, amp.convert_autocast),
     # The autocast regions amp cast no network for compute in float32, with a warning.
     Pass("autocast-regions", autocast_regions.applies, autocast_regions.remove_autocast_regions),
+    # nn.Softmax() & co. without dim: a helper Cell picks the axis from the input's rank.
+    Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
     # make_grid/save_image helpers, written after the imports (independent of the others).
     Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
     # backward/step -> value_and_grad + optimizer(grads): sees the loop after the device,
