@@ -128,7 +128,7 @@ class _Regions(StatementPass):
         rest = [n for o, n in zip(original.items, stmt.items) if (o, n) not in regions]
         if rest:  # `with autocast(), open(f) as g:` keeps the other items
             rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-            return [stmt.with_changes(items=rest)]
+            return [rebuilt(original, stmt.with_changes(items=rest))]
         if not isinstance(stmt.body, cst.IndentedBlock):
             return [rebuilt(original, cst.SimpleStatementLine(
                 body=stmt.body.body, leading_lines=stmt.leading_lines))]

@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
-from ..core.traversal import FastTransformer, traverse
+from ..core.traversal import FastTransformer, rebuilt, traverse
 from .statement_pass import StatementPass, after_imports
 
 PACK = "torch.nn.utils.rnn.pack_padded_sequence"
@@ -351,8 +351,8 @@ class _Packed(StatementPass):
         data = self._data(_single_assign(original_statement).value, line.value)
         if data is None:
             return None
-        return statement.with_changes(body=[line.with_changes(
-            targets=[cst.AssignTarget(target)], value=data)])
+        return rebuilt(original_statement, statement.with_changes(body=[line.with_changes(
+            targets=[cst.AssignTarget(target)], value=data)]))
 
     def _chain(self, originals, body, at) -> Optional[list]:
         """`packed = pack(x, lengths)`, then `out, h = rnn(packed, ...)`, then the output
@@ -413,7 +413,8 @@ class _Packed(StatementPass):
         # all recognised: write it
         new = list(body)
         for j, found in edits.items():
-            new[j] = self._apply(originals[j], new[j], found, lengths, batch_first)
+            new[j] = rebuilt(originals[j], self._apply(originals[j], new[j], found, lengths,
+                                                       batch_first))
         keyword = cst.Arg(self._lengths_tensor(lengths), keyword=cst.Name("seq_length"),
                           equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
         args = list(rnn_call.args)
@@ -421,8 +422,8 @@ class _Packed(StatementPass):
         first = padded if isinstance(padded, cst.Name) else cst.Name(packed)
         args[0] = args[0].with_changes(value=first)
         step = _single_assign(new[rnn_at])
-        new[rnn_at] = new[rnn_at].with_changes(body=[step.with_changes(
-            value=rnn_call.with_changes(args=[*args, keyword]))])
+        new[rnn_at] = rebuilt(originals[rnn_at], new[rnn_at].with_changes(body=[step.with_changes(
+            value=rnn_call.with_changes(args=[*args, keyword]))]))
         self.add(originals[rnn_at], PACK, CONVERTED, "the RNN takes the padded batch and "
                  "seq_length=the lengths: outputs past each length are zeros, the final "
                  "states are those at each sequence's last step, as for a packed sequence")
@@ -434,7 +435,8 @@ class _Packed(StatementPass):
         else:
             self.add(originals[at], PACK, CONVERTED, "-> the padded batch itself; the RNN "
                      "below takes seq_length")
-            new[at] = new[at].with_changes(body=[assign.with_changes(value=padded)])
+            new[at] = rebuilt(originals[at], new[at].with_changes(
+                body=[assign.with_changes(value=padded)]))
         return new
 
     def _rnn_batch_first(self, func) -> Optional[bool]:
@@ -486,7 +488,7 @@ class _Packed(StatementPass):
                          " the valid time steps in torch's order, a helper written into this file")
             else:
                 return self._unpacked(original, statement, node, lengths, batch_first)
-        return statement.visit(_Replace(replacements))
+        return traverse(statement, _Replace(replacements))
 
     def _unpacked(self, original, statement, assign, lengths, batch_first):
         """`out, _ = pad_packed_sequence(out)` -> `out = out[:int(max(lengths))]`: torch's

@@ -142,6 +142,9 @@ class _GradModes(FastTransformer):
             api = self._grad_mode(deco.decorator)
             if api is None:
                 kept.append(deco)
+            elif self._inside_cell(in_method=True) and api in _NO_GRAD:
+                self._report(original, api, CONVERTED, NO_GRAD)
+                kept.append(deco.with_changes(decorator=self._no_grad_call()))
             elif self._inside_cell():
                 self._report(original, api, UNSUPPORTED, IN_CELL)
                 kept.append(deco)
@@ -174,9 +177,30 @@ class _GradModes(FastTransformer):
                 comments = [line for line in stmt.leading_lines if line.comment is not None]
                 if comments:  # the user's comments stay
                     out.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments))
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                out.append(self._values(orig, stmt))
             else:
                 out.append(stmt)
         return out
+
+    def _no_grad_call(self) -> cst.Call:
+        from .emit import ms_name
+        return cst.Call(cst.parse_expression(ms_name(self.ctx, "mindspore._no_grad")))
+
+    def _values(self, original, stmt):
+        """`context = torch.no_grad if frozen else nullcontext`: the class as a value is
+        mindspore._no_grad in a Cell's forward, nullcontext elsewhere."""
+        if self._relevant.skips(original):
+            return stmt
+        values = _Values(self)
+        new = traverse(stmt, values)
+        if not values.found:
+            return stmt
+        new = rebuilt(original, new)
+        for api in values.found:
+            self._report(original, api, CONVERTED, NO_GRAD if values.in_cell else
+                         "-> nullcontext(): " + WHY.replace("removed: ", ""))
+        return new
 
     def _is_grad_mode_call(self, stmt) -> bool:
         return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
@@ -196,6 +220,12 @@ class _GradModes(FastTransformer):
             if stopped is not None:
                 self._report(original, api, CONVERTED, STOPPED)
                 return stopped
+        if self._inside_cell(in_method=True) and all(
+                self._grad_mode(item.item) in _NO_GRAD for item in modes):
+            self._report(original, api, CONVERTED, NO_GRAD)
+            items = [item.with_changes(item=self._no_grad_call()) if item in modes else item
+                     for item in stmt.items]
+            return [stmt.with_changes(items=items)]
         if self._inside_cell():
             self._report(original, api, UNSUPPORTED, IN_CELL)
             note = mark_text(f"{api}: {IN_CELL}")
@@ -219,6 +249,47 @@ class _GradModes(FastTransformer):
 
 _NO_GRAD = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad",
                       "torch.autograd.grad_mode.no_grad"})
+NO_GRAD = ("-> mindspore._no_grad(): in a Cell's forward the operations it runs are not "
+           "differentiated (PyNative mode)")
+
+
+class _Values(FastTransformer):
+    """References to torch.no_grad that are not called: the class used as a value."""
+
+    def __init__(self, modes: "_GradModes") -> None:
+        super().__init__()
+        self.modes = modes
+        self.in_cell = modes._inside_cell(in_method=True)
+        self.called: set = set()
+        self.found: List[str] = []
+
+    def visit_Call(self, node):
+        self.called.add(id(node.func))
+
+    def visit_Attribute(self, node):
+        return self._check(node)
+
+    def leave_Attribute(self, original, updated):
+        return self._replace(original, updated)
+
+    def leave_Name(self, original, updated):
+        return self._replace(original, updated)
+
+    def _check(self, node):
+        return self.modes.ctx.resolve(node) is None  # a torch name: its parts are not visited
+
+    def _replace(self, original, updated):
+        if id(original) in self.called:
+            return updated
+        api = self.modes.ctx.resolve(original)
+        if api not in _NO_GRAD:
+            return updated
+        self.found.append(api)
+        if self.in_cell:
+            from .emit import ms_name
+            return cst.parse_expression(ms_name(self.modes.ctx, "mindspore._no_grad"))
+        self.modes.ctx.require("from contextlib import nullcontext")
+        return cst.Name("nullcontext")
 STOPPED = "-> ops.stop_gradient on each value the block assigns"
 
 
