@@ -52,6 +52,7 @@ from .passes import (
     pretrained_embeddings,
     reshape_inplace,
     train_mode,
+    weight_norm,
 )
 from .passes.training import grad_mode, loops
 
@@ -117,6 +118,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("amp", amp.applies, amp.convert_autocast),
     # The autocast regions amp cast no network for compute in float32, with a warning.
     Pass("autocast-regions", autocast_regions.applies, autocast_regions.remove_autocast_regions),
+    # weight_norm/remove_weight_norm: helpers written into the file name the calls.
+    Pass("weight-norm", weight_norm.applies, weight_norm.convert_weight_norm),
     # nn.Softmax() & co. without dim: a helper Cell picks the axis from the input's rank.
     Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
     # make_grid/save_image helpers, written after the imports (independent of the others).
