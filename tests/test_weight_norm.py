@@ -80,3 +80,66 @@ def test_weight_norm_computes_and_trains_like_torch():
     assert sorted(n for n, _ in ours.parameters_and_names()) == sorted(theirs.state_dict())
     np.testing.assert_allclose(ours(mindspore.tensor(x)).asnumpy(),
                                theirs(torch.tensor(x)).detach().numpy(), atol=1e-5, rtol=1e-4)
+
+
+SPECTRAL = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+    from torch.nn.utils import weight_norm, spectral_norm
+
+
+    class Discriminator(nn.Module):
+        def __init__(self, use_spectral_norm=True):
+            super().__init__()
+            norm_f = weight_norm if use_spectral_norm == False else spectral_norm
+            self.convs = nn.ModuleList([norm_f(nn.Conv1d(2, 4, 5, 1, padding=2)),
+                                        norm_f(nn.Conv2d(4, 3, (3, 1), padding=(1, 0))),
+                                        spectral_norm(nn.ConvTranspose1d(3, 2, 4, 2, padding=1),
+                                                      n_power_iterations=2)])
+
+        def forward(self, x):
+            x = torch.relu(self.convs[0](x))
+            x = self.convs[1](x.unsqueeze(-1)).squeeze(-1)
+            return self.convs[2](x)
+    """)
+
+
+def test_spectral_norm_computes_and_trains_like_torch():
+    result = convert_source(SPECTRAL, "prog.py")
+    code = result.code
+    assert "import torch" not in code and "from torch" not in code, code
+    assert any(f.api == "torch.nn.utils.spectral_norm" and f.action == "warning"
+               for f in result.report.findings)
+    t, m = {}, {}
+    exec(compile(SPECTRAL, "<torch>", "exec"), t)
+    exec(compile(code, "<ms>", "exec"), m)
+    torch.manual_seed(0)
+    theirs, ours = t["Discriminator"](), m["Discriminator"]()
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    params = dict(ours.parameters_and_names())
+    assert sorted(params) == sorted(state)  # weight_orig, weight_u, weight_v as torch's
+    for name, value in state.items():
+        assert tuple(params[name].shape) == value.shape, name
+        params[name].set_data(mindspore.Tensor(value))
+    x = np.random.default_rng(0).standard_normal((2, 2, 6)).astype(np.float32)
+    ours.set_train(True)  # torch's modules start in training mode
+    for step in range(2):  # training: the power iteration moves u and v at each call
+        out = theirs(torch.tensor(x))
+        (out ** 2).sum().backward()
+        their = dict(theirs.named_parameters())
+        trainable = ours.trainable_params()
+        value, grads = mindspore.value_and_grad(lambda a: (ours(a) ** 2).sum(), None,
+                                                trainable)(mindspore.tensor(x))
+        np.testing.assert_allclose(value.asnumpy(), (out ** 2).sum().item(), rtol=1e-4)
+        for p, grad in zip(trainable, grads):
+            np.testing.assert_allclose(grad.asnumpy(), their[p.name].grad.numpy(), atol=1e-4,
+                                       rtol=1e-3, err_msg=p.name)
+        theirs.zero_grad()
+        buffers = dict(theirs.named_buffers())
+        for name, buffer in buffers.items():
+            np.testing.assert_allclose(params[name].asnumpy(), buffer.numpy(), atol=1e-5,
+                                       err_msg=name)
+    theirs.eval()
+    ours.set_train(False)
+    np.testing.assert_allclose(ours(mindspore.tensor(x)).asnumpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), atol=1e-5, rtol=1e-4)

@@ -1,4 +1,4 @@
-"""torch.nn.utils.weight_norm / remove_weight_norm: helpers written into the file.
+"""torch.nn.utils.weight_norm / remove_weight_norm / spectral_norm: helpers written into the file.
 
 torch reparametrises a layer's weight as g * v / ||v|| (the norm over every axis but
 `dim`; the whole tensor for dim=None or -1), with parameters `weight_g` and
@@ -7,6 +7,9 @@ a MindSpore Cell with a forward pre-hook (PyNative mode), so the values, the
 gradients of g and v, and the parameter names and shapes are torch's (a Conv1d's g
 and v without the axis MindSpore's Conv1d weight adds), and a torch checkpoint
 loads by name. remove_weight_norm makes the computed weight a parameter again.
+spectral_norm keeps `weight_orig` and the power-iteration vectors `weight_u`,
+`weight_v` (non-trainable parameters, torch's buffers), updated at each call while
+training; they start from other random numbers than torch's (reported).
 The calls, and the functions used as values (`norm_f = weight_norm if ... else
 spectral_norm`), name the helpers.
 """
@@ -17,13 +20,14 @@ import re
 import libcst as cst
 
 from ..core.context import Context
-from ..core.report import CONVERTED
+from ..core.report import CONVERTED, WARNING
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, after_imports
 
 _APIS = {"torch.nn.utils.weight_norm": "weight_norm",
-         "torch.nn.utils.remove_weight_norm": "remove_weight_norm"}
-_APPLIES = re.compile(r"weight_norm")
+         "torch.nn.utils.remove_weight_norm": "remove_weight_norm",
+         "torch.nn.utils.spectral_norm": "spectral_norm"}
+_APPLIES = re.compile(r"weight_norm|spectral_norm")
 
 _WEIGHT_NORM = '''\
 def weight_norm(cell, name="weight", dim=0):
@@ -62,6 +66,56 @@ def remove_weight_norm(cell, name="weight"):
 '''
 
 
+_SPECTRAL_NORM = '''\
+def spectral_norm(cell, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
+    """The cell's weight divided by its largest singular value, estimated by power
+    iteration (updated at each call while training), from the parameter <name>_orig and
+    the vectors <name>_u, <name>_v, as torch's spectral_norm."""
+    transposed = (mindspore.nn.Conv1dTranspose, mindspore.nn.Conv2dTranspose, mindspore.nn.Conv3dTranspose)
+    if dim is None:
+        dim = 1 if isinstance(cell, transposed) else 0
+    weight = getattr(cell, name).value()
+    conv1d = isinstance(cell, (mindspore.nn.Conv1d, mindspore.nn.Conv1dTranspose))
+    if conv1d:  # torch's (out, in, k), not MindSpore's (out, in, 1, k)
+        weight = weight.squeeze(2)
+    order = (dim, *(i for i in range(weight.ndim) if i != dim))
+
+    def normalize(x):
+        return x / ops.maximum(ops.sqrt((x ** 2).sum()), mindspore.tensor(eps, x.dtype))
+
+    rows = weight.shape[dim]
+    delattr(cell, name)
+    setattr(cell, name + "_orig", mindspore.Parameter(weight, name=name + "_orig"))
+    setattr(cell, name + "_u", mindspore.Parameter(normalize(ops.randn(rows)), name=name + "_u",
+                                                   requires_grad=False))
+    setattr(cell, name + "_v", mindspore.Parameter(
+        normalize(ops.randn(weight.size // rows)), name=name + "_v", requires_grad=False))
+
+    def recompute(cell, inputs):
+        weight = getattr(cell, name + "_orig")
+        matrix = weight.permute(*order).reshape(rows, -1)
+        u, v = getattr(cell, name + "_u"), getattr(cell, name + "_v")
+        if cell.training and n_power_iterations > 0:
+            with mindspore._no_grad():
+                for _ in range(n_power_iterations):
+                    v = normalize(ops.matmul(matrix.T, u))
+                    u = normalize(ops.matmul(matrix, v))
+                ops.assign(getattr(cell, name + "_u"), u)
+                ops.assign(getattr(cell, name + "_v"), v)
+            u, v = ops.stop_gradient(u.copy()), ops.stop_gradient(v.copy())
+        sigma = (u * ops.matmul(matrix, v)).sum()
+        weight = weight / sigma
+        object.__setattr__(cell, name, weight.expand_dims(2).copy() if conv1d else weight)
+
+    recompute(cell, None)
+    cell.spectral_norm_hook = cell.register_forward_pre_hook(recompute)
+    return cell
+'''
+
+_CODE = {"weight_norm": _WEIGHT_NORM, "remove_weight_norm": _REMOVE_WEIGHT_NORM,
+         "spectral_norm": _SPECTRAL_NORM}
+
+
 def applies(source: str) -> bool:
     return bool(_APPLIES.search(source))
 
@@ -77,15 +131,14 @@ def convert_weight_norm(ctx: Context, module: cst.Module) -> cst.Module:
         return converted
     ctx.require("import mindspore")
     ctx.require("from mindspore import ops")
-    helpers = ["weight_norm", "remove_weight_norm"] if "remove_weight_norm" in norms.used \
-        else ["weight_norm"]
+    used = set(norms.used) | ({"weight_norm"} if "remove_weight_norm" in norms.used else set())
+    helpers = [h for h in _CODE if h in used]
     for helper in helpers:  # `from torch.nn.utils import weight_norm`: the helper's name now
         if ctx.aliases.get(helper) == f"torch.nn.utils.{helper}":
             del ctx.aliases[helper]
     body = [_without_imports(s, helpers) for s in converted.body]
     body = [s for s in body if s is not None]
-    defs = [cst.parse_statement(_WEIGHT_NORM if h == "weight_norm" else _REMOVE_WEIGHT_NORM)
-            for h in helpers]
+    defs = [cst.parse_statement(_CODE[h]) for h in helpers]
     defs = [d.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for d in defs]
     at = after_imports(body)
     if at < len(body) and isinstance(body[at], (cst.ClassDef, cst.FunctionDef)):
@@ -117,8 +170,14 @@ class _WeightNorms(StatementPass):
         if helper is None:
             return updated
         self.used.add(helper)
-        self.add(original, api, CONVERTED, f"-> {helper}(), a helper written into this file "
-                 "(a forward pre-hook recomputes the weight from weight_g and weight_v)")
+        if helper == "spectral_norm":
+            self.add(original, api, WARNING, "-> spectral_norm(), a helper written into this "
+                     "file (a forward pre-hook divides weight_orig by its largest singular "
+                     "value); the power iteration starts from other random vectors than "
+                     "torch's: load weight_u and weight_v from a checkpoint for the same values")
+        else:
+            self.add(original, api, CONVERTED, f"-> {helper}(), a helper written into this "
+                     "file (a forward pre-hook recomputes the weight from weight_g and weight_v)")
         return cst.Name(helper)
 
 
