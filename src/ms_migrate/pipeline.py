@@ -41,6 +41,7 @@ from .passes import (
     graph_mode,
     image_grid,
     implicit_dims,
+    input_grads,
     layer_attributes,
     layout_calls,
     learning_rates,
@@ -77,6 +78,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
+    # `torch.autograd.grad(y, x)` -> `mindspore.vjp` of the statement computing y from x,
+    # before training moves that statement into a step function.
+    Pass("input-grads", input_grads.applies, input_grads.convert_input_grads),
     # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
     # traversal renames the classes later.
     # LayerNorm(elementwise_affine=False/bias=False) assigned to a name: frozen gamma/beta.
