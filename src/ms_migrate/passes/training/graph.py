@@ -98,6 +98,11 @@ class DataFlow:
 
     def _call_is_data(self, call: cst.Call) -> bool:
         qualified = self.ctx.resolve(call.func)
+        if qualified == "torch.autograd.Variable":  # Variable(x) is x, unless it asks for grad
+            return all(self.expr_is_data(a.value) if a.keyword is None or a.keyword.value ==
+                       "data" else a.keyword.value != "requires_grad"
+                       or (isinstance(a.value, cst.Name) and a.value.value == "False")
+                       for a in call.args)
         if qualified is not None:
             return qualified in CREATION
         if isinstance(call.func, cst.Attribute):

@@ -277,16 +277,32 @@ class TrainingPass:
         return captured, recomputed, branch
 
     def capture_before(self, scope: Scope, flow: DataFlow, at: Stmt, needed: Set[str]):
-        """Statements before `at` in its block that compute `needed`; what is still needed."""
+        """Statements before `at` in its block that compute `needed`; what is still needed.
+        Data that reads what a captured statement computes (`torch.ones(out.size(0))`
+        after `out = model(x)`) cannot be made outside: it is captured too."""
+        forced: Set[int] = set()
+        while True:
+            captured, rest, data = self._capture_before(scope, flow, at, needed, forced)
+            late = {id(node) for index, node in data
+                    if set(self.flows.reads(node)) & set().union(
+                        *(self.flows.writes(s.node) for s in captured if s.index < index))}
+            if not late:
+                return captured, rest
+            forced |= late
+
+    def _capture_before(self, scope: Scope, flow: DataFlow, at: Stmt, needed: Set[str],
+                        forced: Set[int]):
         block = at.block.body
         captured: List[Stmt] = []
+        data = []
         for index in range(at.index - 1, -1, -1):
             node = block[index]
             bound = self.flows.writes(node)
             if not bound & needed:
                 continue
-            if flow.is_data.get(id(node)):
+            if flow.is_data.get(id(node)) and id(node) not in forced:
                 needed = needed - bound  # data made outside the forward function: an argument
+                data.append((index, node))
                 continue
             if _contains_site(scope, node):
                 raise Unsupported("the loss is computed in a block that also runs a "
@@ -294,7 +310,7 @@ class TrainingPass:
             captured.append(scope.stmt_of(node))
             needed = (needed - bound) | set(self.flows.reads(node))
         captured.reverse()
-        return captured, needed
+        return captured, needed, data
 
     def training_branch(self, scope: Scope, flow: DataFlow, stmt: Stmt,
                         needed: Set[str]) -> Optional[Stmt]:
