@@ -129,6 +129,17 @@ def pool_padding(ctx, rule, bound: Bound, call=None):
 _SIMPLE = (cst.Name, cst.Attribute, cst.Integer)
 
 
+def _pure(node) -> bool:
+    """Names, attributes and numbers combined by arithmetic: the same value written twice."""
+    if isinstance(node, _SIMPLE):
+        return True
+    if isinstance(node, cst.BinaryOperation):
+        return _pure(node.left) and _pure(node.right)
+    if isinstance(node, cst.UnaryOperation):
+        return _pure(node.expression)
+    return False
+
+
 @transform
 def layer_norm_shape(ctx, rule, bound: Bound, call=None):
     """LayerNorm: MindSpore takes normalized_shape as a tuple only, and its
@@ -161,8 +172,9 @@ def instance_norm(ctx, rule, bound: Bound, call=None):
     bound.pop("track_running_stats")
     bound.pop("momentum")  # only used with running statistics
     channels = bound.get("num_features")
-    if not isinstance(channels, _SIMPLE):
-        raise Unsupported("num_features must be a number or a name (it is used twice)")
+    if not _pure(channels):
+        raise Unsupported("num_features must be arithmetic of names and numbers (it is "
+                          "used twice)")
     bound.values = {"num_groups": channels, "num_channels": channels,
                     **{k: v for k, v in bound.values.items() if k != "num_features"}}
     bound.positional = ["num_groups", "num_channels"] + [
