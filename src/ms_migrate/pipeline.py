@@ -49,6 +49,7 @@ from .passes import (
     named_layers,
     out_args,
     packed_sequences,
+    parameter_lists,
     pickled_models,
     pretrained_embeddings,
     reshape_inplace,
@@ -91,6 +92,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
+    # `nn.ParameterList` -> a small Cell written into the file (MindSpore has none).
+    Pass("parameter-lists", parameter_lists.applies, parameter_lists.convert_parameter_lists),
     # Writes a small Cell for ModuleDicts of containers, so later passes see plain layers.
     Pass("container-dicts", container_dicts.applies, container_dicts.convert_container_dicts),
     # `next(model.parameters())` before the table turns parameters() into a list.
