@@ -337,3 +337,24 @@ def test_variable_of_the_input_itself_goes():
     assert "x = x" not in result.code and "Variable" not in result.code
     assert "y, y_vjp = mindspore.vjp(D, x)" in result.code
     assert "return y_vjp(ops.ones_like(y))[0]" in result.code
+
+
+def test_imported_under_another_name_after_a_device_move():
+    result = convert_source(textwrap.dedent("""\
+        import torch
+        from torch.autograd import Variable
+        from torch.autograd import grad as torch_grad
+
+        def penalty(netD, interpolated):
+            interpolated = Variable(interpolated, requires_grad=True)
+            interpolated = interpolated.cuda()
+            prob = netD(interpolated)
+            gradients = torch_grad(outputs=prob, inputs=interpolated,
+                                   grad_outputs=torch.ones(prob.size()).cuda(),
+                                   create_graph=True, retain_graph=True)[0]
+            return gradients
+        """), "prog.py")
+    code = result.code
+    assert "prob, prob_vjp = mindspore.vjp(netD, interpolated)" in code
+    assert "gradients = prob_vjp(ops.ones(prob.shape))[0]" in code
+    assert "Variable" not in code and "Parameter" not in code and "torch" not in code

@@ -50,10 +50,13 @@ def test_variable_forms_convert_to_the_tensor_or_a_parameter():
     assert "w = mindspore.Parameter(ops.randn(3))" in code
 
 
-def test_requires_grad_from_an_expression_is_left_marked():
+def test_requires_grad_from_a_name_chooses_and_an_expression_is_left_marked():
     result = convert_source("import torch\nfrom torch.autograd import Variable\n"
                             "def f(x, flag):\n    return Variable(x, requires_grad=flag)\n")
-    assert "Variable(x, requires_grad=flag)" in result.code
+    assert "return mindspore.Parameter(x) if flag else x" in result.code
+    result = convert_source("import torch\nfrom torch.autograd import Variable\n"
+                            "def f(x, a, b):\n    return Variable(x, requires_grad=a or b)\n")
+    assert "Variable(x, requires_grad=a or b)" in result.code
     assert any(f.action == "unsupported" and "requires_grad" in f.message
                for f in result.report.findings)
 

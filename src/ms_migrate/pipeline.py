@@ -79,9 +79,6 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
-    # `torch.autograd.grad(y, x)` -> `mindspore.vjp` of the statement computing y from x,
-    # before training moves that statement into a step function.
-    Pass("input-grads", input_grads.applies, input_grads.convert_input_grads),
     # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
     # traversal renames the classes later.
     # LayerNorm(elementwise_affine=False/bias=False) assigned to a name: frozen gamma/beta.
@@ -101,6 +98,10 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # Removes `.to(device)`/`.cuda()` and the statements left empty, so the passes after it
     # see models and tensors by their own names.
     Pass("devices", devices.applies, devices.convert_devices),
+    # `torch.autograd.grad(y, x)` -> `mindspore.vjp` of the statement computing y from x,
+    # after devices (`x = x.cuda()` gone), before training moves that statement into a
+    # step function.
+    Pass("input-grads", input_grads.applies, input_grads.convert_input_grads),
     # After devices (`DDP(model.to(rank))`); tells the training pass to reduce gradients.
     # `rnn.flatten_parameters()`: memory layout only, the statement goes.
     Pass("layout-calls", layout_calls.applies, layout_calls.drop_layout_calls),

@@ -43,7 +43,7 @@ from .training.names import flow
 API = "torch.autograd.grad"
 _PARAMS = ("outputs", "inputs", "grad_outputs", "retain_graph", "create_graph",
            "only_inputs", "allow_unused", "is_grads_batched", "materialize_grads")
-_APPLIES = re.compile(r"\bgrad\s*\(")
+_APPLIES = re.compile(r"grad\s*\(")
 
 
 def applies(source: str) -> bool:

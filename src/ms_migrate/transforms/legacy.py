@@ -22,12 +22,18 @@ def legacy_variable(ctx, rule, bound: Bound, call=None):
     requires_grad = literal(bound.get("requires_grad"))
     if requires_grad in (None, "False"):
         return data.with_changes(lpar=[], rpar=[]) if _bare(data) else data
+    parameter = cst.Call(ctx.name("mindspore.Parameter"), [cst.Arg(data)])
     if requires_grad != "True":
-        raise Unsupported("requires_grad= that is not a literal: write mindspore.Parameter(x) "
-                          "where it is True, x where it is False")
+        flag = bound.get("requires_grad")
+        if not isinstance(flag, (cst.Name, cst.Attribute)):
+            raise Unsupported("requires_grad= that is not a literal or a name: write "
+                              "mindspore.Parameter(x) where it is True, x where it is False")
+        bound.warnings.append("a Variable that requires grad is a leaf to optimise: a "
+                              "mindspore.Parameter where the flag is true")
+        return cst.IfExp(test=flag, body=parameter, orelse=data)
     bound.warnings.append("a Variable that requires grad is a leaf to optimise: a "
                           "mindspore.Parameter")
-    return cst.Call(ctx.name("mindspore.Parameter"), [cst.Arg(data)])
+    return parameter
 
 
 def _bare(node: cst.BaseExpression) -> bool:
