@@ -55,6 +55,7 @@ from .passes import (
     reshape_inplace,
     train_mode,
     weight_norm,
+    unfold_layers,
 )
 from .passes.training import grad_mode, loops
 
@@ -89,6 +90,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
+    # `nn.Unfold(...)` -> a small Cell written into the file that calls ops.unfold.
+    Pass("unfold-layers", unfold_layers.applies, unfold_layers.convert_unfold_layers),
     # `nn.ParameterList` -> a small Cell written into the file (MindSpore has none).
     Pass("parameter-lists", parameter_lists.applies, parameter_lists.convert_parameter_lists),
     # Writes a small Cell for ModuleDicts of containers, so later passes see plain layers.
