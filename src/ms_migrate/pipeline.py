@@ -53,6 +53,7 @@ from .passes import (
     pickled_models,
     pretrained_embeddings,
     reshape_inplace,
+    tracked_instance_norms,
     train_mode,
     weight_norm,
     unfold_layers,
@@ -90,6 +91,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
+    # `nn.InstanceNorm2d(c, track_running_stats=True)` -> a small Cell written into the file.
+    Pass("tracked-instance-norms", tracked_instance_norms.applies,
+         tracked_instance_norms.convert_tracked_instance_norms),
     # `nn.Unfold(...)` -> a small Cell written into the file that calls ops.unfold.
     Pass("unfold-layers", unfold_layers.applies, unfold_layers.convert_unfold_layers),
     # `nn.ParameterList` -> a small Cell written into the file (MindSpore has none).
