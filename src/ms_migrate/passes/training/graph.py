@@ -29,6 +29,9 @@ CREATION = frozenset(f"torch.{n}" for n in (
     "arange", "linspace", "tensor", "as_tensor", "from_numpy", "randn_like",
     "rand_like", "randint_like", "zeros_like", "ones_like", "full_like", "empty_like",
     "normal", "bernoulli", "multinomial",
+    # the legacy typed classes made from data (legacy-tensors spells them so)
+    "Tensor", "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 )) | {"torch.nn.functional.one_hot"}
 # Loops over these iterate parameters or modules, not data.
 PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters", "children", "modules",
