@@ -140,8 +140,9 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     try:
         if rule.template:
             _bracket_numbers(rule.template, bound)
-            return render_template(rule, bound, ctx.name), bound.warnings
-        if rule.transform:
+            if not rule.transform:
+                return render_template(rule, bound, ctx.name), bound.warnings
+        if rule.transform:  # with a template, the transform renders it (render_template)
             try:
                 replacement = TRANSFORMS[rule.transform](ctx, rule, bound, call)
             except (AttributeError, KeyError):  # it used an argument the call lacks
@@ -211,7 +212,7 @@ def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
             warnings: List[str], assumed: bool = False) -> None:
     if rule.fields:  # `.values` / `.indices` on this call's result become [0] / [1]
         ctx.tuple_fields[id(original)] = rule.fields
-    target = rule.target or rule.transform or "a composition of MindSpore ops"
+    target = rule.target or (rule.template and "a composition of MindSpore ops") or rule.transform
     message = f"-> {target}"
     if rule.notes:
         message += f" ({rule.notes})"

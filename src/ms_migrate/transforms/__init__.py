@@ -18,6 +18,7 @@ from . import (
     data,
     devices,
     einsum,
+    fft,
     functional,
     init,
     layers,
@@ -34,8 +35,8 @@ from . import (
 )
 from .base import Transform
 
-MODULES = (data, devices, einsum, functional, init, layers, legacy, losses, one_cycle, optim, rounding,
-           runtime, save_load, tensors, torch_functions, vision)
+MODULES = (data, devices, einsum, fft, functional, init, layers, legacy, losses, one_cycle,
+           optim, rounding, runtime, save_load, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:

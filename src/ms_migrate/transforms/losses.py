@@ -1,4 +1,5 @@
-"""Loss layers whose MindSpore Cell is stricter than the functional form.
+"""Losses: layers whose MindSpore Cell is stricter than the functional form, and losses
+composed from ops where MindSpore's kernel does not run on CPU.
 
 MindSpore's nn.CrossEntropyLoss refuses int64 class indices (torch's default
 label type, and what a converted data pipeline yields), while ops.cross_entropy
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, operand, rewrite
+from ..core.callrewrite import Bound, Unsupported, operand, render_template, rewrite
 from .base import literal, transform
 
 
@@ -40,3 +41,45 @@ def kl_div_function_log_target(ctx, rule, bound: Bound, call=None):
         bound.set("target", cst.parse_expression(f"{operand(bound.get('target'))}.exp()"))
     elif text != "False":
         raise Unsupported("log_target known only at run time: give True or False")
+
+
+def _reduction(bound) -> str:
+    """The call's reduction as a word: 'mean' (torch's default), 'sum' or 'none'."""
+    text = literal(bound.pop("reduction"))
+    if text is None:
+        return "mean"
+    word = text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else None
+    if word not in ("mean", "sum", "none"):
+        raise Unsupported(f"reduction={text}: only 'mean', 'sum' or 'none' written out converts")
+    return word
+
+
+@transform
+def reduced_loss(ctx, rule, bound, call=None):
+    """The rule's template is the unreduced loss; reduction= ends it with .mean() or
+    .sum() ('none' keeps it), for losses whose MindSpore kernel does not run on CPU."""
+    word = _reduction(bound)
+    loss = render_template(rule, bound, ctx.name)
+    if word == "none":
+        return loss
+    if not isinstance(loss, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)) and not loss.lpar:
+        loss = loss.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.Call(cst.Attribute(loss, cst.Name(word)))
+
+
+@transform
+def broadcast_weight(ctx, rule, bound, call=None):
+    """MindSpore reads a loss weight as if it had the input's shape: a weight that
+    broadcasts (one per class) is broadcast to the input first."""
+    weight, given = bound.get("weight"), bound.get("input")
+    if weight is None or literal(weight) == "None":
+        bound.pop("weight")
+        return None
+    if not isinstance(given, (cst.Name, cst.Attribute)):
+        raise Unsupported("weight= with an input that is an expression: assign the input "
+                          "to a variable first (the weight is broadcast to its shape)")
+    if not isinstance(weight, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        weight = weight.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    bound.set("weight", cst.Call(cst.Attribute(weight, cst.Name("broadcast_to")),
+                                 [cst.Arg(cst.Attribute(given, cst.Name("shape")))]))
+    return None

@@ -1,0 +1,27 @@
+"""FFTs composed from their dual: MindSpore 2.10's ihfft family is unreliable on CPU.
+
+torch's ihfft of a real signal is the conjugate of its rfft with the opposite
+normalisation (`norm` names the scaling of the forward transform, and ihfft is a
+backward one): ihfft(x, norm="backward") == conj(rfft(x, norm="forward")).
+"""
+from __future__ import annotations
+
+import libcst as cst
+
+from ..core.callrewrite import Bound, Unsupported, render_template
+from .base import literal, quoted, transform
+
+_DUAL = {None: "forward", "None": "forward", "backward": "forward", "forward": "backward",
+         "ortho": "ortho"}
+
+
+@transform
+def dual_norm(ctx, rule, bound: Bound, call=None):
+    """Renders the rule's template (the dual transform) with the opposite norm."""
+    text = literal(bound.get("norm"))
+    word = text[1:-1] if text and len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else text
+    if word not in _DUAL:
+        raise Unsupported(f"norm={text}: only a norm written out converts "
+                          "(the dual transform takes the opposite one)")
+    bound.set("norm", quoted(_DUAL[word]))
+    return render_template(rule, bound, ctx.name)
