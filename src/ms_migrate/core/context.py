@@ -181,15 +181,17 @@ class Context:
         kept = []
         for p in self.pending[point[0]:]:
             text = None
-            if p.finding.action == UNSUPPORTED and isinstance(p.node, (cst.Attribute, cst.Name)):
-                text = dotted_name(p.node)
+            # a refused call (`generator=torch.Generator()`) is known by its callee
+            node = p.node.func if isinstance(p.node, cst.Call) else p.node
+            if p.finding.action == UNSUPPORTED and isinstance(node, (cst.Attribute, cst.Name)):
+                text = dotted_name(node)
             if text is None or re.search(rf"(?<![\w.]){re.escape(text)}\b", result):
                 kept.append(p)
                 continue
             note = mark_text(f"{p.finding.api}: {p.finding.message}")
             if self.marks and note in self.marks[-1]:
                 self.marks[-1].remove(note)
-            self.release(p.node)
+            self.release(node)
         self.pending[point[0]:] = kept
 
     def name(self, target: str) -> cst.BaseExpression:
