@@ -87,7 +87,7 @@ def test_values_match_torch(converted, avg, red):
 @pytest.mark.parametrize("source, reason", [
     ("w = torch.add(x, y, out=z) * 2\n", "assign the result"),
     ("buf = torch.zeros(3)\ndef f(a):\n    torch.add(buf, a, out=buf)\n", "assign the result"),
-    ("F.soft_margin_loss(x, y, reduce=False)\n", "reduction"),
+    ("F.soft_margin_loss(x, y, reduce=flag)\n", "reduction"),
 ])
 def test_what_cannot_convert_stays_marked(source, reason):
     result = convert_source("import torch\nimport torch.nn.functional as F\n" + source, "t.py")

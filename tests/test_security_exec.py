@@ -101,7 +101,8 @@ def test_a_non_literal_bound_of_uniform_is_written_out_not_evaluated():
 @pytest.mark.parametrize("text,value", [
     ("1 - 0.1", 0.9), ("1.0 * -3", -3.0), ("int(2.7)", 2), ("float(2)", 2.0),
     ("2 ** 10", 1024), ("7 // 2 + 7 % 2", 4), ("-0.5 != 0", True), ("+1 / 4", 0.25),
-    ("2 ** -2", 0.25), ("1 < 2 <= 2", True),
+    ("2 ** -2", 0.25), ("1 < 2 <= 2", True), ("not True", False),
+    ("'reduced' if False else 'complete'", "complete"), ("1 if True else 2", 1),
 ])
 def test_constant_arithmetic_folds(text, value):
     result = fold(text)
@@ -111,7 +112,8 @@ def test_constant_arithmetic_folds(text, value):
 @pytest.mark.parametrize("text", [
     "x", "x + 1", "abs(-1)", "__import__('os')", "int(x=1)", "int(*[1])", "'a' * 3",
     "(1).__class__", "[1][0]", "(lambda: 1)()", "[c for c in ()]", "open('f', 'w')",
-    "True + 1", "1 if 1 else 2", "not 1", "1 and 2", "{}", "f'{1}'", "1 +", "",
+    "True + 1", "1 if 1 else 2", "not 1", "1 and 2", "-True", "int(True)", "True < 2",
+    "'a' if x else 'b'", "'a'", "'a' if 'b' else 'c'", "{}", "f'{1}'", "1 +", "",
     "(-8) ** 0.5", "1 / 0", "1e308 * 10", "float('inf')", "1j * 1",
     _payload(Path("never-made")),
 ])

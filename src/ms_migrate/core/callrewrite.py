@@ -207,7 +207,7 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
     ast nodes, bounded), anything else is written out as code.
     """
     text = code(value).strip()
-    if is_number(text):
+    if is_number(text) or text in ("True", "False"):
         folded = folded_literal(template.format(text))
         if folded is not None:
             return folded
@@ -266,15 +266,17 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
 def fold(text: str):
     """The value of `text` if it is number arithmetic within bounds, else CannotFold.
 
-    Only numeric literals, unary +/-, + - * / // % **, comparisons and int()/float()
-    of one number are understood; names, attributes, other calls, strings and
-    containers are not, so nothing a file or a table holds can run.
+    Only numeric and boolean literals, unary +/-, `not`, + - * / // % **, comparisons,
+    int()/float() of one number and a conditional choosing between string literals
+    (`"reduced" if False else "complete"`) are understood; names, attributes, other
+    calls and containers are not, so nothing a file or a table holds can run.
     """
     try:
         with warnings.catch_warnings():  # `2.int()` warns before it fails to parse
             warnings.simplefilter("ignore", SyntaxWarning)
             tree = ast.parse(text.strip(), mode="eval")
-        return _check(_fold(tree.body))
+        value = _fold(tree.body)
+        return value if isinstance(value, str) else _check(value)
     except CannotFold:
         raise
     except (SyntaxError, ValueError, ArithmeticError, RecursionError, MemoryError):
@@ -282,24 +284,44 @@ def fold(text: str):
 
 
 def _fold(node: ast.AST):
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool):
         return _check(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return not _boolean(_fold(node.operand))
+    if isinstance(node, ast.IfExp):  # `"reduced" if True else "complete"`: a string branch
+        branch = node.body if _boolean(_fold(node.test)) else node.orelse
+        if isinstance(branch, ast.Constant) and type(branch.value) is str:
+            return branch.value
+        return _fold(branch)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _check(_UNARY[type(node.op)](_fold(node.operand)))
+        return _check(_UNARY[type(node.op)](_number(_fold(node.operand))))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _fold(node.left), _fold(node.right)
+        left, right = _number(_fold(node.left)), _number(_fold(node.right))
         if isinstance(node.op, ast.Pow):
             _check_power(left, right)
         return _check(_BINARY[type(node.op)](left, right))
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-        values = [_fold(node.left)] + [_fold(c) for c in node.comparators]
+        values = [_number(_fold(node.left))] + [_number(_fold(c)) for c in node.comparators]
         return all(_COMPARE[type(op)](a, b)
                    for op, a, b in zip(node.ops, values, values[1:]))
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id in _CALLS and len(node.args) == 1 and not node.keywords
             and not isinstance(node.args[0], ast.Starred)):
-        return _check(_CALLS[node.func.id](_fold(node.args[0])))
+        return _check(_CALLS[node.func.id](_number(_fold(node.args[0]))))
     raise CannotFold(type(node).__name__)
+
+
+def _number(value):
+    """Arithmetic takes numbers only (`True + 1` is not folded)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CannotFold(type(value).__name__)
+    return value
+
+
+def _boolean(value) -> bool:
+    if not isinstance(value, bool):
+        raise CannotFold(type(value).__name__)
+    return value
 
 
 def _check_power(base, exponent) -> None:
@@ -471,10 +493,14 @@ def _has_call(node: Optional[cst.CSTNode]) -> bool:
     return any(_has_call(child) for child in node.children)
 
 
+# dotted names a template may use: written through name_of, which adds their import
+_TEMPLATE_MODULES = ("mindspore.", "numpy.", "functools.")
+
+
 def _ms_dotted(node) -> bool:
     from .names import dotted_name
     dotted = dotted_name(node)
-    return bool(dotted) and dotted.startswith(("mindspore.", "numpy."))
+    return bool(dotted) and dotted.startswith(_TEMPLATE_MODULES)
 
 
 def code_with_mindspore_names(node: cst.CSTNode, name_of) -> cst.CSTNode:
@@ -494,7 +520,7 @@ class _MindSporeNames(cst.CSTTransformer):
     def leave_Attribute(self, original, updated):
         from .names import dotted_name
         dotted = dotted_name(updated)
-        if dotted and dotted.startswith(("mindspore.", "numpy.")) and self.name_of:
+        if dotted and dotted.startswith(_TEMPLATE_MODULES) and self.name_of:
             return self.name_of(dotted)
         return updated
 

@@ -33,6 +33,7 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
     "mindspore.common.initializer": ("from mindspore.common import initializer as init", "init"),
     "mindspore.nn.probability.distribution": (
         "import mindspore.nn.probability.distribution as msd", "msd"),
+    "mindspore.scipy.linalg": ("import mindspore.scipy.linalg", "mindspore.scipy.linalg"),
     "numpy": ("import numpy as np", "np"),
     "math": ("import math", "math"),
     "functools": ("import functools", "functools"),  # torch.pi, torch.inf -> math.pi, math.inf
