@@ -29,7 +29,7 @@ def unsupported(result):
      "enable_gqa"),
     ("F.max_pool1d(x, 2, return_indices=True)", "max_pool1d", "return_indices"),
     ("F.embedding(i, w, max_norm=1.0)", "embedding", "max_norm"),
-    ("F.elu(x, alpha=0.5)", "elu", "alpha"),
+    ("F.elu(f(x), alpha=0.5)", "elu", "twice"),
     ("F.binary_cross_entropy(f(p), y, weight=w)", "binary_cross_entropy", "assign the input"),
     ("F.softmax(f(x))", "softmax", "give dim"),
     ("F.log_softmax(x * 2, None)", "log_softmax", "give dim"),

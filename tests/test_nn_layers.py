@@ -196,7 +196,7 @@ def test_converted_text(torch_code, expected):
     ("nn.LayerNorm((5, 6))", "several trailing axes"),
     ("nn.LayerNorm(8, elementwise_affine=mode)", "elementwise_affine"),
     ("nn.InstanceNorm2d(3, momentum=None, track_running_stats=True)", "track_running_stats"),
-    ("nn.BatchNorm2d(3, track_running_stats=False)", "track_running_stats"),
+    ("nn.BatchNorm2d(3, track_running_stats=tracked)", "track_running_stats"),
     ("nn.BatchNorm1d(3, momentum=None)", "cumulative"),
     ("nn.Softmin()", "pass dim"),
     ("nn.ELU(alpha=0.5)", "alpha=1.0"),

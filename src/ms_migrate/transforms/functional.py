@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, code
+from ..core.callrewrite import Bound, Unsupported, code, render_template
 from ..core.names import dotted_name
 from .base import literal, transform
 from .helper_code import request
@@ -344,3 +344,14 @@ def conv_transpose1d_helper(ctx, rule, bound: Bound, call=None):
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     return cst.Call(request(ctx, "conv_transpose1d"),
                     [a.with_changes(comma=comma) for a in args[:-1]] + args[-1:])
+
+
+@transform
+def elu_composed(ctx, rule, bound: Bound, call=None):
+    """ops.elu takes alpha=1.0 only: another alpha renders the rule's template (the
+    formula); alpha=1.0 stays the one call."""
+    text = literal(bound.get("alpha"))
+    if text in (None, "1", "1.0", "1."):
+        bound.pop("alpha")
+        return None
+    return render_template(rule, bound, ctx.name)

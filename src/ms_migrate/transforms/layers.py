@@ -291,12 +291,18 @@ def module_dict(ctx, rule, bound: Bound, call=None):
 
 @transform
 def batch_norm(ctx, rule, bound: Bound, call=None):
-    """BatchNorm: MindSpore always keeps running statistics, as an exponential average."""
-    text = _literal(bound.get("track_running_stats"))
+    """BatchNorm: MindSpore keeps running statistics, as an exponential average, and
+    normalises with them in inference; without them (track_running_stats=False) torch
+    always uses the batch's, which is MindSpore's use_batch_statistics=True."""
+    text = _literal(bound.pop("track_running_stats"))
+    if text == "False":
+        if _literal(bound.get("momentum")) == "None":
+            bound.pop("momentum")  # no running statistics to average
+        bound.set("use_batch_statistics", cst.Name("True"))
+        return None
     if text not in (None, "True"):
-        raise Unsupported(f"track_running_stats={text}: MindSpore BatchNorm always tracks "
-                          "running statistics")
-    bound.pop("track_running_stats")
+        raise Unsupported(f"track_running_stats={text}: MindSpore decides between batch and "
+                          "running statistics when the layer is built (use_batch_statistics)")
     if _literal(bound.get("momentum")) == "None":
         raise Unsupported("momentum=None (a cumulative average) has no MindSpore equivalent")
     return None
