@@ -222,6 +222,15 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
                               f"`{text}`") from None
 
 
+def value_of(template: str, value: cst.BaseExpression, name_of=None) -> cst.BaseExpression:
+    """apply_template, with the MindSpore names the template uses written through
+    name_of (`mindspore.ops.softmax({}, -1)` -> `ops.softmax(x, -1)` and its import)."""
+    result = apply_template(template, value)
+    if name_of and "mindspore." in template:
+        result = traverse(result, _MindSporeNames(name_of))
+    return result
+
+
 def operand(value: cst.BaseExpression) -> str:
     """The value's text, in parentheses unless it is an atom."""
     text = code(value).strip()
@@ -537,7 +546,7 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             bound.warnings.append(f"dropped {arg!r}: {message}")
     for arg, template in rule.values.items():
         if arg in bound.values:
-            bound.values[arg] = apply_template(template, bound.values[arg])
+            bound.values[arg] = value_of(template, bound.values[arg], name_of)
     for arg in rule.drop:
         bound.pop(arg)
 

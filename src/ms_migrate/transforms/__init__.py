@@ -17,6 +17,7 @@ from typing import Dict
 from . import (
     data,
     devices,
+    distributions,
     einsum,
     fft,
     functional,
@@ -35,8 +36,9 @@ from . import (
 )
 from .base import Transform
 
-MODULES = (data, devices, einsum, fft, functional, init, layers, legacy, losses, one_cycle,
-           optim, rounding, runtime, save_load, tensors, torch_functions, vision)
+MODULES = (data, devices, distributions, einsum, fft, functional, init, layers, legacy,
+           losses, one_cycle, optim, rounding, runtime, save_load, tensors, torch_functions,
+           vision)
 
 
 def _collect() -> Dict[str, Transform]:
