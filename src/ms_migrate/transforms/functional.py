@@ -355,3 +355,44 @@ def elu_composed(ctx, rule, bound: Bound, call=None):
         bound.pop("alpha")
         return None
     return render_template(rule, bound, ctx.name)
+
+
+_SELU_ALPHA = 1.7580993408473766  # SELU's scale * alpha: the value a dropped unit takes
+
+
+@transform
+def alpha_dropout(ctx, rule, bound: Bound, call=None):
+    """Alpha dropout (SELU networks), as torch computes it: a kept unit is
+    a * (x + alpha), a dropped one a * alpha * (p - 1) ... written as one expression
+    with the constants a = ((alpha**2 * p + 1) * (1 - p)) ** -0.5 worked out for a
+    literal p. Not training (or p=0) it is the input itself. The feature_ form drops
+    whole channels (a mask of shape (N, C, 1, ...))."""
+    bound.pop("inplace")
+    training = literal(bound.pop("training") if "training" in bound.values else bound.pop("train"))
+    x, p_text = bound.get("input"), literal(bound.get("p")) or "0.5"
+    if x is None:
+        raise Unsupported("needs the argument 'input'")
+    if training in (None, "False"):
+        return x
+    if training != "True":
+        raise Unsupported(f"training={training}: write the two branches by hand")
+    if not isinstance(x, (cst.Name, cst.Attribute)) or dotted_name(x) is None:
+        raise Unsupported("the input is used twice: assign it to a variable first")
+    try:
+        p = float(p_text)
+    except ValueError:
+        raise Unsupported(f"p={p_text}: the constants need a literal p") from None
+    if p == 0:
+        return x
+    if not 0 < p < 1:
+        raise Unsupported(f"p={p_text}: outside (0, 1)")
+    a = ((_SELU_ALPHA ** 2 * p + 1) * (1 - p)) ** -0.5
+    name = dotted_name(x)
+    bernoulli = code(ctx.name("mindspore.ops.bernoulli")).strip()
+    like = name
+    if "feature" in rule.torch_name:
+        zeros = code(ctx.name("mindspore.ops.zeros")).strip()
+        like = f"{zeros}({name}.shape[:2] + (1,) * ({name}.ndim - 2), {name}.dtype)"
+    shift = _SELU_ALPHA * a * (p - 1)
+    return cst.parse_expression(
+        f"{bernoulli}({like}, p={1 - p!r}) * ({name} + {_SELU_ALPHA!r}) * {a!r} - {-shift!r}")
