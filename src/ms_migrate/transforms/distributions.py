@@ -1,7 +1,10 @@
-"""Distributions that MindSpore builds from probabilities only."""
+"""Distributions that MindSpore builds from probabilities only, and draws with a
+tensor's own probabilities."""
 from __future__ import annotations
 
-from ..core.callrewrite import Bound, Unsupported, value_of
+import libcst as cst
+
+from ..core.callrewrite import Bound, Unsupported, render_template, value_of
 from .base import literal, transform
 
 
@@ -20,3 +23,16 @@ def logits_as_probs(ctx, rule, bound: Bound, call=None):
     bound.pop("logits")
     bound.set("probs", value_of(rule.values["logits"], logits, ctx.name))
     return None
+
+
+@transform
+def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
+    """x.bernoulli() draws with x's own probabilities, x.bernoulli(p) with p: both are
+    ops.bernoulli(x, p=...) (MindSpore's Tensor.bernoulli has no CPU kernel)."""
+    if literal(bound.get("p")) in (None, "None"):
+        own = bound.get("self")
+        if not isinstance(own, (cst.Name, cst.Attribute, cst.Subscript)):
+            raise Unsupported("the tensor is both the shape and the probabilities: assign it "
+                              "to a variable first")
+        bound.set("p", own)
+    return render_template(rule, bound, ctx.name)
