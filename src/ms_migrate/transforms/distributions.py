@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, render_template, value_of
+from ..core.names import dotted_name
 from .base import literal, transform
 
 
@@ -25,13 +26,28 @@ def logits_as_probs(ctx, rule, bound: Bound, call=None):
     return None
 
 
+# constructors that give the same tensor when written twice (not the random ones)
+_ALIKE = {"tensor", "Tensor", "ones", "zeros", "full", "arange", "linspace", "eye"}
+
+
+def _alike_twice(node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
+        return True
+    dotted = dotted_name(node.func) if isinstance(node, cst.Call) else None
+    root, _, last = (dotted or "").rpartition(".")
+    return last in _ALIKE and root.split(".")[0] in ("mindspore", "ops")
+
+
 @transform
 def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
-    """x.bernoulli() draws with x's own probabilities, x.bernoulli(p) with p: both are
-    ops.bernoulli(x, p=...) (MindSpore's Tensor.bernoulli has no CPU kernel)."""
+    """x.bernoulli() / torch.bernoulli(x) draw with x's own probabilities, with p
+    when given: both are ops.bernoulli(x, p=...) (MindSpore's Tensor.bernoulli has no
+    CPU kernel)."""
     if literal(bound.get("p")) in (None, "None"):
-        own = bound.get("self")
-        if not isinstance(own, (cst.Name, cst.Attribute, cst.Subscript)):
+        own = bound.get("self") if "self" in bound.values else bound.get("input")
+        if own is None:
+            raise Unsupported("needs the argument 'input'")
+        if not _alike_twice(own):
             raise Unsupported("the tensor is both the shape and the probabilities: assign it "
                               "to a variable first")
         bound.set("p", own)
