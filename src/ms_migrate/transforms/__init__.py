@@ -24,6 +24,7 @@ from . import (
     init,
     layers,
     legacy,
+    linalg,
     losses,
     one_cycle,
     optim,
@@ -37,8 +38,8 @@ from . import (
 from .base import Transform
 
 MODULES = (data, devices, distributions, einsum, fft, functional, init, layers, legacy,
-           losses, one_cycle, optim, rounding, runtime, save_load, tensors, torch_functions,
-           vision)
+           linalg, losses, one_cycle, optim, rounding, runtime, save_load, tensors,
+           torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:
