@@ -198,7 +198,6 @@ def test_converted_text(torch_code, expected):
     ("nn.InstanceNorm2d(3, momentum=None, track_running_stats=True)", "track_running_stats"),
     ("nn.BatchNorm2d(3, track_running_stats=tracked)", "track_running_stats"),
     ("nn.BatchNorm1d(3, momentum=None)", "cumulative"),
-    ("nn.Softmin()", "pass dim"),
     ("nn.ELU(alpha=0.5)", "alpha=1.0"),
     ("nn.GELU(approximate=mode)", "approximate"),
     ("nn.Upsample(scale_factor=1.5)", "fractional"),

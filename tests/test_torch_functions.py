@@ -71,7 +71,7 @@ def test_full_writes_the_dtype_only_when_it_must():
     assert "c = ops.full((2,), float('-inf'), dtype=mindspore.float32)" in result.code
     assert "f = ops.full((2,), -math.inf, dtype=mindspore.float32)" in result.code
     assert "g = torch.full((2,), math.floor(v))" in result.code
-    assert "d = torch.full((2,), v)" in result.code
+    assert "d = ops.full((2,), v, dtype=mindspore.tensor(v).dtype)" in result.code
     assert "e = ops.full((2,), v, dtype=mindspore.float16)" in result.code
     assert "dtype=" in unsupported(result)["torch.full"]
 
@@ -104,9 +104,8 @@ def test_tensor_constructors():
     assert "c = ops.zeros((3,), dtype=mindspore.int64)" in code
     assert "d = mindspore.Tensor(data, dtype=mindspore.float32)" in code
     assert "ok = isinstance(a, mindspore.Tensor)" in code
-    assert "bad = isinstance(a, torch.FloatTensor)" in code  # a dtype check too: by hand
+    assert "bad = (isinstance(a, mindspore.Tensor) and a.dtype == mindspore.float32)" in code
     assert "torch.Tensor" in warnings(result)
-    assert "torch.FloatTensor" in unsupported(result)
 
 
 def test_what_cannot_convert_is_left_and_says_why():
