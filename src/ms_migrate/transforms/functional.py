@@ -43,6 +43,8 @@ def stride_of_kernel(ctx, rule, bound: Bound, call=None):
     if literal(bound.get("stride")) in (None, "None"):
         bound.pop("stride")
         bound.set("stride", bound.get("kernel_size"))
+    if literal(bound.get("divisor_override")) == "None":  # MindSpore wants an int or nothing
+        bound.pop("divisor_override")
 
 
 @transform

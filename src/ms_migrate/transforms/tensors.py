@@ -21,6 +21,15 @@ def tensor_size(ctx, rule, bound: Bound, call=None):
     return cst.Subscript(shape, [cst.SubscriptElement(cst.Index(dim))])
 
 
+@transform
+def none_as_default(ctx, rule, bound: Bound, call=None):
+    """`x.count_nonzero(dim=None)`: an argument given as None is torch's default, which
+    MindSpore spells by leaving the argument out (its None is refused)."""
+    for name in list(bound.values):
+        if name != "self" and literal(bound.get(name)) == "None":
+            bound.pop(name)
+
+
 def _is_plain(node: cst.BaseExpression) -> bool:
     """A name or a chain of attributes: evaluating it twice reads the same object."""
     return dotted_name(node) is not None
