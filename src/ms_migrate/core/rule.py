@@ -49,8 +49,15 @@ class Rule:
 
     @property
     def id(self) -> str:
-        """What findings call it and --select/--disable name: `torch.nn.Linear`, `Tensor.view`."""
-        return "Tensor" + self.torch_name if self.kind == "method" else self.torch_name
+        """What findings call it and --select/--disable name: `torch.nn.Linear`, `Tensor.view`;
+        a method of a typed table by its owner: `torch.nn.Module.half`."""
+        return "Tensor" + self.torch_name if self.torch_name.startswith(".") else self.torch_name
+
+    @property
+    def typed(self) -> bool:
+        """A method that applies only where the receiver is known to be its owner
+        (a `typed = true` table: passes/receivers.py)."""
+        return self.kind == "method" and not self.torch_name.startswith(".")
 
     @property
     def simple(self) -> bool:
@@ -67,24 +74,38 @@ class RuleSet:
     def __init__(self, rules: List[Rule]):
         self.by_name: Dict[str, Rule] = {}
         self.methods: Dict[str, Rule] = {}
+        # (owner, method name) -> Rule: the typed tables' methods, and the Module methods
+        self.owned: Dict[Tuple[str, str], Rule] = {}
         for rule in rules:
+            if rule.typed:
+                self.owned[(rule.namespace, rule.torch_name.rpartition(".")[2])] = rule
+                continue
             index = self.methods if rule.kind == "method" else self.by_name
             index[rule.torch_name.lstrip(".")] = rule
+            if rule.kind == "method" and rule.namespace != "torch.Tensor":
+                self.owned.setdefault((rule.namespace, rule.torch_name[1:]), rule)
+        self.typed_names = frozenset(name for (_, name), rule in self.owned.items() if rule.typed)
         # every named-tuple field (`values`, `indices`...): read as [0], [1]... in MindSpore
         self.fields = frozenset(f for rule in rules for f in rule.fields)
 
     def get(self, qualified_name: str) -> Optional[Rule]:
         return self.by_name.get(qualified_name)
 
-    def method(self, name: str) -> Optional[Rule]:
+    def method(self, name: str, owner: Optional[str] = None) -> Optional[Rule]:
+        """The rule for `<receiver>.name(...)`; with the receiver's type known (`owner`,
+        passes/receivers.py), only that type's methods apply."""
+        if owner is not None:
+            return self.owned.get((owner, name))
         return self.methods.get(name)
 
     def __iter__(self):
         yield from self.by_name.values()
         yield from self.methods.values()
+        yield from (rule for rule in self.owned.values() if rule.typed)
 
     def __len__(self) -> int:
-        return len(self.by_name) + len(self.methods)
+        return (len(self.by_name) + len(self.methods)
+                + sum(1 for rule in self.owned.values() if rule.typed))
 
 
 def builtin_mappings_dir() -> Path:

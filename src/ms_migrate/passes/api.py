@@ -13,6 +13,7 @@ from ..core.positions import Locator
 from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
 from ..transforms import TRANSFORMS
+from .receivers import DISTRIBUTION, MODULE
 
 NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
 DISABLED = "left as it is: its rule is turned off (--select/--disable)"
@@ -26,11 +27,12 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
             return updated
         return _convert_api_call(ctx, qualified, original, updated, locator)
     if isinstance(original.func, cst.Attribute):
-        rule = ctx.rules.method(original.func.attr.value)
         receiver = original.func.value
-        # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods apply
-        on_self = (_is_module(ctx, receiver) and rule is not None
-                   and rule.namespace != "torch.nn.Module")
+        # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods
+        # apply; so do a name bound only to Modules or distributions (passes/receivers.py)
+        owner = _owner(ctx, receiver)
+        rule = ctx.rules.method(original.func.attr.value, owner)
+        on_self = False
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
         root = root_name(receiver)
         module = (dotted_name(receiver) is not None
@@ -38,6 +40,19 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
+
+
+def _owner(ctx: Context, receiver: cst.BaseExpression) -> Optional[str]:
+    """The receiver's type where it is known: a Module, a distribution; else None."""
+    if _is_module(ctx, receiver):
+        return MODULE
+    if isinstance(receiver, cst.Name):
+        return ctx.receiver_owners.get(receiver.value)
+    if isinstance(receiver, cst.Call):  # `torch.distributions.Poisson(rate).sample()`
+        qualified = ctx.resolve(receiver.func) or ""
+        if qualified.startswith("torch.distributions.") and qualified.count(".") == 2:
+            return DISTRIBUTION
+    return None
 
 
 def _is_module(ctx: Context, receiver: cst.BaseExpression) -> bool:
@@ -105,7 +120,7 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
     rebound = ctx.facts.out_args.pop(id(original), None)  # passes/reshape_inplace.py
     if rebound:
         warnings = [*warnings, rebound[1]]
-    _record(ctx, rule, api, locator, original, warnings, assumed=True)
+    _record(ctx, rule, api, locator, original, warnings, assumed=not rule.typed)
     return keep_parentheses(updated, new)
 
 

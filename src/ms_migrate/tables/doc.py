@@ -8,7 +8,7 @@ from ..core.rule import Rule, RuleSet
 
 
 def api_name(rule: Rule) -> str:
-    if rule.kind == "method":
+    if rule.kind == "method" and not rule.typed:
         namespace = rule.source.split(":")[0]
         owner = "torch.nn.Module" if namespace.startswith("module") else "torch.Tensor"
         return owner + rule.torch_name

@@ -55,6 +55,10 @@ def load_table(path: Path) -> List[Rule]:
     name = Path(path).name
     namespace = data.pop("namespace", None)
     kind = data.pop("kind", "function")
+    typed = data.pop("typed", False)
+    if not isinstance(typed, bool) or (typed and kind != "method"):
+        raise TableError(f"{name}: field 'typed' must be true or false, and only in a "
+                         f"table of kind 'method'")
     if not isinstance(namespace, str):
         raise TableError(f"{name}: missing top-level field 'namespace' (a string)")
     if kind not in KINDS:
@@ -64,11 +68,12 @@ def load_table(path: Path) -> List[Rule]:
         where = f"{name}:{key}"
         if not isinstance(entry, dict):
             raise TableError(f"{where}: an entry must be a table, not {type(entry).__name__}")
-        rules.append(_build_rule(where, namespace, kind, key, entry))
+        rules.append(_build_rule(where, namespace, kind, key, entry, typed))
     return rules
 
 
-def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) -> Rule:
+def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict,
+                typed: bool = False) -> Rule:
     for fname, value in entry.items():
         expected = _FIELD_TYPES.get(fname)
         if expected is None:
@@ -120,7 +125,10 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict) ->
         unknown = set(ex) - _EXAMPLE_FIELDS
         if unknown:
             raise TableError(f"{where}: field 'examples'[{i}]: unknown key {sorted(unknown)[0]!r}")
-    torch_name = "." + key if kind == "method" else f"{namespace}.{key}" if namespace else key
+    if kind == "method":  # a typed table's methods are named by their owner (rule.typed)
+        torch_name = f"{namespace}.{key}" if typed else "." + key
+    else:
+        torch_name = f"{namespace}.{key}" if namespace else key
     return Rule(
         torch_name=torch_name, kind=kind, source=where,
         target=entry.get("target"),

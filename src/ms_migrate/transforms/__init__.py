@@ -28,6 +28,7 @@ from . import (
     losses,
     one_cycle,
     optim,
+    owned,
     rounding,
     runtime,
     save_load,
@@ -38,7 +39,7 @@ from . import (
 from .base import Transform
 
 MODULES = (data, devices, distributions, einsum, fft, functional, init, layers, legacy,
-           linalg, losses, one_cycle, optim, rounding, runtime, save_load, tensors,
+           linalg, losses, one_cycle, optim, owned, rounding, runtime, save_load, tensors,
            torch_functions, vision)
 
 

@@ -57,8 +57,9 @@ ZERO_GRAD = "torch.optim.Optimizer.zero_grad"
 MODULE_ZERO_GRAD = "torch.nn.Module.zero_grad"
 GRAD_READ = "Tensor.grad"
 SCALER = "torch.amp.GradScaler"
-HOOKS = frozenset({"register_hook", "register_backward_hook", "register_full_backward_hook",
-                   "register_full_backward_pre_hook"})
+# Gradient hooks value_and_grad does not run. A Module's backward hooks are
+# Cell.register_backward_hook / register_backward_pre_hook, which it runs.
+HOOKS = frozenset({"register_hook"})
 
 
 class Unsupported(Exception):

@@ -1,0 +1,153 @@
+"""Names whose objects are known to be a Module or a distribution, never a Tensor.
+
+`m = nn.Linear(2, 2)`, `net = Net()` (a class of this file deriving from a torch.nn
+class), `d = torch.distributions.Normal(mu, s)`: where a file binds a name only to
+such objects (no other assignment, parameter, loop target or import of that name
+anywhere in it), a method call on the name is that type's method. `m.half()` is
+Module.half, which casts the parameters, not Tensor.half; `d.sample([3])` is
+Distribution.sample. The API pass looks such calls up in the tables of that type
+(`typed = true` tables and the Module methods), never in the Tensor methods.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set
+
+import libcst as cst
+
+from ..core.context import Context
+from ..core.rule import RuleSet
+from ..core.traversal import FastVisitor, traverse
+
+MODULE = "torch.nn.Module"
+DISTRIBUTION = "torch.distributions.Distribution"
+
+# torch.nn classes whose instances are Tensors, not Modules
+_NOT_MODULES = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter",
+                          "torch.nn.Buffer", "torch.nn.UninitializedBuffer"})
+_OTHER = "other"
+
+
+def mentions_typed_methods(source: str, rules: RuleSet) -> bool:
+    """Whether the source calls a method that some type's table knows (a cheap test)."""
+    return any(f".{name}(" in source for name in rules.typed_names)
+
+
+def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
+    """Name -> MODULE or DISTRIBUTION, for the names bound only to such objects."""
+    bindings = _Bindings()
+    traverse(module, bindings)
+    classes = _module_classes(ctx, bindings.classes)
+    owners: Dict[str, str] = {}
+    for name, values in bindings.values.items():
+        kinds = {_owner(ctx, value, classes) for value in values}
+        if len(kinds) == 1:
+            kind = kinds.pop()
+            if kind != _OTHER:
+                owners[name] = kind
+    return owners
+
+
+def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str]) -> str:
+    if not isinstance(value, cst.Call):
+        return _OTHER
+    if isinstance(value.func, cst.Name) and value.func.value in classes:
+        return MODULE
+    qualified = ctx.resolve(value.func) or ""
+    parts = qualified.split(".")
+    if len(parts) != 3 or not parts[2][:1].isupper():
+        return _OTHER
+    if parts[:2] == ["torch", "nn"] and qualified not in _NOT_MODULES:
+        return MODULE
+    if parts[:2] == ["torch", "distributions"]:
+        return DISTRIBUTION
+    return _OTHER
+
+
+def _module_classes(ctx: Context, classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
+    """The file's classes deriving (through each other) from a torch.nn class."""
+    found: Set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in classes.items():
+            if name in found:
+                continue
+            for base in bases:
+                qualified = ctx.resolve(base) or ""
+                if ((qualified.startswith("torch.nn.") and qualified.count(".") == 2
+                     and qualified not in _NOT_MODULES)
+                        or (isinstance(base, cst.Name) and base.value in found)):
+                    found.add(name)
+                    changed = True
+                    break
+    return found
+
+
+class _Bindings(FastVisitor):
+    """Every value each name is bound to in the file; None for a binding that is
+    not a plain assignment (a parameter, a loop target, an import, ...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
+        self.classes: Dict[str, List[cst.BaseExpression]] = {}
+
+    def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+        if isinstance(target, cst.Name):
+            self.values.setdefault(target.value, []).append(value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self._bind(element.value, None)
+        elif isinstance(target, cst.StarredElement):
+            self._bind(target.value, None)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._bind(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind(node.target, None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind(node.target, None)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._bind(node.target, None)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._bind(node.target, None)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._bind(node.asname.name, None)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None:
+            self._bind(node.name.name, None)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._bind(node.name, None)
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self._bind(item.name, None)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        for item in node.names:
+            self._bind(item.name, None)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._bind(node.name, None)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._bind(node.name, None)
+        self.classes[node.name.value] = [arg.value for arg in node.bases]
+
+    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
+        bound = node.asname.name if node.asname is not None else node.name
+        while isinstance(bound, cst.Attribute):  # `import a.b` binds a
+            bound = bound.value
+        self._bind(bound, None)
