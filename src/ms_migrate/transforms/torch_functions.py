@@ -245,10 +245,21 @@ def unique_sorted(ctx, rule, bound: Bound, call=None):
 def spread_tensors(ctx, rule, bound: Bound, call: cst.Call):
     """torch.meshgrid(x, y) or torch.meshgrid([x, y]) -> ops.meshgrid(x, y): MindSpore
     takes the tensors as separate arguments, not as one sequence."""
+    return _separate(ctx, rule, bound, sequence=True)
+
+
+@transform
+def separate_tensors(ctx, rule, bound: Bound, call: cst.Call):
+    """torch.block_diag(a, b) -> ops.block_diag(a, b): each argument is one tensor, a
+    lone one too (`torch.block_diag(A)`: A is not a sequence to spread)."""
+    return _separate(ctx, rule, bound, sequence=False)
+
+
+def _separate(ctx, rule, bound: Bound, sequence: bool):
     items = bound.packed.get("tensors")
     if items is None:
         raise Unsupported("no tensors given")
-    if len(items) == 1:
+    if len(items) == 1 and sequence:
         only = items[0]
         if isinstance(only, (cst.List, cst.Tuple)) and not any(
                 isinstance(e, cst.StarredElement) for e in only.elements):
