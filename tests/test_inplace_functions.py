@@ -67,6 +67,7 @@ def test_a_dropped_dense_layout_leaves_no_note_and_no_torch_import():
     ("out = x.t_()", "x = out = x.t()"),
     ("out = x.transpose_(dim0=1, dim1=0)", "x = out = x.swapaxes(axis0=1, axis1=0)"),
     ("x.squeeze_()\nout = x.squeeze_(0)", "x = out = x.squeeze(0)"),
+    ("x.detach_()\nout = x * 2", "x = ops.stop_gradient(x)"),
 ])
 def test_shape_changing_in_place_methods_rebind_the_name(line, expected):
     source = PRELUDE + "x = torch.tensor([[-1.5, 0.25, 2.0]])\n" + line + "\n"

@@ -33,7 +33,7 @@ from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report
 from .core.selection import Selection
 from .core.traversal import FastTransformer, recording_origins, traverse
-from .passes import api, classes, fstrings, helpers, imports, receivers, tuple_results
+from .passes import api, classes, fstrings, helpers, imports, tuple_results
 from .pipeline import STATEMENT_PASSES
 from .tables.load import RuleSet, load_rules
 
@@ -407,8 +407,7 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     # what the passes wrote (helpers calling `np.stack(...)`) uses the imports the
     # file will have: those names are modules too, never Tensors
     ctx.imported |= imported_names(module) | _bound_by(ctx.needed_imports)
-    if receivers.mentions_typed_methods(source, rules):
-        ctx.receiver_owners = receivers.receiver_owners(ctx, module)
+    ctx.tree = module  # what core/receivers.py reads, on the first question
     module = traverse(module, Converter(ctx))
     module = helpers.insert_helpers(ctx, module)
     module = imports.rewrite_imports(ctx, module)

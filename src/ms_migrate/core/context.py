@@ -91,8 +91,10 @@ class Context:
     helpers: Dict[str, Set[int]] = field(default_factory=dict)
     # Attributes assigned an instance (`self.encoder = Encoder(...)`): layers, not Tensors
     module_attrs: Set[str] = field(default_factory=set)
-    # Names bound only to Modules or distributions: name -> owner (passes/receivers.py)
-    receiver_owners: Dict[str, str] = field(default_factory=dict)
+    # Names bound only to Modules, distributions or new tensors: name -> owner, read from
+    # `tree` on the first question (core/receivers.py)
+    receiver_owners: Optional[Dict[str, str]] = None
+    tree: Optional[cst.Module] = None
     # Alias names released by conversions, in order (rollback re-counts them).
     released: List[str] = field(default_factory=list)
     # What a statement-level pass learned for later ones (core/facts.py).

@@ -56,7 +56,7 @@ class Rule:
     @property
     def typed(self) -> bool:
         """A method that applies only where the receiver is known to be its owner
-        (a `typed = true` table: passes/receivers.py)."""
+        (a `typed = true` table: core/receivers.py)."""
         return self.kind == "method" and not self.torch_name.startswith(".")
 
     @property
@@ -93,7 +93,7 @@ class RuleSet:
 
     def method(self, name: str, owner: Optional[str] = None) -> Optional[Rule]:
         """The rule for `<receiver>.name(...)`; with the receiver's type known (`owner`,
-        passes/receivers.py), only that type's methods apply."""
+        core/receivers.py), only that type's methods apply."""
         if owner is not None:
             return self.owned.get((owner, name))
         return self.methods.get(name)

@@ -13,7 +13,8 @@ from ..core.positions import Locator
 from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
 from ..transforms import TRANSFORMS
-from .receivers import DISTRIBUTION, MODULE
+from ..core import receivers
+from ..core.receivers import DISTRIBUTION, MODULE
 
 NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
 DISABLED = "left as it is: its rule is turned off (--select/--disable)"
@@ -29,8 +30,8 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
     if isinstance(original.func, cst.Attribute):
         receiver = original.func.value
         # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods
-        # apply; so do a name bound only to Modules or distributions (passes/receivers.py)
-        owner = _owner(ctx, receiver)
+        # apply; so do a name bound only to Modules or distributions (core/receivers.py)
+        owner = _owner(ctx, receiver, original.func.attr.value)
         rule = ctx.rules.method(original.func.attr.value, owner)
         on_self = False
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
@@ -42,12 +43,13 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
     return updated
 
 
-def _owner(ctx: Context, receiver: cst.BaseExpression) -> Optional[str]:
+def _owner(ctx: Context, receiver: cst.BaseExpression, name: str) -> Optional[str]:
     """The receiver's type where it is known: a Module, a distribution; else None."""
     if _is_module(ctx, receiver):
         return MODULE
-    if isinstance(receiver, cst.Name):
-        return ctx.receiver_owners.get(receiver.value)
+    if isinstance(receiver, cst.Name) and name in ctx.rules.typed_names:
+        owner = receivers.owner(ctx, receiver.value)  # the file is read on the first one
+        return owner if owner != receivers.TENSOR else None
     if isinstance(receiver, cst.Call):  # `torch.distributions.Poisson(rate).sample()`
         qualified = ctx.resolve(receiver.func) or ""
         if qualified.startswith("torch.distributions.") and qualified.count(".") == 2:

@@ -1,7 +1,8 @@
-"""In-place methods that change a tensor's shape rebind the name instead.
+"""In-place methods that change a tensor's shape (or detach it) rebind the name instead.
 
     x.unsqueeze_(0)           ->  x = x.unsqueeze(0)
     y = x.transpose_(0, 1)    ->  x = y = x.transpose(0, 1)
+    x.detach_()               ->  x = ops.stop_gradient(x)
 
 MindSpore writes values into an existing tensor (ops.assign) but not a new shape,
 so the out-of-place method (converted by its rule) is assigned to the receiver's
@@ -22,7 +23,9 @@ from ..core.context import Context
 from ..core.traversal import traverse
 from .rebinding import Rebinding
 
-METHODS = ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_")
+METHODS = ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "detach_")
+# what the in-place call changes, for the warning
+_CHANGES = {"detach_": "detaches the tensor from the graph in place"}
 _APPLIES = re.compile(r"\.\s*(?:%s)\s*\(" % "|".join(METHODS))
 
 
@@ -47,7 +50,8 @@ class _Rebind(Rebinding):
             return None
         new_call = call.with_changes(func=func.with_changes(attr=cst.Name(func.attr.value[:-1])))
         name = code(receiver).strip()
-        self.notes[id(new_call)] = (new_call, f"{func.attr.value} changes the shape in place: "
+        change = _CHANGES.get(func.attr.value, "changes the shape in place")
+        self.notes[id(new_call)] = (new_call, f"{func.attr.value} {change}: "
                                               f"{name} is rebound; other references to the "
                                               f"old tensor do not see it")
         targets.insert(0, cst.AssignTarget(receiver))

@@ -10,6 +10,7 @@ import math
 
 import libcst as cst
 
+from ..core import receivers
 from ..core.callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
 from ..core.callrewrite import code as code_of
 from .base import literal, transform
@@ -27,11 +28,19 @@ def _parameter(tensor: cst.BaseExpression) -> cst.BaseExpression:
 def _set_data(ctx, tensor: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
     """`w.set_data(value)`; a parameter of the enclosing function (`lambda x:
     nn.init.zeros_(x)`, a helper's `w`) may hold a Parameter's `.data`, a Tensor without set_data: `x.copy_(value)`
-    writes through to the Parameter either way."""
+    writes through to the Parameter either way. A name the file binds only to new
+    tensors (`w = torch.empty(3)`) is a Tensor: `ops.assign(w, value)`."""
+    lazy = isinstance(value, cst.Call) and code_of(value.func).endswith("initializer")
     if isinstance(tensor, cst.Name) and ctx.parameters and tensor.value in ctx.parameters[-1]:
-        if isinstance(value, cst.Call) and code_of(value.func).endswith("initializer"):
+        if lazy:
             value = cst.Call(cst.Attribute(value, cst.Name("init_data")), [])
         return cst.Call(cst.Attribute(tensor, cst.Name("copy_")), [cst.Arg(value)])
+    if isinstance(tensor, cst.Name) and receivers.owner(ctx, tensor.value) == receivers.TENSOR:
+        if lazy:
+            value = cst.Call(cst.Attribute(value, cst.Name("init_data")), [])
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return cst.Call(ctx.name("mindspore.ops.assign"),
+                        [cst.Arg(tensor, comma=comma), cst.Arg(value)])
     return cst.Call(cst.Attribute(tensor, cst.Name("set_data")), [cst.Arg(value)])
 
 

@@ -1,4 +1,4 @@
-"""Names whose objects are known to be a Module or a distribution, never a Tensor.
+"""Names whose objects are known: a Module, a distribution, a plain tensor.
 
 `m = nn.Linear(2, 2)`, `net = Net()` (a class of this file deriving from a torch.nn
 class), `d = torch.distributions.Normal(mu, s)`: where a file binds a name only to
@@ -6,7 +6,11 @@ such objects (no other assignment, parameter, loop target or import of that name
 anywhere in it), a method call on the name is that type's method. `m.half()` is
 Module.half, which casts the parameters, not Tensor.half; `d.sample([3])` is
 Distribution.sample. The API pass looks such calls up in the tables of that type
-(`typed = true` tables and the Module methods), never in the Tensor methods.
+(`typed = true` tables and the Module methods), never in the Tensor methods. A name
+bound only to new tensors (`w = torch.empty(3, 4)`) is a Tensor, not a Parameter:
+torch.nn.init writes it with ops.assign, as a Tensor has no set_data.
+
+The file is read once, on the first question (`owner`), after the statement passes.
 """
 from __future__ import annotations
 
@@ -14,12 +18,16 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..core.context import Context
-from ..core.rule import RuleSet
-from ..core.traversal import FastVisitor, traverse
+from .context import Context
+from .traversal import FastVisitor, traverse
 
 MODULE = "torch.nn.Module"
 DISTRIBUTION = "torch.distributions.Distribution"
+TENSOR = "torch.Tensor"
+# torch functions that make a new tensor nothing else refers to
+_NEW_TENSORS = frozenset("torch." + name for name in (
+    "empty", "zeros", "ones", "rand", "randn", "randint", "tensor", "Tensor", "FloatTensor",
+    "full", "eye", "arange", "linspace"))
 
 # torch.nn classes whose instances are Tensors, not Modules
 _NOT_MODULES = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter",
@@ -27,13 +35,15 @@ _NOT_MODULES = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter
 _OTHER = "other"
 
 
-def mentions_typed_methods(source: str, rules: RuleSet) -> bool:
-    """Whether the source calls a method that some type's table knows (a cheap test)."""
-    return any(f".{name}(" in source for name in rules.typed_names)
+def owner(ctx: Context, name: str) -> Optional[str]:
+    """MODULE, DISTRIBUTION or TENSOR for a name the file binds only to such objects."""
+    if ctx.receiver_owners is None:
+        ctx.receiver_owners = receiver_owners(ctx, ctx.tree) if ctx.tree is not None else {}
+    return ctx.receiver_owners.get(name)
 
 
 def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
-    """Name -> MODULE or DISTRIBUTION, for the names bound only to such objects."""
+    """Name -> MODULE, DISTRIBUTION or TENSOR, for the names bound only to such objects."""
     bindings = _Bindings()
     traverse(module, bindings)
     classes = _module_classes(ctx, bindings.classes)
@@ -53,6 +63,8 @@ def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str])
     if isinstance(value.func, cst.Name) and value.func.value in classes:
         return MODULE
     qualified = ctx.resolve(value.func) or ""
+    if qualified in _NEW_TENSORS:
+        return TENSOR
     parts = qualified.split(".")
     if len(parts) != 3 or not parts[2][:1].isupper():
         return _OTHER
