@@ -24,6 +24,10 @@ from .traversal import FastVisitor, traverse
 MODULE = "torch.nn.Module"
 DISTRIBUTION = "torch.distributions.Distribution"
 TENSOR = "torch.Tensor"
+# a reshape or view of a new tensor: MindSpore refuses to write into a view with
+# ops.assign; no other name sees its base, so assign_value writes the same
+FRESH_VIEW = "view of a new tensor"
+_VIEWS = frozenset({"reshape", "view"})
 # torch functions that make a new tensor nothing else refers to
 _NEW_TENSORS = frozenset("torch." + name for name in (
     "empty", "zeros", "ones", "rand", "randn", "randint", "tensor", "Tensor", "FloatTensor",
@@ -36,7 +40,8 @@ _OTHER = "other"
 
 
 def owner(ctx: Context, name: str) -> Optional[str]:
-    """MODULE, DISTRIBUTION or TENSOR for a name the file binds only to such objects."""
+    """MODULE, DISTRIBUTION, TENSOR or FRESH_VIEW for a name the file binds only to such
+    objects."""
     if ctx.receiver_owners is None:
         ctx.receiver_owners = receiver_owners(ctx, ctx.tree) if ctx.tree is not None else {}
     return ctx.receiver_owners.get(name)
@@ -60,6 +65,9 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
 def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str]) -> str:
     if not isinstance(value, cst.Call):
         return _OTHER
+    if isinstance(value.func, cst.Attribute) and value.func.attr.value in _VIEWS:
+        base = _owner(ctx, value.func.value, classes)
+        return FRESH_VIEW if base in (TENSOR, FRESH_VIEW) else _OTHER
     if isinstance(value.func, cst.Name) and value.func.value in classes:
         return MODULE
     qualified = ctx.resolve(value.func) or ""

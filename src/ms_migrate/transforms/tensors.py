@@ -5,6 +5,7 @@ import re
 
 import libcst as cst
 
+from ..core import receivers
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from ..core.names import dotted_name
 from .base import literal, transform
@@ -74,7 +75,17 @@ def inplace(ctx, rule, bound: Bound, call):
     else:
         func = ctx.name(rule.target)
     value = rewrite(rule, bound, func, call, ctx.name)
-    return value if fresh else _assign_back(ctx, receiver, value)
+    if fresh:
+        return value
+    if isinstance(receiver, cst.Name) and receivers.owner(ctx, receiver.value) == receivers.FRESH_VIEW:
+        # `x = torch.tensor([...]).reshape(2, 2)`: ops.assign refuses a view; its base has
+        # no other name, so replacing x's value is the same write
+        if _KEEPS_DTYPE.match(rule.torch_name):
+            value = cst.Call(cst.Attribute(value, cst.Name("astype")),
+                             [cst.Arg(cst.Attribute(receiver, cst.Name("dtype")))])
+        return cst.Call(cst.Attribute(receiver, cst.Name("assign_value")),
+                        [cst.Arg(value.with_changes(lpar=[], rpar=[]))])
+    return _assign_back(ctx, receiver, value)
 
 
 def _assign_back(ctx, receiver: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
