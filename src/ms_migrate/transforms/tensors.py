@@ -207,7 +207,8 @@ def int32_index(ctx, rule, bound: Bound, call=None):
 
 @transform
 def random_fill(ctx, rule, bound: Bound, call):
-    """x.normal_(mean, std) / x.uniform_(a, b) -> ops.assign(x, <a new sample of x's shape>).
+    """x.normal_(mean, std) / x.uniform_(a, b) / bernoulli_, exponential_, geometric_,
+    random_ -> ops.assign(x, <a new sample of x's shape>).
 
     MindSpore 2.10 has no CPU kernel for the in-place samplers.
     """
@@ -217,16 +218,47 @@ def random_fill(ctx, rule, bound: Bound, call):
     if literal(bound.get("generator")) not in (None, "None"):
         raise Unsupported("generator: MindSpore seeds globally (mindspore.set_seed)")
     name = code(receiver).strip()
-    if rule.torch_name == ".normal_":
+    kind = rule.torch_name
+    if kind == ".normal_":
         mean, std = literal(bound.get("mean")) or "0.0", literal(bound.get("std")) or "1.0"
         sample = f"ops.normal({name}.shape, {mean}, {std})"
+    elif kind == ".bernoulli_":
+        p = literal(bound.get("p")) or "0.5"
+        sample = f"ops.bernoulli({name}, {p + '.0' if p.isdigit() else p})"  # p: a float
+    elif kind == ".exponential_":  # inverse transform of a uniform draw in (0, 1]
+        sample = f"-ops.log(1 - ops.rand_like({name})) / {_operand(bound.get('lambd'), '1.0')}"
+    elif kind == ".geometric_":  # trials up to the first success: floor(log U / log(1 - p)) + 1
+        p = bound.get("p")
+        if p is None:
+            raise Unsupported("needs the argument 'p'")
+        ctx.require("import math")
+        sample = (f"ops.floor(ops.log(1 - ops.rand_like({name})) / math.log(1 - "
+                  f"{_operand(p, '')})) + 1")
+    elif kind == ".random_":
+        low, high = literal(bound.get("from")), literal(bound.get("to"))
+        if low is None:
+            raise Unsupported("random_() without bounds draws up to the dtype's largest "
+                              "integer: give the range")
+        if high in (None, "None"):
+            low, high = "0", low
+        sample = f"ops.randint({low}, {high}, {name}.shape)"
     else:
         low, high = literal(bound.get("from")) or "0.0", literal(bound.get("to")) or "1.0"
         tensor = ctx.name("mindspore.Tensor")
         t = code(tensor)
         sample = f"ops.uniform({name}.shape, {t}({low}, {name}.dtype), {t}({high}, {name}.dtype))"
     ctx.require("from mindspore import ops")
+    if kind in (".exponential_", ".geometric_"):  # an arithmetic expression, not one call
+        sample = f"({sample})"
     return cst.parse_expression(f"ops.assign({name}, {sample}.astype({name}.dtype))")
+
+
+def _operand(node, default: str) -> str:
+    """An argument's text, bracketed unless it is a name or a number."""
+    if node is None:
+        return default
+    text = code(node).strip()
+    return text if re.fullmatch(r"[\w.]+", text) else f"({text})"
 
 
 @transform
