@@ -29,6 +29,7 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
                                      "transforms"),
     "mindspore.experimental.optim": ("from mindspore.experimental import optim", "optim"),
     "mindspore.communication": ("from mindspore import communication", "communication"),
+    "mindspore.mint.distributed": ("from mindspore.mint import distributed as dist", "dist"),
     "mindspore.amp": ("from mindspore import amp", "amp"),
     "mindspore.common.initializer": ("from mindspore.common import initializer as init", "init"),
     "mindspore.nn.probability.distribution": (
