@@ -37,6 +37,8 @@ class DataFacts:
     torch_aliases: frozenset = frozenset()  # names the file imports from torch
     # nodes this module built, by id (kept alive), so an enclosing call knows them
     built: Dict[int, Tuple[cst.CSTNode, str, Columns]] = field(default_factory=dict)
+    # functions written into the file that return their first argument's pipeline
+    wrappers: frozenset = frozenset()
 
     def collate_returns(self, name: str) -> Tuple[bool, Optional[int]]:
         """(a function of this file?, how many values it returns: None for one)."""
@@ -68,6 +70,8 @@ class DataFacts:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
             if node.func.value in self.classes:
                 return SOURCE, self.classes[node.func.value]
+            if node.func.value in self.wrappers and node.args:
+                return self.lookup(node.args[0].value)
         return SOURCE, Columns(list(DEFAULT_COLUMNS), known=False)
 
 

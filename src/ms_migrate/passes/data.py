@@ -24,6 +24,7 @@ from ..core.names import iter_statements
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.data import READERS, default_names
+from . import data_samplers
 from .statement_pass import StatementPass
 
 _APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
@@ -48,13 +49,16 @@ def applies(source: str) -> bool:
 
 
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
-    info = DataFacts(torch_aliases=frozenset(ctx.aliases))
+    info = DataFacts(torch_aliases=frozenset(ctx.aliases), wrappers=frozenset(
+        () if data_samplers.taken(ctx.source) else (data_samplers.HELPER,)))
     ctx.facts.data = info
     subclasses = _collect(ctx, info, module)
     rewriter = _DataRewriter(ctx, info, subclasses)
     converted = traverse(module, rewriter)
     if rewriter.placed_any:
         rewriter.place_findings()
+    if rewriter.sampled_readers:
+        converted = data_samplers.with_helper(converted)
     return converted
 
 
@@ -236,6 +240,7 @@ class _DataRewriter(StatementPass):
         self.class_stack: List[str] = []
         self.method_stack: List[str] = []
         self.marks: List[List[str]] = []
+        self.sampled_readers = False  # a loader's sampler went to its reader (the helper)
 
     # --- notes on the enclosing statement -----------------------------------------
     def _note(self, node, api: str, message: str) -> None:
@@ -364,6 +369,16 @@ class _DataRewriter(StatementPass):
             return updated.with_changes(func=self.ctx.name(TORCH_STYLE_LOADER))
         if qualified == DATA + "DataLoader":
             self._check_one_consumer(original)
+            sampled = data_samplers.sampled_reader(self.info, updated)
+            if sampled is not None:
+                self.sampled_readers = True
+                message = (f"sampler= goes to the reader at the pipeline's start "
+                           f"({data_samplers.HELPER}, written into this file); the reader "
+                           "then yields the sampler's rows only, len() included")
+                self.add(original, DATA + "DataLoader", WARNING, message)
+                if self.marks:
+                    self.marks[-1].append(mark_text(message))
+                updated = sampled
             return self._without_default_collate(original, updated)
         func = original.func
         if self._in_sample_method(yields=False) or self._in_sample_method(yields=True):

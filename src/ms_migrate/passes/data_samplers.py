@@ -1,0 +1,87 @@
+"""`DataLoader(reader, sampler=...)`: the sampler goes to the pipeline's reader.
+
+A torchvision reader converts to a mindspore.dataset pipeline
+(`ds.ImageFolderDataset(...).map(...)`), which takes a sampler only where it starts,
+and the sampler is usually made after the reader (`DistributedSampler(dataset, ...)`).
+Such a loader's dataset becomes `reader_with_sampler(dataset, sampler, shuffle)`, a
+small function written into the file: it hands the sampler to the reader at the
+start of the pipeline (`use_sampler`), or shuffles when the sampler is None, as
+torch's DataLoader does with `shuffle=(sampler is None)`. The loader then batches it.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import libcst as cst
+
+from ..core.facts import PIPELINE, DataFacts
+from .statement_pass import after_imports
+
+HELPER = "reader_with_sampler"
+
+_CODE = f'''\
+def {HELPER}(dataset, sampler, shuffle=False):
+    """The pipeline, its reader drawing rows with `sampler`: torch's
+    DataLoader(dataset, sampler=sampler, shuffle=shuffle) over a mindspore.dataset."""
+    if sampler is None:
+        return dataset.shuffle(dataset.get_dataset_size()) if shuffle else dataset
+    if shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    reader = dataset
+    while reader.children:  # the reader where the pipeline starts
+        reader = reader.children[0]
+    reader.use_sampler(sampler)
+    return dataset
+'''
+
+
+def _literal(node: Optional[cst.BaseExpression]) -> Optional[str]:
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def sampled_reader(info: DataFacts, call: cst.Call) -> Optional[cst.Call]:
+    """`DataLoader(reader, ..., shuffle=s, sampler=x)` -> `DataLoader(HELPER(reader, x,
+    s), ...)`; None unless the dataset is a pipeline name and a sampler is given."""
+    if HELPER not in info.wrappers:
+        return None
+    keywords = {a.keyword.value: a for a in call.args if a.keyword is not None}
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in call.args) or len(positional) > 2 or "sampler" not in keywords:
+        return None
+    dataset = keywords["dataset"] if "dataset" in keywords else (
+        positional[0] if positional else None)
+    sampler = keywords["sampler"]
+    if (dataset is None or not isinstance(dataset.value, cst.Name) or _literal(sampler.value) == "None"
+            or info.names.get(dataset.value.value, ("", None))[0] != PIPELINE):
+        return None
+    shuffle = keywords.get("shuffle")
+    parts: List[cst.Arg] = [cst.Arg(dataset.value), cst.Arg(sampler.value)]
+    if shuffle is not None and _literal(shuffle.value) not in ("False", "None"):
+        parts.append(cst.Arg(shuffle.value))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    wrapped = cst.Call(func=cst.Name(HELPER), args=[
+        a.with_changes(comma=comma) for a in parts[:-1]] + parts[-1:])
+    args = []
+    for arg in call.args:
+        if arg is sampler or arg is shuffle:
+            continue
+        args.append(arg.with_changes(value=wrapped) if arg is dataset else arg)
+    if args[-1].comma is not cst.MaybeSentinel.DEFAULT and call.args[-1].comma is cst.MaybeSentinel.DEFAULT:
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(args=args)
+
+
+def with_helper(module: cst.Module) -> cst.Module:
+    """The module with the helper written after its imports."""
+    helper = cst.parse_statement(_CODE).with_changes(
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    body = list(module.body)
+    at = after_imports(body)
+    if at < len(body) and not body[at].leading_lines:
+        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    return module.with_changes(body=[*body[:at], helper, *body[at:]])
+
+
+def taken(source: str) -> bool:
+    """Whether the file already uses the helper's name."""
+    return HELPER in source
