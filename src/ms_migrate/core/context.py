@@ -37,6 +37,7 @@ IMPORT_STYLE: Dict[str, Tuple[str, str]] = {
     "mindspore.scipy.linalg": ("import mindspore.scipy.linalg", "mindspore.scipy.linalg"),
     "numpy": ("import numpy as np", "np"),
     "math": ("import math", "math"),
+    "multiprocessing": ("import multiprocessing as mp", "mp"),  # torch.multiprocessing
     "functools": ("import functools", "functools"),  # torch.pi, torch.inf -> math.pi, math.inf
 }
 

@@ -29,6 +29,7 @@ from . import (
     one_cycle,
     optim,
     owned,
+    processes,
     rounding,
     runtime,
     save_load,
@@ -39,8 +40,8 @@ from . import (
 from .base import Transform
 
 MODULES = (data, devices, distributions, einsum, fft, functional, init, layers, legacy,
-           linalg, losses, one_cycle, optim, owned, rounding, runtime, save_load, tensors,
-           torch_functions, vision)
+           linalg, losses, one_cycle, optim, owned, processes, rounding, runtime, save_load,
+           tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:
