@@ -29,7 +29,8 @@ PACKAGES = ("torch.nn", "torch.optim", "torch.utils.data", "torch.autograd",
 MODULES = ("torch", "torch.functional", "torch._tensor", "torch.serialization",
            "torch.random", "torch.cuda", "torch.linalg", "torch.fft", "torch.special",
            "torch._C", "torch._C._nn", "torch._C._linalg", "torch._C._fft",
-           "torch._C._special", "torch._C._VariableFunctions", "torchvision")
+           "torch._C._special", "torch._C._VariableFunctions", "torchvision",
+           "torch.hub", "torch.utils.model_zoo")
 # Submodules not worth importing: tests, private helpers with heavy side effects.
 SKIP = ("torch.utils.data.datapipes", "torch.nn.attention", "torch.distributions.test",
         "torchvision.models.detection", "torchvision.models.optical_flow",

@@ -21,6 +21,7 @@ from . import (
     einsum,
     fft,
     functional,
+    hub,
     init,
     layers,
     legacy,
@@ -39,7 +40,7 @@ from . import (
 )
 from .base import Transform
 
-MODULES = (data, devices, distributions, einsum, fft, functional, init, layers, legacy,
+MODULES = (data, devices, distributions, einsum, fft, functional, hub, init, layers, legacy,
            linalg, losses, one_cycle, optim, owned, processes, rounding, runtime, save_load,
            tensors, torch_functions, vision)
 
