@@ -44,6 +44,17 @@ def maybe_sharded(root, distributed):
     sampler = DistributedSampler(dataset, num_replicas=2, rank=0, shuffle=False) if distributed else None
     loader = DataLoader(dataset, 3, shuffle=(sampler is None), sampler=sampler)
     return [(x.numpy(), y.numpy()) for x, y in loader]
+
+
+def epochs(root, rank, count):
+    dataset = datasets.ImageFolder(root, transform=transforms.ToTensor())
+    sampler = DistributedSampler(dataset, num_replicas=2, rank=rank, shuffle=True)
+    loader = DataLoader(dataset, batch_size=8, sampler=sampler)
+    seen = []
+    for epoch in range(count):
+        sampler.set_epoch(epoch)
+        seen.append(sorted(int(v) for _, y in loader for v in y))
+    return seen
 """
 
 
@@ -135,3 +146,16 @@ def test_sampler_or_shuffle_as_torch(folder, converted):
              for image in images]
     assert sorted(order) == list(range(9))
     np.testing.assert_array_equal(labels, in_order[0][1][order])
+
+
+def test_set_epoch_goes_and_every_epoch_splits_the_folder(folder, converted):
+    """torch reshuffles through set_epoch; MindSpore's sampler does it itself, the same
+    order on both shards: each epoch the two shards hold every image once (9 images,
+    one repeated to pad to 10), as torch's do."""
+    mine = [converted["epochs"](folder, rank, 2) for rank in (0, 1)]
+    for epoch in range(2):
+        labels = mine[0][epoch] + mine[1][epoch]
+        assert len(mine[0][epoch]) == len(mine[1][epoch]) == 5
+        assert sorted(set(labels)) == [0, 1, 2]
+        counts = [labels.count(c) for c in range(3)]
+        assert sum(counts) == 10 and all(n >= m for n, m in zip(counts, (3, 4, 2)))

@@ -6,7 +6,7 @@ whose pass did not apply to a file keeps its empty default here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -37,6 +37,8 @@ class DataFacts:
     torch_aliases: frozenset = frozenset()  # names the file imports from torch
     # nodes this module built, by id (kept alive), so an enclosing call knows them
     built: Dict[int, Tuple[cst.CSTNode, str, Columns]] = field(default_factory=dict)
+    # names holding a DistributedSampler, and loaders given one as sampler=
+    distributed_samplers: Set[str] = field(default_factory=set)
     # functions written into the file that return their first argument's pipeline
     wrappers: frozenset = frozenset()
 

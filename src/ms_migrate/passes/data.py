@@ -34,6 +34,9 @@ _BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",
           DATA + "dataset.Dataset", DATA + "dataset.IterableDataset", DATA + "sampler.Sampler"}
 _DEFAULT_COLLATE = {DATA + "default_collate", DATA + "dataloader.default_collate",
                     DATA + "_utils.collate.default_collate"}
+_DISTRIBUTED_SAMPLERS = {DATA + "DistributedSampler", DATA + "distributed.DistributedSampler"}
+_SET_EPOCH = ("MindSpore's DistributedSampler draws a new order every epoch itself, the "
+              "same on every shard: set_epoch removed")
 # Calls whose generator= argument has no MindSpore counterpart.
 _SEEDED = {DATA + name for name in ("DataLoader", "random_split", "RandomSampler",
                                     "SubsetRandomSampler", "WeightedRandomSampler")}
@@ -181,6 +184,8 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
     if not isinstance(target, cst.Name):
         return
     name = target.value
+    if qualified in _DISTRIBUTED_SAMPLERS:
+        info.distributed_samplers.add(name)
     if qualified == DATA + "DataLoader":
         _collect_loader(ctx, info, name, value)
         return
@@ -203,6 +208,10 @@ def torch_style(call: cst.Call) -> bool:
 
 
 def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
+    sampler = next((a.value for a in call.args if a.keyword is not None
+                    and a.keyword.value == "sampler"), None)
+    if isinstance(sampler, cst.Name) and sampler.value in info.distributed_samplers:
+        info.distributed_samplers.add(name)  # `loader.sampler.set_epoch(epoch)`
     if torch_style(call):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
         return
     args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
@@ -252,7 +261,24 @@ class _DataRewriter(StatementPass):
         self.marks.append([])
 
     def leave_SimpleStatementLine(self, original, updated):
+        if self._sets_epoch(original):
+            self.add(original, DATA + "DistributedSampler.set_epoch", CONVERTED, _SET_EPOCH)
+            self.marks.pop()
+            return self.drop(updated, [mark_text(_SET_EPOCH)])
         return self._attach(updated)
+
+    def _sets_epoch(self, line: cst.SimpleStatementLine) -> bool:
+        """`sampler.set_epoch(epoch)` or `loader.sampler.set_epoch(epoch)`."""
+        small = line.body[0]
+        if len(line.body) != 1 or not isinstance(small, cst.Expr) or not isinstance(
+                small.value, cst.Call) or not isinstance(small.value.func, cst.Attribute):
+            return False
+        func = small.value.func
+        receiver = func.value
+        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "sampler":
+            receiver = receiver.value
+        return (func.attr.value == "set_epoch" and isinstance(receiver, cst.Name)
+                and receiver.value in self.info.distributed_samplers)
 
     def _attach(self, node):
         notes = self.marks.pop()
