@@ -6,7 +6,7 @@ whose pass did not apply to a file keeps its empty default here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -39,6 +39,8 @@ class DataFacts:
     built: Dict[int, Tuple[cst.CSTNode, str, Columns]] = field(default_factory=dict)
     # names holding a DistributedSampler, and loaders given one as sampler=
     distributed_samplers: Set[str] = field(default_factory=set)
+    # sampler names and what reads them (passes/data_samplers.SamplerFlow)
+    samplers: Any = None
     # functions written into the file that return their first argument's pipeline
     wrappers: frozenset = frozenset()
 

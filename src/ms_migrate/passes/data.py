@@ -54,6 +54,7 @@ def applies(source: str) -> bool:
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     info = DataFacts(torch_aliases=frozenset(ctx.aliases), wrappers=frozenset(
         () if data_samplers.taken(ctx.source) else (data_samplers.HELPER,)))
+    info.samplers = data_samplers.SamplerFlow()
     ctx.facts.data = info
     subclasses = _collect(ctx, info, module)
     rewriter = _DataRewriter(ctx, info, subclasses)
@@ -184,6 +185,10 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
     if not isinstance(target, cst.Name):
         return
     name = target.value
+    if qualified in data_samplers.TORCH_SAMPLERS or name in info.samplers.assigned:
+        info.samplers.assignment(name, qualified)
+    if qualified == DATA + "BatchSampler" and value.args:
+        info.samplers.feeds(value.args[0].value)
     if qualified in _DISTRIBUTED_SAMPLERS:
         info.distributed_samplers.add(name)
     if qualified == DATA + "DataLoader":
@@ -213,6 +218,9 @@ def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
     if isinstance(sampler, cst.Name) and sampler.value in info.distributed_samplers:
         info.distributed_samplers.add(name)  # `loader.sampler.set_epoch(epoch)`
     if torch_style(call):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
+        for arg in call.args:
+            if arg.keyword is not None and arg.keyword.value in ("sampler", "batch_sampler"):
+                info.samplers.feeds(arg.value)
         return
     args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
     positional = [a.value for a in call.args if a.keyword is None]
@@ -250,6 +258,7 @@ class _DataRewriter(StatementPass):
         self.method_stack: List[str] = []
         self.marks: List[List[str]] = []
         self.sampled_readers = False  # a loader's sampler went to its reader (the helper)
+        self.assigned_to: List[str] = []  # the names being assigned, innermost last
 
     # --- notes on the enclosing statement -----------------------------------------
     def _note(self, node, api: str, message: str) -> None:
@@ -388,6 +397,20 @@ class _DataRewriter(StatementPass):
         qualified = _qualified(self.ctx, original)
         if qualified in _SEEDED:
             updated = self._without_generator(original, updated)
+        if qualified == DATA + "BatchSampler" and original.args and self.info.samplers.convertible(
+                original.args[0].value, self.ctx.resolve):
+            inner = updated.args[0].value
+            if isinstance(inner, cst.Call) and self.ctx.resolve(
+                    original.args[0].value.func) in data_samplers.TORCH_SAMPLERS:
+                # BatchSampler(RandomSampler(data), ...)
+                inner = data_samplers.torch_style_sampler(
+                    self.ctx, inner, self.ctx.resolve(original.args[0].value.func))
+                updated = updated.with_changes(args=[updated.args[0].with_changes(value=inner),
+                                                     *updated.args[1:]])
+            return self._torch_style_sampler(original, updated, qualified)
+        if (qualified in data_samplers.TORCH_SAMPLERS and self.assigned_to
+                and self.info.samplers.torch_style(self.assigned_to[-1])):
+            return self._torch_style_sampler(original, updated, qualified)
         if qualified == DATA + "DataLoader" and torch_style(original):
             self.add(original, "DataLoader", CONVERTED,
                      f"-> {TORCH_STYLE_LOADER}: its arguments (`**`, batch_sampler=, "
@@ -417,6 +440,20 @@ class _DataRewriter(StatementPass):
         if func.value == "next" and _is_iter_of(arg, self._is_single):
             return cst.Subscript(value=updated, slice=[cst.SubscriptElement(
                 cst.Index(cst.Integer("0")))])
+        return updated
+
+    def _torch_style_sampler(self, original, updated, qualified):
+        self.add(original, qualified, CONVERTED,
+                 f"-> {data_samplers.TORCH_STYLE}{data_samplers.TORCH_SAMPLERS[qualified]}: it "
+                 "feeds a batch sampler or a torch-style DataLoader, which iterate it")
+        return data_samplers.torch_style_sampler(self.ctx, updated, qualified)
+
+    def visit_Assign(self, node):
+        target = node.targets[0].target if len(node.targets) == 1 else None
+        self.assigned_to.append(target.value if isinstance(target, cst.Name) else "")
+
+    def leave_Assign(self, original, updated):
+        self.assigned_to.pop()
         return updated
 
     def visit_For(self, node):

@@ -85,3 +85,50 @@ def with_helper(module: cst.Module) -> cst.Module:
 def taken(source: str) -> bool:
     """Whether the file already uses the helper's name."""
     return HELPER in source
+
+
+# --- samplers of torch-style loaders ---------------------------------------------------
+# A batch sampler, and the samplers that feed it or a torch-style loader
+# (mindspore.dataset.dataloader.DataLoader), are MindSpore's torch-style classes of the
+# same names and signatures: mindspore.dataset's own samplers are not iterable.
+TORCH_STYLE = "mindspore.dataset.dataloader."
+_DATA = "torch.utils.data."
+_CLASSES = ("RandomSampler", "SequentialSampler", "DistributedSampler", "BatchSampler")
+TORCH_SAMPLERS = {**{_DATA + c: c for c in _CLASSES},
+                  _DATA + "distributed.DistributedSampler": "DistributedSampler"}
+
+
+class SamplerFlow:
+    """Which sampler names feed batch samplers or torch-style loaders, and whether every
+    value assigned to them has a torch-style class."""
+
+    def __init__(self):
+        self.assigned: dict = {}  # name -> qualified names of the calls assigned to it
+        self.fed: set = set()  # names a BatchSampler or a torch-style loader reads
+
+    def assignment(self, name: str, qualified) -> None:
+        self.assigned.setdefault(name, set()).add(qualified)
+
+    def feeds(self, node) -> None:
+        if isinstance(node, cst.Name):
+            self.fed.add(node.value)
+
+    def convertible(self, node, resolve) -> bool:
+        """A sampler expression whose every value has a torch-style class."""
+        if isinstance(node, (cst.List, cst.Tuple)) or (
+                isinstance(node, cst.Call) and isinstance(node.func, cst.Name)
+                and node.func.value == "range"):
+            return True  # indices as they are: torch-style samplers take any iterable
+        if isinstance(node, cst.Call):
+            return resolve(node.func) in TORCH_SAMPLERS
+        if isinstance(node, cst.Name):
+            kinds = self.assigned.get(node.value)
+            return bool(kinds) and all(k in TORCH_SAMPLERS for k in kinds)
+        return False
+
+    def torch_style(self, name: str) -> bool:
+        return name in self.fed and self.convertible(cst.Name(name), None)
+
+
+def torch_style_sampler(ctx, call: cst.Call, qualified: str) -> cst.Call:
+    return call.with_changes(func=ctx.name(TORCH_STYLE + TORCH_SAMPLERS[qualified]))
