@@ -159,3 +159,39 @@ def test_set_epoch_goes_and_every_epoch_splits_the_folder(folder, converted):
         assert sorted(set(labels)) == [0, 1, 2]
         counts = [labels.count(c) for c in range(3)]
         assert sum(counts) == 10 and all(n >= m for n, m in zip(counts, (3, 4, 2)))
+
+
+PYTHON_DATASET = """\
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
+
+
+class Numbers(Dataset):
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, i):
+        return torch.ones(2) * i, i
+
+
+def batches(rank, distributed):
+    dataset = Numbers()
+    sampler = DistributedSampler(dataset, num_replicas=2, rank=rank, shuffle=False) if distributed else None
+    loader = DataLoader(dataset, batch_size=2, shuffle=(sampler is None), sampler=sampler, num_workers=1)
+    return [(x.numpy(), y.numpy()) for x, y in loader]
+"""
+
+
+def test_python_dataset_with_sampler_or_shuffle_as_torch():
+    result = convert_source(PYTHON_DATASET, "numbers.py")
+    assert "import torch" not in result.code
+    assert "reader_with_sampler(ds.GeneratorDataset(" in result.code
+    torch_ns, ms_ns = {}, {}
+    exec(compile(PYTHON_DATASET, "<torch>", "exec"), torch_ns)
+    exec(compile(result.code, "<mindspore>", "exec"), ms_ns)
+    for rank in (0, 1):
+        same(torch_ns["batches"](rank, True), ms_ns["batches"](rank, True))
+    shuffled = ms_ns["batches"](0, False)
+    assert [len(y) for _, y in shuffled] == [2, 2, 2, 1]
+    assert sorted(int(v) for _, y in shuffled for v in y) == list(range(7))

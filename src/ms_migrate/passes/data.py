@@ -428,6 +428,8 @@ class _DataRewriter(StatementPass):
                 if self.marks:
                     self.marks[-1].append(mark_text(message))
                 updated = sampled
+            elif data_samplers.source_with_sampler(self.info, original, self._kind(original)):
+                self.sampled_readers = True
             return self._without_default_collate(original, updated)
         func = original.func
         if self._in_sample_method(yields=False) or self._in_sample_method(yields=True):
@@ -441,6 +443,12 @@ class _DataRewriter(StatementPass):
             return cst.Subscript(value=updated, slice=[cst.SubscriptElement(
                 cst.Index(cst.Integer("0")))])
         return updated
+
+    def _kind(self, loader: cst.Call):
+        dataset = next((a.value for a in loader.args if a.keyword is None
+                        or a.keyword.value == "dataset"), None)
+        found = dataset_of(self.ctx, self.info, dataset) if dataset is not None else None
+        return found[0] if found else SOURCE
 
     def _torch_style_sampler(self, original, updated, qualified):
         self.add(original, qualified, CONVERTED,

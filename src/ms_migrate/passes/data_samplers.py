@@ -15,9 +15,9 @@ from typing import List, Optional
 import libcst as cst
 
 from ..core.facts import PIPELINE, DataFacts
+from ..transforms.data import SAMPLER_HELPER as HELPER
+from ..transforms.data import sampler_or_shuffle
 from .statement_pass import after_imports
-
-HELPER = "reader_with_sampler"
 
 _CODE = f'''\
 def {HELPER}(dataset, sampler, shuffle=False):
@@ -132,3 +132,12 @@ class SamplerFlow:
 
 def torch_style_sampler(ctx, call: cst.Call, qualified: str) -> cst.Call:
     return call.with_changes(func=ctx.name(TORCH_STYLE + TORCH_SAMPLERS[qualified]))
+
+
+def source_with_sampler(info: DataFacts, call: cst.Call, dataset_kind) -> bool:
+    """`DataLoader(source, sampler=s, shuffle=<expression>)` over a Python dataset: the
+    transform (transforms/data.py) writes the helper's call; the file needs it."""
+    if HELPER not in info.wrappers or dataset_kind == PIPELINE:
+        return False
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    return sampler_or_shuffle(keywords.get("sampler"), keywords.get("shuffle"))

@@ -96,6 +96,18 @@ def _as_pipeline(ctx, node: cst.BaseExpression) -> Tuple[cst.BaseExpression, Col
 
 
 # --- DataLoader -------------------------------------------------------------------
+# A function the data pass writes into the file (passes/data_samplers.py): the pipeline
+# with its reader drawing rows with a sampler, or shuffled when the sampler is None.
+SAMPLER_HELPER = "reader_with_sampler"
+
+
+def sampler_or_shuffle(sampler, shuffle) -> bool:
+    """`DataLoader(data, sampler=s, shuffle=<expression>)`: torch's `shuffle=(s is None)`,
+    which GeneratorDataset refuses (a sampler and shuffle together)."""
+    return (sampler is not None and literal(sampler) != "None" and shuffle is not None
+            and literal(shuffle) not in ("True", "False", "None"))
+
+
 @transform
 def data_loader(ctx, rule, bound: Bound, call=None):
     """DataLoader(dataset, ...) -> GeneratorDataset(dataset, ...).batch(...)."""
@@ -108,9 +120,20 @@ def data_loader(ctx, rule, bound: Bound, call=None):
     shuffle = literal(bound.get("shuffle"))
     sampler = bound.get("sampler")
     workers = literal(bound.get("num_workers"))
-    if sampler is not None and _is_true(shuffle):
+    chosen = sampler_or_shuffle(sampler, bound.get("shuffle"))
+    if sampler is not None and _is_true(shuffle) and not (
+            chosen and kind == SOURCE and SAMPLER_HELPER in info.wrappers):
         raise Unsupported("sampler and shuffle=True together (torch refuses them too)")
-    if kind == SOURCE:
+    if kind == SOURCE and chosen:  # the helper hands the sampler to the source, or shuffles
+        extra = [_arg(cst.Name("False"), "shuffle"), *_workers(ctx, workers)]
+        source = _generator_dataset(ctx, dataset, columns, *extra)
+        pipeline = _call(cst.Name(SAMPLER_HELPER), _arg(source), _arg(sampler),
+                         _arg(bound.get("shuffle")))
+        if not columns.known:
+            bound.warnings.append(
+                f"the dataset's samples are not visible in this file: columns named "
+                f"{columns.names}; change them to match what it returns")
+    elif kind == SOURCE:
         extra = []
         if sampler is not None and literal(sampler) != "None":
             extra.append(_arg(sampler, "sampler"))
@@ -118,12 +141,7 @@ def data_loader(ctx, rule, bound: Bound, call=None):
             extra.append(_arg(cst.Name("False"), "shuffle"))  # MindSpore shuffles by default
         else:
             extra.append(_arg(bound.get("shuffle"), "shuffle"))
-        if workers not in (None, "0"):
-            # MindSpore refuses more workers than CPUs, and 0 (torch: "in this process")
-            ctx.require("import os")
-            text = (f"min({workers}, os.cpu_count())" if workers.isdigit()
-                    else f"max(1, min({workers}, os.cpu_count()))")
-            extra.append(_arg(cst.parse_expression(text), "num_parallel_workers"))
+        extra += _workers(ctx, workers)
         pipeline = _generator_dataset(ctx, dataset, columns, *extra)
         if not columns.known:
             bound.warnings.append(
@@ -138,6 +156,16 @@ def data_loader(ctx, rule, bound: Bound, call=None):
         if workers not in (None, "0"):
             bound.warnings.append("num_workers dropped: set num_parallel_workers on the reader")
     return _batched(ctx, info, bound, pipeline, columns, kind)
+
+
+def _workers(ctx, workers: Optional[str]) -> List[cst.Arg]:
+    if workers in (None, "0"):
+        return []
+    # MindSpore refuses more workers than CPUs, and 0 (torch: "in this process")
+    ctx.require("import os")
+    text = (f"min({workers}, os.cpu_count())" if workers.isdigit()
+            else f"max(1, min({workers}, os.cpu_count()))")
+    return [_arg(cst.parse_expression(text), "num_parallel_workers")]
 
 
 def _shuffled(dataset, shuffle: str, bound: Bound) -> cst.BaseExpression:
