@@ -180,6 +180,13 @@ def batches(rank, distributed):
     sampler = DistributedSampler(dataset, num_replicas=2, rank=rank, shuffle=False) if distributed else None
     loader = DataLoader(dataset, batch_size=2, shuffle=(sampler is None), sampler=sampler, num_workers=1)
     return [(x.numpy(), y.numpy()) for x, y in loader]
+
+
+def maybe_sharded(rank, distributed):
+    data = Numbers()
+    loader = DataLoader(data, batch_size=3, shuffle=False,
+                        sampler=DistributedSampler(data, 2, rank, shuffle=False) if distributed else None)
+    return [(x.numpy(), y.numpy()) for x, y in loader]
 """
 
 
@@ -195,3 +202,5 @@ def test_python_dataset_with_sampler_or_shuffle_as_torch():
     shuffled = ms_ns["batches"](0, False)
     assert [len(y) for _, y in shuffled] == [2, 2, 2, 1]
     assert sorted(int(v) for _, y in shuffled for v in y) == list(range(7))
+    for flag in (True, False):  # no sampler: in order, as torch (GeneratorDataset would shuffle)
+        same(torch_ns["maybe_sharded"](1, flag), ms_ns["maybe_sharded"](1, flag))

@@ -103,9 +103,15 @@ SAMPLER_HELPER = "reader_with_sampler"
 
 def sampler_or_shuffle(sampler, shuffle) -> bool:
     """`DataLoader(data, sampler=s, shuffle=<expression>)`: torch's `shuffle=(s is None)`,
-    which GeneratorDataset refuses (a sampler and shuffle together)."""
-    return (sampler is not None and literal(sampler) != "None" and shuffle is not None
-            and literal(shuffle) not in ("True", "False", "None"))
+    which GeneratorDataset refuses (a sampler and shuffle together); or a sampler that
+    is None on one branch (`RandomSampler(d) if c else None`), where GeneratorDataset,
+    given no sampler, would shuffle."""
+    if sampler is None or literal(sampler) == "None":
+        return False
+    if isinstance(sampler, cst.IfExp) and "None" in (literal(sampler.body),
+                                                     literal(sampler.orelse)):
+        return literal(shuffle) != "True"
+    return shuffle is not None and literal(shuffle) not in ("True", "False", "None")
 
 
 @transform
@@ -127,8 +133,9 @@ def data_loader(ctx, rule, bound: Bound, call=None):
     if kind == SOURCE and chosen:  # the helper hands the sampler to the source, or shuffles
         extra = [_arg(cst.Name("False"), "shuffle"), *_workers(ctx, workers)]
         source = _generator_dataset(ctx, dataset, columns, *extra)
-        pipeline = _call(cst.Name(SAMPLER_HELPER), _arg(source), _arg(sampler),
-                         _arg(bound.get("shuffle")))
+        given = bound.get("shuffle")
+        pipeline = _call(cst.Name(SAMPLER_HELPER), _arg(source), _arg(sampler), *(
+            [] if literal(given) in (None, "False", "None") else [_arg(given)]))
         if not columns.known:
             bound.warnings.append(
                 f"the dataset's samples are not visible in this file: columns named "
