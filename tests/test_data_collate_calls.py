@@ -1,8 +1,7 @@
 """A collate function that calls default_collate itself converts and gives torch's
 batches, inside the converted pipeline's per_batch_map (which must return one row per
-sample: a collate function
-that flattens several clips per sample into more rows needs the torch-style
-mindspore.dataset.dataloader.DataLoader)."""
+sample: a collate function that flattens several clips per sample into more rows needs
+the torch-style mindspore.dataset.dataloader.DataLoader)."""
 import numpy as np
 import pytest
 
