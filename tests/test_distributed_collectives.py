@@ -38,6 +38,7 @@ SCRIPT = textwrap.dedent('''\
         with open(f"result_{rank}.txt", "w") as out:
             print("RESULT", rank, world, total.tolist(), largest.tolist(), legacy.tolist(),
                   [p.tolist() for p in parts], shared.tolist(), file=out)
+        dist.destroy_process_group()
 
 
     main()
