@@ -205,3 +205,12 @@ def test_the_note_prefix_is_spelled_in_one_place():
                      if '"# ms-migrate:' in path.read_text("utf-8")
                      or "f\"# ms-migrate:" in path.read_text("utf-8"))
     assert spelled == ["ms_migrate.core.report"]
+
+
+def test_statement_passes_release_no_torch_names():
+    """Statement passes run before the main traversal, which counts the torch references
+    it meets: a reference a pass replaced is never counted, so releasing it too would
+    drop an import that another reference still needs."""
+    offenders = [p.relative_to(PACKAGE).as_posix() for p in (PACKAGE / "passes").rglob("*.py")
+                 if p.name != "api.py" and ".release(" in p.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -418,3 +418,16 @@ def test_a_helper_never_takes_a_name_the_file_binds():
         m["conv_transpose1d"](mindspore.Tensor(x), mindspore.Tensor(w)).asnumpy(),
         t["conv_transpose1d"](torch.from_numpy(x), torch.from_numpy(w)).numpy(),
         rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["nn.ParameterList()", "nn.Unfold(2)",
+                                   "nn.InstanceNorm2d(3, track_running_stats=True)"])
+def test_a_layer_written_as_a_helper_keeps_the_torch_import_another_layer_needs(layer):
+    # a statement pass that replaces a torch reference must not also count it as
+    # released: the main traversal counts only the references it meets
+    source = ("import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n"
+              f"        super().__init__()\n        self.a = {layer}\n"
+              "        self.b = nn.EmbeddingBag(10, 3)\n")
+    code = convert_source(source, "m.py").code
+    assert "import torch.nn as nn" in code and "nn.EmbeddingBag(10, 3)" in code
+    assert "from mindspore import nn\n" not in code

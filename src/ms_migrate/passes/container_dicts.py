@@ -96,7 +96,6 @@ class _ContainerDicts(StatementPass):
         if not self._holds_container(arg.value):
             return updated
         self.used = True
-        self.ctx.release(original.func)
         self.add(original, "torch.nn.ModuleDict", CONVERTED,
                  f"-> {HELPER}, a Cell written into this file: MindSpore's CellDict refuses "
                  "CellList, SequentialCell and CellDict values")

@@ -136,7 +136,6 @@ class _Devices(StatementPass):
         """A device is its MindSpore device target's name: a str."""
         if self.ctx.resolve(original.annotation) != "torch.device":
             return updated
-        self.ctx.release(original.annotation)
         self.add(original, "torch.device", CONVERTED, "annotation -> str (a device target name)")
         return updated.with_changes(annotation=cst.Name("str"))
 

@@ -106,7 +106,6 @@ class _ImageGrid(StatementPass):
         if helper is None or helper in self.taken:
             return updated
         self.used.add(helper)
-        self.ctx.release(original.func)
         self.add(original, api, CONVERTED,
                  f"-> {helper}(), a numpy + PIL helper written into this file")
         return updated.with_changes(func=cst.Name(helper))

@@ -203,7 +203,6 @@ class _InputGrads(StatementPass):
         grads = grads.with_changes(lpar=call.lpar, rpar=call.rpar)
         stmt = body[i]
         self.add(call, API, action, "; ".join(notes))
-        self.ctx.release(call.func)
         body[i] = rebuilt(stmt, traverse(stmt, _Replace(call, grads)))
         pairs.append((body[j], body[i]))
         self._drop_requires_grad(body, j, inputs)

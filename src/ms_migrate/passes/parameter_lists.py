@@ -105,7 +105,6 @@ class _ParameterLists(StatementPass):
                                                     != "values") for a in original.args):
             return updated
         self.used = True
-        self.ctx.release(original.func)
         self.add(original, API, CONVERTED,
                  f"-> {HELPER}(), a Cell written into this file (MindSpore has no ParameterList)")
         return updated.with_changes(func=cst.Name(HELPER))

@@ -115,7 +115,6 @@ class _TrackedNorms(StatementPass):
         if kept:
             kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         self.used = True
-        self.ctx.release(original.func)
         self.add(original, api, CONVERTED,
                  f"-> {HELPER}(), a Cell written into this file: running statistics kept "
                  "and used in evaluation, as torch does (MindSpore's InstanceNorm has no CPU "

@@ -78,7 +78,6 @@ class _UnfoldLayers(StatementPass):
                 for a in original.args):
             return updated
         self.used = True
-        self.ctx.release(original.func)
         self.add(original, API, CONVERTED,
                  f"-> {HELPER}(), a Cell written into this file that calls ops.unfold "
                  "(mindspore.nn.Unfold lays the patches out another way)")
