@@ -519,6 +519,10 @@ def write_markdown(result: dict, path: Path) -> None:
         m = result["repos_measured"]
         w(f"The repository measures come from `{m['command']}` on {m['date']}, ms-migrate commit "
           f"`{m['ms_migrate_commit']}`.\n")
+    if result.get("train_measured"):
+        m = result["train_measured"]
+        w(f"The training runs come from `{m['command']}` on {m['date']}, ms-migrate commit "
+          f"`{m['ms_migrate_commit']}`.\n")
     w("Torch references are counted from the AST (uses of names bound by torch, torchvision, "
       "torchaudio and torchtext imports), before and after conversion. A file whose output "
       "does not parse counts as not converted. \"Missing MS names\" are attribute chains on "
@@ -614,6 +618,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-repos", action="store_true", help="only the training runs")
     ap.add_argument("--repos-from", default="",
                     help="take the repository measures from this earlier result.json (only the training runs run)")
+    ap.add_argument("--train-from", default="",
+                    help="take the training runs from this earlier result.json (none run)")
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
 
@@ -678,7 +684,11 @@ def main(argv=None) -> int:
         "ms_unbound": sum(len(r["ms_unbound"]) for r in ok),
         "unavailable": [[r["name"], r["error"]] for r in result["repos"] if "error" in r],
     }
-    if not args.no_train:
+    if args.train_from:
+        earlier = json.loads(Path(args.train_from).read_text("utf-8"))
+        result["train"] = earlier["train"]
+        result["train_measured"] = {k: earlier[k] for k in ("date", "ms_migrate_commit", "command")}
+    elif not args.no_train:
         twanted = [s for s in args.train.split(",") if s]
         for t in manifest.get("train", []):
             if twanted and t["name"] not in twanted:
