@@ -33,7 +33,8 @@ from .statement_pass import StatementPass
 _CODE = cst.Module(body=[])
 _IMPORTS_TORCH = re.compile(r"^\s*(?:import|from)\s+torch\b", re.M)
 # a line with a format spec whose type is one this pass handles (`:.4f}`, `:>8.2e}`, `:d}`)
-_SPEC_LINE = re.compile(r":[^{}'\"]*[eEfFgG%d]\}")
+# (within one line: a class matching newlines made the search quadratic in the file)
+_SPEC_LINE = re.compile(r":[^{}'\"\n]*[eEfFgG%d]\}")
 _FLOAT_TYPES = set("eEfFgG%")
 # methods whose result is a tensor holding an integer count or index
 _INT_REDUCTIONS = {"sum", "argmax", "argmin", "count_nonzero"}

@@ -48,8 +48,9 @@ def compile_models(ctx: Context, module: cst.Module) -> cst.Module:
     if not classes:
         return module
     blocked: Dict[str, List[str]] = {}
+    numpy = set(_numpy_aliases(ctx))  # once per file: each class's scan reads it
     for name, (node, forward) in classes.items():
-        problems = _scan(ctx, forward) if forward is not None else []
+        problems = _scan(ctx, forward, numpy) if forward is not None else []
         for line, what, why, stops in problems:
             action = WARNING if ctx.jit else INFO
             tail = "; the model is left uncompiled" if stops and ctx.jit else ""
@@ -149,11 +150,11 @@ if hasattr(cst, "TryStar"):
 _OUT_OF_GRAPH = {"numpy": ".numpy()", "asnumpy": ".asnumpy()", "tolist": ".tolist()"}
 
 
-def _scan(ctx: Context, forward: cst.FunctionDef) -> List[Tuple[int, str, str, bool]]:
+def _scan(ctx: Context, forward: cst.FunctionDef,
+          numpy: Set[str]) -> List[Tuple[int, str, str, bool]]:
     """(line, what, why, stops compiling) for each construct of `forward` graph mode
     rejects or runs differently."""
     problems: List[Tuple[int, str, str, bool]] = []
-    numpy = {name for name, target in _numpy_aliases(ctx).items()}
     stack: List[cst.CSTNode] = []
 
     def line() -> int:
