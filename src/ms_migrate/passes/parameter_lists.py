@@ -16,7 +16,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 HELPER = "ParameterList"
 API = "torch.nn.ParameterList"
@@ -84,13 +84,7 @@ def convert_parameter_lists(ctx: Context, module: cst.Module) -> cst.Module:
         body = [_without_import(s) for s in converted.body]
         converted = converted.with_changes(body=[s for s in body if s is not None])
     ctx.require("import mindspore")  # the file's `nn` is still torch's here
-    helper = cst.parse_statement(_PARAMETER_LIST).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _PARAMETER_LIST)
 
 
 class _ParameterLists(StatementPass):

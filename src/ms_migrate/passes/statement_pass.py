@@ -115,6 +115,18 @@ class StatementPass(FastTransformer):
         return body, pending
 
 
+def with_helper_class(module: cst.Module, code: str) -> cst.Module:
+    """`module` with the helper `code` (a class) after its imports, two blank lines
+    on each side."""
+    helper = cst.parse_statement(code).with_changes(
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    body = list(module.body)
+    at = after_imports(body)
+    if at < len(body) and not body[at].leading_lines:
+        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    return module.with_changes(body=[*body[:at], helper, *body[at:]])
+
+
 def after_imports(body) -> int:
     """Index in a module's body just past its leading imports: where a pass writes the
     helper code it adds to a file (helpers go after the imports they use)."""

@@ -17,7 +17,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 HELPER = "InstanceNormTracked"
 _APIS = frozenset({"torch.nn.InstanceNorm1d", "torch.nn.InstanceNorm2d", "torch.nn.InstanceNorm3d"})
@@ -77,13 +77,7 @@ def convert_tracked_instance_norms(ctx: Context, module: cst.Module) -> cst.Modu
     if not norms.used:
         return converted
     ctx.require("import mindspore")  # the file's `nn` is still torch's here
-    helper = cst.parse_statement(_TRACKED).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _TRACKED)
 
 
 class _TrackedNorms(StatementPass):

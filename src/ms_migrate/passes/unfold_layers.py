@@ -20,7 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 HELPER = "Unfold"
 API = "torch.nn.Unfold"
@@ -56,13 +56,7 @@ def convert_unfold_layers(ctx: Context, module: cst.Module) -> cst.Module:
     if not layers.used:
         return converted
     ctx.require("import mindspore")  # the file's `nn` is still torch's here
-    helper = cst.parse_statement(_UNFOLD).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _UNFOLD)
 
 
 class _UnfoldLayers(StatementPass):
