@@ -18,7 +18,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 HELPER = "NamedCells"
 _APPLIES = re.compile(r"\bModuleDict\b")
@@ -71,13 +71,7 @@ def convert_container_dicts(ctx: Context, module: cst.Module) -> cst.Module:
     if not finder.used:
         return converted
     ctx.require("import mindspore")  # the file's `nn` is still torch's here
-    helper = cst.parse_statement(_NAMED_CELLS).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _NAMED_CELLS)
 
 
 class _ContainerDicts(StatementPass):

@@ -17,7 +17,7 @@ import libcst as cst
 from ..core.facts import PIPELINE, DataFacts
 from ..transforms.data import SAMPLER_HELPER as HELPER
 from ..transforms.data import sampler_or_shuffle
-from .statement_pass import after_imports
+from .statement_pass import with_helper_class
 
 _CODE = f'''\
 def {HELPER}(dataset, sampler, shuffle=False):
@@ -73,13 +73,7 @@ def sampled_reader(info: DataFacts, call: cst.Call) -> Optional[cst.Call]:
 
 def with_helper(module: cst.Module) -> cst.Module:
     """The module with the helper written after its imports."""
-    helper = cst.parse_statement(_CODE).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(module.body)
-    at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return module.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(module, _CODE)
 
 
 def taken(source: str) -> bool:

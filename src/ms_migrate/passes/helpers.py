@@ -10,7 +10,7 @@ from ..core.context import Context
 from ..core.names import import_bindings, iter_statements, rebound_names
 from ..core.traversal import FastTransformer, traverse
 from ..transforms.helper_code import HELPERS
-from .statement_pass import after_imports
+from .statement_pass import with_helper_code
 
 
 def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
@@ -35,21 +35,10 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
                 spelled = "ms_" + spelled
             renamed.update({use: spelled for use in uses})
             helper = _rename_helper(helper, name, spelled)
-        new.append(helper.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]))
+        new.append(helper)
     if renamed:
         module = traverse(module, _Calls(renamed))
-    if not new:
-        return module
-    body = list(module.body)
-    at = after_imports(body)
-    if at < len(body):  # two blank lines after the helpers, as before a definition
-        lines = list(body[at].leading_lines)
-        blank = next((i for i, line in enumerate(lines) if line.comment is not None),
-                     len(lines))
-        body[at] = body[at].with_changes(
-            leading_lines=[cst.EmptyLine()] * max(0, 2 - blank) + lines)
-    body[at:at] = new
-    return module.with_changes(body=body)
+    return with_helper_code(module, new)
 
 
 def _rename_helper(helper: cst.FunctionDef, name: str, spelled: str) -> cst.FunctionDef:

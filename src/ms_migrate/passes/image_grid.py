@@ -16,7 +16,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_code
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}
 _APPLIES = re.compile(r"\b(?:make_grid|save_image)\b")
@@ -87,11 +87,7 @@ def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
             del ctx.aliases[helper]
     body = [_without_imports(s, written) for s in converted.body]
     converted = converted.with_changes(body=[s for s in body if s is not None])
-    defs = [cst.parse_statement(code) for code in helpers]
-    defs = [d.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for d in defs]
-    body = list(converted.body)
-    at = after_imports(body)
-    return converted.with_changes(body=[*body[:at], *defs, *body[at:]])
+    return with_helper_code(converted, [cst.parse_statement(code) for code in helpers])
 
 
 class _ImageGrid(StatementPass):

@@ -16,7 +16,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 HELPER = "SoftmaxByRank"
 _LAYERS = {
@@ -54,16 +54,7 @@ def convert_implicit_dims(ctx: Context, module: cst.Module) -> cst.Module:
     if not layers.used:
         return converted
     ctx.require("import mindspore")
-    helper = cst.parse_statement(_HELPER).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    if at < len(body) and isinstance(body[at], (cst.ClassDef, cst.FunctionDef)):
-        blank = [cst.EmptyLine()] * max(0, 2 - len(body[at].leading_lines))
-        body[at] = body[at].with_changes(leading_lines=[*blank, *body[at].leading_lines])
-    elif at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _HELPER)
 
 
 class _Layers(StatementPass):

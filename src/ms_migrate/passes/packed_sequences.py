@@ -25,7 +25,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, rebuilt, traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_class
 
 PACK = "torch.nn.utils.rnn.pack_padded_sequence"
 UNPACK = "torch.nn.utils.rnn.pad_packed_sequence"
@@ -60,11 +60,7 @@ def convert_packed_sequences(ctx: Context, module: cst.Module) -> cst.Module:
         return converted
     ctx.require("import mindspore")
     ctx.require("from mindspore import ops")
-    helper = cst.parse_statement(_HELPER).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body = list(converted.body)
-    at = after_imports(body)
-    return converted.with_changes(body=[*body[:at], helper, *body[at:]])
+    return with_helper_class(converted, _HELPER)
 
 
 # --- where the RNNs are built ----------------------------------------------------

@@ -116,15 +116,26 @@ class StatementPass(FastTransformer):
 
 
 def with_helper_class(module: cst.Module, code: str) -> cst.Module:
-    """`module` with the helper `code` (a class) after its imports, two blank lines
-    on each side."""
-    helper = cst.parse_statement(code).with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    """`module` with the helper `code` (a class or function) after its imports."""
+    return with_helper_code(module, [cst.parse_statement(code)])
+
+
+def with_helper_code(module: cst.Module, helpers) -> cst.Module:
+    """`module` with the `helpers` (statements) after its imports, two blank lines
+    on each side as before any definition (a comment above the next statement stays
+    with it)."""
+    if not helpers:
+        return module
+    helpers = [h.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for h in helpers]
     body = list(module.body)
     at = after_imports(body)
-    if at < len(body) and not body[at].leading_lines:
-        body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    return module.with_changes(body=[*body[:at], helper, *body[at:]])
+    if at < len(body):
+        lines = list(body[at].leading_lines)
+        blank = next((i for i, line in enumerate(lines) if line.comment is not None),
+                     len(lines))
+        body[at] = body[at].with_changes(
+            leading_lines=[cst.EmptyLine()] * max(0, 2 - blank) + lines)
+    return module.with_changes(body=[*body[:at], *helpers, *body[at:]])
 
 
 def after_imports(body) -> int:

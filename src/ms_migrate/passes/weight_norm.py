@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, after_imports
+from .statement_pass import StatementPass, with_helper_code
 
 _APIS = {"torch.nn.utils.weight_norm": "weight_norm",
          "torch.nn.utils.remove_weight_norm": "remove_weight_norm",
@@ -138,13 +138,8 @@ def convert_weight_norm(ctx: Context, module: cst.Module) -> cst.Module:
             del ctx.aliases[helper]
     body = [_without_imports(s, helpers) for s in converted.body]
     body = [s for s in body if s is not None]
-    defs = [cst.parse_statement(_CODE[h]) for h in helpers]
-    defs = [d.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()]) for d in defs]
-    at = after_imports(body)
-    if at < len(body) and isinstance(body[at], (cst.ClassDef, cst.FunctionDef)):
-        blank = [cst.EmptyLine()] * max(0, 2 - len(body[at].leading_lines))
-        body[at] = body[at].with_changes(leading_lines=[*blank, *body[at].leading_lines])
-    return converted.with_changes(body=[*body[:at], *defs, *body[at:]])
+    return with_helper_code(converted.with_changes(body=body),
+                            [cst.parse_statement(_CODE[h]) for h in helpers])
 
 
 class _WeightNorms(StatementPass):
