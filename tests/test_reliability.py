@@ -248,6 +248,17 @@ def test_torch_import_of_a_rebound_name_is_kept():
     assert convert_source(once).code == once
 
 
+def test_comments_on_removed_torch_import_lines_are_kept():
+    source = ("import os\nimport torch  # tensors and autograd\n"
+              "# layers below\nimport torch.nn as nn  # the layers\n\nimport numpy as np\n"
+              "x = torch.zeros(2)\n")
+    once = convert_source(source).code
+    assert "import mindspore  # tensors and autograd\n" in once
+    assert "# layers below\n# the layers\nimport numpy as np\n" in once
+    assert "torch" not in once.replace("# tensors", "")
+    assert convert_source(once).code == once
+
+
 def test_large_file_converts(tmp_path):
     source = generated_module(1000)
     assert source.count("\n") > 12000

@@ -83,19 +83,30 @@ def _spans_lines(aliases) -> bool:
 
 def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNode]:
     """The statements without unused torch imports; the same objects where nothing goes."""
-    out = []
+    out, comments = [], []  # the comments of removed lines go to the next statement
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             smalls = [s for s in (_prune(s, used) for s in stmt.body) if s is not None]
             if not smalls:
+                comments += _comments_of(stmt)
                 continue
             if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) < len(stmt.body):
                 smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
                 stmt = stmt.with_changes(body=smalls)
         elif isinstance(stmt, cst.BaseCompoundStatement):
             stmt = _prune_suites(stmt, used)
+        if comments:
+            stmt = stmt.with_changes(leading_lines=[*stmt.leading_lines, *comments])
+            comments = []
         out.append(stmt)
     return out
+
+
+def _comments_of(stmt: cst.SimpleStatementLine) -> List[cst.EmptyLine]:
+    """A removed line's comments, above it and after it, as lines of their own."""
+    trailing = stmt.trailing_whitespace.comment
+    return [*(line for line in stmt.leading_lines if line.comment is not None),
+            *([cst.EmptyLine(comment=trailing)] if trailing else [])]
 
 
 def _prune_suites(stmt: cst.CSTNode, used: Set[str]) -> cst.CSTNode:
@@ -312,13 +323,18 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
         new_lines = [cst.parse_statement(s) for s in _merge(needed)]
         body[anchor:anchor] = new_lines
     elif anchor is not None:
-        leading = body[anchor].leading_lines
+        removed = body[anchor]
         head = _prune_block(body[:anchor + 1], used)
-        tail = _prune_block(body[anchor + 1:], used)
         kept_anchor = len(head) == anchor + 1
         new_lines = [cst.parse_statement(s) for s in _merge(needed)]
-        if new_lines and not kept_anchor:
-            new_lines[0] = new_lines[0].with_changes(leading_lines=leading)
+        if new_lines and not kept_anchor:  # the first new import takes the line's place
+            new_lines[0] = new_lines[0].with_changes(
+                leading_lines=removed.leading_lines,
+                trailing_whitespace=removed.trailing_whitespace)
+        tail = _prune_block(body[anchor + 1:], used)
+        if not new_lines and not kept_anchor and tail:  # nothing takes its place
+            tail[0] = tail[0].with_changes(
+                leading_lines=[*_comments_of(removed), *tail[0].leading_lines])
         body = head + new_lines + tail
     else:
         body = _prune_block(body, used)
