@@ -14,8 +14,9 @@ manifest's globs into <scratch>/src/<name>, converts the folder with
 AST of the files (never from ms-migrate's own report):
 
 - torch references before and after: the uses of names bound by imports of
-  torch, torchvision, torchaudio and torchtext (`import torch.nn as nn` binds
-  `nn`; `nn.Conv2d` is one reference, named `torch.nn.Conv2d`);
+  torch, torchvision, torchaudio and torchtext, and of other packages' torch
+  modules (`einops.layers.torch`: its layers are torch Modules) (`import torch.nn
+  as nn` binds `nn`; `nn.Conv2d` is one reference, named `torch.nn.Conv2d`);
 - outputs that do not parse, and outputs still importing torch;
 - MindSpore names that do not exist: every attribute chain on a name bound by a
   mindspore import (`ms.ops.foo`, `nn.Dense`, `from mindspore.x import y`) is
@@ -53,6 +54,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 DRIVERS = HERE / "drivers"
 TORCH_ROOTS = ("torch", "torchvision", "torchaudio", "torchtext")
+# Modules of other packages that are torch code (their classes are torch Modules)
+TORCH_MODULES_ELSEWHERE = ("einops.layers.torch",)
 MS_LOOSE = ("mindspore", "ms", "nn", "ops", "mint")
 
 
@@ -112,15 +115,20 @@ def _parents(tree: ast.AST) -> Dict[int, ast.AST]:
     return parents
 
 
-def _bindings(tree: ast.AST, roots: Tuple[str, ...]) -> Tuple[Dict[str, str], List[Tuple[str, int]]]:
-    """Local name -> qualified module path, for imports whose top package is in roots;
-    and the imports themselves (qualified, line)."""
+def _bindings(tree: ast.AST, roots: Tuple[str, ...],
+              modules: Tuple[str, ...] = ()) -> Tuple[Dict[str, str], List[Tuple[str, int]]]:
+    """Local name -> qualified module path, for imports whose top package is in roots
+    (or whose module is one of `modules`); and the imports themselves (qualified, line)."""
+    def counted(name: str) -> bool:
+        return name.split(".")[0] in roots or any(
+            name == m or name.startswith(m + ".") for m in modules)
+
     binds: Dict[str, str] = {}
     imports: List[Tuple[str, int]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
-                if a.name.split(".")[0] in roots:
+                if counted(a.name):
                     imports.append((a.name, node.lineno))
                     if a.asname:
                         binds[a.asname] = a.name
@@ -128,7 +136,7 @@ def _bindings(tree: ast.AST, roots: Tuple[str, ...]) -> Tuple[Dict[str, str], Li
                         top = a.name.split(".")[0]
                         binds[top] = top
         elif isinstance(node, ast.ImportFrom):
-            if node.level == 0 and node.module and node.module.split(".")[0] in roots:
+            if node.level == 0 and node.module and counted(node.module):
                 for a in node.names:
                     imports.append((f"{node.module}.{a.name}", node.lineno))
                     if a.name != "*":
@@ -280,7 +288,7 @@ def measure_source(code: str) -> dict:
         tree = ast.parse(code)
     except (SyntaxError, ValueError) as e:
         return {"parses": False, "error": f"{type(e).__name__}: {e}"}
-    tbinds, timports = _bindings(tree, TORCH_ROOTS)
+    tbinds, timports = _bindings(tree, TORCH_ROOTS, TORCH_MODULES_ELSEWHERE)
     tuses = _uses(tree, tbinds)
     mbinds, mimports = _bindings(tree, ("mindspore",))
     missing = []
@@ -524,7 +532,8 @@ def write_markdown(result: dict, path: Path) -> None:
         w(f"The training runs come from `{m['command']}` on {m['date']}, ms-migrate commit "
           f"`{m['ms_migrate_commit']}`.\n")
     w("Torch references are counted from the AST (uses of names bound by torch, torchvision, "
-      "torchaudio and torchtext imports), before and after conversion. A file whose output "
+      "torchaudio and torchtext imports, and of `einops.layers.torch`, whose layers are torch "
+      "Modules), before and after conversion. A file whose output "
       "does not parse counts as not converted. \"Missing MS names\" are attribute chains on "
       "mindspore imports that do not exist in the installed mindspore.\n")
     t = result["totals"]

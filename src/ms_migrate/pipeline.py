@@ -27,6 +27,7 @@ from .passes import (
     autocast_regions,
     checkpoint_dicts,
     container_dicts,
+    einops_backend,
     data,
     declared_layers,
     devices,
@@ -139,6 +140,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
     # make_grid/save_image helpers, written after the imports (independent of the others).
     Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
+    # einops calls stay; the file gets the MindSpore backend einops lacks, and its torch
+    # Rearrange/Reduce layers become Cells (independent of the others).
+    Pass("einops", einops_backend.applies, einops_backend.add_einops_backend),
     # backward/step -> value_and_grad + optimizer(grads): sees the loop after the device,
     # distributed and amp edits, as the user would have written it for MindSpore.
     Pass("training", loops.applies, loops.convert_training, needs=("data_parallel",)),
