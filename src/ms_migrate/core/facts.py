@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from .names import dotted_name
 from .traversal import traverse
 
 SOURCE, PIPELINE = "source", "pipeline"
@@ -43,6 +44,13 @@ class DataFacts:
     samplers: Any = None
     # functions written into the file that return their first argument's pipeline
     wrappers: frozenset = frozenset()
+    # torch names imported and then rebound by the file (`class Dataset(Dataset)`)
+    shadowed: Dict[str, str] = field(default_factory=dict)
+    # DataLoader calls that become the torch-style loader (passes/data.py): id -> why
+    torch_style: Dict[int, str] = field(default_factory=dict)
+    # loader name -> the DataLoader calls assigned to it; ids of all DataLoader calls
+    loader_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
+    loader_calls_seen: Set[int] = field(default_factory=set)
 
     def collate_returns(self, name: str) -> Tuple[bool, Optional[int]]:
         """(a function of this file?, how many values it returns: None for one)."""
@@ -71,6 +79,8 @@ class DataFacts:
             return self.built[id(node)][1:]
         if isinstance(node, cst.Name) and node.value in self.names:
             return self.names[node.value]
+        if isinstance(node, cst.Attribute) and dotted_name(node) in self.names:
+            return self.names[dotted_name(node)]  # `self.ds = Images(...)`
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name):
             if node.func.value in self.classes:
                 return SOURCE, self.classes[node.func.value]

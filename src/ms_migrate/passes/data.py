@@ -20,14 +20,16 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
-from ..core.names import iter_statements
+from ..core.names import dotted_name, function_locals, iter_statements
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.data import READERS, default_names
-from . import data_samplers
+from . import data_annotations, data_samplers
+from .data_escapes import escaping
+from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
 
-_APPLIES = re.compile(r"\b(DataLoader|Dataset|Sampler|random_split|Subset|torchvision)\b")
+_APPLIES = re.compile(r"\b(DataLoader|Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
 
 DATA = "torch.utils.data."
 _BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",
@@ -55,12 +57,16 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
     info = DataFacts(torch_aliases=frozenset(ctx.aliases), wrappers=frozenset(
         () if data_samplers.taken(ctx.source) else (data_samplers.HELPER,)))
     info.samplers = data_samplers.SamplerFlow()
+    info.shadowed = shadowed_imports(module, ctx.aliases)
     ctx.facts.data = info
     subclasses = _collect(ctx, info, module)
+    _torch_batches_where_escaping(ctx, info, module)
     rewriter = _DataRewriter(ctx, info, subclasses)
     converted = traverse(module, rewriter)
     if rewriter.placed_any:
         rewriter.place_findings()
+    if rewriter.unshadowed:
+        converted = without_imported(converted, rewriter.unshadowed)
     if rewriter.sampled_readers:
         converted = data_samplers.with_helper(converted)
     return converted
@@ -75,10 +81,11 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
     """Fill `info` from the file; return Dataset/Sampler subclasses -> "dataset"/"sampler"."""
     subclasses: Dict[str, str] = {}
     for stmt in iter_statements(module.body):
+        if isinstance(stmt, cst.FunctionDef):
+            _collect_function(info, stmt)
+    for stmt in iter_statements(module.body):
         if isinstance(stmt, cst.ClassDef):
             _collect_class(ctx, info, stmt, subclasses)
-        elif isinstance(stmt, cst.FunctionDef):
-            _collect_function(info, stmt)
         elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
             _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
     return subclasses
@@ -89,7 +96,7 @@ def _collect_class(ctx, info: DataFacts, node: cst.ClassDef,
     inherited = None
     role = None
     for base in node.bases:
-        api = ctx.resolve(base.value)
+        api = base_api(ctx, node, base.value)
         if api in _BASES:
             role = "sampler" if api.endswith("Sampler") else "dataset"
         elif isinstance(base.value, cst.Name) and base.value.value in subclasses:
@@ -103,6 +110,15 @@ def _collect_class(ctx, info: DataFacts, node: cst.ClassDef,
     columns = _sample_columns(node) or inherited
     if columns is not None:
         info.classes[node.name.value] = columns
+
+
+def base_api(ctx: Context, node: cst.ClassDef, base: cst.BaseExpression) -> Optional[str]:
+    """The torch class a base names; `class Dataset(Dataset)` too, whose own name
+    shadows the import everywhere but in its bases (they run before it binds)."""
+    api = ctx.resolve(base)
+    if api is None and isinstance(base, cst.Name) and base.value == node.name.value:
+        api = ctx.facts.data.shadowed.get(base.value)
+    return api
 
 
 def _methods(node: cst.ClassDef):
@@ -154,6 +170,8 @@ def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
     """(kind, columns) of a dataset expression of the original torch code, or None."""
     if isinstance(node, cst.Name):
         return info.names.get(node.value)
+    if isinstance(node, cst.Attribute):
+        return info.names.get(dotted_name(node) or "")
     if not isinstance(node, cst.Call):
         return None
     if isinstance(node.func, cst.Name) and node.func.value in info.classes:
@@ -182,6 +200,11 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
                 if isinstance(el.value, cst.Name):
                     info.names[el.value.value] = (PIPELINE, inner[1])
         return
+    if isinstance(target, cst.Attribute) and dotted_name(target):
+        found = dataset_of(ctx, info, value)  # `self.ds = Images(...)`
+        if found is not None:
+            info.names[dotted_name(target)] = found
+        return
     if not isinstance(target, cst.Name):
         return
     name = target.value
@@ -203,13 +226,75 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
 # becomes MindSpore's torch-style DataLoader, which takes torch's arguments.
 _TORCH_STYLE_ARGS = ("batch_sampler", "worker_init_fn")
 TORCH_STYLE_LOADER = "mindspore.dataset.dataloader.DataLoader"
+_ARGUMENTS_WHY = ("its arguments (`**`, batch_sampler=, worker_init_fn=) do not fit "
+                  "GeneratorDataset(...).batch(...)")
+_COLLATE_WHY = ("its collate_fn uses tensor operations, which fail inside a dataset "
+                "pipeline's per_batch_map; this loader collates in Python, as torch's")
+_ESCAPES_WHY = ("its batches are one value, which GeneratorDataset gives as a one-element "
+                "list, and the loader is used where that cannot be unpacked (passed on, "
+                "stored, returned); this loader gives torch's batches")
 
 
-def torch_style(call: cst.Call) -> bool:
-    """`DataLoader(ds, **kwargs)`, or batch_sampler=/worker_init_fn= given."""
-    return any(a.star or (a.keyword is not None and a.keyword.value in _TORCH_STYLE_ARGS
-                          and not (isinstance(a.value, cst.Name) and a.value.value == "None"))
-               for a in call.args)
+def torch_style(call: cst.Call, info: DataFacts) -> bool:
+    """`DataLoader(ds, **kwargs)`, batch_sampler=/worker_init_fn= given, or a loader
+    the data pass found to need torch's batches (see _needs_torch_batches)."""
+    return id(call) in info.torch_style or any(
+        a.star or (a.keyword is not None and a.keyword.value in _TORCH_STYLE_ARGS
+                   and not (isinstance(a.value, cst.Name) and a.value.value == "None"))
+        for a in call.args)
+
+
+def _collate_uses_torch(ctx, info: DataFacts, call: cst.Call) -> bool:
+    """A collate_fn of this file that computes with torch, itself or through the
+    functions of this file it calls: inside the pipeline (per_batch_map) MindSpore
+    tensor operations fail ("The pointer[runtime_info] is null"; making a tensor from
+    data works); the torch-style loader collates in Python, as torch's does."""
+    collate = next((a.value for a in call.args if a.keyword is not None
+                    and a.keyword.value == "collate_fn"), None)
+    if isinstance(collate, cst.Name):
+        collate = info.functions.get(collate.value)
+    if not isinstance(collate, (cst.FunctionDef, cst.Lambda)):
+        return False
+    finder = _TorchOps(ctx, info)
+    traverse(collate.body, finder)
+    return finder.found
+
+
+# Calls that only make a tensor from data: they run in a pipeline's threads.
+_MAKERS = {"torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor",
+           "torch.LongTensor", "torch.FloatTensor", "torch.IntTensor", "torch.BoolTensor"}
+
+
+class _TorchOps(cst.CSTVisitor):
+    def __init__(self, ctx, info: DataFacts, seen=None):
+        self.ctx = ctx
+        self.info = info
+        self.seen = set() if seen is None else seen  # functions already read
+        self.makers: Set[int] = set()
+        self.found = False
+
+    def visit_Call(self, node):
+        func = node.func
+        if self.ctx.resolve(func) in _MAKERS:
+            self.makers.add(id(func))
+        elif (isinstance(func, cst.Name) and func.value in self.info.functions
+              and func.value not in self.seen):
+            self.seen.add(func.value)
+            inner = _TorchOps(self.ctx, self.info, self.seen)
+            traverse(self.info.functions[func.value].body, inner)
+            self.found = self.found or inner.found
+
+    def visit_Attribute(self, node):
+        if id(node) in self.makers:
+            return False
+        if self.ctx.resolve(node) is not None:
+            self.found = True
+            return False
+        return True
+
+    def visit_Name(self, node):
+        if id(node) not in self.makers and self.ctx.resolve(node) is not None:
+            self.found = True
 
 
 def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
@@ -217,7 +302,12 @@ def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
                     and a.keyword.value == "sampler"), None)
     if isinstance(sampler, cst.Name) and sampler.value in info.distributed_samplers:
         info.distributed_samplers.add(name)  # `loader.sampler.set_epoch(epoch)`
-    if torch_style(call):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
+    calls = info.loader_calls.setdefault(name, [])
+    if call not in calls:
+        calls.append(call)
+    if _collate_uses_torch(ctx, info, call):
+        info.torch_style[id(call)] = _COLLATE_WHY
+    if torch_style(call, info):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
         for arg in call.args:
             if arg.keyword is not None and arg.keyword.value in ("sampler", "batch_sampler"):
                 info.samplers.feeds(arg.value)
@@ -240,6 +330,36 @@ def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
     info.loaders[name] = columns
 
 
+def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> None:
+    """Loaders of one-value batches used where their batches cannot be unpacked become
+    the torch-style loader (data_escapes.py)."""
+    single = {name for name, columns in info.loaders.items() if columns.single}
+
+    def single_call(call: cst.Call) -> bool:
+        if _qualified(ctx, call) != DATA + "DataLoader":
+            return False
+        info.loader_calls_seen.add(id(call))
+        if not torch_style(call, info) and _collate_uses_torch(ctx, info, call):
+            info.torch_style[id(call)] = _COLLATE_WHY
+        if torch_style(call, info):
+            return False
+        dataset = next((a.value for a in call.args if a.keyword is None
+                        or a.keyword.value == "dataset"), None)
+        found = dataset_of(ctx, info, dataset) if dataset is not None else None
+        return bool(found and found[1].single and not any(
+            a.keyword is not None and a.keyword.value == "collate_fn" for a in call.args))
+
+    names, calls = escaping(module, single, single_call)
+    for call_id in calls:
+        info.torch_style[call_id] = _ESCAPES_WHY
+    for name in names:
+        del info.loaders[name]
+        info.loader_sources.pop(name, None)
+        for call in list(info.loader_calls.get(name, ())):
+            info.torch_style[id(call)] = _ESCAPES_WHY
+            _collect_loader(ctx, info, name, call)
+
+
 # --- rewriting ----------------------------------------------------------------------
 def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
     return cst.Call(func=func, args=[cst.Arg(a) for a in args])
@@ -251,7 +371,8 @@ class _DataRewriter(StatementPass):
         self.info = info
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
-        self.consumed: Set[str] = set()  # pipeline names a loader already reads
+        self.consumed: Set[tuple] = set()  # (scope, pipeline name) a loader already reads
+        self.scopes: List[tuple] = [(0, frozenset())]  # (id, local names) of functions
         self.parameters: List[Set[str]] = []  # of the enclosing functions
         self.loops = 0
         self.class_stack: List[str] = []
@@ -259,6 +380,7 @@ class _DataRewriter(StatementPass):
         self.marks: List[List[str]] = []
         self.sampled_readers = False  # a loader's sampler went to its reader (the helper)
         self.assigned_to: List[str] = []  # the names being assigned, innermost last
+        self.unshadowed: Set[str] = set()  # `class Dataset(Dataset)`: its import goes
 
     # --- notes on the enclosing statement -----------------------------------------
     def _note(self, node, api: str, message: str) -> None:
@@ -306,11 +428,13 @@ class _DataRewriter(StatementPass):
         self.class_stack.pop()
         if original.name.value not in self.subclasses:
             return updated
-        bases = [b for b in updated.bases if self.ctx.resolve(b.value) not in _BASES]
+        bases = [b for b in updated.bases if base_api(self.ctx, original, b.value) not in _BASES]
         if len(bases) == len(updated.bases):
             return updated
         for base in original.bases:
-            api = self.ctx.resolve(base.value)
+            api = base_api(self.ctx, original, base.value)
+            if api in _BASES and self.ctx.resolve(base.value) is None:
+                self.unshadowed.add(base.value.value)
             if api in _BASES:
                 self.add(base, api, CONVERTED, "-> plain class, read by "
                              "mindspore.dataset.GeneratorDataset (sampler=)"
@@ -328,6 +452,7 @@ class _DataRewriter(StatementPass):
         self.method_stack.append(node.name.value if in_dataset else "")
         self.class_stack.append("")  # a nested class or function is not the dataset
         params = node.params
+        self.scopes.append((id(node), frozenset(function_locals(node))))
         self.parameters.append({p.name.value for p in (*params.posonly_params, *params.params,
                                                         *params.kwonly_params)})
 
@@ -335,7 +460,34 @@ class _DataRewriter(StatementPass):
         """A loader of this file, not a function parameter that shares its name."""
         return name in self.info.loaders and not any(name in p for p in self.parameters)
 
+    # --- type hints ------------------------------------------------------------------
+    def leave_Annotation(self, original, updated):
+        new, count = data_annotations.with_loader_class(
+            updated, self.ctx.resolve, lambda api: self.ctx.name(self._loader_class()))
+        if count:
+            self.add(original, DATA + "DataLoader", CONVERTED,
+                     f"type hint -> {self._loader_class()}")
+        return new
+
+    def _loader_class(self) -> str:
+        return (TORCH_STYLE_LOADER if self.info.loader_calls_seen
+                and self.info.loader_calls_seen <= set(self.info.torch_style)
+                else data_annotations.PIPELINE_CLASS)
+
+    def _without_dataset_hint(self, original, updated, field: str):
+        api = data_annotations.only_dataset(self.ctx.resolve, getattr(original, field))
+        if api is None:
+            return updated
+        self.add(getattr(original, field), api, CONVERTED, "type hint removed: a Dataset "
+                 "subclass becomes a plain class that GeneratorDataset reads")
+        return updated.with_changes(**{field: None})
+
+    def leave_Param(self, original, updated):
+        return self._without_dataset_hint(original, updated, "annotation")
+
     def leave_FunctionDef(self, original, updated):
+        updated = self._without_dataset_hint(original, updated, "returns")
+        self.scopes.pop()
         self.parameters.pop()
         self.class_stack.pop()
         method = self.method_stack.pop()
@@ -400,8 +552,9 @@ class _DataRewriter(StatementPass):
         if qualified == DATA + "BatchSampler" and original.args and self.info.samplers.convertible(
                 original.args[0].value, self.ctx.resolve):
             inner = updated.args[0].value
-            if isinstance(inner, cst.Call) and self.ctx.resolve(
-                    original.args[0].value.func) in data_samplers.TORCH_SAMPLERS:
+            if isinstance(inner, cst.Call) and (self.ctx.resolve(
+                    original.args[0].value.func) in data_samplers.TORCH_SAMPLERS
+                    or data_samplers.random_over_range(original.args[0].value, self.ctx.resolve)):
                 # BatchSampler(RandomSampler(data), ...)
                 inner = data_samplers.torch_style_sampler(
                     self.ctx, inner, self.ctx.resolve(original.args[0].value.func))
@@ -411,10 +564,12 @@ class _DataRewriter(StatementPass):
         if (qualified in data_samplers.TORCH_SAMPLERS and self.assigned_to
                 and self.info.samplers.torch_style(self.assigned_to[-1])):
             return self._torch_style_sampler(original, updated, qualified)
-        if qualified == DATA + "DataLoader" and torch_style(original):
-            self.add(original, "DataLoader", CONVERTED,
-                     f"-> {TORCH_STYLE_LOADER}: its arguments (`**`, batch_sampler=, "
-                     f"worker_init_fn=) do not fit GeneratorDataset(...).batch(...)")
+        if (qualified == DATA + "DataLoader" and not torch_style(original, self.info)
+                and _collate_uses_torch(self.ctx, self.info, original)):
+            self.info.torch_style[id(original)] = _COLLATE_WHY
+        if qualified == DATA + "DataLoader" and torch_style(original, self.info):
+            self.add(original, "DataLoader", CONVERTED, f"-> {TORCH_STYLE_LOADER}: "
+                     + self.info.torch_style.get(id(original), _ARGUMENTS_WHY))
             return updated.with_changes(func=self.ctx.name(TORCH_STYLE_LOADER))
         if qualified == DATA + "DataLoader":
             self._check_one_consumer(original)
@@ -484,14 +639,16 @@ class _DataRewriter(StatementPass):
         kind = self.info.names.get(dataset.value, (SOURCE, None))[0]
         if kind != PIPELINE:
             return
-        if dataset.value in self.consumed or self.loops:
+        # the same name in two functions is two datasets, unless both read a global one
+        scope = next((key for key, names in reversed(self.scopes) if dataset.value in names), 0)
+        if (scope, dataset.value) in self.consumed or self.loops:
             self.add(call, DATA + "DataLoader", WARNING,
                      f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
                      "loader only: make one loader, or build the dataset again for each")
             if self.marks:
                 self.marks[-1].append(mark_text(f"{dataset.value} feeds one loader only "
                                                 "in MindSpore: build it again for another loader"))
-        self.consumed.add(dataset.value)
+        self.consumed.add((scope, dataset.value))
 
     def _check_eager_transform(self, call: cst.Call) -> None:
         """`self.transform(image)`: MindSpore 2.10's Compose, called on one PIL image,
@@ -583,11 +740,14 @@ class _DataRewriter(StatementPass):
     def _unpacked(self, original, updated):
         """`for x in loader` -> `for (x,) in loader` when batches are one column."""
         it, target = original.iter, updated.target
+        if _is_one_tuple(target):  # written by an earlier conversion: not wrapped again
+            return updated
         if self._is_single(it):
             target = _one_tuple(target)
         elif (isinstance(it, cst.Call) and isinstance(it.func, cst.Name)
               and it.func.value == "enumerate" and it.args and self._is_single(it.args[0].value)
-              and isinstance(target, cst.Tuple) and len(target.elements) == 2):
+              and isinstance(target, cst.Tuple) and len(target.elements) == 2
+              and not _is_one_tuple(target.elements[1].value)):
             elements = list(target.elements)
             elements[1] = elements[1].with_changes(value=_one_tuple(elements[1].value))
             target = target.with_changes(elements=elements)
@@ -601,7 +761,7 @@ class _DataRewriter(StatementPass):
         if isinstance(node, cst.Name):
             return node.value in self._single_loaders()
         if (_qualified(self.ctx, node) != DATA + "DataLoader" or not node.args
-                or torch_style(node)):
+                or torch_style(node, self.info)):
             return False
         dataset = next((a.value for a in node.args if a.keyword is None
                         or a.keyword.value == "dataset"), None)
@@ -609,6 +769,10 @@ class _DataRewriter(StatementPass):
         collates = any(a.keyword is not None and a.keyword.value == "collate_fn"
                        for a in node.args)
         return bool(found and found[1].single and not collates)
+
+
+def _is_one_tuple(target: cst.BaseExpression) -> bool:
+    return isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 1
 
 
 def _one_tuple(target: cst.BaseExpression) -> cst.Tuple:

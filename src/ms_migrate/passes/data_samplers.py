@@ -92,6 +92,21 @@ TORCH_SAMPLERS = {**{_DATA + c: c for c in _CLASSES},
                   _DATA + "distributed.DistributedSampler": "DistributedSampler"}
 
 
+_SUBSET_RANDOM = _DATA + "SubsetRandomSampler"
+
+
+def random_over_range(node, resolve) -> bool:
+    """`SubsetRandomSampler(range(n))`: a permutation of range(n) each time it is
+    iterated, as RandomSampler(range(n)) (over other indices they differ)."""
+    if not (isinstance(node, cst.Call) and resolve(node.func) == _SUBSET_RANDOM
+            and len(node.args) == 1 and node.args[0].keyword in (None,)):
+        return False
+    inner = node.args[0].value
+    return (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name)
+            and inner.func.value == "range" and len(inner.args) == 1
+            and inner.args[0].keyword is None and not inner.args[0].star)
+
+
 class SamplerFlow:
     """Which sampler names feed batch samplers or torch-style loaders, and whether every
     value assigned to them has a torch-style class."""
@@ -114,7 +129,7 @@ class SamplerFlow:
                 and node.func.value == "range"):
             return True  # indices as they are: torch-style samplers take any iterable
         if isinstance(node, cst.Call):
-            return resolve(node.func) in TORCH_SAMPLERS
+            return resolve(node.func) in TORCH_SAMPLERS or random_over_range(node, resolve)
         if isinstance(node, cst.Name):
             kinds = self.assigned.get(node.value)
             return bool(kinds) and all(k in TORCH_SAMPLERS for k in kinds)
@@ -125,7 +140,8 @@ class SamplerFlow:
 
 
 def torch_style_sampler(ctx, call: cst.Call, qualified: str) -> cst.Call:
-    return call.with_changes(func=ctx.name(TORCH_STYLE + TORCH_SAMPLERS[qualified]))
+    name = "RandomSampler" if qualified == _SUBSET_RANDOM else TORCH_SAMPLERS[qualified]
+    return call.with_changes(func=ctx.name(TORCH_STYLE + name))
 
 
 def source_with_sampler(info: DataFacts, call: cst.Call, dataset_kind) -> bool:
