@@ -260,3 +260,34 @@ def test_channels_last_is_a_layout_only_change(tmp_path):
     assert "memory_format" not in result.code and "torch" not in result.code
     assert any(f.api == "Tensor.to" and "memory_format" in f.message for f in result.report.findings)
     assert run(result.code, tmp_path, "converted.py") == run(source, tmp_path, "original.py")
+
+
+def test_save_image_imported_inside_try_writes_the_same_grid(tmp_path):
+    """PyTorch-GAN (cluster_gan) imports inside `try: ... except ImportError`: the
+    helper replaces that import too, or it would rebind save_image to torchvision's."""
+    import numpy as np
+    import torch
+    from PIL import Image
+    x = np.tanh(np.random.default_rng(1).standard_normal((5, 1, 4, 5))).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    script = textwrap.dedent('''\
+        try:
+            import numpy as np
+            import torch
+            from torchvision.utils import save_image
+        except ImportError as e:
+            raise
+
+        save_image(torch.tensor(np.load("x.npy")), "a.png", nrow=2, normalize=True)
+    ''')
+    result = convert_source(script, "gan.py")
+    assert "torchvision" not in result.code and "def save_image(" in result.code
+    path = tmp_path / "converted.py"
+    path.write_text(result.code)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300, env={"GLOG_v": "3", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    expected = reference_pixels(reference_grid(torch.tensor(x), nrow=2, normalize=True))
+    written = np.asarray(Image.open(tmp_path / "a.png"))
+    assert written.shape == expected.shape
+    assert np.abs(written.astype(int) - expected.astype(int)).max() <= 1

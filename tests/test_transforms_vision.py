@@ -199,6 +199,14 @@ def test_grayscale_is_pil_luma(image):
     np.testing.assert_array_equal(pixels(out), pixels(image.convert("L")))
 
 
+def test_random_grayscale_is_pil_luma_in_three_channels_or_the_image(image):
+    luma = pixels(image.convert("L"))
+    out = converted("T.RandomGrayscale(p=1.0)(img)", img=image)
+    np.testing.assert_array_equal(pixels(out), np.stack([luma] * 3, axis=-1))
+    np.testing.assert_array_equal(pixels(converted("T.RandomGrayscale(0.0)(img)", img=image)),
+                                  pixels(image))
+
+
 def test_lambda_becomes_the_function_itself():
     assert converted("T.Lambda(lambda v: v * 2)")(21) == 42
     chw = np.ones((3, 2, 2), np.float32)

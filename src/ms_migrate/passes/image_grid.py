@@ -85,8 +85,7 @@ def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
     for helper in written:  # `from torchvision.utils import save_image`: the helper's name now
         if ctx.aliases.get(helper) == f"torchvision.utils.{helper}":
             del ctx.aliases[helper]
-    body = [_without_imports(s, written) for s in converted.body]
-    converted = converted.with_changes(body=[s for s in body if s is not None])
+    converted = converted.with_changes(body=_block_without_imports(converted.body, written))
     return with_helper_code(converted, [cst.parse_statement(code) for code in helpers])
 
 
@@ -105,6 +104,21 @@ class _ImageGrid(StatementPass):
         self.add(original, api, CONVERTED,
                  f"-> {helper}(), a numpy + PIL helper written into this file")
         return updated.with_changes(func=cst.Name(helper))
+
+
+def _block_without_imports(body, helpers):
+    """The statements without the helpers' imports, also those inside a module-level
+    `try:` (PyTorch-GAN imports everything in `try: ... except ImportError`)."""
+    kept = []
+    for statement in body:
+        if isinstance(statement, cst.Try) and isinstance(statement.body, cst.IndentedBlock):
+            inner = _block_without_imports(statement.body.body, helpers)
+            statement = statement.with_changes(body=statement.body.with_changes(
+                body=inner or [cst.SimpleStatementLine([cst.Pass()])]))
+        statement = _without_imports(statement, helpers)
+        if statement is not None:
+            kept.append(statement)
+    return kept
 
 
 def _without_imports(statement, helpers):
