@@ -64,6 +64,17 @@ def make_loader(data, batch_size=3):
     return loader
 
 
+def sampled(n, is_distributed):
+    from torch.utils.data.distributed import DistributedSampler
+    data = [(torch.ones(2) * i, torch.zeros(1) + i) for i in range(n)]
+    sampler = (
+        DistributedSampler(data) if is_distributed else None
+    )
+    loader = DataLoader(data, batch_size=2, shuffle=(sampler is None), sampler=sampler,
+                        collate_fn=collate_pairs)
+    return [(a.numpy(), b.numpy()) for a, b in loader]
+
+
 def collated(n):
     data = [(torch.ones(2) * i, torch.zeros(1) + i) for i in range(n)]
     return [(a.numpy(), b.numpy()) for a, b in make_loader(data)]
@@ -109,7 +120,9 @@ def both():
     assert "def prepare(dataset: Dataset, batch_size: int) -> ds.Dataset:" in code  # its own
     assert "def size_of(data) -> int:" in code
     assert "ds.dataloader.BatchSampler(ds.dataloader.RandomSampler(range(n)), size" in code
-    assert code.count("ds.dataloader.DataLoader(") == 2, code
+    assert code.count("ds.dataloader.DataLoader(") == 3, code
+    # a sampler a torch-style loader iterates is torch-style too
+    assert "ds.dataloader.DistributedSampler(data) if is_distributed else None" in code
     torch_ns, ms_ns = {}, {}
     exec(compile(SOURCE, "<torch>", "exec"), torch_ns)
     exec(compile(code, "<mindspore>", "exec"), ms_ns)
@@ -132,6 +145,14 @@ def test_collate_fn_with_tensor_operations_runs_and_matches(both):
     for (ea, eb), (aa, ab) in zip(expected, actual):
         np.testing.assert_array_equal(aa, ea)
         np.testing.assert_array_equal(ab, eb)
+
+
+def test_torch_style_loader_with_a_conditional_sampler(both):
+    torch_ns, ms_ns, _ = both
+    expected, actual = torch_ns["sampled"](6, False), ms_ns["sampled"](6, False)
+    assert [a.shape for a, _ in actual] == [a.shape for a, _ in expected]
+    rows = sorted(float(v) for _, b in actual for v in b.ravel())
+    assert rows == sorted(float(v) for _, b in expected for v in b.ravel()) == [1, 2, 3, 4, 5, 6]
 
 
 def test_returned_loader_and_hints(both):

@@ -208,7 +208,11 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
     if not isinstance(target, cst.Name):
         return
     name = target.value
-    if qualified in data_samplers.TORCH_SAMPLERS or name in info.samplers.assigned:
+    if isinstance(value, cst.IfExp):  # `DistributedSampler(data) if distributed else None`
+        for branch in (value.body, value.orelse):
+            if not (isinstance(branch, cst.Name) and branch.value == "None"):
+                info.samplers.assignment(name, _qualified(ctx, branch))
+    elif qualified in data_samplers.TORCH_SAMPLERS or name in info.samplers.assigned:
         info.samplers.assignment(name, qualified)
     if qualified == DATA + "BatchSampler" and value.args:
         info.samplers.feeds(value.args[0].value)
@@ -297,6 +301,13 @@ class _TorchOps(cst.CSTVisitor):
             self.found = True
 
 
+def _feeds_samplers(info: DataFacts, call: cst.Call) -> None:
+    """A torch-style loader iterates its samplers: they become torch-style too."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("sampler", "batch_sampler"):
+            info.samplers.feeds(arg.value)
+
+
 def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
     sampler = next((a.value for a in call.args if a.keyword is not None
                     and a.keyword.value == "sampler"), None)
@@ -308,9 +319,7 @@ def _collect_loader(ctx, info: DataFacts, name: str, call: cst.Call) -> None:
     if _collate_uses_torch(ctx, info, call):
         info.torch_style[id(call)] = _COLLATE_WHY
     if torch_style(call, info):  # batches, .dataset and .batch_size as torch's: nothing to rewrite
-        for arg in call.args:
-            if arg.keyword is not None and arg.keyword.value in ("sampler", "batch_sampler"):
-                info.samplers.feeds(arg.value)
+        _feeds_samplers(info, call)
         return
     args = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
     positional = [a.value for a in call.args if a.keyword is None]
@@ -342,6 +351,7 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
         if not torch_style(call, info) and _collate_uses_torch(ctx, info, call):
             info.torch_style[id(call)] = _COLLATE_WHY
         if torch_style(call, info):
+            _feeds_samplers(info, call)
             return False
         dataset = next((a.value for a in call.args if a.keyword is None
                         or a.keyword.value == "dataset"), None)
