@@ -103,3 +103,36 @@ def test_names_not_only_bound_to_modules_keep_the_tensor_methods(program):
 def test_converting_twice_changes_nothing():
     once = convert_source(MODULE_PROGRAM, "<test>").code
     assert convert_source(once, "<test>").code == once
+
+
+PLAIN_PROGRAM = """\
+import torch
+from torch import nn
+
+
+class Trainer:
+    def __init__(self, model):
+        self.model = model
+        self.epochs_run = 0
+
+    def train(self, epochs):
+        self.model.train()
+        for _ in range(epochs):
+            self.epochs_run += 1
+        return self.model.training
+
+
+def main():
+    model = nn.Linear(2, 2)
+    model.eval()
+    trainer = Trainer(model)
+    return trainer.train(3), trainer.epochs_run
+"""
+
+
+def test_methods_of_a_plain_class_of_the_file_are_its_own():
+    # `trainer.train(3)` is Trainer.train, not Module.train (set_train(3) would set
+    # the mode from an epoch count and skip the loop)
+    code = convert_source(PLAIN_PROGRAM).code
+    assert "trainer.train(3)" in code and "self.model.set_train()" in code
+    assert _run(code)["main"]() == _run(PLAIN_PROGRAM)["main"]() == (True, 3)

@@ -24,6 +24,9 @@ from .traversal import FastVisitor, traverse
 MODULE = "torch.nn.Module"
 DISTRIBUTION = "torch.distributions.Distribution"
 TENSOR = "torch.Tensor"
+# an object of a class of this file that derives from no torch class (a `Trainer`):
+# its methods are its own, `trainer.train(epochs)` is no Module.train
+PLAIN = "plain object"
 # a reshape or view of a new tensor: MindSpore refuses to write into a view with
 # ops.assign; no other name sees its base, so assign_value writes the same
 FRESH_VIEW = "view of a new tensor"
@@ -52,9 +55,10 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
     bindings = _Bindings()
     traverse(module, bindings)
     classes = _module_classes(ctx, bindings.classes)
+    plain = _plain_classes(bindings.classes)
     owners: Dict[str, str] = {}
     for name, values in bindings.values.items():
-        kinds = {_owner(ctx, value, classes) for value in values}
+        kinds = {_owner(ctx, value, classes, plain) for value in values}
         if len(kinds) == 1:
             kind = kinds.pop()
             if kind != _OTHER:
@@ -62,14 +66,17 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
     return owners
 
 
-def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str]) -> str:
+def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str],
+           plain: Set[str]) -> str:
     if not isinstance(value, cst.Call):
         return _OTHER
     if isinstance(value.func, cst.Attribute) and value.func.attr.value in _VIEWS:
-        base = _owner(ctx, value.func.value, classes)
+        base = _owner(ctx, value.func.value, classes, plain)
         return FRESH_VIEW if base in (TENSOR, FRESH_VIEW) else _OTHER
     if isinstance(value.func, cst.Name) and value.func.value in classes:
         return MODULE
+    if isinstance(value.func, cst.Name) and value.func.value in plain:
+        return PLAIN
     qualified = ctx.resolve(value.func) or ""
     if qualified in _NEW_TENSORS:
         return TENSOR
@@ -100,6 +107,21 @@ def _module_classes(ctx: Context, classes: Dict[str, List[cst.BaseExpression]]) 
                     found.add(name)
                     changed = True
                     break
+    return found
+
+
+def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
+    """The file's classes with no base but `object` or each other (nothing imported)."""
+    found: Set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, bases in classes.items():
+            if name not in found and all(
+                    isinstance(b, cst.Name) and (b.value == "object" or b.value in found)
+                    for b in bases):
+                found.add(name)
+                changed = True
     return found
 
 

@@ -47,9 +47,12 @@ def _owner(ctx: Context, receiver: cst.BaseExpression, name: str) -> Optional[st
     """The receiver's type where it is known: a Module, a distribution; else None."""
     if _is_module(ctx, receiver):
         return MODULE
-    if isinstance(receiver, cst.Name) and name in ctx.rules.typed_names:
+    if isinstance(receiver, cst.Name):
         owner = receivers.owner(ctx, receiver.value)  # the file is read on the first one
-        return owner if owner != receivers.TENSOR else None
+        if owner == receivers.PLAIN:
+            return owner  # no table has its methods
+        if name in ctx.rules.typed_names:
+            return owner if owner != receivers.TENSOR else None
     if isinstance(receiver, cst.Call):  # `torch.distributions.Poisson(rate).sample()`
         qualified = ctx.resolve(receiver.func) or ""
         if qualified.startswith("torch.distributions.") and qualified.count(".") == 2:
