@@ -145,3 +145,38 @@ def test_device_without_a_mindspore_target_is_marked():
     assert '# ms-migrate: torch device:' in result.code and 'device = "mps"' in result.code
     assert any(f.action == "unsupported" and "mps" in f.message
                for f in result.report.findings)
+
+
+IS_CUDA = textwrap.dedent("""\
+    import torch
+
+
+    def scale(x, y):
+        if x.is_cuda:
+            y = y.cpu()
+        if not x.is_cuda and (x.is_cuda or x.is_xpu) == False:
+            y = y * 2
+        return y + x.is_cuda
+    """)
+
+
+def test_is_cuda_asks_the_device_target_and_runs_like_torch_on_cpu():
+    torch = pytest.importorskip("torch")
+    mindspore = pytest.importorskip("mindspore")
+    result = convert_source(IS_CUDA)
+    code = result.code
+    assert 'if mindspore.get_context("device_target") == "GPU":' in code
+    assert "is_cuda" not in code and "is_xpu" not in code
+    assert convert_source(code).code == code
+    t_ns, m_ns = {}, {}
+    exec(compile(IS_CUDA, "<torch>", "exec"), t_ns)
+    exec(compile(code, "<ms>", "exec"), m_ns)
+    x = np.arange(3, dtype=np.float32)
+    expected = t_ns["scale"](torch.from_numpy(x), torch.from_numpy(x)).numpy()
+    np.testing.assert_array_equal(m_ns["scale"](mindspore.Tensor(x), mindspore.Tensor(x)).asnumpy(),
+                                  expected)
+
+
+def test_an_is_cuda_attribute_the_file_sets_is_its_own():
+    source = "import torch\n\nclass A:\n    def __init__(self):\n        self.is_cuda = True\n\ndef f(a):\n    return a.is_cuda\n"
+    assert "return a.is_cuda" in convert_source(source).code

@@ -31,14 +31,15 @@ from .statement_pass import StatementPass
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
-_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
+_APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\.is_(cuda|xpu)\b|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
                       r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b|torch\.device\b")
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
              re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
-             re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"))
+             re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
+             re.compile(r"\.is_(?:cuda|xpu)\b"))
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 
 # torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
@@ -54,6 +55,9 @@ _SPEED_CALLS = {
     "torch.set_float32_matmul_precision": "MindSpore has no float32 matmul precision switch "
                                           "(it only trades precision for speed)",
 }
+# `x.is_cuda`: a MindSpore tensor lives on the context's device target
+_ON_DEVICE = {"is_cuda": '(mindspore.get_context("device_target") == "GPU")',
+              "is_xpu": "False"}  # MindSpore has no XPU target
 # Calls that give a device (an accelerator's name once converted).
 _DEVICE_CALLS = ("torch.device", "torch.accelerator.current_accelerator")
 
@@ -145,7 +149,28 @@ class _Devices(StatementPass):
         if (updated.attr.value == "type" and isinstance(updated.value, cst.Call)
                 and self.ctx.resolve(updated.value.func) == "torch.accelerator.current_accelerator"):
             return updated.value
+        if updated.attr.value in _ON_DEVICE and self._tensor_flag(original):
+            self.ctx.require("import mindspore")
+            self.add(original, f"torch.Tensor.{updated.attr.value}", CONVERTED,
+                     "-> whether the context's device target is that device "
+                     "(MindSpore places every tensor there)")
+            return cst.parse_expression(_ON_DEVICE[updated.attr.value])
         return updated
+
+    def leave_If(self, original, updated):
+        """`if x.is_cuda:` reads without the comparison's parentheses."""
+        test = updated.test
+        if (isinstance(original.test, cst.Attribute) and original.test.attr.value in _ON_DEVICE
+                and isinstance(test, cst.Comparison) and test.lpar):
+            return updated.with_changes(test=test.with_changes(lpar=[], rpar=[]))
+        return updated
+
+    def _tensor_flag(self, node: cst.Attribute) -> bool:
+        """`x.is_cuda` of a value, not `self.is_cuda` nor an attribute the file sets."""
+        if self.ctx.resolve(node.value) is not None or (
+                isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")):
+            return False
+        return not re.search(rf"\.{node.attr.value}\s*=(?!=)", self.ctx.source)
 
     # --- .to(device) / .cuda() / .cpu() --------------------------------------------
     def leave_Call(self, original, updated):
