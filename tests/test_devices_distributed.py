@@ -130,3 +130,53 @@ def test_ddp_training_step_averages_gradients(tmp_path):
     # what one process training on the whole batch holds
     for params in ranks:
         assert params == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+DATA_PARALLEL = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+
+
+    class Generator(nn.Module):
+        def __init__(self, ngpu):
+            super().__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(nn.Linear(4, 3), nn.Tanh())
+
+        def forward(self, input):
+            if input.is_cuda and self.ngpu > 1:
+                output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+            else:
+                output = self.main(input)
+            return output
+
+
+    def run(net, x):
+        return (torch.nn.parallel.data_parallel(net, (x,), device_ids=None)
+                + nn.parallel.data_parallel(net.main, x))
+    """)
+
+
+def test_functional_data_parallel_calls_the_module_like_torch_on_one_device():
+    torch = pytest.importorskip("torch")
+    mindspore = pytest.importorskip("mindspore")
+    import numpy as np
+    from ms_migrate.runtime.equivalence import copy_torch_weights
+    result = convert_source(DATA_PARALLEL)
+    code = result.code
+    assert "data_parallel" not in code and "output = self.main(input)" in code
+    assert convert_source(code).code == code
+    warned = [f.line for f in result.report.findings if f.api == "torch.nn.parallel.data_parallel"]
+    assert warned == [13, 20, 21]
+    t_ns, m_ns = {}, {}
+    exec(compile(DATA_PARALLEL, "<torch>", "exec"), t_ns)
+    exec(compile(code, "<ms>", "exec"), m_ns)
+    tnet, mnet = t_ns["Generator"](2), m_ns["Generator"](2)
+    copy_torch_weights(tnet, mnet)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    # torch's data_parallel needs an accelerator (on CPU: "device type could not be
+    # determined"); on one device it calls the module: the forward's else branch
+    tx, mx = torch.from_numpy(x), mindspore.Tensor(x)
+    np.testing.assert_allclose(mnet(mx).asnumpy(), tnet(tx).detach().numpy(), rtol=1e-5, atol=1e-6)
+    expected = (tnet(tx) + tnet.main(tx)).detach().numpy()
+    np.testing.assert_allclose(m_ns["run"](mnet, mx).asnumpy(), expected, rtol=1e-5, atol=1e-6)

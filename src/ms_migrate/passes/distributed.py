@@ -7,6 +7,8 @@
   go: a MindSpore Cell is not wrapped. For DDP the gradients must be averaged across
   processes in the training step (`nn.DistributedGradReducer(optimizer.parameters)`),
   which the note in the code says. `model.module` becomes `model`.
+- `nn.parallel.data_parallel(module, inputs, device_ids)` (the functional form)
+  becomes `module(inputs)`: one process per device in MindSpore, as above.
 
 get_rank / get_world_size and the other calls are table rules (torch_distributed.toml).
 """
@@ -23,9 +25,10 @@ from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
-_APPLIES = re.compile(r"init_process_group|DataParallel")
+_APPLIES = re.compile(r"init_process_group|DataParallel|data_parallel\(")
 _INIT = "torch.distributed.init_process_group"
 _DDP = "torch.nn.parallel.DistributedDataParallel"
+_FUNCTIONAL = "torch.nn.parallel.data_parallel"
 _WRAPPERS = {
     "torch.nn.parallel.DistributedDataParallel":
         "a training step converted in this file averages the gradients across processes "
@@ -104,6 +107,28 @@ class _Distributed(StatementPass):
         note_line = cst.EmptyLine(comment=cst.Comment(note))
         return statement.with_changes(body=[assign.with_changes(value=inner)],
                                       leading_lines=[*statement.leading_lines, note_line])
+
+    def leave_Call(self, original, updated):
+        """`data_parallel(module, inputs, ...)` -> `module(inputs)` on this device."""
+        if self.ctx.resolve(original.func) != _FUNCTIONAL:
+            return updated
+        args = {a.keyword.value if a.keyword else ("module", "inputs")[i] if i < 2 else "": a
+                for i, a in enumerate(updated.args) if not a.star}
+        if "module" not in args or "inputs" not in args or len(args) != len(updated.args):
+            return updated
+        inputs = args["inputs"].value
+        elements = (inputs.elements if isinstance(inputs, cst.Tuple)
+                    and not any(isinstance(e, cst.StarredElement) for e in inputs.elements)
+                    else [cst.Element(inputs)])
+        call_args = [cst.Arg(e.value) for e in elements]
+        if "module_kwargs" in args:
+            call_args.append(cst.Arg(args["module_kwargs"].value, star="**"))
+        self.add(original, _FUNCTIONAL, WARNING,
+                 f"-> the module called here: {_WRAPPERS['torch.nn.DataParallel']}")
+        return cst.Call(func=args["module"].value, args=[
+            a.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(call_args) - 1
+            else a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            for i, a in enumerate(call_args)])
 
     def leave_Attribute(self, original, updated):
         if updated.attr.value == "module" and dotted_name(updated.value) in self.unwrapped:
