@@ -67,6 +67,40 @@ def test_layer_norm_without_affine_parameters_trains_like_torch():
                                rtol=1e-4, atol=1e-5)
 
 
+def test_layer_norm_without_affine_parameters_inside_a_sequential_trains_like_torch():
+    result, t, m = convert("""\
+        import torch
+        import torch.nn as nn
+
+        def block(d):
+            return nn.Sequential(nn.LayerNorm(d, elementwise_affine=False, eps=1e-6),
+                                 nn.Linear(d, d), nn.LayerNorm(d, bias=False))
+
+        def train(model, batches):
+            opt = torch.optim.SGD(model.parameters(), lr=0.5)
+            losses = []
+            for x, y in batches:
+                opt.zero_grad()
+                loss = ((model(x) - y) ** 2).mean()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+            return losses
+        """)
+    assert "frozen_parameters(nn.LayerNorm((d,), epsilon=1e-6), \"gamma\", \"beta\")" in result.code
+    assert "frozen_parameters(nn.LayerNorm((d,), epsilon=1e-5), \"beta\")" in result.code
+    torch.manual_seed(0)
+    tm, mm = t["block"](6), m["block"](6)
+    assert len(mm.trainable_params()) == len(list(tm.parameters())) == 3
+    copy_torch_weights(tm, mm)
+    rng = np.random.default_rng(0)
+    data = [(rng.standard_normal((4, 6)).astype(np.float32) * 3 + 1,
+             rng.standard_normal((4, 6)).astype(np.float32)) for _ in range(5)]
+    t_losses = t["train"](tm, [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in data])
+    m_losses = m["train"](mm, [(mindspore.Tensor(a), mindspore.Tensor(b)) for a, b in data])
+    np.testing.assert_allclose(m_losses, t_losses, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(mm[2].beta.asnumpy(), np.zeros(6, np.float32))
+
 @pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 3, 4, 5)])
 def test_softmax_without_dim_picks_torchs_axis(shape):
     result, t, m = convert("""\

@@ -96,6 +96,14 @@ def calculate_gain(nonlinearity, param=None):
         return 1
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 ''',
+    "frozen_parameters": '''\
+def frozen_parameters(layer, *names):
+    """`layer` with the named parameters frozen at their initial values: torch's layer
+    without them (`LayerNorm(d, bias=False)`) computes the same."""
+    for name in names:
+        getattr(layer, name).requires_grad = False
+    return layer
+''',
 }
 _IMPORTS = {"calculate_gain": ("import math",)}
 

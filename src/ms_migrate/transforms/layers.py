@@ -5,10 +5,11 @@ from typing import List, Optional
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported
+from ..core.callrewrite import Bound, Unsupported, rewrite
 from .base import literal as _literal
 from .base import quoted as _quoted
 from .base import transform
+from .helper_code import request
 
 
 def _tuple(values) -> cst.Tuple:
@@ -144,9 +145,12 @@ def _pure(node) -> bool:
 def layer_norm_shape(ctx, rule, bound: Bound, call=None):
     """LayerNorm: MindSpore takes normalized_shape as a tuple only, and its
     begin_norm_axis cannot count from the end past -1, so only the last axis converts."""
-    for flag in ("elementwise_affine", "bias"):
+    frozen = []  # without affine parameters: MindSpore's, frozen at ones and zeros
+    for flag, params in (("elementwise_affine", ("gamma", "beta")), ("bias", ("beta",))):
         text = _literal(bound.get(flag))
-        if text not in (None, "True"):
+        if text == "False":
+            frozen += [p for p in params if p not in frozen]
+        elif text not in (None, "True"):
             raise Unsupported(f"{flag}={text}: MindSpore LayerNorm always has gamma and beta")
         bound.pop(flag)
     shape = bound.get("normalized_shape")
@@ -156,10 +160,18 @@ def layer_norm_shape(ctx, rule, bound: Bound, call=None):
         if len(shape.elements) != 1:
             raise Unsupported("normalizing over several trailing axes needs begin_norm_axis "
                               "counted from the front: the input rank is not known here")
+    else:  # an int in torch (`d`, `2 * d`); a tuple variable fails loudly in MindSpore
+        bound.set("normalized_shape", cst.Tuple([cst.Element(shape, comma=cst.Comma())]))
+    if not frozen:
         return None
-    # an int in torch (`d`, `2 * d`); a tuple variable fails loudly in MindSpore, never silently
-    bound.set("normalized_shape", cst.Tuple([cst.Element(shape, comma=cst.Comma())]))
-    return None
+    bound.warnings.append(f"{' and '.join(frozen)} frozen at their initial values: "
+                          "MindSpore's LayerNorm always has them")
+    layer = rewrite(rule, bound, ctx.name(rule.target), call, ctx.name)
+    return cst.Call(request(ctx, "frozen_parameters"), [
+        cst.Arg(layer, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+        *(cst.Arg(cst.SimpleString(f'"{p}"'), comma=cst.Comma(
+            whitespace_after=cst.SimpleWhitespace(" "))) for p in frozen[:-1]),
+        cst.Arg(cst.SimpleString(f'"{frozen[-1]}"'))])
 
 
 @transform
