@@ -34,6 +34,7 @@ from . import (
     rounding,
     runtime,
     save_load,
+    sparse,
     tensors,
     torch_functions,
     vision,
@@ -42,7 +43,7 @@ from .base import Transform
 
 MODULES = (data, devices, distributions, einsum, fft, functional, hub, init, layers, legacy,
            linalg, losses, one_cycle, optim, owned, processes, rounding, runtime, save_load,
-           tensors, torch_functions, vision)
+           sparse, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:

@@ -104,7 +104,19 @@ def frozen_parameters(layer, *names):
         getattr(layer, name).requires_grad = False
     return layer
 ''',
+    "sparse_coo_tensor": '''\
+def sparse_coo_tensor(indices, values, size=None, dtype=None):
+    """torch.sparse_coo_tensor as the dense tensor it stands for: values at a repeated
+    index add up (as torch's coalesce() adds them); without size, each sparse
+    dimension is its largest index + 1."""
+    indices = mindspore.tensor(indices, mindspore.int64)
+    values = mindspore.tensor(values, dtype)
+    if size is None:
+        size = (indices.max(axis=1) + 1).tolist() + list(values.shape[1:])
+    return mindspore.ops.scatter_nd(indices.T, values, tuple(size))
+''',
 }
+
 _IMPORTS = {"calculate_gain": ("import math",)}
 
 

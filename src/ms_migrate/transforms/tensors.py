@@ -45,6 +45,20 @@ _KEEPS_DTYPE = re.compile(r"^\.(eq|ne|lt|le|gt|ge|greater|less|greater_equal|les
                           r"|logical_\w+)_$")
 
 
+def _of_bools(node: cst.Call) -> bool:
+    """`mindspore.tensor([True, False])`: a tensor of bools written out, no dtype given."""
+    if len(node.args) != 1 or node.args[0].keyword is not None:
+        return False
+    values, items = [], [node.args[0].value]
+    while items:
+        item = items.pop()
+        if isinstance(item, (cst.List, cst.Tuple)) and item.elements:
+            items.extend(e.value for e in item.elements)
+        else:
+            values.append(item)
+    return all(isinstance(v, cst.Name) and v.value in ("True", "False") for v in values)
+
+
 def _is_fresh(node: cst.BaseExpression) -> bool:
     """`mindspore.tensor([...])`: writing into it is the same as computing a new one,
     as no other name sees the write (`torch.tensor([1.]).cos_()`)."""
@@ -66,8 +80,10 @@ def inplace(ctx, rule, bound: Bound, call):
     just made (`torch.tensor([1.]).cos_()`) needs no write: the result is the value.
     """
     receiver = call.func.value
-    # comparisons keep the receiver's dtype in place (a float x.gt_(0) holds 0. and 1.)
-    fresh = _is_fresh(receiver) and not _KEEPS_DTYPE.match(rule.torch_name)
+    # comparisons keep the receiver's dtype in place (a float x.gt_(0) holds 0. and 1.),
+    # which is their result's on a tensor of bools
+    fresh = _is_fresh(receiver) and (not _KEEPS_DTYPE.match(rule.torch_name)
+                                     or _of_bools(receiver))
     if not _is_plain(receiver) and not fresh:
         raise Unsupported("in-place call on an expression: assign the result by hand")
     if rule.target.startswith("."):
