@@ -74,6 +74,10 @@ def _spreads(rule: Rule) -> bool:
             and rule.target_args is None and rule.kind in ("function", "class"))
 
 
+# transforms that leave packed sizes as they are: `torch.rand(*shape)` may unpack into them
+_SIZE_TRANSFORMS = (None, "positional_size")
+
+
 def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
     bound = Bound()
     signature = list(rule.args)
@@ -85,7 +89,7 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
     index = 0
     for arg in call.args:
         if (arg.star == "*" and index < len(signature) and signature[index].startswith("*")
-                and not (rule.transform or rule.template)):
+                and not rule.template and rule.transform in _SIZE_TRANSFORMS):
             # torch.zeros(*shape): the unpacked sizes join the packed parameter
             name = signature[index][1:]
             bound.packed.setdefault(name, []).append(cst.StarredElement(arg.value))

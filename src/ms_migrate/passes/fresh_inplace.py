@@ -30,7 +30,7 @@ _FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn
                         "torch.empty_like"})
 # a factory whose values already follow the standard law an in-place sampler would draw
 _SAMPLES = {"uniform_": "torch.rand", "normal_": "torch.randn"}
-_CASTS = frozenset({"float", "double", "half", "long", "int", "bool", "to"})
+_CASTS = frozenset({"float", "double", "half", "long", "int", "bool", "to", "type_as", "type"})
 # in-place methods whose out-of-place twin is the same name without the underscore
 _TWINS = frozenset({"triu_", "tril_", "masked_fill_", "mul_", "add_", "sub_",
                     "div_", "clamp_", "index_fill_", "pow_", "neg_", "abs_", "exp_"})

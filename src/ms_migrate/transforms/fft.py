@@ -25,3 +25,20 @@ def dual_norm(ctx, rule, bound: Bound, call=None):
                           "(the dual transform takes the opposite one)")
     bound.set("norm", quoted(_DUAL[word]))
     return render_template(rule, bound, ctx.name)
+
+
+_PAD_MODES = {"reflect": "REFLECT", "constant": "CONSTANT"}
+
+
+@transform
+def stft_pad_mode(ctx, rule, bound: Bound, call=None):
+    """torch.stft's pad_mode in MindSpore's spelling ('reflect' -> 'REFLECT'); torch's
+    'replicate' and 'circular' have no MindSpore counterpart (its 'SYMMETRIC' differs)."""
+    text = literal(bound.get("pad_mode"))
+    if text is None:
+        return None
+    word = text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else None
+    if word not in _PAD_MODES:
+        raise Unsupported(f"pad_mode={text}: only 'reflect' or 'constant' written out converts")
+    bound.set("pad_mode", quoted(_PAD_MODES[word]))
+    return None
