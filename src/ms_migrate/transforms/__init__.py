@@ -21,6 +21,7 @@ from . import (
     einsum,
     fft,
     functional,
+    helper_calls,
     hub,
     init,
     layers,
@@ -41,9 +42,9 @@ from . import (
 )
 from .base import Transform
 
-MODULES = (data, devices, distributions, einsum, fft, functional, hub, init, layers, legacy,
-           linalg, losses, one_cycle, optim, owned, processes, rounding, runtime, save_load,
-           sparse, tensors, torch_functions, vision)
+MODULES = (data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
+           layers, legacy, linalg, losses, one_cycle, optim, owned, processes, rounding,
+           runtime, save_load, sparse, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:

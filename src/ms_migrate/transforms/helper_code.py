@@ -115,6 +115,35 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None):
         size = (indices.max(axis=1) + 1).tolist() + list(values.shape[1:])
     return mindspore.ops.scatter_nd(indices.T, values, tuple(size))
 ''',
+    "svd": '''\
+def svd(input, some=True, compute_uv=True):
+    """torch.svd: (U, S, V), where ops.svd gives (S, U, V); without compute_uv, torch's U
+    and V are zeros of shapes (..., m, m) and (..., n, n)."""
+    if not compute_uv:
+        m, n = input.shape[-2:]
+        return (mindspore.ops.zeros(input.shape[:-2] + (m, m), input.dtype),
+                mindspore.ops.svd(input, compute_uv=False),
+                mindspore.ops.zeros(input.shape[:-2] + (n, n), input.dtype))
+    s, u, v = mindspore.ops.svd(input, full_matrices=not some)
+    return u, s, v
+''',
+    "linalg_svd": '''\
+def linalg_svd(A, full_matrices=True):
+    """torch.linalg.svd: (U, S, Vh), where ops.svd gives (S, U, V) with V not transposed."""
+    s, u, v = mindspore.ops.svd(A, full_matrices=full_matrices)
+    vh = v.swapaxes(-1, -2)
+    return u, s, vh.conj() if vh.is_complex() else vh
+''',
+    "kthvalue": '''\
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """torch.kthvalue: the k-th smallest value along dim and its index."""
+    values, indices = mindspore.ops.sort(input, axis=dim)
+    values = mindspore.ops.narrow(values, dim, k - 1, 1)
+    indices = mindspore.ops.narrow(indices, dim, k - 1, 1).astype(mindspore.int64)
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return values, indices
+''',
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}

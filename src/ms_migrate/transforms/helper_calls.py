@@ -1,0 +1,29 @@
+"""Calls that become a helper written into the file (transforms/helper_code.py): the
+torch arguments keep their names, as the helper takes torch's signature."""
+from __future__ import annotations
+
+from ..core.callrewrite import Bound, rewrite
+from .base import transform
+from .helper_code import request
+
+
+def _helper_call(ctx, rule, bound: Bound, call, name: str):
+    return rewrite(rule, bound, request(ctx, name), call, ctx.name)
+
+
+@transform
+def svd_helper(ctx, rule, bound: Bound, call=None):
+    """torch.svd / Tensor.svd -> svd(...): (U, S, V) in torch's order."""
+    return _helper_call(ctx, rule, bound, call, "svd")
+
+
+@transform
+def linalg_svd_helper(ctx, rule, bound: Bound, call=None):
+    """torch.linalg.svd -> linalg_svd(...): (U, S, Vh) in torch's order."""
+    return _helper_call(ctx, rule, bound, call, "linalg_svd")
+
+
+@transform
+def kthvalue_helper(ctx, rule, bound: Bound, call=None):
+    """torch.kthvalue / Tensor.kthvalue -> kthvalue(...): a sort, then the k-th entry."""
+    return _helper_call(ctx, rule, bound, call, "kthvalue")
