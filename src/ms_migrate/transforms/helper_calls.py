@@ -27,3 +27,15 @@ def linalg_svd_helper(ctx, rule, bound: Bound, call=None):
 def kthvalue_helper(ctx, rule, bound: Bound, call=None):
     """torch.kthvalue / Tensor.kthvalue -> kthvalue(...): a sort, then the k-th entry."""
     return _helper_call(ctx, rule, bound, call, "kthvalue")
+
+
+@transform
+def histogram_helper(ctx, rule, bound: Bound, call=None):
+    """torch.histogram / Tensor.histogram (a number of bins) -> histogram(...)."""
+    return _helper_call(ctx, rule, bound, call, "histogram")
+
+
+@transform
+def triangular_solve_helper(ctx, rule, bound: Bound, call=None):
+    """torch.triangular_solve / Tensor.triangular_solve -> triangular_solve(...)."""
+    return _helper_call(ctx, rule, bound, call, "triangular_solve")

@@ -144,6 +144,26 @@ def kthvalue(input, k, dim=-1, keepdim=False):
         values, indices = values.squeeze(dim), indices.squeeze(dim)
     return values, indices
 ''',
+    "histogram": '''\
+def histogram(input, bins, range=None, density=False):
+    """torch.histogram with a number of equal-width bins: ops.histc's counts (the last
+    bin holds its right edge; counted in float32, the widest type histc takes) and the
+    bin edges; density divides by total * width."""
+    low, high = range if range is not None else (input.min().item(), input.max().item())
+    hist = mindspore.ops.histc(input.astype(mindspore.float32), bins, low, high)
+    hist = hist.astype(input.dtype)
+    edges = mindspore.ops.linspace(low, high, bins + 1).astype(input.dtype)
+    if density:
+        hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
+    return hist, edges
+''',
+    "triangular_solve": '''\
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
+    """torch.triangular_solve: the solution X of A X = b (A triangular), and a copy of A."""
+    x = mindspore.scipy.linalg.solve_triangular(
+        A, b, trans=1 if transpose else 0, lower=not upper, unit_diagonal=unitriangular)
+    return x, A.copy()
+''',
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}
