@@ -39,3 +39,9 @@ def histogram_helper(ctx, rule, bound: Bound, call=None):
 def triangular_solve_helper(ctx, rule, bound: Bound, call=None):
     """torch.triangular_solve / Tensor.triangular_solve -> triangular_solve(...)."""
     return _helper_call(ctx, rule, bound, call, "triangular_solve")
+
+
+@transform
+def eigvalsh_helper(ctx, rule, bound: Bound, call=None):
+    """torch.linalg.eigvalsh -> eigvalsh(...): ops.eig's values of the symmetric matrix."""
+    return _helper_call(ctx, rule, bound, call, "eigvalsh")

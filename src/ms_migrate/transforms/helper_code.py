@@ -164,6 +164,15 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
         A, b, trans=1 if transpose else 0, lower=not upper, unit_diagonal=unitriangular)
     return x, A.copy()
 ''',
+    "eigvalsh": '''\
+def eigvalsh(A, UPLO="L"):
+    """torch.linalg.eigvalsh through ops.eig (MindSpore 2.10 has no symmetric eigenvalue op
+    on CPU): the eigenvalues of the symmetric matrix UPLO's triangle gives, ascending."""
+    half = A.tril() if UPLO == "L" else A.triu()
+    full = half + half.swapaxes(-1, -2) - mindspore.ops.diag_embed(half.diagonal(0, -2, -1))
+    values = mindspore.ops.real(mindspore.ops.eig(full)[0])
+    return mindspore.ops.sort(values, axis=-1)[0]
+''',
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}
