@@ -45,3 +45,9 @@ def triangular_solve_helper(ctx, rule, bound: Bound, call=None):
 def eigvalsh_helper(ctx, rule, bound: Bound, call=None):
     """torch.linalg.eigvalsh -> eigvalsh(...): ops.eig's values of the symmetric matrix."""
     return _helper_call(ctx, rule, bound, call, "eigvalsh")
+
+
+@transform
+def mode_helper(ctx, rule, bound: Bound, call=None):
+    """torch.mode / Tensor.mode -> mode(...): counts of equal values along dim."""
+    return _helper_call(ctx, rule, bound, call, "mode")

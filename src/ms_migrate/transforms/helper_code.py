@@ -173,6 +173,21 @@ def eigvalsh(A, UPLO="L"):
     values = mindspore.ops.real(mindspore.ops.eig(full)[0])
     return mindspore.ops.sort(values, axis=-1)[0]
 ''',
+    "mode": '''\
+def mode(input, dim=-1, keepdim=False):
+    """torch.mode: the most frequent value along dim (the smallest of equally frequent
+    ones) and the index of its last occurrence."""
+    x = mindspore.ops.movedim(input, dim, -1)
+    counts = (x.unsqueeze(-1) == x.unsqueeze(-2)).sum(-1)
+    most = mindspore.ops.amax(counts, -1, keepdims=True)
+    values = mindspore.ops.amin(mindspore.ops.where(counts == most, x, x.max()), -1)
+    positions = mindspore.ops.arange(x.shape[-1])
+    indices = mindspore.ops.amax(
+        mindspore.ops.where(x == values.unsqueeze(-1), positions, -1), -1)
+    if keepdim:
+        values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
+    return values, indices
+''',
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}
