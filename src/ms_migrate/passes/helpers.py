@@ -21,31 +21,36 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
         name for stmt in iter_statements(module.body)
         if isinstance(stmt, (cst.Import, cst.ImportFrom))
         for name, torch in import_bindings(stmt) if not torch}
-    ours = {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)
-            and s.name.value in HELPERS
+    ours = {s.name.value for s in module.body
+            if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value in HELPERS
             and s.get_docstring() == cst.parse_statement(HELPERS[s.name.value]).get_docstring()}
-    new, renamed = [], {}
+    new, renamed, spellings = [], {}, {}
     for name, uses in ctx.helpers.items():
         if name in ours:  # written by an earlier conversion of this file
             continue
-        helper = code_with_mindspore_names(cst.parse_statement(HELPERS[name]), ctx.name)
         if name in taken:
             spelled = "ms_" + name
             while spelled in taken:
                 spelled = "ms_" + spelled
             renamed.update({use: spelled for use in uses})
-            helper = _rename_helper(helper, name, spelled)
-        new.append(helper)
+            spellings[name] = spelled
+        new.append(code_with_mindspore_names(cst.parse_statement(HELPERS[name]), ctx.name))
+    # a helper renamed is renamed in the helpers that use it too (resnet18 -> ResNet)
+    new = [_rename_helper(helper, spellings) for helper in new]
     if renamed:
         module = traverse(module, _Calls(renamed))
     return with_helper_code(module, new)
 
 
-def _rename_helper(helper: cst.FunctionDef, name: str, spelled: str) -> cst.FunctionDef:
-    """The helper under another name, its own recursive calls too."""
+def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:
+    """The helper with the helpers renamed (`name -> ms_name`), its own name and
+    recursive calls too."""
+    if not spellings:
+        return helper
+
     class Rename(cst.CSTTransformer):
         def leave_Name(self, original, updated):
-            return updated.with_changes(value=spelled) if updated.value == name else updated
+            return updated.with_changes(value=spellings.get(updated.value, updated.value))
     return helper.visit(Rename())
 
 

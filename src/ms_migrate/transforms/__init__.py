@@ -28,6 +28,7 @@ from . import (
     legacy,
     linalg,
     losses,
+    models,
     one_cycle,
     optim,
     owned,
@@ -43,8 +44,8 @@ from . import (
 from .base import Transform
 
 MODULES = (data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
-           layers, legacy, linalg, losses, one_cycle, optim, owned, processes, rounding,
-           runtime, save_load, sparse, tensors, torch_functions, vision)
+           layers, legacy, linalg, losses, models, one_cycle, optim, owned, processes,
+           rounding, runtime, save_load, sparse, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.context import Context
+from .model_code import MODEL_HELPERS
 
 HELPERS = {
     "conv_transpose1d": '''\
@@ -191,11 +192,17 @@ def mode(input, dim=-1, keepdim=False):
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}
+# helpers that use others: those are written first (torchvision's model families)
+_USES = {}
+for _name, (_code, _uses) in MODEL_HELPERS.items():
+    HELPERS[_name], _USES[_name] = _code, _uses
 
 
 def request(ctx: Context, name: str) -> cst.Name:
     """The helper `name` will be in the file: a Name to call it by."""
     if name not in ctx.helpers:
+        for used in _USES.get(name, ()):
+            request(ctx, used)
         ctx.helpers[name] = set()
         for statement in _IMPORTS.get(name, ()):
             ctx.require(statement)
