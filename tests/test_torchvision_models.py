@@ -355,3 +355,31 @@ def test_sliced_features_and_new_fc_train_a_step(tv_models):
     t_state = torch_state_to_mindspore(t_model)
     for name in ("head.weight", "stem.0.weight", "trunk.0.0.conv1.weight"):
         np.testing.assert_allclose(cells[name].asnumpy(), t_state[name], atol=1e-4)
+
+
+def test_architecture_chosen_by_name(tv_models):
+    """`models.__dict__[arch]` and `getattr(models, name)`: a dict of the constructors
+    written into the file, which the name listing of imagenet/main.py reads too."""
+    result, t, m = convert("""\
+        import torchvision.models as models
+
+        model_names = sorted(name for name in models.__dict__
+            if name.islower() and not name.startswith("__")
+            and callable(models.__dict__[name]))
+
+        def build(arch):
+            return models.__dict__[arch](num_classes=10)
+
+        def build_by_getattr(name):
+            return getattr(models, name)(num_classes=10)
+        """)
+    assert "TORCHVISION_MODELS[arch](num_classes=10)" in result.code
+    assert "TORCHVISION_MODELS[name](num_classes=10)" in result.code
+    assert {"resnet18", "resnet152", "vgg19_bn", "squeezenet1_1", "alexnet"} <= set(
+        m["model_names"])
+    assert set(m["model_names"]) <= {n for n in dir(tv_models) if n.islower()} | {
+        "resnet34", "resnet101", "resnet152", "resnext101_32x8d", "wide_resnet50_2",
+        "wide_resnet101_2", "vgg11", "vgg13", "vgg13_bn", "vgg16_bn", "vgg19", "vgg19_bn"}
+    torch.manual_seed(0)
+    _compare(t["build"]("squeezenet1_1"), m["build"]("squeezenet1_1"), 64)
+    _compare(t["build_by_getattr"]("resnet18"), m["build_by_getattr"]("resnet18"), 64)

@@ -44,7 +44,7 @@ from .passes import (
     implicit_dims,
     input_grads,
     layer_attributes,
-    model_zoo_heads,
+    model_zoo,
     layout_calls,
     learning_rates,
     legacy_tensors,
@@ -93,8 +93,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("layer-attributes", layer_attributes.applies, layer_attributes.rename_layer_attributes),
     # `self.wte.weight` of a layer __init__ declares, while the source is torch's.
     Pass("declared-layers", declared_layers.applies, declared_layers.rename_declared_layer_params),
-    # `resnet.fc.in_features` of a torchvision model, whose fc becomes a Dense.
-    Pass("model-zoo-heads", model_zoo_heads.applies, model_zoo_heads.rename_head_sizes),
+    # `models.__dict__[arch]`, `getattr(models, name)` and `resnet.fc.in_features` of
+    # torchvision's models (their constructors convert in the traversal).
+    Pass("model-zoo", model_zoo.applies, model_zoo.convert_model_zoo_uses),
     # `nn.InstanceNorm2d(c, track_running_stats=True)` -> a small Cell written into the file.
     Pass("tracked-instance-norms", tracked_instance_norms.applies,
          tracked_instance_norms.convert_tracked_instance_norms),

@@ -21,9 +21,7 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
         name for stmt in iter_statements(module.body)
         if isinstance(stmt, (cst.Import, cst.ImportFrom))
         for name, torch in import_bindings(stmt) if not torch}
-    ours = {s.name.value for s in module.body
-            if isinstance(s, (cst.FunctionDef, cst.ClassDef)) and s.name.value in HELPERS
-            and s.get_docstring() == cst.parse_statement(HELPERS[s.name.value]).get_docstring()}
+    ours = {name for name in map(_helper_name, module.body) if name is not None}
     new, renamed, spellings = [], {}, {}
     for name, uses in ctx.helpers.items():
         if name in ours:  # written by an earlier conversion of this file
@@ -40,6 +38,24 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
     if renamed:
         module = traverse(module, _Calls(renamed))
     return with_helper_code(module, new)
+
+
+def _helper_name(statement: cst.CSTNode):
+    """The helper a statement of the file is, written by an earlier conversion: a def
+    or class with a helper's name and docstring, or a helper table's assignment."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        name = statement.name.value
+        if name in HELPERS and statement.get_docstring() == cst.parse_statement(
+                HELPERS[name]).get_docstring():
+            return name
+    elif (isinstance(statement, cst.SimpleStatementLine)
+          and isinstance(statement.body[0], cst.Assign)
+          and isinstance(statement.body[0].targets[0].target, cst.Name)
+          and statement.body[0].targets[0].target.value in HELPERS
+          and not isinstance(cst.parse_statement(
+              HELPERS[statement.body[0].targets[0].target.value]), cst.FunctionDef)):
+        return statement.body[0].targets[0].target.value
+    return None
 
 
 def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:

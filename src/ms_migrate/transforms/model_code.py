@@ -304,3 +304,10 @@ for _version in ("1_0", "1_1"):
         ("pretrained_weights", "SqueezeNet"))
 MODEL_HELPERS["alexnet"] = (_constructor("alexnet", "AlexNet(**kwargs)"),
                             ("pretrained_weights", "AlexNet"))
+# every constructor by name: `models.__dict__[arch]`, `getattr(models, name)`
+CONSTRUCTORS = [name for name in MODEL_HELPERS
+                if name.islower() and name != "pretrained_weights"]
+MODEL_HELPERS["TORCHVISION_MODELS"] = (
+    "TORCHVISION_MODELS = {\n"
+    + "".join(f'    "{name}": {name},\n' for name in CONSTRUCTORS) + "}\n",
+    tuple(CONSTRUCTORS))
