@@ -326,7 +326,9 @@ TRAIN = """\
             self.head = resnet.fc
 
         def forward(self, x):
-            x = self.trunk(self.stem(x))
+            for name, layer in self.stem._modules.items():
+                x = layer(x)
+            x = self.trunk(x)
             return self.head(x.reshape(x.size(0), -1))
 
     def train_step(model, optimizer, x, y):

@@ -9,6 +9,8 @@ writes the architectures into the converted file):
 - `model.fc.in_features`: the model's `fc` is a Linear, in MindSpore a Dense whose
   sizes are `in_channels` / `out_channels`. Only `.fc` is read this way, and only in a
   file that imports torchvision's models: another class's `in_features` is its own.
+- `vgg.features._modules`, a Module's children by name, is a Cell's `_cells` (in a
+  file that imports torchvision's models, whose layers are walked this way).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from ..transforms.model_code import CONSTRUCTORS
 from .statement_pass import StatementPass
 
 _RENAMES = {"in_features": "in_channels", "out_features": "out_channels"}
-_USE = re.compile(r"\.fc\.(?:in|out)_features\b|\.__dict__\b|\bgetattr\(")
+_USE = re.compile(r"\.fc\.(?:in|out)_features\b|\.__dict__\b|\bgetattr\(|\._modules\b")
 _MODELS = "torchvision.models"
 
 
@@ -46,6 +48,10 @@ class _ModelZoo(StatementPass):
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute):
         if original.attr.value == "__dict__" and self.ctx.resolve(original.value) == _MODELS:
             return self._models(original, original.value)
+        if original.attr.value == "_modules":
+            self.add(original, "torch.nn.Module._modules", CONVERTED,
+                     "-> ._cells: a Cell's children by name")
+            return updated.with_changes(attr=cst.Name("_cells"))
         new = _RENAMES.get(original.attr.value)
         if (new is None or not isinstance(original.value, cst.Attribute)
                 or original.value.attr.value != "fc"):
