@@ -35,7 +35,7 @@ from ...core.traversal import traverse
 from . import emit
 from .edits import ApplyEdits, Edits, with_note
 from .graph import DataFlow
-from .names import Flows, flow
+from .names import Flows, attribute_targets, flow
 from .sites import (
     CLIP_NORM,
     Scope,
@@ -188,7 +188,7 @@ class TrainingPass:
             except Unsupported as exc:
                 self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
                 step = _next_step(scope, site)
-                if step is not None:
+                if step is not None and not _reset_between(scope, site, step):
                     failed.add(id(step))
         for plan in [p for p in plans if id(p.step) in failed]:
             plans.remove(plan)  # its gradients mix with ones that cannot be computed
@@ -260,7 +260,8 @@ class TrainingPass:
         """The statements that compute the loss, in order; and the `if` that holds
         backward() when the loss is computed before it (`if phase == "train":`)."""
         stmt = site.stmt
-        captured, needed = self.capture_before(scope, flow, stmt, set(self.flows.reads(loss)))
+        needed = set(self.flows.reads(loss)) | ({_held(loss)} - {None})
+        captured, needed = self.capture_before(scope, flow, stmt, needed)
         branch = self.training_branch(scope, flow, stmt, needed)
         if branch is not None:
             if captured:
@@ -271,9 +272,9 @@ class TrainingPass:
         if not captured and not _has_call(loss):
             raise Unsupported("the loss is not computed in this function before backward(): "
                               "MindSpore needs the computation inside the forward function")
-        barrier = max((s.stmt.index for s in scope.sites
-                       if s.kind in ("backward", "step") and s.stmt.block is stmt.block
-                       and s.stmt.index < stmt.index), default=-1)
+        barrier = max((index for s in scope.sites if s.kind in ("backward", "step")
+                       for index in [_index_in(scope, s.stmt, stmt.block)]
+                       if index is not None and index < stmt.index), default=-1)
         recomputed = [s for s in captured if s.block is stmt.block and s.index < barrier]
         return captured, recomputed, branch
 
@@ -298,7 +299,7 @@ class TrainingPass:
         data = []
         for index in range(at.index - 1, -1, -1):
             node = block[index]
-            bound = self.flows.writes(node)
+            bound = self.flows.writes(node) | attribute_targets(node)
             if not bound & needed:
                 continue
             if flow.is_data.get(id(node)) and id(node) not in forced:
@@ -404,7 +405,8 @@ class TrainingPass:
             fresh = lambda base: self.fresh(base, used)  # noqa: E731
             plan.names = {"forward": fresh("forward_fn" + suffix),
                           "grad_fn": fresh("grad_fn" + suffix), "grads": "grads",
-                          "loss": _name_of(plan.loss) or self.fresh("loss", used)}
+                          "loss": _name_of(plan.loss) or _held(plan.loss)
+                          or self.fresh("loss", used)}
             if "grads" in self.taken:
                 plan.names["grads"] = fresh("grads")
             if plan.scaler is not None:
@@ -577,6 +579,8 @@ class TrainingPass:
                     "again at every call (--jit compiles the model's construct where the model "
                     "is defined; to compile the whole step, define grad_fn and a "
                     "@mindspore.jit step once, where the model and optimizer are built)")
+        if _held(plan.loss) is not None:
+            return f"the loss is kept in an attribute ({_held(plan.loss)})"
         if plan.step.kind != "step":
             return "the parameters are updated by hand (a loop over them), not by an optimizer"
         if plan.alternatives:
@@ -713,6 +717,11 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
     return expr.value if isinstance(expr, cst.Name) else None
 
 
+def _held(expr: cst.BaseExpression) -> Optional[str]:
+    """`self.loss`: a loss kept in an attribute (assigned by the step, read after it)."""
+    return dotted_name(expr) if isinstance(expr, cst.Attribute) else None
+
+
 def _ordered_writes(node: cst.CSTNode) -> List[str]:
     return flow(node)[1]
 
@@ -738,6 +747,25 @@ def _next_step(scope: Scope, site: Site) -> Optional[Site]:
     """The first update after a backward(): optimizer.step() or a loop updating by hand."""
     return next((s for s in scope.sites if s.kind in ("step", "manual")
                  and s.stmt.order > site.stmt.order), None)
+
+
+def _index_in(scope: Scope, stmt: Stmt, block: cst.CSTNode) -> Optional[int]:
+    """Index in `block` of the statement that is or holds `stmt`; None: not in it."""
+    if stmt.block is block:
+        return stmt.index
+    outer = next((scope.stmt_of(a) for a in stmt.ancestors
+                  if scope.stmt_of(a).block is block), None)
+    return outer.index if outer is not None else None
+
+
+def _reset_between(scope: Scope, backward: Site, step: Site) -> bool:
+    """A zero_grad() of the step's optimizer (or a model's) that always runs between
+    `backward` and `step`: the gradients `backward` left never reach that step."""
+    enclosing = [step.stmt.block] + [scope.stmt_of(a).block for a in step.stmt.ancestors]
+    return any(s.kind == "zero_grad" and backward.stmt.order < s.stmt.order < step.stmt.order
+               and any(s.stmt.block is block for block in enclosing)
+               and (s.receiver == step.receiver or not _is_known(s.receiver, scope))
+               for s in scope.sites)
 
 
 def _alternatives(scope: Scope, backward: Site, step: Site) -> List[Site]:

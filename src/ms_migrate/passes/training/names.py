@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Set, Tuple
 
 import libcst as cst
 
+from ...core.names import dotted_name
 from ...core.traversal import traverse
 
 
@@ -166,6 +167,30 @@ def flow(node: cst.CSTNode) -> Tuple[List[str], List[str]]:
 
 def writes(node: cst.CSTNode) -> Set[str]:
     return set(flow(node)[1])
+
+
+def attribute_targets(node: cst.CSTNode) -> Set[str]:
+    """Dotted attributes a simple statement assigns: `self.loss` in
+    `logits, self.loss = model(x, y)` (what a loss held on `self` is computed by)."""
+    found: Set[str] = set()
+
+    def add(target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                add(el.value)
+        elif isinstance(target, cst.Attribute):
+            text = dotted_name(target)
+            if text is not None:
+                found.add(text)
+
+    if isinstance(node, cst.SimpleStatementLine):
+        for small in node.body:
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    add(t.target)
+            elif isinstance(small, cst.AnnAssign):
+                add(small.target)
+    return found
 
 
 class Flows:
