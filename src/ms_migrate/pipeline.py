@@ -49,6 +49,7 @@ from .passes import (
     learning_rates,
     legacy_tensors,
     named_layers,
+    optimizer_types,
     out_args,
     packed_sequences,
     parameter_lists,
@@ -126,6 +127,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("export", export.applies, export.convert_export),
     # `optimizer.param_groups[0]["lr"]` reads, before the training pass moves optimizers.
     Pass("learning-rates", learning_rates.applies, learning_rates.convert_learning_rate_reads),
+    # `optimizer: torch.optim.Optimizer` / isinstance(x, Optimizer): MindSpore's base class.
+    Pass("optimizer-types", optimizer_types.applies, optimizer_types.convert_optimizer_types),
     # torch.save/torch.load of checkpoint dicts and `.pth` names, before the table rules
     # meet the single calls.
     # Whole models through torch.save/torch.load on open() files, before checkpoint-dicts
