@@ -27,6 +27,7 @@ from .passes import (
     autocast_regions,
     checkpoint_dicts,
     container_dicts,
+    custom_functions,
     einops_backend,
     data,
     declared_layers,
@@ -84,6 +85,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
+    # `class F(torch.autograd.Function)` with forward/backward -> a Cell with bprop.
+    Pass("custom-functions", custom_functions.applies,
+         custom_functions.convert_custom_functions),
     # Reads `isinstance(m, nn.BatchNorm2d)` while layer names are still torch's; the
     # traversal renames the classes later.
     # LayerNorm(elementwise_affine=False/bias=False) assigned to a name: frozen gamma/beta.
