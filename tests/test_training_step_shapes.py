@@ -164,3 +164,52 @@ def nn_net(nn, like=None):
     net = nn.SequentialCell(nn.Dense(3, 5), nn.Tanh(), nn.Dense(5, 1))
     copy_torch_weights(like, net)
     return net
+
+
+ENGINE = """\
+    import torch
+    from torch.nn.utils import clip_grad_norm_
+
+
+    def train(engine, model, opt, data, use_engine):
+        losses = []
+        for x, y in data:
+            loss = ((model(x) - y) ** 2).mean()
+            if use_engine:
+                engine.backward(loss)
+                engine.step()
+            else:
+                loss.backward()
+                clip_grad_norm_(model.parameters(), 0.5)
+                opt.step()
+                opt.zero_grad()
+            losses.append(loss.item())
+        return losses
+    """
+
+
+class _Engine:  # an external training engine (DeepSpeed-like) that does nothing here
+    def backward(self, loss):
+        self.seen = loss
+
+    def step(self):
+        pass
+
+
+@pytest.mark.parametrize("use_engine", [False, True])
+def test_backward_in_the_else_branch_of_an_if(use_engine):
+    result, t, m = convert(ENGINE)
+    # the engine's own backward(loss) stays; the step in `else:` converts
+    assert [api for api, _ in unsupported(result)] == ["Tensor.backward"]
+    assert "loss, grads = grad_fn(x, y)" in result.code
+    assert "loss = forward_fn(x, y)" in result.code
+    torch.manual_seed(0)
+    tnet = nn_net(torch.nn)
+    mnet = nn_net(mindspore.nn, like=tnet)
+    topt = torch.optim.Adam(tnet.parameters(), lr=0.05)
+    mopt = mindspore.experimental.optim.Adam(mnet.trainable_params(), lr=0.05)
+    data = batches(1, seed=5) * 5  # one batch: only training changes the loss
+    want = t["train"](_Engine(), tnet, topt, as_torch(data), use_engine)
+    got = m["train"](_Engine(), mnet, mopt, as_ms(data), use_engine)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert (want[0] == pytest.approx(want[-1])) == use_engine

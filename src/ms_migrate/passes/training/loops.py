@@ -188,7 +188,8 @@ class TrainingPass:
             except Unsupported as exc:
                 self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
                 step = _next_step(scope, site)
-                if step is not None and not _reset_between(scope, site, step):
+                if step is not None and not _reset_between(scope, site, step) \
+                        and not _exclusive(site.stmt, step.stmt):
                     failed.add(id(step))
         for plan in [p for p in plans if id(p.step) in failed]:
             plans.remove(plan)  # its gradients mix with ones that cannot be computed
@@ -320,7 +321,11 @@ class TrainingPass:
         if not stmt.ancestors or not isinstance(stmt.ancestors[-1], cst.If):
             return None
         branch = scope.stmt_of(stmt.ancestors[-1])
-        if stmt.block is not branch.node.body or isinstance(branch.node.orelse, cst.If):
+        orelse = branch.node.orelse
+        if isinstance(orelse, cst.If):
+            return None
+        if stmt.block is not branch.node.body and not (
+                isinstance(orelse, cst.Else) and stmt.block is orelse.body):
             return None
         before = branch.block.body[:branch.index]
         if not any(self.flows.writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
@@ -494,8 +499,12 @@ class TrainingPass:
         if plan.branch is None:
             after.extend(s.node for s in plan.moved)
         else:  # the other branch still computes the loss, without gradients
-            edits.orelse[id(plan.branch.node)] = [emit.statement(emit.forward_call(
-                n["loss"], plan.aux, n["forward"], plan.params))]
+            other = [emit.statement(emit.forward_call(n["loss"], plan.aux, n["forward"],
+                                                      plan.params))]
+            if b.block is plan.branch.node.body:
+                edits.orelse[id(plan.branch.node)] = other
+            else:  # backward() in the `else`: the `if` branch starts with the loss
+                edits.before.setdefault(id(plan.branch.node.body.body[0]), []).extend(other)
             edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
         if self.ctx.jit and self.compiled_step(scope, plan, plans, definitions, after):
             return
@@ -756,6 +765,30 @@ def _index_in(scope: Scope, stmt: Stmt, block: cst.CSTNode) -> Optional[int]:
     outer = next((scope.stmt_of(a) for a in stmt.ancestors
                   if scope.stmt_of(a).block is block), None)
     return outer.index if outer is not None else None
+
+
+def _exclusive(a: Stmt, b: Stmt) -> bool:
+    """`a` and `b` in different branches of one `if`: never both run."""
+    for node in a.ancestors:
+        if isinstance(node, cst.If) and any(x is node for x in b.ancestors) \
+                and _branch_of(node, a) is not _branch_of(node, b):
+            return True
+    return False
+
+
+def _branch_of(top: cst.If, stmt: Stmt):
+    """The block of `top` (its body or an else/elif body) that holds `stmt`."""
+    node = top
+    while node is not None:
+        block = node.body
+        if block is stmt.block or any(_holds(block, a) for a in stmt.ancestors):
+            return block
+        node = node.orelse if isinstance(node, cst.If) else None
+    return None
+
+
+def _holds(block: cst.CSTNode, node: cst.CSTNode) -> bool:
+    return any(s is node for s in getattr(block, "body", ()))
 
 
 def _reset_between(scope: Scope, backward: Site, step: Site) -> bool:
