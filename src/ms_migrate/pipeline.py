@@ -56,6 +56,7 @@ from .passes import (
     parameter_lists,
     pickled_models,
     pretrained_embeddings,
+    region_contexts,
     reshape_inplace,
     tracked_instance_norms,
     train_mode,
@@ -145,6 +146,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("amp", amp.applies, amp.convert_autocast),
     # The autocast regions amp cast no network for compute in float32, with a warning.
     Pass("autocast-regions", autocast_regions.applies, autocast_regions.remove_autocast_regions),
+    # record_function/sdpa_kernel regions: labels and kernel choices, the body stays.
+    Pass("region-contexts", region_contexts.applies, region_contexts.remove_region_contexts),
     # weight_norm/remove_weight_norm: helpers written into the file name the calls.
     Pass("weight-norm", weight_norm.applies, weight_norm.convert_weight_norm),
     # nn.Softmax() & co. without dim: a helper Cell picks the axis from the input's rank.

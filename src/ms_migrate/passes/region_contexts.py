@@ -1,0 +1,82 @@
+"""Context managers that only label or choose kernels for a region: the region stays.
+
+`torch.autograd.profiler.record_function("name")` labels a range in a profiler trace;
+`torch.nn.attention.sdpa_kernel(backends)` (and the older
+`torch.backends.cuda.sdp_kernel(...)`) chooses which attention kernel computes the same
+values. Neither changes what the region computes. MindSpore's profiler
+(`mindspore.profiler.profile`) records every op by itself and MindSpore chooses its
+attention kernels, so, with a warning (speed or trace labels only):
+
+- `with record_function(...):` -> its body; other items of the `with` stay;
+- `@record_function(...)` -> the decorator goes;
+- any other use as a value (`ctx = sdpa_kernel(...)`, `with record_function(...) as
+  r:`) -> `nullcontext()`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import libcst as cst
+
+from ..core.context import Context
+from ..core.report import WARNING
+from ..core.traversal import traverse
+from .autocast_regions import _Regions
+from .statement_pass import StatementPass
+
+REGIONS = {
+    "torch.autograd.profiler.record_function": (
+        "a profiler label: MindSpore's profiler (mindspore.profiler.profile) records each "
+        "op by itself"),
+    "torch.profiler.record_function": (
+        "a profiler label: MindSpore's profiler (mindspore.profiler.profile) records each "
+        "op by itself"),
+    "torch.nn.attention.sdpa_kernel": (
+        "a choice of attention kernel (speed only, the same values): MindSpore chooses its "
+        "kernels"),
+    "torch.backends.cuda.sdp_kernel": (
+        "a choice of attention kernel (speed only, the same values): MindSpore chooses its "
+        "kernels"),
+}
+_APPLIES = re.compile(r"\b(record_function|sdpa_kernel|sdp_kernel)\b")
+
+
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
+def remove_region_contexts(ctx: Context, module: cst.Module) -> cst.Module:
+    regions = _Contexts(ctx)
+    converted = traverse(module, regions)
+    regions.place_findings()
+    return converted
+
+
+class _Contexts(_Regions):
+    """The autocast pass's splicing of `with` bodies, for the contexts above."""
+
+    def __init__(self, ctx: Context) -> None:
+        StatementPass.__init__(self, ctx, _APPLIES)
+        self.taken: set = set()
+
+    def _autocast(self, expr) -> Optional[str]:
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        qualified = self.ctx.resolve(func)
+        return qualified if qualified in REGIONS else None
+
+    def _disabled(self, expr, api: str) -> bool:
+        return False
+
+    def _removed(self, expr, api: str) -> None:
+        self.add(expr, api, WARNING, f"removed: {REGIONS[api]}")
+
+    def leave_Call(self, original, updated):
+        if id(original) in self.taken:
+            return updated
+        api = self._autocast(original)
+        if api is None:
+            return updated
+        self.ctx.require("from contextlib import nullcontext")
+        self.add(original, api, WARNING, f"-> nullcontext(): {REGIONS[api]}")
+        return cst.Call(cst.Name("nullcontext"))
