@@ -58,6 +58,7 @@ from .passes import (
     pretrained_embeddings,
     region_contexts,
     reshape_inplace,
+    summary_writers,
     tracked_instance_norms,
     train_mode,
     weight_norm,
@@ -152,6 +153,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("weight-norm", weight_norm.applies, weight_norm.convert_weight_norm),
     # nn.Softmax() & co. without dim: a helper Cell picks the axis from the input's rank.
     Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
+    # SummaryWriter -> a SummaryWriter class on mindspore.SummaryRecord written into the file.
+    Pass("summary-writers", summary_writers.applies, summary_writers.convert_summary_writers),
     # make_grid/save_image helpers, written after the imports (independent of the others).
     Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
     # einops calls stay; the file gets the MindSpore backend einops lacks, and its torch

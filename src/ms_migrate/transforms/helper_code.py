@@ -189,6 +189,42 @@ def mode(input, dim=-1, keepdim=False):
         values, indices = values.unsqueeze(dim), indices.unsqueeze(dim)
     return values, indices
 ''',
+    "SummaryRecordWriter": '''\
+class SummaryRecordWriter(mindspore.SummaryRecord):
+    """torch's SummaryWriter methods on MindSpore's SummaryRecord: each add_* call
+    records its value at its step, in MindSpore's summary format (MindInsight)."""
+
+    def __init__(self, log_dir=None):
+        super().__init__(log_dir if log_dir is not None else "runs")
+
+    def add_scalar(self, tag, scalar_value, global_step=None):
+        self.add_value("scalar", tag, mindspore.Tensor(scalar_value, mindspore.float32))
+        self.record(int(global_step or 0))
+
+    def add_histogram(self, tag, values, global_step=None):
+        self.add_value("histogram", tag, mindspore.Tensor(values))
+        self.record(int(global_step or 0))
+
+    def add_image(self, tag, img_tensor, global_step=None, dataformats="CHW"):
+        image = mindspore.Tensor(img_tensor)
+        for axis in "NCHW":  # CHW, HWC, HW, ... -> NCHW
+            if axis not in dataformats:
+                image, dataformats = image.expand_dims(0), axis + dataformats
+        image = image.transpose(*[dataformats.index(axis) for axis in "NCHW"])
+        self.add_value("image", tag, image)
+        self.record(int(global_step or 0))
+
+    def add_images(self, tag, img_tensor, global_step=None, dataformats="NCHW"):
+        self.add_image(tag, img_tensor, global_step, dataformats)
+
+    def add_figure(self, tag, figure, global_step=None, close=True):
+        import matplotlib.pyplot
+        figure.canvas.draw()
+        image = numpy.asarray(figure.canvas.buffer_rgba())[..., :3]
+        if close:
+            matplotlib.pyplot.close(figure)
+        self.add_image(tag, image, global_step, dataformats="HWC")
+''',
 }
 
 _IMPORTS = {"calculate_gain": ("import math",)}
