@@ -63,6 +63,7 @@ from .passes import (
     train_mode,
     weight_norm,
     unfold_layers,
+    version_gates,
 )
 from .passes.training import grad_mode, loops
 
@@ -82,6 +83,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("named-layers", named_layers.applies, named_layers.expand_named_layers),
     # `hasattr(torch.nn.functional, "scaled_dot_product_attention")` of an API that converts.
     Pass("feature-probes", feature_probes.applies, feature_probes.convert_feature_probes),
+    # `parse(torch.__version__) < parse('2.0')`: the newer path is the one converted; the
+    # branches for older releases go before any later pass converts them.
+    Pass("version-gates", version_gates.applies, version_gates.fold_version_gates),
     # `torch.zeros(n).uniform_(0, 1)`: in-place calls on a new tensor become its value.
     Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
