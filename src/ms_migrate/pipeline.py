@@ -58,6 +58,7 @@ from .passes import (
     pretrained_embeddings,
     region_contexts,
     reshape_inplace,
+    seeded_generators,
     summary_writers,
     tracked_instance_norms,
     train_mode,
@@ -159,6 +160,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
     # SummaryWriter -> a SummaryWriter class on mindspore.SummaryRecord written into the file.
     Pass("summary-writers", summary_writers.applies, summary_writers.convert_summary_writers),
+    # `g = torch.Generator(); g.manual_seed(s); torch.randperm(n, generator=g)` -> numpy.
+    Pass("seeded-generators", seeded_generators.applies,
+         seeded_generators.convert_seeded_generators),
     # make_grid/save_image helpers, written after the imports (independent of the others).
     Pass("image-grid", image_grid.applies, image_grid.convert_image_grid),
     # einops calls stay; the file gets the MindSpore backend einops lacks, and its torch
