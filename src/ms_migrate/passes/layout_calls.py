@@ -1,7 +1,10 @@
-"""Calls that only change how torch lays out memory: the statement goes, with a note.
+"""Calls that only change how torch lays out memory or how fast it loads: the
+statement goes, with a note.
 
 `rnn.flatten_parameters()` packs an RNN's weights into one contiguous block for
 cuDNN; the values do not change, and MindSpore's RNN cells have no such method.
+`torchvision.set_image_backend("accimage")` decodes images faster with accimage;
+the converted code reads them with PIL, torchvision's default.
 """
 from __future__ import annotations
 
@@ -17,7 +20,11 @@ from .statement_pass import StatementPass
 _LAYOUT = {
     "flatten_parameters": "torch.nn.RNNBase.flatten_parameters",
 }
-_APPLIES = re.compile(rf"\.(?:{'|'.join(_LAYOUT)})\(\s*\)")
+_FUNCTIONS = {
+    "torchvision.set_image_backend": ("removed: accimage only decodes images faster; "
+                                      "images are read with PIL, torchvision's default"),
+}
+_APPLIES = re.compile(rf"\.(?:{'|'.join(_LAYOUT)})\(\s*\)|\bset_image_backend\(")
 _WHY = "removed: it only packs the weights in memory for cuDNN; the values are the same"
 
 
@@ -40,9 +47,15 @@ class _LayoutCalls(StatementPass):
         if len(original.body) != 1 or not isinstance(original.body[0], cst.Expr):
             return updated
         call = original.body[0].value
-        if not (isinstance(call, cst.Call) and not call.args
-                and isinstance(call.func, cst.Attribute) and call.func.attr.value in _LAYOUT):
+        if not isinstance(call, cst.Call):
             return updated
-        api = _LAYOUT[call.func.attr.value]
-        self.add(call, api, WARNING, _WHY)
-        return self.drop(updated, [mark_text(f"{api}: {_WHY}")])
+        api = self.ctx.resolve(call.func)
+        if api in _FUNCTIONS:
+            why = _FUNCTIONS[api]
+        elif (not call.args and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in _LAYOUT):
+            api, why = _LAYOUT[call.func.attr.value], _WHY
+        else:
+            return updated
+        self.add(call, api, WARNING, why)
+        return self.drop(updated, [mark_text(f"{api}: {why}")])
