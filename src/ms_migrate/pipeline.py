@@ -158,7 +158,7 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("weight-norm", weight_norm.applies, weight_norm.convert_weight_norm),
     # nn.Softmax() & co. without dim: a helper Cell picks the axis from the input's rank.
     Pass("implicit-dims", implicit_dims.applies, implicit_dims.convert_implicit_dims),
-    # SummaryWriter -> a SummaryWriter class on mindspore.SummaryRecord written into the file.
+    # SummaryWriter -> SummaryRecordWriter, a class on mindspore.SummaryRecord written into the file.
     Pass("summary-writers", summary_writers.applies, summary_writers.convert_summary_writers),
     # `g = torch.Generator(); g.manual_seed(s); torch.randperm(n, generator=g)` -> numpy.
     Pass("seeded-generators", seeded_generators.applies,

@@ -71,6 +71,17 @@ class _Contexts(_Regions):
     def _removed(self, expr, api: str) -> None:
         self.add(expr, api, WARNING, f"removed: {REGIONS[api]}")
 
+    def _with(self, original, stmt):
+        body = super()._with(original, stmt)
+        if body:
+            lines = list(body[0].leading_lines)
+            outer = len(stmt.leading_lines)  # the `with`'s own lines come first
+            if outer and lines[:outer] and _blank(lines[outer - 1]):
+                while len(lines) > outer and _blank(lines[outer]):
+                    del lines[outer]  # one blank line where the `with` and its body had two
+                body[0] = body[0].with_changes(leading_lines=lines)
+        return body
+
     def leave_Call(self, original, updated):
         if id(original) in self.taken:
             return updated
@@ -80,3 +91,7 @@ class _Contexts(_Regions):
         self.ctx.require("from contextlib import nullcontext")
         self.add(original, api, WARNING, f"-> nullcontext(): {REGIONS[api]}")
         return cst.Call(cst.Name("nullcontext"))
+
+
+def _blank(line: cst.EmptyLine) -> bool:
+    return line.comment is None

@@ -1,5 +1,5 @@
-"""`torch.utils.tensorboard.SummaryWriter` -> a small SummaryWriter class on MindSpore's
-`SummaryRecord`, written into the file (transforms/helper_code.py).
+"""`torch.utils.tensorboard.SummaryWriter` -> `SummaryRecordWriter`, a small class on
+MindSpore's `SummaryRecord` written into the file (transforms/helper_code.py).
 
 A writer is often built in one file and used in another (`log_writer` passed to an
 engine's train function), or subclassed (`class Logger(SummaryWriter)`), so the
