@@ -56,9 +56,11 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
     traverse(module, bindings)
     classes = _module_classes(ctx, bindings.classes)
     plain = _plain_classes(bindings.classes)
+    distributions = {name for name, doc in bindings.docs.items()
+                     if (doc or "").startswith("torch.distributions.")}
     owners: Dict[str, str] = {}
     for name, values in bindings.values.items():
-        kinds = {_owner(ctx, value, classes, plain) for value in values}
+        kinds = {_owner(ctx, value, classes, plain, distributions) for value in values}
         if len(kinds) == 1:
             kind = kinds.pop()
             if kind != _OTHER:
@@ -67,14 +69,16 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
 
 
 def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str],
-           plain: Set[str]) -> str:
+           plain: Set[str], distributions: Set[str] = frozenset()) -> str:
     if not isinstance(value, cst.Call):
         return _OTHER
     if isinstance(value.func, cst.Attribute) and value.func.attr.value in _VIEWS:
-        base = _owner(ctx, value.func.value, classes, plain)
+        base = _owner(ctx, value.func.value, classes, plain, distributions)
         return FRESH_VIEW if base in (TENSOR, FRESH_VIEW) else _OTHER
     if isinstance(value.func, cst.Name) and value.func.value in classes:
         return MODULE
+    if isinstance(value.func, cst.Name) and value.func.value in distributions:
+        return DISTRIBUTION  # a class written in for one MindSpore lacks (a transform)
     if isinstance(value.func, cst.Name) and value.func.value in plain:
         return PLAIN
     qualified = ctx.resolve(value.func) or ""
@@ -133,6 +137,9 @@ class _Bindings(FastVisitor):
         super().__init__()
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
+        # class -> docstring: a class documented as a torch.distributions one is the
+        # converter's own (transforms/distribution_helper_code.py)
+        self.docs: Dict[str, Optional[str]] = {}
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):
@@ -187,6 +194,7 @@ class _Bindings(FastVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name, None)
         self.classes[node.name.value] = [arg.value for arg in node.bases]
+        self.docs[node.name.value] = node.get_docstring()
 
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         bound = node.asname.name if node.asname is not None else node.name

@@ -1,4 +1,4 @@
-"""Short helper functions a transform asked for (transforms/helper_code.py), written
+"""Short helper functions (and classes) a transform asked for (transforms/helper_code.py), written
 once each after the file's imports. A name the file binds itself (`def resize(...)`
 beside `FT.resize`) is the user's: the helper then takes another (`ms_resize`)."""
 from __future__ import annotations
@@ -30,6 +30,7 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
             spelled = "ms_" + name
             while spelled in taken:
                 spelled = "ms_" + spelled
+            spellings[name] = spelled
             renamed.update({use: spelled for use in uses})
             spellings[name] = spelled
         new.append(code_with_mindspore_names(cst.parse_statement(HELPERS[name]), ctx.name))

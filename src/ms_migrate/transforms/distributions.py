@@ -1,5 +1,5 @@
-"""Distributions that MindSpore builds from probabilities only, and draws with a
-tensor's own probabilities."""
+"""Distributions that MindSpore builds from probabilities only, draws with a tensor's own
+probabilities, or lacks (written into the file as classes)."""
 from __future__ import annotations
 
 import libcst as cst
@@ -7,6 +7,7 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported, render_template, value_of
 from ..core.names import dotted_name
 from .base import literal, transform
+from .helper_code import request
 
 
 @transform
@@ -52,3 +53,11 @@ def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
                               "to a variable first")
         bound.set("p", own)
     return render_template(rule, bound, ctx.name)
+
+
+@transform
+def distribution_helper(ctx, rule, bound: Bound, call=None):
+    """A torch.distributions class MindSpore lacks (a transform, TransformedDistribution,
+    Independent): the class of that name written into the file (distribution_helper_code.py),
+    called with the call's own arguments, as it takes torch's."""
+    return call.with_changes(func=request(ctx, rule.torch_name.rpartition(".")[2]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.context import Context
+from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
+from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
 from .model_code import MODEL_HELPERS
 
 HELPERS = {
@@ -226,22 +228,28 @@ class SummaryRecordWriter(mindspore.SummaryRecord):
         self.add_image(tag, image, global_step, dataformats="HWC")
 ''',
 }
-
-_IMPORTS = {"calculate_gain": ("import math",)}
-# helpers that use others: those are written first (torchvision's model families)
-_USES = {}
+HELPERS.update(DISTRIBUTION_HELPERS)
+_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS}
+# helpers that build on others, which are written first (distribution transforms,
+# torchvision's model families)
+NEEDS = dict(DISTRIBUTION_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
-    HELPERS[_name], _USES[_name] = _code, _uses
+    HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 
 
 def request(ctx: Context, name: str) -> cst.Name:
-    """The helper `name` will be in the file: a Name to call it by."""
-    if name not in ctx.helpers:
-        for used in _USES.get(name, ()):
-            request(ctx, used)
-        ctx.helpers[name] = set()
-        for statement in _IMPORTS.get(name, ()):
-            ctx.require(statement)
+    """The helper `name` will be in the file: a Name to call it by. The helpers it
+    builds on (NEEDS) come before it."""
+    _register(ctx, name)
     node = cst.Name(name)
     ctx.helpers[name].add(id(node))
     return node
+
+
+def _register(ctx: Context, name: str) -> None:
+    for needed in NEEDS.get(name, ()):
+        _register(ctx, needed)
+    if name not in ctx.helpers:
+        ctx.helpers[name] = set()
+        for statement in _IMPORTS.get(name, ()):
+            ctx.require(statement)
