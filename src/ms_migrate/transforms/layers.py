@@ -327,3 +327,12 @@ def embedding_padding(ctx, rule, bound: Bound, call=None):
         bound.warnings.append("padding_idx: MindSpore zeroes that row at the start but, unlike "
                               "torch, its gradient is not masked: the row changes in training")
     return None
+
+
+@transform
+def modules_positional(ctx, rule, bound: Bound, call=None):
+    """nn.ModuleList(modules=[...]) -> nn.CellList([...]): CellList takes its cells
+    only by place (a `modules=` keyword would be ignored, leaving the list empty)."""
+    if "modules" in bound.values and "modules" not in bound.positional:
+        bound.positional.insert(0, "modules")
+    return None
