@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, render_template, value_of
+from ..core.callrewrite import Bound, Unsupported, render_template, rewrite, value_of
 from ..core.names import dotted_name
 from .base import literal, transform
 from .helper_code import request
@@ -56,8 +56,9 @@ def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
 
 
 @transform
-def distribution_helper(ctx, rule, bound: Bound, call=None):
-    """A torch.distributions class MindSpore lacks (a transform, TransformedDistribution,
-    Independent): the class of that name written into the file (distribution_helper_code.py),
-    called with the call's own arguments, as it takes torch's."""
-    return call.with_changes(func=request(ctx, rule.torch_name.rpartition(".")[2]))
+def written_class(ctx, rule, bound: Bound, call=None):
+    """A torch class MindSpore lacks (a distribution transform, TransformedDistribution,
+    Independent; a few layers): the class of that name written into the file
+    (distribution_helper_code.py, layer_helper_code.py), called with torch's arguments,
+    as it takes torch's signature."""
+    return rewrite(rule, bound, request(ctx, rule.torch_name.rpartition(".")[2]), call, ctx.name)

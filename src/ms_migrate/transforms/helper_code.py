@@ -13,6 +13,7 @@ import libcst as cst
 from ..core.context import Context
 from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
 from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
+from .layer_helper_code import LAYER_HELPERS
 from .model_code import MODEL_HELPERS
 
 HELPERS = {
@@ -229,6 +230,7 @@ class SummaryRecordWriter(mindspore.SummaryRecord):
 ''',
 }
 HELPERS.update(DISTRIBUTION_HELPERS)
+HELPERS.update(LAYER_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
