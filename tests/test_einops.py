@@ -88,6 +88,9 @@ def test_einops_program_computes_and_trains_like_torch():
     "rearrange(x, 'b ... -> b (...)')",
     "einsum(x, x[0], 'b c h w, c h v -> b w v')",
     "einsum(x, 'b c h w -> c')",
+    "einsum(x[..., :4], x, '... i j, ... j k -> ... i k')",
+    "einsum(x[0, :, :, :4], x, '... i j, ... j k -> ... k i')",
+    "einsum(x, x[0, 0], '... h w, h w -> ...')",
 ])
 def test_backend_matches_torch(call):
     source = f"import torch\nfrom einops import rearrange, repeat, reduce, einsum\n\ndef f(x):\n    return {call}\n"

@@ -88,9 +88,17 @@ class {BACKEND}(AbstractBackend):
 _EINSUM_CODE = '''
     def einsum(self, pattern, *tensors):
         inputs, output = pattern.replace(" ", "").split("->")
-        labels = sorted(set(inputs.replace(",", "")))
-        total = None
+        specs, width = [], 0
         for spec, x in zip(inputs.split(","), tensors):
+            if "..." in spec:  # the dims `...` stands for, as digits aligned on the right
+                n = x.ndim - len(spec) + 3
+                width = max(width, n)
+                spec = spec.replace("...", "0123456789"[10 - n:])
+            specs.append(spec)
+        output = output.replace("...", "0123456789"[10 - width:])
+        labels = sorted(set("".join(specs)))
+        total = None
+        for spec, x in zip(specs, tensors):
             if "." in spec or len(set(spec)) < len(spec):
                 raise NotImplementedError(f"einsum operand {spec!r} on MindSpore")
             sizes = dict(zip(spec, x.shape))
