@@ -88,7 +88,8 @@ def attention(ctx, rule, bound: Bound, call=None):
     """F.scaled_dot_product_attention as MindSpore ops: softmax(q kᵀ · scale + mask) v.
 
     MindSpore's fused attention kernels run on Ascend only. A boolean attn_mask keeps
-    the True places; a float one is added to the scores.
+    the True places; a float one is added to the scores; a mask held in a name may be
+    None, as torch allows.
     """
     if literal(bound.get("enable_gqa")) not in (None, "False"):
         raise Unsupported("enable_gqa: repeat the key/value heads first")
@@ -103,7 +104,9 @@ def attention(ctx, rule, bound: Bound, call=None):
     mask = bound.get("attn_mask")
     if mask is not None and literal(mask) != "None":
         m = _named(mask, "attn_mask")
-        scores += (f" + ({m} if {m}.is_floating_point() "
+        # a name may hold None at run time (an optional mask argument): torch adds nothing
+        none = f"0. if {m} is None else " if isinstance(mask, cst.Name) else ""
+        scores += (f" + ({none}{m} if {m}.is_floating_point() "
                    f"else ops.zeros(m_shape, {_receiver(q)}.dtype).masked_fill({m}.logical_not(), "
                    f"float(\"-inf\")))").replace("m_shape", f"{m}.shape")
     if literal(bound.get("is_causal")) not in (None, "False"):
