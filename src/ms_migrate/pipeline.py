@@ -35,6 +35,7 @@ from .passes import (
     distributed,
     export,
     feature_probes,
+    finfo_floats,
     first_parameter,
     foreach,
     format_specs,
@@ -89,6 +90,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("version-gates", version_gates.applies, version_gates.fold_version_gates),
     # `torch.zeros(n).uniform_(0, 1)`: in-place calls on a new tensor become its value.
     Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
+    # `torch.finfo(t).max` is a Python float in torch, a numpy scalar in numpy's finfo.
+    Pass("finfo-floats", finfo_floats.applies, finfo_floats.float_finfo_limits),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
