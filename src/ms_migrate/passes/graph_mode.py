@@ -30,6 +30,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import GRAPH_MODE, INFO, WARNING
+from ..core.traversal import traverse
 from .training.emit import ms_name
 
 # (what, why): a finding's message, and whether the class can still compile
@@ -125,7 +126,7 @@ def _built(node: cst.ClassDef, names: Set[str]) -> Set[str]:
             if isinstance(call.func, cst.Name) and call.func.value in names:
                 used.add(call.func.value)
 
-    node.body.visit(_Calls())
+    traverse(node.body, _Calls())
     used.update(b.value.value for b in node.bases
                 if isinstance(b.value, cst.Name) and b.value.value in names)
     used.discard(node.name.value)
@@ -204,7 +205,7 @@ def _scan(ctx: Context, forward: cst.FunctionDef,
                 problems.append((line(), "`print(...)`", "tensors are printed from the graph "
                                  "(ops.Print), in MindSpore's format", False))
 
-    forward.body.visit(_Scan())
+    traverse(forward.body, _Scan())
     return problems
 
 

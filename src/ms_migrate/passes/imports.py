@@ -23,7 +23,7 @@ from ..core.names import (
 )
 from ..core.positions import RelevantLines
 from ..core.report import MARK_PREFIX
-from ..core.traversal import FastTransformer, traverse
+from ..core.traversal import FastTransformer, FastVisitor, traverse
 
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
@@ -215,9 +215,15 @@ _BINDING = (r"\b{0}\s*(?:=(?!=)|,|:|\)|\bin\b)|\bas\s+{0}\b|\*\s*{0}\b"
             r"|\bglobal\b[^\n]*\b{0}\b|\bnonlocal\b[^\n]*\b{0}\b")
 
 
+# A line that is one import statement: the names it binds are not variables (nearly
+# every file has `import torch.nn as nn`, which would send each to the tree).
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)\b[^\n;\\(]*$", re.M)
+
+
 def _binds(source: str, name: str) -> bool:
-    """Whether the user's source may bind `name` anywhere (then the tree is asked)."""
-    return re.search(_BINDING.format(re.escape(name)), source) is not None
+    """Whether the user's source may bind `name` as a variable anywhere (then the
+    tree is asked)."""
+    return re.search(_BINDING.format(re.escape(name)), _IMPORT_LINE.sub("", source)) is not None
 
 
 def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
@@ -227,7 +233,7 @@ def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[st
     relevant = RelevantLines(ctx.lines, re.compile(
         r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(names)))))
 
-    class Bindings(cst.CSTVisitor):
+    class Bindings(FastVisitor):
         def skips(self, statement):
             return relevant.skips(statement)
 

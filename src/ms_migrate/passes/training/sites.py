@@ -15,6 +15,7 @@ import libcst as cst
 
 from ...core.context import Context
 from ...core.names import dotted_name, iter_statements
+from ...core.traversal import traverse
 from .names import target_names, writes
 
 CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
@@ -185,7 +186,7 @@ def manual_update(node: cst.CSTNode) -> Optional[Tuple[cst.For, cst.Call]]:
                     and not func.attr.value.startswith("_") and parameter(func.value)):
                 updates.append(call)  # p.data.add_(p.grad, alpha=-lr)
 
-    node.body.visit(_Grad())
+    traverse(node.body, _Grad())
     return (node, call) if reads_grad and updates else None
 
 
