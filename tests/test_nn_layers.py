@@ -209,7 +209,7 @@ def test_converted_text(torch_code, expected):
     ("nn.AdaptiveMaxPool1d(3, return_indices=True)", "indices"),
     ("nn.EmbeddingBag(10, 3)", "EmbeddingBag"),
     ("nn.RReLU()", "random slopes"),
-    ("nn.SoftMarginLoss()", "kernel on CPU"),
+    ("nn.TripletMarginLoss()", "kernel on CPU"),
 ])
 def test_unconvertible_uses_stay_and_are_marked(torch_code, reason):
     line = f"layer = {torch_code}\n"
