@@ -121,6 +121,11 @@ def sizes_tuple(ctx, rule, bound: Bound, call=None):
             if isinstance(value, cst.Integer) or (
                     isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer)):
                 bound.set(name, cst.Tuple([cst.Element(value, comma=cst.Comma())]))
+            elif (rule.target == "mindspore.ops.tile" and isinstance(
+                    value, (cst.Name, cst.Attribute, cst.Subscript, cst.Call))
+                    and isinstance(bound.get("input"), (cst.Name, cst.Attribute, cst.Call))):
+                # `x.repeat(n)`: n an int or a sequence, unknown here; Tensor.tile takes both
+                return cst.Call(cst.Attribute(bound.get("input"), cst.Name("tile")), [cst.Arg(value)])
 
 
 _DTYPE_NAMES = {
