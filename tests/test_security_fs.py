@@ -449,3 +449,15 @@ def test_a_signal_ends_convert_weights_cleanly(tmp_path, sentinel, torch_weights
     assert proc.returncode == code, err
     assert b"interrupted" in err and b"Traceback" not in err and b"Fatal" not in err
     assert list(staging.iterdir()) == [] and list(out.iterdir()) == []
+
+
+def test_a_signal_inside_a_deferred_block_acts_when_the_block_ends():
+    from ms_migrate.runtime.signals import deferred
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)                  # a handler would have run by now
+            steps.append("block finished")
+    assert steps == ["block finished"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -44,17 +44,3 @@ def handled() -> Iterator[None]:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-
-
-@contextmanager
-def deferred() -> Iterator[None]:
-    """Signals wait until the block ends. For importing torch or mindspore: interrupted
-    half-way, mindspore's import keeps threads that crash the interpreter at exit."""
-    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *_CAUGHT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..core.sourcefile import SourceError, atomic_write
+from .signals import deferred
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".tar")
 SAFETENSORS_SUFFIX = ".safetensors"
@@ -146,11 +148,19 @@ def write_mindspore(path: Path, params: Dict[str, np.ndarray]) -> None:
     import mindspore
     entries = [{"name": name, "data": mindspore.Tensor(np.ascontiguousarray(value))}
                for name, value in params.items()]
-    # save_checkpoint writes a path of its own choosing; write aside, then move in whole
-    with tempfile.TemporaryDirectory(prefix="ms-migrate-") as tmp:
+    # save_checkpoint writes a path of its own choosing; write aside, then move in whole.
+    # The folder is made with signals held, so a Ctrl-C cannot land between its making
+    # (or tempfile's first probe of TMPDIR) and the `try` that removes it.
+    tmp = None
+    try:
+        with deferred():
+            tmp = tempfile.mkdtemp(prefix="ms-migrate-")
         staged = os.path.join(tmp, "weights.ckpt")
         mindspore.save_checkpoint(entries, staged)
         _atomic(path, Path(staged).read_bytes())
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_torch(path: Path, params: Dict[str, np.ndarray]) -> None:

@@ -112,7 +112,7 @@ def _import_frameworks(kinds: set, torch_model: bool) -> None:
     mindspore's import left threads that aborted the interpreter at exit."""
     import importlib
 
-    from ..signals import deferred
+    from ...runtime.signals import deferred
     names = ["torch"] * ("torch" in kinds or torch_model) + ["mindspore"] * ("mindspore" in kinds)
     for name in names:
         try:
