@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Dict
 
 from . import (
+    bags,
     data,
     devices,
     distributions,
@@ -43,7 +44,7 @@ from . import (
 )
 from .base import Transform
 
-MODULES = (data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
+MODULES = (bags, data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
            layers, legacy, linalg, losses, models, one_cycle, optim, owned, processes,
            rounding, runtime, save_load, sparse, tensors, torch_functions, vision)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.context import Context
+from .bag_helper_code import BAG_HELPERS, BAG_NEEDS
 from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
 from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
 from .layer_helper_code import LAYER_HELPERS
@@ -231,10 +232,11 @@ class SummaryRecordWriter(mindspore.SummaryRecord):
 }
 HELPERS.update(DISTRIBUTION_HELPERS)
 HELPERS.update(LAYER_HELPERS)
+HELPERS.update(BAG_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
-NEEDS = dict(DISTRIBUTION_NEEDS)
+NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
     HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 
