@@ -78,19 +78,25 @@ def walked_modules() -> List[types.ModuleType]:
 
 
 def _lookup(qualified: str) -> object:
-    """The object a dotted name denotes, or None."""
+    """The object a dotted name denotes, or None: attributes first, as Python reads
+    `torch.nn.parallel.replicate` (the function, which hides the module of that name),
+    submodules where there is no such attribute."""
     parts = qualified.split(".")
-    for cut in range(len(parts), 0, -1):
-        module = _import(".".join(parts[:cut]))
-        if module is None:
-            continue
-        obj: object = module
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr, None)
-            if obj is None:
-                return None
-        return obj
-    return None
+    obj: object = _import(parts[0])
+    for i in range(1, len(parts)):
+        if obj is None:
+            return None
+        found = getattr(obj, parts[i], None)
+        obj = found if found is not None else _import(".".join(parts[:i + 1]))
+    return obj
+
+
+def _hidden(module: types.ModuleType) -> bool:
+    """A module its package's attribute of the same name hides (torch.nn.parallel's
+    `replicate` is the function): the dotted name is an API, not a namespace."""
+    parent, _, last = module.__name__.rpartition(".")
+    package = sys.modules.get(parent)
+    return package is not None and getattr(package, last, module) is not module
 
 
 def public_targets(rule_names: Iterable[str]) -> Dict[int, List[str]]:
@@ -159,7 +165,7 @@ def build() -> str:
     from ms_migrate.tables.load import load_rules
     rules = load_rules()
     table = generate(r.torch_name for r in rules.by_name.values())
-    return render(table, [m.__name__ for m in walked_modules()])
+    return render(table, [m.__name__ for m in walked_modules() if not _hidden(m)])
 
 
 if __name__ == "__main__":

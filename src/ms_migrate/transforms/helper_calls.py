@@ -12,6 +12,13 @@ def _helper_call(ctx, rule, bound: Bound, call, name: str):
 
 
 @transform
+def written_function(ctx, rule, bound: Bound, call=None):
+    """A torch function MindSpore lacks -> the helper of the same name written into the
+    file, called with torch's arguments (torch.nn.parallel.scatter -> scatter(...))."""
+    return _helper_call(ctx, rule, bound, call, rule.torch_name.rpartition(".")[2])
+
+
+@transform
 def svd_helper(ctx, rule, bound: Bound, call=None):
     """torch.svd / Tensor.svd -> svd(...): (U, S, V) in torch's order."""
     return _helper_call(ctx, rule, bound, call, "svd")

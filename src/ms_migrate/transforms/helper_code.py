@@ -16,6 +16,7 @@ from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
 from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
 from .layer_helper_code import LAYER_HELPERS
 from .model_code import MODEL_HELPERS
+from .parallel_helper_code import PARALLEL_HELPERS
 
 HELPERS = {
     "conv_transpose1d": '''\
@@ -233,6 +234,7 @@ class SummaryRecordWriter(mindspore.SummaryRecord):
 HELPERS.update(DISTRIBUTION_HELPERS)
 HELPERS.update(LAYER_HELPERS)
 HELPERS.update(BAG_HELPERS)
+HELPERS.update(PARALLEL_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
