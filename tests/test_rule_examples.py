@@ -25,6 +25,10 @@ def test_rule_example(rule, index):
         # Where torchvision cannot be installed beside torch, tests/test_transforms_vision.py
         # and tests/test_data_readers.py check these rules against its documented results.
         pytest.importorskip("torchvision")
+    if rule.torch_name.startswith("torchtext."):
+        # torchtext is not maintained for current torch: tests/test_torchtext.py checks
+        # these rules against its documented results.
+        pytest.importorskip("torchtext")
     if rule.source.startswith("torch_nn_parallel_functions.toml") and not _torch_cuda():
         pytest.skip("torch runs torch.nn.parallel's functions only on CUDA devices: "
                     "tests/test_parallel_helpers.py checks them against torch's results")

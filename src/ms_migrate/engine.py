@@ -38,7 +38,7 @@ from .pipeline import STATEMENT_PASSES
 from .tables.load import RuleSet, load_rules
 
 # A cheap test before parsing: files that never import torch are returned as they are.
-_TORCH_WORD = re.compile(r"\btorch(?:vision)?\b")
+_TORCH_WORD = re.compile(r"\btorch(?:vision|text)?\b")
 _IMPORT_WORD = re.compile(r"\b(?:import|from)\b")
 
 

@@ -12,7 +12,7 @@ import libcst as cst
 from .aliases import canonical
 
 # Top-level packages whose APIs the rule tables describe.
-TORCH_ROOTS = ("torch", "torchvision")
+TORCH_ROOTS = ("torch", "torchvision", "torchtext")
 
 # Module paths: references to these are namespaces, not APIs.
 TORCH_MODULES = frozenset({
@@ -24,6 +24,8 @@ TORCH_MODULES = frozenset({
     "torch.autograd", "torch.jit", "torch.onnx", "torch.hub", "torch.testing",
     "torchvision", "torchvision.transforms", "torchvision.datasets", "torchvision.models",
     "torchvision.utils", "torchvision.ops", "torchvision.io",
+    "torchtext", "torchtext.data", "torchtext.data.utils", "torchtext.data.functional",
+    "torchtext.vocab", "torchtext.datasets", "torchtext.datasets.multi30k",
 })
 
 

@@ -2,7 +2,7 @@
 torch arguments keep their names, as the helper takes torch's signature."""
 from __future__ import annotations
 
-from ..core.callrewrite import Bound, rewrite
+from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import transform
 from .helper_code import request
 
@@ -58,3 +58,18 @@ def eigvalsh_helper(ctx, rule, bound: Bound, call=None):
 def mode_helper(ctx, rule, bound: Bound, call=None):
     """torch.mode / Tensor.mode -> mode(...): counts of equal values along dim."""
     return _helper_call(ctx, rule, bound, call, "mode")
+
+
+_TOKENIZERS = ("None", '"basic_english"', "'basic_english'", '"spacy"', "'spacy'")
+
+
+@transform
+def tokenizer_helper(ctx, rule, bound: Bound, call=None):
+    """torchtext's get_tokenizer -> get_tokenizer(...) written into the file, which knows
+    None, "basic_english", "spacy" and callables; another library's name is refused."""
+    name = bound.get("tokenizer")
+    text = None if name is None else code(name).strip()
+    if text is not None and text[:1] in "\"'" and text not in _TOKENIZERS:
+        raise Unsupported(f"tokenizer {text}: only None, 'basic_english', 'spacy' or a "
+                          f"callable are written for MindSpore")
+    return _helper_call(ctx, rule, bound, call, "get_tokenizer")

@@ -17,6 +17,7 @@ from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
 from .layer_helper_code import LAYER_HELPERS
 from .model_code import MODEL_HELPERS
 from .parallel_helper_code import PARALLEL_HELPERS
+from .text_helper_code import TEXT_HELPERS, TEXT_IMPORTS, TEXT_NEEDS
 
 HELPERS = {
     "conv_transpose1d": '''\
@@ -235,10 +236,11 @@ HELPERS.update(DISTRIBUTION_HELPERS)
 HELPERS.update(LAYER_HELPERS)
 HELPERS.update(BAG_HELPERS)
 HELPERS.update(PARALLEL_HELPERS)
-_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS}
+HELPERS.update(TEXT_HELPERS)
+_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
-NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS)
+NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
     HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 
