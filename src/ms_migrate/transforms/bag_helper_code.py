@@ -57,6 +57,17 @@ class EmbeddingBag(mindspore.nn.Cell):
         self.scale_grad_by_freq, self.mode = scale_grad_by_freq, mode
         self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, mode="mean", include_last_offset=False,
+                        padding_idx=None):
+        """torch's EmbeddingBag.from_pretrained: a bag layer over the given table, which
+        is trained only when freeze is False."""
+        bag = cls(*embeddings.shape, max_norm, norm_type, scale_grad_by_freq, mode,
+                  embeddings, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
+
     def construct(self, input, offsets=None, per_sample_weights=None):
         return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type,
                              self.scale_grad_by_freq, self.mode, per_sample_weights,

@@ -5,6 +5,8 @@ the call when given literally, and are passed on otherwise: the helper raises if
 are set when it runs."""
 from __future__ import annotations
 
+import libcst as cst
+
 from ..core.callrewrite import Bound, Unsupported, rewrite
 from .base import literal, transform
 from .helper_code import request
@@ -39,3 +41,12 @@ def embedding_bag_layer(ctx, rule, bound: Bound, call=None):
     """nn.EmbeddingBag(...) -> EmbeddingBag(...), a Cell written into the file."""
     _bag_arguments(bound)
     return rewrite(rule, bound, request(ctx, "EmbeddingBag"), call, ctx.name)
+
+
+@transform
+def embedding_bag_pretrained(ctx, rule, bound: Bound, call=None):
+    """nn.EmbeddingBag.from_pretrained(...) -> EmbeddingBag.from_pretrained(...), the
+    classmethod of the Cell written into the file."""
+    _bag_arguments(bound)
+    method = cst.Attribute(request(ctx, "EmbeddingBag"), cst.Name("from_pretrained"))
+    return rewrite(rule, bound, method, call, ctx.name)
