@@ -207,7 +207,7 @@ def test_converted_text(torch_code, expected):
     ("nn.Embedding(10, 4, max_norm=1.0)", "renormalize"),
     ("nn.LSTM(3, 6, proj_size=4)", "proj_size"),
     ("nn.AdaptiveMaxPool1d(3, return_indices=True)", "indices"),
-    ("nn.EmbeddingBag(10, 3)", "EmbeddingBag"),
+    ("nn.EmbeddingBag(10, 3, max_norm=1.0)", "max_norm"),
     ("nn.RReLU()", "random slopes"),
     ("nn.TripletMarginLoss()", "kernel on CPU"),
 ])
