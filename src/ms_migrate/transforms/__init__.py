@@ -37,6 +37,7 @@ from . import (
     rounding,
     runtime,
     save_load,
+    scatter,
     sparse,
     tensors,
     torch_functions,
@@ -46,7 +47,7 @@ from .base import Transform
 
 MODULES = (bags, data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
            layers, legacy, linalg, losses, models, one_cycle, optim, owned, processes,
-           rounding, runtime, save_load, sparse, tensors, torch_functions, vision)
+           rounding, runtime, save_load, scatter, sparse, tensors, torch_functions, vision)
 
 
 def _collect() -> Dict[str, Transform]:

@@ -2,6 +2,8 @@
 torch arguments keep their names, as the helper takes torch's signature."""
 from __future__ import annotations
 
+import libcst as cst
+
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import transform
 from .helper_code import request
@@ -73,3 +75,20 @@ def tokenizer_helper(ctx, rule, bound: Bound, call=None):
         raise Unsupported(f"tokenizer {text}: only None, 'basic_english', 'spacy' or a "
                           f"callable are written for MindSpore")
     return _helper_call(ctx, rule, bound, call, "get_tokenizer")
+
+
+@transform
+def quantile_helper(ctx, rule, bound: Bound, call=None):
+    """Tensor.quantile -> quantile(...): a sort, then the entries at q's positions."""
+    return _helper_call(ctx, rule, bound, call, "quantile")
+
+
+@transform
+def nanquantile_helper(ctx, rule, bound: Bound, call=None):
+    """Tensor.nanquantile -> quantile(..., ignore_nan=True): NaNs sorted last and not
+    counted."""
+    new = _helper_call(ctx, rule, bound, call, "quantile")
+    return new.with_changes(args=[*new.args, cst.Arg(
+        cst.Name("True"), keyword=cst.Name("ignore_nan"),
+        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                              whitespace_after=cst.SimpleWhitespace("")))])

@@ -180,6 +180,83 @@ def eigvalsh(A, UPLO="L"):
     values = mindspore.ops.real(mindspore.ops.eig(full)[0])
     return mindspore.ops.sort(values, axis=-1)[0]
 ''',
+    "quantile": '''\
+def quantile(input, q, dim=None, keepdim=False, interpolation="linear", ignore_nan=False):
+    """torch.quantile (torch.nanquantile with ignore_nan=True) from a sort: MindSpore 2.10's
+    quantile has no CPU kernel. q is a number or a 1-D tensor, whose axis comes first."""
+    x = input.reshape(-1) if dim is None else input.movedim(dim, -1)
+    qs = mindspore.Tensor(q, x.dtype).reshape(-1)
+    nan = x.isnan()
+    if ignore_nan:
+        count = (~nan).sum(-1, keepdims=True)
+    else:
+        count = mindspore.ops.full_like(nan[..., :1], x.shape[-1], dtype=mindspore.int64)
+    values = mindspore.ops.where(nan, mindspore.Tensor(float("inf"), x.dtype), x).sort(-1)[0]
+    pos = qs * (count - 1).astype(x.dtype)
+    if interpolation == "nearest":
+        pos = pos.round()
+    low, high = pos.floor().clamp(min=0), pos.ceil().clamp(min=0)
+    below = values.gather_elements(-1, low.astype(mindspore.int64))
+    above = values.gather_elements(-1, high.astype(mindspore.int64))
+    if interpolation in ("lower", "nearest"):
+        out = below
+    elif interpolation == "higher":
+        out = above
+    elif interpolation == "midpoint":
+        out = (below + above) / 2
+    else:
+        out = below + (above - below) * (pos - low)
+    undefined = count == 0 if ignore_nan else nan.any(-1, keep_dims=True)
+    out = mindspore.ops.where(undefined, mindspore.Tensor(float("nan"), x.dtype), out)
+    out = out.movedim(-1, 0)
+    if keepdim:
+        out = out.reshape((-1,) + (1,) * input.ndim) if dim is None else out.unsqueeze(
+            dim % input.ndim + 1)
+    elif dim is None:
+        out = out.reshape(-1)
+    return out if isinstance(q, mindspore.Tensor) and q.ndim == 1 else out.squeeze(0)
+''',
+    "scatter_reduce": '''\
+def scatter_reduce(input, dim, index, src, reduce, include_self=True):
+    """torch's Tensor.scatter_reduce (and scatter's reduce="add"/"multiply"): each entry
+    of index marks its place along dim, and the marked src values are reduced there
+    (MindSpore 2.10's CPU kernels only add)."""
+    if not isinstance(src, mindspore.Tensor):
+        src = mindspore.ops.full(index.shape, src, dtype=input.dtype)
+    src = src[tuple(slice(0, n) for n in index.shape)].astype(input.dtype).movedim(dim, -1)
+    index = index.movedim(dim, -1)
+    base = input.movedim(dim, -1)
+    hit = index.expand_dims(-1) == mindspore.ops.arange(base.shape[-1])  # (..., K, N)
+    values = src.expand_dims(-1)
+    if reduce in ("sum", "mean"):
+        out = mindspore.ops.where(hit, values, mindspore.ops.zeros_like(values)).sum(-2)
+    elif reduce == "prod":
+        out = mindspore.ops.where(hit, values, mindspore.ops.ones_like(values)).prod(-2)
+    elif reduce == "amax":
+        out = mindspore.ops.amax(mindspore.ops.where(hit, values, src.min()), -2)
+    else:
+        out = mindspore.ops.amin(mindspore.ops.where(hit, values, src.max()), -2)
+    count = hit.sum(-2)
+    padding = []
+    for have, want in zip(reversed(out.shape[:-1]), reversed(base.shape[:-1])):
+        padding += [0, want - have]
+    if padding and any(padding):
+        out = mindspore.ops.pad(out, [0, 0] + padding)
+        count = mindspore.ops.pad(count, [0, 0] + padding)
+    if include_self:
+        if reduce in ("sum", "mean"):
+            out = out + base
+        elif reduce == "prod":
+            out = out * base
+        elif reduce == "amax":
+            out = mindspore.ops.maximum(out, base)
+        else:
+            out = mindspore.ops.minimum(out, base)
+    if reduce == "mean":
+        total = (count + 1 if include_self else count).clamp(min=1).astype(base.dtype)
+        out = out / total if base.is_floating_point() else mindspore.ops.floor_divide(out, total)
+    return mindspore.ops.where(count > 0, out.astype(base.dtype), base).movedim(-1, dim)
+''',
     "mode": '''\
 def mode(input, dim=-1, keepdim=False):
     """torch.mode: the most frequent value along dim (the smallest of equally frequent

@@ -93,6 +93,20 @@ def inplace(ctx, rule, bound: Bound, call):
     value = rewrite(rule, bound, func, call, ctx.name)
     if fresh:
         return value
+    return _write_back(ctx, rule, receiver, value)
+
+
+def write_back(ctx, rule, receiver: cst.BaseExpression, value: cst.BaseExpression):
+    """The in-place method's result `value` (computed by other means: a helper) written
+    into the receiver as `inplace` writes it; on a tensor just made, the value itself."""
+    if _is_fresh(receiver):
+        return value
+    if not _is_plain(receiver):
+        raise Unsupported("in-place call on an expression: assign the result by hand")
+    return _write_back(ctx, rule, receiver, value)
+
+
+def _write_back(ctx, rule, receiver: cst.BaseExpression, value: cst.BaseExpression):
     if isinstance(receiver, cst.Name) and receivers.owner(ctx, receiver.value) == receivers.FRESH_VIEW:
         # `x = torch.tensor([...]).reshape(2, 2)`: ops.assign refuses a view; its base has
         # no other name, so replacing x's value is the same write
