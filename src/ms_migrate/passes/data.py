@@ -88,6 +88,8 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
             _collect_class(ctx, info, stmt, subclasses)
         elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
             _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
+    if info.samplers.assigned:
+        traverse(module, data_samplers.IteratedNames(info.samplers))
     return subclasses
 
 
@@ -212,7 +214,8 @@ def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
         for branch in (value.body, value.orelse):
             if not (isinstance(branch, cst.Name) and branch.value == "None"):
                 info.samplers.assignment(name, _qualified(ctx, branch))
-    elif qualified in data_samplers.TORCH_SAMPLERS or name in info.samplers.assigned:
+    elif (qualified in data_samplers.TORCH_SAMPLERS or qualified in data_samplers.HELPER_SAMPLERS
+          or name in info.samplers.assigned):
         info.samplers.assignment(name, qualified)
     if qualified == DATA + "BatchSampler" and value.args:
         info.samplers.feeds(value.args[0].value)
@@ -571,8 +574,8 @@ class _DataRewriter(StatementPass):
                 updated = updated.with_changes(args=[updated.args[0].with_changes(value=inner),
                                                      *updated.args[1:]])
             return self._torch_style_sampler(original, updated, qualified)
-        if (qualified in data_samplers.TORCH_SAMPLERS and self.assigned_to
-                and self.info.samplers.torch_style(self.assigned_to[-1])):
+        if ((qualified in data_samplers.TORCH_SAMPLERS or qualified in data_samplers.HELPER_SAMPLERS)
+                and self.assigned_to and self.info.samplers.torch_style(self.assigned_to[-1])):
             return self._torch_style_sampler(original, updated, qualified)
         if (qualified == DATA + "DataLoader" and not torch_style(original, self.info)
                 and _collate_uses_torch(self.ctx, self.info, original)):
@@ -616,9 +619,12 @@ class _DataRewriter(StatementPass):
         return found[0] if found else SOURCE
 
     def _torch_style_sampler(self, original, updated, qualified):
+        target = (f"{data_samplers.TORCH_STYLE}{data_samplers.TORCH_SAMPLERS[qualified]}"
+                  if qualified in data_samplers.TORCH_SAMPLERS else
+                  f"{data_samplers.HELPER_SAMPLERS[qualified]} (a class written into this file)")
         self.add(original, qualified, CONVERTED,
-                 f"-> {data_samplers.TORCH_STYLE}{data_samplers.TORCH_SAMPLERS[qualified]}: it "
-                 "feeds a batch sampler or a torch-style DataLoader, which iterate it")
+                 f"-> {target}: it feeds a batch sampler or a torch-style DataLoader, or the "
+                 "code iterates it")
         return data_samplers.torch_style_sampler(self.ctx, updated, qualified)
 
     def visit_Assign(self, node):
@@ -675,7 +681,10 @@ class _DataRewriter(StatementPass):
     def _without_generator(self, original: cst.Call, call: cst.Call) -> cst.Call:
         """`generator=torch.Generator().manual_seed(0)` goes before its torch calls are
         converted: MindSpore seeds pipelines globally, numpy draws random_split."""
-        args = [a for a in call.args if not (a.keyword and a.keyword.value == "generator")]
+        position = data_samplers.GENERATOR_POSITION.get(_qualified(self.ctx, original))
+        args = [a for i, a in enumerate(call.args) if not (
+            a.keyword and a.keyword.value == "generator"
+            or a.keyword is None and i == position and not a.star)]
         if len(args) == len(call.args):
             return call
         how = ("seed numpy (np.random.seed) for a fixed split"

@@ -15,8 +15,10 @@ from typing import List, Optional
 import libcst as cst
 
 from ..core.facts import PIPELINE, DataFacts
+from ..core.traversal import FastVisitor
 from ..transforms.data import SAMPLER_HELPER as HELPER
 from ..transforms.data import sampler_or_shuffle
+from ..transforms.helper_code import request
 from .statement_pass import with_helper_class
 
 _CODE = f'''\
@@ -93,6 +95,15 @@ TORCH_SAMPLERS = {**{_DATA + c: c for c in _CLASSES},
 
 
 _SUBSET_RANDOM = _DATA + "SubsetRandomSampler"
+# samplers with no torch-style class in MindSpore: a class written into the file
+# (transforms/helper_code.py) draws the indices with numpy, as torch's does
+HELPER_SAMPLERS = {_DATA + "SubsetRandomSampler": "ShuffledSubsetSampler",
+                   _DATA + "WeightedRandomSampler": "WeightedIndexSampler"}
+# where torch's samplers take generator= positionally
+GENERATOR_POSITION = {_DATA + "RandomSampler": 3, _DATA + "SubsetRandomSampler": 1,
+                      _DATA + "WeightedRandomSampler": 3}
+# calls that iterate their one argument
+_ITERATING = frozenset({"iter", "list", "tuple", "len", "enumerate", "sorted", "set"})
 
 
 def random_over_range(node, resolve) -> bool:
@@ -129,10 +140,12 @@ class SamplerFlow:
                 and node.func.value == "range"):
             return True  # indices as they are: torch-style samplers take any iterable
         if isinstance(node, cst.Call):
-            return resolve(node.func) in TORCH_SAMPLERS or random_over_range(node, resolve)
+            return (resolve(node.func) in TORCH_SAMPLERS or resolve(node.func) in HELPER_SAMPLERS
+                    or random_over_range(node, resolve))
         if isinstance(node, cst.Name):
             kinds = self.assigned.get(node.value)
-            return bool(kinds) and all(k in TORCH_SAMPLERS for k in kinds)
+            return bool(kinds) and all(k in TORCH_SAMPLERS or k in HELPER_SAMPLERS
+                                       for k in kinds)
         return False
 
     def torch_style(self, name: str) -> bool:
@@ -140,8 +153,35 @@ class SamplerFlow:
 
 
 def torch_style_sampler(ctx, call: cst.Call, qualified: str) -> cst.Call:
+    if qualified in HELPER_SAMPLERS and not random_over_range(call, lambda f: qualified):
+        return call.with_changes(func=request(ctx, HELPER_SAMPLERS[qualified]))
     name = "RandomSampler" if qualified == _SUBSET_RANDOM else TORCH_SAMPLERS[qualified]
     return call.with_changes(func=ctx.name(TORCH_STYLE + name))
+
+
+class IteratedNames(FastVisitor):
+    """Sampler names the file iterates itself (`for i in sampler`, `list(sampler)`,
+    `len(sampler)`): mindspore.dataset's samplers are not iterable, the torch-style
+    ones are."""
+
+    def __init__(self, flow: SamplerFlow):
+        super().__init__()
+        self.flow = flow
+
+    def _iterated(self, node) -> None:
+        if isinstance(node, cst.Name) and node.value in self.flow.assigned:
+            self.flow.feeds(node)
+
+    def visit_For(self, node) -> None:
+        self._iterated(node.iter)
+
+    def visit_CompFor(self, node) -> None:
+        self._iterated(node.iter)
+
+    def visit_Call(self, node) -> None:
+        if (isinstance(node.func, cst.Name) and node.func.value in _ITERATING and node.args
+                and node.args[0].keyword is None and not node.args[0].star):
+            self._iterated(node.args[0].value)
 
 
 def source_with_sampler(info: DataFacts, call: cst.Call, dataset_kind) -> bool:

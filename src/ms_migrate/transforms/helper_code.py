@@ -257,6 +257,38 @@ def scatter_reduce(input, dim, index, src, reduce, include_self=True):
         out = out / total if base.is_floating_point() else mindspore.ops.floor_divide(out, total)
     return mindspore.ops.where(count > 0, out.astype(base.dtype), base).movedim(-1, dim)
 ''',
+    "ShuffledSubsetSampler": '''\
+class ShuffledSubsetSampler(mindspore.dataset.dataloader.Sampler):
+    """torch's SubsetRandomSampler: the given indices in a new random order at each pass
+    (MindSpore's own is not iterable)."""
+
+    def __init__(self, indices, generator=None):
+        self.indices = indices
+
+    def __iter__(self):
+        for i in numpy.random.permutation(len(self.indices)):
+            yield self.indices[i]
+
+    def __len__(self):
+        return len(self.indices)
+''',
+    "WeightedIndexSampler": '''\
+class WeightedIndexSampler(mindspore.dataset.dataloader.Sampler):
+    """torch's WeightedRandomSampler: num_samples indices drawn with probabilities in
+    proportion to weights (MindSpore's own is not iterable)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        self.weights = numpy.asarray(weights, dtype=numpy.float64)
+        self.num_samples = num_samples
+        self.replacement = replacement
+
+    def __iter__(self):
+        p = self.weights / self.weights.sum()
+        return iter(numpy.random.choice(len(p), self.num_samples, self.replacement, p).tolist())
+
+    def __len__(self):
+        return self.num_samples
+''',
     "mode": '''\
 def mode(input, dim=-1, keepdim=False):
     """torch.mode: the most frequent value along dim (the smallest of equally frequent
