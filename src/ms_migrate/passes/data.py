@@ -29,7 +29,7 @@ from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
 
-_APPLIES = re.compile(r"\b(DataLoader|Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
+_APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
 
 DATA = "torch.utils.data."
 _BASES = {DATA + "Dataset", DATA + "IterableDataset", DATA + "Sampler",

@@ -92,3 +92,10 @@ def nanquantile_helper(ctx, rule, bound: Bound, call=None):
         cst.Name("True"), keyword=cst.Name("ignore_nan"),
         equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                               whitespace_after=cst.SimpleWhitespace("")))])
+
+
+@transform
+def chain_dataset_helper(ctx, rule, bound: Bound, call=None):
+    """torch.utils.data.ChainDataset(datasets) -> ChainedDatasets(datasets): iterates each
+    dataset in turn (MindSpore has no chain of iterable sources)."""
+    return _helper_call(ctx, rule, bound, call, "ChainedDatasets")

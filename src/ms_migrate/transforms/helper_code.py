@@ -289,6 +289,18 @@ class WeightedIndexSampler(mindspore.dataset.dataloader.Sampler):
     def __len__(self):
         return self.num_samples
 ''',
+    "ChainedDatasets": '''\
+class ChainedDatasets:
+    """torch's ChainDataset: the samples of each iterable dataset in turn, at each pass
+    (GeneratorDataset reads it as an iterable source)."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from dataset
+''',
     "mode": '''\
 def mode(input, dim=-1, keepdim=False):
     """torch.mode: the most frequent value along dim (the smallest of equally frequent
