@@ -86,15 +86,15 @@ class ApplyEdits(cst.CSTTransformer):
             start = len(out)
             inserted = self.edits.before.get(key, [])
             out.extend(_spaced(inserted, indented, at_start=not out))
-            if inserted and isinstance(inserted[-1], cst.FunctionDef):  # a blank line after it
-                blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
-                upd = upd.with_changes(leading_lines=[*blank, *upd.leading_lines])
             if key in self.edits.take:
                 continue
             if key in self.edits.remove:
                 carry.extend(upd.leading_lines)
                 continue
             new = list(self.edits.replace.get(key, [upd]))
+            if new and inserted and isinstance(inserted[-1], cst.FunctionDef):  # blank after it
+                blank = [cst.EmptyLine(indent=False)] * (1 if indented else 2)
+                new[0] = new[0].with_changes(leading_lines=[*blank, *new[0].leading_lines])
             notes = self.edits.notes.get(key, [])
             if new and (carry or notes):
                 first = new[0]

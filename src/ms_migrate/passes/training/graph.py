@@ -8,6 +8,7 @@ gives zero gradients.
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, Iterable, Set
 
 import libcst as cst
@@ -36,6 +37,7 @@ CREATION = frozenset(f"torch.{n}" for n in (
 # Loops over these iterate parameters or modules, not data.
 PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters", "children", "modules",
                                  "named_modules", "buffers"})
+_MODEL_USE = re.compile(r"\b(\w+)\.(?:parameters|named_parameters)\(")
 GRAD_MODE = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -46,6 +48,8 @@ class DataFlow:
         self.ctx = ctx
         self.data_names: Set[str] = set(params)
         self.is_data: Dict[int, bool] = {}
+        # names whose parameters the file asks for: models, built once, not per step
+        self.models = set(_MODEL_USE.findall(ctx.source))
 
     def visit(self, stmt: cst.CSTNode) -> None:
         data = self._statement_is_data(stmt)
@@ -68,8 +72,21 @@ class DataFlow:
             return False
         small = stmt.body[0]
         if isinstance(small, cst.Assign):
+            if isinstance(small.value, cst.Call) and len(small.targets) == 1 and (
+                    self._constructs_layer(small.value) or (
+                        isinstance(small.targets[0].target, cst.Name)
+                        and small.targets[0].target.value in self.models)):
+                return True  # `model = Net()`, `layer = nn.Linear(4, 2)`
             return self.expr_is_data(small.value)
         return False
+
+    def _constructs_layer(self, call: cst.Call) -> bool:
+        """`nn.Linear(4, 2)`, `nn.Parameter(w)`: a layer or a parameter is made, not
+        computed: no graph flows from its arguments into a loss."""
+        qualified = self.ctx.resolve(call.func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        return qualified.startswith("torch.nn.") and not qualified.startswith(
+            "torch.nn.functional.") and last[:1].isupper()
 
     def _grad_mode(self, expr: cst.BaseExpression) -> bool:
         func = expr.func if isinstance(expr, cst.Call) else expr

@@ -32,7 +32,7 @@ from ...core.context import Context
 from ...core.names import dotted_name
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import traverse
-from . import emit
+from . import emit, leaf_grads
 from .edits import ApplyEdits, Edits, with_note
 from .graph import DataFlow
 from .names import Flows, attribute_targets, flow
@@ -41,6 +41,7 @@ from .sites import (
     Scope,
     Site,
     Stmt,
+    Unsupported,
     bound_names,
     find_sites,
     is_loop,
@@ -60,10 +61,6 @@ SCALER = "torch.amp.GradScaler"
 # Gradient hooks value_and_grad does not run. A Module's backward hooks are
 # Cell.register_backward_hook / register_backward_pre_hook, which it runs.
 HOOKS = frozenset({"register_hook"})
-
-
-class Unsupported(Exception):
-    """This backward() cannot be rewritten; the message says why."""
 
 
 @dataclass
@@ -113,6 +110,7 @@ class TrainingPass:
         self.flows = Flows()  # reads/writes of the statements, worked out once each
         self.weights: Dict[str, str] = {}  # optimizer (or model) -> its parameters' text
         self.manual_loops: Set[int] = set()  # ids of converted update loops
+        self.grads_read: Set[int] = set()  # ids of statements whose .grad reads converted
 
     # --- findings ------------------------------------------------------------------
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
@@ -162,6 +160,8 @@ class TrainingPass:
         for stmt in scope.stmts:
             if any(id(a) in self.manual_loops for a in stmt.ancestors):
                 continue  # `p.grad` of a converted update loop: the grads grad_fn returns
+            if id(stmt.node) in self.grads_read:
+                continue  # `x.grad` after a backward() without a step: the grads it names
             if isinstance(stmt.node, cst.SimpleStatementLine):
                 attrs = _attributes(stmt.node)
                 if "grad" in attrs:
@@ -180,8 +180,16 @@ class TrainingPass:
             flow.visit(stmt.node)
         plans: List[Plan] = []
         failed: Set[int] = set()  # steps after a backward() that cannot convert
+        taken = set(scope.params) | set(self.flows.reads(scope.block)) \
+            | self.flows.writes(scope.block)
         for site in scope.sites:
             if site.kind != "backward":
+                continue
+            if _next_step(scope, site) is None:  # the gradients are read from .grad
+                try:
+                    leaf_grads.rewrite(self, scope, leaf_grads.plan(self, scope, site), taken)
+                except Unsupported as exc:
+                    self.report(site.stmt, BACKWARD, UNSUPPORTED, str(exc), mark=True)
                 continue
             try:
                 plans.append(self.plan(scope, flow, site))

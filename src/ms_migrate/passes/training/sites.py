@@ -27,6 +27,10 @@ GRAD_SCALERS = frozenset({"torch.amp.GradScaler", "torch.cuda.amp.GradScaler",
                           "torch.cpu.amp.GradScaler", "torch.amp.grad_scaler.GradScaler"})
 
 
+class Unsupported(Exception):
+    """This backward() cannot be rewritten; the message says why."""
+
+
 @dataclass
 class Stmt:
     node: cst.BaseStatement
