@@ -207,3 +207,31 @@ def test_module_level_step_keeps_the_model_outside_the_forward_function():
     """, ["weight"])
     forward = result.code.split("def forward_fn", 1)[1].split("return", 1)[0]
     assert "Dense" not in forward
+
+
+def test_custom_function_once_differentiable():
+    # the custom backward (not the true derivative) gives the gradients, in both
+    result = check("""\
+        import torch
+        from torch.autograd.function import once_differentiable
+
+        class Twice(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, a, b):
+                ctx.save_for_backward(a, b)
+                return a * b * 2
+
+            @staticmethod
+            @once_differentiable
+            def backward(ctx, grad_output):
+                a, b = ctx.saved_tensors
+                return grad_output * 3, grad_output * a
+
+        a = torch.tensor([1.0, 2.0], requires_grad=True)
+        b = torch.tensor([3.0, 4.0], requires_grad=True)
+        y = Twice.apply(a, b)
+        y.sum().backward()
+        a_grad = a.grad
+        b_grad = b.grad
+    """, ["y", "a_grad", "b_grad"])
+    assert "once_differentiable" not in result.code

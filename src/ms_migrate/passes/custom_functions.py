@@ -98,7 +98,7 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> cst.ClassDef:
     docstring: List[cst.BaseStatement] = []
     for index, stmt in enumerate(cls.body.body):
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value in ("forward", "backward") \
-                and _static(stmt):
+                and _static(ctx, stmt):
             methods[stmt.name.value] = stmt
         elif index == 0 and _is_docstring(stmt):
             docstring.append(stmt)
@@ -136,8 +136,16 @@ def _cell_base(ctx: Context) -> str:
     return f"{alias}.Module" if alias is not None else ms_name(ctx, "mindspore.nn.Cell")
 
 
-def _static(fn: cst.FunctionDef) -> bool:
-    return [code(d.decorator).strip() for d in fn.decorators] == ["staticmethod"]
+_ONCE = frozenset({"torch.autograd.function.once_differentiable",
+                   "torch.autograd.once_differentiable"})
+
+
+def _static(ctx: Context, fn: cst.FunctionDef) -> bool:
+    """A staticmethod, maybe `once_differentiable` too (bprop is never differentiated
+    again unless asked: the decorator has nothing to do in MindSpore)."""
+    names = [code(d.decorator).strip() for d in fn.decorators
+             if ctx.resolve(d.decorator) not in _ONCE]
+    return names == ["staticmethod"]
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:

@@ -182,7 +182,8 @@ def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -
     torch.manual_seed(seed)
     t_ns = {name: to_torch(v) for name, v in inputs.items()}
     exec(compile(torch_code, "<torch example>", "exec"), t_ns)
-    m_ns = {name: to_mindspore(v) for name, v in inputs.items()}
+    # a module's namespace: MindSpore's PyNative grad reads a function's __module__
+    m_ns = {"__name__": "__ms_example__", **{name: to_mindspore(v) for name, v in inputs.items()}}
     exec(compile(ms_code, "<mindspore example>", "exec"), m_ns)
 
     if layer:

@@ -99,3 +99,9 @@ def chain_dataset_helper(ctx, rule, bound: Bound, call=None):
     """torch.utils.data.ChainDataset(datasets) -> ChainedDatasets(datasets): iterates each
     dataset in turn (MindSpore has no chain of iterable sources)."""
     return _helper_call(ctx, rule, bound, call, "ChainedDatasets")
+
+
+def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
+    """torch.autograd.functional.vjp -> functional_vjp(...): mindspore.vjp, then its
+    function applied to v."""
+    return _helper_call(ctx, rule, bound, call, "functional_vjp")

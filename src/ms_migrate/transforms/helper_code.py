@@ -122,6 +122,16 @@ def sparse_coo_tensor(indices, values, size=None, dtype=None):
         size = (indices.max(axis=1) + 1).tolist() + list(values.shape[1:])
     return mindspore.ops.scatter_nd(indices.T, values, tuple(size))
 ''',
+    "functional_vjp": '''\
+def functional_vjp(func, inputs, v=None):
+    """torch.autograd.functional.vjp: func's output and the vector-Jacobian product
+    v^T J, shaped as the inputs (a tensor or a tuple); v may be omitted for a scalar
+    output (ones)."""
+    single = not isinstance(inputs, (tuple, list))
+    output, vjp_fn = mindspore.vjp(func, *((inputs,) if single else inputs))
+    grads = vjp_fn(mindspore.ops.ones_like(output) if v is None else v)
+    return output, grads[0] if single else grads
+''',
     "svd": '''\
 def svd(input, some=True, compute_uv=True):
     """torch.svd: (U, S, V), where ops.svd gives (S, U, V); without compute_uv, torch's U
