@@ -271,11 +271,12 @@ def plan(pass_, scope: Scope, site: Site) -> LeafPlan:
                               "compute the loss")
     for leaf in leaves:
         if leaf not in free:
-            raise Unsupported(f"the loss is not computed from `{leaf}` in this block: torch "
-                              f"leaves {leaf}.grad None")
+            raise Unsupported(f"`{leaf}` is not read by the statements that compute the loss "
+                              "here (a function that reads it as a global is not followed)")
     for weight in weights:
         if weight.split(".", 1)[0] not in free:
-            raise Unsupported(f"the loss is not computed with `{weight}` in this block")
+            raise Unsupported(f"`{weight}` is not read by the statements that compute the "
+                              "loss here (a function that reads it as a global is not followed)")
     p.moved = _moved(flows, scope, site, captured, produced)
     outside = Counter(flows.reads(scope.block))
     for node in body:
