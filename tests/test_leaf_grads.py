@@ -235,3 +235,40 @@ def test_custom_function_once_differentiable():
         b_grad = b.grad
     """, ["y", "a_grad", "b_grad"])
     assert "once_differentiable" not in result.code
+
+
+def test_loop_updating_tensors_by_hand():
+    # the tutorial's two-layer net: gradients read, applied and zeroed every iteration
+    result = check("""\
+        import torch
+        x = torch.linspace(-1, 1, 20).unsqueeze(1)
+        y = torch.sin(3 * x)
+        w1 = torch.tensor([[-0.4, -0.3, -0.1, 0.0, 0.2, 0.3, 0.5, 0.6]], requires_grad=True)
+        w2 = torch.tensor([[0.3], [-0.2], [0.1], [0.4], [-0.3], [0.2], [0.5], [-0.1]],
+                          requires_grad=True)
+        learning_rate = 1e-2
+        for t in range(30):
+            y_pred = x.mm(w1).clamp(min=0).mm(w2)
+            loss = (y_pred - y).pow(2).sum()
+            loss.backward()
+            with torch.no_grad():
+                w1 -= learning_rate * w1.grad
+                w2 -= learning_rate * w2.grad
+                w1.grad.zero_()
+                w2.grad.zero_()
+        final = loss.detach()
+    """, ["w1", "w2", "final"])
+    assert "grad_fn(w1, w2)" in result.code
+
+
+def test_loop_without_reset_is_left():
+    source = textwrap.dedent("""\
+        import torch
+        w = torch.ones(3, requires_grad=True)
+        for step in range(3):
+            loss = (w * w).sum()
+            loss.backward()
+            print(w.grad)
+    """)
+    result = convert_source(source, "prog.py")
+    assert any("not reset in the loop" in f.message for f in result.report.findings)

@@ -34,7 +34,7 @@ from ...core.names import dotted_name
 from ...core.report import CONVERTED, WARNING
 from . import emit
 from .names import flow, target_names
-from .sites import Scope, Site, Stmt, Unsupported, is_optimizer
+from .sites import Scope, Site, Stmt, Unsupported, is_loop, is_optimizer
 
 BACKWARD = "Tensor.backward"
 FUNCTION = "torch.autograd.backward"
@@ -288,7 +288,30 @@ def plan(pass_, scope: Scope, site: Site) -> LeafPlan:
     module_level = isinstance(scope.root, cst.Module)  # its names are the module's state
     p.aux = [n for n in ordered if n not in loss_names and (module_level or outside[n] > 0)]
     p.resets = _resets(pass_, scope, site, found, weights)
+    _check_zeroed_in_loop(pass_, scope, site, targets)
     return p
+
+
+def _check_zeroed_in_loop(pass_, scope: Scope, site: Site, targets: List[str]) -> None:
+    """In a loop, torch adds each iteration's gradients to .grad unless something resets
+    it there; the gradient call returns the iteration's own."""
+    loops = [a for a in site.stmt.ancestors if is_loop(a)]
+    if not loops:
+        return
+    inner = loops[-1]
+    inside = [s for s in scope.stmts if any(a is inner for a in s.ancestors)]
+    for target in targets:
+        reset = re.compile(rf"\b{re.escape(target)}\.grad(\.data)?\.zero_\(|"
+                           rf"\b{re.escape(target)}\.grad\s*=\s*None")
+        if any(isinstance(s.node, cst.SimpleStatementLine) and reset.search(code(s.node))
+               for s in inside):
+            continue
+        if any(z.kind == "zero_grad" and any(a is inner for a in z.stmt.ancestors)
+               and target in _reset_targets(pass_, z, [target] if "." in target else [])
+               for z in scope.sites):
+            continue
+        raise Unsupported(f"{target}.grad is not reset in the loop: torch adds each "
+                          "iteration's gradients to it")
 
 
 def _moved(flows, scope: Scope, site: Site, captured: List[Stmt],
