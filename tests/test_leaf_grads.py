@@ -272,3 +272,22 @@ def test_loop_without_reset_is_left():
     """)
     result = convert_source(source, "prog.py")
     assert any("not reset in the loop" in f.message for f in result.report.findings)
+
+
+def test_layers_of_the_object_are_left():
+    # torch.autograd.backward inside a method also fills the layers' parameter gradients
+    source = textwrap.dedent("""\
+        import torch
+        class Block(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.g = torch.nn.Linear(2, 2)
+
+            def backward_pass(self, y1, dy2):
+                y1.requires_grad = True
+                gy1 = self.g(y1)
+                torch.autograd.backward(gy1, dy2)
+                return y1.grad
+    """)
+    result = convert_source(source, "prog.py")
+    assert any("parameters' gradients" in f.message for f in result.report.findings)

@@ -264,6 +264,10 @@ def plan(pass_, scope: Scope, site: Site) -> LeafPlan:
     loss_line = cst.SimpleStatementLine(body=[cst.Expr(cst.Tuple(
         [cst.Element(e) for e in outputs]))])
     free = flows.free_reads([*body, loss_line])
+    if "self" in scope.params and "self" in free and not weights:
+        raise Unsupported("the loss is computed with the object's layers: torch also adds "
+                          "their parameters' gradients to .grad here, which the gradient "
+                          "call would not compute")
     produced: Set[str] = set().union(*(flows.writes(n) for n in body)) if body else set()
     for name in free:
         if name in produced and name not in leaves:
