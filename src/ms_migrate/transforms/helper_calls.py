@@ -101,6 +101,7 @@ def chain_dataset_helper(ctx, rule, bound: Bound, call=None):
     return _helper_call(ctx, rule, bound, call, "ChainedDatasets")
 
 
+@transform
 def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
     """torch.autograd.functional.vjp -> functional_vjp(...): mindspore.vjp, then its
     function applied to v."""
