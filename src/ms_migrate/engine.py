@@ -33,7 +33,7 @@ from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report
 from .core.selection import Selection
 from .core.traversal import FastTransformer, recording_origins, traverse
-from .passes import api, classes, fstrings, helpers, imports, tuple_results
+from .passes import api, classes, fstrings, helpers, imports, partial_calls, tuple_results
 from .pipeline import STATEMENT_PASSES
 from .tables.load import RuleSet, load_rules
 
@@ -283,10 +283,17 @@ class Converter(FastTransformer):
     def visit_Call(self, node):
         self._count("Call", node)
         self.inner.add(id(node.func))  # the callee is converted with the call
+        if partial_calls.partial_rule(self.ctx, node) is not None:
+            self.inner.add(id(node.args[0].value))  # converted with partial's arguments
         self.call_starts.append(self.ctx.checkpoint())
 
     def leave_Call(self, original, updated):
         start = self.call_starts.pop()
+        if id(original.args[0].value if original.args else None) in self.inner:
+            new = partial_calls.convert(self.ctx, original, updated,
+                                        self.locators[id(original)])
+            if new is not None:
+                return new
         new = api.convert_call(self.ctx, original, updated, self.locators[id(original)])
         if new is updated and updated is not original and self._refused(original, start):
             # A call left unconverted keeps its arguments as they were too: no torch

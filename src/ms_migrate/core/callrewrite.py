@@ -74,8 +74,9 @@ def _spreads(rule: Rule) -> bool:
             and rule.target_args is None and rule.kind in ("function", "class"))
 
 
-# transforms that leave packed sizes as they are: `torch.rand(*shape)` may unpack into them
-_SIZE_TRANSFORMS = (None, "positional_size")
+# transforms that leave packed items as they are: `torch.rand(*shape)` and
+# `torch.meshgrid(*grids)` may unpack into them
+_SIZE_TRANSFORMS = (None, "positional_size", "spread_tensors", "separate_tensors")
 
 
 def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:

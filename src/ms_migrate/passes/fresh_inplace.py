@@ -13,7 +13,8 @@ value; MindSpore's in-place methods cannot write into an expression (and its ran
 ones have no CPU kernel). Rewritten in torch terms, before the tables convert it.
 A new tensor: torch.zeros/ones/empty/rand/randn and the `_like` ones (then dtype or
 device methods), or `.clone()`; sampled in place, a factory call becomes the sampler
-(`torch.empty(n).uniform_(a, b)` -> `torch.rand(n) * (b - a) + a`).
+(`torch.empty(n).uniform_(a, b)` -> `torch.rand(n) * (b - a) + a`); a legacy typed
+constructor given data (`torch.FloatTensor((n, 1))`: two values) through `_like`.
 """
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ from ..core.traversal import FastTransformer, traverse
 _FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn",
                         "torch.rand", "torch.zeros_like", "torch.ones_like",
                         "torch.empty_like"})
+# the legacy typed constructors given data written out (`torch.FloatTensor((n, 1),
+# device=...)`: four values, not a shape): a new tensor, sampled through `_like`
+_LEGACY = frozenset({"torch.Tensor", "torch.FloatTensor", "torch.DoubleTensor",
+                     "torch.HalfTensor", "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor",
+                     "torch.cuda.HalfTensor"})
 # a factory whose values already follow the standard law an in-place sampler would draw
 _SAMPLES = {"uniform_": "torch.rand", "normal_": "torch.randn"}
 _CASTS = frozenset({"float", "double", "half", "long", "int", "bool", "to", "type_as", "type"})
@@ -87,7 +93,12 @@ class _FreshInplace(FastTransformer):
             return False
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "clone":
             return True
-        return self.ctx.resolve(node.func) in _FACTORIES
+        made = self.ctx.resolve(node.func)
+        if made in _LEGACY:  # sizes filled at birth are passes/legacy_tensors.py's
+            positional = [a for a in node.args if a.keyword is None]
+            return len(positional) == 1 and not positional[0].star and isinstance(
+                positional[0].value, (cst.List, cst.Tuple, cst.ListComp))
+        return made in _FACTORIES
 
     def leave_Call(self, original: cst.Call, updated: cst.Call):
         func = updated.func

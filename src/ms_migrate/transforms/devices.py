@@ -7,6 +7,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
+from ..core.names import dotted_name
 from .base import literal, transform
 
 # torch device type -> MindSpore device_target. A CUDA device is MindSpore's GPU
@@ -63,3 +64,35 @@ def device_target(ctx, rule, bound: Bound, call=None):
     target = to_device_target(bound.values["type"], notes)
     bound.warnings.extend(dict.fromkeys(notes))
     return target
+
+
+@transform
+def gpu_device_query(ctx, rule, bound: Bound, call=None):
+    """torch.cuda.get_device_properties(device) -> mindspore.hal.get_device_properties(
+    <index>, "GPU"): MindSpore asks by device index, so `torch.device("cuda")`, "cuda" and
+    no device are the current one (`mindspore.get_context("device_id")`), "cuda:1" is 1,
+    an int is kept."""
+    device = bound.get("device")
+    if isinstance(device, cst.Call) and device.args:  # torch.device("cuda", 1), unconverted
+        if (dotted_name(device.func) or "").rpartition(".")[2] != "device":
+            raise Unsupported("a device given as a call: pass its index")
+        index = device.args[1].value if len(device.args) > 1 else None
+        device = index if index is not None else device.args[0].value
+    text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
+    if device is None or literal(device) == "None" or text in ("cuda", "GPU"):
+        index = cst.Call(ctx.name("mindspore.get_context"), [cst.Arg(cst.SimpleString('"device_id"'))])
+    elif text is not None:
+        match = _DEVICE_STRING.match(text)
+        if match is None or match["type"] != "cuda" or match["index"] is None:
+            raise Unsupported(f"not a CUDA device: {text!r}")
+        index = cst.Integer(match["index"])
+    elif isinstance(device, (cst.Integer, cst.Name, cst.Attribute, cst.Subscript)):
+        index = device
+        if not isinstance(device, cst.Integer):
+            bound.warnings.append("assumed the argument is a device index (an int): a "
+                                  "torch.device there needs its .index")
+    else:
+        raise Unsupported("only a device index, a CUDA device name or torch.device converts")
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(ctx.name(rule.target), [cst.Arg(index, comma=comma),
+                                            cst.Arg(cst.SimpleString('"GPU"'))])

@@ -109,17 +109,28 @@ def attention(ctx, rule, bound: Bound, call=None):
         scores += (f" + ({none}{m} if {m}.is_floating_point() "
                    f"else ops.zeros(m_shape, {_receiver(q)}.dtype).masked_fill({m}.logical_not(), "
                    f"float(\"-inf\")))").replace("m_shape", f"{m}.shape")
-    if literal(bound.get("is_causal")) not in (None, "False"):
-        if mask is not None and literal(mask) != "None":
-            raise Unsupported("attn_mask together with is_causal")
+    causal = literal(bound.get("is_causal"))
+    if causal not in (None, "False", "0"):
+        if causal != "True" and not _is_plain_name(bound.get("is_causal")):
+            causal = f"({causal})"
+        has_mask = mask is not None and literal(mask) != "None"
+        if has_mask and causal == "True":
+            raise Unsupported("attn_mask together with is_causal=True (torch refuses it)")
         qn, kn = _named(q, "query"), _named(k, "key")
-        scores += (f" + ops.full(({qn}.shape[-2], {kn}.shape[-2]), float(\"-inf\"), "
-                   f"dtype={qn}.dtype).triu(1)")
+        term = (f"ops.full(({qn}.shape[-2], {kn}.shape[-2]), float(\"-inf\"), "
+                f"dtype={qn}.dtype).triu(1)")
+        # a flag known at run time: torch refuses it together with a mask, so where it
+        # runs at most one of the two terms is there
+        scores += f" + {term}" if causal == "True" else f" + ({term} if {causal} else 0.)"
     weights = f"ops.softmax({scores}, axis=-1)"
     dropout = literal(bound.get("dropout_p"))
     if dropout not in (None, "0", "0.0"):
         weights = f"ops.dropout({weights}, p={dropout})"
     return _expression(ctx, f"ops.matmul({weights}, {_text(v)})")
+
+
+def _is_plain_name(node) -> bool:
+    return isinstance(node, (cst.Name, cst.Attribute))
 
 
 def _quoted(text: str) -> cst.SimpleString:

@@ -45,7 +45,9 @@ def _bare(node: cst.BaseExpression) -> bool:
 @transform
 def legacy_typed_tensor(ctx, rule, bound: Bound, call=None):
     """torch.FloatTensor(n, m) (several sizes, any expressions) -> ops.zeros((n, m),
-    dtype), noted: torch's values were uninitialised; the rest as typed_tensor."""
+    dtype), noted: torch's values were uninitialised; the rest as typed_tensor.
+    `device=` (where the tensor is placed) goes, as for the other constructors."""
+    bound.pop("device")
     items = bound.packed.get("data") or []
     if len(items) > 1 and not set(bound.values) - {"data"} and not any(
             isinstance(v, (cst.List, cst.Tuple, cst.ListComp)) for v in items):

@@ -259,7 +259,7 @@ def _separate(ctx, rule, bound: Bound, sequence: bool):
     items = bound.packed.get("tensors")
     if items is None:
         raise Unsupported("no tensors given")
-    if len(items) == 1 and sequence:
+    if len(items) == 1 and sequence and not isinstance(items[0], cst.StarredElement):
         only = items[0]
         if isinstance(only, (cst.List, cst.Tuple)) and not any(
                 isinstance(e, cst.StarredElement) for e in only.elements):
@@ -267,8 +267,9 @@ def _separate(ctx, rule, bound: Bound, sequence: bool):
         else:
             items = None  # one sequence whose length is not visible: spread it with *
             args = [cst.Arg(only, star="*")]
-    if items is not None:
-        args = [cst.Arg(v) for v in items]
+    if items is not None:  # `*grids` stays unpacked: it holds the tensors themselves
+        args = [cst.Arg(v.value, star="*") if isinstance(v, cst.StarredElement) else cst.Arg(v)
+                for v in items]
     for name, default in rule.defaults.items():
         value = bound.get(name)
         value = value if value is not None else cst.parse_expression(default)
