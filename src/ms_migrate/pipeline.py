@@ -61,6 +61,7 @@ from .passes import (
     reshape_inplace,
     seeded_generators,
     summary_writers,
+    tensor_augmentations,
     tracked_instance_norms,
     train_mode,
     weight_norm,
@@ -114,6 +115,11 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # `nn.InstanceNorm2d(c, track_running_stats=True)` -> a small Cell written into the file.
     Pass("tracked-instance-norms", tracked_instance_norms.applies,
          tracked_instance_norms.convert_tracked_instance_norms),
+    # torchvision transforms a model applies to tensor batches (in nn.Sequential, made in
+    # a Module's method) -> small Cells written into the file, before the tables would
+    # make them mindspore.dataset.vision transforms of single numpy images.
+    Pass("tensor-augmentations", tensor_augmentations.applies,
+         tensor_augmentations.convert_tensor_augmentations),
     # `nn.Unfold(...)` -> a small Cell written into the file that calls ops.unfold.
     Pass("unfold-layers", unfold_layers.applies, unfold_layers.convert_unfold_layers),
     # `nn.ParameterList` -> a small Cell written into the file (MindSpore has none).

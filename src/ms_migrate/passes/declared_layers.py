@@ -33,17 +33,29 @@ from .statement_pass import StatementPass
 
 _PARAMS = ("weight", "bias", "running_mean", "running_var")
 _APPLIES = re.compile(rf"\bself(?:\.\w+)+\.(?:{'|'.join(_PARAMS)})\b")
+# a layer held in a local name of a function: `norm = nn.BatchNorm2d(dim)` then
+# `nn.init.zeros_(norm.weight)` (the layer goes into a Sequential afterwards)
+_LOCAL_LAYER = re.compile(r"^[ \t]*(\w+)[ \t]*=[ \t]*(?:\w+\.)*\w*(?:Norm\w*|Embedding\w*|PReLU)\(",
+                          re.M)
+_LOCAL_PARAM = re.compile(rf"\b\w+\.(?:{'|'.join(_PARAMS)})\b")
+_REBIND = re.compile(r"^[ \t]*\w+[ \t]*=[^=]", re.M)  # a local name bound anew
+
+
+def _local_layers(source: str) -> bool:
+    return any(re.search(rf"\b{m[1]}\.(?:{'|'.join(_PARAMS)})\b", source)
+               for m in _LOCAL_LAYER.finditer(source))
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return bool(_APPLIES.search(source)) or _local_layers(source)
 
 
 def rename_declared_layer_params(ctx: Context, module: cst.Module) -> cst.Module:
-    renames = _class_renames(ctx)
-    if not renames:
+    renames = _class_renames(ctx) if _APPLIES.search(ctx.source) else {}
+    local = _local_layers(ctx.source)
+    if not renames and not local:
         return module
-    rename = _DeclaredLayers(ctx, renames)
+    rename = _DeclaredLayers(ctx, renames, local)
     result = traverse(module, rename)
     rename.place_findings()
     return result
@@ -81,11 +93,33 @@ def _class_renames(ctx: Context) -> Renames:
 
 
 class _DeclaredLayers(StatementPass):
-    def __init__(self, ctx: Context, renames: Renames) -> None:
-        super().__init__(ctx, _APPLIES)
+    def __init__(self, ctx: Context, renames: Renames, local: bool = False) -> None:
+        super().__init__(ctx, *((_APPLIES, _LOCAL_LAYER, _LOCAL_PARAM, _REBIND) if local else (_APPLIES,)))
         self.renames = renames
         self.classes: List[Optional[Dict[str, tuple]]] = []  # per open class
         self.selves: List[Optional[str]] = []                # per open function
+        self.locals: List[Dict[str, tuple]] = []             # per open function
+
+    def _layer_params(self, value) -> Optional[tuple]:
+        """(torch layer, {parameter: MindSpore's}) for a call making such a layer."""
+        if not isinstance(value, cst.Call):
+            return None
+        layer = self.ctx.resolve(value.func)
+        rule = self.ctx.rules.get(layer) if layer else None
+        params = {k: v for k, v in (rule.params if rule else {}).items()
+                  if k in _PARAMS and "." not in k and v != k}
+        return (layer, params) if params else None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.locals:
+            return
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                self.locals[-1].pop(target.target.value, None)  # bound anew
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            found = self._layer_params(node.value)
+            if found is not None:
+                self.locals[-1][node.targets[0].target.value] = found
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.append(self.renames.get(node.name.value) if not self.classes else None)
@@ -102,19 +136,24 @@ class _DeclaredLayers(StatementPass):
             self.selves.append(params[0].name.value if params else None)
         else:  # a function nested in a method sees its `self`
             self.selves.append(self.selves[-1] if self.selves else None)
+        self.locals.append({})
 
     def leave_FunctionDef(self, original, updated):
         self.selves.pop()
+        self.locals.pop()
         return updated
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute):
-        if not self.selves or self.selves[-1] is None or original.attr.value not in _PARAMS:
+        if not self.selves or original.attr.value not in _PARAMS:
             return updated
         owner = dotted_name(original.value)
-        prefix = self.selves[-1] + "."
-        if owner is None or not owner.startswith(prefix):
-            return updated
-        found = self.classes[0].get(owner[len(prefix):]) if self.classes[0] else None
+        if owner is not None and "." not in owner and owner in self.locals[-1]:
+            found = self.locals[-1][owner]  # a layer the function holds in a local name
+        else:
+            prefix = (self.selves[-1] or "") + "."
+            if self.selves[-1] is None or owner is None or not owner.startswith(prefix):
+                return updated
+            found = self.classes[0].get(owner[len(prefix):]) if self.classes[0] else None
         if found is None or original.attr.value not in found[1]:
             return updated
         layer, params = found

@@ -198,6 +198,28 @@ def interpolate_size(ctx, rule, bound: Bound, call=None):
     return _bicubic(ctx, bound) if mode == "'bicubic'" else None
 
 
+@transform
+def signed_pad(ctx, rule, bound: Bound, call=None):
+    """F.pad whose amounts may be negative (a crop): MindSpore 2.10's CPU kernel gives
+    wrong values for a negative amount from its second call on, so a helper cuts those
+    by slicing first. Amounts written out, none negative, stay ops.pad."""
+    pad = bound.get("pad")
+    if isinstance(pad, (cst.Tuple, cst.List)):
+        if not any(isinstance(e.value, cst.UnaryOperation) and isinstance(
+                e.value.operator, cst.Minus) for e in pad.elements):
+            return None
+    elif pad is None or not isinstance(pad, (cst.Name, cst.Attribute, cst.Subscript)):
+        return None
+    args = [cst.Arg(bound.get("input")), cst.Arg(pad)]
+    for name in ("mode", "value"):
+        if bound.get(name) is not None:
+            args.append(cst.Arg(bound.get(name), keyword=cst.Name(name), equal=cst.AssignEqual(
+                cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(request(ctx, "signed_pad"),
+                    [a.with_changes(comma=comma) for a in args[:-1]] + args[-1:])
+
+
 def _bicubic(ctx, bound: Bound) -> cst.Call:
     """MindSpore's bicubic kernel weighs other pixels than torch's (max 0.19 apart): a
     helper written into the file computes torch's weights (cubic convolution, A=-0.75)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.context import Context
+from .augmentation_helper_code import AUGMENTATION_HELPERS
+from .augmentation_helper_code import IMPORTS as AUGMENTATION_IMPORTS
 from .bag_helper_code import BAG_HELPERS, BAG_NEEDS
 from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
 from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
@@ -36,6 +38,20 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         out = out + bias.reshape(1, -1, 1)
     return out
+''',
+    "signed_pad": '''\
+def signed_pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad, where a negative amount crops: those sides are cut by
+    slicing first (MindSpore 2.10's CPU kernel gets them wrong after its first call)."""
+    if min(pad) < 0:
+        index = [slice(None)] * input.ndim
+        for i in range(len(pad) // 2):
+            axis = input.ndim - 1 - i
+            before, after = max(-pad[2 * i], 0), max(-pad[2 * i + 1], 0)
+            index[axis] = slice(before, input.shape[axis] - after)
+        input = input[tuple(index)]
+        pad = tuple(max(amount, 0) for amount in pad)
+    return mindspore.ops.pad(input, pad, mode, value)
 ''',
     "interpolate_bicubic": '''\
 def interpolate_bicubic(input, size, align_corners=False):
@@ -368,7 +384,8 @@ HELPERS.update(LAYER_HELPERS)
 HELPERS.update(BAG_HELPERS)
 HELPERS.update(PARALLEL_HELPERS)
 HELPERS.update(TEXT_HELPERS)
-_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS}
+HELPERS.update(AUGMENTATION_HELPERS)
+_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
 NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS)

@@ -5,6 +5,32 @@ functional rules use."""
 from __future__ import annotations
 
 LAYER_HELPERS = {
+    "CellListWithNone": '''\
+class CellListWithNone(mindspore.nn.Cell):
+    """torch.nn.ModuleList that may hold None (mindspore.nn.CellList refuses it): the
+    cells registered by their index, as torch names them, None kept in its place."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self.items = []
+        for cell in modules or []:
+            self.append(cell)
+
+    def append(self, cell):
+        if cell is not None:
+            self.insert_child_to_cell(str(len(self.items)), cell)
+        self.items.append(cell)
+        return self
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self):
+        return len(self.items)
+''',
     "Softplus": '''\
 class Softplus(mindspore.nn.Cell):
     """torch.nn.Softplus: log(1 + exp(beta * x)) / beta, linear above threshold."""

@@ -335,4 +335,29 @@ def modules_positional(ctx, rule, bound: Bound, call=None):
     only by place (a `modules=` keyword would be ignored, leaving the list empty)."""
     if "modules" in bound.values and "modules" not in bound.positional:
         bound.positional.insert(0, "modules")
+    modules = bound.get("modules")
+    if isinstance(modules, cst.List) and any(_may_be_none(e.value) for e in modules.elements):
+        # `nn.ModuleList([nn.Linear(...) if half else None, ...])`: CellList refuses None
+        bound.warnings.append("a list that may hold None: a Cell written into this file "
+                              "keeps None in its place, as torch's ModuleList does")
+        return cst.Call(request(ctx, "CellListWithNone"), [cst.Arg(modules)])
+    if modules is not None and not _is_list(modules) and _literal(modules) != "None":
+        # `nn.ModuleList(fns)` of a tuple (`*fns`), a generator, map(...): CellList takes
+        # a list only
+        bound.set("modules", cst.Call(cst.Name("list"), [cst.Arg(modules)]))
     return None
+
+
+def _is_list(node: cst.BaseExpression) -> bool:
+    """A list written out: `[...]`, a comprehension, `[layer] * n`, `a + [b]`."""
+    if isinstance(node, cst.BinaryOperation):
+        return _is_list(node.left) or _is_list(node.right)
+    return isinstance(node, (cst.List, cst.ListComp))
+
+
+def _may_be_none(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value == "None"
+    if isinstance(node, cst.IfExp):
+        return _may_be_none(node.body) or _may_be_none(node.orelse)
+    return False
