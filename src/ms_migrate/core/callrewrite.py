@@ -35,6 +35,8 @@ class Bound:
     packed: Dict[str, List[cst.BaseExpression]] = field(default_factory=dict)  # "*size"
     warnings: List[str] = field(default_factory=list)
     spread: Optional[cst.BaseExpression] = None  # `**kwargs`, passed on (see bind)
+    # `torch.linspace(*domain, n)`: positional arguments from a `*` on, passed on in place
+    opaque: List[cst.Arg] = field(default_factory=list)
 
     def get(self, name: str) -> Optional[cst.BaseExpression]:
         return self.values.get(name)
@@ -74,6 +76,17 @@ def _spreads(rule: Rule) -> bool:
             and rule.target_args is None and rule.kind in ("function", "class"))
 
 
+def _passes_positionals(rule: Rule, index: int) -> bool:
+    """Whether positional arguments from torch's parameter `index` on, whichever
+    parameters a `*` spreads them over, mean the same to the target: a plain call whose
+    parameters from there on keep their names, values and order."""
+    return (not rule.template and rule.transform in (None, "with_dtype") and rule.target
+            and not rule.target.startswith(".") and rule.target_args is None
+            and not rule.receiver and rule.kind == "function"
+            and not any(a.lstrip("*") in rule.rename or a.lstrip("*") in rule.values
+                        or a.startswith("*") for a in rule.args[index:]))
+
+
 # transforms that leave packed items as they are: `torch.rand(*shape)` and
 # `torch.meshgrid(*grids)` may unpack into them
 _SIZE_TRANSFORMS = (None, "positional_size", "spread_tensors", "separate_tensors")
@@ -107,8 +120,14 @@ def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = No
                 f"names, but not every torch argument"
                 + (f" ({', '.join(sorted(rule.drop))} would be refused)" if rule.drop else ""))
             continue
+        if arg.star == "*" and not bound.opaque and _passes_positionals(rule, index):
+            bound.opaque.append(arg)  # `linspace(*domain, n)`: it and what follows go on
+            continue
         if arg.star:
             raise Unsupported(f"`{arg.star}` arguments cannot be matched to parameters")
+        if arg.keyword is None and bound.opaque:
+            bound.opaque.append(arg)
+            continue
         if arg.keyword is None:
             if index >= len(signature):
                 raise Unsupported(f"more positional arguments than {rule.torch_name} takes")
@@ -572,9 +591,18 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
         if positional:
             out.append(cst.Arg(value))
         else:
+            if bound.opaque and name in bound.positional:  # it must stay before the `*`
+                raise Unsupported("`*` arguments cannot be matched to parameters")
+            if keep_positional and bound.opaque:
+                out.extend(cst.Arg(a.value, star=a.star) for a in bound.opaque)
             keep_positional = False
             out.append(_keyword(new, value))
         emitted.add(new)
+    if keep_positional and bound.opaque:  # `linspace(lo, *rest)`: the `*` part after lo
+        if len(out) != len(bound.positional):
+            raise Unsupported("`*` arguments cannot be matched to parameters")
+        out.extend(cst.Arg(a.value, star=a.star) for a in bound.opaque)
+        keep_positional = False
     for name, text in rule.defaults.items():
         if name not in emitted and bound.spread is not None:  # the dict may hold it
             bound.warnings.append(f"{name}={text} is not written out: "

@@ -106,3 +106,22 @@ def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
     """torch.autograd.functional.vjp -> functional_vjp(...): mindspore.vjp, then its
     function applied to v."""
     return _helper_call(ctx, rule, bound, call, "functional_vjp")
+
+
+@transform
+def tree_flatten_helper(ctx, rule, bound: Bound, call=None):
+    """torch.utils._pytree.tree_flatten -> tree_flatten(...): leaves and a spec."""
+    return _helper_call(ctx, rule, bound, call, "tree_flatten")
+
+
+@transform
+def tree_unflatten_helper(ctx, rule, bound: Bound, call=None):
+    """torch.utils._pytree.tree_unflatten -> tree_unflatten(...), of tree_flatten's spec."""
+    return _helper_call(ctx, rule, bound, call, "tree_unflatten")
+
+
+@transform
+def parametrization_helper(ctx, rule, bound: Bound, call=None):
+    """parametrize.register_parametrization -> register_parametrization(...): reads of the
+    parameter go through the parametrization."""
+    return _helper_call(ctx, rule, bound, call, "register_parametrization")

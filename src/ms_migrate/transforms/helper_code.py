@@ -39,6 +39,49 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
         out = out + bias.reshape(1, -1, 1)
     return out
 ''',
+    "tree_flatten": '''\
+def tree_flatten(tree):
+    """torch.utils._pytree.tree_flatten: the leaves of nested tuples, lists and dicts
+    (anything else is a leaf, None too) and a spec tree_unflatten rebuilds."""
+    if isinstance(tree, dict):
+        keys = list(tree)
+        children = [tree_flatten(tree[key]) for key in keys]
+    elif isinstance(tree, (list, tuple)):
+        keys, children = None, [tree_flatten(item) for item in tree]
+    else:
+        return [tree], ("leaf", None, ())
+    leaves = [leaf for child, _ in children for leaf in child]
+    return leaves, (type(tree), keys, tuple(spec for _, spec in children))
+''',
+    "tree_unflatten": '''\
+def tree_unflatten(leaves, treespec):
+    """torch.utils._pytree.tree_unflatten: the tree tree_flatten's spec describes, its
+    leaves taken in order from `leaves`."""
+    leaves = iter(leaves)
+
+    def build(spec):
+        kind, keys, children = spec
+        if kind == "leaf":
+            return next(leaves)
+        values = [build(child) for child in children]
+        if keys is not None:
+            return kind(zip(keys, values))
+        return kind(*values) if hasattr(kind, "_fields") else kind(values)
+    return build(treespec)
+''',
+    "register_parametrization": '''\
+def register_parametrization(module, tensor_name, parametrization):
+    """torch.nn.utils.parametrize.register_parametrization: reading `module.<tensor_name>`
+    (in its construct too) gives parametrization(<the original Parameter>), computed at
+    each read; the Parameter keeps its name and is what trains."""
+    module.insert_child_to_cell("parametrization_" + tensor_name, parametrization)
+
+    def read(self):
+        return getattr(self, "parametrization_" + tensor_name)(self._params[tensor_name])
+    base = type(module)
+    module.__class__ = type(base.__name__, (base,), {tensor_name: property(read)})
+    return module
+''',
     "signed_pad": '''\
 def signed_pad(input, pad, mode="constant", value=None):
     """torch.nn.functional.pad, where a negative amount crops: those sides are cut by
