@@ -288,3 +288,50 @@ def test_module_lists_of_a_tuple_and_holding_none():
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     np.testing.assert_allclose(mm(mindspore.Tensor(x)).asnumpy(),
                                tm(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_registered_parametrization_and_pytree_helpers():
+    result, t, m = convert("""\
+        import torch
+        from torch import nn
+        import torch.nn.functional as F
+        import torch.nn.utils.parametrize as parametrize
+        from torch.utils._pytree import tree_flatten, tree_unflatten
+
+        class L2Norm(nn.Module):
+            def __init__(self, dim = -1):
+                super().__init__()
+                self.dim = dim
+
+            def forward(self, t):
+                return F.normalize(t, dim = self.dim, p = 2)
+
+        class NormLinear(nn.Module):
+            def __init__(self, dim, dim_out, norm_dim_in = True):
+                super().__init__()
+                self.linear = nn.Linear(dim, dim_out, bias = False)
+                parametrize.register_parametrization(
+                    self.linear, 'weight', L2Norm(dim = -1 if norm_dim_in else 0))
+
+            @property
+            def weight(self):
+                return self.linear.weight
+
+            def forward(self, x):
+                outputs, spec = tree_flatten({'a': [x, None], 'b': (x * 2,)})
+                outputs[0] = self.linear(outputs[0])
+                return tree_unflatten(outputs, spec)
+        """)
+    assert "import torch" not in result.code and "from torch" not in result.code
+    torch.manual_seed(0)
+    for norm_dim_in in (True, False):
+        tm, mm = t["NormLinear"](4, 3, norm_dim_in), m["NormLinear"](4, 3, norm_dim_in)
+        copy_torch_weights(tm, mm)
+        np.testing.assert_allclose(mm.weight.asnumpy(), tm.weight.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+        t_out, m_out = tm(torch.from_numpy(x)), mm(mindspore.Tensor(x))
+        assert m_out["a"][1] is None and isinstance(m_out["b"], tuple)
+        np.testing.assert_allclose(m_out["a"][0].asnumpy(), t_out["a"][0].detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m_out["b"][0].asnumpy(), t_out["b"][0].numpy())

@@ -12,6 +12,7 @@ of the parameters it holds (`running_mean` means a BatchNorm).
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -212,6 +213,10 @@ def _norm_like(local: Dict[str, Tuple[int, ...]]) -> bool:
             and local["bias"] == local["weight"])
 
 
+# torch.nn.utils.parametrize keeps `linear.weight` as `linear.parametrizations.weight.original`
+_PARAMETRIZED = re.compile(r"\.parametrizations\.(\w+)\.original$")
+
+
 def convert_state(state: Dict[str, np.ndarray], rules: Optional[RuleSet] = None,
                   types: Optional[LayerTypes] = None, to_mindspore: bool = True,
                   target_shapes: Optional[Dict[str, Tuple[int, ...]]] = None) -> Converted:
@@ -223,6 +228,8 @@ def convert_state(state: Dict[str, np.ndarray], rules: Optional[RuleSet] = None,
     is matched to the one target name reachable through some rule's renames.
     """
     rules = rules or load_rules()
+    if to_mindspore:  # a parametrized parameter is the Cell's own (register_parametrization)
+        state = {_PARAMETRIZED.sub(r".\1", k): v for k, v in state.items()}
     translator = _Translator({k: np.shape(v) for k, v in state.items()}, rules,
                              types or LayerTypes(), to_mindspore)
     result = Converted({})
