@@ -125,3 +125,9 @@ def parametrization_helper(ctx, rule, bound: Bound, call=None):
     """parametrize.register_parametrization -> register_parametrization(...): reads of the
     parameter go through the parametrization."""
     return _helper_call(ctx, rule, bound, call, "register_parametrization")
+
+
+@transform
+def unfold_windows_helper(ctx, rule, bound: Bound, call=None):
+    """Tensor.unfold(dimension, size, step) -> unfold_windows(x, ...): sliding windows."""
+    return _helper_call(ctx, rule, bound, call, "unfold_windows")

@@ -82,6 +82,18 @@ def register_parametrization(module, tensor_name, parametrization):
     module.__class__ = type(base.__name__, (base,), {tensor_name: property(read)})
     return module
 ''',
+    "unfold_windows": '''\
+def unfold_windows(input, dimension, size, step):
+    """torch's Tensor.unfold: every window of `size` entries, `step` apart, along
+    `dimension`, the windows in its place and their entries as a new last axis."""
+    axis = dimension % input.ndim
+    windows = []
+    for start in range(0, input.shape[axis] - size + 1, step):
+        index = [slice(None)] * input.ndim
+        index[axis] = slice(start, start + size)
+        windows.append(input[tuple(index)])
+    return mindspore.ops.movedim(mindspore.ops.stack(windows, axis=axis), axis + 1, -1)
+''',
     "signed_pad": '''\
 def signed_pad(input, pad, mode="constant", value=None):
     """torch.nn.functional.pad, where a negative amount crops: those sides are cut by
