@@ -43,7 +43,9 @@ PASS_NAMES = ("torch.no_grad", "torch.enable_grad", "torch.inference_mode",
 # Modules whose public names are all re-exported by their package (`from .transforms
 # import *`): written out, as torchvision need not be installed to generate the table.
 MODULE_PATHS = {"torchvision.transforms.transforms": "torchvision.transforms",
-                "torchvision.ops.boxes": "torchvision.ops"}
+                "torchvision.ops.boxes": "torchvision.ops",
+                # removed in torch 2.0; its inf and nan were torch's (math's) own
+                "torch._six": "torch"}
 # Values whose identity means nothing (small ints and strings are shared).
 _PLAIN = (int, float, complex, str, bytes, bool, type(None), tuple, frozenset)
 

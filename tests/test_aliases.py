@@ -69,6 +69,7 @@ PAIRS = [
      "from torch import no_grad\nwith no_grad():\n    y = model(x)\n"),
     ("import torch\nok = isinstance(x, torch._tensor.Tensor)\n",
      "import torch\nok = isinstance(x, torch.Tensor)\n"),
+    ("from torch._six import inf\nbest = -inf\n", "from torch import inf\nbest = -inf\n"),
 ]
 
 

@@ -12,7 +12,8 @@
 
 `.to(x)` is a device move only when x is a device: a string like "cuda", a
 `torch.device(...)`, a variable assigned one in this file, or a name or attribute
-called `device` or `*_device` (a function's `device` parameter).
+called `device` or `*_device` (a function's `device` parameter); or a device index:
+an int, or a name DDP code gives one (`rank`, `local_rank`, `args.gpu`).
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
              re.compile(r"\.is_(?:cuda|xpu)\b"))
 _MOVED = "removed: MindSpore places tensors and Cells by context"
+# `.to(rank)`, `.to(args.gpu)`: the names DDP code gives a CUDA device index.
+_DEVICE_INDEX = re.compile(r"^(rank|local_rank|gpu|gpus?_id|gpu_rank|device_id|dev_id|cuda_id)$")
 
 # torch.backends switches with nothing to set in MindSpore (it picks kernels itself).
 _BACKEND_SWITCHES = {
@@ -195,7 +198,7 @@ class _Devices(StatementPass):
                      "memory_format removed: MindSpore chooses the memory layout itself "
                      "(the values are the same; only speed may differ)")
             return receiver
-        if device is None or not self._is_device(device.value):
+        if device is None or not (self._is_device(device.value) or _is_index(device.value)):
             return call
         rest = [a for a in positional if a is not device]
         dtype = keywords.get("dtype") or (rest[0] if rest else None)
@@ -330,6 +333,13 @@ def _unmapped(value: cst.BaseExpression) -> bool:
     else:
         return False
     return text.partition(":")[0] in ("mps", "xpu", "meta", "xla")
+
+
+def _is_index(node: cst.BaseExpression) -> bool:
+    """`.to(0)`, `.to(rank)`, `.to(args.gpu)`: a CUDA device index, as DDP code names it."""
+    name = dotted_name(node)
+    return isinstance(node, cst.Integer) or (
+        name is not None and _DEVICE_INDEX.match(name.rpartition(".")[2]) is not None)
 
 
 def _does_nothing(small: cst.BaseSmallStatement) -> bool:

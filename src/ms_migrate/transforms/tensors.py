@@ -159,20 +159,30 @@ def _is_dtype(ctx, node: cst.BaseExpression) -> bool:
     return head in ("torch", "mindspore") and last in _DTYPE_NAMES
 
 
+_TO_OTHER = ("kept: MindSpore's Tensor.to casts to a dtype or to a tensor's dtype and moves "
+             "nothing (remove it if the argument is a device)")
+
+
 @transform
 def tensor_to(ctx, rule, bound: Bound, call=None):
-    """x.to(torch.float16) -> x.astype(mindspore.float16); other forms are left alone.
+    """x.to(torch.float16) -> x.astype(mindspore.float16).
 
-    `.to(device)` and `.to(other_tensor)` are device handling, not a cast.
+    `.to(device)` is the devices pass's (passes/devices.py); `.to(other)`, a name that
+    may hold a dtype or a tensor, stays MindSpore's `Tensor.to`, which takes both.
     """
     dtype = bound.get("dtype")
-    if dtype is None or ("dtype" in bound.positional and not _is_dtype(ctx, dtype)):
-        raise Unsupported("only the .to(dtype) form converts here (MindSpore places "
-                          "tensors by context)")
     for name in ("non_blocking", "copy", "memory_format"):
         if literal(bound.get(name)) not in (None, "False", "torch.preserve_format"):
             raise Unsupported(f"argument {name!r} has no MindSpore equivalent")
     receiver = call.func.value
+    if dtype is not None and "dtype" in bound.positional and not _is_dtype(ctx, dtype):
+        if dotted_name(dtype) is not None or isinstance(dtype, cst.Subscript):
+            bound.warnings.append(_TO_OTHER)
+            return cst.Call(cst.Attribute(receiver, cst.Name("to")), [cst.Arg(dtype)])
+        dtype = None
+    if dtype is None:
+        raise Unsupported("only the .to(dtype) form converts here (MindSpore places "
+                          "tensors by context)")
     return cst.Call(cst.Attribute(receiver, cst.Name("astype")), [cst.Arg(dtype)])
 
 

@@ -1,0 +1,107 @@
+"""Constructs that kept real-world files importing torch: `.to(other_tensor)`,
+`.to(rank)`, an API used as a value (`softmax = torch.softmax if ... else ...`), a
+name from the removed `torch._six`. Each small program is converted, run in torch and
+in MindSpore on the same inputs, and the numbers compared."""
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+mindspore = pytest.importorskip("mindspore")
+
+from ms_migrate import convert_source  # noqa: E402
+
+
+def convert(source: str):
+    source = textwrap.dedent(source)
+    result = convert_source(source, "prog.py")
+    assert convert_source(result.code, "prog.py").code == result.code  # idempotent
+    assert "import torch" not in result.code, result.code
+    torch_ns, ms_ns = {"__name__": "prog"}, {"__name__": "prog_ms"}
+    exec(compile(source, "<torch>", "exec"), torch_ns)
+    exec(compile(result.code, "<ms>", "exec"), ms_ns)
+    return result, torch_ns, ms_ns
+
+
+def _same(ms_value, torch_value, rtol=1e-5):
+    assert ms_value.shape == tuple(torch_value.shape)
+    assert str(torch_value.dtype).replace("torch.", "") == str(ms_value.dtype).lower()
+    np.testing.assert_allclose(ms_value.asnumpy(), torch_value.detach().numpy(),
+                               rtol=rtol, atol=1e-6)
+
+
+def test_to_another_tensor_casts_to_its_dtype_and_a_rank_moves_nothing():
+    """DiT's `th.tensor(x).to(tensor)`, DALLE's `torch.zeros(i, j).to(q)`, the DDP
+    example's `torch.randn(20, 5).to(rank)`."""
+    result, t, m = convert("""\
+        import torch
+
+        def like(values, tensor):
+            return [x if isinstance(x, torch.Tensor) else torch.tensor(x).to(tensor)
+                    for x in values]
+
+        def mask(q, i, j):
+            return torch.ones(i, j).to(q) * 2
+
+        def labels(rank, x, args):
+            y = (x * 3).to(rank)
+            return y + torch.ones(2, 3).to(args.gpu)
+
+        def on_first_gpu(x):
+            return x.to(0)
+        """)
+    assert ".to(" not in result.code.split("def labels")[1]
+    rng = np.random.default_rng(0)
+    half = rng.standard_normal((2, 3)).astype(np.float16)
+    for got, want in zip(m["like"]([1.5, 2, mindspore.Tensor(half)], mindspore.Tensor(half)),
+                         t["like"]([1.5, 2, torch.from_numpy(half)], torch.from_numpy(half))):
+        _same(got, want)
+    q64 = rng.standard_normal((2, 2))
+    _same(m["mask"](mindspore.Tensor(q64), 2, 3), t["mask"](torch.from_numpy(q64), 2, 3))
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    args = type("Args", (), {"gpu": "cpu"})  # torch on a CPU-only machine: a device name
+    _same(m["labels"](0, mindspore.Tensor(x), args), t["labels"]("cpu", torch.from_numpy(x), args))
+    _same(m["on_first_gpu"](mindspore.Tensor(x)), torch.from_numpy(x))
+
+
+def test_softmax_used_as_a_value_computes_like_torch():
+    """DALLE's `softmax = torch.softmax if not self.stable else stable_softmax`."""
+    result, t, m = convert("""\
+        import torch
+
+        def stable_softmax(t, dim=-1, alpha=32 ** 2):
+            t = t / alpha
+            t = t - torch.amax(t, dim=dim, keepdim=True).detach()
+            return (t * alpha).softmax(dim=dim)
+
+        def attend(dots, stable):
+            softmax = torch.softmax if not stable else stable_softmax
+            return softmax(dots, dim=-1), torch.softmax(dots, 1, torch.float64)
+        """)
+    assert "# ms-migrate" not in result.code
+    x = np.random.default_rng(1).standard_normal((2, 3, 4)).astype(np.float32)
+    for stable in (False, True):
+        for got, want in zip(m["attend"](mindspore.Tensor(x), stable),
+                             t["attend"](torch.from_numpy(x), stable)):
+            _same(got, want)
+
+
+def test_inf_from_the_removed_six_module_is_math_inf():
+    """mae's `from torch._six import inf` (torch < 2.0): the same float as torch.inf."""
+    source = """\
+        from torch._six import inf
+        import torch
+
+        def norm(x, p):
+            if p == inf:
+                return x.abs().max()
+            return torch.norm(x, p)
+        """
+    result = convert_source(textwrap.dedent(source), "prog.py")
+    assert "import torch" not in result.code and "math.inf" in result.code
+    ms_ns = {}
+    exec(compile(result.code, "<ms>", "exec"), ms_ns)
+    x = np.random.default_rng(2).standard_normal(5).astype(np.float32)
+    want = torch.from_numpy(x).abs().max()  # torch 2 has no torch._six: its inf was math.inf
+    _same(ms_ns["norm"](mindspore.Tensor(x), float("inf")), want)
