@@ -105,3 +105,58 @@ def test_inf_from_the_removed_six_module_is_math_inf():
     x = np.random.default_rng(2).standard_normal(5).astype(np.float32)
     want = torch.from_numpy(x).abs().max()  # torch 2 has no torch._six: its inf was math.inf
     _same(ms_ns["norm"](mindspore.Tensor(x), float("inf")), want)
+
+
+def test_one_hot_categorical_held_by_a_model_gives_torchs_values():
+    """PyTorch-VAE's `self.sampling_dist = torch.distributions.OneHotCategorical(1. / k *
+    torch.ones((k, 1)))`, its draws' shapes and one-hotness, log_prob and entropy."""
+    result, t, m = convert("""\
+        import torch
+        from torch import nn
+
+        class CatVAE(nn.Module):
+            def __init__(self, k):
+                super().__init__()
+                self.sampling_dist = torch.distributions.OneHotCategorical(
+                    1. / k * torch.ones((k, 1)))
+                self.prior = torch.distributions.OneHotCategorical(logits=torch.arange(k) * 0.5)
+
+            def forward(self, n):
+                z = self.sampling_dist.sample((n,))
+                return z, self.prior.log_prob(torch.eye(z.shape[1])), self.prior.entropy()
+        """)
+    tz, tlp, tent = t["CatVAE"](5)(3)
+    mz, mlp, ment = m["CatVAE"](5)(3)
+    assert mz.shape == tuple(tz.shape) == (3, 5, 1)
+    np.testing.assert_array_equal(mz.asnumpy(), np.ones((3, 5, 1), np.float32))  # one category
+    _same(mlp, tlp)
+    _same(ment, tent)
+
+
+@pytest.mark.parametrize("max_norm", [None, 1.0])
+def test_embedding_with_max_norm_looks_up_and_differentiates_like_torch(max_norm):
+    """DALLE's SharedEmbedding: `F.embedding(input, weight, self.padding_idx,
+    self.max_norm, self.norm_type, self.scale_grad_by_freq, self.sparse)`."""
+    result, t, m = convert("""\
+        import torch.nn.functional as F
+
+        def lookup(input, weight, max_norm, norm_type=2.0, scale=False):
+            return F.embedding(input, weight, None, max_norm, norm_type, scale, False)
+        """)
+    rng = np.random.default_rng(4)
+    index = rng.integers(0, 6, (3, 4))
+    weight = (rng.standard_normal((6, 5)) * 2).astype(np.float32)
+    coef = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    tw = torch.tensor(weight, requires_grad=True)
+    tout = t["lookup"](torch.from_numpy(index), tw, max_norm)
+    (tout * torch.from_numpy(coef)).sum().backward()
+
+    def loss(w):
+        return (m["lookup"](mindspore.Tensor(index), w, max_norm) * mindspore.Tensor(coef)).sum()
+
+    mw = mindspore.Tensor(weight)
+    _same(m["lookup"](mindspore.Tensor(index), mw, max_norm), tout)
+    np.testing.assert_allclose(mindspore.grad(loss)(mw).asnumpy(), tw.grad.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        m["lookup"](mindspore.Tensor(index), mw, max_norm, 2.0, True)

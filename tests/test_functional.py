@@ -28,7 +28,7 @@ def unsupported(result):
     ("F.scaled_dot_product_attention(q, k, v, enable_gqa=True)", "scaled_dot_product_attention",
      "enable_gqa"),
     ("F.max_pool1d(x, 2, return_indices=True)", "max_pool1d", "return_indices"),
-    ("F.embedding(i, w, max_norm=1.0)", "embedding", "max_norm"),
+    ("F.embedding(i, w, scale_grad_by_freq=True)", "embedding", "scale_grad_by_freq"),
     ("F.elu(f(x), alpha=0.5)", "elu", "twice"),
     ("F.binary_cross_entropy(f(p), y, weight=w)", "binary_cross_entropy", "assign the input"),
     ("F.softmax(f(x))", "softmax", "give dim"),

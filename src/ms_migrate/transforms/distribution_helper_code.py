@@ -476,6 +476,55 @@ class Independent:
     def entropy(self):
         return self._sum(self.base_dist.entropy())
 ''',
+    "OneHotCategorical": '''\
+class OneHotCategorical:
+    """torch.distributions.OneHotCategorical: one-hot vectors over the last axis,
+    category i drawn with probability probs[..., i] (or softmax(logits)[..., i])."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.probs = probs / mindspore.ops.sum(probs, -1, keepdim=True)
+            eps = {mindspore.float16: 2 ** -10, mindspore.bfloat16: 2 ** -7,
+                   mindspore.float64: 2 ** -52}.get(self.probs.dtype, 2 ** -23)
+            self.logits = mindspore.ops.log(self.probs.clamp(eps, 1 - eps))
+        else:
+            self.logits = logits - mindspore.ops.logsumexp(logits, -1, True)
+            self.probs = mindspore.ops.softmax(logits, -1)
+        self.batch_shape, self.event_shape = self.probs.shape[:-1], self.probs.shape[-1:]
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        return self._one_hot(self.probs.argmax(-1))
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def _one_hot(self, index):
+        categories = mindspore.ops.arange(self.probs.shape[-1])
+        return (index.expand_dims(-1) == categories).astype(self.probs.dtype)
+
+    def sample(self, sample_shape=()):
+        shape = tuple(sample_shape) + tuple(self.probs.shape)
+        uniform = mindspore.ops.rand(shape, dtype=self.logits.dtype).clamp(1e-20, 1.0)
+        return self._one_hot((self.logits - mindspore.ops.log(-mindspore.ops.log(uniform))).argmax(-1))
+
+    def log_prob(self, value):
+        logits = self.logits + mindspore.ops.zeros_like(value)
+        index = (value + mindspore.ops.zeros_like(logits)).argmax(-1).expand_dims(-1)
+        return mindspore.ops.gather_elements(logits, -1, index).squeeze(-1)
+
+    def entropy(self):
+        p_log_p = mindspore.ops.where(self.probs > 0, self.logits * self.probs,
+                                      mindspore.ops.zeros_like(self.probs))
+        return -mindspore.ops.sum(p_log_p, -1)
+''',
 }
 
 _TRANSFORM = ("Transform",)

@@ -434,3 +434,38 @@ def alpha_dropout(ctx, rule, bound: Bound, call=None):
     shift = _SELU_ALPHA * a * (p - 1)
     return cst.parse_expression(
         f"{bernoulli}({like}, p={1 - p!r}) * ({name} + {_SELU_ALPHA!r}) * {a!r} - {-shift!r}")
+
+
+_RENORM_NOTE = ("torch also rescales those rows of weight in place, so later reads of weight "
+                "see them rescaled; MindSpore's weight keeps its values")
+_FREQ_NOTE = ("scale_grad_by_freq given as an expression: the helper raises if it is true "
+              "(MindSpore does not scale gradients by frequency)")
+
+
+@transform
+def embedding_lookup(ctx, rule, bound: Bound, call=None):
+    """F.embedding: a row lookup (the template); with max_norm (or a scale_grad_by_freq
+    known only at run time) a helper that rescales the rows looked up, as torch does
+    before reading them."""
+    freq = bound.pop("scale_grad_by_freq")
+    if literal(freq) == "True":
+        raise Unsupported("scale_grad_by_freq: MindSpore does not scale gradients by frequency")
+    freq = None if literal(freq) in (None, "False") else freq
+    max_norm, norm_type = bound.pop("max_norm"), bound.pop("norm_type")
+    if literal(max_norm) in (None, "None") and freq is None:
+        return render_template(rule, bound, ctx.name)
+    args = [cst.Arg(bound.get("input")), cst.Arg(bound.get("weight"))]
+    if literal(max_norm) not in (None, "None"):
+        args.append(cst.Arg(max_norm))
+        bound.warnings.append(_RENORM_NOTE)
+    if literal(norm_type) not in (None, "2", "2.0", "2.") or (freq is not None and len(args) == 3):
+        args.append(cst.Arg(norm_type if norm_type is not None else cst.Float("2.0"),
+                            keyword=None if len(args) == 3 else cst.Name("norm_type")))
+    if freq is not None:
+        args.append(cst.Arg(freq, keyword=None if len(args) == 4 else cst.Name("scale_grad_by_freq")))
+        bound.warnings.append(_FREQ_NOTE)
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    equal = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    args = [a.with_changes(equal=equal) if a.keyword is not None else a for a in args]
+    return cst.Call(request(ctx, "embedding_rows"),
+                    [a.with_changes(comma=comma) for a in args[:-1]] + args[-1:])

@@ -22,6 +22,22 @@ from .parallel_helper_code import PARALLEL_HELPERS
 from .text_helper_code import TEXT_HELPERS, TEXT_IMPORTS, TEXT_NEEDS
 
 HELPERS = {
+    "embedding_rows": '''\
+def embedding_rows(input, weight, max_norm=None, norm_type=2.0, scale_grad_by_freq=False):
+    """torch.nn.functional.embedding: the rows of weight looked up; with max_norm, a row
+    whose norm exceeds it scaled down to it (by max_norm / (norm + 1e-7), as torch; the
+    gradient reaches weight unscaled, as torch's renormalisation is not recorded)."""
+    if scale_grad_by_freq:
+        raise NotImplementedError("scale_grad_by_freq: MindSpore does not scale gradients "
+                                  "by frequency")
+    rows = mindspore.ops.gather(weight, input, 0)
+    if max_norm is None:
+        return rows
+    norms = mindspore.ops.norm(rows, norm_type, -1, keepdim=True)
+    scale = mindspore.ops.where(norms > max_norm, max_norm / (norms + 1e-7),
+                                mindspore.ops.ones_like(norms))
+    return rows + mindspore.ops.stop_gradient(rows * scale - rows)
+''',
     "conv_transpose1d": '''\
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
     """torch.nn.functional.conv_transpose1d (one group, no dilation) from ops that run on
