@@ -160,3 +160,34 @@ def test_embedding_with_max_norm_looks_up_and_differentiates_like_torch(max_norm
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
         m["lookup"](mindspore.Tensor(index), mw, max_norm, 2.0, True)
+
+
+def test_pytree_functions_walk_args_and_kwargs_like_torch():
+    """denoising-diffusion-pytorch's xm.py: the first tensor of `(args, kwargs)` found
+    with tree_flatten, each batch tensor repeated and sliced with tree_map."""
+    result, t, m = convert("""\
+        import torch
+        from torch.utils._pytree import tree_map, tree_flatten
+
+        def repeat_batch(k, *args, **kwargs):
+            leaves, _ = tree_flatten((args, kwargs))
+            first = next(x for x in leaves if torch.is_tensor(x))
+            batch = first.shape[0]
+            is_batch = lambda x: torch.is_tensor(x) and x.shape[0] == batch
+            args_k, kwargs_k = tree_map(
+                lambda x: x.repeat_interleave(k, dim=0) if is_batch(x) else x, (args, kwargs))
+            return tree_map(lambda x: x[1:3] if is_batch(x) else x, (args_k, kwargs_k))
+        """)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+
+    def call(ns, tensor):
+        return ns["repeat_batch"](2, None, tensor(a), scale=0.5, time=tensor(b), cond=[tensor(a)])
+
+    (t_args, t_kwargs), (m_args, m_kwargs) = call(t, torch.from_numpy), call(m, mindspore.Tensor)
+    assert m_args[0] is None and list(m_kwargs) == list(t_kwargs) == ["scale", "time", "cond"]
+    _same(m_args[1], t_args[1])
+    _same(m_kwargs["cond"][0], t_kwargs["cond"][0])
+    _same(m_kwargs["time"], t_kwargs["time"])
+    assert m_kwargs["scale"] == t_kwargs["scale"] == 0.5

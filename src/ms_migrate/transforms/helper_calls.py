@@ -108,17 +108,6 @@ def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
     return _helper_call(ctx, rule, bound, call, "functional_vjp")
 
 
-@transform
-def tree_flatten_helper(ctx, rule, bound: Bound, call=None):
-    """torch.utils._pytree.tree_flatten -> tree_flatten(...): leaves and a spec."""
-    return _helper_call(ctx, rule, bound, call, "tree_flatten")
-
-
-@transform
-def tree_unflatten_helper(ctx, rule, bound: Bound, call=None):
-    """torch.utils._pytree.tree_unflatten -> tree_unflatten(...), of tree_flatten's spec."""
-    return _helper_call(ctx, rule, bound, call, "tree_unflatten")
-
 
 @transform
 def parametrization_helper(ctx, rule, bound: Bound, call=None):

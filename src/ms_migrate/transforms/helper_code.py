@@ -20,6 +20,7 @@ from .layer_helper_code import LAYER_HELPERS
 from .model_code import MODEL_HELPERS
 from .parallel_helper_code import PARALLEL_HELPERS
 from .text_helper_code import TEXT_HELPERS, TEXT_IMPORTS, TEXT_NEEDS
+from .pytree_helper_code import PYTREE_HELPERS, PYTREE_NEEDS
 
 HELPERS = {
     "embedding_rows": '''\
@@ -54,36 +55,6 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     if bias is not None:
         out = out + bias.reshape(1, -1, 1)
     return out
-''',
-    "tree_flatten": '''\
-def tree_flatten(tree):
-    """torch.utils._pytree.tree_flatten: the leaves of nested tuples, lists and dicts
-    (anything else is a leaf, None too) and a spec tree_unflatten rebuilds."""
-    if isinstance(tree, dict):
-        keys = list(tree)
-        children = [tree_flatten(tree[key]) for key in keys]
-    elif isinstance(tree, (list, tuple)):
-        keys, children = None, [tree_flatten(item) for item in tree]
-    else:
-        return [tree], ("leaf", None, ())
-    leaves = [leaf for child, _ in children for leaf in child]
-    return leaves, (type(tree), keys, tuple(spec for _, spec in children))
-''',
-    "tree_unflatten": '''\
-def tree_unflatten(leaves, treespec):
-    """torch.utils._pytree.tree_unflatten: the tree tree_flatten's spec describes, its
-    leaves taken in order from `leaves`."""
-    leaves = iter(leaves)
-
-    def build(spec):
-        kind, keys, children = spec
-        if kind == "leaf":
-            return next(leaves)
-        values = [build(child) for child in children]
-        if keys is not None:
-            return kind(zip(keys, values))
-        return kind(*values) if hasattr(kind, "_fields") else kind(values)
-    return build(treespec)
 ''',
     "register_parametrization": '''\
 def register_parametrization(module, tensor_name, parametrization):
@@ -456,10 +427,11 @@ HELPERS.update(BAG_HELPERS)
 HELPERS.update(PARALLEL_HELPERS)
 HELPERS.update(TEXT_HELPERS)
 HELPERS.update(AUGMENTATION_HELPERS)
+HELPERS.update(PYTREE_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
-NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS)
+NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS, **PYTREE_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
     HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 
