@@ -191,3 +191,75 @@ def test_pytree_functions_walk_args_and_kwargs_like_torch():
     _same(m_kwargs["cond"][0], t_kwargs["cond"][0])
     _same(m_kwargs["time"], t_kwargs["time"])
     assert m_kwargs["scale"] == t_kwargs["scale"] == 0.5
+
+
+def test_distributions_subclassed_compute_like_torchs():
+    """pytorch-a2c-ppo-acktr-gail's FixedCategorical / FixedNormal / FixedBernoulli:
+    torch distributions as base classes, with super() calls and torch's attributes."""
+    result, t, m = convert("""\
+        import torch
+        import torch.nn as nn
+
+        class FixedCategorical(torch.distributions.Categorical):
+            def sample(self):
+                return super().sample().unsqueeze(-1)
+
+            def log_probs(self, actions):
+                return (super().log_prob(actions.squeeze(-1)).view(actions.size(0), -1)
+                        .sum(-1).unsqueeze(-1))
+
+            def mode(self):
+                return self.probs.argmax(dim=-1, keepdim=True)
+
+        class FixedNormal(torch.distributions.Normal):
+            def log_probs(self, actions):
+                return super().log_prob(actions).sum(-1, keepdim=True)
+
+            def entropy(self):
+                return super().entropy().sum(-1)
+
+            def mode(self):
+                return self.mean
+
+        class FixedBernoulli(torch.distributions.Bernoulli):
+            def entropy(self):
+                return super().entropy().sum(-1)
+
+            def mode(self):
+                return torch.gt(self.probs, 0.5).float()
+
+        class Categorical(nn.Module):  # the file's own class of the same name
+            def forward(self, x):
+                return FixedCategorical(logits=x)
+        """)
+    rng = np.random.default_rng(6)
+    logits = rng.standard_normal((4, 3)).astype(np.float32)
+    actions = np.array([[0], [2], [1], [2]])
+    loc, scale = rng.standard_normal((4, 2)).astype(np.float32), rng.random((4, 2)).astype(np.float32) + 0.5
+    value = rng.standard_normal((4, 2)).astype(np.float32)
+    bits = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], np.float32)
+    T, M = torch.from_numpy, mindspore.Tensor
+
+    tc, mc = t["Categorical"]()(T(logits)), m["Categorical"]()(M(logits))
+    _same(mc.log_probs(M(actions)), tc.log_probs(T(actions)))
+    _same(mc.entropy(), tc.entropy())
+    _same(mc.mode(), tc.mode())
+    assert mc.sample().shape == tuple(tc.sample().shape) == (4, 1)
+    tc, mc = t["FixedCategorical"](probs=T(np.abs(logits))), m["FixedCategorical"](probs=M(np.abs(logits)))
+    _same(mc.log_probs(M(actions)), tc.log_probs(T(actions)))
+
+    tn, mn = t["FixedNormal"](T(loc), T(scale)), m["FixedNormal"](M(loc), M(scale))
+    _same(mn.log_probs(M(value)), tn.log_probs(T(value)))
+    _same(mn.entropy(), tn.entropy())
+    _same(mn.mode(), tn.mode())
+    _same(mn.cdf(M(value)), tn.cdf(T(value)))
+    assert mn.sample((5,)).shape == tuple(tn.sample((5,)).shape) == (5, 4, 2)
+
+    for kwargs in ({"logits": loc}, {"probs": scale - 0.5}):
+        tb = t["FixedBernoulli"](**{k: T(v) for k, v in kwargs.items()})
+        mb = m["FixedBernoulli"](**{k: M(v) for k, v in kwargs.items()})
+        _same(mb.log_prob(M(bits)), tb.log_prob(T(bits)))
+        _same(mb.entropy(), tb.entropy())
+        _same(mb.mode(), tb.mode())
+        _same(mb.mean, tb.mean)
+        np.testing.assert_array_equal(np.unique(mb.sample((3,)).asnumpy()) <= 1, True)

@@ -167,6 +167,7 @@ class Converter(FastTransformer):
     def visit_ClassDef(self, node):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
+        self.ctx.class_bases.update(id(base.value) for base in node.bases)
         self.classes.enter_class(self.ctx, node)
 
     def leave_ClassDef(self, original, updated):

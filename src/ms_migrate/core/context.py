@@ -88,6 +88,8 @@ class Context:
     # ids of the lambdas written for APIs used as values (passes/api._value_lambda): their
     # parentheses go where the lambda is a whole argument, return value or assigned value
     value_lambdas: Set[int] = field(default_factory=set)
+    # ids of the expressions classes name as their bases (engine.Converter.visit_ClassDef)
+    class_bases: Set[int] = field(default_factory=set)
     # helper functions the converted file gets (passes/helpers.py): name -> ids of the
     # Names that call it
     helpers: Dict[str, Set[int]] = field(default_factory=dict)

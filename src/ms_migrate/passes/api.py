@@ -13,6 +13,8 @@ from ..core.positions import Locator
 from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
 from ..transforms import TRANSFORMS
+from ..transforms.distribution_helper_code import BASES
+from ..transforms.helper_code import request
 from ..core import receivers
 from ..core.receivers import DISTRIBUTION, MODULE
 
@@ -263,6 +265,12 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
         ctx.release(original)
         _record(ctx, rule, qualified, locator, original, [])
         return render_template(rule, bind(rule, cst.Call(original)), ctx.name)
+    if id(original) in ctx.class_bases and qualified in BASES:
+        ctx.release(original)
+        ctx.finding(locator, qualified, CONVERTED, "a class of this name with torch's "
+                    "interface is written into the file, for this class to build on",
+                    node=original, rule=rule.source)
+        return request(ctx, BASES[qualified])
     if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
         if rule.value:
             made = _value_lambda(ctx, rule, qualified, locator, original)

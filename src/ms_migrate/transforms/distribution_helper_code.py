@@ -525,7 +525,139 @@ class OneHotCategorical:
                                       mindspore.ops.zeros_like(self.probs))
         return -mindspore.ops.sum(p_log_p, -1)
 ''',
+    "Categorical": '''\
+class Categorical:
+    """torch.distributions.Categorical: category indices over the last axis, drawn with
+    probabilities probs (or softmax(logits)); a base for the file's own classes."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.probs = probs / mindspore.ops.sum(probs, -1, keepdim=True)
+            eps = {mindspore.float16: 2 ** -10, mindspore.bfloat16: 2 ** -7,
+                   mindspore.float64: 2 ** -52}.get(self.probs.dtype, 2 ** -23)
+            self.logits = mindspore.ops.log(self.probs.clamp(eps, 1 - eps))
+        else:
+            self.logits = logits - mindspore.ops.logsumexp(logits, -1, True)
+            self.probs = mindspore.ops.softmax(logits, -1)
+        self.batch_shape, self.event_shape = self.probs.shape[:-1], ()
+
+    @property
+    def mode(self):
+        return self.probs.argmax(-1)
+
+    def sample(self, sample_shape=()):
+        shape = tuple(sample_shape) + tuple(self.probs.shape)
+        uniform = mindspore.ops.rand(shape, dtype=self.logits.dtype).clamp(1e-20, 1.0)
+        return (self.logits - mindspore.ops.log(-mindspore.ops.log(uniform))).argmax(-1)
+
+    def log_prob(self, value):
+        index = value.astype(mindspore.int64).expand_dims(-1)
+        log_pmf = self.logits + mindspore.ops.zeros_like(index, dtype=self.logits.dtype)
+        index = (index + mindspore.ops.zeros_like(log_pmf, dtype=mindspore.int64))[..., :1]
+        return mindspore.ops.gather_elements(log_pmf, -1, index).squeeze(-1)
+
+    def entropy(self):
+        p_log_p = mindspore.ops.where(self.probs > 0, self.logits * self.probs,
+                                      mindspore.ops.zeros_like(self.probs))
+        return -mindspore.ops.sum(p_log_p, -1)
+''',
+    "Normal": '''\
+class Normal:
+    """torch.distributions.Normal(loc, scale); a base for the file's own classes."""
+
+    def __init__(self, loc, scale, validate_args=None):
+        loc, scale = (x if isinstance(x, mindspore.Tensor) else mindspore.tensor(x, mindspore.float32)
+                      for x in (loc, scale))
+        self.loc = loc + mindspore.ops.zeros_like(scale)
+        self.scale = scale + mindspore.ops.zeros_like(loc)
+        self.batch_shape, self.event_shape = self.loc.shape, ()
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.scale ** 2
+
+    def rsample(self, sample_shape=()):
+        shape = tuple(sample_shape) + tuple(self.loc.shape)
+        return self.loc + mindspore.ops.randn(shape, dtype=self.loc.dtype) * self.scale
+
+    def sample(self, sample_shape=()):
+        return mindspore.ops.stop_gradient(self.rsample(sample_shape))
+
+    def log_prob(self, value):
+        return (-((value - self.loc) ** 2) / (2 * self.variance) - mindspore.ops.log(self.scale)
+                - math.log(math.sqrt(2 * math.pi)))
+
+    def cdf(self, value):
+        return 0.5 * (1 + mindspore.ops.erf((value - self.loc) / (self.scale * math.sqrt(2))))
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + mindspore.ops.log(self.scale)
+''',
+    "Bernoulli": '''\
+class Bernoulli:
+    """torch.distributions.Bernoulli: 1 with probability probs (or sigmoid(logits)),
+    else 0; a base for the file's own classes."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is not None:
+            self.probs = probs
+            eps = {mindspore.float16: 2 ** -10, mindspore.bfloat16: 2 ** -7,
+                   mindspore.float64: 2 ** -52}.get(probs.dtype, 2 ** -23)
+            clamped = probs.clamp(eps, 1 - eps)
+            self.logits = mindspore.ops.log(clamped) - mindspore.ops.log1p(-clamped)
+        else:
+            self.logits, self.probs = logits, mindspore.ops.sigmoid(logits)
+        self.batch_shape, self.event_shape = self.probs.shape, ()
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        mode = (self.probs >= 0.5).astype(self.probs.dtype)
+        return mindspore.ops.where(self.probs == 0.5, mindspore.ops.full_like(mode, math.nan), mode)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        shape = tuple(sample_shape) + tuple(self.probs.shape)
+        return (mindspore.ops.rand(shape, dtype=self.probs.dtype) < self.probs).astype(self.probs.dtype)
+
+    @staticmethod
+    def _softplus(x):
+        return mindspore.ops.relu(x) + mindspore.ops.log1p(mindspore.ops.exp(-mindspore.ops.abs(x)))
+
+    def log_prob(self, value):
+        return value * self.logits - self._softplus(self.logits)
+
+    def entropy(self):
+        return self._softplus(self.logits) - self.logits * self.probs
+''',
 }
+
+# torch distributions a file subclasses: the base becomes the class written into the file
+BASES = {"torch.distributions.Categorical": "Categorical",
+         "torch.distributions.Normal": "Normal",
+         "torch.distributions.Bernoulli": "Bernoulli"}
 
 _TRANSFORM = ("Transform",)
 NEEDS = {
@@ -537,6 +669,8 @@ NEEDS = {
 }
 IMPORTS = {
     "Transform": ("import copy",),
+    "Normal": ("import math",),
+    "Bernoulli": ("import math",),
     "TanhTransform": ("import math",),
     "AffineTransform": ("import math",),
 }
