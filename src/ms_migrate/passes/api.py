@@ -15,6 +15,7 @@ from ..core.rule import Rule
 from ..transforms import TRANSFORMS
 from ..transforms.distribution_helper_code import BASES
 from ..transforms.helper_code import request
+from ..transforms.vision import reference_helper
 from ..core import receivers
 from ..core.receivers import DISTRIBUTION, MODULE
 
@@ -149,6 +150,10 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     """The new expression for a call, and the warnings the rewrite raised."""
     if rule.simple and not rule.args and receiver is None:
         return call.with_changes(func=func), []
+    if receiver is None and any(arg.star for arg in call.args):
+        helper = reference_helper(ctx, rule)  # torchvision's signature: `F.crop(img, *box)`
+        if helper is not None:
+            return call.with_changes(func=helper), []
     _given_twice(rule, call)
     bound = bind(rule, call, receiver)
     _once_each(rule, bound)
@@ -276,6 +281,11 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
             made = _value_lambda(ctx, rule, qualified, locator, original)
             if made is not None:
                 return made
+        helper = reference_helper(ctx, rule)
+        if helper is not None:
+            ctx.release(original)
+            _record(ctx, rule, qualified, locator, original, [])
+            return helper
         ctx.finding(locator, qualified, UNSUPPORTED,
                     "used as a value: only calls of it convert (arguments differ)",
                     node=original, rule=rule.source, mark=True)

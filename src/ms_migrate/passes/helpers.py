@@ -68,6 +68,9 @@ def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:
     class Rename(cst.CSTTransformer):
         def leave_Name(self, original, updated):
             return updated.with_changes(value=spellings.get(updated.value, updated.value))
+
+        def leave_Attribute(self, original, updated):  # `img.resize` is PIL's method
+            return updated.with_changes(attr=original.attr)
     return helper.visit(Rename())
 
 

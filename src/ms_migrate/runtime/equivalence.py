@@ -161,7 +161,8 @@ def example_program(example: Dict[str, Any], kind: str) -> str:
     code bound to `m` (a layer called on inputs) or `out`."""
     setup, code = example.get("setup", ""), example["code"]
     target = "m" if kind == "class" and "inputs" in example else "out"
-    return f"{PRELUDE}{setup}\n{target} = {code}\n"
+    prelude = PRELUDE + ("import torchvision\n" if "torchvision" in setup + code else "")
+    return f"{prelude}{setup}\n{target} = {code}\n"
 
 
 def run_example(example: Dict[str, Any], kind: str, rules=None, seed: int = 0) -> ExampleResult:

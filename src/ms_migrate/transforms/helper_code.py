@@ -21,6 +21,7 @@ from .model_code import MODEL_HELPERS
 from .parallel_helper_code import PARALLEL_HELPERS
 from .text_helper_code import TEXT_HELPERS, TEXT_IMPORTS, TEXT_NEEDS
 from .pytree_helper_code import PYTREE_HELPERS, PYTREE_NEEDS
+from .vision_helper_code import VISION_HELPERS, VISION_IMPORTS, VISION_NEEDS
 
 HELPERS = {
     "embedding_rows": '''\
@@ -428,10 +429,12 @@ HELPERS.update(PARALLEL_HELPERS)
 HELPERS.update(TEXT_HELPERS)
 HELPERS.update(AUGMENTATION_HELPERS)
 HELPERS.update(PYTREE_HELPERS)
-_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS}
+HELPERS.update(VISION_HELPERS)
+_IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS,
+            **VISION_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
-NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS, **PYTREE_NEEDS)
+NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS, **PYTREE_NEEDS, **VISION_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
     HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 

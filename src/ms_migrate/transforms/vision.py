@@ -1,10 +1,12 @@
-"""Transforms for torchvision.transforms arguments that MindSpore spells as enums."""
+"""Transforms for torchvision: arguments that MindSpore spells as enums, and the
+functional transforms written into the file as helpers (vision_helper_code.py)."""
 from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported
+from ..core.callrewrite import Bound, Unsupported, rewrite
 from .base import literal, transform
+from .helper_code import request
 
 # torchvision's padding_mode strings -> mindspore.dataset.vision.Border members; both
 # pad as numpy.pad's modes of the same names
@@ -27,3 +29,27 @@ def border_mode(ctx, rule, bound: Bound, call=None):
     else:
         bound.set("padding_mode", ctx.name(f"mindspore.dataset.vision.Border.{_BORDERS[text]}"))
     return None
+
+
+# rules whose helper is not named as the API's last part (transforms/vision_helper_code.py)
+_HELPER_NAMES = {"torchvision.transforms.RandomCrop.get_params": "random_crop_params",
+                 "torchvision.transforms.functional._get_image_size": "get_image_size"}
+
+
+def vision_helper_name(rule) -> str:
+    return _HELPER_NAMES.get(rule.torch_name, rule.torch_name.rpartition(".")[2])
+
+
+@transform
+def vision_helper(ctx, rule, bound: Bound, call=None):
+    """F.hflip(img) -> hflip(img): torchvision's function written into the file, with
+    torchvision's signature (PIL for PIL images, MindSpore ops for tensors)."""
+    return rewrite(rule, bound, request(ctx, vision_helper_name(rule)), call, ctx.name)
+
+
+def reference_helper(ctx, rule):
+    """`distortions = [F.adjust_brightness, ...]`: the helper's name where a rule written
+    as a vision helper is used as a value (its __name__ is torchvision's); else None."""
+    if rule.transform != "vision_helper":
+        return None
+    return request(ctx, vision_helper_name(rule))
