@@ -30,6 +30,7 @@ from .passes import (
     custom_functions,
     einops_backend,
     data,
+    data_subclasses,
     declared_layers,
     devices,
     distributed,
@@ -67,6 +68,7 @@ from .passes import (
     weight_norm,
     unfold_layers,
     version_gates,
+    vision_subclasses,
 )
 from .passes.training import grad_mode, loops
 
@@ -186,6 +188,12 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("grad-mode", grad_mode.applies, grad_mode.convert_grad_modes),
     # Learns datasets, loaders and sample columns for the data transforms of the traversal.
     Pass("data", data.applies, data.convert_data, provides=("data",)),
+    # `class L(DataLoader)` / `class S(DistributedSampler)` extend MindSpore's torch-style
+    # classes (mindspore.dataset.dataloader), which take torch's arguments.
+    Pass("data-subclasses", data_subclasses.applies, data_subclasses.extend_torch_style_classes),
+    # `class Crop(transforms.RandomResizedCrop)` extends a class written into the file
+    # with torchvision's behaviour (MindSpore's vision classes cannot be overridden).
+    Pass("vision-subclasses", vision_subclasses.applies, vision_subclasses.extend_transform_classes),
     # torch._foreach_<op>(xs) -> a comprehension or loop over torch.<op> / Tensor.<op>_,
     # which the traversal converts by their rules.
     Pass("foreach", foreach.applies, foreach.foreach_loops),
