@@ -184,6 +184,8 @@ def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
         return SOURCE, Columns(default_names(len(node.args)))
     if qualified.startswith("torchvision.datasets.") and short in READERS:
         return PIPELINE, Columns(list(READERS[short][2]))
+    if qualified == "torchvision.datasets.FakeData":  # a GeneratorDataset (transforms/vision.py)
+        return PIPELINE, Columns(["image", "label"])
     if qualified in (DATA + "Subset", DATA + "ConcatDataset") and node.args:
         first = node.args[0].value
         if isinstance(first, (cst.List, cst.Tuple)) and first.elements:

@@ -53,3 +53,18 @@ def reference_helper(ctx, rule):
     if rule.transform != "vision_helper":
         return None
     return request(ctx, vision_helper_name(rule))
+
+
+@transform
+def fake_data(ctx, rule, bound: Bound, call=None):
+    """torchvision.datasets.FakeData(...) -> GeneratorDataset(FakeData(...), ["image",
+    "label"]): a class written into the file with torchvision's arguments, read as every
+    converted torchvision dataset is, a MindSpore pipeline."""
+    data = rewrite(rule, bound, request(ctx, "FakeData"), call, ctx.name)
+    columns = cst.List([cst.Element(cst.SimpleString('"image"')),
+                        cst.Element(cst.SimpleString('"label"'))])
+    equal = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                            whitespace_after=cst.SimpleWhitespace(""))
+    return cst.Call(ctx.name("mindspore.dataset.GeneratorDataset"), [
+        cst.Arg(data), cst.Arg(columns, keyword=cst.Name("column_names"), equal=equal),
+        cst.Arg(cst.Name("False"), keyword=cst.Name("shuffle"), equal=equal)])

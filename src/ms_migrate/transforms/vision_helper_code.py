@@ -340,6 +340,39 @@ class RandomResizedCrop:
 }
 VISION_HELPERS.update(VISION_CLASSES)
 
+VISION_HELPERS["FakeData"] = '''\
+class FakeData:
+    """torchvision.datasets.FakeData: `size` random images of image_size (C, H, W) as PIL
+    images (normal values times 255, wrapped to 8 bits as torch's byte()) and labels below
+    num_classes, the same for an index every time (seeded by index + random_offset). Drawn
+    with numpy: other images than torchvision's."""
+
+    def __init__(self, size=1000, image_size=(3, 224, 224), num_classes=10, transform=None,
+                 target_transform=None, random_offset=0):
+        self.size, self.image_size, self.num_classes = size, tuple(image_size), num_classes
+        self.transform, self.target_transform = transform, target_transform
+        self.random_offset = random_offset
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, index):
+        if index >= self.size:
+            raise IndexError(f"FakeData index {index} out of range")
+        rng = numpy.random.default_rng(int(index) + self.random_offset)
+        values = rng.standard_normal(self.image_size, dtype=numpy.float32) * 255
+        pixels = numpy.transpose(values.astype(numpy.int64) % 256, (1, 2, 0)).astype(numpy.uint8)
+        image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+        target = int(rng.integers(0, self.num_classes))
+        if self.transform is not None:
+            image = self.transform(image)
+            if isinstance(image, tuple) and len(image) == 1:  # a Compose called directly
+                image = image[0]
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, numpy.asarray(target)
+'''
+
 # the helpers each builds on, written before it
 VISION_NEEDS = {"resized_crop": ("crop", "resize"), "ToTensor": ("to_tensor",),
                 "Normalize": ("normalize",), "Resize": ("resize",),
@@ -350,6 +383,7 @@ _PIL = ("from PIL import Image",)
 VISION_IMPORTS = {
     **{name: _PIL for name in VISION_HELPERS
        if name not in ("normalize", "nms", "download_url", *VISION_CLASSES)},
+    "FakeData": _PIL,
     **{name: _PIL + ("from PIL import ImageOps",) for name in ("pad", "hflip", "vflip")},
     "adjust_brightness": _PIL + ("from PIL import ImageEnhance",),
     "adjust_contrast": _PIL + ("from PIL import ImageEnhance",),
