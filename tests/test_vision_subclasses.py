@@ -122,7 +122,7 @@ def test_random_resized_crop_of_the_whole_image_is_a_resize(image, converted):
     out = converted["whole"]((12, 17))(image)
     np.testing.assert_array_equal(np.asarray(out),
                                   np.asarray(image.resize((17, 12), Image.BILINEAR)))
-    window = converted["RandomResizedCrop"] if "RandomResizedCrop" in converted else None
+    window = converted.get("RandomResizedCrop")  # torchvision's get_params, written
     assert window is not None
     for _ in range(20):
         i, j, h, w = window.get_params(image, (0.08, 1.0), (3 / 4, 4 / 3))
