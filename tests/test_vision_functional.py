@@ -282,3 +282,22 @@ def test_unpacked_arguments_go_to_the_helper_as_written(image):
 def test_the_old_private_image_size_is_width_then_height(image):
     """mae calls torchvision's older `F._get_image_size`, since renamed get_image_size."""
     assert converted("F._get_image_size(img)", img=image) == [41, 29]
+
+
+def test_default_loader_reads_an_rgb_pil_image(tmp_path, image):
+    """PyTorch-VAE's dataset reads files with torchvision's default_loader (PIL backend)."""
+    path = tmp_path / "gray.png"
+    image.convert("L").save(path)
+    result = convert_source("from torchvision.datasets.folder import default_loader\n"
+                            "def read(p):\n    return default_loader(p)\n", "dataset.py")
+    assert "import torch" not in result.code and "from torch" not in result.code, result.code
+    namespace = {}
+    exec(compile(result.code, "<mindspore>", "exec"), namespace)
+    out = namespace["read"](str(path))
+    assert out.mode == "RGB"
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(Image.open(path).convert("RGB")))
+    try:
+        from torchvision.datasets.folder import default_loader
+    except (ImportError, RuntimeError):  # torchvision absent, or without its C ops
+        return
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(default_loader(str(path))))

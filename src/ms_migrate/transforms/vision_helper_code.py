@@ -340,6 +340,14 @@ class RandomResizedCrop:
 }
 VISION_HELPERS.update(VISION_CLASSES)
 
+VISION_HELPERS["default_loader"] = '''\
+def default_loader(path):
+    """torchvision.datasets.folder.default_loader (its PIL backend): the image file as an
+    RGB PIL image."""
+    with open(path, "rb") as f:
+        return Image.open(f).convert("RGB")
+'''
+
 VISION_HELPERS["FakeData"] = '''\
 class FakeData:
     """torchvision.datasets.FakeData: `size` random images of image_size (C, H, W) as PIL
@@ -384,6 +392,7 @@ VISION_IMPORTS = {
     **{name: _PIL for name in VISION_HELPERS
        if name not in ("normalize", "nms", "download_url", *VISION_CLASSES)},
     "FakeData": _PIL,
+    "default_loader": _PIL,
     **{name: _PIL + ("from PIL import ImageOps",) for name in ("pad", "hflip", "vflip")},
     "adjust_brightness": _PIL + ("from PIL import ImageEnhance",),
     "adjust_contrast": _PIL + ("from PIL import ImageEnhance",),
