@@ -76,21 +76,25 @@ def inplace(ctx, rule, bound: Bound, call):
     MindSpore 2.10's in-place Tensor methods either have no CPU kernel or return the
     result without writing it into the receiver, so the out-of-place form of the
     rule (its target, arguments and renames) is assigned back. Only a receiver that
-    names an object can be written: `x[0].add_(1)` would write into a copy. A tensor
-    just made (`torch.tensor([1.]).cos_()`) needs no write: the result is the value.
+    names an object can be written: `x[0].add_(1)` would write into a copy, while a
+    dict's entry (`state["sum"].add_(g)`) is the tensor itself. A tensor just made
+    (`torch.tensor([1.]).cos_()`, `s.sqrt().add_(eps)`) needs no write: the result is
+    the value. A chain (`mu.mul_(m).add_(g)`) is one write of the whole chain.
     """
     receiver = call.func.value
+    chained = _assigned(ctx, receiver)
+    if chained is not None:
+        # `mu.mul_(m).add_(g)`: the inner call, converted first, is `ops.assign(mu,
+        # mu.mul(m))`; torch's returns mu, written: the whole chain is one write
+        receiver, prior = chained
+        return _assign_back(ctx, receiver, _out_of_place(ctx, rule, bound, call, prior))
     # comparisons keep the receiver's dtype in place (a float x.gt_(0) holds 0. and 1.),
     # which is their result's on a tensor of bools
-    fresh = _is_fresh(receiver) and (not _KEEPS_DTYPE.match(rule.torch_name)
-                                     or _of_bools(receiver))
-    if not _is_plain(receiver) and not fresh:
+    fresh = (_is_fresh(receiver) or _computed(receiver)) and (
+        not _KEEPS_DTYPE.match(rule.torch_name) or _of_bools(receiver))
+    if not _is_plain(receiver) and not _is_entry(receiver) and not fresh:
         raise Unsupported("in-place call on an expression: assign the result by hand")
-    if rule.target.startswith("."):
-        func = cst.Attribute(receiver, cst.Name(rule.target[1:]))
-    else:
-        func = ctx.name(rule.target)
-    value = rewrite(rule, bound, func, call, ctx.name)
+    value = _out_of_place(ctx, rule, bound, call, receiver)
     if fresh:
         return value
     return _write_back(ctx, rule, receiver, value)
@@ -116,6 +120,55 @@ def _write_back(ctx, rule, receiver: cst.BaseExpression, value: cst.BaseExpressi
         return cst.Call(cst.Attribute(receiver, cst.Name("assign_value")),
                         [cst.Arg(value.with_changes(lpar=[], rpar=[]))])
     return _assign_back(ctx, receiver, value)
+
+
+def _out_of_place(ctx, rule, bound: Bound, call, receiver) -> cst.BaseExpression:
+    if rule.target.startswith("."):
+        func = cst.Attribute(receiver, cst.Name(rule.target[1:]))
+    else:
+        func = ctx.name(rule.target)
+    return rewrite(rule, bound, func, call, ctx.name)
+
+
+def _assigned(ctx, node: cst.BaseExpression):
+    """`ops.assign(x, value)` (an in-place call converted already): (x, value)."""
+    if not (isinstance(node, cst.Call) and len(node.args) == 2
+            and all(a.keyword is None and not a.star for a in node.args)):
+        return None
+    if code(node.func).strip() != code(ctx.name("mindspore.ops.assign")).strip():
+        return None
+    return node.args[0].value, node.args[1].value
+
+
+# Out-of-place methods whose result is a new tensor, never a view of the receiver: an
+# in-place call on it (`state["sum"].sqrt().add_(eps)`) writes into nothing else.
+_NEW_TENSOR_METHODS = frozenset({
+    "sqrt", "rsqrt", "add", "sub", "mul", "div", "pow", "exp", "log", "abs", "neg",
+    "square", "sigmoid", "tanh", "reciprocal", "addcmul", "addcdiv", "matmul", "clamp",
+    "clip", "sign", "floor", "ceil", "round"})
+
+
+def _computed(node: cst.BaseExpression) -> bool:
+    return (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _NEW_TENSOR_METHODS)
+
+
+def _is_entry(node: cst.BaseExpression) -> bool:
+    """`state["sum"]`, `self.state[p]["mu"]`: an entry of a dict (a string key: not a
+    tensor's element, which would be a copy) read from plain names; reading it twice
+    gives the same tensor, so it can be written with ops.assign."""
+    if not (isinstance(node, cst.Subscript) and len(node.slice) == 1
+            and isinstance(node.slice[0].slice, cst.Index)
+            and isinstance(node.slice[0].slice.value, cst.SimpleString)):
+        return False
+    value = node.value
+    while isinstance(value, cst.Subscript):
+        if not (len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index)
+                and (_is_plain(value.slice[0].slice.value)
+                     or isinstance(value.slice[0].slice.value, (cst.SimpleString, cst.Integer)))):
+            return False
+        value = value.value
+    return _is_plain(value)
 
 
 def _assign_back(ctx, receiver: cst.BaseExpression, value: cst.BaseExpression) -> cst.Call:
