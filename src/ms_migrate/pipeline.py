@@ -28,6 +28,7 @@ from .passes import (
     checkpoint_dicts,
     container_dicts,
     custom_functions,
+    custom_optimizers,
     einops_backend,
     data,
     data_subclasses,
@@ -149,6 +150,10 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("export", export.applies, export.convert_export),
     # `optimizer.param_groups[0]["lr"]` reads, before the training pass moves optimizers.
     Pass("learning-rates", learning_rates.applies, learning_rates.convert_learning_rate_reads),
+    # A torch.optim.Optimizer subclass: step() reading p.grad -> construct(gradients), before
+    # optimizer-types and the table (which refuses the subclasses left) meet the base class.
+    Pass("custom-optimizers", custom_optimizers.applies,
+         custom_optimizers.convert_custom_optimizers),
     # `optimizer: torch.optim.Optimizer` / isinstance(x, Optimizer): MindSpore's base class.
     Pass("optimizer-types", optimizer_types.applies, optimizer_types.convert_optimizer_types),
     # torch.save/torch.load of checkpoint dicts and `.pth` names, before the table rules
