@@ -15,8 +15,9 @@ goes after the statement that builds the whole model (not into `__init__`, where
 derived class may still add children). What counts as building a model: a call to a
 class this file derives from torch.nn (directly or through its other classes), or to
 a torch layer whose result depends on the mode (BatchNorm, Dropout, InstanceNorm,
-the recurrent layers and Transformer blocks, and a Sequential, ModuleList or
-ModuleDict holding one, or layers built elsewhere), optionally followed by `.to(...)`, `.cuda()`, `.float()`.
+the recurrent layers and Transformer blocks, torchvision's IntermediateLayerGetter of
+a model, and a Sequential, ModuleList or ModuleDict holding one, or layers built
+elsewhere), optionally followed by `.to(...)`, `.cuda()`, `.float()`.
 Nothing is added:
 - where the file calls `.train(...)` on that name anywhere (the program sets the
   training mode itself), or sets its `.training`;
@@ -45,7 +46,9 @@ _MODE_LAYERS = frozenset(f"torch.nn.{name}" for name in (
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     "RNN", "LSTM", "GRU", "Transformer", "TransformerEncoder", "TransformerDecoder",
     "TransformerEncoderLayer", "TransformerDecoderLayer", "MultiheadAttention",
-    "Sequential", "ModuleList", "ModuleDict"))
+    "Sequential", "ModuleList", "ModuleDict")) | {
+    # torchvision's wrapper holds a model's layers (a Cell written into the file)
+    "torchvision.models._utils.IntermediateLayerGetter"}
 _CONTAINERS = frozenset(("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"))
 # Calls in a container's arguments that build no layer
 _PLAIN = frozenset(("OrderedDict", "range", "len", "zip", "enumerate", "list", "tuple", "dict"))

@@ -81,4 +81,30 @@ class SoftMarginLoss(mindspore.nn.Cell):
             return loss.sum()
         return loss
 ''',
+    "IntermediateLayerGetter": '''\
+class IntermediateLayerGetter(mindspore.nn.Cell):
+    """torchvision.models._utils.IntermediateLayerGetter: runs the child cells of `model`
+    in order, up to the last one named in `return_layers`, and returns the outputs of
+    those, keyed by the names `return_layers` gives them."""
+
+    def __init__(self, model, return_layers):
+        super().__init__()
+        children = list(model.name_cells().items())
+        names = [name for name, _ in children]
+        if not set(return_layers) <= set(names):
+            raise ValueError("return_layers are not present in model")
+        self.return_layers = {str(k): str(v) for k, v in return_layers.items()}
+        last = max(names.index(name) for name in self.return_layers)
+        self.layer_names = names[:last + 1]
+        for name, cell in children[:last + 1]:
+            self.insert_child_to_cell(name, cell)
+
+    def construct(self, x):
+        out = {}
+        for name in self.layer_names:
+            x = self._cells[name](x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out
+''',
 }
