@@ -325,20 +325,28 @@ class TrainingPass:
 
     def training_branch(self, scope: Scope, flow: DataFlow, stmt: Stmt,
                         needed: Set[str]) -> Optional[Stmt]:
-        """The `if` whose body calls backward() on a loss computed just before the `if`."""
-        if not stmt.ancestors or not isinstance(stmt.ancestors[-1], cst.If):
-            return None
-        branch = scope.stmt_of(stmt.ancestors[-1])
-        orelse = branch.node.orelse
-        if isinstance(orelse, cst.If):
-            return None
-        if stmt.block is not branch.node.body and not (
-                isinstance(orelse, cst.Else) and stmt.block is orelse.body):
-            return None
-        before = branch.block.body[:branch.index]
-        if not any(self.flows.writes(n) & needed and not flow.is_data.get(id(n)) for n in before):
-            return None
-        return branch
+        """The `if` whose body calls backward() on a loss computed just before the `if`.
+        It may hold backward() in an `if` of its own (`if train:` / `if use_amp:` ...
+        `else:`) when every branch of that inner `if` calls a backward()."""
+        inner: List[Stmt] = []
+        at = stmt
+        while at.ancestors and isinstance(at.ancestors[-1], cst.If):
+            branch = scope.stmt_of(at.ancestors[-1])
+            orelse = branch.node.orelse
+            if isinstance(orelse, cst.If):
+                return None
+            if at.block is not branch.node.body and not (
+                    isinstance(orelse, cst.Else) and at.block is orelse.body):
+                return None
+            before = branch.block.body[:branch.index]
+            if any(self.flows.writes(n) & needed and not flow.is_data.get(id(n))
+                   for n in before):
+                if not all(_backward_in_every_branch(scope, level) for level in inner):
+                    return None
+                return branch
+            inner.append(branch)
+            at = branch
+        return None
 
     def check_outer_blocks(self, scope: Scope, flow: DataFlow, stmt: Stmt, needed: Set[str]):
         """The loss must not depend on graph values computed around backward()'s block."""
@@ -509,14 +517,15 @@ class TrainingPass:
         else:  # the other branch still computes the loss, without gradients
             other = [emit.statement(emit.forward_call(n["loss"], plan.aux, n["forward"],
                                                       plan.params))]
-            if b.block is plan.branch.node.body:
+            if _branch_of(plan.branch.node, b) is plan.branch.node.body:
                 edits.orelse[id(plan.branch.node)] = other
             else:  # backward() in the `else`: the `if` branch starts with the loss
                 edits.before.setdefault(id(plan.branch.node.body.body[0]), []).extend(other)
             edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
         if self.ctx.jit and self.compiled_step(scope, plan, plans, definitions, after):
             return
-        edits.insert_before(plan.hoist or b, definitions)
+        # before the loop; else before the `if` whose other branch computes the loss too
+        edits.insert_before(plan.hoist or plan.branch or b, definitions)
         edits.replace[id(b.node)] = after
         grads = n.get("accum", n["grads"]) if plan.accumulate else n["grads"]
         self.rewrite_clips(plan, grads)
@@ -793,6 +802,17 @@ def _branch_of(top: cst.If, stmt: Stmt):
             return block
         node = node.orelse if isinstance(node, cst.If) else None
     return None
+
+
+def _backward_in_every_branch(scope: Scope, branch: Stmt) -> bool:
+    """`if use_amp: scaler.scale(loss).backward() ... else: loss.backward() ...`: each
+    branch of the `if` (an else included) calls a backward()."""
+    node = branch.node
+    if not isinstance(node.orelse, cst.Else):
+        return False
+    held = {id(_branch_of(node, s.stmt)) for s in scope.sites if s.kind == "backward"
+            and any(a is node for a in s.stmt.ancestors)}
+    return {id(node.body), id(node.orelse.body)} <= held
 
 
 def _holds(block: cst.CSTNode, node: cst.CSTNode) -> bool:
