@@ -80,5 +80,5 @@ def test_a_custom_optimizer_class_is_refused_with_the_reason():
     result = convert_source(source, "lars.py")
     refused = [f for f in result.report.findings if f.action == "unsupported"]
     assert [f.api for f in refused] == ["torch.optim.Optimizer"]
-    assert "construct(grads)" in refused[0].message
+    assert "construct(gradients)" in refused[0].message
     assert "class LARS(torch.optim.Optimizer)" in result.code

@@ -4,8 +4,8 @@ A converted optimizer is a `mindspore.experimental.optim` one, and every one of
 those derives from `mindspore.experimental.optim.Optimizer`: the base class is the
 type to annotate with and to test against. A class deriving from
 `torch.optim.Optimizer` (a custom optimizer whose step() reads `p.grad`) is not
-touched here: MindSpore's optimizers receive the gradients in construct(grads),
-and the table refuses it with that reason.
+touched here: passes/custom_optimizers.py makes it a MindSpore optimizer whose
+construct(gradients) receives them, and the table refuses the ones it cannot.
 """
 from __future__ import annotations
 
