@@ -127,3 +127,63 @@ def test_a_plain_step_under_if_train_without_a_loop():
         got = m["run_plain"](mnet, mopt, mindspore.Tensor(x), mindspore.Tensor(y), train)
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
         _check(tnet, mnet)
+
+
+BRANCHES = textwrap.dedent('''\
+    import torch
+
+
+    def train(model, optimizer, data, fp16):
+        losses = []
+        for x, y in data:
+            model.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            if fp16:
+                (loss * 1.0).backward()
+            else:
+                loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            optimizer.step()
+            losses.append((loss.item(), float(grad_norm)))
+        return losses
+    ''')
+
+
+@pytest.mark.parametrize("fp16", [False, True])
+def test_a_backward_in_each_branch_runs_the_model_once(fp16):
+    """Each branch differentiates its own forward function: neither computes the loss
+    once more without gradients (a second forward would update batch statistics)."""
+    result = convert_source(BRANCHES, "branches.py")
+    assert not [f for f in result.report.findings if f.action == "unsupported"], result.code
+    assert convert_source(result.code, "branches.py").code == result.code
+    t, m = {"__name__": "branches_torch"}, {"__name__": "branches_ms"}
+    exec(compile(BRANCHES, "<torch>", "exec"), t)
+    exec(compile(result.code, "<ms>", "exec"), m)
+
+    class TorchCounting(torch.nn.Linear):
+        calls = 0
+
+        def forward(self, x):
+            TorchCounting.calls += 1
+            return super().forward(x)
+
+    class MsCounting(mindspore.nn.Dense):
+        calls = 0
+
+        def construct(self, x):
+            MsCounting.calls += 1
+            return super().construct(x)
+
+    torch.manual_seed(0)
+    tnet, mnet = TorchCounting(3, 2), MsCounting(3, 2)
+    copy_torch_weights(tnet, mnet)
+    rng = np.random.default_rng(3)
+    data = [(rng.standard_normal((4, 3)).astype(np.float32),
+             (3 * rng.standard_normal((4, 2))).astype(np.float32)) for _ in range(4)]
+    want = t["train"](tnet, torch.optim.SGD(tnet.parameters(), lr=0.3),
+                      [(torch.tensor(x), torch.tensor(y)) for x, y in data], fp16)
+    got = m["train"](mnet, mindspore.experimental.optim.SGD(mnet.trainable_params(), lr=0.3),
+                     [(mindspore.Tensor(x), mindspore.Tensor(y)) for x, y in data], fp16)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    _check(tnet, mnet)
+    assert MsCounting.calls == TorchCounting.calls == len(data)

@@ -517,10 +517,14 @@ class TrainingPass:
         else:  # the other branch still computes the loss, without gradients
             other = [emit.statement(emit.forward_call(n["loss"], plan.aux, n["forward"],
                                                       plan.params))]
-            if _branch_of(plan.branch.node, b) is plan.branch.node.body:
-                edits.orelse[id(plan.branch.node)] = other
+            top, held = plan.branch.node, _branch_of(plan.branch.node, b)
+            if any(p.branch is not None and p.branch.node is top
+                   and _branch_of(top, p.backward.stmt) is not held for p in plans):
+                pass  # `if fp16: ...backward() else: loss.backward()`: it has its own grad_fn
+            elif held is top.body:
+                edits.orelse[id(top)] = other
             else:  # backward() in the `else`: the `if` branch starts with the loss
-                edits.before.setdefault(id(plan.branch.node.body.body[0]), []).extend(other)
+                edits.before.setdefault(id(top.body.body[0]), []).extend(other)
             edits.after[id(plan.branch.node)] = [s.node for s in plan.moved]
         if self.ctx.jit and self.compiled_step(scope, plan, plans, definitions, after):
             return
