@@ -125,3 +125,20 @@ def test_a_step_that_writes_the_gradient_is_left_to_the_table():
     refused = [f for f in result.report.findings if f.action == "unsupported"]
     assert any(f.api == "torch.optim.Optimizer" for f in refused), result.code
     assert "def step(self):" in result.code
+
+
+def test_a_step_that_changes_the_gradient_through_data_is_left_to_the_table():
+    source = textwrap.dedent("""\
+        import torch
+
+        class Natural(torch.optim.Optimizer):
+            def step(self):
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        p.grad.data.mul_(0.5)
+                        p.data.add_(p.grad.data, alpha=-group["lr"])
+        """)
+    result = convert_source(source, "natural.py")
+    refused = [f for f in result.report.findings if f.action == "unsupported"]
+    assert any(f.api == "torch.optim.Optimizer" for f in refused), result.code
+    assert "def step(self):" in result.code and "grads[p]" not in result.code

@@ -168,7 +168,7 @@ class _Reads(cst.CSTVisitor):
         self.names.add(node.value)
 
     def _target(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Attribute) and target.attr.value == "grad":
+        if _is_grad(target):
             self.writes_grad = True
 
     def visit_Assign(self, node):
@@ -185,11 +185,18 @@ class _Reads(cst.CSTVisitor):
         self._target(node.target)
 
     def visit_Call(self, node):
-        # `p.grad.zero_()`, `p.grad.detach_()`: the gradient changed in place
+        # `p.grad.zero_()`, `p.grad.data.copy_(v)`: the gradient changed in place
         func = node.func
         if (isinstance(func, cst.Attribute) and func.attr.value.endswith("_")
-                and isinstance(func.value, cst.Attribute) and func.value.attr.value == "grad"):
+                and _is_grad(func.value)):
             self.writes_grad = True
+
+
+def _is_grad(node: cst.BaseExpression) -> bool:
+    """`p.grad`, `p.grad.data`."""
+    while isinstance(node, cst.Attribute) and node.attr.value == "data":
+        node = node.value
+    return isinstance(node, cst.Attribute) and node.attr.value == "grad"
 
 
 class _GradReads(cst.CSTTransformer):
