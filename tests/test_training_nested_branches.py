@@ -187,3 +187,38 @@ def test_a_backward_in_each_branch_runs_the_model_once(fp16):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     _check(tnet, mnet)
     assert MsCounting.calls == TorchCounting.calls == len(data)
+
+
+def test_the_grad_mode_around_the_loss_is_no_argument():
+    """`with torch.set_grad_enabled(train):` around the loss goes from the forward
+    function, so `train` is not passed to it."""
+    source = textwrap.dedent('''\
+        import torch
+
+
+        def run_batch(model, optimizer, x, y, train=True):
+            with torch.set_grad_enabled(train):
+                loss = ((model(x) - y) ** 2).mean()
+            if train:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            return loss.item()
+        ''')
+    result = convert_source(source, "phase.py")
+    assert "def forward_fn(x, y):" in result.code, result.code
+    assert "set_grad_enabled" not in result.code
+    t, m = {"__name__": "phase_torch"}, {"__name__": "phase_ms"}
+    exec(compile(source, "<torch>", "exec"), t)
+    exec(compile(result.code, "<ms>", "exec"), m)
+    tnet, mnet = _pair()
+    topt = torch.optim.SGD(tnet.parameters(), lr=0.1)
+    mopt = mindspore.experimental.optim.SGD(mnet.trainable_params(), lr=0.1)
+    rng = np.random.default_rng(4)
+    for train in (True, False, True):
+        x = rng.standard_normal((4, 3)).astype(np.float32)
+        y = rng.standard_normal((4, 2)).astype(np.float32)
+        want = t["run_batch"](tnet, topt, torch.tensor(x), torch.tensor(y), train)
+        got = m["run_batch"](mnet, mopt, mindspore.Tensor(x), mindspore.Tensor(y), train)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        _check(tnet, mnet)

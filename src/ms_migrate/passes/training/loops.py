@@ -34,6 +34,7 @@ from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_tex
 from ...core.traversal import traverse
 from . import emit, leaf_grads
 from .edits import ApplyEdits, Edits, with_note
+from .grad_mode import GRAD_MODES
 from .graph import DataFlow
 from .names import Flows, attribute_targets, flow
 from .sites import (
@@ -444,6 +445,19 @@ class TrainingPass:
                     accumulators[plan.optimizer] = self.fresh("accum_grads" + tag, used)
                 plan.names["accum"] = accumulators[plan.optimizer]
 
+    def unwrapped(self, nodes: List[cst.CSTNode]) -> List[cst.CSTNode]:
+        """`with torch.set_grad_enabled(train):` around the loss: the grad-mode pass
+        removes it from the forward function, so `train` is no argument of it."""
+        out: List[cst.CSTNode] = []
+        for node in nodes:
+            if isinstance(node, cst.With) and all(
+                    isinstance(item.item, cst.Call) and item.asname is None
+                    and self.ctx.resolve(item.item.func) in GRAD_MODES for item in node.items):
+                out.extend(node.body.body)
+            else:
+                out.append(node)
+        return out
+
     def fresh(self, base: str, used: Set[str]) -> str:
         name, n = base, 1
         while name in self.taken or name in used:
@@ -455,7 +469,7 @@ class TrainingPass:
     def arguments(self, scope: Scope, plan: Plan, plans: List[Plan]) -> None:
         """Forward parameters (per-step values) and aux outputs (read after the step)."""
         body = [s.node for s in plan.captured]
-        free = self.flows.free_reads([*body, plan.loss])
+        free = self.flows.free_reads([*self.unwrapped(body), plan.loss])
         produced = set().union(*(self.flows.writes(n) for n in body)) if body else set()
         if plan.hoist is not None:
             varying = bound_names(plan.hoist.node)
