@@ -276,6 +276,11 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
                     "interface is written into the file, for this class to build on",
                     node=original, rule=rule.source)
         return request(ctx, BASES[qualified])
+    if rule.transform == "written_class":  # torch's class, written into the file
+        ctx.release(original)
+        ctx.finding(locator, qualified, CONVERTED, "-> the class of this name written into "
+                    "the file", node=original, rule=rule.source)
+        return request(ctx, qualified.rpartition(".")[2])
     if not rule.target or rule.target.startswith(".") or not (rule.reference or rule.simple):
         if rule.value:
             made = _value_lambda(ctx, rule, qualified, locator, original)

@@ -16,6 +16,9 @@ from .augmentation_helper_code import IMPORTS as AUGMENTATION_IMPORTS
 from .bag_helper_code import BAG_HELPERS, BAG_NEEDS
 from .distribution_helper_code import DISTRIBUTION_HELPERS, IMPORTS
 from .distribution_helper_code import NEEDS as DISTRIBUTION_NEEDS
+from .distribution_family_code import FAMILY_HELPERS
+from .distribution_family_code import IMPORTS as FAMILY_IMPORTS
+from .distribution_family_code import NEEDS as FAMILY_NEEDS
 from .layer_helper_code import LAYER_HELPERS
 from .model_code import MODEL_HELPERS
 from .parallel_helper_code import PARALLEL_HELPERS
@@ -423,6 +426,7 @@ class SummaryRecordWriter(mindspore.SummaryRecord):
 ''',
 }
 HELPERS.update(DISTRIBUTION_HELPERS)
+HELPERS.update(FAMILY_HELPERS)
 HELPERS.update(LAYER_HELPERS)
 HELPERS.update(BAG_HELPERS)
 HELPERS.update(PARALLEL_HELPERS)
@@ -431,10 +435,11 @@ HELPERS.update(AUGMENTATION_HELPERS)
 HELPERS.update(PYTREE_HELPERS)
 HELPERS.update(VISION_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS,
-            **VISION_IMPORTS}
+            **VISION_IMPORTS, **FAMILY_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,
 # torchvision's model families)
-NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS, **PYTREE_NEEDS, **VISION_NEEDS)
+NEEDS = dict(DISTRIBUTION_NEEDS, **BAG_NEEDS, **TEXT_NEEDS, **PYTREE_NEEDS, **VISION_NEEDS,
+             **FAMILY_NEEDS)
 for _name, (_code, _uses) in MODEL_HELPERS.items():
     HELPERS[_name], NEEDS[_name] = _code, tuple(_uses)
 
