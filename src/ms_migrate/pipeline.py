@@ -46,6 +46,7 @@ from .passes import (
     graph_mode,
     image_grid,
     implicit_dims,
+    index_dtypes,
     input_grads,
     layer_attributes,
     model_zoo,
@@ -64,6 +65,7 @@ from .passes import (
     seeded_generators,
     summary_writers,
     tensor_augmentations,
+    torch_asserts,
     tracked_instance_norms,
     train_mode,
     weight_norm,
@@ -96,6 +98,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
     # `torch.finfo(t).max` is a Python float in torch, a numpy scalar in numpy's finfo.
     Pass("finfo-floats", finfo_floats.applies, finfo_floats.float_finfo_limits),
+    # `torch._assert(cond, msg)` statements -> `assert cond, msg`.
+    Pass("torch-asserts", torch_asserts.applies, torch_asserts.convert_torch_asserts),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time
     # become the ordinary torch calls that every later pass and table knows.
     Pass("legacy-tensors", legacy_tensors.applies, legacy_tensors.convert_legacy_tensors),
@@ -202,6 +206,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # torch._foreach_<op>(xs) -> a comprehension or loop over torch.<op> / Tensor.<op>_,
     # which the traversal converts by their rules.
     Pass("foreach", foreach.applies, foreach.foreach_loops),
+    # `values, indices = torch.topk(...)`: the int32 indices MindSpore gives cast to int64.
+    Pass("index-dtypes", index_dtypes.applies, index_dtypes.cast_unpacked_indices),
     # Last: `torch.f(..., out=y)` -> `y = torch.f(...)` for the traversal to convert.
     Pass("out-args", out_args.applies, out_args.rebind_out, provides=("out_args",)),
     # `x.t_()` -> `x = x.t()`: in-place methods that change the shape rebind the name,

@@ -10,8 +10,9 @@ import re
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, code, rewrite
+from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
 from .base import literal, transform
+from .distributions import _alike_twice
 
 # Fill values whose text shows a float: `float('inf')`, and math constants
 # (torch.inf and torch.pi are math.inf and math.pi by the time a transform sees them).
@@ -339,16 +340,17 @@ def positional_size(ctx, rule, bound: Bound, call=None):
 @transform
 def typed_tensor(ctx, rule, bound: Bound, call=None):
     """torch.Tensor(data) / LongTensor(data) -> mindspore.Tensor(data, dtype=...);
-    torch.Tensor(2, 3) (sizes, uninitialised) -> ops.zeros((2, 3), dtype)."""
+    torch.Tensor(2, 3) (sizes, uninitialised) -> ops.zeros((2, 3), dtype); torch.Tensor()
+    -> ops.zeros((0,), dtype)."""
     items = bound.packed.get("data") or []
     if set(bound.values) - {"data"}:
         raise Unsupported(f"unknown argument {sorted(set(bound.values) - {'data'})[0]!r}")
-    if not items:
-        raise Unsupported("an empty tensor: write ops.zeros((0,), dtype) by hand")
     dtype = ctx.name(rule.defaults["dtype"])
     keyword = cst.Arg(dtype, keyword=cst.Name("dtype"), equal=cst.AssignEqual(
         cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if not items:  # torch.FloatTensor(): an empty tensor of the type
+        items = [cst.Integer("0")]
     if all(isinstance(v, cst.Integer) for v in items):
         last = cst.Comma() if len(items) == 1 else cst.MaybeSentinel.DEFAULT  # (3,)
         size = cst.Tuple([cst.Element(v, comma=comma) for v in items[:-1]]
@@ -542,3 +544,26 @@ def pad_sequence(ctx, rule, bound, call=None):
     from ..core.callrewrite import _MindSporeNames
     from ..core.traversal import traverse
     return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
+
+
+@transform
+def randint_like(ctx, rule, bound: Bound, call=None):
+    """torch.randint_like(x, high) / (x, low, high): integers drawn in [low, high) in x's
+    shape and dtype (or dtype=). MindSpore's randint_like refuses float dtypes, so draw
+    with ops.randint(low, high, x.shape) and cast."""
+    low, high = bound.get("low"), bound.get("high")
+    if high is None:  # randint_like(x, high): the one number is high
+        low, high = None, low
+    if high is None:
+        raise Unsupported("randint_like needs high")
+    bound.set("low", low or cst.Integer("0"))
+    bound.set("high", high)
+    if bound.get("dtype") is None:
+        source = bound.get("input")
+        if source is None:
+            raise Unsupported("needs the argument 'input'")
+        if not _alike_twice(source):
+            raise Unsupported("the tensor gives both the shape and the dtype: assign it to a "
+                              "variable first")
+        bound.set("dtype", cst.Attribute(source, cst.Name("dtype")))
+    return render_template(rule, bound, ctx.name)

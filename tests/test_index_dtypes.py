@@ -1,0 +1,39 @@
+"""Unpacked indices of torch.topk / torch.sort / torch.cummin are int64 in torch and
+int32 from MindSpore's ops: converted, the unpacked indices are cast back, so code
+that concatenates them with int64 indices gets torch's values and dtypes."""
+import textwrap
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+mindspore = pytest.importorskip("mindspore")
+
+from ms_migrate import convert_source  # noqa: E402
+
+SOURCE = textwrap.dedent("""\
+    import torch
+
+    def pick(scores, extra):
+        top, idx = torch.topk(scores, 2, dim=1)
+        ordered, order = torch.sort(scores, dim=0, descending=True)
+        low, where = torch.cummin(scores, 1)
+        res = torch.topk(scores, 1)
+        return top, torch.cat([idx, extra], 1), order, ordered, low, where, res[0]
+""")
+
+
+def test_unpacked_indices_are_int64():
+    code = convert_source(SOURCE, "pick.py").code
+    assert "torch" not in code and code.count(".astype(mindspore.int64)") == 3
+    assert convert_source(code, "pick.py").code == code
+    t_ns, m_ns = {}, {}
+    exec(compile(SOURCE, "<torch>", "exec"), t_ns)
+    exec(compile(code, "<ms>", "exec"), m_ns)
+    scores = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
+    extra = np.array([[4], [0], [2]], dtype=np.int64)
+    expected = t_ns["pick"](torch.from_numpy(scores), torch.from_numpy(extra))
+    got = m_ns["pick"](mindspore.Tensor(scores), mindspore.Tensor(extra))
+    for e, g in zip(expected, got):
+        assert str(g.dtype).lower() == str(e.dtype).replace("torch.", "")
+        np.testing.assert_allclose(g.asnumpy(), e.numpy())
