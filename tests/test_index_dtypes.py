@@ -1,6 +1,7 @@
 """Unpacked indices of torch.topk / torch.sort / torch.cummin are int64 in torch and
-int32 from MindSpore's ops: converted, the unpacked indices are cast back, so code
-that concatenates them with int64 indices gets torch's values and dtypes."""
+int32 from MindSpore's ops: converted, the unpacked indices (and those of a pair kept
+whole) are cast back, so code that concatenates them with int64 indices gets torch's
+values and dtypes."""
 import textwrap
 
 import numpy as np
@@ -19,13 +20,14 @@ SOURCE = textwrap.dedent("""\
         ordered, order = torch.sort(scores, dim=0, descending=True)
         low, where = torch.cummin(scores, 1)
         res = torch.topk(scores, 1)
-        return top, torch.cat([idx, extra], 1), order, ordered, low, where, res[0]
+        pair = torch.sort(scores, stable=True)
+        return top, torch.cat([idx, extra], 1), order, ordered, low, where, res[0], res[1], pair[1]
 """)
 
 
 def test_unpacked_indices_are_int64():
     code = convert_source(SOURCE, "pick.py").code
-    assert "torch" not in code and code.count(".astype(mindspore.int64)") == 3
+    assert "torch" not in code and code.count(".astype(mindspore.int64)") == 5
     assert convert_source(code, "pick.py").code == code
     t_ns, m_ns = {}, {}
     exec(compile(SOURCE, "<torch>", "exec"), t_ns)

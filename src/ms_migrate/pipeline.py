@@ -33,6 +33,7 @@ from .passes import (
     data,
     data_subclasses,
     declared_layers,
+    default_dtypes,
     devices,
     distributed,
     export,
@@ -98,6 +99,8 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("fresh-inplace", fresh_inplace.applies, fresh_inplace.rewrite_fresh_inplace),
     # `torch.finfo(t).max` is a Python float in torch, a numpy scalar in numpy's finfo.
     Pass("finfo-floats", finfo_floats.applies, finfo_floats.float_finfo_limits),
+    # `torch.set_default_dtype(torch.float32)`: MindSpore's default already; it goes.
+    Pass("default-dtypes", default_dtypes.applies, default_dtypes.drop_float32_defaults),
     # `torch._assert(cond, msg)` statements -> `assert cond, msg`.
     Pass("torch-asserts", torch_asserts.applies, torch_asserts.convert_torch_asserts),
     # First: `Variable(x)`, `torch.FloatTensor(n, m)` and a tensor class chosen at run time

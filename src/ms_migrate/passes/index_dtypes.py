@@ -1,9 +1,11 @@
-"""`values, indices = torch.topk(x, k)` (and torch.sort, torch.cummin): MindSpore's ops
-give int32 indices where torch's are int64, so the unpacked indices are cast back on
-the next line:
+"""`values, indices = torch.topk(x, k)` or `pair = torch.sort(x)` (and torch.cummin):
+MindSpore's ops give int32 indices where torch's are int64, so the unpacked indices
+are cast back on the next line; a pair kept whole is rebuilt with its indices cast:
 
     values, indices = ops.topk(x, k)
     indices = indices.astype(mindspore.int64)
+    pair = ops.sort(x)
+    pair = pair[0], pair[1].astype(mindspore.int64)
 
 Code that concatenates them with other int64 indices, compares dtypes or saves them
 then sees torch's dtype. Other uses of the tuple keep MindSpore's int32 (noted by
@@ -28,12 +30,16 @@ def applies(source: str) -> bool:
 
 
 def cast_unpacked_indices(ctx: Context, module: cst.Module) -> cst.Module:
-    return traverse(module, _UnpackedIndices(ctx))
+    # a pair read as `pair.values` / `pair.indices` stays as it is: its fields become
+    # [0] / [1] where the name holds the call's result (passes/tuple_results.py)
+    fields = set(re.findall(r"\b(\w+)\.(?:values|indices)\b", module.code))
+    return traverse(module, _UnpackedIndices(ctx, fields))
 
 
 class _UnpackedIndices(StatementPass):
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, fields) -> None:
         super().__init__(ctx, _APPLIES)
+        self.fields = fields
 
     def leave_SimpleStatementLine(self, original, updated):
         if len(original.body) != 1 or not isinstance(original.body[0], cst.Assign):
@@ -45,13 +51,28 @@ class _UnpackedIndices(StatementPass):
                        for arg in assign.value.args)):
             return updated
         target = assign.targets[0].target
+        if isinstance(target, cst.Name) and target.value not in self.fields:
+            # result = torch.sort(x): the pair, rebuilt
+            name = target.value
+            follow = cst.parse_statement(f"{name} = {name}[0], {name}[1].astype(_)\n")
+            return cst.FlattenSentinel([updated, self._filled(follow)])
         if not isinstance(target, (cst.Tuple, cst.List)) or len(target.elements) != 2:
             return updated
         indices = target.elements[1].value
         if not isinstance(indices, cst.Name) or indices.value == "_":
             return updated
-        cast = cst.Call(cst.Attribute(cst.Name(indices.value), cst.Name("astype")),
-                        [cst.Arg(self.ctx.name("mindspore.int64"))])
-        follow = cst.SimpleStatementLine(
-            [cst.Assign([cst.AssignTarget(cst.Name(indices.value))], cast)])
-        return cst.FlattenSentinel([updated, follow])
+        follow = cst.parse_statement(f"{indices.value} = {indices.value}.astype(_)\n")
+        return cst.FlattenSentinel([updated, self._filled(follow)])
+
+    def _filled(self, statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        """`statement` with its placeholder `_` replaced by mindspore.int64."""
+        return _with_name(statement, self.ctx.name("mindspore.int64"))
+
+
+def _with_name(statement: cst.SimpleStatementLine, name: cst.BaseExpression):
+
+    class _Fill(cst.CSTTransformer):
+        def leave_Name(self, original, updated):
+            return name if original.value == "_" else updated
+
+    return statement.visit(_Fill())

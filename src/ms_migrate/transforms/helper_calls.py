@@ -120,3 +120,9 @@ def parametrization_helper(ctx, rule, bound: Bound, call=None):
 def unfold_windows_helper(ctx, rule, bound: Bound, call=None):
     """Tensor.unfold(dimension, size, step) -> unfold_windows(x, ...): sliding windows."""
     return _helper_call(ctx, rule, bound, call, "unfold_windows")
+
+
+@transform
+def frexp_helper(ctx, rule, bound: Bound, call=None):
+    """torch.frexp -> frexp(...): (mantissa, exponent) from log2, corrected into range."""
+    return _helper_call(ctx, rule, bound, call, "frexp")

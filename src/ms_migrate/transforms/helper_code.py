@@ -25,6 +25,7 @@ from .parallel_helper_code import PARALLEL_HELPERS
 from .text_helper_code import TEXT_HELPERS, TEXT_IMPORTS, TEXT_NEEDS
 from .pytree_helper_code import PYTREE_HELPERS, PYTREE_NEEDS
 from .vision_helper_code import VISION_HELPERS, VISION_IMPORTS, VISION_NEEDS
+from .torch_function_code import TORCH_FUNCTION_HELPERS
 
 HELPERS = {
     "embedding_rows": '''\
@@ -224,13 +225,20 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return values, indices
 ''',
     "histogram": '''\
-def histogram(input, bins, range=None, density=False):
+def histogram(input, bins, range=None, weight=None, density=False):
     """torch.histogram with a number of equal-width bins: ops.histc's counts (the last
-    bin holds its right edge; counted in float32, the widest type histc takes) and the
-    bin edges; density divides by total * width."""
+    bin holds its right edge; counted in float32, the widest type histc takes), or the
+    weights summed per bin, and the bin edges; density divides by total * width."""
     low, high = range if range is not None else (input.min().item(), input.max().item())
-    hist = mindspore.ops.histc(input.astype(mindspore.float32), bins, low, high)
-    hist = hist.astype(input.dtype)
+    if weight is None:
+        hist = mindspore.ops.histc(input.astype(mindspore.float32), bins, low, high)
+        hist = hist.astype(input.dtype)
+    else:
+        position = mindspore.ops.floor((input - low) * bins / (high - low)).astype(mindspore.int32)
+        inside = (input >= low) & (input <= high)
+        hist = mindspore.ops.unsorted_segment_sum(
+            (weight * inside).reshape(-1).astype(input.dtype),
+            mindspore.ops.clamp(position, 0, bins - 1).reshape(-1), bins)
     edges = mindspore.ops.linspace(low, high, bins + 1).astype(input.dtype)
     if density:
         hist = hist / (hist.sum() * (edges[1:] - edges[:-1]))
@@ -434,6 +442,7 @@ HELPERS.update(TEXT_HELPERS)
 HELPERS.update(AUGMENTATION_HELPERS)
 HELPERS.update(PYTREE_HELPERS)
 HELPERS.update(VISION_HELPERS)
+HELPERS.update(TORCH_FUNCTION_HELPERS)
 _IMPORTS = {"calculate_gain": ("import math",), **IMPORTS, **TEXT_IMPORTS, **AUGMENTATION_IMPORTS,
             **VISION_IMPORTS, **FAMILY_IMPORTS}
 # helpers that build on others, which are written first (distribution transforms,

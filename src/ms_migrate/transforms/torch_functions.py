@@ -13,6 +13,7 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
 from .base import literal, transform
 from .distributions import _alike_twice
+from .helper_code import request
 
 # Fill values whose text shows a float: `float('inf')`, and math constants
 # (torch.inf and torch.pi are math.inf and math.pi by the time a transform sees them).
@@ -232,11 +233,16 @@ def cast_input(ctx, rule, bound: Bound, call=None):
 
 @transform
 def unique_sorted(ctx, rule, bound: Bound, call=None):
-    """torch.unique sorts; ops.unique does not: unique_consecutive over the sorted input."""
+    """torch.unique sorts; ops.unique does not: unique_consecutive over the sorted input;
+    with return_inverse or dim, the helper `unique` written into the file."""
+    if any(literal(bound.get(name)) not in (None, "False", "None")
+           for name in ("return_inverse", "dim")):
+        # the inverse, or slices along dim: a helper written into the file, which takes
+        # torch's arguments
+        return rewrite(rule, bound, request(ctx, "unique"), call, ctx.name)
     bound.pop("sorted")  # an unsorted unique may come back in any order, so sorted is fine
-    for name in ("return_inverse", "dim"):  # refused by the rule unless they ask nothing
-        if literal(bound.get(name)) in ("False", "None"):
-            bound.pop(name)
+    for name in ("return_inverse", "dim"):
+        bound.pop(name)
     values = cst.Call(ctx.name("mindspore.ops.sort"), [cst.Arg(_flattened(bound.get("input")))])
     bound.set("input", cst.Subscript(values, [cst.SubscriptElement(cst.Index(cst.Integer("0")))]))
     return None
