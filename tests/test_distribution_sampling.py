@@ -1,5 +1,5 @@
 """Distributions MindSpore cannot draw from on CPU (Gamma, Beta, Poisson, Laplace,
-StudentT, Chi2, Dirichlet) are written into the converted file as torch's classes.
+StudentT, Chi2, Dirichlet, MultivariateNormal) are written into the converted file as torch's classes.
 Draws cannot match torch's numbers; what they must match is the distribution: the
 converted program's sample moments agree with torch's mean and variance, the draws
 lie in the support, and log_prob of the draws agrees with torch's log_prob of the
@@ -29,6 +29,8 @@ SOURCE = textwrap.dedent(f"""\
             "studentt": torch.distributions.studentT.StudentT(torch.tensor([5.0, 9.0]), loc=0.5, scale=2.0),
             "chi2": torch.distributions.chi2.Chi2(torch.tensor([1.0, 4.0])),
             "dirichlet": torch.distributions.dirichlet.Dirichlet(torch.tensor([0.5, 1.0, 3.0])),
+            "mvn": torch.distributions.MultivariateNormal(torch.tensor([1.0, -2.0]),
+                                                          torch.tensor([[2.0, 0.6], [0.6, 1.0]])),
         }}
 
     def draw(name):
@@ -36,7 +38,7 @@ SOURCE = textwrap.dedent(f"""\
         x = d.sample([{N}])
         return x, d.log_prob(x), d.mean, d.variance
 """)
-NAMES = ["gamma", "beta", "poisson", "laplace", "studentt", "chi2", "dirichlet"]
+NAMES = ["gamma", "beta", "poisson", "laplace", "studentt", "chi2", "dirichlet", "mvn"]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +77,8 @@ def test_draws_follow_the_distribution(converted, name):
         assert ((x > 0) & (x < 1)).all()
     if name == "dirichlet":
         np.testing.assert_allclose(x.sum(-1), 1.0, rtol=1e-5)
+    if name == "mvn":  # the draws' covariance is the matrix given
+        np.testing.assert_allclose(np.cov(x.T), [[2.0, 0.6], [0.6, 1.0]], atol=0.06)
 
 
 FAMILY = textwrap.dedent("""\

@@ -1,7 +1,7 @@
 """Classes a converted file gets for torch.distributions' base classes and for the
 distributions MindSpore cannot draw from on CPU: its Laplace and StudentT have no
 sample, and its Gamma, Beta and Poisson sample through kernels (Gamma, Poisson) that
-have no CPU version; Dirichlet and Chi2 it lacks.
+have no CPU version; Dirichlet, Chi2 and MultivariateNormal it lacks.
 
 Each class is torch's, written with MindSpore ops, with torch's constructor signature
 (`validate_args` is accepted and changes nothing) and torch's interface: the
@@ -356,8 +356,72 @@ class StudentT(Distribution):
             mindspore.ops.digamma(0.5 * (df + 1)) - mindspore.ops.digamma(0.5 * df))
             + 0.5 * mindspore.ops.log(df) + lbeta)
 ''',
+    "MultivariateNormal": '''\
+class MultivariateNormal(Distribution):
+    """torch.distributions.MultivariateNormal(loc, covariance_matrix | precision_matrix
+    | scale_tril): everything through the lower Cholesky factor L of the covariance;
+    draws are loc + L @ noise, log_prob solves L z = value - loc."""
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+                 validate_args=None):
+        if scale_tril is None:
+            if covariance_matrix is None:
+                covariance_matrix = mindspore.ops.inverse(precision_matrix)
+            scale_tril = mindspore.ops.cholesky(covariance_matrix)
+        k = loc.shape[-1]
+        batch = numpy.broadcast_shapes(tuple(loc.shape[:-1]), tuple(scale_tril.shape[:-2]))
+        self.loc = mindspore.ops.broadcast_to(loc, batch + (k,))
+        self._unbroadcasted_scale_tril = scale_tril
+        super().__init__(batch, (k,))
+
+    @property
+    def scale_tril(self):
+        return mindspore.ops.broadcast_to(self._unbroadcasted_scale_tril,
+                                          tuple(self._batch_shape) + self._event_shape * 2)
+
+    @property
+    def covariance_matrix(self):
+        lower = self.scale_tril
+        return mindspore.ops.matmul(lower, lower.swapaxes(-1, -2))
+
+    @property
+    def precision_matrix(self):
+        return mindspore.ops.inverse(self.covariance_matrix)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return (self.scale_tril ** 2).sum(-1)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        noise = mindspore.ops.standard_normal(shape).astype(self.loc.dtype)
+        return self.loc + mindspore.ops.matmul(self.scale_tril, noise[..., None])[..., 0]
+
+    def _half_log_det(self):
+        return mindspore.ops.log(self.scale_tril.diagonal(0, -2, -1)).sum(-1)
+
+    def log_prob(self, value):
+        diff = value - self.loc
+        lower = mindspore.ops.broadcast_to(self.scale_tril, diff.shape + diff.shape[-1:])
+        z = mindspore.scipy.linalg.solve_triangular(lower, diff[..., None], lower=True)[..., 0]
+        k = self._event_shape[0]
+        return -0.5 * (k * math.log(2 * math.pi) + (z ** 2).sum(-1)) - self._half_log_det()
+
+    def entropy(self):
+        k = self._event_shape[0]
+        return 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+''',
 }
 
 NEEDS = {name: ("Distribution",) for name in FAMILY_HELPERS if name != "Distribution"}
 NEEDS["Chi2"] = ("Distribution", "Gamma")
-IMPORTS = {"StudentT": ("import math",)}
+IMPORTS = {"StudentT": ("import math",), "MultivariateNormal": ("import math",)}
