@@ -100,6 +100,8 @@ def alpha_scale(ctx, rule, bound: Bound, call=None):
     """add/sub(input, other, alpha=a) -> add/sub(input, a * other): MindSpore has no alpha."""
     alpha = bound.pop("alpha")
     if alpha is not None and literal(alpha) not in ("1", "1.0"):
+        if bound.get("other") is None:
+            raise Unsupported("needs the argument 'other'")
         bound.set("other", cst.BinaryOperation(_parens(alpha), cst.Multiply(),
                                                _parens(bound.get("other"))))
     return None
