@@ -23,7 +23,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
         offsets = offsets[:-1]
     bags = offsets.shape[0]
     positions = mindspore.ops.arange(input.shape[0], dtype=offsets.dtype)
-    bag = mindspore.ops.searchsorted(offsets, positions, right=True) - 1
+    # int32 out: MindSpore's SearchSorted CPU kernel fails once int32 and int64 outputs
+    # mix in one process, and the other searchsorted conversions ask for int32
+    bag = mindspore.ops.searchsorted(offsets, positions, right=True, out_int32=True) - 1
     if padding_idx is not None:  # padded entries go to an extra bag, left out below
         bag = mindspore.ops.where(input == padding_idx % weight.shape[0], bags, bag)
     rows = mindspore.ops.gather(weight, input, 0)
