@@ -240,6 +240,8 @@ def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
     if rule.fields:  # `.values` / `.indices` on this call's result become [0] / [1]
         ctx.tuple_fields[id(original)] = rule.fields
     target = rule.target or (rule.template and "a composition of MindSpore ops") or rule.transform
+    if rule.transform == "written_function":
+        target = f"{rule.torch_name.rpartition('.')[2]}(...), written into the file"
     message = f"-> {target}"
     if rule.notes:
         message += f" ({rule.notes})"

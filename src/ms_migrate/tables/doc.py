@@ -22,6 +22,8 @@ def target_text(rule: Rule) -> str:
         return "composition: `" + rule.template.replace("|", "\\|") + "`"
     if rule.target:
         return f"`{rule.target}`"
+    if rule.transform == "written_function":
+        return f"`{rule.torch_name.rpartition('.')[2]}(...)` written into the file"
     return f"({rule.transform})"
 
 

@@ -16,50 +16,15 @@ def _helper_call(ctx, rule, bound: Bound, call, name: str):
 @transform
 def written_function(ctx, rule, bound: Bound, call=None):
     """A torch function MindSpore lacks -> the helper of the same name written into the
-    file, called with torch's arguments (torch.nn.parallel.scatter -> scatter(...))."""
+    file, called with torch's arguments (torch.nn.parallel.scatter -> scatter(...),
+    torch.svd / Tensor.svd -> svd(...)). The rule's notes say what the helper computes."""
     return _helper_call(ctx, rule, bound, call, rule.torch_name.rpartition(".")[2])
-
-
-@transform
-def svd_helper(ctx, rule, bound: Bound, call=None):
-    """torch.svd / Tensor.svd -> svd(...): (U, S, V) in torch's order."""
-    return _helper_call(ctx, rule, bound, call, "svd")
 
 
 @transform
 def linalg_svd_helper(ctx, rule, bound: Bound, call=None):
     """torch.linalg.svd -> linalg_svd(...): (U, S, Vh) in torch's order."""
     return _helper_call(ctx, rule, bound, call, "linalg_svd")
-
-
-@transform
-def kthvalue_helper(ctx, rule, bound: Bound, call=None):
-    """torch.kthvalue / Tensor.kthvalue -> kthvalue(...): a sort, then the k-th entry."""
-    return _helper_call(ctx, rule, bound, call, "kthvalue")
-
-
-@transform
-def histogram_helper(ctx, rule, bound: Bound, call=None):
-    """torch.histogram / Tensor.histogram (a number of bins) -> histogram(...)."""
-    return _helper_call(ctx, rule, bound, call, "histogram")
-
-
-@transform
-def triangular_solve_helper(ctx, rule, bound: Bound, call=None):
-    """torch.triangular_solve / Tensor.triangular_solve -> triangular_solve(...)."""
-    return _helper_call(ctx, rule, bound, call, "triangular_solve")
-
-
-@transform
-def eigvalsh_helper(ctx, rule, bound: Bound, call=None):
-    """torch.linalg.eigvalsh -> eigvalsh(...): ops.eig's values of the symmetric matrix."""
-    return _helper_call(ctx, rule, bound, call, "eigvalsh")
-
-
-@transform
-def mode_helper(ctx, rule, bound: Bound, call=None):
-    """torch.mode / Tensor.mode -> mode(...): counts of equal values along dim."""
-    return _helper_call(ctx, rule, bound, call, "mode")
 
 
 _TOKENIZERS = ("None", '"basic_english"', "'basic_english'", '"spacy"', "'spacy'")
@@ -75,12 +40,6 @@ def tokenizer_helper(ctx, rule, bound: Bound, call=None):
         raise Unsupported(f"tokenizer {text}: only None, 'basic_english', 'spacy' or a "
                           f"callable are written for MindSpore")
     return _helper_call(ctx, rule, bound, call, "get_tokenizer")
-
-
-@transform
-def quantile_helper(ctx, rule, bound: Bound, call=None):
-    """Tensor.quantile -> quantile(...): a sort, then the entries at q's positions."""
-    return _helper_call(ctx, rule, bound, call, "quantile")
 
 
 @transform
@@ -110,19 +69,6 @@ def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
 
 
 @transform
-def parametrization_helper(ctx, rule, bound: Bound, call=None):
-    """parametrize.register_parametrization -> register_parametrization(...): reads of the
-    parameter go through the parametrization."""
-    return _helper_call(ctx, rule, bound, call, "register_parametrization")
-
-
-@transform
 def unfold_windows_helper(ctx, rule, bound: Bound, call=None):
     """Tensor.unfold(dimension, size, step) -> unfold_windows(x, ...): sliding windows."""
     return _helper_call(ctx, rule, bound, call, "unfold_windows")
-
-
-@transform
-def frexp_helper(ctx, rule, bound: Bound, call=None):
-    """torch.frexp -> frexp(...): (mantissa, exponent) from log2, corrected into range."""
-    return _helper_call(ctx, rule, bound, call, "frexp")
