@@ -7,14 +7,10 @@ Dataset and Sampler subclasses become plain classes instead (data.py).
 """
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from ..core.context import Context
-from ..core.report import CONVERTED
-from ..core.traversal import traverse
-from .statement_pass import StatementPass
+from .class_bases import rebase
 
 _DATA = "torch.utils.data."
 _TORCH_STYLE = "mindspore.dataset.dataloader."
@@ -27,7 +23,6 @@ _CLASSES = {
 }
 _BASES = {_DATA + spelling: name for name, spellings in _CLASSES.items()
           for spelling in spellings}
-_APPLIES = re.compile(r"\bclass\b")
 
 
 def applies(source: str) -> bool:
@@ -35,25 +30,6 @@ def applies(source: str) -> bool:
 
 
 def extend_torch_style_classes(ctx: Context, module: cst.Module) -> cst.Module:
-    rebaser = _Rebaser(ctx)
-    converted = traverse(module, rebaser)
-    rebaser.place_findings()
-    return converted
-
-
-class _Rebaser(StatementPass):
-    def __init__(self, ctx: Context):
-        super().__init__(ctx, _APPLIES)
-
-    def leave_ClassDef(self, original, updated):
-        bases = list(updated.bases)
-        for k, base in enumerate(original.bases):
-            api = self.ctx.resolve(base.value)
-            name = _BASES.get(api or "")
-            if name is None:
-                continue
-            bases[k] = bases[k].with_changes(value=self.ctx.name(_TORCH_STYLE + name))
-            self.add(base, api, CONVERTED,
-                     f"-> {_TORCH_STYLE}{name} as the base class: MindSpore's torch-style "
-                     "class takes torch's arguments and keeps its attributes")
-        return updated.with_changes(bases=bases)
+    return rebase(ctx, module, _BASES, lambda ctx, name: ctx.name(_TORCH_STYLE + name),
+                  lambda name: f"-> {_TORCH_STYLE}{name} as the base class: MindSpore's "
+                  "torch-style class takes torch's arguments and keeps its attributes")
