@@ -5,7 +5,7 @@ pipeline, these on a float tensor (..., C, H, W) in [0, 1] as torchvision's tens
 path does, drawing the random parameters once per call for the whole batch."""
 from __future__ import annotations
 
-AUGMENTATION_HELPERS = {
+HELPERS = {
     "BatchNormalize": '''\
 class BatchNormalize(mindspore.nn.Cell):
     """torchvision.transforms.Normalize on a tensor (..., C, H, W): (x - mean) / std per

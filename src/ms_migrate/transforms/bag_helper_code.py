@@ -4,7 +4,7 @@ by segment sums and maxima (ops.unsorted_segment_sum / _max run on CPU and have
 gradients). A padding index takes no part in its bag; an empty bag gives zeros."""
 from __future__ import annotations
 
-BAG_HELPERS = {
+HELPERS = {
     "embedding_bag": '''\
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                   scale_grad_by_freq=False, mode="mean", per_sample_weights=None,
@@ -76,4 +76,4 @@ class EmbeddingBag(mindspore.nn.Cell):
                              self.include_last_offset, self.padding_idx)
 ''',
 }
-BAG_NEEDS = {"EmbeddingBag": ("embedding_bag",)}
+NEEDS = {"EmbeddingBag": ("embedding_bag",)}

@@ -13,7 +13,7 @@ NEEDS names the classes each one builds on; they are written before it.
 """
 from __future__ import annotations
 
-FAMILY_HELPERS = {
+HELPERS = {
     "Distribution": '''\
 class Distribution:
     """torch.distributions.Distribution: batch_shape and event_shape; sample() is
@@ -422,6 +422,6 @@ class MultivariateNormal(Distribution):
 ''',
 }
 
-NEEDS = {name: ("Distribution",) for name in FAMILY_HELPERS if name != "Distribution"}
+NEEDS = {name: ("Distribution",) for name in HELPERS if name != "Distribution"}
 NEEDS["Chi2"] = ("Distribution", "Gamma")
 IMPORTS = {"StudentT": ("import math",), "MultivariateNormal": ("import math",)}

@@ -11,7 +11,7 @@ NEEDS names the classes each one builds on; they are written before it.
 """
 from __future__ import annotations
 
-DISTRIBUTION_HELPERS = {
+HELPERS = {
     "Transform": '''\
 class Transform:
     """torch.distributions.transforms.Transform: y = t(x), x = t.inv(y) and
@@ -661,7 +661,7 @@ BASES = {"torch.distributions.Categorical": "Categorical",
 
 _TRANSFORM = ("Transform",)
 NEEDS = {
-    **{name: _TRANSFORM for name in DISTRIBUTION_HELPERS
+    **{name: _TRANSFORM for name in HELPERS
        if name.endswith("Transform") and name != "Transform"},
     "StickBreakingTransform": ("Transform", "SigmoidTransform"),
     "TransformedDistribution": ("Transform", "ComposeTransform"),

@@ -4,7 +4,7 @@ with torch's constructor signature, computing its forward with the MindSpore ops
 functional rules use."""
 from __future__ import annotations
 
-LAYER_HELPERS = {
+HELPERS = {
     "CellListWithNone": '''\
 class CellListWithNone(mindspore.nn.Cell):
     """torch.nn.ModuleList that may hold None (mindspore.nn.CellList refuses it): the

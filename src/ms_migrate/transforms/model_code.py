@@ -311,3 +311,5 @@ MODEL_HELPERS["TORCHVISION_MODELS"] = (
     "TORCHVISION_MODELS = {\n"
     + "".join(f'    "{name}": {name},\n' for name in CONSTRUCTORS) + "}\n",
     tuple(CONSTRUCTORS))
+HELPERS = {name: code for name, (code, _uses) in MODEL_HELPERS.items()}
+NEEDS = {name: tuple(uses) for name, (_code, uses) in MODEL_HELPERS.items()}

@@ -4,7 +4,7 @@ piece after another on MindSpore's device, with torch's results (the same chunks
 same concatenation), as a single-device run of the torch code would compute them."""
 from __future__ import annotations
 
-PARALLEL_HELPERS = {
+HELPERS = {
     "replicate": '''\
 def replicate(network, devices, detach=False):
     """torch.nn.parallel.replicate on one device: the network itself once per device

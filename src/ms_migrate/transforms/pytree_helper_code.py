@@ -8,7 +8,7 @@ torch's TreeSpec object).
 """
 from __future__ import annotations
 
-PYTREE_HELPERS = {
+HELPERS = {
     "tree_flatten": '''\
 def tree_flatten(tree, is_leaf=None):
     """torch.utils._pytree.tree_flatten: the leaves of nested tuples, lists, dicts and
@@ -54,5 +54,5 @@ def tree_map(func, tree, *rests, is_leaf=None):
     return tree_unflatten(map(func, leaves, *others), spec)
 ''',
 }
-PYTREE_NEEDS = {"tree_leaves": ("tree_flatten",),
+NEEDS = {"tree_leaves": ("tree_flatten",),
                 "tree_map": ("tree_flatten", "tree_unflatten")}

@@ -3,7 +3,7 @@ Python (MindSpore's text.Vocab has no default index and its lookups run inside d
 pipelines): the same tokens, in the same order, with the same indices and lookups."""
 from __future__ import annotations
 
-TEXT_HELPERS = {
+HELPERS = {
     "Vocab": '''\
 class Vocab:
     """torchtext.vocab.Vocab: tokens and their indices; a token it does not hold gets the
@@ -116,6 +116,6 @@ def get_tokenizer(tokenizer, language="en"):
     raise ValueError(f"tokenizer {tokenizer!r}: None, 'basic_english', 'spacy' or a callable")
 ''',
 }
-TEXT_NEEDS = {"vocab": ("Vocab",), "build_vocab_from_iterator": ("Vocab",)}
-TEXT_IMPORTS = {"build_vocab_from_iterator": ("import collections",),
+NEEDS = {"vocab": ("Vocab",), "build_vocab_from_iterator": ("Vocab",)}
+IMPORTS = {"build_vocab_from_iterator": ("import collections",),
                 "get_tokenizer": ("import re",)}

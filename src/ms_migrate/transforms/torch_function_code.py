@@ -4,7 +4,7 @@ writes them into the file; `mindspore.` names are respelled as the file imports 
 """
 from __future__ import annotations
 
-TORCH_FUNCTION_HELPERS = {
+HELPERS = {
     "unique": '''\
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """torch.unique: the sorted distinct values (or slices along dim), the index of each

@@ -12,7 +12,7 @@ itself makes the helper `ms_<name>` (passes/helpers.py).
 """
 from __future__ import annotations
 
-VISION_HELPERS = {
+HELPERS = {
     "to_tensor": '''\
 def to_tensor(pic):
     """torchvision.transforms.functional.to_tensor: a PIL image or HWC array as a CHW
@@ -338,9 +338,9 @@ class RandomResizedCrop:
         return resized_crop(img, i, j, h, w, self.size, self.interpolation)
 ''',
 }
-VISION_HELPERS.update(VISION_CLASSES)
+HELPERS.update(VISION_CLASSES)
 
-VISION_HELPERS["default_loader"] = '''\
+HELPERS["default_loader"] = '''\
 def default_loader(path):
     """torchvision.datasets.folder.default_loader (its PIL backend): the image file as an
     RGB PIL image."""
@@ -348,7 +348,7 @@ def default_loader(path):
         return Image.open(f).convert("RGB")
 '''
 
-VISION_HELPERS["FakeData"] = '''\
+HELPERS["FakeData"] = '''\
 class FakeData:
     """torchvision.datasets.FakeData: `size` random images of image_size (C, H, W) as PIL
     images (normal values times 255, wrapped to 8 bits as torch's byte()) and labels below
@@ -382,14 +382,14 @@ class FakeData:
 '''
 
 # the helpers each builds on, written before it
-VISION_NEEDS = {"resized_crop": ("crop", "resize"), "ToTensor": ("to_tensor",),
+NEEDS = {"resized_crop": ("crop", "resize"), "ToTensor": ("to_tensor",),
                 "Normalize": ("normalize",), "Resize": ("resize",),
                 "CenterCrop": ("get_image_size", "crop"), "RandomHorizontalFlip": ("hflip",),
                 "RandomResizedCrop": ("get_image_size", "resized_crop")}
 
 _PIL = ("from PIL import Image",)
-VISION_IMPORTS = {
-    **{name: _PIL for name in VISION_HELPERS
+IMPORTS = {
+    **{name: _PIL for name in HELPERS
        if name not in ("normalize", "nms", "download_url", *VISION_CLASSES)},
     "FakeData": _PIL,
     "default_loader": _PIL,
