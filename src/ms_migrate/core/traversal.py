@@ -5,14 +5,17 @@ name and calling getattr, and does the same for every field of every node
 (`visit_<Node>_<field>`), which none of our passes define. Measured here this
 dispatch is about a quarter of a traversal. These mixins cache the lookups per
 node type and skip the per-field hooks when a class defines none; behaviour is
-libcst's own.
+libcst's own. The `visit_<Node>`/`leave_<Node>` every class inherits from libcst
+are no-ops (libcst marks them `_is_no_op`): they count as absent, so a node type
+the class has no hook of its own for costs no call, and whitespace and punctuation
+are not entered at all.
 """
 from __future__ import annotations
 
 import dataclasses
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 from weakref import WeakKeyDictionary
 
 import libcst as cst
@@ -37,8 +40,7 @@ class _Cached:
         try:
             return _Cached._hooks[key]
         except KeyError:
-            fn = getattr(type(self), f"{prefix}{node_type.__name__}", None)
-            _Cached._hooks[key] = fn
+            fn = _Cached._hooks[key] = _own_hook(type(self), prefix, node_type)
             return fn
 
     def __init_subclass__(cls, **kwargs):
@@ -130,7 +132,7 @@ def _removed(node: cst.CSTNode, name: str):
     raise TypeError(f"a {type(node).__name__}'s {name} cannot be removed")
 
 
-# Statements: the unit of line numbers (positions.StatementLines) and of skipping.
+# Statements: pushed on a visitor's `statements`; what `skips` may pass over.
 _STATEMENTS = (cst.BaseStatement, cst.BaseSmallStatement)
 
 # Where a pass rebuilt a statement, the statement it replaced (see positions.py).
@@ -168,7 +170,8 @@ def _first(origins, node: cst.CSTNode) -> cst.CSTNode:
 
 
 class _Plan:
-    """Per visitor class and node type: the hooks to call, or None.
+    """Per visitor class, what to do with each type of field value: skip it, walk a
+    sequence, or walk a node with its hooks (`_Step`).
 
     A visitor with a `statements` list gets the statements it is inside pushed on it;
     one with a `skips(statement)` method can pass over whole statements.
@@ -182,22 +185,41 @@ class _Plan:
             and cls.on_leave in (FastTransformer.on_leave, FastVisitor.on_leave))
         self.stack = isinstance(getattr(visitor, "statements", None), list)
         self.skips = callable(getattr(visitor, "skips", None))
-        self.by_type: Dict[type, tuple] = {}
+        self.steps: Dict[type, object] = {tuple: _SEQUENCE, list: _SEQUENCE}
 
-    def hooks(self, visitor, kind: type):
-        found = self.by_type.get(kind)
-        if found is None:
-            statement = issubclass(kind, _STATEMENTS)
-            if self.hooked:
-                cls = type(visitor)
-                visit = getattr(cls, f"visit_{kind.__name__}", None)
-                leave = getattr(cls, f"leave_{kind.__name__}", None)
-                skip = visit is None and leave is None and issubclass(kind, _SYNTAX)
-                found = (visit, leave, skip, statement)
+    def step(self, visitor, kind: type):
+        """What to do with a value of this type (looked up once per type)."""
+        if not issubclass(kind, cst.CSTNode):  # a string, None, MaybeSentinel
+            found = _SKIP
+        elif self.hooked:
+            cls = type(visitor)
+            visit, leave = _own_hook(cls, "visit_", kind), _own_hook(cls, "leave_", kind)
+            if visit is None and leave is None and issubclass(kind, _SYNTAX):
+                found = _SKIP  # syntax the visitor has no hook for
             else:
-                found = (type(visitor).on_visit, type(visitor).on_leave, False, statement)
-            self.by_type[kind] = found
+                found = _Step(visit, leave, issubclass(kind, _STATEMENTS))
+        else:
+            found = _Step(type(visitor).on_visit, type(visitor).on_leave,
+                          issubclass(kind, _STATEMENTS))
+        self.steps[kind] = found
         return found
+
+
+def _own_hook(cls: type, prefix: str, kind: type) -> Optional[Callable]:
+    """The class's `visit_<Node>`/`leave_<Node>`, or None where it has only libcst's
+    inherited no-op (which libcst marks `_is_no_op`)."""
+    fn = getattr(cls, f"{prefix}{kind.__name__}", None)
+    return None if getattr(fn, "_is_no_op", False) else fn
+
+
+class _Step(NamedTuple):
+    visit: Optional[Callable]
+    leave: Optional[Callable]
+    statement: bool  # the unit of line numbers (positions.StatementLines) and of skipping
+
+
+_SKIP = "skip"          # a value with nothing to visit in it
+_SEQUENCE = "sequence"  # a tuple or list of nodes
 
 
 # Weak: passes define visitor classes inside functions, one class per call.
@@ -209,67 +231,50 @@ def traverse(node: cst.CSTNode, visitor):
     plan = _PLANS.get(type(visitor))
     if plan is None:
         plan = _PLANS[type(visitor)] = _Plan(visitor)
-    return _walk(node, visitor, plan)
+    step = plan.steps.get(type(node)) or plan.step(visitor, type(node))
+    return node if step is _SKIP else _walk(node, visitor, plan, step)
 
 
-def _walk(node, visitor, plan: _Plan):
-    kind = type(node)
-    hooks = plan.by_type.get(kind) or plan.hooks(visitor, kind)
-    if hooks[2]:  # syntax the visitor has no hook for
-        return node
-    if hooks[3]:
-        return _walk_statement(node, visitor, plan, hooks[0], hooks[1])
-    return _visit(node, visitor, plan, hooks[0], hooks[1])
-
-
-def _walk_statement(node, visitor, plan: _Plan, visit, leave):
+def _walk(node, visitor, plan: _Plan, step: _Step):
+    if not step.statement:
+        return _visit(node, visitor, plan, step.visit, step.leave)
     if plan.skips and visitor.skips(node):
         return node
     if plan.stack:
         visitor.statements.append(node)
-        result = _visit(node, visitor, plan, visit, leave)
+        result = _visit(node, visitor, plan, step.visit, step.leave)
         visitor.statements.pop()
     else:
-        result = _visit(node, visitor, plan, visit, leave)
+        result = _visit(node, visitor, plan, step.visit, step.leave)
     if result is not node:
         rebuilt(node, result)
     return result
-
-
-# Per type of field value: 1 a node, 2 a sequence, 0 anything else (isinstance on
-# libcst's abstract classes is slow, and this runs for every field of every node).
-_VALUE_KINDS: Dict[type, int] = {tuple: 2, list: 2, type(None): 0, str: 0}
-
-
-def _value_kind(kind: type) -> int:
-    _VALUE_KINDS[kind] = 1 if issubclass(kind, cst.CSTNode) else 0
-    return _VALUE_KINDS[kind]
 
 
 def _visit(node, visitor, plan: _Plan, visit, leave):
     updated = node
     if visit is None or visit(visitor, node) is not False:
         changes = None
-        fields = _FIELDS.get(type(node)) or _fields(node)
-        for name in fields:
+        steps = plan.steps
+        for name in _FIELDS.get(type(node)) or _fields(node):
             value = getattr(node, name)
-            value_kind = _VALUE_KINDS.get(type(value))
-            if value_kind is None:
-                value_kind = _value_kind(type(value))
-            if value_kind == 1:
-                new = _walk(value, visitor, plan)
+            step = steps.get(type(value)) or plan.step(visitor, type(value))
+            if step is _SKIP:
+                continue
+            if step is _SEQUENCE:
+                if not value:
+                    continue
+                new = _walk_sequence(value, visitor, plan)
+                if new is value:
+                    continue
+            else:
+                new = _walk(value, visitor, plan, step)
                 if new is value:
                     continue
                 if isinstance(new, cst.RemovalSentinel):
                     new = _removed(node, name)
                 elif isinstance(new, cst.FlattenSentinel):
                     raise TypeError(f"a {type(node).__name__}'s {name} takes one node")
-            elif value_kind == 2 and value:
-                new = _walk_sequence(value, visitor, plan)
-                if new is value:
-                    continue
-            else:
-                continue
             if changes is None:
                 changes = {}
             changes[name] = new
@@ -285,8 +290,10 @@ def _visit(node, visitor, plan: _Plan, visit, leave):
 
 def _walk_sequence(values, visitor, plan: _Plan):
     out = None
+    steps = plan.steps
     for i, child in enumerate(values):
-        new = _walk(child, visitor, plan)
+        step = steps.get(type(child)) or plan.step(visitor, type(child))
+        new = child if step is _SKIP else _walk(child, visitor, plan, step)
         if new is child and out is None:
             continue
         if out is None:
