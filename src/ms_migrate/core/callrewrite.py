@@ -19,7 +19,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from .rule import Rule
-from .traversal import traverse
+from .traversal import FastTransformer, traverse
 
 
 class Unsupported(Exception):
@@ -502,7 +502,7 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
 _PLACEHOLDER = "__ms_migrate_argument_"
 
 
-class _Arguments(cst.CSTTransformer):
+class _Arguments(FastTransformer):
     """Puts the call's argument nodes where the template's placeholders are."""
 
     def __init__(self, values: Dict[str, cst.BaseExpression]):
@@ -541,7 +541,7 @@ def code_with_mindspore_names(node: cst.CSTNode, name_of) -> cst.CSTNode:
     return node.visit(_MindSporeNames(name_of))
 
 
-class _MindSporeNames(cst.CSTTransformer):
+class _MindSporeNames(FastTransformer):
     def __init__(self, name_of):
         super().__init__()
         self.name_of = name_of

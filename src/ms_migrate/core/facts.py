@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from .names import dotted_name
-from .traversal import traverse
+from .traversal import FastVisitor, traverse
 
 SOURCE, PIPELINE = "source", "pipeline"
 # Column names when a dataset's samples cannot be seen in the file.
@@ -89,7 +89,7 @@ class DataFacts:
         return SOURCE, Columns(list(DEFAULT_COLUMNS), known=False)
 
 
-class _ReturnFinder(cst.CSTVisitor):
+class _ReturnFinder(FastVisitor):
     def __init__(self, yields: bool):
         self.yields = yields
         self.values: List[cst.BaseExpression] = []
@@ -116,7 +116,7 @@ def returned_values(fn: cst.FunctionDef, yields: bool) -> List[cst.BaseExpressio
     return finder.values
 
 
-class _NameFinder(cst.CSTVisitor):
+class _NameFinder(FastVisitor):
     def __init__(self, names):
         self.names = names
         self.found = False

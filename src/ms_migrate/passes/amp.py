@@ -25,7 +25,7 @@ from ..core.callrewrite import args_by_name
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import CONVERTED, WARNING, mark_text
-from ..core.traversal import rebuilt, traverse
+from ..core.traversal import FastVisitor, rebuilt, traverse
 from .training import emit
 from .training.edits import ApplyEdits, Edits, with_note
 from .training.sites import Scope, Stmt, is_loop, scopes
@@ -132,7 +132,7 @@ class _Regions:
         """Dotted names called in the region that this file uses as modules."""
         called: List[str] = []
 
-        class _Calls(cst.CSTVisitor):
+        class _Calls(FastVisitor):
             def visit_Call(self, call):
                 name = dotted_name(call.func)
                 if name is not None and name not in called:

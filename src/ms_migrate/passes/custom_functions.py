@@ -31,7 +31,7 @@ import libcst as cst
 from ..core.callrewrite import code
 from ..core.context import Context
 from ..core.report import CONVERTED
-from ..core.traversal import traverse
+from ..core.traversal import FastTransformer, FastVisitor, traverse
 from .statement_pass import StatementPass
 from .training.emit import ms_name
 from .training.names import Flows
@@ -169,7 +169,7 @@ def _ctx_uses(node: cst.CSTNode, ctx_name: str) -> List[cst.CSTNode]:
     """Every `ctx` name in `node` (each is the value of a `ctx.<attr>`, or bare)."""
     found: List[cst.CSTNode] = []
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Name(self, name):
             if name.value == ctx_name:
                 found.append(name)
@@ -220,7 +220,7 @@ def _save_call(stmt: cst.BaseStatement, ctx_name: str) -> Optional[cst.Call]:
 def _has_return(stmt: cst.CSTNode) -> bool:
     found = []
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Return(self, node):
             found.append(node)
 
@@ -277,7 +277,7 @@ def _self_assignment(stmt: cst.BaseStatement) -> bool:
     return target is not None and target == value
 
 
-class _SavedTensors(cst.CSTTransformer):
+class _SavedTensors(FastTransformer):
     def __init__(self, ctx: Context, ctx_name: str, saved: List[str], inputs: List[str]):
         self.ctx, self.ctx_name, self.saved, self.inputs = ctx, ctx_name, saved, inputs
         self.failed = False

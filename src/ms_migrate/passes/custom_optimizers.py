@@ -25,7 +25,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
-from ..core.traversal import traverse
+from ..core.traversal import FastTransformer, FastVisitor, traverse
 from .statement_pass import StatementPass
 from .training.emit import ms_name
 
@@ -125,7 +125,7 @@ def _gradient_names(body: cst.CSTNode) -> Set[str]:
     """Names assigned straight from a `p.grad` (`grad = p.grad`, `d_p = p.grad.data`)."""
     found: Set[str] = set()
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Assign(self, node):
             value = node.value
             while isinstance(value, cst.Attribute) and value.attr.value == "data":
@@ -157,7 +157,7 @@ def _calls_closure(stmt: cst.BaseStatement, closure: Optional[str]) -> bool:
             and test.comparisons[0].comparator.value == "None")
 
 
-class _Reads(cst.CSTVisitor):
+class _Reads(FastVisitor):
     """Every name the step reads; whether it writes a `.grad`."""
 
     def __init__(self) -> None:
@@ -199,7 +199,7 @@ def _is_grad(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Attribute) and node.attr.value == "grad"
 
 
-class _GradReads(cst.CSTTransformer):
+class _GradReads(FastTransformer):
     """`p.grad` -> `grads[p]`. The gradients MindSpore passes are dense tensors: an
     `if` on `p.grad.is_sparse` (or on a name assigned from `p.grad`) keeps its else
     branch only."""

@@ -22,7 +22,7 @@ from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import dotted_name, function_locals, iter_statements
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
 from .data_escapes import escaping
@@ -274,7 +274,7 @@ _MAKERS = {"torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor"
            "torch.LongTensor", "torch.FloatTensor", "torch.IntTensor", "torch.BoolTensor"}
 
 
-class _TorchOps(cst.CSTVisitor):
+class _TorchOps(FastVisitor):
     def __init__(self, ctx, info: DataFacts, seen=None):
         self.ctx = ctx
         self.info = info
@@ -821,7 +821,7 @@ def _index_as_int(method: cst.FunctionDef) -> cst.FunctionDef:
     return method.with_changes(body=method.body.with_changes(body=body))
 
 
-class _IndexUse(cst.CSTVisitor):
+class _IndexUse(FastVisitor):
     def __init__(self, name: str):
         self.name = name
         self.found = False

@@ -13,7 +13,7 @@ from typing import Callable, Set, Tuple
 
 import libcst as cst
 
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 
 _READ_ATTRIBUTES = ("batch_size", "dataset")
 
@@ -27,7 +27,7 @@ def escaping(module: cst.Module, names: Set[str],
     return finder.names_out, finder.calls_out
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(FastVisitor):
     def __init__(self, names: Set[str], is_loader):
         self.names = names
         self.is_loader = is_loader

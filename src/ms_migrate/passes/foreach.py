@@ -19,7 +19,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import FastTransformer, traverse
+from ..core.traversal import FastTransformer, FastVisitor, traverse
 
 _APPLIES = re.compile(r"_foreach_\w")
 _PREFIX = "torch._foreach_"
@@ -32,11 +32,11 @@ def applies(source: str) -> bool:
 def foreach_loops(ctx: Context, module: cst.Module) -> cst.Module:
     names: Set[str] = set()
 
-    class _Names(cst.CSTVisitor):
+    class _Names(FastVisitor):
         def visit_Name(self, node):
             names.add(node.value)
 
-    module.visit(_Names())
+    traverse(module, _Names())
     variable = next(n for n in ("t", "tensor", "t_", "tensor_") + tuple(
         f"t{i}" for i in range(1, 1000)) if n not in names)
     return traverse(module, _Foreach(ctx, variable))

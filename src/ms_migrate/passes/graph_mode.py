@@ -30,7 +30,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import GRAPH_MODE, INFO, WARNING
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 from .training.emit import ms_name
 
 # (what, why): a finding's message, and whether the class can still compile
@@ -121,7 +121,7 @@ def _built(node: cst.ClassDef, names: Set[str]) -> Set[str]:
     """The file's Module classes this class calls (builds) or derives from."""
     used: Set[str] = set()
 
-    class _Calls(cst.CSTVisitor):
+    class _Calls(FastVisitor):
         def visit_Call(self, call):
             if isinstance(call.func, cst.Name) and call.func.value in names:
                 used.add(call.func.value)
@@ -165,7 +165,7 @@ def _scan(ctx: Context, forward: cst.FunctionDef,
                 return found
         return ctx.lines.line(forward)
 
-    class _Scan(cst.CSTVisitor):
+    class _Scan(FastVisitor):
         def on_visit(self, node):
             if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 stack.append(node)

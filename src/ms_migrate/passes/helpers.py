@@ -65,7 +65,7 @@ def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:
     if not spellings:
         return helper
 
-    class Rename(cst.CSTTransformer):
+    class Rename(FastTransformer):
         def leave_Name(self, original, updated):
             return updated.with_changes(value=spellings.get(updated.value, updated.value))
 

@@ -18,7 +18,7 @@ import re
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import traverse
+from ..core.traversal import FastTransformer, traverse
 from .statement_pass import StatementPass
 
 _APIS = ("torch.topk", "torch.sort", "torch.cummin")
@@ -71,7 +71,7 @@ class _UnpackedIndices(StatementPass):
 
 def _with_name(statement: cst.SimpleStatementLine, name: cst.BaseExpression):
 
-    class _Fill(cst.CSTTransformer):
+    class _Fill(FastTransformer):
         def leave_Name(self, original, updated):
             return name if original.value == "_" else updated
 

@@ -36,7 +36,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import rebound_names, target_names
 from ..core.report import CONVERTED, WARNING
-from ..core.traversal import FastTransformer, rebuilt, traverse
+from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass
 from .training.names import flow
 
@@ -93,7 +93,7 @@ def _literal(node: Optional[cst.BaseExpression]) -> Optional[str]:
     return node.value if isinstance(node, cst.Name) else None
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(FastVisitor):
     def __init__(self) -> None:
         self.names: Set[str] = set()
 
@@ -103,7 +103,7 @@ class _Uses(cst.CSTVisitor):
 
 def _uses(node: cst.CSTNode) -> Set[str]:
     uses = _Uses()
-    node.visit(uses)
+    traverse(node, uses)
     return uses.names
 
 
@@ -377,7 +377,7 @@ def _bound_by(small: cst.CSTNode) -> Set[str]:
     return set()
 
 
-class _Exits(cst.CSTVisitor):
+class _Exits(FastVisitor):
     def __init__(self) -> None:
         self.found = False
 
@@ -399,7 +399,7 @@ class _Exits(cst.CSTVisitor):
 def _leaves(stmt: cst.CSTNode) -> bool:
     """Does the statement leave its block early (return, raise, break, continue)?"""
     exits = _Exits()
-    stmt.visit(exits)
+    traverse(stmt, exits)
     return exits.found
 
 

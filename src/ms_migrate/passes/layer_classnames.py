@@ -17,7 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.rule import RuleSet
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def traced_class_names(scope: cst.CSTNode) -> Dict[str, str]:
             if None not in values and len(set(values)) == 1}
 
 
-class _Assignments(cst.CSTVisitor):
+class _Assignments(FastVisitor):
     def __init__(self) -> None:
         self.values: Dict[str, List[Optional[str]]] = {}
 

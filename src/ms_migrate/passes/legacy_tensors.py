@@ -36,7 +36,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
 from ..core.report import WARNING
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).
@@ -99,7 +99,7 @@ def _cpu_class(ctx: Context, node: cst.BaseExpression) -> Optional[cst.BaseExpre
     return node
 
 
-class _Bindings(cst.CSTVisitor):
+class _Bindings(FastVisitor):
     """How often each name is bound anywhere in the module, and its module-level
     assignments to a class value."""
 
@@ -206,7 +206,7 @@ def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
 _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
-class _Reads(cst.CSTVisitor):
+class _Reads(FastVisitor):
     """Uses of the chosen names other than calls of them and their binding."""
 
     def __init__(self, classes: Dict[str, cst.BaseExpression]):

@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
-from ..core.traversal import FastTransformer, rebuilt, traverse
+from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass, with_helper_class
 
 PACK = "torch.nn.utils.rnn.pack_padded_sequence"
@@ -65,7 +65,7 @@ def convert_packed_sequences(ctx: Context, module: cst.Module) -> cst.Module:
 
 # --- where the RNNs are built ----------------------------------------------------
 
-class _Declarations(cst.CSTVisitor):
+class _Declarations(FastVisitor):
     """`self.rnn = nn.LSTM(...)` per class, `rnn = nn.LSTM(...)` anywhere else, with the
     function they are in (an RNN class passed as a parameter has its default there)."""
 
@@ -104,7 +104,7 @@ class _Declarations(cst.CSTVisitor):
 
 def _declarations(module: cst.Module):
     found = _Declarations()
-    module.visit(found)
+    traverse(module, found)
     return found.found
 
 
@@ -174,11 +174,11 @@ def _pure(node: cst.BaseExpression) -> bool:
 def _names(node: cst.CSTNode) -> set:
     found = set()
 
-    class _Names(cst.CSTVisitor):
+    class _Names(FastVisitor):
         def visit_Name(self, n):
             found.add(n.value)
 
-    node.visit(_Names())
+    traverse(node, _Names())
     return found
 
 
@@ -186,7 +186,7 @@ def _assigned(statement: cst.CSTNode) -> set:
     """Names a statement binds (assignment targets, loop variables, with ... as)."""
     found = set()
 
-    class _Targets(cst.CSTVisitor):
+    class _Targets(FastVisitor):
         def visit_AssignTarget(self, n):
             found.update(_names(n.target))
 
@@ -202,7 +202,7 @@ def _assigned(statement: cst.CSTNode) -> set:
         def visit_AsName(self, n):
             found.update(_names(n.name))
 
-    statement.visit(_Targets())
+    traverse(statement, _Targets())
     return found
 
 
@@ -224,7 +224,7 @@ def _is_name(node, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(FastVisitor):
     """Where a name is read in a statement: the nodes that read it."""
 
     def __init__(self, name: str) -> None:
@@ -245,7 +245,7 @@ class _Uses(cst.CSTVisitor):
 
 def _reads(statement, name: str):
     uses = _Uses(name)
-    statement.visit(uses)
+    traverse(statement, uses)
     return uses.reads
 
 

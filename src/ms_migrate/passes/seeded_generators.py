@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import WARNING
-from ..core.traversal import traverse
+from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
 GENERATOR = "torch.Generator"
@@ -41,7 +41,7 @@ def applies(source: str) -> bool:
 
 def convert_seeded_generators(ctx: Context, module: cst.Module) -> cst.Module:
     names = _Scopes(ctx)
-    module.visit(names)
+    traverse(module, names)
     if not any(names.ok.values()):
         return module
     generators = _Generators(ctx, names.ok)
@@ -59,7 +59,7 @@ def _seed_call(node) -> Optional[cst.Call]:
     return None
 
 
-class _Scopes(cst.CSTVisitor):
+class _Scopes(FastVisitor):
     """For each function (and the module): the local names bound to torch.Generator()
     whose every use converts (name -> True), or that have another use (False)."""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
-from ..core.traversal import traverse
+from ..core.traversal import FastTransformer, traverse
 from .base import literal, transform
 
 
-class _TrainableParams(cst.CSTTransformer):
+class _TrainableParams(FastTransformer):
     """`m.parameters()` -> `m.trainable_params()` anywhere inside an expression.
 
     torch's parameters() are what a Cell calls trainable_params(): BatchNorm

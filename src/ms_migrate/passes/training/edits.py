@@ -12,7 +12,7 @@ from typing import Dict, List, Set
 
 import libcst as cst
 
-from ...core.traversal import rebuilt
+from ...core.traversal import FastTransformer, rebuilt
 from .sites import Stmt
 
 
@@ -52,7 +52,7 @@ def _spaced(definitions: List[cst.BaseStatement], indented: bool,
     return out
 
 
-class ApplyEdits(cst.CSTTransformer):
+class ApplyEdits(FastTransformer):
     def __init__(self, edits: Edits):
         super().__init__()
         self.edits = edits

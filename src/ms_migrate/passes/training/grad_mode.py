@@ -17,7 +17,7 @@ from ...core.context import Context
 from ...core.names import dotted_name, function_locals, running_statements
 from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, UNSUPPORTED, mark_text
-from ...core.traversal import FastTransformer, rebuilt, traverse
+from ...core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
                         "torch.set_grad_enabled", "torch.autograd.no_grad",
@@ -341,7 +341,7 @@ def _forward_methods(cls: cst.ClassDef) -> set:
     names = {"forward", "construct"}
     called: set = set()
 
-    class _Calls(cst.CSTVisitor):
+    class _Calls(FastVisitor):
         def visit_Call(self, node):
             func = node.func
             if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)

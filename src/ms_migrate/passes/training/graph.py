@@ -14,7 +14,7 @@ from typing import Dict, Iterable, Set
 import libcst as cst
 
 from ...core.context import Context
-from ...core.traversal import traverse
+from ...core.traversal import FastVisitor, traverse
 from .names import target_names, writes
 
 # Tensor methods that return data derived from their receiver only.
@@ -137,7 +137,7 @@ class DataFlow:
 def _calls(expr: cst.BaseExpression):
     found = []
 
-    class _Collect(cst.CSTVisitor):
+    class _Collect(FastVisitor):
         def visit_Call(self, node):
             found.append(node)
 

@@ -32,6 +32,7 @@ import libcst as cst
 from ...core.callrewrite import args_by_name, code
 from ...core.names import dotted_name
 from ...core.report import CONVERTED, WARNING
+from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit
 from .names import flow, target_names
 from .sites import Scope, Site, Stmt, Unsupported, is_loop, is_optimizer
@@ -127,7 +128,7 @@ def bind(ctx, site: Site):
     return outputs, grads
 
 
-class _GradReads(cst.CSTVisitor):
+class _GradReads(FastVisitor):
     def __init__(self):
         self.targets: List[str] = []
         self.other = False
@@ -141,7 +142,7 @@ class _GradReads(cst.CSTVisitor):
                 self.targets.append(text)
 
 
-class _RenameGrads(cst.CSTTransformer):
+class _RenameGrads(FastTransformer):
     def __init__(self, grads: Dict[str, str]):
         self.grads = grads
 
@@ -153,7 +154,7 @@ class _RenameGrads(cst.CSTTransformer):
         return updated
 
 
-class _Replace(cst.CSTTransformer):
+class _Replace(FastTransformer):
     def __init__(self, expr: cst.BaseExpression, name: str):
         self.expr, self.name = expr, name
 
@@ -167,7 +168,7 @@ class _Replace(cst.CSTTransformer):
 def _mentions(exprs: List[cst.BaseExpression], expr: cst.BaseExpression) -> bool:
     found = []
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def on_visit(self, node):
             if node.deep_equals(expr):
                 found.append(node)
@@ -175,7 +176,7 @@ def _mentions(exprs: List[cst.BaseExpression], expr: cst.BaseExpression) -> bool
             return True
 
     for e in exprs:
-        e.visit(_Find())
+        traverse(e, _Find())
     return bool(found)
 
 
@@ -204,7 +205,7 @@ def readers(scope: Scope, site: Site):
             else _header(stmt.node)
         visitor = _GradReads()
         for part in parts:
-            part.visit(visitor)
+            traverse(part, visitor)
         if visitor.other:
             raise Unsupported(".grad of an expression other than a name or an attribute "
                               "does not convert")
@@ -344,7 +345,7 @@ def _moved(flows, scope: Scope, site: Site, captured: List[Stmt],
 def _changes_in_place(node: cst.CSTNode, augmented: bool = True) -> bool:
     found = []
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Call(self, call):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") \
@@ -355,7 +356,7 @@ def _changes_in_place(node: cst.CSTNode, augmented: bool = True) -> bool:
             if augmented:
                 found.append(stmt)
 
-    node.visit(_Find())
+    traverse(node, _Find())
     return bool(found)
 
 

@@ -31,7 +31,7 @@ from ...core.callrewrite import args_by_name, code
 from ...core.context import Context
 from ...core.names import dotted_name
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
-from ...core.traversal import traverse
+from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit, leaf_grads
 from .edits import ApplyEdits, Edits, with_note
 from .grad_mode import GRAD_MODES
@@ -772,7 +772,7 @@ def _ordered_writes(node: cst.CSTNode) -> List[str]:
 
 def _after(block: cst.CSTNode, node: cst.CSTNode) -> List[cst.CSTNode]:
     """The statements of `block` after the one that is or holds `node`."""
-    class _Holds(cst.CSTVisitor):
+    class _Holds(FastVisitor):
         found = False
 
         def on_visit(self, other):
@@ -917,7 +917,7 @@ def manual_update_with(ctx: Context, node: cst.CSTNode, grads: str) -> cst.CSTNo
     used = set(flows.reads(loop)) | flows.writes(loop)
     name = next(n for n in ("grad", "g", "grad_", "p_grad") if n not in used)
 
-    class _Grad(cst.CSTTransformer):
+    class _Grad(FastTransformer):
         def leave_Attribute(self, original, updated):
             if (original.attr.value == "grad" and isinstance(original.value, cst.Name)
                     and original.value.value == variable):
@@ -994,7 +994,7 @@ def _tag(optimizer: str, index: int) -> str:
 def _has_call(node: cst.CSTNode) -> bool:
     found: List[cst.Call] = []
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Call(self, call):
             found.append(call)
 
@@ -1005,7 +1005,7 @@ def _has_call(node: cst.CSTNode) -> bool:
 def _attributes(node: cst.CSTNode) -> Set[str]:
     found: Set[str] = set()
 
-    class _Find(cst.CSTVisitor):
+    class _Find(FastVisitor):
         def visit_Attribute(self, attr):
             found.add(attr.attr.value)
 

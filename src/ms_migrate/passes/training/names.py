@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List, Set, Tuple
 import libcst as cst
 
 from ...core.names import dotted_name
-from ...core.traversal import traverse
+from ...core.traversal import FastVisitor, traverse
 
 
 def target_names(target: cst.BaseExpression) -> List[str]:
@@ -25,7 +25,7 @@ def target_names(target: cst.BaseExpression) -> List[str]:
     return []
 
 
-class _Flow(cst.CSTVisitor):
+class _Flow(FastVisitor):
     def __init__(self) -> None:
         self.reads: List[str] = []
         self.writes: List[str] = []
@@ -235,7 +235,7 @@ class Flows:
         """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
         roots: List[str] = []
 
-        class _Roots(cst.CSTVisitor):
+        class _Roots(FastVisitor):
             def visit_Call(self, call):
                 if isinstance(call.func, cst.Name):
                     roots.append(call.func.value)

@@ -15,7 +15,7 @@ import libcst as cst
 
 from ...core.context import Context
 from ...core.names import dotted_name, iter_statements
-from ...core.traversal import traverse
+from ...core.traversal import FastVisitor, traverse
 from .names import target_names, writes
 
 CLIP_NORM = frozenset({"torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm",
@@ -169,7 +169,7 @@ def manual_update(node: cst.CSTNode) -> Optional[Tuple[cst.For, cst.Call]]:
             target = target.value
         return isinstance(target, cst.Name) and target.value == variable
 
-    class _Grad(cst.CSTVisitor):
+    class _Grad(FastVisitor):
         def visit_Attribute(self, attr):
             if (attr.attr.value == "grad" and isinstance(attr.value, cst.Name)
                     and attr.value.value == variable):
