@@ -22,8 +22,11 @@ import libcst as cst
 
 
 def _has_field_hooks(cls: type) -> bool:
-    """True when the class defines `visit_<Node>_<field>` or `leave_<Node>_<field>`."""
-    for name in dir(cls):
+    """True when the class itself defines `visit_<Node>_<field>` or `leave_<Node>_<field>`
+    (a base class that does has switched the dispatch back already, for its subclasses
+    too). Its own names only: passes define visitor classes inside functions, one class
+    per call."""
+    for name in vars(cls):
         prefix, _, rest = name.partition("_")
         if prefix in ("visit", "leave") and "_" in rest:
             node = rest.split("_", 1)[0]
