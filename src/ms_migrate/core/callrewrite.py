@@ -538,7 +538,7 @@ def _ms_dotted(node) -> bool:
 
 def code_with_mindspore_names(node: cst.CSTNode, name_of) -> cst.CSTNode:
     """`node` with each dotted `mindspore.` (or `numpy.`) name given by `name_of`."""
-    return node.visit(_MindSporeNames(name_of))
+    return traverse(node, _MindSporeNames(name_of))
 
 
 class _MindSporeNames(FastTransformer):

@@ -3,6 +3,8 @@ once each after the file's imports. A name the file binds itself (`def resize(..
 beside `FT.resize`) is the user's: the helper then takes another (`ms_resize`)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import libcst as cst
 
 from ..core.callrewrite import code_with_mindspore_names
@@ -33,7 +35,7 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
             spellings[name] = spelled
             renamed.update({use: spelled for use in uses})
             spellings[name] = spelled
-        new.append(code_with_mindspore_names(cst.parse_statement(HELPERS[name]), ctx.name))
+        new.append(code_with_mindspore_names(_parsed(name), ctx.name))
     # a helper renamed is renamed in the helpers that use it too (resnet18 -> ResNet)
     new = [_rename_helper(helper, spellings) for helper in new]
     if renamed:
@@ -41,20 +43,25 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
     return with_helper_code(module, new)
 
 
+@lru_cache(maxsize=None)
+def _parsed(name: str) -> cst.BaseStatement:
+    """A helper's code, parsed once per process (nodes never change)."""
+    return cst.parse_statement(HELPERS[name])
+
+
 def _helper_name(statement: cst.CSTNode):
     """The helper a statement of the file is, written by an earlier conversion: a def
     or class with a helper's name and docstring, or a helper table's assignment."""
     if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
         name = statement.name.value
-        if name in HELPERS and statement.get_docstring() == cst.parse_statement(
-                HELPERS[name]).get_docstring():
+        if name in HELPERS and statement.get_docstring() == _parsed(name).get_docstring():
             return name
     elif (isinstance(statement, cst.SimpleStatementLine)
           and isinstance(statement.body[0], cst.Assign)
           and isinstance(statement.body[0].targets[0].target, cst.Name)
           and statement.body[0].targets[0].target.value in HELPERS
-          and not isinstance(cst.parse_statement(
-              HELPERS[statement.body[0].targets[0].target.value]), cst.FunctionDef)):
+          and not isinstance(_parsed(statement.body[0].targets[0].target.value),
+                             cst.FunctionDef)):
         return statement.body[0].targets[0].target.value
     return None
 
