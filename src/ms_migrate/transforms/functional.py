@@ -358,33 +358,6 @@ def rrelu(ctx, rule, bound: Bound, call=None):
 
 
 @transform
-def conv_transpose1d_helper(ctx, rule, bound: Bound, call=None):
-    """F.conv_transpose1d -> a helper of matmul and fold (MindSpore 2.10 has no
-    functional transposed convolution that runs on CPU)."""
-    for name in ("groups", "dilation"):
-        value = bound.pop(name)
-        if value is not None and literal(value) not in ("1", "(1,)"):
-            raise Unsupported(f"{name}= other than 1 has no CPU composition here; "
-                              f"use nn.Conv1dTranspose")
-    for name in ("stride", "padding", "output_padding"):
-        value = bound.get(name)
-        if isinstance(value, (cst.Tuple, cst.List)):
-            if len(value.elements) != 1:
-                raise Unsupported(f"{name}= must give one number")
-            bound.set(name, value.elements[0].value)
-    args = []
-    for name, value in bound.values.items():
-        if name in bound.positional and len(args) == bound.positional.index(name):
-            args.append(cst.Arg(value))
-        else:
-            args.append(cst.Arg(value, keyword=cst.Name(name), equal=cst.AssignEqual(
-                cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
-    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return cst.Call(request(ctx, "conv_transpose1d"),
-                    [a.with_changes(comma=comma) for a in args[:-1]] + args[-1:])
-
-
-@transform
 def elu_composed(ctx, rule, bound: Bound, call=None):
     """ops.elu takes alpha=1.0 only: another alpha renders the rule's template (the
     formula); alpha=1.0 stays the one call."""

@@ -18,23 +18,6 @@ def embedding_rows(input, weight, max_norm=None, norm_type=2.0, scale_grad_by_fr
                                 mindspore.ops.ones_like(norms))
     return rows + mindspore.ops.stop_gradient(rows * scale - rows)
 ''',
-    "conv_transpose1d": '''\
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0):
-    """torch.nn.functional.conv_transpose1d (one group, no dilation) from ops that run on
-    CPU: each input step adds `weight` times its value, `stride` steps apart."""
-    length = input.shape[2]
-    in_channels, out_channels, size = weight.shape
-    columns = mindspore.ops.matmul(
-        input.swapaxes(1, 2), weight.reshape(in_channels, out_channels * size))
-    full = (length - 1) * stride + size + output_padding
-    out = mindspore.ops.fold(
-        columns.swapaxes(1, 2), mindspore.Tensor([1, full], mindspore.int32), (1, size),
-        stride=(1, stride)).squeeze(2)
-    out = out[:, :, padding:full - padding]
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1)
-    return out
-''',
     "register_parametrization": '''\
 def register_parametrization(module, tensor_name, parametrization):
     """torch.nn.utils.parametrize.register_parametrization: reading `module.<tensor_name>`

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, render_template
+from ..core.callrewrite import Bound, Unsupported, render_template, rewrite
 from .base import literal, transform
+from .helper_code import request
 
 
 @transform
@@ -22,3 +23,11 @@ def solve_side(ctx, rule, bound: Bound, call=None):
     inverse = cst.Call(ctx.name("mindspore.ops.inverse"), [cst.Arg(a)])
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     return cst.Call(ctx.name("mindspore.ops.matmul"), [cst.Arg(b, comma=comma), cst.Arg(inverse)])
+
+
+@transform
+def linalg_written_function(ctx, rule, bound: Bound, call=None):
+    """torch.linalg.<name> -> linalg_<name>(...) written into the file, with torch's
+    arguments, where torch.<name> is another function (torch.lu, torch.lu_solve)."""
+    name = "linalg_" + rule.torch_name.rpartition(".")[2]
+    return rewrite(rule, bound, request(ctx, name), call, ctx.name)
