@@ -211,9 +211,15 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):
     "eigvalsh": '''\
 def eigvalsh(A, UPLO="L"):
     """torch.linalg.eigvalsh through ops.eig (MindSpore 2.10 has no symmetric eigenvalue op
-    on CPU): the eigenvalues of the symmetric matrix UPLO's triangle gives, ascending."""
-    half = A.tril() if UPLO == "L" else A.triu()
-    full = half + half.swapaxes(-1, -2) - mindspore.ops.diag_embed(half.diagonal(0, -2, -1))
+    on CPU): the eigenvalues of the symmetric (Hermitian) matrix UPLO's triangle gives,
+    ascending."""
+    index = mindspore.ops.arange(A.shape[-1])
+    rows, cols = index.reshape(-1, 1), index.reshape(1, -1)
+    zeros = mindspore.ops.zeros_like(A)
+    half = mindspore.ops.where(rows >= cols if UPLO == "L" else rows <= cols, A, zeros)
+    strict = mindspore.ops.where(rows > cols if UPLO == "L" else rows < cols, A, zeros)
+    strict = strict.swapaxes(-1, -2)
+    full = half + (strict.conj() if A.is_complex() else strict)
     values = mindspore.ops.real(mindspore.ops.eig(full)[0])
     return mindspore.ops.sort(values, axis=-1)[0]
 ''',
