@@ -24,4 +24,30 @@ def matrix_rank(A, tol=None, hermitian=False, atol=None, rtol=None):
     floor = mindspore.ops.zeros_like(threshold) + (0.0 if atol is None else atol)
     return (s > mindspore.ops.maximum(threshold, floor)).astype(mindspore.int64).sum(-1)
 ''',
+    "lstsq": '''\
+def lstsq(A, B, rcond=None, driver=None):
+    """torch.linalg.lstsq from ops.svd: (solution, residuals, rank, singular_values),
+    singular values below rcond * the largest (rcond default eps * max(m, n)) dropped.
+    As torch's drivers: rank unless driver="gels", singular values for "gelsd"/"gelss",
+    residuals (squared, per column) for a driver other than the default "gelsy" when
+    m > n and A has full rank; an empty tensor for the rest."""
+    driver = driver or "gelsy"
+    m, n = A.shape[-2], A.shape[-1]
+    s, u, v = mindspore.ops.svd(A, full_matrices=False)
+    if rcond is None:
+        eps = 2.220446049250313e-16 if s.dtype == mindspore.float64 else 1.1920928955078125e-07
+        rcond = eps * max(m, n)
+    keep = s > rcond * s.max(axis=-1, keepdims=True)
+    inverse = mindspore.ops.where(keep, 1 / s, mindspore.ops.zeros_like(s))
+    solution = v @ (inverse.unsqueeze(-1) * (u.swapaxes(-1, -2) @ B))
+    rank = keep.astype(mindspore.int64).sum(-1)
+    residuals = mindspore.ops.zeros(0, A.dtype)
+    if driver != "gelsy" and m > n and bool((rank == n).all()):
+        residuals = ((A @ solution - B) ** 2).sum(-2)
+    if driver == "gels":
+        rank = mindspore.ops.zeros(0, mindspore.int64)
+    if driver not in ("gelsd", "gelss"):
+        s = mindspore.ops.zeros(0, A.dtype)
+    return solution, residuals, rank, s
+''',
 }
