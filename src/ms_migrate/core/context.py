@@ -133,7 +133,9 @@ class Context:
             return False
         if not self.scopes and name in self.rebound:
             return True  # `import numpy as torch` at module level: a module all the same
-        return name in self.imported and not self.is_shadowed(name)
+        # shadowed in a function but no variable there: a local import (`from numpy
+        # import linalg as F` under a module-level torch F), a module all the same
+        return name in self.imported and (bool(self.scopes) or not self.is_shadowed(name))
 
     def bind_imports(self, bindings) -> None:
         """Module-level imports, in order: `import numpy as torch` hides torch from

@@ -7,6 +7,7 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import transform
 from .helper_code import request
+from .tensors import write_back
 
 
 def _helper_call(ctx, rule, bound: Bound, call, name: str):
@@ -19,6 +20,16 @@ def written_function(ctx, rule, bound: Bound, call=None):
     file, called with torch's arguments (torch.nn.parallel.scatter -> scatter(...),
     torch.svd / Tensor.svd -> svd(...)). The rule's notes say what the helper computes."""
     return _helper_call(ctx, rule, bound, call, rule.torch_name.rpartition(".")[2])
+
+
+@transform
+def written_function_inplace(ctx, rule, bound: Bound, call=None):
+    """An in-place Tensor method MindSpore lacks on CPU -> the helper named after it
+    without its "_" (x.fill_diagonal_(v) -> fill_diagonal(x, v)), written back into the
+    receiver as `inplace` writes."""
+    name = rule.torch_name.rpartition(".")[2].rstrip("_")
+    value = _helper_call(ctx, rule, bound, call, name)
+    return write_back(ctx, rule, call.func.value, value)
 
 
 @transform
