@@ -58,12 +58,12 @@ def test_varargs_and_tuple_forms_give_the_same_call():
 
 
 def test_unsupported_methods_are_marked_with_their_reason():
-    result = convert("y = x.diag(1)\nz = x.unique(return_inverse=True)\nt = x.type()\n")
+    result = convert("y = x.sparse_dim()\nz = x.unique(return_inverse=True)\nt = x.type()\n")
     reasons = {f.api: f.message for f in unsupported(result)}
-    assert "diagonal" in reasons["Tensor.diag"]
+    assert "dense" in reasons["Tensor.sparse_dim"]
     assert "return_inverse" in reasons["Tensor.unique"]
     assert "dtype" in reasons["Tensor.type"]
-    assert "x.diag(1)" in result.code and "# ms-migrate: Tensor.diag" in result.code
+    assert "x.sparse_dim()" in result.code and "# ms-migrate: Tensor.sparse_dim" in result.code
 
 
 def test_weight_initialisation_in_place_writes_the_parameters():
