@@ -23,4 +23,16 @@ def erfcx(input):
         input = input.astype(mindspore.float32)
     return mindspore.ops.exp(input * input) * mindspore.ops.erfc(input)
 ''',
+    "multigammaln": '''\
+def multigammaln(input, p):
+    """torch.special.multigammaln: p * (p - 1) / 4 * log(pi) plus the sum of
+    lgamma(x - i / 2) for i < p (ops.mvlgamma refuses an x <= (p - 1) / 2, which torch
+    computes)."""
+    total = p * (p - 1) / 4 * math.log(math.pi)
+    for i in range(p):
+        total = total + mindspore.ops.lgamma(input - i / 2)
+    return total
+''',
 }
+
+IMPORTS = {"multigammaln": ("import math",)}
