@@ -199,7 +199,11 @@ def extract_file(name: str, text: str, stats: Dict[str, int]) -> List[dict]:
                 elif kw.arg == "expect_paddle_code":
                     flags["expect_paddle_code"] = True
                 elif kw.arg in RUN_FLAGS:
-                    flags[kw.arg] = _literal(kw.value)
+                    # `atol=ATOL`: a name the test's function or module assigns
+                    value = kw.value
+                    if isinstance(value, ast.Name):
+                        value = ev.local_env.get(value.id, module_env.get(value.id, value))
+                    flags[kw.arg] = _literal(value)
             for i, extra in enumerate(call.args[2:]):     # positional flags, in APIBase.run order
                 key = ("expect_paddle_code",) + RUN_FLAGS
                 if i < len(key):

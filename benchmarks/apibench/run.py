@@ -300,7 +300,16 @@ def _tolerance(dtypes: Tuple[str, ...], flags: dict) -> Tuple[float, float]:
         rtol, atol = 1e-3, 1e-3
     else:
         rtol, atol = 1e-5, 1e-6
-    return max(rtol, float(flags.get("rtol") or 0)), max(atol, float(flags.get("atol") or 0))
+    return max(rtol, _number(flags.get("rtol"))), max(atol, _number(flags.get("atol")))
+
+
+def _number(flag) -> float:
+    """A tolerance flag; 0 (the defaults) for none, or for a name an older extraction
+    kept unresolved (`atol=ATOL`)."""
+    try:
+        return float(flag or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _compare_arrays(name: str, t: dict, m: dict, flags: dict, issues: list) -> None:
