@@ -278,7 +278,7 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
                     "interface is written into the file, for this class to build on",
                     node=original, rule=rule.source)
         return request(ctx, BASES[qualified])
-    if rule.transform == "written_class":  # torch's class, written into the file
+    if rule.transform in ("written_class", "written_function"):  # written into the file
         ctx.release(original)
         ctx.finding(locator, qualified, CONVERTED, "-> the class of this name written into "
                     "the file", node=original, rule=rule.source)

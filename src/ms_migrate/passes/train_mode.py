@@ -37,6 +37,7 @@ from ..core.context import Context
 from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
+from ..transforms.helper_code import HELPERS
 from .statement_pass import StatementPass
 
 _MODE_LAYERS = frozenset(f"torch.nn.{name}" for name in (
@@ -126,6 +127,9 @@ class _Facts(FastVisitor):
         return self._relevant.skips(statement)
 
     def visit_ClassDef(self, node):
+        if node.name.value in HELPERS and node.bases and all(
+                (_dotted(a.value) or "") in _CELL_BASES for a in node.bases):
+            return  # a Cell the converter wrote (torch's layer): built as torch's was
         self.bases.setdefault(node.name.value, []).extend(a.value for a in node.bases)
 
     def visit_Call(self, node):

@@ -30,6 +30,7 @@ from . import (
     linalg,
     losses,
     models,
+    nn_extra,
     one_cycle,
     optim,
     owned,
@@ -46,7 +47,7 @@ from . import (
 from .base import Transform
 
 MODULES = (bags, data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
-           layers, legacy, linalg, losses, models, one_cycle, optim, owned, processes,
+           layers, legacy, linalg, losses, models, nn_extra, one_cycle, optim, owned, processes,
            rounding, runtime, save_load, scatter, sparse, tensors, torch_functions, vision)
 
 

@@ -1,0 +1,38 @@
+"""torch.nn layers that become a Cell written into the file for some arguments only
+(transforms/nn_extra_helper_code.py), MindSpore's own layer otherwise."""
+from __future__ import annotations
+
+import re
+
+from ..core.callrewrite import Bound, Unsupported, rewrite
+from .base import literal, transform
+from .helper_code import request
+
+
+@transform
+def weighted_bce_loss(ctx, rule, bound: Bound, call=None):
+    """nn.BCELoss(weight=w) -> the BCELoss Cell written into the file (MindSpore 2.10's
+    BCELoss returns garbage on CPU for a weight that broadcasts); without a weight,
+    MindSpore's nn.BCELoss."""
+    if literal(bound.get("weight")) in (None, "None"):
+        bound.pop("weight")
+        return None
+    return rewrite(rule, bound, request(ctx, "BCELoss"), call, ctx.name)
+
+
+_RECURRENT = re.compile(r"\b(?:LSTM|GRU|RNN)\s*\(")
+
+
+@transform
+def packed_sequence_helper(ctx, rule, bound: Bound, call=None):
+    """pack_padded_sequence / pack_sequence / pad_packed_sequence / unpack_sequence -> the
+    function of that name written into the file, which lays out (or reads) torch's
+    PackedSequence. Refused in a file that builds a recurrent layer: MindSpore's
+    LSTM/GRU/RNN take the padded batch and seq_length instead (passes/packed_sequences.py
+    converts packing, the layer and unpacking where they sit in one block)."""
+    if _RECURRENT.search(ctx.source):
+        raise Unsupported("a packed batch for a recurrent layer: MindSpore's LSTM/GRU/RNN "
+                          "take the padded batch and seq_length=lengths instead (converted "
+                          "where packing, the layer and unpacking sit in one block)")
+    name = rule.torch_name.rpartition(".")[2]
+    return rewrite(rule, bound, request(ctx, name), call, ctx.name)
