@@ -80,7 +80,8 @@ def _passes_positionals(rule: Rule, index: int) -> bool:
     """Whether positional arguments from torch's parameter `index` on, whichever
     parameters a `*` spreads them over, mean the same to the target: a plain call whose
     parameters from there on keep their names, values and order."""
-    if rule.transform in ("written_function", "written_class", "packed_sequence_helper") \
+    if rule.transform in ("written_function", "written_class", "packed_sequence_helper",
+                          "checkpointed_call") \
             and not rule.rename:
         return True  # a helper written into the file takes torch's signature
     return (not rule.template and rule.transform in (None, "with_dtype") and rule.target

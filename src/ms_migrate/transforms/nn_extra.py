@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import libcst as cst
+
 from ..core.callrewrite import Bound, Unsupported, rewrite
 from .base import literal, transform
 from .helper_code import request
@@ -36,3 +38,28 @@ def packed_sequence_helper(ctx, rule, bound: Bound, call=None):
                           "where packing, the layer and unpacking sit in one block)")
     name = rule.torch_name.rpartition(".")[2]
     return rewrite(rule, bound, request(ctx, name), call, ctx.name)
+
+
+@transform
+def checkpointed_call(ctx, rule, bound: Bound, call=None):
+    """torch.utils.checkpoint.checkpoint(f, *args) -> f(*args): recomputing f in the
+    backward pass only saves memory, the values and gradients are the same (a warning
+    says so; mindspore.recompute is MindSpore's way, on a Cell)."""
+    function = bound.get("function")
+    if function is None:
+        raise Unsupported("no function to call")
+    items = bound.packed.get("args", [])
+    args = [cst.Arg(item.value, star="*") if isinstance(item, cst.StarredElement)
+            else cst.Arg(item) for item in items]
+    args += [cst.Arg(a.value, star=a.star) for a in bound.opaque]
+    dropped = [name for name in rule.args[2:] if name in bound.values]
+    if dropped:
+        bound.warnings.append(f"{', '.join(dropped)} dropped")
+    return cst.Call(function, args)
+
+
+@transform
+def optional_state_cell(ctx, rule, bound: Bound, call=None):
+    """nn.RNNCell / GRUCell / LSTMCell -> MindSpore's cell, subclassed in the file so
+    that the state may be left out as in torch (zeros): MindSpore's construct needs it."""
+    return rewrite(rule, bound, request(ctx, rule.torch_name.rpartition(".")[2]), call, ctx.name)

@@ -86,6 +86,153 @@ class RReLU(mindspore.nn.Cell):
             slope = (self.lower + self.upper) / 2
         return mindspore.ops.where(input >= 0, input, input * slope)
 ''',
+    "LazyNorm": '''\
+class LazyNorm(mindspore.nn.Cell):
+    """torch's lazy normalisation layers (LazyBatchNorm*d, LazyInstanceNorm*d): the number
+    of features is the channel count of the first input, and the affine weight and bias
+    and the running statistics are made then."""
+    batched_ndim, per_instance = 3, False
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.num_features = 0
+
+    def materialize(self, channels):
+        self.num_features = channels
+        if self.affine:
+            self.weight = mindspore.Parameter(mindspore.ops.ones(channels, mindspore.float32), name="weight")
+            self.bias = mindspore.Parameter(mindspore.ops.zeros(channels, mindspore.float32), name="bias")
+        if self.track_running_stats:
+            self.running_mean = mindspore.Parameter(mindspore.ops.zeros(channels, mindspore.float32),
+                                                    name="running_mean", requires_grad=False)
+            self.running_var = mindspore.Parameter(mindspore.ops.ones(channels, mindspore.float32),
+                                                   name="running_var", requires_grad=False)
+
+    def construct(self, input):
+        unbatched = input.ndim == self.batched_ndim - 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        if not self.num_features:
+            self.materialize(input.shape[1])
+        shape = (1, -1) + (1,) * (input.ndim - 2)
+        spatial = tuple(range(2, input.ndim))
+        axes = spatial if self.per_instance else (0,) + spatial
+        if self.training or not self.track_running_stats:
+            mean = input.mean(axes, keep_dims=True)
+            var = ((input - mean) ** 2).mean(axes, keep_dims=True)
+            if self.training and self.track_running_stats:
+                count = input.size // input.shape[1] // (input.shape[0] if self.per_instance else 1)
+                unbiased = var * count / max(count - 1, 1)
+                self.running_mean.set_data((1 - self.momentum) * self.running_mean
+                                           + self.momentum * mean.reshape(-1, self.num_features).mean(0))
+                self.running_var.set_data((1 - self.momentum) * self.running_var
+                                          + self.momentum * unbiased.reshape(-1, self.num_features).mean(0))
+        else:
+            mean, var = self.running_mean.reshape(shape), self.running_var.reshape(shape)
+        out = (input - mean) / mindspore.ops.sqrt(var + self.eps)
+        if self.affine:
+            out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
+        return out.squeeze(0) if unbatched else out
+''',
+    "LazyBatchNorm1d": '''\
+class LazyBatchNorm1d(LazyNorm):
+    """torch.nn.LazyBatchNorm1d: batch normalisation of 3-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 3, False
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "LazyBatchNorm2d": '''\
+class LazyBatchNorm2d(LazyNorm):
+    """torch.nn.LazyBatchNorm2d: batch normalisation of 4-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 4, False
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "LazyBatchNorm3d": '''\
+class LazyBatchNorm3d(LazyNorm):
+    """torch.nn.LazyBatchNorm3d: batch normalisation of 5-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 5, False
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "LazyInstanceNorm1d": '''\
+class LazyInstanceNorm1d(LazyNorm):
+    """torch.nn.LazyInstanceNorm1d: instance normalisation of 3-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 3, True
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "LazyInstanceNorm2d": '''\
+class LazyInstanceNorm2d(LazyNorm):
+    """torch.nn.LazyInstanceNorm2d: instance normalisation of 4-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 4, True
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "LazyInstanceNorm3d": '''\
+class LazyInstanceNorm3d(LazyNorm):
+    """torch.nn.LazyInstanceNorm3d: instance normalisation of 5-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = 5, True
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+''',
+    "Fold": '''\
+class Fold(mindspore.nn.Cell):
+    """torch.nn.Fold: sums sliding blocks back into a (N, C, H, W) tensor (ops.fold)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size = mindspore.tensor(list(output_size) if isinstance(output_size, (list, tuple))
+                                            else [output_size, output_size], mindspore.int32)
+        self.kernel_size, self.dilation = kernel_size, dilation
+        self.padding, self.stride = padding, stride
+
+    def construct(self, input):
+        return mindspore.ops.fold(input, self.output_size, self.kernel_size, self.dilation,
+                                  self.padding, self.stride)
+''',
+    "RNNCell": '''\
+class RNNCell(mindspore.nn.RNNCell):
+    """mindspore.nn.RNNCell with torch's default hidden state: zeros when none is given."""
+
+    def construct(self, x, hx=None):
+        if hx is None:
+            hx = mindspore.ops.zeros(x.shape[:-1] + (self.hidden_size,), x.dtype)
+        return super().construct(x, hx)
+''',
+    "GRUCell": '''\
+class GRUCell(mindspore.nn.GRUCell):
+    """mindspore.nn.GRUCell with torch's default hidden state: zeros when none is given."""
+
+    def construct(self, x, hx=None):
+        if hx is None:
+            hx = mindspore.ops.zeros(x.shape[:-1] + (self.hidden_size,), x.dtype)
+        return super().construct(x, hx)
+''',
+    "LSTMCell": '''\
+class LSTMCell(mindspore.nn.LSTMCell):
+    """mindspore.nn.LSTMCell with torch's default (h, c) state: zeros when none is given."""
+
+    def construct(self, x, hx=None):
+        if hx is None:
+            zeros = mindspore.ops.zeros(x.shape[:-1] + (self.hidden_size,), x.dtype)
+            hx = (zeros, zeros)
+        return super().construct(x, hx)
+''',
     "TripletMarginLoss": '''\
 class TripletMarginLoss(mindspore.nn.Cell):
     """torch.nn.TripletMarginLoss: max(d(a, p) - d(a, n) + margin, 0) with the p-norm
@@ -353,6 +500,12 @@ IMPORTS = {
 
 NEEDS = {
     "_Loss": ("legacy_reduction",),
+    "LazyBatchNorm1d": ("LazyNorm",),
+    "LazyBatchNorm2d": ("LazyNorm",),
+    "LazyBatchNorm3d": ("LazyNorm",),
+    "LazyInstanceNorm1d": ("LazyNorm",),
+    "LazyInstanceNorm2d": ("LazyNorm",),
+    "LazyInstanceNorm3d": ("LazyNorm",),
     "BCELoss": ("legacy_reduction",),
     "TripletMarginLoss": ("legacy_reduction",),
     "multilabel_margin_loss": ("legacy_reduction",),
