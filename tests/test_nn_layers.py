@@ -205,7 +205,6 @@ def test_converted_text(torch_code, expected):
     ("nn.KLDivLoss(log_target=True)", "log_target"),
     ("nn.Embedding(10, 4, max_norm=1.0)", "renormalize"),
     ("nn.LSTM(3, 6, proj_size=4)", "proj_size"),
-    ("nn.AdaptiveMaxPool1d(3, return_indices=True)", "indices"),
     ("nn.EmbeddingBag(10, 3, max_norm=1.0)", "max_norm"),
 ])
 def test_unconvertible_uses_stay_and_are_marked(torch_code, reason):

@@ -233,6 +233,63 @@ class LSTMCell(mindspore.nn.LSTMCell):
             hx = (zeros, zeros)
         return super().construct(x, hx)
 ''',
+    "CircularPad": '''\
+class CircularPad(mindspore.nn.Cell):
+    """torch's CircularPad1d/2d/3d: wraps the input around its last dimensions (ops.pad,
+    mode='circular'); `padding` is torch's tuple (left, right, top, bottom, front, back)."""
+    dims = 1
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = tuple(padding) if isinstance(padding, (list, tuple)) else (padding,) * (2 * self.dims)
+
+    def construct(self, input):
+        return mindspore.ops.pad(input, self.padding, mode="circular")
+''',
+    "CircularPad1d": '''\
+class CircularPad1d(CircularPad):
+    """torch.nn.CircularPad1d: circular padding of the last 1 dimension."""
+    dims = 1
+''',
+    "CircularPad2d": '''\
+class CircularPad2d(CircularPad):
+    """torch.nn.CircularPad2d: circular padding of the last 2 dimensions."""
+    dims = 2
+''',
+    "CircularPad3d": '''\
+class CircularPad3d(CircularPad):
+    """torch.nn.CircularPad3d: circular padding of the last 3 dimensions."""
+    dims = 3
+''',
+    "AdaptiveMaxPool1d": '''\
+class AdaptiveMaxPool1d(mindspore.nn.Cell):
+    """torch.nn.AdaptiveMaxPool1d: any input length, the indices (int64) on request
+    (ops.adaptive_max_pool2d over a height of 1)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def construct(self, input):
+        size = input.shape[-1] if self.output_size is None else self.output_size
+        out, indices = mindspore.ops.adaptive_max_pool2d(input.unsqueeze(-2), (1, size), True)
+        out, indices = out.squeeze(-2), indices.squeeze(-2).astype(mindspore.int64)
+        return (out, indices) if self.return_indices else out
+''',
+    "AdaptiveMaxPool3d": '''\
+class AdaptiveMaxPool3d(mindspore.nn.Cell):
+    """torch.nn.AdaptiveMaxPool3d: None keeps that input size; the indices are int64."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def construct(self, input):
+        size = self.output_size if isinstance(self.output_size, (list, tuple)) else (self.output_size,) * 3
+        size = tuple(input.shape[i - 3] if n is None else n for i, n in enumerate(size))
+        out, indices = mindspore.ops.adaptive_max_pool3d(input, size, True)
+        return (out, indices.astype(mindspore.int64)) if self.return_indices else out
+''',
     "TripletMarginLoss": '''\
 class TripletMarginLoss(mindspore.nn.Cell):
     """torch.nn.TripletMarginLoss: max(d(a, p) - d(a, n) + margin, 0) with the p-norm
@@ -500,6 +557,9 @@ IMPORTS = {
 
 NEEDS = {
     "_Loss": ("legacy_reduction",),
+    "CircularPad1d": ("CircularPad",),
+    "CircularPad2d": ("CircularPad",),
+    "CircularPad3d": ("CircularPad",),
     "LazyBatchNorm1d": ("LazyNorm",),
     "LazyBatchNorm2d": ("LazyNorm",),
     "LazyBatchNorm3d": ("LazyNorm",),
