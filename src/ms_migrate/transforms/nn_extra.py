@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, rewrite
+from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import literal, transform
 from .helper_code import request
 
@@ -60,6 +60,29 @@ def checkpointed_call(ctx, rule, bound: Bound, call=None):
 
 @transform
 def optional_state_cell(ctx, rule, bound: Bound, call=None):
-    """nn.RNNCell / GRUCell / LSTMCell -> MindSpore's cell, subclassed in the file so
-    that the state may be left out as in torch (zeros): MindSpore's construct needs it."""
+    """nn.RNNCell / GRUCell / LSTMCell -> MindSpore's cell; in a file that calls such a
+    cell without its state (torch's zeros), a subclass of MindSpore's cell of that name
+    written into the file, whose state may be left out. MindSpore's construct needs it."""
+    if not _called_without_state(ctx, rule.torch_name):
+        return None
     return rewrite(rule, bound, request(ctx, rule.torch_name.rpartition(".")[2]), call, ctx.name)
+
+
+def _called_without_state(ctx, qualified: str) -> bool:
+    """Whether the file calls a name (or `self.x`) it assigns a `qualified` cell to with
+    a single positional argument."""
+    if ctx.tree is None:
+        return False
+    holders, one_argument = set(), set()
+
+    class _Finder(cst.CSTVisitor):
+        def visit_Assign(self, node):
+            if isinstance(node.value, cst.Call) and ctx.resolve(node.value.func) == qualified:
+                holders.update(code(t.target).strip() for t in node.targets)
+
+        def visit_Call(self, node):
+            if len(node.args) == 1 and not node.args[0].star and node.args[0].keyword is None:
+                one_argument.add(code(node.func).strip())
+
+    ctx.tree.visit(_Finder())
+    return bool(holders & one_argument)
