@@ -290,6 +290,90 @@ class AdaptiveMaxPool3d(mindspore.nn.Cell):
         out, indices = mindspore.ops.adaptive_max_pool3d(input, size, True)
         return (out, indices.astype(mindspore.int64)) if self.return_indices else out
 ''',
+    "fractional_max_pool": '''\
+def fractional_max_pool(input, kernel_size, output_size=None, output_ratio=None,
+                        return_indices=False, _random_samples=None, dims=2):
+    """torch's fractional max pooling (2-d or 3-d): windows of kernel_size starting at
+    pseudo-random, increasing offsets (one random sample per plane and dimension), the
+    maximum of each and, on request, its flat index in the plane (int64)."""
+    unbatched = input.ndim == dims + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+        if _random_samples is not None and _random_samples.ndim == 2:
+            _random_samples = _random_samples.unsqueeze(0)
+    n, c, sizes = input.shape[0], input.shape[1], input.shape[2:]
+    kernel = tuple(kernel_size) if isinstance(kernel_size, (list, tuple)) else (kernel_size,) * dims
+    if output_size is None:
+        ratio = tuple(output_ratio) if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * dims
+        output_size = tuple(int(s * r) for s, r in zip(sizes, ratio))
+    out = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * dims
+    if _random_samples is None:
+        _random_samples = mindspore.ops.rand(n, c, dims)
+    samples = _random_samples.astype(mindspore.float64)
+    full = (n, c) + out + kernel
+    flat = 0
+    for d in range(dims):
+        # torch reads the samples from the last dimension backwards in 2-d (width first)
+        u = samples[:, :, (dims - 1 - d) if dims == 2 else d].reshape(n, c, 1)
+        steps = mindspore.ops.arange(out[d]).astype(mindspore.float64)
+        alpha = (sizes[d] - kernel[d]) / (out[d] - 1) if out[d] > 1 else 0.0
+        starts = mindspore.ops.floor((steps + u) * alpha) - mindspore.ops.floor(u * alpha)
+        starts = mindspore.ops.where(steps == out[d] - 1, float(sizes[d] - kernel[d]), starts)
+        window = starts.astype(mindspore.int64).unsqueeze(-1) + mindspore.ops.arange(kernel[d]).astype(mindspore.int64)
+        shape = [n, c] + [1] * (2 * dims)
+        shape[2 + d], shape[2 + dims + d] = out[d], kernel[d]
+        flat = flat + window.reshape(shape) * math.prod(sizes[d + 1:])
+    flat = mindspore.ops.broadcast_to(flat, full).reshape(n, c, -1)
+    values = mindspore.ops.gather_elements(input.reshape(n, c, -1), 2, flat)
+    values = values.reshape(n, c, *out, -1)
+    result, position = mindspore.ops.max(values, -1)
+    indices = mindspore.ops.gather_elements(flat.reshape(n, c, *out, -1), -1, position.unsqueeze(-1)).squeeze(-1)
+    if unbatched:
+        result, indices = result.squeeze(0), indices.squeeze(0)
+    return (result, indices) if return_indices else result
+''',
+    "fractional_max_pool2d": '''\
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """torch.nn.functional.fractional_max_pool2d (see fractional_max_pool)."""
+    return fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                               _random_samples, 2)
+''',
+    "FractionalMaxPool2d": '''\
+class FractionalMaxPool2d(mindspore.nn.Cell):
+    """torch.nn.FractionalMaxPool2d (see fractional_max_pool)."""
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
+        self.return_indices, self._random_samples = return_indices, _random_samples
+
+    def construct(self, input):
+        return fractional_max_pool(input, self.kernel_size, self.output_size, self.output_ratio,
+                                   self.return_indices, self._random_samples, 2)
+''',
+    "fractional_max_pool3d": '''\
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """torch.nn.functional.fractional_max_pool3d (see fractional_max_pool)."""
+    return fractional_max_pool(input, kernel_size, output_size, output_ratio, return_indices,
+                               _random_samples, 3)
+''',
+    "FractionalMaxPool3d": '''\
+class FractionalMaxPool3d(mindspore.nn.Cell):
+    """torch.nn.FractionalMaxPool3d (see fractional_max_pool)."""
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
+        self.return_indices, self._random_samples = return_indices, _random_samples
+
+    def construct(self, input):
+        return fractional_max_pool(input, self.kernel_size, self.output_size, self.output_ratio,
+                                   self.return_indices, self._random_samples, 3)
+''',
     "TripletMarginLoss": '''\
 class TripletMarginLoss(mindspore.nn.Cell):
     """torch.nn.TripletMarginLoss: max(d(a, p) - d(a, n) + margin, 0) with the p-norm
@@ -551,12 +635,17 @@ def unpack_sequence(packed_sequences):
 }
 
 IMPORTS = {
+    "fractional_max_pool": ("import math",),
     "_ntuple": ("import collections.abc", "import itertools"),
     "PackedSequence": ("import collections",),
 }
 
 NEEDS = {
     "_Loss": ("legacy_reduction",),
+    "fractional_max_pool2d": ("fractional_max_pool",),
+    "fractional_max_pool3d": ("fractional_max_pool",),
+    "FractionalMaxPool2d": ("fractional_max_pool",),
+    "FractionalMaxPool3d": ("fractional_max_pool",),
     "CircularPad1d": ("CircularPad",),
     "CircularPad2d": ("CircularPad",),
     "CircularPad3d": ("CircularPad",),
