@@ -6,7 +6,7 @@ import re
 
 import libcst as cst
 
-from ..core.callrewrite import Bound, Unsupported, code, rewrite
+from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
 from .base import literal, transform
 from .helper_code import request
 
@@ -86,3 +86,16 @@ def _called_without_state(ctx, qualified: str) -> bool:
 
     ctx.tree.visit(_Finder())
     return bool(holders & one_argument)
+
+
+@transform
+def instance_norm_stats(ctx, rule, bound: Bound, call=None):
+    """F.instance_norm: without running statistics, the rule's group_norm template; with
+    them (updated in place, or used with use_input_stats=False), the function of that
+    name written into the file."""
+    stats = [literal(bound.get(name)) for name in ("running_mean", "running_var", "use_input_stats")]
+    if all(text in (None, "None") for text in stats[:2]) and stats[2] in (None, "True"):
+        for name in ("running_mean", "running_var", "use_input_stats", "momentum"):
+            bound.pop(name)
+        return render_template(rule, bound, ctx.name)
+    return rewrite(rule, bound, request(ctx, "instance_norm"), call, ctx.name)

@@ -374,6 +374,33 @@ class FractionalMaxPool3d(mindspore.nn.Cell):
         return fractional_max_pool(input, self.kernel_size, self.output_size, self.output_ratio,
                                    self.return_indices, self._random_samples, 3)
 ''',
+    "instance_norm": '''\
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-05):
+    """torch.nn.functional.instance_norm: each (sample, channel) normalised over its own
+    positions, the running statistics (when given) updated in place afterwards; or, with
+    use_input_stats=False, normalised with the running statistics."""
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    axes = tuple(range(2, input.ndim))
+    if use_input_stats:
+        mean = input.mean(axes, keep_dims=True)
+        var = ((input - mean) ** 2).mean(axes, keep_dims=True)
+    else:
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    out = (input - mean) / mindspore.ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    if use_input_stats:
+        count = input[0, 0].size
+        if running_mean is not None:
+            running_mean.assign_value(((1 - momentum) * running_mean + momentum * mean.mean(0).reshape(-1)).astype(running_mean.dtype))
+        if running_var is not None:
+            unbiased = var * count / max(count - 1, 1)
+            running_var.assign_value(((1 - momentum) * running_var + momentum * unbiased.mean(0).reshape(-1)).astype(running_var.dtype))
+    return out
+''',
     "TripletMarginLoss": '''\
 class TripletMarginLoss(mindspore.nn.Cell):
     """torch.nn.TripletMarginLoss: max(d(a, p) - d(a, n) + margin, 0) with the p-norm
