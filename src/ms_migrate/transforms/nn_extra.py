@@ -99,3 +99,13 @@ def instance_norm_stats(ctx, rule, bound: Bound, call=None):
             bound.pop(name)
         return render_template(rule, bound, ctx.name)
     return rewrite(rule, bound, request(ctx, "instance_norm"), call, ctx.name)
+
+
+@transform
+def any_length_avg_pool1d(ctx, rule, bound: Bound, call=None):
+    """nn.AdaptiveAvgPool1d(1) -> MindSpore's layer (any length divides into one); any
+    other output size -> the AdaptiveAvgPool1d Cell written into the file, as MindSpore's
+    raises unless output_size divides the input length."""
+    if literal(bound.get("output_size")) in ("1", "(1,)", "[1]"):
+        return None
+    return rewrite(rule, bound, request(ctx, "AdaptiveAvgPool1d"), call, ctx.name)

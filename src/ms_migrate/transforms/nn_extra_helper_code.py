@@ -261,6 +261,19 @@ class CircularPad3d(CircularPad):
     """torch.nn.CircularPad3d: circular padding of the last 3 dimensions."""
     dims = 3
 ''',
+    "AdaptiveAvgPool1d": '''\
+class AdaptiveAvgPool1d(mindspore.nn.Cell):
+    """torch.nn.AdaptiveAvgPool1d for any input length (MindSpore's needs a length that
+    output_size divides): ops.adaptive_avg_pool2d over a height of 1."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def construct(self, input):
+        size = input.shape[-1] if self.output_size is None else self.output_size
+        return mindspore.ops.adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
+''',
     "AdaptiveMaxPool1d": '''\
 class AdaptiveMaxPool1d(mindspore.nn.Cell):
     """torch.nn.AdaptiveMaxPool1d: any input length, the indices (int64) on request
