@@ -322,7 +322,7 @@ def fractional_max_pool(input, kernel_size, output_size=None, output_ratio=None,
     out = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * dims
     if _random_samples is None:
         _random_samples = mindspore.ops.rand(n, c, dims)
-    samples = _random_samples.astype(mindspore.float64)
+    samples = _random_samples[:n, :c].astype(mindspore.float64)
     full = (n, c) + out + kernel
     flat = 0
     for d in range(dims):
