@@ -70,10 +70,12 @@ def args_by_name(call: cst.Call, signature: List[str]) -> Dict[str, cst.BaseExpr
 
 def _spreads(rule: Rule) -> bool:
     """Whether a `**kwargs` can go to the target unchanged: a rule that renames no
-    argument and rewrites no value, of a function (not a method's receiver)."""
+    argument and rewrites no value, of a function, or a method whose receiver becomes
+    the function's argument (`x.unique(**kw)` -> `unique(x, **kw)`)."""
     return (not rule.rename and not rule.values and not rule.template and not rule.warn
             and rule.target is not None and not rule.target.startswith(".")
-            and rule.target_args is None and rule.kind in ("function", "class"))
+            and rule.target_args is None
+            and (rule.kind in ("function", "class") or rule.receiver is not None))
 
 
 def _passes_positionals(rule: Rule, index: int) -> bool:
@@ -93,7 +95,8 @@ def _passes_positionals(rule: Rule, index: int) -> bool:
 
 # transforms that leave packed items as they are: `torch.rand(*shape)` and
 # `torch.meshgrid(*grids)` may unpack into them
-_SIZE_TRANSFORMS = (None, "positional_size", "spread_tensors", "separate_tensors")
+_SIZE_TRANSFORMS = (None, "positional_size", "spread_tensors", "separate_tensors", "sizes_tuple",
+                    "rebound_resize")
 
 
 def bind(rule: Rule, call: cst.Call, receiver: Optional[cst.BaseExpression] = None) -> Bound:
@@ -248,6 +251,11 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
         except cst.ParserSyntaxError:
             raise Unsupported(f"the value template {template!r} does not fit "
                               f"`{text}`") from None
+
+
+def dotted(text: str) -> bool:
+    """`mindspore.float32`: a dotted name, not an expression."""
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def value_of(template: str, value: cst.BaseExpression, name_of=None) -> cst.BaseExpression:
@@ -613,9 +621,14 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
                                   f"`**{code(bound.spread)}` may hold it")
             continue
         if name not in emitted:
-            # `mindspore.float32` goes through name_of so its import is added
-            value = (name_of(text) if name_of and text.startswith("mindspore.")
-                     else cst.parse_expression(text))
+            # `mindspore.float32` goes through name_of so its import is added, as do the
+            # MindSpore names of an expression (`... if mindspore.get_context(...) ...`)
+            if name_of and text.startswith("mindspore.") and dotted(text):
+                value = name_of(text)
+            elif name_of and "mindspore." in text:
+                value = traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+            else:
+                value = cst.parse_expression(text)
             if not out and target_sig == [name]:  # set_train(False), not mode=False
                 out.append(cst.Arg(value))
             else:

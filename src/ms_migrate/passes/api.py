@@ -177,7 +177,8 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
                     raise
                 raise Unsupported("needs arguments this call does not give") from None
             if replacement is not None:
-                if bound.spread is not None:  # a new expression would lose the `**`
+                if bound.spread is not None and not _passes_spread(replacement, bound):
+                    # a new expression would lose the `**`
                     raise Unsupported("`**` arguments cannot be matched to parameters")
                 _writable(replacement)
                 return replacement, bound.warnings
@@ -188,6 +189,12 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
     except cst.ParserSyntaxError:  # never emit code that does not parse
         raise Unsupported("these arguments give code that does not parse; "
                           "convert by hand") from None
+
+
+def _passes_spread(replacement: cst.BaseExpression, bound) -> bool:
+    """A transform's call that passes the `**` dict on itself (`rewrite` to a helper)."""
+    return isinstance(replacement, cst.Call) and any(
+        arg.star == "**" and arg.value is bound.spread for arg in replacement.args)
 
 
 def _writable(node: cst.CSTNode) -> None:
@@ -268,7 +275,9 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
         ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,
                     node=original, rule=rule.source if rule else None, mark=True)
         return updated
-    if rule.kind == "attribute" and rule.template and not rule.args:  # a value to read
+    if (rule.kind == "attribute" and rule.template and not rule.args
+            and "{self}" not in rule.template and not qualified.startswith("torch.Tensor.")):
+        # a value to read (a Tensor attribute's is read on a tensor: passes/tensor_attributes.py)
         ctx.release(original)
         _record(ctx, rule, qualified, locator, original, [])
         return render_template(rule, bind(rule, cst.Call(original)), ctx.name)

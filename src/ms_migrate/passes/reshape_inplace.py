@@ -23,7 +23,11 @@ from ..core.context import Context
 from ..core.traversal import traverse
 from .rebinding import Rebinding
 
-METHODS = ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "detach_")
+METHODS = ("squeeze_", "unsqueeze_", "t_", "transpose_", "swapdims_", "swapaxes_", "detach_",
+           "resize_", "resize_as_")
+# converted by their own rule (the out-of-place `x.resize(...)` is also PIL's Image.resize,
+# which no Tensor rule may touch): the rule checks that the call was rebound here
+_OWN_RULE = ("resize_",)
 # what the in-place call changes, for the warning
 _CHANGES = {"detach_": "detaches the tensor from the graph in place"}
 _APPLIES = re.compile(r"\.\s*(?:%s)\s*\(" % "|".join(METHODS))
@@ -45,10 +49,12 @@ class _Rebind(Rebinding):
         receiver = func.value
         if not self._assignable(receiver):
             return None
-        rule = self.ctx.rules.method(func.attr.value[:-1])
+        own = func.attr.value in _OWN_RULE
+        rule = self.ctx.rules.method(func.attr.value if own else func.attr.value[:-1])
         if rule is None or rule.unsupported:
             return None
-        new_call = call.with_changes(func=func.with_changes(attr=cst.Name(func.attr.value[:-1])))
+        new_call = call if own else call.with_changes(
+            func=func.with_changes(attr=cst.Name(func.attr.value[:-1])))
         name = code(receiver).strip()
         change = _CHANGES.get(func.attr.value, "changes the shape in place")
         self.notes[id(new_call)] = (new_call, f"{func.attr.value} {change}: "

@@ -180,12 +180,15 @@ def _assign_back(ctx, receiver: cst.BaseExpression, value: cst.BaseExpression) -
 
 @transform
 def sizes_tuple(ctx, rule, bound: Bound, call=None):
-    """A lone int given for a `*sizes` parameter becomes a 1-tuple (ops.tile(x, (3,)))."""
+    """A lone int given for a `*sizes` parameter becomes a 1-tuple (ops.tile(x, (3,))), a
+    list literal a tuple (MindSpore's Tensor.resize takes no list)."""
     for param in rule.args:
         if param.startswith("*"):
             name = param[1:]
             value = bound.get(name)
-            if isinstance(value, cst.Integer) or (
+            if isinstance(value, cst.List):
+                bound.set(name, cst.Tuple(value.elements))
+            elif isinstance(value, cst.Integer) or (
                     isinstance(value, cst.UnaryOperation) and isinstance(value.expression, cst.Integer)):
                 bound.set(name, cst.Tuple([cst.Element(value, comma=cst.Comma())]))
             elif (rule.target == "mindspore.ops.tile" and isinstance(
@@ -439,3 +442,43 @@ def inplace_reshape(ctx, rule, bound: Bound, call):
                           "`y = x.t_()`) converts, as an assignment to the name")
     return rewrite(rule, bound, call.func.with_changes(attr=cst.Name(rule.target[1:])),
                    call, ctx.name)
+
+
+@transform
+def rebound_resize(ctx, rule, bound: Bound, call):
+    """x.resize_(sizes) -> x.resize(sizes) where passes/reshape_inplace.py rebound the name
+    (`x = x.resize_(2, 1)`) or the tensor was just made; any other use is refused. A list
+    of sizes becomes a tuple (MindSpore's Tensor.resize takes no list)."""
+    receiver = call.func.value
+    if not (_is_fresh(receiver) or any(
+            isinstance(new.func, cst.Attribute) and new.func.value is receiver
+            for new, _ in ctx.facts.out_args.values() if isinstance(new, cst.Call))):
+        raise Unsupported("changes the tensor's shape: only a whole statement (`x.resize_(n)`, "
+                          "`y = x.resize_(n)`) converts, as an assignment to the name")
+    sizes_tuple(ctx, rule, bound, call)
+    return rewrite(rule, bound, call.func.with_changes(attr=cst.Name(rule.target[1:])),
+                   call, ctx.name)
+
+
+def _operand_node(node: cst.BaseExpression) -> cst.BaseExpression:
+    """An operand of `*`: bracketed unless it is a name, an attribute, a call, a subscript
+    or a number."""
+    if isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer,
+                         cst.Float)) or node.lpar:
+        return node
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+@transform
+def index_add_alpha(ctx, rule, bound: Bound, call=None):
+    """`x.index_add_(dim, index, source, alpha=a)`: ops.index_add has no alpha, so the
+    source is scaled first; `x.index_add(...)` (a new tensor in torch) adds into a copy,
+    as ops.index_add writes into its input."""
+    alpha = bound.pop("alpha")
+    if alpha is not None and literal(alpha) not in ("1", "1.0"):
+        bound.set("source", cst.BinaryOperation(_operand_node(bound.get("source")),
+                                                cst.Multiply(), _operand_node(alpha)))
+    if not rule.torch_name.endswith("_"):
+        receiver = rule.receiver or "self"
+        bound.set(receiver, cst.Call(cst.Attribute(_operand_node(bound.get(receiver)),
+                                                   cst.Name("copy"))))

@@ -236,9 +236,10 @@ def cast_input(ctx, rule, bound: Bound, call=None):
 @transform
 def unique_sorted(ctx, rule, bound: Bound, call=None):
     """torch.unique sorts; ops.unique does not: unique_consecutive over the sorted input;
-    with return_inverse or dim, the helper `unique` written into the file."""
-    if any(literal(bound.get(name)) not in (None, "False", "None")
-           for name in ("return_inverse", "dim")):
+    with return_inverse or dim (or a `**` dict that may hold them), the helper `unique`
+    written into the file."""
+    if bound.spread is not None or any(literal(bound.get(name)) not in (None, "False", "None")
+                                       for name in ("return_inverse", "dim")):
         # the inverse, or slices along dim: a helper written into the file, which takes
         # torch's arguments
         return rewrite(rule, bound, request(ctx, "unique"), call, ctx.name)
@@ -301,6 +302,20 @@ def nonzero_tuple(ctx, rule, bound: Bound, call=None):
     if as_tuple != "True":
         raise Unsupported("as_tuple must be True or False literally")
     bound.set("condition", bound.pop("input"))
+    return where_indices(ctx, rule, bound, call)
+
+
+@transform
+def nonzero_method(ctx, rule, bound: Bound, call=None):
+    """x.nonzero(as_tuple=True) -> the columns of ops.nonzero(x); without it the method
+    stays."""
+    as_tuple = literal(bound.pop("as_tuple"))
+    receiver = bound.pop("input")
+    if as_tuple in (None, "False"):
+        return cst.Call(cst.Attribute(receiver, cst.Name("nonzero")))
+    if as_tuple != "True":
+        raise Unsupported("as_tuple must be True or False literally")
+    bound.set("condition", receiver.with_changes(lpar=[], rpar=[]))
     return where_indices(ctx, rule, bound, call)
 
 
