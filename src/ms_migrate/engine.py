@@ -33,7 +33,8 @@ from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report
 from .core.selection import Selection
 from .core.traversal import FastTransformer, recording_origins, traverse
-from .passes import api, classes, fstrings, helpers, imports, partial_calls, tuple_results
+from .passes import (api, classes, fstrings, helpers, imports, partial_calls, tensor_attributes,
+                     tuple_results)
 from .pipeline import STATEMENT_PASSES
 from .tables.load import RuleSet, load_rules
 
@@ -103,7 +104,8 @@ class Converter(FastTransformer):
         super().__init__()
         self.ctx = ctx
         self._relevant = RelevantLines(ctx.lines, _alias_pattern(tuple(sorted(ctx.aliases))),
-                                       (_ATTRIBUTE, ctx.rules.methods.keys() | ctx.rules.typed_names | ctx.rules.fields),
+                                       (_ATTRIBUTE, ctx.rules.methods.keys() | ctx.rules.typed_names | ctx.rules.fields
+                                        | ctx.rules.tensor_attributes.keys()),
                                        *_FORWARD_OR_SELF)
         self.stored = tuple_results.StoredResults(ctx.source, ctx.rules.fields)
         self.classes = classes.ClassTracker()
@@ -113,6 +115,7 @@ class Converter(FastTransformer):
         self.call_starts: List[tuple] = []  # ctx.checkpoint() at each open call
         self.inner: set = set()      # ids of parts of a larger reference (callee, `a` of `a.b`)
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
+        self.not_read: set = set()   # ids of callees and written targets: no Tensor attribute
         self.fstrings: List[tuple] = []  # (quote, ctx.checkpoint()) of each open f-string
 
     def skips(self, statement: cst.CSTNode) -> bool:
@@ -254,6 +257,7 @@ class Converter(FastTransformer):
 
     def visit_AssignTarget(self, node):
         self.inner.add(id(node.target))  # written, not read: no read's template
+        self.not_read.add(id(node.target))
 
     def visit_Param(self, node):
         self.not_use.add(id(node.name))
@@ -284,6 +288,7 @@ class Converter(FastTransformer):
     def visit_Call(self, node):
         self._count("Call", node)
         self.inner.add(id(node.func))  # the callee is converted with the call
+        self.not_read.add(id(node.func))
         if partial_calls.partial_rule(self.ctx, node) is not None:
             self.inner.add(id(node.args[0].value))  # converted with partial's arguments
         self.call_starts.append(self.ctx.checkpoint())
@@ -322,6 +327,12 @@ class Converter(FastTransformer):
             else:
                 new = self.stored.convert(self.ctx, original, updated,
                                           self.locators[id(original)])
+            if new is not updated:
+                return new
+        if (original.attr.value in self.ctx.rules.tensor_attributes
+                and id(original) not in self.not_read):  # `x.is_leaf`, `x.T.real`
+            new = tensor_attributes.convert(self.ctx, original, updated,
+                                            self.locators.get(id(original)))
             if new is not updated:
                 return new
         if id(original) in self.inner:

@@ -46,6 +46,9 @@ class Rule:
     reference: bool = True               # a bare reference (no call) may be renamed
     value: Optional[str] = None          # a reference as a value: "lambda x, dim=-1: torch.f(x, dim)"
     namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
+    # Tensor attributes (`x.is_leaf`): only on a receiver known to be a Tensor (`x.real`:
+    # numpy arrays and Python numbers have it too)
+    tensor_receiver: bool = False
 
     @property
     def id(self) -> str:
@@ -84,6 +87,10 @@ class RuleSet:
             index[rule.torch_name.lstrip(".")] = rule
             if rule.kind == "method" and rule.namespace != "torch.Tensor":
                 self.owned.setdefault((rule.namespace, rule.torch_name[1:]), rule)
+        # `x.is_leaf`, `x.real`: attributes read on a Tensor (kind "attribute" in torch.Tensor)
+        self.tensor_attributes: Dict[str, Rule] = {
+            name.rpartition(".")[2]: rule for name, rule in self.by_name.items()
+            if rule.kind == "attribute" and name.startswith("torch.Tensor.")}
         self.typed_names = frozenset(name for (_, name), rule in self.owned.items() if rule.typed)
         # every named-tuple field (`values`, `indices`...): read as [0], [1]... in MindSpore
         self.fields = frozenset(f for rule in rules for f in rule.fields)

@@ -40,6 +40,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "fields": list,
     "accept": dict,
     "value": str,
+    "tensor_receiver": bool,
 }
 _EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
                    "steps"}
@@ -154,6 +155,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict,
         reference=entry.get("reference", kind in ("class", "attribute")),
         value=entry.get("value"),
         namespace=namespace,
+        tensor_receiver=entry.get("tensor_receiver", False),
     )
 
 
