@@ -18,7 +18,7 @@ an int, or a name DDP code gives one (`rank`, `local_rank`, `args.gpu`).
 from __future__ import annotations
 
 import re
-from typing import List, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -33,13 +33,15 @@ from .statement_pass import StatementPass
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
 _APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\.is_(cuda|xpu)\b|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
-                      r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b|torch\.device\b")
+                      r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b|torch\.device\b"
+                      r"|\bset_deterministic_debug_mode\b|\bset_device\(")
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
              re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
              re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
+             re.compile(r"set_deterministic_debug_mode\b"), re.compile(r"set_device\("),
              re.compile(r"\.is_(?:cuda|xpu)\b"))
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 # `.to(rank)`, `.to(args.gpu)`: the names DDP code gives a CUDA device index.
@@ -52,11 +54,23 @@ _BACKEND_SWITCHES = {
     "torch.backends.cudnn.allow_tf32": "MindSpore has no TF32 switch here",
     "torch.backends.cuda.matmul.allow_tf32": "MindSpore has no TF32 switch here",
 }
+# What torch reads from a switch no statement of the file has set.
+_SWITCH_DEFAULTS = {"torch.backends.cudnn.benchmark": "False",
+                    "torch.backends.cudnn.enabled": "True",
+                    "torch.backends.cudnn.allow_tf32": "True",
+                    "torch.backends.cuda.matmul.allow_tf32": "False"}
+_SWITCH_NAMES = frozenset(name.rpartition(".")[2] for name in _BACKEND_SWITCHES)
 _DETERMINISTIC = "torch.backends.cudnn.deterministic"
-# Calls whose only effect is speed: a statement of one is removed with a note.
+# Calls with no effect on values (speed, debugging, a no-op): a statement of one is
+# removed with a note.
 _SPEED_CALLS = {
     "torch.set_float32_matmul_precision": "MindSpore has no float32 matmul precision switch "
                                           "(it only trades precision for speed)",
+    "torch.set_deterministic_debug_mode": "MindSpore does not warn about nondeterministic "
+                                          "operations (mindspore.set_deterministic chooses "
+                                          "deterministic kernels)",
+    "torch.cpu.set_device": "torch does nothing for the CPU device; MindSpore places "
+                            "tensors by context",
 }
 # `x.is_cuda`: a MindSpore tensor lives on the context's device target
 _ON_DEVICE = {"is_cuda": '(mindspore.get_context("device_target") == "GPU")',
@@ -102,6 +116,13 @@ class _Devices(StatementPass):
         self.functions: List[str] = []    # enclosing function and class names
         self.loops = 0                     # depth of for/while loops
         self.statement: cst.SimpleStatementLine = None  # the original statement being left
+        # backend switch -> the literal the file last set it to, in source order (None: an
+        # expression); a read of the switch becomes that value, or torch's default
+        self.switches: Dict[str, Optional[str]] = {}
+        self.targets: Set[int] = set()  # ids of assigned targets: written, not read
+
+    def visit_AssignTarget(self, node):
+        self.targets.add(id(node.target))
 
     # --- which values are devices ------------------------------------------------
     def _is_device(self, node: cst.BaseExpression) -> bool:
@@ -149,6 +170,10 @@ class _Devices(StatementPass):
     # --- torch.accelerator.current_accelerator().type -------------------------------
     def leave_Attribute(self, original, updated):
         """The accelerator is its device target's name: its `.type` is the name."""
+        if updated.attr.value in _SWITCH_NAMES and id(original) not in self.targets:
+            switch = self._switch_read(original)
+            if switch is not None:
+                return switch
         if (updated.attr.value == "type" and isinstance(updated.value, cst.Call)
                 and self.ctx.resolve(updated.value.func) == "torch.accelerator.current_accelerator"):
             return updated.value
@@ -159,6 +184,21 @@ class _Devices(StatementPass):
                      "(MindSpore places every tensor there)")
             return cst.parse_expression(_ON_DEVICE[updated.attr.value])
         return updated
+
+    def _switch_read(self, node: cst.Attribute) -> Optional[cst.BaseExpression]:
+        """`torch.backends.cudnn.benchmark` read: the value the file last set, or torch's
+        default (MindSpore has no such switch to read)."""
+        qualified = self.ctx.resolve(node)
+        if qualified not in _BACKEND_SWITCHES:
+            return None
+        value = self.switches.get(qualified, _SWITCH_DEFAULTS[qualified])
+        if value is None:
+            return None  # set to an expression: left, and marked as having no rule
+        origin = ("the value this file set above" if qualified in self.switches
+                  else "torch's default")
+        self.add(node, qualified, WARNING, f"read as {value}, {origin}: "
+                 f"{_BACKEND_SWITCHES[qualified]}")
+        return cst.Name(value)
 
     def leave_If(self, original, updated):
         """`if x.is_cuda:` reads without the comparison's parentheses."""
@@ -280,6 +320,9 @@ class _Devices(StatementPass):
             call = cst.Call(self.ctx.name("mindspore.set_deterministic"), [cst.Arg(assign.value)])
             return cst.SimpleStatementLine([cst.Expr(call)])
         if qualified in _BACKEND_SWITCHES:
+            value = assign.value
+            self.switches[qualified] = (value.value if isinstance(value, cst.Name)
+                                        and value.value in ("True", "False") else None)
             reason = _BACKEND_SWITCHES[qualified]
             self.add(self.statement, qualified, CONVERTED, f"removed: {reason}")
             return [mark_text(f"{qualified} removed: {reason}")]
