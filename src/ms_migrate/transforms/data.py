@@ -281,18 +281,19 @@ def random_split(ctx, rule, bound: Bound, call=None):
     if kind != SOURCE:
         raise Unsupported("random_split of a mindspore.dataset reader: "
                           "use its split() and check that the parts do not overlap")
-    if not isinstance(lengths, (cst.List, cst.Tuple)) or any(
-            isinstance(el.value, cst.Float) for el in lengths.elements):
-        raise Unsupported("lengths must be a literal list of counts (fractions do not convert)")
-    np_mod = ctx.name("numpy.random.permutation")
     source = code(dataset).strip()
+    if isinstance(lengths, (cst.List, cst.Tuple)) and not any(
+            isinstance(el.value, cst.Float) for el in lengths.elements):
+        np_mod = ctx.name("numpy.random.permutation")
+        split, cumsum = code(ctx.name("numpy.split")), code(ctx.name("numpy.cumsum"))
+        parts = (f"{split}({code(np_mod)}(len({source})), {cumsum}({code(lengths)})[:-1])")
+    else:  # fractions, or lengths known at run time: a helper written into the file
+        parts = f"{code(request(ctx, 'random_split_indices'))}(len({source}), {code(lengths)})"
     gen = code(ctx.name("mindspore.dataset.GeneratorDataset"))
     subset = code(ctx.name("mindspore.dataset.SubsetSampler"))
-    split, cumsum = code(ctx.name("numpy.split")), code(ctx.name("numpy.cumsum"))
     # one f-string: the user's text must not pass through str.format (braces in it)
     text = (f"[{gen}({source}, column_names={code(_strings(columns.names))}, "
-            f"sampler={subset}(indices)) for indices in "
-            f"{split}({code(np_mod)}(len({source})), {cumsum}({code(lengths)})[:-1])]")
+            f"sampler={subset}(indices)) for indices in {parts}]")
     return cst.parse_expression(text)
 
 
