@@ -43,7 +43,10 @@ def _alike_twice(node: cst.BaseExpression) -> bool:
 def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
     """x.bernoulli() / torch.bernoulli(x) draw with x's own probabilities, with p
     when given: both are ops.bernoulli(x, p=...) (MindSpore's Tensor.bernoulli has no
-    CPU kernel)."""
+    CPU kernel). A generator is dropped with the rule's warning (reproducibility only)."""
+    generator = bound.pop("generator")
+    if literal(generator) not in (None, "None"):
+        bound.warnings.append(f"dropped 'generator': {rule.warn['generator']}")
     if literal(bound.get("p")) in (None, "None"):
         own = bound.get("self") if "self" in bound.values else bound.get("input")
         if own is None:
