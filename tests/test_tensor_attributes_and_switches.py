@@ -124,3 +124,20 @@ def test_calls_without_effect_on_values_go():
     for expected, actual in pairs:
         _same(expected, actual)
     assert "# ms-migrate: torch.cpu.set_device removed" in result.code
+
+
+@pytest.mark.parametrize("call", [
+    "torch.testing.assert_close(x, x + 1e-3)",             # beyond float32's tolerance
+    "torch.testing.assert_close(x, x.double())",            # dtypes differ
+    "torch.testing.assert_close(x, x[:2])",                 # shapes differ
+    "torch.testing.assert_close(y, y)",                     # NaN without equal_nan
+])
+def test_assert_close_fails_where_torch_fails(call):
+    source = ("import torch\nx = torch.tensor([1., 2., 3.])\n"
+              "y = torch.tensor([1., float('nan')])\n" + call + "\n")
+    with pytest.raises(AssertionError):
+        exec(compile(source, "<torch>", "exec"), {})
+    code = convert_source(source).code
+    assert "import torch" not in code and "def assert_close" in code
+    with pytest.raises(AssertionError):
+        exec(compile(code, "<mindspore>", "exec"), {})

@@ -271,6 +271,13 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
     if not ctx.selection.enabled(qualified):
         return _left_alone(ctx, qualified, locator, original, updated)
     rule = ctx.rules.get(qualified)
+    if rule is None:
+        dtype_attribute = _dtype_attribute(ctx, qualified)  # `torch.float32.itemsize`
+        if dtype_attribute is not None:
+            ctx.release(original)
+            ctx.finding(locator, qualified, CONVERTED, f"-> {code(dtype_attribute)}",
+                        node=original)
+            return dtype_attribute
     if rule is None or rule.unsupported:
         ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,
                     node=original, rule=rule.source if rule else None, mark=True)
@@ -310,6 +317,21 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
     ctx.finding(locator, qualified, CONVERTED, f"-> {rule.target}", node=original,
                 target=rule.target, rule=rule.source)
     return ctx.name(rule.target)
+
+
+# what a MindSpore dtype answers as torch's dtype does
+_DTYPE_ATTRIBUTES = frozenset({"itemsize"})
+
+
+def _dtype_attribute(ctx: Context, qualified: str) -> Optional[cst.BaseExpression]:
+    """`torch.float32.itemsize` -> `mindspore.float32.itemsize`: an attribute MindSpore's
+    dtypes share, read on a dtype whose rule names a MindSpore dtype."""
+    base, _, attribute = qualified.rpartition(".")
+    rule = ctx.rules.get(base)
+    if (attribute not in _DTYPE_ATTRIBUTES or rule is None or rule.kind != "attribute"
+            or not (rule.target or "").startswith("mindspore.") or rule.target.count(".") != 1):
+        return None
+    return cst.Attribute(ctx.name(rule.target), cst.Name(attribute))
 
 
 def _value_lambda(ctx: Context, rule: Rule, qualified: str, locator: Optional[Locator],

@@ -2,6 +2,10 @@
 
     torch.add(a, b, out=y)        ->  y = ops.add(a, b)
     z = torch.add(a, b, out=y)    ->  y = z = ops.add(a, b)
+    z = torch.tensordot(a, b, 2, out)  ->  out = z = ops.tensordot(a, b, 2)
+
+(an output given by position is recognised where the variable is called `out`: the
+pass's text test looks for that name)
 
 Only a call that is a whole expression statement or the whole value of an
 assignment is rewritten, and only for a rule that lists `out` among its `args`
@@ -22,7 +26,8 @@ from ..core.context import Context, is_torch_api
 from ..core.traversal import traverse
 from .rebinding import Rebinding
 
-_APPLIES = re.compile(r"[(,]\s*out\s*=(?!=)")  # a keyword argument, not `out = f(x)`
+# a keyword argument (not `out = f(x)`), or a positional argument named out
+_APPLIES = re.compile(r"[(,]\s*out\s*(?:=(?!=)|[,)])")
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
 
 
@@ -44,6 +49,8 @@ class _Out(Rebinding):
         del args[index]
         if args and index == len(args):  # the last argument goes: so does the comma before
             args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+        if index < len(args) and args[index].keyword is None:
+            return None  # a positional out= with positionals after it: they would shift
         new_call = call.with_changes(args=args)
         name = code(out).strip()
         if all(code(t.target).strip() != name for t in targets):
@@ -56,12 +63,6 @@ class _Out(Rebinding):
         """(index, value) of the call's `out=` when this pass may rewrite it."""
         if any(arg.star for arg in call.args):
             return None
-        index = next((i for i, arg in enumerate(call.args)
-                      if arg.keyword is not None and arg.keyword.value == "out"), None)
-        if index is None or not _target(call.args[index].value):
-            return None
-        if not self.may_bind(_names(call.args[index].value)):
-            return None
         qualified = self.ctx.resolve(call.func)
         if not is_torch_api(qualified):
             return None
@@ -69,7 +70,19 @@ class _Out(Rebinding):
         if (rule is None or rule.unsupported or "out" in rule.unsupported_args
                 or "out" not in {a.lstrip("*") for a in rule.args}):
             return None
-        return index, call.args[index].value
+        index = next((i for i, arg in enumerate(call.args)
+                      if arg.keyword is not None and arg.keyword.value == "out"), None)
+        if index is None:  # `torch.tensordot(a, b, dims, out)`: out given by position
+            place = rule.args.index("out") if "out" in rule.args else None
+            positional = [arg for arg in call.args if arg.keyword is None]
+            if (place is None or any(a.startswith("*") for a in rule.args[:place])
+                    or len(positional) <= place):
+                return None
+            index = place
+        value = call.args[index].value
+        if not _target(value) or not self.may_bind(_names(value)):
+            return None
+        return index, value
 
 
 def _target(node: cst.BaseExpression) -> bool:
