@@ -3,10 +3,11 @@
 Their rules are `kind = "attribute"` entries of the torch.Tensor namespace
 (mappings/tensor_attributes.toml): a `template` over `{self}`, the receiver. A rule with
 `tensor_receiver = true` applies only where the receiver is known to be a Tensor: a
-name the file binds only to new tensors (core/receivers.py), or an attribute, subscript
-or method call of one (`x.T.real`), as numpy arrays and Python numbers have the same
-attribute. A name the file reads as a module (`np.real`) is never a receiver, nor is
-the callee of a call (`x.real()` is MindSpore's spelling already) or a written target.
+name the file binds only to new tensors (core/receivers.py), a torch function's result
+(`torch.fft.rfft(x).real`), or an attribute, subscript or method call of one
+(`x.T.real`), as numpy arrays and Python numbers have the same attribute. A name the
+file reads as a module (`np.real`) is never a receiver, nor is the callee of a call
+(`x.real()` is MindSpore's spelling already) or a written target.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import libcst as cst
 
 from ..core import receivers
 from ..core.callrewrite import Unsupported, bind, render_template
-from ..core.context import Context
+from ..core.context import Context, is_torch_api
 from ..core.names import root_name
 from ..core.positions import Locator
 from ..core.report import CONVERTED, WARNING
@@ -52,11 +53,16 @@ def convert(ctx: Context, original: cst.Attribute, updated: cst.Attribute,
 
 
 def _known_tensor(ctx: Context, node: cst.BaseExpression) -> bool:
-    """A name bound only to new tensors, or an attribute, subscript or call on one."""
+    """A name bound only to new tensors, a torch function's result (`torch.fft.fft(x)`),
+    or an attribute, subscript or method call of one."""
     while isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
-        node = node.func if isinstance(node, cst.Call) else node.value
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) \
-                and ctx.resolve(node) is not None:
-            return False  # `torch.fft.fft(...)` resolves: not a receiver chain we follow
+        if isinstance(node, cst.Call):
+            if is_torch_api(ctx.resolve(node.func)):
+                return True  # torch.fft.rfft(x).real: a torch function's tensor
+            node = node.func
+        else:
+            node = node.value
+        if isinstance(node, cst.Attribute) and ctx.resolve(node) is not None:
+            return False  # a module's attribute that is no call: not a tensor we know
     return isinstance(node, cst.Name) and receivers.owner(ctx, node.value) in (
         receivers.TENSOR, receivers.FRESH_VIEW)

@@ -1,6 +1,6 @@
 """Binomial and ContinuousBernoulli written into a converted file: MindSpore 2.10 has
 neither (its Binomial kernel is not on CPU). Both build on the Distribution base of
-distribution_family_code.py; draws come from ops.rand, as torch's come from its
+distribution_family_code.py; draws come from math_ops.rand, as torch's come from its
 uniform generator (so the values differ, the distribution does not)."""
 from __future__ import annotations
 
@@ -48,9 +48,10 @@ class Binomial(Distribution):
 
     def log_prob(self, value):
         n, logits = self.total_count, self.logits
-        clamped = (mindspore.ops.clamp(logits, min=0) + logits - mindspore.ops.clamp(logits, max=0)) / 2
-        normalize = (n * clamped + n * mindspore.ops.log1p(mindspore.ops.exp(-mindspore.ops.abs(logits)))
-                     - mindspore.ops.lgamma(n + 1))
+        math_ops = mindspore.ops
+        clamped = (math_ops.clamp(logits, min=0) + logits - math_ops.clamp(logits, max=0)) / 2
+        normalize = (n * clamped + n * math_ops.log1p(math_ops.exp(-math_ops.abs(logits)))
+                     - math_ops.lgamma(n + 1))
         return (value * logits - mindspore.ops.lgamma(value + 1)
                 - mindspore.ops.lgamma(n - value + 1) - normalize)
 ''',
@@ -85,7 +86,8 @@ class ContinuousBernoulli(Distribution):
         cut = self._cut_probs()
         below = mindspore.ops.where(cut <= 0.5, cut, mindspore.ops.zeros_like(cut))
         above = mindspore.ops.where(cut >= 0.5, cut, mindspore.ops.ones_like(cut))
-        log_norm = (mindspore.ops.log(mindspore.ops.abs(mindspore.ops.log1p(-cut) - mindspore.ops.log(cut)))
+        math_ops = mindspore.ops
+        log_norm = (math_ops.log(math_ops.abs(math_ops.log1p(-cut) - math_ops.log(cut)))
                     - mindspore.ops.where(cut <= 0.5, mindspore.ops.log1p(-2.0 * below),
                                           mindspore.ops.log(2.0 * above - 1.0)))
         x = (self.probs - 0.5) ** 2
@@ -102,8 +104,9 @@ class ContinuousBernoulli(Distribution):
 
     def icdf(self, value):
         cut = self._cut_probs()
-        inverse = ((mindspore.ops.log1p(-cut + value * (2.0 * cut - 1.0)) - mindspore.ops.log1p(-cut))
-                   / (mindspore.ops.log(cut) - mindspore.ops.log1p(-cut)))
+        math_ops = mindspore.ops
+        inverse = ((math_ops.log1p(-cut + value * (2.0 * cut - 1.0)) - math_ops.log1p(-cut))
+                   / (math_ops.log(cut) - math_ops.log1p(-cut)))
         return mindspore.ops.where(self._outside_unstable_region(), inverse, value)
 
     def rsample(self, sample_shape=()):
