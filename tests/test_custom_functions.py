@@ -180,26 +180,28 @@ def test_training_through_the_custom_function_matches(programs):
 
 
 @pytest.mark.parametrize("body", [
-    # ctx used for more than saving tensors
-    """\
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.scale = scale
-        return x * scale
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.scale, None
-    """,
-    # two outputs
+    # a return inside forward()
     """\
     @staticmethod
     def forward(ctx, x):
+        if x.sum() > 0:
+            return x
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+    """,
+    # None for unused gradients (set_materialize_grads(False)): bprop's dout is zeros
+    """\
+    @staticmethod
+    def forward(ctx, x):
+        ctx.set_materialize_grads(False)
         return x * 2, x * 3
 
     @staticmethod
     def backward(ctx, g1, g2):
-        return g1 * 2 + g2 * 3
+        return g1 * 2 if g2 is None else g1 * 2 + g2 * 3
     """,
     # a gradient count that does not match the inputs
     """\
@@ -210,6 +212,16 @@ def test_training_through_the_custom_function_matches(programs):
     @staticmethod
     def backward(ctx, g):
         return g
+    """,
+    # varargs
+    """\
+    @staticmethod
+    def forward(ctx, *xs):
+        return xs[0] * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
     """,
 ])
 def test_other_shapes_stay_and_are_reported(body):

@@ -13,13 +13,16 @@
             return grad_output * ...
     Swish.apply(x)
 
-MindSpore calls `bprop(self, *inputs, out, dout)` with the forward inputs and output
-and wants one gradient per input, as a tuple. What backward() reads from
-`ctx.saved_tensors` is an input (bprop has it), the output (bprop's `out` is given
-its name) or an intermediate value (the forward statements run again at the start
-of bprop). A `None` gradient becomes zeros of the input's shape. Only this shape
-converts: one output, ctx used for nothing but save_for_backward/saved_tensors;
-anything else stays as it is and the table reports it.
+MindSpore calls `bprop(self, *inputs, out, dout)` with the forward inputs (defaults
+filled in) and output and wants one gradient per input, as a tuple. What backward()
+reads from `ctx.saved_tensors` is an input (bprop has it), the output (bprop's `out`
+is given its name) or an intermediate value (the forward statements run again at the
+start of bprop); other ctx attributes likewise (custom_function_ctx.py). Several
+outputs: `out` and `dout` are tuples, unpacked into backward()'s gradient names. A
+`None` gradient of a saved tensor becomes zeros of its shape; of anything else (a
+number, a function) it stays None, and inputs with defaults that backward() gives no
+gradient get None. Anything else (a return inside forward(), a ctx method MindSpore
+has no use for but bookkeeping, `*args`) stays as it is and the table reports it.
 """
 from __future__ import annotations
 
@@ -30,8 +33,9 @@ import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context
-from ..core.report import CONVERTED
+from ..core.report import CONVERTED, WARNING
 from ..core.traversal import FastTransformer, FastVisitor, traverse
+from . import custom_function_ctx as ctx_attrs
 from .statement_pass import StatementPass
 from .training.emit import ms_name
 from .training.names import Flows
@@ -46,12 +50,11 @@ def applies(source: str) -> bool:
     return bool(_APPLIES.search(source)) and "backward" in source
 
 
-class Unsupported(Exception):
-    pass
+Unsupported = ctx_attrs.Unsupported
 
 
 def convert_custom_functions(ctx: Context, module: cst.Module) -> cst.Module:
-    converted: Dict[str, cst.ClassDef] = {}
+    converted: Dict[str, _Cell] = {}
     for stmt in module.body:  # module-level classes only: `X.apply` is then unambiguous
         if isinstance(stmt, cst.ClassDef) and _is_function(ctx, stmt):
             try:
@@ -72,7 +75,7 @@ def _is_function(ctx: Context, cls: cst.ClassDef) -> bool:
 
 
 class _CustomFunctions(StatementPass):
-    def __init__(self, ctx: Context, converted: Dict[str, cst.ClassDef]) -> None:
+    def __init__(self, ctx: Context, converted: Dict[str, "_Cell"]) -> None:
         super().__init__(ctx)
         self.converted = converted
 
@@ -83,7 +86,9 @@ class _CustomFunctions(StatementPass):
         self.add(original.bases[0].value, API, CONVERTED,
                  "-> a Cell whose bprop is backward(): MindSpore calls bprop(*inputs, out, "
                  "dout) and takes one gradient per input")
-        return new.with_changes(leading_lines=updated.leading_lines)
+        for note in new.notes:
+            self.add(original.bases[0].value, API, WARNING, note)
+        return new.node.with_changes(leading_lines=updated.leading_lines)
 
     def leave_Attribute(self, original, updated):
         if (original.attr.value == "apply" and isinstance(original.value, cst.Name)
@@ -93,7 +98,14 @@ class _CustomFunctions(StatementPass):
 
 
 # --- one class ---------------------------------------------------------------------------
-def _as_cell(ctx: Context, cls: cst.ClassDef) -> cst.ClassDef:
+class _Cell:
+    """One class's conversion: the Cell and what the report says about it."""
+
+    def __init__(self, node: cst.ClassDef, notes: List[str]) -> None:
+        self.node, self.notes = node, notes
+
+
+def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
     methods: Dict[str, cst.FunctionDef] = {}
     docstring: List[cst.BaseStatement] = []
     for index, stmt in enumerate(cls.body.body):
@@ -107,26 +119,128 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> cst.ClassDef:
     if set(methods) != {"forward", "backward"}:
         raise Unsupported("forward and backward")
     forward, backward = methods["forward"], methods["backward"]
-    ctx_name, inputs = _params(forward)
+    ctx_name, params = _params(forward, defaults=True)
+    inputs = [p.name.value for p in params]
+    required = sum(1 for p in params if p.default is None)
     bctx, grads = _params(backward)
-    if len(grads) != 1 or not inputs:
-        raise Unsupported("one output")
-    saved, body, result = _forward_body(forward, ctx_name)
+    if not inputs:
+        raise Unsupported("inputs")
+    saved, body, result, notes = _forward_body(forward, ctx_name)
+    outputs = result.elements if isinstance(result, cst.Tuple) else [result]
+    if len(grads) != len(outputs) or any(isinstance(e, cst.StarredElement) for e in outputs
+                                         if isinstance(result, cst.Tuple)):
+        raise Unsupported("one gradient per output")
     flows = Flows()
-    taken = [*flows.reads(forward), *flows.writes(forward), *flows.reads(backward),
-             *flows.writes(backward), *grads]
-    out = _output_name(result, saved, inputs, taken)
-    recompute = [n for n in saved if n not in inputs and n != out]
-    bprop_body = _backward_body(ctx, backward, bctx, saved, inputs)
-    if recompute:  # intermediates torch saved: bprop computes them again
-        bprop_body = [*body, *bprop_body]
-    construct = _method(forward, "construct", ["self", *inputs],
-                        [*body, cst.SimpleStatementLine([cst.Return(result)])])
-    bprop = _method(backward, "bprop", ["self", *inputs, out, grads[0]], bprop_body)
+    forward_writes = set().union(*(flows.writes(s) for s in body)) if body else set()
+    found = ctx_attrs.attributes(body, ctx_name)
+    taken = {*inputs, *grads}
+    for stmt in forward.body.body:
+        taken |= {*flows.reads(stmt), *flows.writes(stmt)}
+    for stmt in backward.body.body:  # `scale = ctx.scale` leaves the name to the attribute
+        if not ctx_attrs.reads_own_attribute(stmt, bctx):
+            taken |= {*flows.reads(stmt), *flows.writes(stmt)}
+    names = ctx_attrs.local_names(found, inputs, forward_writes, taken)
+    local = ctx_attrs.CtxNames(ctx_name, names, len(inputs))
+    body = [s for s in (s.visit(local) for s in body) if not _self_assignment(s)]
+    result = result.visit(local)
+    if any(_ctx_uses(s, ctx_name) for s in body) or _ctx_uses(result, ctx_name):
+        raise Unsupported("ctx used otherwise")
+    out = _output_name(result, saved, inputs, sorted(taken | set(names.values())))
+    dout = grads[0] if len(grads) == 1 else _fresh("dout", taken | {out, *inputs})
+    needed = {n for n in saved if n not in inputs and n != out} | \
+        {n for n in names.values() if n not in inputs}
+    bprop_body = _backward_body(ctx, backward, bctx, saved, params, required, local)
+    if len(grads) > 1:  # several outputs: dout is the tuple of their gradients
+        bprop_body.insert(0, cst.parse_statement(f"{', '.join(grads)} = {dout}\n"))
+    if needed:  # intermediates torch kept: bprop computes them again
+        returned = result.value if isinstance(result, cst.Name) and out != result.value \
+            else None
+        bprop_body = [*_replay(body, needed, returned, out), *bprop_body]
+    construct = _method(forward, "construct", [cst.Param(cst.Name("self")), *params],
+                        [*_live(body, result, set(names.values()) - set(inputs)),
+                         cst.SimpleStatementLine([cst.Return(result)])])
+    bprop = _method(backward, "bprop",
+                    [cst.Param(cst.Name(n)) for n in ["self", *inputs, out, dout]], bprop_body)
+    bprop = bprop.visit(ctx_attrs.FoldTrue())
+    if local.needs:
+        notes.append("ctx.needs_input_grad is True: bprop computes every input's gradient "
+                     "and MindSpore keeps the ones asked for")
     cell = _cell_base(ctx)
-    return cls.with_changes(
+    node = cls.with_changes(
         bases=[cst.Arg(cst.parse_expression(cell))],
         body=cls.body.with_changes(body=[*docstring, construct, bprop]))
+    return _Cell(node, notes)
+
+
+def _fresh(name: str, taken: Set[str]) -> str:
+    base, n = name, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _replay(body: List[cst.BaseStatement], needed: Set[str], returned: Optional[str],
+            out: str) -> List[cst.BaseStatement]:
+    """The forward statements that compute `needed`: those writing a name needed, or
+    calling something with one (`dist.all_gather(parts, x)` fills `parts`), and those
+    they read from, back to the inputs. The others (a collective whose result backward
+    does not use, asserts) do not run twice. A statement reading the returned name
+    after its last assignment reads bprop's `out` instead (`y = x.detach()`)."""
+    flows = Flows()
+    needed = set(needed)
+    kept: List[cst.BaseStatement] = []
+    final = returned is not None  # the returned name holds its last value from here on
+    for stmt in reversed(body):
+        reads = set(flows.reads(stmt))
+        writes = flows.writes(stmt)
+        bare_call = isinstance(stmt, cst.SimpleStatementLine) and \
+            all(isinstance(s, cst.Expr) for s in stmt.body)
+        if writes & needed or (bare_call and reads & needed):
+            if final and returned in reads and returned not in writes:
+                stmt = stmt.visit(_Rename(returned, out))
+                reads.discard(returned)
+            kept.append(stmt)
+            needed |= reads
+        if returned in writes:
+            final = False
+    return kept[::-1]
+
+
+class _Rename(cst.CSTTransformer):
+    """One variable's name, not attributes or keywords spelled the same."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def leave_Name(self, original, updated):
+        return updated.with_changes(value=self.new) if original.value == self.old else updated
+
+    def leave_Attribute(self, original, updated):
+        return updated.with_changes(attr=original.attr)
+
+    def leave_Arg(self, original, updated):
+        return updated.with_changes(keyword=original.keyword)
+
+
+def _live(body: List[cst.BaseStatement], result: cst.BaseExpression,
+          locals_: Set[str]) -> List[cst.BaseStatement]:
+    """The forward statements without assignments of ctx attributes construct never reads
+    (`shape = x.shape` kept only for backward)."""
+    flows = Flows()
+    kept = list(body)
+    for i in reversed(range(len(kept))):
+        stmt = kept[i]
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+                and isinstance(stmt.body[0], cst.Assign)):
+            continue
+        written = flows.writes(stmt)
+        if not written or not written <= locals_:
+            continue
+        later = [n for s in kept[i + 1:] for n in flows.reads(s)] + flows.reads(result)
+        if not written & set(later):
+            del kept[i]
+    return kept
 
 
 def _cell_base(ctx: Context) -> str:
@@ -155,14 +269,16 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
                                                            cst.ConcatenatedString))
 
 
-def _params(fn: cst.FunctionDef):
+def _params(fn: cst.FunctionDef, defaults: bool = False):
+    """(ctx's name, the other parameters: names, or Params with their defaults)."""
     p = fn.params
     if p.posonly_params or p.kwonly_params or not isinstance(p.star_arg, cst.MaybeSentinel) \
-            or p.star_kwarg is not None or any(x.default is not None or x.annotation is not None
-                                               for x in p.params) or len(p.params) < 2:
+            or p.star_kwarg is not None or any(x.annotation is not None for x in p.params) \
+            or len(p.params) < 2 or p.params[0].default is not None \
+            or (not defaults and any(x.default is not None for x in p.params)):
         raise Unsupported("plain parameters")
-    names = [x.name.value for x in p.params]
-    return names[0], names[1:]
+    rest = [x.with_changes(comma=cst.MaybeSentinel.DEFAULT) for x in p.params[1:]]
+    return p.params[0].name.value, rest if defaults else [x.name.value for x in rest]
 
 
 def _ctx_uses(node: cst.CSTNode, ctx_name: str) -> List[cst.CSTNode]:
@@ -179,42 +295,32 @@ def _ctx_uses(node: cst.CSTNode, ctx_name: str) -> List[cst.CSTNode]:
 
 
 def _forward_body(forward: cst.FunctionDef, ctx_name: str):
-    """(saved names, statements without save_for_backward and return, returned value)."""
+    """(saved names, statements without save_for_backward, ctx bookkeeping and return,
+    returned value, notes for the report)."""
     stmts = list(forward.body.body)
     last = stmts[-1] if stmts else None
     if not (isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1
             and isinstance(last.body[0], cst.Return) and last.body[0].value is not None):
         raise Unsupported("one return at the end")
     result = last.body[0].value
-    if isinstance(result, cst.Tuple):
-        raise Unsupported("one output")
     saved: List[str] = []
     body: List[cst.BaseStatement] = []
+    notes: List[str] = []
     for stmt in stmts[:-1]:
-        call = _save_call(stmt, ctx_name)
-        if call is not None:
+        call = ctx_attrs.ctx_call(stmt, ctx_name)
+        if call is not None and call.func.attr.value == "save_for_backward":
             if saved or any(a.keyword or a.star or not isinstance(a.value, cst.Name)
                             for a in call.args):
                 raise Unsupported("save_for_backward of names, once")
             saved = [a.value.value for a in call.args]
             continue
-        if _ctx_uses(stmt, ctx_name) or _has_return(stmt):
-            raise Unsupported("ctx used otherwise")
+        if call is not None and ctx_attrs.bookkeeping(call):
+            notes.append(f"ctx.{call.func.attr.value}(...) goes: nothing to tell MindSpore")
+            continue
+        if _has_return(stmt):
+            raise Unsupported("one return at the end")
         body.append(stmt)
-    if _ctx_uses(result, ctx_name):
-        raise Unsupported("ctx in the result")
-    return saved, body, result
-
-
-def _save_call(stmt: cst.BaseStatement, ctx_name: str) -> Optional[cst.Call]:
-    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and \
-            isinstance(stmt.body[0], cst.Expr):
-        call = stmt.body[0].value
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and \
-                call.func.attr.value == "save_for_backward" and \
-                isinstance(call.func.value, cst.Name) and call.func.value.value == ctx_name:
-            return call
-    return None
+    return saved, body, result, notes
 
 
 def _has_return(stmt: cst.CSTNode) -> bool:
@@ -247,11 +353,13 @@ def _output_name(result: cst.BaseExpression, saved: List[str], inputs: List[str]
 
 
 def _backward_body(ctx: Context, backward: cst.FunctionDef, ctx_name: str, saved: List[str],
-                   inputs: List[str]) -> List[cst.BaseStatement]:
-    """backward()'s statements with ctx.saved_tensors read from bprop's arguments and
-    every return a tuple of one gradient per input."""
-    rewrite = _SavedTensors(ctx, ctx_name, saved, inputs)
-    body = [s.visit(rewrite) for s in backward.body.body]
+                   params: List[cst.Param], required: int,
+                   local: ctx_attrs.CtxNames) -> List[cst.BaseStatement]:
+    """backward()'s statements with ctx.saved_tensors and ctx attributes read from bprop's
+    arguments and every return a tuple of one gradient per input."""
+    local.ctx_name = ctx_name  # backward()'s own name for ctx
+    rewrite = _SavedTensors(ctx, ctx_name, saved, params, required)
+    body = [s.visit(local).visit(rewrite) for s in backward.body.body]
     if rewrite.failed or any(_ctx_uses(s, ctx_name) for s in body):
         raise Unsupported("ctx used otherwise")
     return [s for s in body if not _self_assignment(s)]
@@ -278,8 +386,11 @@ def _self_assignment(stmt: cst.BaseStatement) -> bool:
 
 
 class _SavedTensors(FastTransformer):
-    def __init__(self, ctx: Context, ctx_name: str, saved: List[str], inputs: List[str]):
-        self.ctx, self.ctx_name, self.saved, self.inputs = ctx, ctx_name, saved, inputs
+    def __init__(self, ctx: Context, ctx_name: str, saved: List[str], params: List[cst.Param],
+                 required: int):
+        self.ctx, self.ctx_name, self.saved = ctx, ctx_name, saved
+        self.inputs = [p.name.value for p in params]
+        self.required = required
         self.failed = False
 
     def _is_saved(self, node: cst.CSTNode) -> bool:
@@ -315,12 +426,17 @@ class _SavedTensors(FastTransformer):
             self.failed = True
             return updated
         grads = [e.value for e in value.elements] if isinstance(value, cst.Tuple) else [value]
-        if len(grads) != len(self.inputs):
+        if not self.required <= len(grads) <= len(self.inputs):
             self.failed = True  # one gradient per input, or a tuple returned from elsewhere
             return updated
+        # torch wants gradients for the inputs apply() was given: defaults get None
+        grads += [cst.Name("None")] * (len(self.inputs) - len(grads))
         zeros = None
         for i, grad in enumerate(grads):
-            if isinstance(grad, cst.Name) and grad.value == "None":
+            # None of a tensor (save_for_backward takes tensors only) is zeros of its
+            # shape; of anything else (a number, a function) it stays None
+            if isinstance(grad, cst.Name) and grad.value == "None" and \
+                    self.inputs[i] in self.saved:
                 zeros = zeros or ms_name(self.ctx, "mindspore.ops.zeros_like")
                 grads[i] = cst.parse_expression(f"{zeros}({self.inputs[i]})")
         elements = [cst.Element(g) for g in grads]
@@ -328,9 +444,8 @@ class _SavedTensors(FastTransformer):
                                     cst.Tuple(elements, lpar=[], rpar=[]))
 
 
-def _method(template: cst.FunctionDef, name: str, params: List[str],
+def _method(template: cst.FunctionDef, name: str, params: List[cst.Param],
             body: List[cst.BaseStatement]) -> cst.FunctionDef:
     return template.with_changes(
-        decorators=[], name=cst.Name(name),
-        params=cst.Parameters([cst.Param(cst.Name(p)) for p in params]),
+        decorators=[], name=cst.Name(name), params=cst.Parameters(params),
         body=template.body.with_changes(body=body))
