@@ -34,6 +34,7 @@ from . import (
     one_cycle,
     optim,
     owned,
+    print_options,
     processes,
     rounding,
     runtime,
@@ -47,7 +48,8 @@ from . import (
 from .base import Transform
 
 MODULES = (bags, data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
-           layers, legacy, linalg, losses, models, nn_extra, one_cycle, optim, owned, processes,
+           layers, legacy, linalg, losses, models, nn_extra, one_cycle, optim, owned,
+           print_options, processes,
            rounding, runtime, save_load, scatter, sparse, tensors, torch_functions, vision)
 
 
