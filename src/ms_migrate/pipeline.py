@@ -63,6 +63,7 @@ from .passes import (
     pretrained_embeddings,
     region_contexts,
     reshape_inplace,
+    scheduler_subclasses,
     seeded_generators,
     summary_writers,
     tensor_augmentations,
@@ -206,6 +207,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # `class Crop(transforms.RandomResizedCrop)` extends a class written into the file
     # with torchvision's behaviour (MindSpore's vision classes cannot be overridden).
     Pass("vision-subclasses", vision_subclasses.applies, vision_subclasses.extend_transform_classes),
+    # `class Warmup(lr_scheduler._LRScheduler)` extends MindSpore's LRScheduler.
+    Pass("scheduler-subclasses", scheduler_subclasses.applies,
+         scheduler_subclasses.convert_scheduler_subclasses),
     # torch._foreach_<op>(xs) -> a comprehension or loop over torch.<op> / Tensor.<op>_,
     # which the traversal converts by their rules.
     Pass("foreach", foreach.applies, foreach.foreach_loops),
