@@ -233,3 +233,28 @@ def test_bprop_does_not_run_the_forward_side_effects_again(programs):
     t["doubling"](torch.ones(2, requires_grad=True), 2).sum().backward()
     mindspore.grad(lambda v: m["doubling"](v, 2).sum())(mindspore.Tensor(np.ones(2, np.float32)))
     assert m["CALLS"] == t["CALLS"] == [2]
+
+
+def test_a_call_kept_on_ctx_runs_in_construct_only():
+    """`ctx.handle = dist.all_reduce(x, async_op=True)`: the collective is forward's,
+    backward never reads the handle: construct keeps it, bprop does not run it again."""
+    source = textwrap.dedent("""\
+        import torch
+        import torch.distributed as dist
+
+
+        class Reduced(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.handle = dist.all_reduce(x, async_op=True)
+                ctx.n = x.size(0)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * ctx.n
+        """)
+    code = convert_source(source, "f.py").code
+    construct, bprop = code.split("def construct")[1].split("def bprop")
+    assert "all_reduce" in construct and "all_reduce" not in bprop
+    assert "x.shape[0]" in bprop and "x.shape[0]" not in construct

@@ -84,6 +84,19 @@ def _is_attr(node: cst.CSTNode, ctx_name: str) -> bool:
         node.value.value == ctx_name
 
 
+def read_attributes(node: cst.CSTNode, ctx_name: str) -> Set[str]:
+    """The ctx attributes `node` reads (backward(): what bprop must compute)."""
+    found: Set[str] = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_Attribute(self, attr):
+            if _is_attr(attr, ctx_name):
+                found.add(attr.attr.value)
+
+    traverse(node, _Find())
+    return found
+
+
 def reads_own_attribute(stmt: cst.BaseStatement, ctx_name: str) -> bool:
     """`scale = ctx.scale`."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1

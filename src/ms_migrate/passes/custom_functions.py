@@ -147,8 +147,9 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
         raise Unsupported("ctx used otherwise")
     out = _output_name(result, saved, inputs, sorted(taken | set(names.values())))
     dout = grads[0] if len(grads) == 1 else _fresh("dout", taken | {out, *inputs})
+    read = ctx_attrs.read_attributes(backward, bctx)
     needed = {n for n in saved if n not in inputs and n != out} | \
-        {n for n in names.values() if n not in inputs}
+        {n for a, n in names.items() if n not in inputs and a in read}
     bprop_body = _backward_body(ctx, backward, bctx, saved, params, required, local)
     if len(grads) > 1:  # several outputs: dout is the tuple of their gradients
         bprop_body.insert(0, cst.parse_statement(f"{', '.join(grads)} = {dout}\n"))
@@ -238,9 +239,28 @@ def _live(body: List[cst.BaseStatement], result: cst.BaseExpression,
         if not written or not written <= locals_:
             continue
         later = [n for s in kept[i + 1:] for n in flows.reads(s)] + flows.reads(result)
-        if not written & set(later):
+        if not written & set(later) and _pure(stmt):
             del kept[i]
     return kept
+
+
+_PURE = frozenset({"detach", "size", "dim", "numel", "len", "int", "float", "bool", "tuple",
+                   "list", "dict", "isinstance"})
+
+
+def _pure(stmt: cst.CSTNode) -> bool:
+    """Only calls that read (`x.size(0)`, `y.detach()`): `ctx.handle = dist.all_reduce(
+    x, async_op=True)` keeps its statement, a collective runs in construct as in forward."""
+    calls: List[cst.Call] = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Call(self, node):
+            calls.append(node)
+
+    traverse(stmt, _Find())
+    names = [c.func.attr.value if isinstance(c.func, cst.Attribute) else
+             c.func.value if isinstance(c.func, cst.Name) else None for c in calls]
+    return all(n in _PURE for n in names)
 
 
 def _cell_base(ctx: Context) -> str:
