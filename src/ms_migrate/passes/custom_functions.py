@@ -96,13 +96,33 @@ class _CustomFunctions(StatementPass):
             return cst.Call(cst.Name(original.value.value))  # `X.apply(a)` -> `X()(a)`
         return updated
 
+    def leave_Call(self, original, updated):
+        """`X.apply(x)` of `forward(ctx, x, low=-0.5)` -> `X()(x, -0.5)`: in graph mode
+        MindSpore gives bprop only the arguments the call passes (PyNative all)."""
+        func = original.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "apply"
+                and isinstance(func.value, cst.Name) and func.value.value in self.converted):
+            return updated
+        defaults = self.converted[func.value.value].defaults
+        args = list(updated.args)
+        if any(a.keyword or a.star for a in args) or len(args) >= len(defaults):
+            return updated
+        missing = [cst.Arg(d) for d in defaults[len(args):]]
+        if any(d is None for d in defaults[len(args):]):
+            return updated  # too few arguments: torch's own error stays
+        if args:
+            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(args=[*args, *missing])
+
 
 # --- one class ---------------------------------------------------------------------------
 class _Cell:
     """One class's conversion: the Cell and what the report says about it."""
 
-    def __init__(self, node: cst.ClassDef, notes: List[str]) -> None:
+    def __init__(self, node: cst.ClassDef, notes: List[str],
+                 defaults: List[Optional[cst.BaseExpression]]) -> None:
         self.node, self.notes = node, notes
+        self.defaults = defaults  # per input, None where it has no default
 
 
 def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
@@ -170,7 +190,7 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
     node = cls.with_changes(
         bases=[cst.Arg(cst.parse_expression(cell))],
         body=cls.body.with_changes(body=[*docstring, construct, bprop]))
-    return _Cell(node, notes)
+    return _Cell(node, notes, [p.default for p in params])
 
 
 def _fresh(name: str, taken: Set[str]) -> str:
