@@ -39,7 +39,7 @@ from .pipeline import STATEMENT_PASSES
 from .tables.load import RuleSet, load_rules
 
 # A cheap test before parsing: files that never import torch are returned as they are.
-_TORCH_WORD = re.compile(r"\btorch(?:vision|text)?\b")
+_TORCH_WORD = re.compile(r"\btorch(?:vision|text|audio)?\b")
 _IMPORT_WORD = re.compile(r"\b(?:import|from)\b")
 
 
@@ -282,8 +282,13 @@ class Converter(FastTransformer):
     def visit_Name(self, node):
         name = node.value
         if (name in self.ctx.alias_uses and id(node) not in self.not_use
-                and not self.ctx.is_shadowed(name)):
+                and not self.ctx.is_shadowed(name) and not self._helper_name(node)):
             self.ctx.alias_uses[name] += 1
+
+    def _helper_name(self, node) -> bool:
+        """A helper written into the file (`class MyCelebA(CelebA)`), named as the torch
+        class it stands for: neither a torch reference nor a use of its import."""
+        return id(node) in self.ctx.helpers.get(node.value, ())
 
     def visit_Call(self, node):
         self._count("Call", node)
@@ -342,6 +347,8 @@ class Converter(FastTransformer):
     def leave_Name(self, original, updated):
         if (id(original) in self.inner or id(original) in self.not_use
                 or original.value not in self.ctx.aliases):
+            return updated
+        if self._helper_name(original):
             return updated
         return api.convert_reference(self.ctx, original, updated, self.numbering.here())
 

@@ -12,7 +12,7 @@ import libcst as cst
 from .aliases import canonical
 
 # Top-level packages whose APIs the rule tables describe.
-TORCH_ROOTS = ("torch", "torchvision", "torchtext")
+TORCH_ROOTS = ("torch", "torchvision", "torchtext", "torchaudio")
 
 # Module paths: references to these are namespaces, not APIs.
 TORCH_MODULES = frozenset({
@@ -26,6 +26,7 @@ TORCH_MODULES = frozenset({
     "torchvision.utils", "torchvision.ops", "torchvision.io",
     "torchtext", "torchtext.data", "torchtext.data.utils", "torchtext.data.functional",
     "torchtext.vocab", "torchtext.datasets", "torchtext.datasets.multi30k",
+    "torchaudio", "torchaudio.transforms", "torchaudio.functional",
 })
 
 

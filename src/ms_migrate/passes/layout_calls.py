@@ -5,6 +5,8 @@ statement goes, with a note.
 cuDNN; the values do not change, and MindSpore's RNN cells have no such method.
 `torchvision.set_image_backend("accimage")` decodes images faster with accimage;
 the converted code reads them with PIL, torchvision's default.
+`torchaudio.set_audio_backend("sox_io")` chooses the library that decodes audio files;
+the converted code reads them with soundfile (torchaudio.load's conversion).
 """
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ _LAYOUT = {
 _FUNCTIONS = {
     "torchvision.set_image_backend": ("removed: accimage only decodes images faster; "
                                       "images are read with PIL, torchvision's default"),
+    "torchaudio.set_audio_backend": ("removed: it only chooses the library that decodes "
+                                     "audio files (torchaudio.load converts to a reader "
+                                     "with soundfile)"),
 }
-_APPLIES = re.compile(rf"\.(?:{'|'.join(_LAYOUT)})\(\s*\)|\bset_image_backend\(")
+_APPLIES = re.compile(rf"\.(?:{'|'.join(_LAYOUT)})\(\s*\)|\bset_(?:image|audio)_backend\(")
 _WHY = "removed: it only packs the weights in memory for cuDNN; the values are the same"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Dict
 
 from . import (
+    audio,
     bags,
     data,
     devices,
@@ -38,19 +39,51 @@ from . import (
     processes,
     rounding,
     runtime,
+    samplers,
     save_load,
     scatter,
     sparse,
     tensors,
     torch_functions,
     vision,
+    vision_data,
 )
 from .base import Transform
 
-MODULES = (bags, data, devices, distributions, einsum, fft, functional, helper_calls, hub, init,
-           layers, legacy, linalg, losses, models, nn_extra, one_cycle, optim, owned,
-           print_options, processes,
-           rounding, runtime, save_load, scatter, sparse, tensors, torch_functions, vision)
+MODULES = (
+    audio,
+    bags,
+    data,
+    devices,
+    distributions,
+    einsum,
+    fft,
+    functional,
+    helper_calls,
+    hub,
+    init,
+    layers,
+    legacy,
+    linalg,
+    losses,
+    models,
+    nn_extra,
+    one_cycle,
+    optim,
+    owned,
+    print_options,
+    processes,
+    rounding,
+    runtime,
+    samplers,
+    save_load,
+    scatter,
+    sparse,
+    tensors,
+    torch_functions,
+    vision,
+    vision_data,
+)
 
 
 def _collect() -> Dict[str, Transform]:

@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..core.context import Context
 from . import (
+    audio_helper_code,
     augmentation_helper_code,
     bag_helper_code,
     conv_transpose_helper_code,
@@ -38,10 +39,12 @@ from . import (
     testing_helper_code,
     text_helper_code,
     torch_function_code,
+    vision_data_helper_code,
     vision_helper_code,
 )
 
 _FAMILIES = (
+    audio_helper_code,
     augmentation_helper_code,
     bag_helper_code,
     conv_transpose_helper_code,
@@ -64,6 +67,7 @@ _FAMILIES = (
     testing_helper_code,
     text_helper_code,
     torch_function_code,
+    vision_data_helper_code,
     vision_helper_code,
 )
 
