@@ -279,3 +279,12 @@ def test_random_erasing_erases_torchvisions_rectangle_with_the_value():
     np.testing.assert_array_equal(ns["keep"](mindspore.Tensor(img)).asnumpy(), img)
     pair = ns["RandomErasing"](1.0, (0.25, 0.25), (1.0, 1.0), value=2.0)(img, "target")
     assert pair[1] == "target" and (pair[0] == 2.0).sum() == 75
+
+
+def test_an_isinstance_test_against_a_written_class_stays_marked_with_the_reason():
+    result = convert_source("import torchvision\n\n\ndef api(dataset):\n"
+                            "    if isinstance(dataset, torchvision.datasets.CocoDetection):\n"
+                            "        return dataset.coco\n", "case.py")
+    found = [f for f in result.report.findings if f.api == "torchvision.datasets.CocoDetection"]
+    assert [f.action for f in found] == ["unsupported"]
+    assert "that file's own" in found[0].message

@@ -16,6 +16,7 @@ from ..transforms import TRANSFORMS
 from ..transforms.distribution_helper_code import BASES
 from ..transforms.helper_code import request
 from ..transforms.vision import reference_helper
+from ..transforms.vision_data import AS_VALUE
 from ..core import receivers
 from ..core.receivers import DISTRIBUTION, MODULE
 
@@ -309,9 +310,9 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
             ctx.release(original)
             _record(ctx, rule, qualified, locator, original, [])
             return helper
-        ctx.finding(locator, qualified, UNSUPPORTED,
-                    "used as a value: only calls of it convert (arguments differ)",
-                    node=original, rule=rule.source, mark=True)
+        ctx.finding(locator, qualified, UNSUPPORTED, AS_VALUE if rule.transform ==
+                    "dataset_helper" else "used as a value: only calls of it convert "
+                    "(arguments differ)", node=original, rule=rule.source, mark=True)
         return updated
     ctx.release(original)
     ctx.finding(locator, qualified, CONVERTED, f"-> {rule.target}", node=original,
