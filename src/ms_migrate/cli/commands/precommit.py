@@ -18,7 +18,8 @@ import click
 from ...core.report import UNSUPPORTED, shown
 from ..base import EXIT_CHANGED, EXIT_ERROR, EXIT_OK, fail, main
 
-_TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|torchvision)\b", re.MULTILINE)
+_TORCH_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]+torch(?:vision|text|audio)?\b",
+                           re.MULTILINE)
 # What pre-commit's `types: [python]` also hands over: scripts named by their shebang.
 _PYTHON_SHEBANG = re.compile(rb"^#![^\n]*\bpython[\d.]*\b")
 _PYTHON_SUFFIXES = (".py", ".pyw")
