@@ -45,6 +45,7 @@ class Rule:
     examples: Tuple[Dict[str, Any], ...] = ()
     reference: bool = True               # a bare reference (no call) may be renamed
     value: Optional[str] = None          # a reference as a value: "lambda x, dim=-1: torch.f(x, dim)"
+    spread: Optional[str] = None         # takes torch's parameters: `f(*args, **kw)` goes there
     namespace: str = ""                  # the table's namespace ("torch.nn.Module" for methods)
     # Tensor attributes (`x.is_leaf`): only on a receiver known to be a Tensor (`x.real`:
     # numpy arrays and Python numbers have it too)

@@ -155,6 +155,16 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
         helper = reference_helper(ctx, rule)  # torchvision's signature: `F.crop(img, *box)`
         if helper is not None:
             return call.with_changes(func=helper), []
+        if rule.spread and all(arg.keyword is None or (
+                arg.keyword.value in rule.args and arg.keyword.value not in rule.drop
+                and arg.keyword.value not in rule.warn) for arg in call.args):
+            # `nn.Linear(*args, **kwargs)`: a class with torch's parameters takes them as
+            # they are (what the `*`/`**` hold is known only at run time)
+            refused = sorted({*rule.drop, *rule.warn})
+            return call.with_changes(func=ctx.name(rule.spread)), [
+                f"`*`/`**` arguments passed on as they are to {rule.spread}, which takes "
+                f"torch's parameters" + (f" ({', '.join(refused)} would be refused)"
+                                         if refused else "")]
     _given_twice(rule, call)
     bound = bind(rule, call, receiver)
     _once_each(rule, bound)
@@ -279,6 +289,9 @@ def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.B
             ctx.finding(locator, qualified, CONVERTED, f"-> {code(dtype_attribute)}",
                         node=original)
             return dtype_attribute
+        member = _written_class_member(ctx, qualified, locator, original, updated)
+        if member is not None:
+            return member
     if rule is None or rule.unsupported:
         ctx.finding(locator, qualified, UNSUPPORTED, rule.unsupported if rule else NO_RULE,
                     node=original, rule=rule.source if rule else None, mark=True)
@@ -355,6 +368,31 @@ def _value_lambda(ctx: Context, rule: Rule, qualified: str, locator: Optional[Lo
     ctx.value_lambdas.add(id(made))
     _record(ctx, rule, qualified, locator, original, warnings)
     return made
+
+
+def _written_class_member(ctx: Context, qualified: str, locator: Optional[Locator],
+                          original, updated) -> Optional[cst.BaseExpression]:
+    """`SDPBackend.MATH.value`, where a class of torch's name and members is written into
+    the file (a `written_class` rule): the attributes stay, read from that class."""
+    parts = qualified.split(".")
+    for size in range(len(parts) - 1, 1, -1):
+        rule = ctx.rules.get(".".join(parts[:size]))
+        if rule is None or rule.transform != "written_class":
+            continue
+        attrs, node = [], updated
+        for _ in range(len(parts) - size):
+            if not isinstance(node, cst.Attribute):
+                return None
+            attrs.append(node.attr)
+            node = node.value
+        ctx.release(original)
+        ctx.finding(locator, rule.torch_name, CONVERTED, "-> the class of this name written "
+                    "into the file", node=original, rule=rule.source)
+        new: cst.BaseExpression = request(ctx, parts[size - 1])
+        for attr in reversed(attrs):
+            new = cst.Attribute(value=new, attr=attr)
+        return new
+    return None
 
 
 def convert_tuple_field(ctx: Context, original: cst.Attribute,

@@ -122,7 +122,7 @@ _STORED = {
     "transform": "str?", "fields": "strs", "template": "str?", "receiver": "str?",
     "params": "map", "drop_params": "strs", "unsqueeze_params": "axes",
     "unsupported": "str?", "notes": "str", "examples": "examples", "reference": "bool",
-    "value": "str?", "namespace": "str", "tensor_receiver": "bool",
+    "value": "str?", "spread": "str?", "namespace": "str", "tensor_receiver": "bool",
 }
 
 

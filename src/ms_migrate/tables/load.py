@@ -41,6 +41,7 @@ _FIELD_TYPES: Dict[str, type] = {
     "accept": dict,
     "value": str,
     "tensor_receiver": bool,
+    "spread": str,
 }
 _EXAMPLE_FIELDS = {"code", "inputs", "call", "compare", "tol", "train", "setup", "dtype",
                    "steps"}
@@ -154,6 +155,7 @@ def _build_rule(where: str, namespace: str, kind: str, key: str, entry: dict,
         examples=tuple(examples),
         reference=entry.get("reference", kind in ("class", "attribute")),
         value=entry.get("value"),
+        spread=entry.get("spread"),
         namespace=namespace,
         tensor_receiver=entry.get("tensor_receiver", False),
     )

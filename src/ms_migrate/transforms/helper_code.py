@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..core.context import Context
 from . import (
+    attention_helper_code,
     audio_helper_code,
     augmentation_helper_code,
     bag_helper_code,
@@ -37,6 +38,7 @@ from . import (
     signal_helper_code,
     special_helper_code,
     testing_helper_code,
+    text_data_helper_code,
     text_helper_code,
     torch_function_code,
     vision_data_helper_code,
@@ -44,6 +46,7 @@ from . import (
 )
 
 _FAMILIES = (
+    attention_helper_code,
     audio_helper_code,
     augmentation_helper_code,
     bag_helper_code,
@@ -65,6 +68,7 @@ _FAMILIES = (
     signal_helper_code,
     special_helper_code,
     testing_helper_code,
+    text_data_helper_code,
     text_helper_code,
     torch_function_code,
     vision_data_helper_code,
