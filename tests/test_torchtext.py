@@ -24,6 +24,9 @@ EXPECTED = {
                                                 "using", "pip", "!"],
     ("torchtext.data.utils.get_tokenizer", 1): ["a", "b", "c"],
     ("torchtext.data.functional.to_map_style_dataset", 0): ("c", "d"),
+    # the example's val.en / val.de lines, paired in file order, newlines stripped
+    ("torchtext.datasets.Multi30k", 0): [("A dog.", "Ein Hund."), ("Two cats.", "Zwei Katzen.")],
+    ("torchtext.datasets.multi30k", 0): ["test", "train", "valid"],
 }
 CASES = [(rule, i) for rule in load_rules() if rule.torch_name.startswith("torchtext.")
          and not rule.unsupported for i in range(len(rule.examples))]
@@ -32,7 +35,9 @@ CASES = [(rule, i) for rule in load_rules() if rule.torch_name.startswith("torch
 def _run(source):
     result = convert_source(source, "text.py")
     assert "torchtext" not in result.code.replace("torchtext.vocab.", "").replace(
-        "torchtext.data.utils.", "")  # only the helpers' docstrings name torchtext
+        "torchtext.data.utils.", "").replace(
+        "torchtext.datasets.", "").replace(
+        "~/.torchtext/", "")  # only the helpers' docstrings and cache folder name torchtext
     assert not [f for f in result.report.findings if f.action == "unsupported"]
     scope = {}
     exec(compile(result.code, "<converted>", "exec"), scope)  # noqa: S102 - our own program
@@ -120,10 +125,11 @@ def test_unknown_tokenizers_and_the_legacy_api_stay_marked():
     result = convert_source("import torchtext\nfrom torchtext.data import Field, BucketIterator\n"
                             "tok = torchtext.data.utils.get_tokenizer('moses')\n"
                             "f = Field(lower=True)\nit = BucketIterator(d, batch_size=2)\n"
-                            "train = torchtext.datasets.Multi30k(split='train')\n", "a.py")
+                            "train = torchtext.datasets.Multi30k.splits(exts=('.de', '.en'))\n",
+                            "a.py")
     marked = {f.api for f in result.report.findings if f.action == "unsupported"}
     assert marked == {"torchtext.data.utils.get_tokenizer", "torchtext.data.Field",
-                      "torchtext.data.BucketIterator", "torchtext.datasets.Multi30k"}
+                      "torchtext.data.BucketIterator", "torchtext.datasets.Multi30k.splits"}
     assert "get_tokenizer('moses')" in result.code and "# ms-migrate:" in result.code
 
 
