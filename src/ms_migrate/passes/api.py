@@ -77,6 +77,10 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
     if not ctx.selection.enabled(qualified):
         return _left_alone(ctx, qualified, locator, original, updated)
     rule = ctx.rules.get(qualified)
+    if rule is None:  # `Example.fromlist(...)`: a method of a class written into the file
+        member = _written_class_member(ctx, qualified, locator, original.func, updated.func)
+        if member is not None:
+            return updated.with_changes(func=member)
     if rule is None or rule.unsupported:
         reason = rule.unsupported if rule else NO_RULE
         ctx.finding(locator, qualified, UNSUPPORTED, reason, node=original,

@@ -10,7 +10,9 @@ attention kernels, so, with a warning (speed or trace labels only):
 - `with record_function(...):` -> its body; other items of the `with` stay;
 - `@record_function(...)` -> the decorator goes;
 - any other use as a value (`ctx = sdpa_kernel(...)`, `with record_function(...) as
-  r:`) -> `nullcontext()`.
+  r:`) -> `nullcontext()`;
+- where the file reads the allowed kernels (`torch.nn.attention._cur_sdpa_kernel_backends`)
+  sdpa_kernel stays, converted by its rule (a class written into the file that keeps them).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ REGIONS = {
         "kernels"),
 }
 _APPLIES = re.compile(r"\b(record_function|sdpa_kernel|sdp_kernel)\b")
+_READS_KERNELS = "_cur_sdpa_kernel_backends"
 
 
 def applies(source: str) -> bool:
@@ -63,6 +66,8 @@ class _Contexts(_Regions):
     def _autocast(self, expr) -> Optional[str]:
         func = expr.func if isinstance(expr, cst.Call) else expr
         qualified = self.ctx.resolve(func)
+        if qualified == "torch.nn.attention.sdpa_kernel" and _READS_KERNELS in self.ctx.source:
+            return None  # the region's kernels are read: its rule writes a class that keeps them
         return qualified if qualified in REGIONS else None
 
     def _disabled(self, expr, api: str) -> bool:

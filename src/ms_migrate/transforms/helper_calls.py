@@ -33,6 +33,13 @@ def written_function_inplace(ctx, rule, bound: Bound, call=None):
 
 
 @transform
+def multi30k_splits_helper(ctx, rule, bound: Bound, call=None):
+    """torchtext's legacy Multi30k.splits(...) -> multi30k_splits(...) written into the file
+    (torchtext 0.12's Multi30k function is written under the name Multi30k)."""
+    return _helper_call(ctx, rule, bound, call, "multi30k_splits")
+
+
+@transform
 def linalg_svd_helper(ctx, rule, bound: Bound, call=None):
     """torch.linalg.svd -> linalg_svd(...): (U, S, Vh) in torch's order."""
     return _helper_call(ctx, rule, bound, call, "linalg_svd")
