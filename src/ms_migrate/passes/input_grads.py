@@ -143,12 +143,17 @@ class _InputGrads(StatementPass):
             return block
         body = list(block.body)
         pairs: List[Tuple[cst.CSTNode, cst.CSTNode]] = []  # (vjp made, its call), statements
-        for i in range(len(body)):
-            if not isinstance(body[i], cst.SimpleStatementLine):
-                continue
-            for call in [c for c in self.calls if _contains(body[i], c)]:
-                if self._convert(body, i, call, pairs):
-                    self.calls.remove(call)
+        i = 0
+        while i < len(body):
+            if isinstance(body[i], cst.SimpleStatementLine):
+                for call in [c for c in self.calls if _contains(body[i], c)]:
+                    size = len(body)
+                    if self._convert(body, i, call, pairs):
+                        self.calls.remove(call)
+                    if len(body) != size:  # statements became a function: the call moved
+                        i += len(body) - size
+                        break
+            i += 1
         return block.with_changes(body=body) if pairs else block
 
     def _convert(self, body: list, i: int, call: cst.Call, pairs: list) -> bool:
@@ -156,14 +161,14 @@ class _InputGrads(StatementPass):
         if bound is None:
             return False
         outputs, inputs = _names(bound["outputs"]), _names(bound["inputs"])
-        if outputs is None or inputs is None or len(outputs) != 1:
+        if inputs is None or _literal(bound.get("is_grads_batched")) not in (None, "False"):
             return False
-        if _literal(bound.get("is_grads_batched")) not in (None, "False"):
-            return False
+        if outputs is None or len(outputs) != 1:
+            return self._convert_chain(body, i, call, bound, inputs, pairs)
         y = outputs[0]
         found = self._definition(body, i, y, inputs)
         if found is None:
-            return False
+            return self._convert_chain(body, i, call, bound, inputs, pairs)
         j, assign, rest = found
         if id(assign) in self.made:  # a second gradient of the same output
             _, vjp_name, differentiated = self.made[id(assign)]
@@ -177,12 +182,26 @@ class _InputGrads(StatementPass):
                 return False
             vjp_name = self._define(body, j, assign, rest, y, inputs)
         # the gradients: y_vjp(grad_outputs)
+        grads, notes = self._gradients(bound, vjp_name, y)
+        notes.insert(0, f"-> mindspore.vjp of the statement that computed {y} (its function "
+                        f"maps grad_outputs to the gradients)")
+        action = CONVERTED
+        if again:
+            action = WARNING
+            notes.append(f"the vjp of {y} is called again: MindSpore computes {y} once more "
+                         "(dropout and batch norm run again)")
+        if _literal(bound.get("allow_unused")) not in (None, "False"):
+            action = WARNING
+            notes.append("allow_unused: MindSpore gives zeros where torch gives None")
+        return self._place(body, i, j, call, grads, notes, action, inputs, pairs)
+
+    def _gradients(self, bound, vjp_name: str, value: str) -> Tuple[cst.BaseExpression, List[str]]:
+        """`<vjp>(grad_outputs)`, constant (stop_gradient) without create_graph=True."""
         sens = bound.get("grad_outputs")
         sens = _single(sens) if sens is not None and _literal(sens) != "None" else cst.Call(
-            self.ctx.name("mindspore.ops.ones_like"), [cst.Arg(cst.Name(y))])
+            self.ctx.name("mindspore.ops.ones_like"), [cst.Arg(cst.Name(value))])
         grads: cst.BaseExpression = cst.Call(cst.Name(vjp_name), [cst.Arg(sens)])
-        notes = [f"-> mindspore.vjp of the statement that computed {y} (its function "
-                 f"maps grad_outputs to the gradients)"]
+        notes = []
         create_graph = _literal(bound.get("create_graph"))
         if create_graph != "True":
             grads = cst.Call(self.ctx.name("mindspore.ops.stop_gradient"), [cst.Arg(grads)])
@@ -192,14 +211,70 @@ class _InputGrads(StatementPass):
         else:
             notes.append("differentiated again inside value_and_grad, as with "
                          "create_graph=True")
+        return grads, notes
+
+    def _convert_chain(self, body: list, i: int, call: cst.Call, bound, inputs: List[str],
+                       pairs: list) -> bool:
+        """`h = f(x)`, `y = g(h)`, then `grad(y.sum(), x)`: the statements between the
+        inputs' assignment and the call become a function of the inputs that returns the
+        outputs (and, as aux, the names the statements bound, for the code after them);
+        `mindspore.vjp` of that function gives all of them and the gradients' function."""
+        if pairs or self.made:
+            return False  # one vjp per block this way: no order to keep with others
+        chain: List[cst.SimpleStatementLine] = []
+        for k in range(i - 1, -1, -1):
+            stmt = body[k]
+            if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+                return False
+            small = stmt.body[0]
+            if _bound_by(small) & set(inputs):
+                break
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1 or _leaves(stmt):
+                return False
+            chain.insert(0, stmt)
+        else:
+            return False  # the inputs are not assigned in this block
+        start = k + 1
+        names: List[str] = []
+        for stmt in chain:
+            for name in target_names(stmt.body[0].targets[0].target):
+                if name not in names:
+                    names.append(name)
+        result = _single(bound["outputs"])
+        if not chain or not names or not (_uses(result) & set(names)) or set(names) & set(inputs):
+            return False
+        if not all(_uses(stmt.body[0].value) & (set(inputs) | set(names)) for stmt in chain):
+            return False  # a statement that does not depend on the inputs stays outside
+        function, value, vjp_name = (self._fresh("objective"), self._fresh("objective_value"),
+                                     self._fresh("objective_vjp"))
+        module = cst.Module([])
+        aux = ", ".join(names) + ("," if len(names) == 1 else "")
+        definition = cst.parse_statement(
+            f"def {function}({', '.join(inputs)}):\n"
+            f"    return {module.code_for_node(result.with_changes(lpar=[], rpar=[]))}, ({aux})\n")
+        chain = [chain[0].with_changes(leading_lines=[])] + chain[1:]
+        definition = definition.with_changes(
+            leading_lines=body[start].leading_lines,
+            body=definition.body.with_changes(body=[*chain, *definition.body.body]))
+        vjp = module.code_for_node(self.ctx.name("mindspore.vjp"))
+        made = cst.parse_statement(
+            f"{value}, {vjp_name}, ({aux}) = {vjp}({function}, {', '.join(inputs)}, "
+            f"has_aux=True)\n")
+        body[start:i] = [definition, made]
+        i = start + 2
+        grads, notes = self._gradients(bound, vjp_name, value)
+        notes.insert(0, f"-> mindspore.vjp of {function}, a function of the statements from "
+                        f"{', '.join(inputs)} to the outputs (its vjp maps grad_outputs to the "
+                        f"gradients; what they bound comes back as aux)")
         action = CONVERTED
-        if again:
-            action = WARNING
-            notes.append(f"the vjp of {y} is called again: MindSpore computes {y} once more "
-                         "(dropout and batch norm run again)")
         if _literal(bound.get("allow_unused")) not in (None, "False"):
             action = WARNING
             notes.append("allow_unused: MindSpore gives zeros where torch gives None")
+        return self._place(body, i, start + 1, call, grads, notes, action, inputs, pairs)
+
+    def _place(self, body: list, i: int, j: int, call: cst.Call, grads, notes: List[str],
+               action: str, inputs: List[str], pairs: list) -> bool:
+        """The gradients in place of the call in body[i]; body[j] made the vjp."""
         grads = grads.with_changes(lpar=call.lpar, rpar=call.rpar)
         stmt = body[i]
         self.add(call, API, action, "; ".join(notes))
