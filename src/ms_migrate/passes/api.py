@@ -14,7 +14,7 @@ from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
 from ..transforms import TRANSFORMS
 from ..transforms.distribution_helper_code import BASES
-from ..transforms.helper_code import request
+from ..transforms.helper_code import HELPERS, request
 from ..transforms.vision import reference_helper
 from ..transforms.vision_data import AS_VALUE
 from ..core import receivers
@@ -389,6 +389,9 @@ def _written_class_member(ctx: Context, qualified: str, locator: Optional[Locato
                 return None
             attrs.append(node.attr)
             node = node.value
+        helper = HELPERS.get(parts[size - 1], "")
+        if not re.search(r"\b(def )?%s\b\s*[=(]" % re.escape(parts[size]), helper):
+            return None  # the written class does not have it: marked as before
         ctx.release(original)
         ctx.finding(locator, rule.torch_name, CONVERTED, "-> the class of this name written "
                     "into the file", node=original, rule=rule.source)
