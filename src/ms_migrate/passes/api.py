@@ -21,6 +21,7 @@ from ..core import receivers
 from ..core.receivers import DISTRIBUTION, MODULE
 
 NO_RULE = "no MindSpore equivalent in the rule tables; convert by hand"
+_SPREAD = "spread to "  # a warning that names the rule's `spread` target, not its own
 DISABLED = "left as it is: its rule is turned off (--select/--disable)"
 
 
@@ -166,9 +167,9 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
             # they are (what the `*`/`**` hold is known only at run time)
             refused = sorted({*rule.drop, *rule.warn})
             return call.with_changes(func=ctx.name(rule.spread)), [
-                f"`*`/`**` arguments passed on as they are to {rule.spread}, which takes "
-                f"torch's parameters" + (f" ({', '.join(refused)} would be refused)"
-                                         if refused else "")]
+                f"{_SPREAD}{rule.spread}: `*`/`**` arguments passed on as they are, to a "
+                f"class that takes torch's parameters" + (
+                    f" ({', '.join(refused)} would be refused)" if refused else "")]
     _given_twice(rule, call)
     bound = bind(rule, call, receiver)
     _once_each(rule, bound)
@@ -267,14 +268,20 @@ def _record(ctx: Context, rule: Rule, api: str, locator: Locator, original,
     message = f"-> {target}"
     if rule.notes:
         message += f" ({rule.notes})"
+    spread = bool(warnings) and warnings[0].startswith(_SPREAD)
+    if spread:  # the call went to rule.spread: a warning
+        message = "-> " + warnings[0][len(_SPREAD):]
+        warnings = warnings[1:]
     if assumed:
         message += "; assumed the receiver is a Tensor"
     action = CONVERTED
     if warnings:
         action = WARNING
         message += "; " + "; ".join(warnings)
+    if spread:
+        action = WARNING
     ctx.finding(locator, api, action, message, node=original, target=rule.target,
-                rule=rule.source, mark=bool(warnings))
+                rule=rule.source, mark=bool(warnings) or spread)
 
 
 def convert_reference(ctx: Context, original: cst.BaseExpression, updated: cst.BaseExpression,
