@@ -482,3 +482,14 @@ def index_add_alpha(ctx, rule, bound: Bound, call=None):
         receiver = rule.receiver or "self"
         bound.set(receiver, cst.Call(cst.Attribute(_operand_node(bound.get(receiver)),
                                                    cst.Name("copy"))))
+
+
+@transform
+def shape_tuple(ctx, rule, bound: Bound, call=None):
+    """torch.Size(sizes) -> tuple(sizes): a MindSpore shape is a plain tuple. The call's
+    arguments stay as they are: torch.Size takes what tuple takes, and `torch.Size(1, 2)`
+    raises the TypeError `tuple(1, 2)` raises."""
+    if len(call.args) > 1:
+        bound.warnings.append("torch.Size takes one iterable: this call raises TypeError in "
+                              "torch as tuple(...) does here (torch.Size((1, 2)) is a shape)")
+    return cst.Call(cst.Name("tuple"), list(call.args))
