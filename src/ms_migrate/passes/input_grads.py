@@ -221,30 +221,36 @@ class _InputGrads(StatementPass):
         `mindspore.vjp` of that function gives all of them and the gradients' function."""
         if pairs or self.made:
             return False  # one vjp per block this way: no order to keep with others
-        chain: List[cst.SimpleStatementLine] = []
+        start = 0  # after the inputs' last assignment (none: parameters of the function)
         for k in range(i - 1, -1, -1):
             stmt = body[k]
             if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
                 return False
             small = stmt.body[0]
             if _bound_by(small) & set(inputs):
+                start = k + 1
                 break
             if not isinstance(small, cst.Assign) or len(small.targets) != 1 or _leaves(stmt):
                 return False
-            chain.insert(0, stmt)
-        else:
-            return False  # the inputs are not assigned in this block
-        start = k + 1
+        # the statements that depend on the inputs go into the function; the others stay
+        # before it, where nothing moved into the function had read what they bind
+        chain: List[cst.SimpleStatementLine] = []
+        kept: List[cst.SimpleStatementLine] = []
         names: List[str] = []
-        for stmt in chain:
-            for name in target_names(stmt.body[0].targets[0].target):
-                if name not in names:
-                    names.append(name)
+        for stmt in body[start:i]:
+            small = stmt.body[0]
+            if _uses(small.value) & (set(inputs) | set(names)):
+                chain.append(stmt)
+                names += [n for n in target_names(small.targets[0].target) if n not in names]
+            elif any(_uses(c.body[0].value) & _bound_by(small) for c in chain):
+                return False
+            else:
+                kept.append(stmt)
         result = _single(bound["outputs"])
-        if not chain or not names or not (_uses(result) & set(names)) or set(names) & set(inputs):
+        if not chain or not (_uses(result) & set(names)) or set(names) & set(inputs):
             return False
-        if not all(_uses(stmt.body[0].value) & (set(inputs) | set(names)) for stmt in chain):
-            return False  # a statement that does not depend on the inputs stays outside
+        if any(set(target_names(k.body[0].targets[0].target)) & set(names) for k in kept):
+            return False
         function, value, vjp_name = (self._fresh("objective"), self._fresh("objective_value"),
                                      self._fresh("objective_vjp"))
         module = cst.Module([])
@@ -252,15 +258,17 @@ class _InputGrads(StatementPass):
         definition = cst.parse_statement(
             f"def {function}({', '.join(inputs)}):\n"
             f"    return {module.code_for_node(result.with_changes(lpar=[], rpar=[]))}, ({aux})\n")
+        leading = chain[0].leading_lines
         chain = [chain[0].with_changes(leading_lines=[])] + chain[1:]
         definition = definition.with_changes(
-            leading_lines=body[start].leading_lines,
+            leading_lines=leading,
             body=definition.body.with_changes(body=[*chain, *definition.body.body]))
         vjp = module.code_for_node(self.ctx.name("mindspore.vjp"))
         made = cst.parse_statement(
             f"{value}, {vjp_name}, ({aux}) = {vjp}({function}, {', '.join(inputs)}, "
             f"has_aux=True)\n")
-        body[start:i] = [definition, made]
+        body[start:i] = [*kept, definition, made]
+        start += len(kept)
         i = start + 2
         grads, notes = self._gradients(bound, vjp_name, value)
         notes.insert(0, f"-> mindspore.vjp of {function}, a function of the statements from "
