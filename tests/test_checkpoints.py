@@ -105,7 +105,6 @@ def test_weights_only_round_trip(tmp_path):
     ("torch.save({'g': G.state_dict(), 'd': D.state_dict()}, p)", "collide"),
     ("torch.save({'model': m.state_dict(), 'scheduler': scheduler.state_dict()}, p)",
      "scheduler"),
-    ("torch.save({'epoch': 3}, p)", "without any state_dict"),
 ])
 def test_checkpoints_that_cannot_convert_are_marked(source, reason):
     result = convert_source("import torch\n" + source + "\n")

@@ -55,6 +55,7 @@ from .passes import (
     learning_rates,
     legacy_tensors,
     named_layers,
+    object_saves,
     optimizer_types,
     out_args,
     packed_sequences,
@@ -170,6 +171,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     # meets the calls.
     Pass("pickled-models", pickled_models.applies, pickled_models.convert_pickled_models),
     Pass("checkpoint-dicts", checkpoint_dicts.applies, checkpoint_dicts.convert_checkpoints),
+    # torch.save of objects the tables cannot see as parameters, and torch.load of what
+    # no network loads: helpers that pick checkpoint or pickle at run time.
+    Pass("object-saves", object_saves.applies, object_saves.convert_object_saves),
     # f"{loss:.4f}" of 0-d tensors, before training moves the loss into a step function.
     Pass("format-specs", format_specs.applies, format_specs.convert_format_specs),
     # `with autocast():` around a step: the network is cast before training rewrites the step.

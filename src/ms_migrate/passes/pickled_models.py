@@ -48,19 +48,42 @@ def convert_pickled_models(ctx: Context, module: cst.Module) -> cst.Module:
     return result
 
 
+# methods only a network has: a dotted name called with one holds a network
+NETWORK_METHODS = ("state_dict", "parameters", "named_parameters", "eval", "train",
+                   "load_state_dict", "modules", "children", "named_modules")
+
+
+class NetworkNames(FastVisitor):
+    """Dotted names the file calls a network's method on (`model.eval()`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.networks: Set[str] = set()
+
+    def visit_Call(self, call: cst.Call) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in NETWORK_METHODS:
+            owner = dotted_name(func.value)
+            if owner is not None:
+                self.networks.add(owner)
+
+
 def _saved_whole(ctx: Context, module: cst.Module) -> Set[str]:
-    """Dotted names this file passes to torch.save as they are (a model, not a dict)."""
+    """Dotted names this file passes to torch.save as they are and uses as networks (a
+    model, not a dict or data)."""
     found: Set[str] = set()
 
-    class _Find(FastVisitor):
+    class _Find(NetworkNames):
         def visit_Call(self, call: cst.Call) -> None:
+            super().visit_Call(call)
             if ctx.resolve(call.func) == _SAVE and call.args and call.args[0].keyword is None:
                 name = dotted_name(call.args[0].value)
                 if name is not None:
                     found.add(name)
 
-    traverse(module, _Find())
-    return found
+    finder = _Find()
+    traverse(module, finder)
+    return found & finder.networks
 
 
 def _file_of(ctx: Context, with_: cst.With):

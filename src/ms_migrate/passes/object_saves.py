@@ -1,0 +1,161 @@
+"""torch.save of objects not known to be parameters, and torch.load that may read them.
+
+The tables make `torch.save(model.state_dict(), f)` and checkpoint dict literals
+MindSpore checkpoints. What they cannot see is left to run time: a checkpoint dict
+built elsewhere (`torch.save(state, filename)` in a `save_checkpoint(state, ...)`
+function, `torch.save(*args, **kwargs)` in a `save_on_master` wrapper), a dict of
+plain values, a numpy array, a tensor, an open file. Those calls name the helper
+`save_object` (transforms/serialization_helper_code.py): a checkpoint where the object
+holds parameters, a pickle otherwise. A name the file also uses as a network
+(`model.eval()`, `model.parameters()`) stays `mindspore.save_checkpoint(model, f)`.
+
+torch.load calls whose result is not loaded into a network in this file
+(`model.load_state_dict(...)` of it or of one of its entries) name `load_object`,
+which reads either kind of file back; the others stay mindspore.load_checkpoint.
+Runs after checkpoint-dicts, which has made a loaded checkpoint's entries the whole
+(flat) checkpoint.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Set
+
+import libcst as cst
+
+from ..core.context import Context
+from ..core.names import dotted_name
+from ..core.report import WARNING
+from ..core.traversal import traverse
+from ..transforms.helper_code import request
+from .pickled_models import NetworkNames
+from .statement_pass import StatementPass
+
+_SAVE, _LOAD = "torch.save", "torch.load"
+_APPLIES = re.compile(r"\b(?:save|load)\(")
+
+
+def applies(source: str) -> bool:
+    return bool(_APPLIES.search(source))
+
+
+def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:
+    scan = _Scan(ctx)
+    traverse(module, scan)
+    if not scan.saves and not scan.loads:
+        return module
+    rewrite = _ObjectSaves(ctx, scan)
+    converted = traverse(module, rewrite)
+    rewrite.place_findings()
+    return converted
+
+
+class _Scan(NetworkNames):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.saves = 0
+        self.loads = 0
+        self.loaded_into: Set[str] = set()  # names given to load_state_dict (or an entry)
+        self.loaded_calls: Set[int] = set()  # torch.load calls given to load_state_dict
+        self.aliases: Dict[str, Set[str]] = {}  # `a = b` / `a = b[k]`: a -> {b}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """`state_dict = checkpoint['model']`: what loads state_dict loads checkpoint."""
+        value = node.value
+        while isinstance(value, cst.Subscript):
+            value = value.value
+        if isinstance(value, cst.Name):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.aliases.setdefault(target.target.value, set()).add(value.value)
+
+    def loaded(self) -> Set[str]:
+        """Names whose value (or an entry of it) some network loads."""
+        found, todo = set(), list(self.loaded_into)
+        while todo:
+            name = todo.pop()
+            if name not in found:
+                found.add(name)
+                todo.extend(self.aliases.get(name, ()))
+        return found
+
+    def visit_Call(self, call: cst.Call) -> None:
+        super().visit_Call(call)
+        called = self.ctx.resolve(call.func)
+        self.saves += called == _SAVE
+        self.loads += called == _LOAD
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict" and (
+                call.args):
+            value = call.args[0].value
+            while isinstance(value, cst.Subscript):
+                value = value.value
+            if isinstance(value, cst.Name):
+                self.loaded_into.add(value.value)
+            elif isinstance(value, cst.Call):
+                self.loaded_calls.add(id(value))
+
+
+def _known_parameters(node: cst.BaseExpression) -> bool:
+    """`x.state_dict()` or a dict literal with one: the tables make it a checkpoint."""
+    def state(value):
+        return (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+                and value.func.attr.value == "state_dict")
+    if state(node):
+        return True
+    return isinstance(node, cst.Dict) and any(
+        isinstance(e, cst.DictElement) and state(e.value) for e in node.elements)
+
+
+class _ObjectSaves(StatementPass):
+    def __init__(self, ctx: Context, scan: _Scan) -> None:
+        super().__init__(ctx, _APPLIES)
+        self.scan = scan
+        self.loaded = scan.loaded()
+        self.assigned: dict = {}  # id(torch.load call) -> the name it is assigned to
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.assigned[id(node.value)] = node.targets[0].target.value
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call):
+        called = self.ctx.resolve(original.func)
+        if called == _SAVE and self._unknown_object(original):
+            self.add(original, _SAVE, WARNING,
+                     "-> save_object (written into this file): a MindSpore checkpoint "
+                     "where the object holds parameters, a pickle otherwise")
+            return updated.with_changes(func=request(self.ctx, "save_object"))
+        if called == _LOAD and not self._into_network(original):
+            self.add(original, _LOAD, WARNING,
+                     "-> load_object (written into this file): reads a MindSpore "
+                     "checkpoint as its flat name -> Parameter dict, a pickle as the "
+                     "object")
+            return updated.with_changes(func=request(self.ctx, "load_object"))
+        return updated
+
+    def _unknown_object(self, call: cst.Call) -> bool:
+        if not call.args:
+            return False
+        first = call.args[0]
+        if first.star:
+            return True
+        if first.keyword is not None and first.keyword.value != "obj":
+            return False
+        if _known_parameters(first.value):
+            return isinstance(first.value, cst.Dict) and len(call.args) > 1 and (
+                self._open_file(call.args[1].value))
+        name = dotted_name(first.value)
+        if name is not None and name in self.scan.networks:
+            return self._open_file(call.args[1].value) if len(call.args) > 1 else False
+        return True
+
+    @staticmethod
+    def _open_file(node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and (
+            node.func.value == "open")
+
+    def _into_network(self, call: cst.Call) -> bool:
+        if id(call) in self.scan.loaded_calls:
+            return True
+        name = self.assigned.get(id(call))
+        return name is not None and name in self.loaded
