@@ -8,6 +8,7 @@ from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import transform
 from .helper_code import request
 from .tensors import write_back
+from .layers import batch_norm
 
 
 def _helper_call(ctx, rule, bound: Bound, call, name: str):
@@ -90,3 +91,11 @@ def functional_vjp_helper(ctx, rule, bound: Bound, call=None):
 def unfold_windows_helper(ctx, rule, bound: Bound, call=None):
     """Tensor.unfold(dimension, size, step) -> unfold_windows(x, ...): sliding windows."""
     return _helper_call(ctx, rule, bound, call, "unfold_windows")
+
+
+@transform
+def sync_batch_norm(ctx, rule, bound: Bound, call=None):
+    """torch.nn.SyncBatchNorm -> the SyncBatchNorm class written into the file, with
+    BatchNorm's arguments (momentum, track_running_stats) rewritten."""
+    batch_norm(ctx, rule, bound, call)
+    return _helper_call(ctx, rule, bound, call, "SyncBatchNorm")
