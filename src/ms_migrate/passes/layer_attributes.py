@@ -36,7 +36,7 @@ _NAME = r"(?:\b\w+\.__class__|\btype\(\w+\))\.__name__"  # \b: linear on long wo
 _CLASS_NAME = re.compile(rf"^\s*\w+\s*=\s*{_NAME}\s*(?:#.*)?$"
                          rf"|{_NAME}\s*(?:[=!]=|\.(?:find|startswith|endswith)\()|\bin\s+{_NAME}",
                          re.M)
-_APPLIES = re.compile(r"isinstance\([^)\n]*(Norm|Embedding|PReLU|Conv1d|ConvTranspose1d)")
+_APPLIES = re.compile(r"(?:isinstance|issubclass)\([^\n]*(Norm|Embedding|PReLU|Conv1d|ConvTranspose1d)")
 
 
 def applies(source: str) -> bool:
@@ -178,8 +178,10 @@ class _LayerAttributes(StatementPass):
                 label = f"torch.nn.{by_name.label}"
                 return (by_name.variable, names, label, names) if names else None
         if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name)
-                and test.func.value == "isinstance" and len(test.args) == 2
-                and isinstance(test.args[0].value, cst.Name)):
+                and test.func.value in ("isinstance", "issubclass") and len(test.args) == 2):
+            return None
+        variable = _tested_variable(test.func.value, test.args[0].value)
+        if variable is None:
             return None
         classes = test.args[1].value
         items = ([e.value for e in classes.elements]
@@ -187,7 +189,7 @@ class _LayerAttributes(StatementPass):
         names = [self.ctx.resolve(item) for item in items]
         if not names or any(n is None for n in names):
             return None
-        return test.args[0].value.value, names, "/".join(names), []
+        return variable, names, "/".join(names), []
 
     def _missed_layers(self, test: cst.BaseExpression) -> List[str]:
         """What the class-name tests in `test` judge differently on MindSpore's names."""
@@ -211,6 +213,20 @@ class _LayerAttributes(StatementPass):
         if self.class_names is None:
             self.class_names = ClassNames(self.ctx.rules)
         return self.class_names
+
+
+def _tested_variable(test: str, value: cst.BaseExpression) -> Optional[str]:
+    """`v` of isinstance(v, ...), issubclass(v.__class__, ...), issubclass(type(v), ...)."""
+    if test == "isinstance":
+        return value.value if isinstance(value, cst.Name) else None
+    if (isinstance(value, cst.Attribute) and value.attr.value == "__class__"
+            and isinstance(value.value, cst.Name)):
+        return value.value.value
+    if (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)
+            and value.func.value == "type" and len(value.args) == 1
+            and isinstance(value.args[0].value, cst.Name)):
+        return value.args[0].value.value
+    return None
 
 
 def _held_by_child(ctx: Context, layer: str) -> bool:
