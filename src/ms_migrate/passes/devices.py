@@ -364,7 +364,7 @@ class _Devices(StatementPass):
 
 
 def _unmapped(value: cst.BaseExpression) -> bool:
-    """`torch.device("mps")`, `torch.device(f"xpu:{i}")`: stays torch, selects nothing."""
+    """`torch.device(f"xpu:{i}")`: stays torch, selects nothing ("mps" runs on the CPU)."""
     if not (isinstance(value, cst.Call) and value.args):
         return False
     first = value.args[0].value
@@ -375,7 +375,7 @@ def _unmapped(value: cst.BaseExpression) -> bool:
         text = first.evaluated_value
     else:
         return False
-    return text.partition(":")[0] in ("mps", "xpu", "meta", "xla")
+    return text.partition(":")[0] in ("xpu", "meta", "xla")
 
 
 def _is_index(node: cst.BaseExpression) -> bool:

@@ -14,6 +14,9 @@ from .base import literal, transform
 # target; on Ascend pass "Ascend" to mindspore.set_device by hand.
 DEVICE_TARGETS = {"cuda": "GPU", "cpu": "CPU"}
 _INDEX_NOTE = "dropped the device index: pass device_id to mindspore.set_device"
+# torch device types MindSpore has no target for, whose work runs on its CPU target with
+# the same values (only slower)
+CPU_FALLBACKS = {"mps": "MindSpore has no Apple GPU (mps) target: the work runs on the CPU"}
 _DEVICE_STRING = re.compile(r"^(?P<type>[a-z]+)(:(?P<index>\d+))?$")
 
 
@@ -47,10 +50,12 @@ def to_device_target(node: cst.BaseExpression, notes: List[str]) -> cst.BaseExpr
         notes.append(_INDEX_NOTE)
     if kind is None:
         raise Unsupported("only device names written as string literals convert")
-    if kind not in DEVICE_TARGETS:
+    if kind in CPU_FALLBACKS:
+        notes.append(CPU_FALLBACKS[kind])
+    elif kind not in DEVICE_TARGETS:
         raise Unsupported(f"device type {kind!r} has no MindSpore device target")
     quote = node.prefix + node.quote
-    return cst.SimpleString(f'{quote}{DEVICE_TARGETS[kind]}{node.quote}')
+    return cst.SimpleString(f'{quote}{DEVICE_TARGETS.get(kind, "CPU")}{node.quote}')
 
 
 @transform
