@@ -141,9 +141,9 @@ def test_device_comparisons_use_mindspore_names():
 
 
 def test_device_without_a_mindspore_target_is_marked():
-    result = convert_source('import torch\ndevice = "mps"\n')
-    assert '# ms-migrate: torch device:' in result.code and 'device = "mps"' in result.code
-    assert any(f.action == "unsupported" and "mps" in f.message
+    result = convert_source('import torch\ndevice = "xpu"\nx = torch.ones(2).to(device)\n')
+    assert '# ms-migrate: torch device:' in result.code and 'device = "xpu"' in result.code
+    assert any(f.action == "unsupported" and "xpu" in f.message
                for f in result.report.findings)
 
 

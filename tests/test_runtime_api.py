@@ -214,7 +214,7 @@ def test_device_names_chosen_at_run_time():
             d = torch.device("cuda:" + str(rank))
             e = torch.device("cuda:{:d}".format(rank))
             f = torch.device(f"{acc}:{rank}")
-            g = torch.device(f"mps:{rank}")
+            g = torch.device(f"xpu:{rank}")
             return device, d, e, f, g
     ''')
     result = convert_source(source, "s.py")
@@ -222,8 +222,8 @@ def test_device_names_chosen_at_run_time():
     assert 'device = {"cuda": "GPU", "cpu": "CPU"}.get(args.device.split(":")[0], args.device)' in code
     assert 'd = "GPU"' in code and 'e = "GPU"' in code
     assert 'f = {"cuda": "GPU", "cpu": "CPU"}.get(acc.split(":")[0], acc)' in code
-    # an MPS device stays torch, marked, and selects nothing
-    assert 'g = torch.device(f"mps:{rank}")' in code and "set_device(g)" not in code
+    # an XPU device stays torch, marked, and selects nothing
+    assert 'g = torch.device(f"xpu:{rank}")' in code and "set_device(g)" not in code
     assert convert_source(code, "s.py").code == code
     namespace = {}
     exec(compile(code.replace("    mindspore.set_device(", "    print("),

@@ -19,7 +19,7 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported
 from ..core.names import dotted_name
 from .base import transform
-from .devices import _INDEX_NOTE, DEVICE_TARGETS, device_target
+from .devices import _INDEX_NOTE, CPU_FALLBACKS, DEVICE_TARGETS, device_target
 
 _RUNTIME_NOTE = ("the device name is chosen at run time: torch's \"cuda\"/\"cpu\" become "
                  "\"GPU\"/\"CPU\", other names are kept")
@@ -33,10 +33,12 @@ def device_target_runtime(ctx, rule, bound: Bound, call=None):
         value = bound.values["type"]
         typed = _literal_type(value)
         if typed is not None:
-            if typed not in DEVICE_TARGETS:
+            if typed in CPU_FALLBACKS:
+                bound.warnings.append(CPU_FALLBACKS[typed])
+            elif typed not in DEVICE_TARGETS:
                 raise Unsupported(f"device type {typed!r} has no MindSpore device target")
             bound.warnings.append(_INDEX_NOTE)
-            return cst.SimpleString(f'"{DEVICE_TARGETS[typed]}"')
+            return cst.SimpleString(f'"{DEVICE_TARGETS.get(typed, "CPU")}"')
         name = _named_type(value)
         if name is None:
             raise refused
