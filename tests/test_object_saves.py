@@ -157,3 +157,12 @@ def test_a_checkpoint_read_through_a_variable_stays_a_checkpoint_read():
     code = convert_source(source).code
     assert "checkpoint = mindspore.load_checkpoint('a.ckpt')" in code
     assert "vocab = load_object('vocab.ckpt')" in code
+
+
+def test_a_name_holding_a_state_dict_stays_a_checkpoint_save():
+    source = ("import torch\nckp = model.state_dict()\ntorch.save(ckp, 'a.pt')\n"
+              "torch.save(model, 'm.pt')\nmodel.eval()\n")
+    code = convert_source(source).code
+    assert "mindspore.save_checkpoint(ckp, 'a.ckpt')" in code
+    assert "mindspore.save_checkpoint(model, 'm.ckpt')" in code
+    assert "save_object" not in code

@@ -7,7 +7,8 @@ function, `torch.save(*args, **kwargs)` in a `save_on_master` wrapper), a dict o
 plain values, a numpy array, a tensor, an open file. Those calls name the helper
 `save_object` (transforms/serialization_helper_code.py): a checkpoint where the object
 holds parameters, a pickle otherwise. A name the file also uses as a network
-(`model.eval()`, `model.parameters()`) stays `mindspore.save_checkpoint(model, f)`.
+(`model.eval()`, `model.parameters()`) or assigns a state_dict() stays
+`mindspore.save_checkpoint(model, f)`.
 
 torch.load calls whose result is not loaded into a network in this file
 (`model.load_state_dict(...)` of it or of one of its entries) name `load_object`,
@@ -58,9 +59,14 @@ class _Scan(NetworkNames):
         self.loaded_into: Set[str] = set()  # names given to load_state_dict (or an entry)
         self.loaded_calls: Set[int] = set()  # torch.load calls given to load_state_dict
         self.aliases: Dict[str, Set[str]] = {}  # `a = b` / `a = b[k]`: a -> {b}
+        self.state_dicts: Set[str] = set()  # names assigned `x.state_dict()`
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        """`state_dict = checkpoint['model']`: what loads state_dict loads checkpoint."""
+        """`state_dict = checkpoint['model']`: what loads state_dict loads checkpoint;
+        `ckp = model.state_dict()`: ckp holds parameters."""
+        if _known_parameters(node.value) and not isinstance(node.value, cst.Dict):
+            self.state_dicts.update(t.target.value for t in node.targets
+                                    if isinstance(t.target, cst.Name))
         value = node.value
         while isinstance(value, cst.Subscript):
             value = value.value
@@ -145,7 +151,7 @@ class _ObjectSaves(StatementPass):
             return isinstance(first.value, cst.Dict) and len(call.args) > 1 and (
                 self._open_file(call.args[1].value))
         name = dotted_name(first.value)
-        if name is not None and name in self.scan.networks:
+        if name is not None and (name in self.scan.networks or name in self.scan.state_dicts):
             return self._open_file(call.args[1].value) if len(call.args) > 1 else False
         return True
 
