@@ -166,3 +166,23 @@ def test_a_name_holding_a_state_dict_stays_a_checkpoint_save():
     assert "mindspore.save_checkpoint(ckp, 'a.ckpt')" in code
     assert "mindspore.save_checkpoint(model, 'm.ckpt')" in code
     assert "save_object" not in code
+
+
+@pytest.mark.parametrize("call", [
+    "torch.save(t, p, pickle, 4, False)",
+    "torch.save(_use_new_zipfile_serialization=False, pickle_protocol=4, pickle_module=pickle, "
+    "f=p, obj=t)",
+    "torch.save(t, p, _use_new_zipfile_serialization=False)",
+])
+def test_every_argument_form_of_torch_save_round_trips(tmp_path, call):
+    source = ("import pickle\nimport torch\n\n\ndef run(p):\n"
+              "    t = torch.tensor([0., 1., 2.])\n"
+              f"    {call}\n"
+              "    return torch.load(p, map_location=torch.device('cpu'), weights_only=False)\n")
+    result = convert_source(source)
+    assert not [f for f in result.report.findings if f.action == "unsupported"]
+    m, t = {}, {}
+    exec(compile(result.code, "s_ms.py", "exec"), m)
+    exec(compile(source, "s.py", "exec"), t)
+    got = m["run"](str(tmp_path / "m.pt"))
+    np.testing.assert_array_equal(got.asnumpy(), t["run"](str(tmp_path / "t.pt")).numpy())

@@ -140,19 +140,17 @@ class _ObjectSaves(StatementPass):
         return updated
 
     def _unknown_object(self, call: cst.Call) -> bool:
-        if not call.args:
-            return False
-        first = call.args[0]
-        if first.star:
+        if call.args and call.args[0].star:
             return True
-        if first.keyword is not None and first.keyword.value != "obj":
+        obj, f = _argument(call, 0, "obj"), _argument(call, 1, "f")
+        if obj is None:
             return False
-        if _known_parameters(first.value):
-            return isinstance(first.value, cst.Dict) and len(call.args) > 1 and (
-                self._open_file(call.args[1].value))
-        name = dotted_name(first.value)
+        into_file = f is not None and self._open_file(f)
+        if _known_parameters(obj):
+            return isinstance(obj, cst.Dict) and into_file
+        name = dotted_name(obj)
         if name is not None and (name in self.scan.networks or name in self.scan.state_dicts):
-            return self._open_file(call.args[1].value) if len(call.args) > 1 else False
+            return into_file
         return True
 
     @staticmethod
@@ -165,3 +163,12 @@ class _ObjectSaves(StatementPass):
             return True
         name = self.assigned.get(id(call))
         return name is not None and name in self.loaded
+
+
+def _argument(call: cst.Call, index: int, keyword: str):
+    """The argument bound to torch.save's parameter `keyword` (at `index`), or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[index].value if index < len(positional) else None

@@ -5,12 +5,13 @@ first byte (a pickle's protocol mark)."""
 
 HELPERS = {
     "save_object": '''\
-def save_object(obj, f, pickle_module=pickle, pickle_protocol=pickle.DEFAULT_PROTOCOL, **kwargs):
+def save_object(obj, f, pickle_module=pickle, pickle_protocol=pickle.DEFAULT_PROTOCOL,
+                _use_new_zipfile_serialization=True, _disable_byteorder_record=False):
     """torch.save of any object. A Cell, a dict of tensors or a checkpoint dict (state
     dicts beside numbers and strings) is written as a MindSpore checkpoint: every state
     dict's parameters in one flat dict, numbers and strings in append_dict, other entries
     left out with a warning. Anything else, or any object written to an open file, is
-    pickled."""
+    pickled (torch's zip-file switches have no meaning here)."""
     if isinstance(f, (str, os.PathLike)):
         if isinstance(obj, mindspore.nn.Cell):
             mindspore.save_checkpoint(obj, f)
