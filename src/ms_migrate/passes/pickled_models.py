@@ -54,7 +54,8 @@ NETWORK_METHODS = ("state_dict", "parameters", "named_parameters", "eval", "trai
 
 
 class NetworkNames(FastVisitor):
-    """Dotted names the file calls a network's method on (`model.eval()`)."""
+    """Dotted names the file calls (`model(x)`) or calls a network's method on
+    (`model.eval()`): a network, not data."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,6 +63,9 @@ class NetworkNames(FastVisitor):
 
     def visit_Call(self, call: cst.Call) -> None:
         func = call.func
+        called = dotted_name(func)
+        if called is not None:
+            self.networks.add(called)
         if isinstance(func, cst.Attribute) and func.attr.value in NETWORK_METHODS:
             owner = dotted_name(func.value)
             if owner is not None:
