@@ -117,7 +117,7 @@ def test_optimizer_arguments(source, expected):
 
 
 @pytest.mark.parametrize("source,reason", [
-    ("optim.LBFGS(model.parameters())", "closure"),
+    ("optim.LBFGS(model.parameters(), line_search_fn='strong_wolfe')", "line search"),
     ("optim.Adam(model.parameters(), differentiable=True)", "differentiable"),
     ("optim.NAdam(model.parameters(), maximize=True)", "maximize"),
     ("optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, last_epoch=9)", "last_epoch"),

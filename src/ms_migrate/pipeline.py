@@ -26,6 +26,7 @@ from .passes import (
     amp,
     autocast_regions,
     checkpoint_dicts,
+    closure_steps,
     container_dicts,
     custom_functions,
     custom_optimizers,
@@ -159,6 +160,9 @@ STATEMENT_PASSES: Tuple[Pass, ...] = (
     Pass("export", export.applies, export.convert_export),
     # `optimizer.param_groups[0]["lr"]` reads, before the training pass moves optimizers.
     Pass("learning-rates", learning_rates.applies, learning_rates.convert_learning_rate_reads),
+    # LBFGS's optimizer.step(closure): the closure's loss and gradients from value_and_grad,
+    # before training meets its backward().
+    Pass("closure-steps", closure_steps.applies, closure_steps.convert_closure_steps),
     # A torch.optim.Optimizer subclass: step() reading p.grad -> construct(gradients), before
     # optimizer-types and the table (which refuses the subclasses left) meet the base class.
     Pass("custom-optimizers", custom_optimizers.applies,

@@ -227,7 +227,7 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
             scope.sites.append(Site("backward", stmt, value))
         elif method == "zero_grad":
             scope.sites.append(Site("zero_grad", stmt, value, receiver=receiver))
-        elif method == "step" and is_optimizer(receiver, optimizers):
+        elif method == "step" and is_optimizer(receiver, optimizers) and not _evaluates(value):
             scope.sites.append(Site("step", stmt, value, receiver=receiver))
         elif is_scaler(receiver, scalers) and method in ("step", "unscale_", "update"):
             # scaler.step(optimizer) steps that optimizer; unscale_/update frame it
@@ -243,3 +243,10 @@ def bound_names(node: cst.CSTNode) -> Set[str]:
     if isinstance(node, cst.For):
         names.update(target_names(node.target))
     return names
+
+
+def _evaluates(step: cst.Call) -> bool:
+    """`optimizer.step(mindspore.value_and_grad(closure, ...))`: a step that evaluates the
+    loss and gradients itself (LBFGS, passes/closure_steps.py)."""
+    return bool(step.args) and isinstance(step.args[0].value, cst.Call) and (
+        (dotted_name(step.args[0].value.func) or "").endswith("value_and_grad"))
