@@ -136,60 +136,6 @@ class LazyNorm(mindspore.nn.Cell):
             out = out * self.weight.reshape(shape) + self.bias.reshape(shape)
         return out.squeeze(0) if unbatched else out
 ''',
-    "LazyBatchNorm1d": '''\
-class LazyBatchNorm1d(LazyNorm):
-    """torch.nn.LazyBatchNorm1d: batch normalisation of 3-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 3, False
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
-    "LazyBatchNorm2d": '''\
-class LazyBatchNorm2d(LazyNorm):
-    """torch.nn.LazyBatchNorm2d: batch normalisation of 4-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 4, False
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
-    "LazyBatchNorm3d": '''\
-class LazyBatchNorm3d(LazyNorm):
-    """torch.nn.LazyBatchNorm3d: batch normalisation of 5-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 5, False
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
-    "LazyInstanceNorm1d": '''\
-class LazyInstanceNorm1d(LazyNorm):
-    """torch.nn.LazyInstanceNorm1d: instance normalisation of 3-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 3, True
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
-    "LazyInstanceNorm2d": '''\
-class LazyInstanceNorm2d(LazyNorm):
-    """torch.nn.LazyInstanceNorm2d: instance normalisation of 4-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 4, True
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
-    "LazyInstanceNorm3d": '''\
-class LazyInstanceNorm3d(LazyNorm):
-    """torch.nn.LazyInstanceNorm3d: instance normalisation of 5-D input whose number of features is read from the first input."""
-    batched_ndim, per_instance = 5, True
-
-    def __init__(self, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False,
-                 device=None, dtype=None):
-        super().__init__(eps, momentum, affine, track_running_stats)
-''',
     "Fold": '''\
 class Fold(mindspore.nn.Cell):
     """torch.nn.Fold: sums sliding blocks back into a (N, C, H, W) tensor (ops.fold)."""
@@ -673,6 +619,26 @@ def unpack_sequence(packed_sequences):
     return unpad_sequence(padded, lengths, batch_first=True)
 ''',
 }
+
+
+def _lazy_norm(kind: str, dims: int) -> str:
+    """A lazy norm layer: LazyNorm with the rank and defaults of torch's class."""
+    batch = kind == "Batch"
+    return f'''\
+class Lazy{kind}Norm{dims}d(LazyNorm):
+    """torch.nn.Lazy{kind}Norm{dims}d: {kind.lower()} normalisation of {dims + 2}-D input whose number of features is read from the first input."""
+    batched_ndim, per_instance = {dims + 2}, {not batch}
+
+    def __init__(self, eps=1e-05, momentum=0.1, affine={batch}, track_running_stats={batch},
+                 device=None, dtype=None):
+        super().__init__(eps, momentum, affine, track_running_stats)
+'''
+
+
+# the six lazy norm layers differ only in rank and defaults
+HELPERS.update({f"Lazy{kind}Norm{dims}d": _lazy_norm(kind, dims)
+                for kind in ("Batch", "Instance") for dims in (1, 2, 3)})
+
 
 IMPORTS = {
     "fractional_max_pool": ("import math",),
