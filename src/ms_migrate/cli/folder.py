@@ -14,6 +14,7 @@ from .project import (
     check_paths,
     convert_project,
     plan,
+    settle_heap,
 )
 
 EXIT_OK, EXIT_CHANGED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -63,6 +64,9 @@ def run_with_progress(root: Path, options: Options, quiet: bool,
     tasks = plan(root, options)
     if not any(task.kind == "convert" for task in tasks):
         raise ProjectError(f"{root}: no Python files to convert")
+    from ..tables.load import load_rules
+    load_rules(tuple(options.rule_paths))  # here, so settle_heap covers them and workers inherit them
+    settle_heap()
     bar = None
     if not quiet and tasks and sys.stderr.isatty():
         bar = click.progressbar(length=len(tasks), label="converting", file=sys.stderr,

@@ -214,6 +214,7 @@ def _init_worker(rule_paths: Tuple[Path, ...], selection: Selection) -> None:
     sys.unraisablehook = _exit_again
     _RULES = load_rules(tuple(rule_paths))
     _SELECTION = selection
+    settle_heap()
 
 
 def _leave(code: int):
@@ -250,6 +251,14 @@ def paused_gc():
     finally:
         if enabled:
             gc.enable()
+
+
+def settle_heap() -> None:
+    """Keep the collector from rescanning what stays loaded for the whole run (the
+    modules, the rule tables): without it each full collection between files walks
+    them all again, 5% of a run's time here. Only for processes that convert and end."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_task(task: Task) -> FileOutcome:
