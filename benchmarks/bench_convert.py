@@ -16,7 +16,9 @@ holds up better when the machine's speed drifts. Measured:
   process (which includes `import libcst`), with garbage collection paused as
   ms-migrate pauses it;
 - convert: `convert_source` of every file in this process, and the CLI on the
-  folder with --jobs 1 and --jobs 2 (wall time and peak memory);
+  folder with --jobs 1 and --jobs 2 (wall time, CPU time and peak memory);
+- the two targets, as medians of paired rounds: --jobs 1 within 1.5x the CPU time
+  of the floor process, and --jobs 2 at least 1.7x faster (wall) than --jobs 1;
 - start-up: `ms-migrate --help` and a one-file conversion, and whether that
   path imports torch or mindspore (it must not);
 - large input: one generated 50,000-line file through the CLI, beside its floor.
@@ -180,9 +182,13 @@ def main() -> None:
                       "-j", str(jobs)] for jobs in (1, 2)}
         run_measured(cli[1])  # warm: the bytecode cache and the rule tables' pickle
         runs = {1: [], 2: []}
+        floor_cpu = []
         for _ in range(args.repeat):  # alternating, as above
+            floor_cpu.append(run_measured(floor_cmd)[2])
             for jobs in (1, 2):
                 runs[jobs].append(run_measured(cli[jobs]))
+        results["cpu_ratio_median"] = statistics.median(
+            r[2] / f for r, f in zip(runs[1], floor_cpu))
         for jobs in (1, 2):
             results[f"cli_j{jobs}_s"] = min(r[0] for r in runs[jobs])
             results[f"cli_j{jobs}_peak_mib"] = max(r[1] for r in runs[jobs])
@@ -230,6 +236,11 @@ def main() -> None:
           f"the floor (--jobs 2: {r['cli_j2_cpu_s']:.2f} s)")
     print(f"--jobs 2 speed-up over --jobs 1          {r['cli_j1_s'] / r['cli_j2_s']:.2f}x"
           f"  (median of paired runs {r['speedup_median']:.2f}x)")
+    met = lambda ok: "met" if ok else "not met"  # noqa: E731
+    print(f"target: --jobs 1 within 1.5x the floor's CPU time: {r['cpu_ratio_median']:.2f}x "
+          f"(median of paired rounds): {met(r['cpu_ratio_median'] <= 1.5)}")
+    print(f"target: --jobs 2 at least 1.7x faster than --jobs 1: {r['speedup_median']:.2f}x "
+          f"(median of paired rounds): {met(r['speedup_median'] >= 1.7)}")
     print(f"ms-migrate --help                        {r['help_s']:6.2f} s")
     print(f"one-file conversion ({HERE.name}/corpus/resnet.py)  {r['one_file_s']:6.2f} s  "
           f"peak {r['one_file_peak_mib']} MiB; torch/mindspore/numpy imported: {r['heavy_imports']}")
