@@ -27,6 +27,7 @@ from ..core.report import CONVERTED, WARNING
 from ..core.traversal import rebuilt, traverse
 from .amp import AUTOCAST
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APPLIES = re.compile(r"\bautocast\b")
 FLOAT32 = ("computes in float32 (autocast only changes speed and memory): for float16 "
@@ -35,7 +36,7 @@ DISABLED = "removed: a disabled region computes in float32"
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "autocast")
 
 
 def remove_autocast_regions(ctx: Context, module: cst.Module) -> cst.Module:

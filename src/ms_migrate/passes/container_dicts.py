@@ -19,6 +19,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, with_helper_class
+from .text_search import found
 
 HELPER = "NamedCells"
 _APPLIES = re.compile(r"\bModuleDict\b")
@@ -58,7 +59,7 @@ class {HELPER}(mindspore.nn.Cell):
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "ModuleDict")
 
 
 def convert_container_dicts(ctx: Context, module: cst.Module) -> cst.Module:

@@ -39,6 +39,7 @@ from . import custom_function_ctx as ctx_attrs
 from .statement_pass import StatementPass
 from .training.emit import ms_name
 from .training.names import Flows
+from .text_search import found
 
 API = "torch.autograd.Function"
 _SPELLINGS = frozenset({API, "torch.autograd.function.Function"})
@@ -47,7 +48,7 @@ _APPLIES = re.compile(r"\bFunction\b")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source)) and "backward" in source
+    return "backward" in source and found(_APPLIES, source, "Function")
 
 
 Unsupported = ctx_attrs.Unsupported

@@ -28,6 +28,7 @@ from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, FastVisitor, traverse
 from .statement_pass import StatementPass
 from .training.emit import ms_name
+from .text_search import found
 
 OPTIMIZER = "torch.optim.Optimizer"
 _SPELLINGS = frozenset({OPTIMIZER, "torch.optim.optimizer.Optimizer"})
@@ -37,7 +38,7 @@ _APPLIES = re.compile(r"\bOptimizer\b")
 
 
 def applies(source: str) -> bool:
-    return "def step" in source and bool(_APPLIES.search(source))
+    return "def step" in source and found(_APPLIES, source, "Optimizer")
 
 
 def convert_custom_optimizers(ctx: Context, module: cst.Module) -> cst.Module:

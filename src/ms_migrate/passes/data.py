@@ -28,6 +28,7 @@ from . import data_annotations, data_samplers
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
+from .text_search import contains_any
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
 
@@ -50,7 +51,9 @@ _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return (contains_any(source, ("DataLoader", "Dataset", "Sampler", "random_split", "Subset",
+                                  "torchvision"))  # in each match of _APPLIES
+            and bool(_APPLIES.search(source)))
 
 
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:

@@ -30,8 +30,10 @@ from ..core.names import dotted_name
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import contains_any, found
 
 _PARAMS = ("weight", "bias", "running_mean", "running_var")
+_PARAM_ATTRIBUTES = tuple("." + name for name in _PARAMS)
 _APPLIES = re.compile(rf"\bself(?:\.\w+)+\.(?:{'|'.join(_PARAMS)})\b")
 # a layer held in a local name of a function: `norm = nn.BatchNorm2d(dim)` then
 # `nn.init.zeros_(norm.weight)` (the layer goes into a Sequential afterwards)
@@ -47,7 +49,10 @@ def _local_layers(source: str) -> bool:
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source)) or _local_layers(source)
+    # both tests find a parameter attribute (`.weight`), the local one of a layer's name
+    return contains_any(source, _PARAM_ATTRIBUTES) and (
+        found(_APPLIES, source, "self")
+        or (contains_any(source, ("Norm", "Embedding", "PReLU")) and _local_layers(source)))
 
 
 def rename_declared_layer_params(ctx: Context, module: cst.Module) -> cst.Module:

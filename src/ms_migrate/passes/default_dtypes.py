@@ -13,6 +13,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APPLIES = re.compile(r"\bset_default_(?:dtype|tensor_type)\(")
 _FLOAT32 = {
@@ -23,7 +24,7 @@ _WHY = "removed: float32 is MindSpore's default float type too"
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "set_default_")
 
 
 def drop_float32_defaults(ctx: Context, module: cst.Module) -> cst.Module:

@@ -29,12 +29,18 @@ from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
 from .statement_pass import StatementPass
+from .text_search import found
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
 # device string. A bare `device=` keyword (factory kwargs) is the API rules' business.
 _APPLIES = re.compile(r"\.(to|cuda|cpu)\(|\.is_(cuda|xpu)\b|\bdevice\(|\bbackends\b|[\"'](cuda|cpu|mps|xla)\b"
                       r"|\bcurrent_accelerator\(|\bset_float32_matmul_precision\b|torch\.device\b"
                       r"|\bset_deterministic_debug_mode\b|\bset_device\(")
+# the literals each match of _APPLIES starts with (found() tries it only there)
+_APPLIES_STARTS = (".to(", ".cuda(", ".cpu(", ".is_", "device(", "backends",
+                   *(q + name for name in ("cuda", "cpu", "mps", "xla") for q in "\"'"),
+                   "current_accelerator(", "set_float32_matmul_precision", "torch.device",
+                   "set_deterministic_debug_mode", "set_device(")
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
@@ -80,7 +86,7 @@ _DEVICE_CALLS = ("torch.device", "torch.accelerator.current_accelerator")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, *_APPLIES_STARTS)
 
 
 def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:

@@ -24,6 +24,7 @@ from ..core.names import dotted_name
 from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import contains_any
 
 _APPLIES = re.compile(r"init_process_group|DataParallel|data_parallel\(")
 _INIT = "torch.distributed.init_process_group"
@@ -41,7 +42,7 @@ _WRAPPERS = {
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return contains_any(source, ("init_process_group", "DataParallel", "data_parallel("))  # _APPLIES
 
 
 def convert_distributed(ctx: Context, module: cst.Module) -> cst.Module:

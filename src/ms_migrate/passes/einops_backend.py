@@ -123,7 +123,7 @@ class {name}({mixin}, mindspore.nn.Cell):
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return "einops" in source and bool(_APPLIES.search(source))
 
 
 def add_einops_backend(ctx: Context, module: cst.Module) -> cst.Module:

@@ -26,6 +26,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import contains_any
 
 _APPLIES = re.compile(r"jit\.|onnx\.export|compile")
 # Decorators that only change how torch compiles a function: without them it computes the same
@@ -40,7 +41,7 @@ _ONNX_OPTIONS = ("export_params", "verbose", "training", "input_names", "output_
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return contains_any(source, ("jit.", "onnx.export", "compile"))  # _APPLIES
 
 
 def convert_export(ctx: Context, module: cst.Module) -> cst.Module:

@@ -16,12 +16,13 @@ from ..core.context import Context, is_torch_module
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APPLIES = re.compile(r"\bhasattr\(")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "hasattr(")
 
 
 def convert_feature_probes(ctx: Context, module: cst.Module) -> cst.Module:

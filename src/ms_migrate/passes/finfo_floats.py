@@ -17,13 +17,14 @@ import libcst as cst
 from ..core.context import Context
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _LIMITS = ("max", "min", "eps", "tiny", "smallest_normal", "resolution")
 _APPLIES = re.compile(rf"\bfinfo\([^)\n]*\)\.(?:{'|'.join(_LIMITS)})\b")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "finfo(")
 
 
 def float_finfo_limits(ctx: Context, module: cst.Module) -> cst.Module:

@@ -12,12 +12,13 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.traversal import FastTransformer, traverse
+from .text_search import found
 
 _APPLIES = re.compile(r"\bnext\(\s*(?:iter\(\s*)?[\w.]+\.parameters\(\s*\)")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "next(")
 
 
 def index_first_parameter(ctx: Context, module: cst.Module) -> cst.Module:

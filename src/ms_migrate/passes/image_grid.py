@@ -17,6 +17,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, with_helper_code
+from .text_search import found
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}
 _APPLIES = re.compile(r"\b(?:make_grid|save_image)\b")
@@ -64,7 +65,7 @@ def save_image(tensor, fp, format=None, **grid_options):
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "make_grid", "save_image")
 
 
 def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:

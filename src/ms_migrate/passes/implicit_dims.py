@@ -17,6 +17,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, with_helper_class
+from .text_search import found
 
 HELPER = "SoftmaxByRank"
 _LAYERS = {
@@ -41,7 +42,7 @@ class {HELPER}(mindspore.nn.Cell):
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "Softm", "LogSoftm")
 
 
 def convert_implicit_dims(ctx: Context, module: cst.Module) -> cst.Module:

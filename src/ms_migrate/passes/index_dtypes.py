@@ -22,6 +22,7 @@ from ..core.context import Context
 from ..core.names import imported_names, root_name
 from ..core.traversal import FastTransformer, traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APIS = ("torch.topk", "torch.sort", "torch.cummin")
 # Tensor methods; `pair = lst.sort()` on a list is left alone (only unpacked sorts count)
@@ -31,7 +32,7 @@ _APPLIES = re.compile(r"\b(?:topk|sort|cummin)\(")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "topk(", "sort(", "cummin(")
 
 
 def cast_unpacked_indices(ctx: Context, module: cst.Module) -> cst.Module:

@@ -29,6 +29,7 @@ from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import rebuilt, traverse
 from .layer_classnames import ClassNames, read_test, traced_class_names
 from .statement_pass import StatementPass
+from .text_search import found
 
 # Only layers whose parameters MindSpore names differently can need it, and class names
 # kept in a variable or tested (not those only printed: torch's own code is full of them).
@@ -40,7 +41,8 @@ _APPLIES = re.compile(r"(?:isinstance|issubclass)\([^\n]*(Norm|Embedding|PReLU|C
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source) or _CLASS_NAME.search(source))
+    return (found(_APPLIES, source, "isinstance(", "issubclass(")
+            or (".__name__" in source and bool(_CLASS_NAME.search(source))))
 
 
 def rename_layer_attributes(ctx: Context, module: cst.Module) -> cst.Module:

@@ -18,6 +18,7 @@ from ..core.context import Context
 from ..core.report import WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _LAYOUT = {
     "flatten_parameters": "torch.nn.RNNBase.flatten_parameters",
@@ -34,7 +35,8 @@ _WHY = "removed: it only packs the weights in memory for cuDNN; the values are t
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, *(f".{name}(" for name in _LAYOUT), "set_image_backend(",
+                 "set_audio_backend(")
 
 
 def drop_layout_calls(ctx: Context, module: cst.Module) -> cst.Module:

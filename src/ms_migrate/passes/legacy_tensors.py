@@ -38,6 +38,7 @@ from ..core.names import dotted_name, root_name
 from ..core.report import WARNING
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).
 DTYPES = {
@@ -56,7 +57,8 @@ _FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "ra
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    # each match of _APPLIES starts with a name of DTYPES (the typed ones or Tensor) or map(
+    return found(_APPLIES, source, *DTYPES, "map(")
 
 
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:

@@ -24,6 +24,7 @@ from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from ..transforms.model_code import CONSTRUCTORS
 from .statement_pass import StatementPass
+from .text_search import found
 
 _RENAMES = {"in_features": "in_channels", "out_features": "out_channels"}
 _USE = re.compile(r"\.fc\.(?:in|out)_features\b|\.__dict__\b|\bgetattr\(|\._modules\b")
@@ -31,7 +32,7 @@ _MODELS = "torchvision.models"
 
 
 def applies(source: str) -> bool:
-    return "torchvision" in source and bool(_USE.search(source))
+    return "torchvision" in source and found(_USE, source, ".fc.", ".__dict__", "getattr(", "._modules")
 
 
 def convert_model_zoo_uses(ctx: Context, module: cst.Module) -> cst.Module:

@@ -22,12 +22,13 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import TORCH_MODULES
 from ..core.traversal import FastTransformer, traverse
+from .text_search import found
 
 _APPLIES = re.compile(r"\bgetattr\(\s*[\w.]+\s*,\s*\w+\s*\)\s*\(")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "getattr(")
 
 
 def expand_named_layers(ctx: Context, module: cst.Module) -> cst.Module:

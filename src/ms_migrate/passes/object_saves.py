@@ -30,13 +30,14 @@ from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from .pickled_models import NetworkNames
 from .statement_pass import StatementPass
+from .text_search import found
 
 _SAVE, _LOAD = "torch.save", "torch.load"
 _APPLIES = re.compile(r"\b(?:save|load)\(")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "save(", "load(")
 
 
 def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:

@@ -18,6 +18,7 @@ from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 from .training.emit import ms_name
+from .text_search import found
 
 OPTIMIZER = "torch.optim.Optimizer"
 _SPELLINGS = frozenset({OPTIMIZER, "torch.optim.optimizer.Optimizer"})
@@ -26,7 +27,7 @@ _APPLIES = re.compile(r"\bOptimizer\b")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "Optimizer")
 
 
 def convert_optimizer_types(ctx: Context, module: cst.Module) -> cst.Module:

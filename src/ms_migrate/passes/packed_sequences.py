@@ -26,6 +26,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass, with_helper_class
+from .text_search import found
 
 PACK = "torch.nn.utils.rnn.pack_padded_sequence"
 UNPACK = "torch.nn.utils.rnn.pad_packed_sequence"
@@ -48,7 +49,7 @@ _READS = {"cpu", "numpy", "tolist", "detach", "long", "int", "to", "data", "clon
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "pack_padded_sequence")
 
 
 def convert_packed_sequences(ctx: Context, module: cst.Module) -> cst.Module:

@@ -30,6 +30,7 @@ from ..core.names import dotted_name
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APPLIES = re.compile(r"\b(?:save|load)\(|safe_globals\(")
 _SAVE, _LOAD = "torch.save", "torch.load"
@@ -37,7 +38,7 @@ _SAFE_GLOBALS = ("torch.serialization.safe_globals",)
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "save(", "load(", "safe_globals(")
 
 
 def convert_pickled_models(ctx: Context, module: cst.Module) -> cst.Module:

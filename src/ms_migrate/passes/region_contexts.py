@@ -26,6 +26,7 @@ from ..core.report import WARNING
 from ..core.traversal import traverse
 from .autocast_regions import _Regions
 from .statement_pass import StatementPass
+from .text_search import found
 
 REGIONS = {
     "torch.autograd.profiler.record_function": (
@@ -46,7 +47,7 @@ _READS_KERNELS = "_cur_sdpa_kernel_backends"
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "record_function", "sdpa_kernel", "sdp_kernel")
 
 
 def remove_region_contexts(ctx: Context, module: cst.Module) -> cst.Module:

@@ -26,6 +26,7 @@ from ..core.context import Context
 from ..core.report import WARNING
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 GENERATOR = "torch.Generator"
 RANDPERM = "torch.randperm"
@@ -36,7 +37,7 @@ _USES = re.compile(r"\b(manual_seed|randperm)\b")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "Generator")
 
 
 def convert_seeded_generators(ctx: Context, module: cst.Module) -> cst.Module:

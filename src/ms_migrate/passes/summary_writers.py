@@ -26,6 +26,7 @@ from ..core.report import UNSUPPORTED, WARNING
 from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from .statement_pass import StatementPass
+from .text_search import found
 
 API = "torch.utils.tensorboard.SummaryWriter"
 _ARGS = ("log_dir", "comment", "purge_step", "max_queue", "flush_secs", "filename_suffix")
@@ -40,7 +41,7 @@ _APPLIES = re.compile(r"\bSummaryWriter\b")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "SummaryWriter")
 
 
 def convert_summary_writers(ctx: Context, module: cst.Module) -> cst.Module:

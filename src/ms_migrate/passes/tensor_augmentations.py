@@ -28,6 +28,7 @@ from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from .classes import ClassTracker
 from .statement_pass import StatementPass
+from .text_search import found
 
 _HELPERS = {
     "Normalize": ("BatchNormalize", ("mean", "std", "inplace")),
@@ -43,7 +44,7 @@ _APPLIES = re.compile(r"\b(" + "|".join(_HELPERS) + r")\s*\(")
 
 
 def applies(source: str) -> bool:
-    return "torchvision" in source and bool(_APPLIES.search(source))
+    return "torchvision" in source and found(_APPLIES, source, *_HELPERS)
 
 
 def convert_tensor_augmentations(ctx: Context, module: cst.Module) -> cst.Module:

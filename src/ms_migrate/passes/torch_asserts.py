@@ -16,13 +16,14 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _APPLIES = re.compile(r"\b_assert\(")
 _API = "torch._assert"
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "_assert(")
 
 
 def convert_torch_asserts(ctx: Context, module: cst.Module) -> cst.Module:

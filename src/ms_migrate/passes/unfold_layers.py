@@ -21,6 +21,7 @@ from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, with_helper_class
+from .text_search import found
 
 HELPER = "Unfold"
 API = "torch.nn.Unfold"
@@ -43,7 +44,7 @@ class {HELPER}(mindspore.nn.Cell):
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "Unfold")
 
 
 def convert_unfold_layers(ctx: Context, module: cst.Module) -> cst.Module:

@@ -26,6 +26,7 @@ from ..core.context import Context
 from ..core.report import WARNING
 from ..core.traversal import rebuilt, traverse
 from .statement_pass import StatementPass
+from .text_search import found
 
 _VERSIONS = ("torch.__version__", "torchvision.__version__")
 _PARSERS = ("parse", "Version", "LooseVersion", "StrictVersion")
@@ -37,7 +38,7 @@ _APPLIES = re.compile(r"\b(torch|torchvision)\.__version__")
 
 
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    return found(_APPLIES, source, "torch.__version__", "torchvision.__version__")
 
 
 def fold_version_gates(ctx: Context, module: cst.Module) -> cst.Module:

@@ -18,6 +18,7 @@ from ...core.names import dotted_name, function_locals, running_statements
 from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, UNSUPPORTED, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
+from ..text_search import contains_any
 
 GRAD_MODES = frozenset({"torch.no_grad", "torch.inference_mode", "torch.enable_grad",
                         "torch.set_grad_enabled", "torch.autograd.no_grad",
@@ -32,7 +33,7 @@ _GRAD_MODE_WORDS = re.compile(r"no_grad|grad_enabled|inference_mode|enable_grad"
 
 
 def applies(source: str) -> bool:
-    return bool(_GRAD_MODE_WORDS.search(source))
+    return contains_any(source, ("no_grad", "grad_enabled", "inference_mode", "enable_grad"))
 
 
 def convert_grad_modes(ctx: Context, module: cst.Module) -> cst.Module:
