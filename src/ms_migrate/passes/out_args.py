@@ -24,7 +24,7 @@ import libcst as cst
 from ..core.callrewrite import code
 from ..core.context import Context, is_torch_api
 from ..core.traversal import traverse
-from .rebinding import Rebinding
+from .rebinding import Rebinding, alias_words
 
 # a keyword argument (not `out = f(x)`), or a positional argument named out
 _APPLIES = re.compile(r"[(,]\s*out\s*(?:=(?!=)|[,)])")
@@ -36,7 +36,8 @@ def applies(source: str) -> bool:
 
 
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
-    return traverse(module, _Out(ctx))
+    # a call it rewrites resolves to torch: its line names a torch alias
+    return traverse(module, _Out(ctx, alias_words(ctx.aliases)))
 
 
 class _Out(Rebinding):

@@ -8,31 +8,46 @@ by the API pass. `may_bind` says whether the enclosing function may assign the n
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+import re
+from functools import lru_cache
+from typing import Collection, Dict, List, Optional, Pattern, Set, Tuple, Union
 
 import libcst as cst
 
 from ..core.context import Context
 from ..core.names import function_locals
+from ..core.positions import RelevantLines
 from ..core.traversal import FastTransformer
 
 
 class Rebinding(FastTransformer):
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, relevant: Pattern):
+        """`relevant`: a pattern every line holding a call this pass may rebind matches
+        (statements with no such line are not visited)."""
         super().__init__()
         self.ctx = ctx
         self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.facts.out_args
-        # names each enclosing function may rebind: its locals, `global` and `nonlocal` ones
-        self.scopes: List[Set[str]] = []
+        self._relevant = RelevantLines(ctx.lines, relevant)
+        # per enclosing function, the names it may rebind (its locals, `global` and
+        # `nonlocal` ones), worked out on the first question: most functions have none
+        self.scopes: List[Union[cst.FunctionDef, Set[str]]] = []
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        return self._relevant.skips(statement)
 
     def rebind(self, targets: List[cst.AssignTarget], call: cst.Call) -> Optional[cst.Assign]:
         raise NotImplementedError
 
     def may_bind(self, names: Set[str]) -> bool:
-        return not self.scopes or names <= self.scopes[-1]
+        if not self.scopes:
+            return True
+        scope = self.scopes[-1]
+        if isinstance(scope, cst.FunctionDef):
+            scope = self.scopes[-1] = function_locals(scope) | declared(scope.body)
+        return names <= scope
 
     def visit_FunctionDef(self, node):
-        self.scopes.append(function_locals(node) | declared(node.body))
+        self.scopes.append(node)
 
     def leave_FunctionDef(self, original, updated):
         self.scopes.pop()
@@ -53,6 +68,16 @@ class Rebinding(FastTransformer):
             return updated
         assign = self.rebind(targets, call)
         return updated if assign is None else updated.with_changes(body=[assign])
+
+
+def alias_words(aliases: Collection[str]) -> Pattern:
+    """A pattern of the words that may name a torch alias (a superset: no leading \\b)."""
+    return _words(tuple(sorted(aliases)))
+
+
+@lru_cache(maxsize=32)
+def _words(words: Tuple[str, ...]) -> Pattern:
+    return re.compile(rf"(?:{'|'.join(map(re.escape, words))})\b" if words else r"(?!)")
 
 
 def declared(node: cst.CSTNode) -> Set[str]:

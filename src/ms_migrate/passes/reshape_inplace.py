@@ -31,6 +31,8 @@ _OWN_RULE = ("resize_",)
 # what the in-place call changes, for the warning
 _CHANGES = {"detach_": "detaches the tensor from the graph in place"}
 _APPLIES = re.compile(r"\.\s*(?:%s)\s*\(" % "|".join(METHODS))
+# the lines a rewritten call may stand on (its method's name, whatever the spacing)
+_METHOD_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(METHODS))
 
 
 def applies(source: str) -> bool:
@@ -38,7 +40,7 @@ def applies(source: str) -> bool:
 
 
 def rebind_reshaped(ctx: Context, module: cst.Module) -> cst.Module:
-    return traverse(module, _Rebind(ctx))
+    return traverse(module, _Rebind(ctx, _METHOD_WORDS))
 
 
 class _Rebind(Rebinding):
