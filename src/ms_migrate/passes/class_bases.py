@@ -40,4 +40,6 @@ class _Rebaser(StatementPass):
                 continue
             bases[k] = bases[k].with_changes(value=self.replacement(self.ctx, name))
             self.add(base, api, CONVERTED, self.message(name))
+        if all(new is old for new, old in zip(bases, updated.bases)):
+            return updated  # an unchanged class stays the statement parsed (its lines known)
         return updated.with_changes(bases=bases)

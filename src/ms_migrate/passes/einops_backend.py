@@ -20,7 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name, iter_statements
 from ..core.report import CONVERTED, UNSUPPORTED
-from .statement_pass import with_helper_code
+from .statement_pass import parsed_statement, with_helper_code
 
 BACKEND = "MindSporeEinopsBackend"
 _APPLIES = re.compile(r"^\s*(from|import)\s+einops\b", re.M)
@@ -142,7 +142,7 @@ def add_einops_backend(ctx: Context, module: cst.Module) -> cst.Module:
     ctx.require("import mindspore")
     ctx.require("from einops._backends import AbstractBackend")
     code = _BACKEND_CODE + (_EINSUM_CODE if "einsum" in imported else "")
-    helpers = [cst.parse_statement(code)]
+    helpers = [parsed_statement(code)]
     for name, (layer, line) in layers.items():
         ctx.require(f"from einops.layers import {layer}Mixin")
         helpers.append(cst.parse_statement(

@@ -16,7 +16,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, with_helper_code
+from .statement_pass import StatementPass, parsed_statement, with_helper_code
 from .text_search import found
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}
@@ -87,7 +87,7 @@ def convert_image_grid(ctx: Context, module: cst.Module) -> cst.Module:
         if ctx.aliases.get(helper) == f"torchvision.utils.{helper}":
             del ctx.aliases[helper]
     converted = converted.with_changes(body=_block_without_imports(converted.body, written))
-    return with_helper_code(converted, [cst.parse_statement(code) for code in helpers])
+    return with_helper_code(converted, [parsed_statement(code) for code in helpers])
 
 
 class _ImageGrid(StatementPass):
@@ -114,8 +114,10 @@ def _block_without_imports(body, helpers):
     for statement in body:
         if isinstance(statement, cst.Try) and isinstance(statement.body, cst.IndentedBlock):
             inner = _block_without_imports(statement.body.body, helpers)
-            statement = statement.with_changes(body=statement.body.with_changes(
-                body=inner or [cst.SimpleStatementLine([cst.Pass()])]))
+            if len(inner) != len(statement.body.body) or any(
+                    new is not old for new, old in zip(inner, statement.body.body)):
+                statement = statement.with_changes(body=statement.body.with_changes(
+                    body=inner or [cst.SimpleStatementLine([cst.Pass()])]))
         statement = _without_imports(statement, helpers)
         if statement is not None:
             kept.append(statement)

@@ -15,13 +15,14 @@ the rules).
 from __future__ import annotations
 
 import re
+from typing import Optional, Set
 
 import libcst as cst
 
 from ..core.context import Context
 from ..core.names import imported_names, root_name
 from ..core.traversal import FastTransformer, traverse
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, parsed_statement
 from .text_search import found
 
 _APIS = ("torch.topk", "torch.sort", "torch.cummin")
@@ -36,19 +37,40 @@ def applies(source: str) -> bool:
 
 
 def cast_unpacked_indices(ctx: Context, module: cst.Module) -> cst.Module:
-    # a pair read as `pair.values` / `pair.indices` stays as it is: its fields become
-    # [0] / [1] where the name holds the call's result (passes/tuple_results.py)
-    fields = set(re.findall(r"\b(\w+)\.(?:values|indices)\b", module.code))
-    # names cast already (converted code: a Tensor method reads the same in both)
-    cast = set(_CAST.findall(module.code))
-    return traverse(module, _UnpackedIndices(ctx, fields | cast, imported_names(module)))
+    return traverse(module, _UnpackedIndices(ctx, module))
+
+
+# What the pass writes after a call, `_N_` standing for the name, `_` for mindspore.int64
+# (parsed once: the same text for every file).
+_PAIR = "_N_ = _N_[0], _N_[1].astype(_)\n"
+_INDICES = "_N_ = _N_.astype(_)\n"
 
 
 class _UnpackedIndices(StatementPass):
-    def __init__(self, ctx: Context, fields, modules) -> None:
+    def __init__(self, ctx: Context, module: cst.Module) -> None:
         super().__init__(ctx, _APPLIES)
-        self.fields = fields
-        self.modules = modules  # `ops.sort(x)` is no method call
+        self.module = module
+        self._kept: Optional[Set[str]] = None
+        self._modules: Optional[Set[str]] = None
+
+    @property
+    def kept(self) -> Set[str]:
+        """Names left as they are, read from the code (once, on the first call found):
+        a pair read as `pair.values` / `pair.indices` stays as it is (its fields become
+        [0] / [1] where the name holds the call's result: passes/tuple_results.py), and
+        names cast already (converted code: a Tensor method reads the same in both)."""
+        if self._kept is None:
+            code = self.module.code
+            self._kept = set(re.findall(r"\b(\w+)\.(?:values|indices)\b", code)) | set(
+                _CAST.findall(code))
+        return self._kept
+
+    @property
+    def modules(self) -> Set[str]:
+        """Names of imported modules: `ops.sort(x)` is no method call."""
+        if self._modules is None:
+            self._modules = imported_names(self.module)
+        return self._modules
 
     def leave_SimpleStatementLine(self, original, updated):
         if len(original.body) != 1 or not isinstance(original.body[0], cst.Assign):
@@ -60,19 +82,16 @@ class _UnpackedIndices(StatementPass):
                        for arg in assign.value.args)):
             return updated
         target = assign.targets[0].target
-        if isinstance(target, cst.Name) and target.value not in self.fields:
+        if isinstance(target, cst.Name) and target.value not in self.kept:
             # result = torch.sort(x): the pair, rebuilt
-            name = target.value
-            follow = cst.parse_statement(f"{name} = {name}[0], {name}[1].astype(_)\n")
-            return cst.FlattenSentinel([updated, self._filled(follow)])
+            return cst.FlattenSentinel([updated, self._filled(_PAIR, target.value)])
         if not isinstance(target, (cst.Tuple, cst.List)) or len(target.elements) != 2:
             return updated
         indices = target.elements[1].value
         if (not isinstance(indices, cst.Name) or indices.value == "_"
-                or indices.value in self.fields):
+                or indices.value in self.kept):
             return updated
-        follow = cst.parse_statement(f"{indices.value} = {indices.value}.astype(_)\n")
-        return cst.FlattenSentinel([updated, self._filled(follow)])
+        return cst.FlattenSentinel([updated, self._filled(_INDICES, indices.value)])
 
     def _indexing(self, call: cst.Call, target: cst.BaseExpression) -> bool:
         """Whether `call` is one of the torch functions, or a Tensor method, whose
@@ -85,15 +104,17 @@ class _UnpackedIndices(StatementPass):
         unpacked = isinstance(target, (cst.Tuple, cst.List))
         return func.attr.value in _METHODS or (func.attr.value == "sort" and unpacked)
 
-    def _filled(self, statement: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
-        """`statement` with its placeholder `_` replaced by mindspore.int64."""
-        return _with_name(statement, self.ctx.name("mindspore.int64"))
+    def _filled(self, template: str, name: str) -> cst.SimpleStatementLine:
+        """`template` with `name` for `_N_` and mindspore.int64 for `_`."""
+        return _with_names(parsed_statement(template), name, self.ctx.name("mindspore.int64"))
 
 
-def _with_name(statement: cst.SimpleStatementLine, name: cst.BaseExpression):
+def _with_names(statement: cst.SimpleStatementLine, name: str, dtype: cst.BaseExpression):
 
     class _Fill(FastTransformer):
         def leave_Name(self, original, updated):
-            return name if original.value == "_" else updated
+            if original.value == "_N_":
+                return cst.Name(name)  # one node each place: ids tell uses apart
+            return dtype if original.value == "_" else updated
 
     return statement.visit(_Fill())

@@ -27,9 +27,10 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
 _APPLIES = re.compile(r"\b(?:save|load)\(|safe_globals\(")
@@ -76,19 +77,30 @@ class NetworkNames(FastVisitor):
 def _saved_whole(ctx: Context, module: cst.Module) -> Set[str]:
     """Dotted names this file passes to torch.save as they are and uses as networks (a
     model, not a dict or data)."""
-    found: Set[str] = set()
-
-    class _Find(NetworkNames):
-        def visit_Call(self, call: cst.Call) -> None:
-            super().visit_Call(call)
-            if ctx.resolve(call.func) == _SAVE and call.args and call.args[0].keyword is None:
-                name = dotted_name(call.args[0].value)
-                if name is not None:
-                    found.add(name)
-
-    finder = _Find()
+    saves = _Saves(ctx)
+    traverse(module, saves)
+    if not saves.found:
+        return saves.found  # no whole object saved: the calls need not be read
+    finder = NetworkNames()
     traverse(module, finder)
-    return found & finder.networks
+    return saves.found & finder.networks
+
+
+class _Saves(FastVisitor):
+    """Dotted names passed (first, by place) to torch.save; only statements that name
+    torch are read."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.skips = RelevantLines(ctx.lines, torch_names(ctx)).skips
+        self.found: Set[str] = set()
+
+    def visit_Call(self, call: cst.Call) -> None:
+        if self.ctx.resolve(call.func) == _SAVE and call.args and call.args[0].keyword is None:
+            name = dotted_name(call.args[0].value)
+            if name is not None:
+                self.found.add(name)
 
 
 def _file_of(ctx: Context, with_: cst.With):
@@ -135,7 +147,7 @@ class _Uses(FastVisitor):
 
 class _PickledModels(StatementPass):
     def __init__(self, ctx: Context, saved: Set[str]) -> None:
-        super().__init__(ctx)
+        super().__init__(ctx, torch_names(ctx))  # it rewrites torch's calls only
         self.saved = saved
         self.files: List[tuple] = []  # (name, path) of the open() withs being visited
         self.flatten: Set[int] = set()  # ids of updated withs whose body replaces them

@@ -10,7 +10,9 @@
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Pattern, Tuple
+import re
+from functools import lru_cache
+from typing import Collection, Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
@@ -115,9 +117,35 @@ class StatementPass(FastTransformer):
         return body, pending
 
 
+def torch_names(ctx: Context) -> Pattern:
+    """Matches on every line where a name the file binds to torch appears: a statement
+    with no such line holds nothing that `ctx.resolve` knows (a superset: no `\\b`
+    before, so the search starts with a literal)."""
+    return names_pattern(ctx.aliases)
+
+
+def names_pattern(names: Collection[str]) -> Pattern:
+    """Matches where any of `names` appears as a word's end (never, for no names)."""
+    return _names_pattern(tuple(sorted(names)))
+
+
+@lru_cache(maxsize=64)
+def _names_pattern(names: Tuple[str, ...]) -> Pattern:
+    if not names:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b")
+
+
+@lru_cache(maxsize=64)
+def parsed_statement(code: str) -> cst.BaseStatement:
+    """`code` parsed as one statement, once per process: helper code written into
+    files is the same text each time (libcst trees are immutable, so one can be shared)."""
+    return cst.parse_statement(code)
+
+
 def with_helper_class(module: cst.Module, code: str) -> cst.Module:
     """`module` with the helper `code` (a class or function) after its imports."""
-    return with_helper_code(module, [cst.parse_statement(code)])
+    return with_helper_code(module, [parsed_statement(code)])
 
 
 def with_helper_code(module: cst.Module, helpers) -> cst.Module:
