@@ -18,6 +18,8 @@ import libcst as cst
 
 from .core.context import Context
 from .core.names import (
+    ImportFound,
+    ImportStatements,
     collect_aliases,
     comprehension_variables,
     dotted_name,
@@ -27,7 +29,6 @@ from .core.names import (
     imported_names,
     late_rebound,
     parameter_names,
-    running_statements,
 )
 from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report
@@ -382,15 +383,18 @@ def convert_source(source: str, filename: Optional[str] = None,
 
 def _bound_by(statements) -> set:
     """Names the import statements (as text) bind."""
-    names = set()
-    for text in statements:
-        try:
-            stmt = cst.parse_statement(text)
-        except cst.ParserSyntaxError:
-            continue
-        for small in getattr(stmt, "body", ()):
-            names.update(name for name, _torch in import_bindings(small))
-    return names
+    return {name for text in statements for name in _names_bound_by(text)}
+
+
+@lru_cache(maxsize=256)
+def _names_bound_by(text: str) -> Tuple[str, ...]:
+    """Names one import statement (as text) binds; the same few recur in every file."""
+    try:
+        stmt = cst.parse_statement(text)
+    except cst.ParserSyntaxError:
+        return ()
+    return tuple(name for small in getattr(stmt, "body", ())
+                 for name, _torch in import_bindings(small))
 
 
 def _universal_newlines(source: str) -> Tuple[str, bool]:
@@ -412,17 +416,21 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     except MemoryError as exc:
         raise ConversionError(f"{report.filename}: too deeply nested to parse") from exc
     rules = rules if rules is not None else load_rules()
-    aliases = collect_aliases(module)
+    import_statements = ImportStatements()
+    found = import_statements.of(module)
+    aliases = collect_aliases(module, found)
     if not aliases:
         return ConversionResult(source, report)
     lines = StatementLines(module, source)
     ctx = Context(rules=rules, aliases=aliases, report=report,
-                  alias_uses={name: 0 for name in aliases}, imported=imported_names(module),
-                  lines=lines, source=source, late_rebound=late_rebound(module, aliases),
-                  selection=selection or Selection(), jit=jit)
+                  alias_uses={name: 0 for name in aliases},
+                  imported=imported_names(module, found), lines=lines, source=source,
+                  late_rebound=late_rebound(module, aliases, found),
+                  selection=selection or Selection(), jit=jit,
+                  import_statements=import_statements)
     # Statement passes do not follow imports in order: a torch name that a module-level
     # import of something else rebinds (`from mindspore import nn`) is not torch's to them.
-    hidden = {name: aliases.pop(name) for name in _rebound_by_imports(module, aliases)}
+    hidden = {name: aliases.pop(name) for name in _rebound_by_imports(found, aliases)}
     with recording_origins(lines.origins):
         for statement_pass in STATEMENT_PASSES:
             if ctx.selection.enabled(statement_pass.id) and statement_pass.applies(source):
@@ -432,7 +440,8 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     aliases.update(hidden)
     # what the passes wrote (helpers calling `np.stack(...)`) uses the imports the
     # file will have: those names are modules too, never Tensors
-    ctx.imported |= imported_names(module) | _bound_by(ctx.needed_imports)
+    ctx.imported |= imported_names(module, import_statements.of(module)) | _bound_by(
+        ctx.needed_imports)
     ctx.tree = module  # what core/receivers.py reads, on the first question
     module = traverse(module, Converter(ctx))
     module = helpers.insert_helpers(ctx, module)
@@ -445,9 +454,9 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     return ConversionResult(code, report)
 
 
-def _rebound_by_imports(module: cst.Module, aliases: Dict[str, str]) -> List[str]:
+def _rebound_by_imports(imports: List[ImportFound], aliases: Dict[str, str]) -> List[str]:
     """Torch aliases that a module-level import of something else binds somewhere."""
-    return list(dict.fromkeys(name for stmt in running_statements(module.body)
+    return list(dict.fromkeys(name for stmt, runs in imports if runs
                               for name, torch in import_bindings(stmt)
                               if not torch and name in aliases))
 

@@ -11,7 +11,7 @@ import libcst as cst
 
 from .aliases import canonical, torch_modules
 from .facts import Facts
-from .names import TORCH_MODULES, dotted_name, is_torch_name, root_name
+from .names import TORCH_MODULES, ImportStatements, dotted_name, is_torch_name, root_name
 from .positions import Locator, StatementLines
 from .report import UNSUPPORTED, Finding, Report, mark_text
 from .rule import RuleSet
@@ -119,6 +119,9 @@ class Context:
     source: str = ""
     # `--jit`: training steps and models are compiled with mindspore.jit
     jit: bool = False
+    # The import statements of the module's versions, walked once per statement (the
+    # set-up, the imports and helpers passes read them).
+    import_statements: ImportStatements = field(default_factory=ImportStatements)
 
     # --- names -------------------------------------------------------------
     def is_shadowed(self, name: str) -> bool:

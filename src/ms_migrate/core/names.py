@@ -5,7 +5,7 @@ imports are read from statements only, never from expressions.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Iterator, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -74,11 +74,109 @@ def iter_statements(body: Iterable[cst.CSTNode],
             yield from stmt.body
 
 
-def collect_aliases(module: cst.Module) -> Dict[str, str]:
+# The fields of a compound statement (or clause) that hold statements, in the order
+# iter_statements reads them (a try's `else` before its handlers).
+_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+_BLOCKS_OF: Dict[type, Tuple[str, ...]] = {}
+_DEFINITIONS = (cst.FunctionDef, cst.ClassDef)
+_IMPORTS = (cst.Import, cst.ImportFrom)
+
+
+def _nested(stmt: cst.CSTNode) -> list:
+    """The statements (and clauses: else, except, case) directly inside a compound
+    statement or clause, in iter_statements' order; [] for any other node."""
+    kind = type(stmt)
+    fields = _BLOCKS_OF.get(kind)
+    if fields is None:
+        fields = _BLOCKS_OF[kind] = tuple(
+            name for name in _BLOCK_FIELDS if name in getattr(kind, "__dataclass_fields__", ()))
+    children = []
+    for name in fields:
+        child = getattr(stmt, name)
+        if child is None:
+            continue
+        if isinstance(child, cst.BaseSuite):
+            children.extend(child.body)
+        elif isinstance(child, (list, tuple)):
+            children.extend(child)
+        else:  # else, finally, elif
+            children.append(child)
+    return children
+
+
+def walk_statements(body: Iterable[cst.CSTNode],
+                    definitions: bool = True) -> Iterator[cst.CSTNode]:
+    """Every statement of a block, nested ones (and clauses) included, each once, in
+    iter_statements' order; function and class bodies only with `definitions`.
+    Without recursion: no generator per block, and no depth limit."""
+    todo = list(body)
+    todo.reverse()
+    while todo:
+        stmt = todo.pop()
+        yield stmt
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            yield from stmt.body
+        elif definitions or (kind is not cst.FunctionDef and kind is not cst.ClassDef):
+            children = _nested(stmt)
+            if children:
+                children.reverse()
+                todo.extend(children)
+
+
+ImportFound = Tuple[cst.CSTNode, bool]  # (Import or ImportFrom, whether it runs with the module)
+
+
+def _imports_in(statement: cst.CSTNode) -> Iterator[ImportFound]:
+    """The import statements in a statement, in order, and whether each runs when the
+    statement does (not in a function or class body)."""
+    todo = [(statement, True)]
+    while todo:
+        stmt, runs = todo.pop()
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            for small in stmt.body:
+                if type(small) in _IMPORTS:
+                    yield small, runs
+        elif kind in _IMPORTS:  # in a one-line block: `if x: import y`
+            yield stmt, runs
+        else:
+            children = _nested(stmt)
+            if children:
+                inner = runs and kind not in _DEFINITIONS
+                todo.extend((child, inner) for child in reversed(children))
+
+
+class ImportStatements:
+    """The import statements of a module, found by walking its statements (never its
+    expressions), remembered per top-level statement: passes rebuild only the
+    statements they change, so a later version of the module is walked again only
+    there. One per conversion (on the Context)."""
+
+    def __init__(self) -> None:
+        self._found: Dict[int, Tuple[cst.CSTNode, Tuple[ImportFound, ...]]] = {}
+
+    def of(self, module: cst.Module) -> List[ImportFound]:
+        """(import statement, whether it runs with the module) for each, in order."""
+        found: List[ImportFound] = []
+        for statement in module.body:
+            found.extend(self.within(statement))
+        return found
+
+    def within(self, statement: cst.CSTNode) -> Tuple[ImportFound, ...]:
+        known = self._found.get(id(statement))
+        if known is None or known[0] is not statement:
+            known = self._found[id(statement)] = (statement, tuple(_imports_in(statement)))
+        return known[1]
+
+
+def collect_aliases(module: cst.Module,
+                    imports: Optional[Sequence[ImportFound]] = None) -> Dict[str, str]:
     """Local name -> qualified torch name, for every torch import in the file, in its
-    public spelling (`from torch.nn.modules.linear import Linear` -> torch.nn.Linear)."""
+    public spelling (`from torch.nn.modules.linear import Linear` -> torch.nn.Linear).
+    `imports`: the module's, when already found (ImportStatements)."""
     aliases: Dict[str, str] = {}
-    for stmt in iter_statements(module.body):
+    for stmt, _runs in imports if imports is not None else ImportStatements().of(module):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 full = dotted_name(alias.name)
@@ -104,12 +202,12 @@ def collect_aliases(module: cst.Module) -> Dict[str, str]:
     return aliases
 
 
-def imported_names(module: cst.Module) -> Set[str]:
+def imported_names(module: cst.Module,
+                   imports: Optional[Sequence[ImportFound]] = None) -> Set[str]:
     """Every local name an import statement binds (modules, not tensors)."""
     names: Set[str] = set()
-    for stmt in iter_statements(module.body):
-        if isinstance(stmt, (cst.Import, cst.ImportFrom)) and not isinstance(stmt.names,
-                                                                             cst.ImportStar):
+    for stmt, _runs in imports if imports is not None else ImportStatements().of(module):
+        if not isinstance(stmt.names, cst.ImportStar):
             for alias in stmt.names:
                 if alias.asname is not None:
                     names.update(target_names(alias.asname.name))
@@ -135,39 +233,41 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
     bindings are local to them.
     """
     bound: Set[str] = set()
-
-    def visit(stmts):
-        for stmt in stmts:
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign):
-                        for t in small.targets:
-                            bound.update(target_names(t.target))
-                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
-                        bound.update(target_names(small.target))
+    todo = list(body)  # a stack, not recursion: order does not matter to a set
+    while todo:
+        stmt = todo.pop()
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            for small in stmt.body:
+                small_kind = type(small)
+                if small_kind is cst.Assign:
+                    for t in small.targets:
+                        bound.update(target_names(t.target))
+                elif small_kind is cst.AnnAssign or small_kind is cst.AugAssign:
+                    bound.update(target_names(small.target))
+            continue
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
+            bound.add(stmt.name.value)
+            if not nested:
                 continue
-            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                bound.add(stmt.name.value)
-                if not nested:
-                    continue
-            if isinstance(stmt, cst.For):
-                bound.update(target_names(stmt.target))
-            if isinstance(stmt, cst.With):
-                for item in stmt.items:
-                    if item.asname is not None:
-                        bound.update(target_names(item.asname.name))
-            for attr in ("body", "orelse", "finalbody"):
-                child = getattr(stmt, attr, None)
-                if isinstance(child, cst.BaseSuite):
-                    visit(child.body)
-                elif isinstance(child, cst.CSTNode) and hasattr(child, "body"):
-                    visit([child])
-            for handler in getattr(stmt, "handlers", ()):
-                if handler.name is not None:
-                    bound.update(target_names(handler.name.name))
-                visit(handler.body.body)
-
-    visit(body)
+        elif kind is cst.For:
+            bound.update(target_names(stmt.target))
+        elif kind is cst.With:
+            for item in stmt.items:
+                if item.asname is not None:
+                    bound.update(target_names(item.asname.name))
+        # the small statements of a one-line block (`if x: y = 1`) bind nothing here
+        for attr in ("body", "orelse", "finalbody"):
+            child = getattr(stmt, attr, None)
+            if isinstance(child, cst.IndentedBlock):
+                todo.extend(child.body)
+            elif isinstance(child, cst.CSTNode) and hasattr(child, "body") and not isinstance(
+                    child, cst.BaseSuite):
+                todo.append(child)  # else, finally, elif
+        for handler in getattr(stmt, "handlers", ()):
+            if handler.name is not None:
+                bound.update(target_names(handler.name.name))
+            todo.extend(handler.body.body)
     return bound
 
 
@@ -206,7 +306,7 @@ def function_locals(node: cst.FunctionDef) -> Set[str]:
     """Names local to a function: its parameters and what its body assigns."""
     names = function_variables(node)
     if isinstance(node.body, cst.IndentedBlock):
-        names |= {name for stmt in running_statements(node.body.body)
+        names |= {name for top in node.body.body for stmt, runs in _imports_in(top) if runs
                   for name, torch in import_bindings(stmt) if not torch}
     return names
 
@@ -229,18 +329,19 @@ def import_bindings(stmt: cst.CSTNode) -> Iterator[Tuple[str, bool]]:
 
 
 def running_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """The statements of a block that run with it, in order: nested blocks entered,
-    function and class bodies not."""
-    for stmt in iter_statements(body, enter=lambda s: not isinstance(
-            s, (cst.FunctionDef, cst.ClassDef))):
-        yield stmt
+    """The statements of a block that run with it, each once, in order: nested blocks
+    entered, function and class bodies not."""
+    return walk_statements(body, definitions=False)
 
 
-def late_rebound(module: cst.Module, aliases: Dict[str, str]) -> Set[str]:
+def late_rebound(module: cst.Module, aliases: Dict[str, str],
+                 imports: Optional[Sequence[ImportFound]] = None) -> Set[str]:
     """Torch aliases that a module-level import of something else binds last
     (`import numpy as torch`): what a function body sees when it runs."""
     last: Dict[str, bool] = {}
-    for stmt in running_statements(module.body):
+    for stmt, runs in imports if imports is not None else ImportStatements().of(module):
+        if not runs:
+            continue
         for name, torch in import_bindings(stmt):
             if name in aliases:
                 last[name] = torch

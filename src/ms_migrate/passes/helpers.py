@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..core.callrewrite import code_with_mindspore_names
 from ..core.context import Context
-from ..core.names import import_bindings, iter_statements, rebound_names
+from ..core.names import import_bindings, rebound_names
 from ..core.traversal import FastTransformer, traverse
 from ..transforms.helper_code import HELPERS
 from .statement_pass import with_helper_code
@@ -20,8 +20,7 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
     if not ctx.helpers:
         return module
     taken = rebound_names(module.body) | {  # a torch import goes: its names are free
-        name for stmt in iter_statements(module.body)
-        if isinstance(stmt, (cst.Import, cst.ImportFrom))
+        name for stmt, _runs in ctx.import_statements.of(module)
         for name, torch in import_bindings(stmt) if not torch}
     ours = {name for name in map(_helper_name, module.body) if name is not None}
     new, renamed, spellings = [], {}, {}

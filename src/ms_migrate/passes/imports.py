@@ -6,19 +6,20 @@ stays while any use of its name was left unconverted.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Sequence, Set, Tuple
+from functools import lru_cache
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
 from ..core.context import IMPORT_STYLE, Context
 from ..core.names import (
+    ImportFound,
+    ImportStatements,
     comprehension_variables,
     dotted_name,
     function_variables,
     is_torch_name,
-    iter_statements,
     rebound_names,
-    running_statements,
     target_names,
 )
 from ..core.positions import RelevantLines
@@ -81,8 +82,10 @@ def _spans_lines(aliases) -> bool:
                for a in aliases)
 
 
-def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNode]:
-    """The statements without unused torch imports; the same objects where nothing goes."""
+def _prune_block(body: Sequence[cst.CSTNode], used: Set[str],
+                 imports: Optional[ImportStatements] = None) -> List[cst.CSTNode]:
+    """The statements without unused torch imports; the same objects where nothing goes.
+    `imports`: the module's, to pass by its compound statements that import no torch."""
     out, comments = [], []  # the comments of removed lines go to the next statement
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
@@ -93,7 +96,8 @@ def _prune_block(body: Sequence[cst.CSTNode], used: Set[str]) -> List[cst.CSTNod
             if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) < len(stmt.body):
                 smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
                 stmt = stmt.with_changes(body=smalls)
-        elif isinstance(stmt, cst.BaseCompoundStatement):
+        elif isinstance(stmt, cst.BaseCompoundStatement) and (imports is None or any(
+                _torch_import_names(small) for small, _runs in imports.within(stmt))):
             stmt = _prune_suites(stmt, used)
         if comments:
             stmt = stmt.with_changes(leading_lines=[*stmt.leading_lines, *comments])
@@ -134,12 +138,25 @@ def _prune_suites(stmt: cst.CSTNode, used: Set[str]) -> cst.CSTNode:
     return stmt.with_changes(**changes) if changes else stmt
 
 
-def _existing_imports(body: Sequence[cst.CSTNode]) -> Set[str]:
+def _existing_imports(body: Sequence[cst.CSTNode], wanted: Set[str]) -> Set[str]:
+    """The file's top-level imports (as text) that may be among the `wanted` ones."""
+    if not wanted:
+        return set()
+    # an import's text is a wanted one's only if it names the same top package first:
+    # the others are not written out (that cost most of this pass)
+    roots: Optional[Set[str]] = set()
+    for statement in wanted:
+        first = _FIRST_PACKAGE.match(statement)
+        if first is None:  # not a plain absolute import: write them all out
+            roots = None
+            break
+        roots.add(first.group(1))
     found = set()
     for stmt in body:
         if isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
-                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and (
+                        roots is None or _root_of(small) in roots):
                     found.add(cst.Module([]).code_for_node(small).strip())
                     if isinstance(small, cst.ImportFrom) and not isinstance(
                             small.names, cst.ImportStar) and small.module is not None:
@@ -148,6 +165,16 @@ def _existing_imports(body: Sequence[cst.CSTNode]) -> Set[str]:
                             local = f" as {alias.asname.name.value}" if alias.asname else ""
                             found.add(f"from {module} import {alias.name.value}{local}")
     return found
+
+
+_FIRST_PACKAGE = re.compile(r"(?:import|from)\s+(\w+)")
+
+
+def _root_of(small) -> Optional[str]:
+    """The top package an import names first (`import a.b, c`: a; `from a.b import c`:
+    a); None for a relative import of its own package (`from . import x`)."""
+    name = small.names[0].name if isinstance(small, cst.Import) else small.module
+    return (dotted_name(name) or "").split(".")[0] if name is not None else None
 
 
 def _merge(statements: Set[str]) -> List[str]:
@@ -220,10 +247,10 @@ _BINDING = (r"\b{0}\s*(?:=(?!=)|,|:|\)|\bin\b)|\bas\s+{0}\b|\*\s*{0}\b"
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)\b[^\n;\\(]*$", re.M)
 
 
-def _binds(source: str, name: str) -> bool:
-    """Whether the user's source may bind `name` as a variable anywhere (then the
-    tree is asked)."""
-    return re.search(_BINDING.format(re.escape(name)), _IMPORT_LINE.sub("", source)) is not None
+def _binds(code: str, name: str) -> bool:
+    """Whether code (the user's source without its import lines) may bind `name` as a
+    variable anywhere (then the tree is asked)."""
+    return name in code and re.search(_BINDING.format(re.escape(name)), code) is not None
 
 
 def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
@@ -249,11 +276,13 @@ def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[st
     return bound & names
 
 
-def _imported_paths(body) -> Dict[str, str]:
+def _imported_paths(found: List[ImportFound]) -> Dict[str, str]:
     """What the file's own imports bind each name to (`from .utils import init`:
     init -> .utils.init); a MindSpore import must not rebind such a name to another."""
     paths: Dict[str, str] = {}
-    for stmt in running_statements(body):
+    for stmt, runs in found:
+        if not runs:
+            continue
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 full = dotted_name(alias.name) or ""
@@ -271,7 +300,8 @@ def _imported_paths(body) -> Dict[str, str]:
     return paths
 
 
-def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.Module:
+def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str],
+                       found: List[ImportFound]) -> cst.Module:
     """A torch alias that stays (`nn`, for an unsupported layer) must not be rebound by
     a MindSpore import of the same name: spell those MindSpore names out in full. So
     must a variable of that name (`optim = torch.optim.Adam(...)`): everywhere when the
@@ -280,14 +310,14 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
              if statement in ctx.needed_imports and local != path}
     if not added:
         return module
-    imported = _imported_paths(module.body)
+    imported = _imported_paths(found)
     everywhere = used | rebound_names(module.body) | {
         local for local, path in added.items()
         if imported.get(local, path) != path and not is_torch_name(imported[local])}
     clashes = {local: path for local, path in added.items() if local in everywhere}
     if len(clashes) < len(added):
-        maybe = {local for local in added if local not in clashes
-                 and _binds(ctx.source, local)}
+        user_code = _IMPORT_LINE.sub("", ctx.source)
+        maybe = {local for local in added if local not in clashes and _binds(user_code, local)}
         in_functions = _function_bound(ctx, module, maybe) if maybe else set()
         clashes.update({local: path for local, path in added.items() if local in in_functions})
     if not clashes:
@@ -312,12 +342,12 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str]) -> cst.
 def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
     used = {name for name, count in ctx.alias_uses.items() if count > 0}
     # A torch import whose name the file rebinds was never tracked: keep it.
-    used |= {name for stmt in iter_statements(module.body)
-             if isinstance(stmt, (cst.Import, cst.ImportFrom))
+    found = ctx.import_statements.of(module)
+    used |= {name for stmt, _runs in found
              for name in _torch_import_names(stmt) if name not in ctx.alias_uses}
-    module = _spell_out_clashes(ctx, module, used)
+    module = _spell_out_clashes(ctx, module, used, found)
     body = list(module.body)
-    existing = _existing_imports(body)
+    existing = _existing_imports(body, ctx.needed_imports)
     needed = {s for s in ctx.needed_imports if s not in existing}
     if needed:
         body = _split_anchor(body)
@@ -325,29 +355,36 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
     anchor = next((i for i, s in enumerate(body) if _imports_torch(s)), None)
     if anchor is not None and not isinstance(body[anchor], cst.SimpleStatementLine):
         # `try: import torch ...` or `if ...: import torch`: the new imports go before it
-        body = _prune_block(body, used)
-        new_lines = [cst.parse_statement(s) for s in _merge(needed)]
+        body = _prune_block(body, used, ctx.import_statements)
+        new_lines = [_parsed_import(s) for s in _merge(needed)]
         body[anchor:anchor] = new_lines
     elif anchor is not None:
         removed = body[anchor]
-        head = _prune_block(body[:anchor + 1], used)
+        head = _prune_block(body[:anchor + 1], used, ctx.import_statements)
         kept_anchor = len(head) == anchor + 1
-        new_lines = [cst.parse_statement(s) for s in _merge(needed)]
+        new_lines = [_parsed_import(s) for s in _merge(needed)]
         if new_lines and not kept_anchor:  # the first new import takes the line's place
             new_lines[0] = new_lines[0].with_changes(
                 leading_lines=removed.leading_lines,
                 trailing_whitespace=removed.trailing_whitespace)
-        tail = _prune_block(body[anchor + 1:], used)
+        tail = _prune_block(body[anchor + 1:], used, ctx.import_statements)
         if not new_lines and not kept_anchor and tail:  # nothing takes its place
             tail[0] = tail[0].with_changes(
                 leading_lines=[*_comments_of(removed), *tail[0].leading_lines])
         body = head + new_lines + tail
     else:
-        body = _prune_block(body, used)
+        body = _prune_block(body, used, ctx.import_statements)
         if needed:
             position = _after_docstring_and_future(body)
-            body[position:position] = [cst.parse_statement(s) for s in _merge(needed)]
+            body[position:position] = [_parsed_import(s) for s in _merge(needed)]
     return module.with_changes(body=body)
+
+
+@lru_cache(maxsize=256)
+def _parsed_import(statement: str) -> cst.SimpleStatementLine:
+    """An added import line, parsed once per process (the same few recur in every
+    file; nodes never change)."""
+    return cst.parse_statement(statement)
 
 
 def _imports_torch(stmt: cst.CSTNode) -> bool:
