@@ -21,13 +21,14 @@ import libcst as cst
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import dotted_name, function_locals, iter_statements
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, names_pattern, torch_names
 from .text_search import contains_any
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
@@ -83,10 +84,11 @@ def _qualified(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
 def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str]:
     """Fill `info` from the file; return Dataset/Sampler subclasses -> "dataset"/"sampler"."""
     subclasses: Dict[str, str] = {}
-    for stmt in iter_statements(module.body):
+    statements = list(iter_statements(module.body))
+    for stmt in statements:
         if isinstance(stmt, cst.FunctionDef):
             _collect_function(info, stmt)
-    for stmt in iter_statements(module.body):
+    for stmt in statements:
         if isinstance(stmt, cst.ClassDef):
             _collect_class(ctx, info, stmt, subclasses)
         elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
@@ -367,7 +369,8 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
         return bool(found and found[1].single and not any(
             a.keyword is not None and a.keyword.value == "collate_fn" for a in call.args))
 
-    names, calls = escaping(module, single, single_call)
+    names, calls = escaping(module, single, single_call, RelevantLines(
+        ctx.lines, torch_names(ctx), names_pattern(single)).skips)
     for call_id in calls:
         info.torch_style[call_id] = _ESCAPES_WHY
     for name in names:
@@ -385,12 +388,20 @@ def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
 
 class _DataRewriter(StatementPass):
     def __init__(self, ctx: Context, info: DataFacts, subclasses: Dict[str, str]):
-        super().__init__(ctx)
+        # what it rewrites names torch, a loader, a sampler or a Dataset subclass;
+        # inside those subclasses every statement counts (sample values, indices)
+        super().__init__(ctx, torch_names(ctx), names_pattern(
+            {*info.loaders, *info.loader_sources, *info.distributed_samplers,
+             *subclasses, *info.shadowed}))
+        self.subclass_depth = 0  # Dataset/Sampler subclasses being visited
         self.info = info
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
         self.consumed: Set[tuple] = set()  # (scope, pipeline name) a loader already reads
-        self.scopes: List[tuple] = [(0, frozenset())]  # (id, local names) of functions
+        # (id, local names or the function) of the enclosing scopes: a function's
+        # locals are read only where a loader's dataset is looked up in them
+        self.scopes: List[tuple] = [(0, frozenset())]
+        self.function_locals: Dict[int, frozenset] = {}
         self.parameters: List[Set[str]] = []  # of the enclosing functions
         self.loops = 0
         self.class_stack: List[str] = []
@@ -439,11 +450,16 @@ class _DataRewriter(StatementPass):
         return node.with_changes(leading_lines=[*node.leading_lines, *new])
 
     # --- Dataset / Sampler subclasses -------------------------------------------------
+    def skips(self, statement: cst.CSTNode) -> bool:
+        return not self.subclass_depth and super().skips(statement)
+
     def visit_ClassDef(self, node):
         self.class_stack.append(node.name.value)
+        self.subclass_depth += node.name.value in self.subclasses
 
     def leave_ClassDef(self, original, updated):
         self.class_stack.pop()
+        self.subclass_depth -= original.name.value in self.subclasses
         if original.name.value not in self.subclasses:
             return updated
         bases = [b for b in updated.bases if base_api(self.ctx, original, b.value) not in _BASES]
@@ -470,7 +486,7 @@ class _DataRewriter(StatementPass):
         self.method_stack.append(node.name.value if in_dataset else "")
         self.class_stack.append("")  # a nested class or function is not the dataset
         params = node.params
-        self.scopes.append((id(node), frozenset(function_locals(node))))
+        self.scopes.append((id(node), node))
         self.parameters.append({p.name.value for p in (*params.posonly_params, *params.params,
                                                         *params.kwonly_params)})
 
@@ -661,7 +677,8 @@ class _DataRewriter(StatementPass):
         if kind != PIPELINE:
             return
         # the same name in two functions is two datasets, unless both read a global one
-        scope = next((key for key, names in reversed(self.scopes) if dataset.value in names), 0)
+        scope = next((key for key, names in reversed(self.scopes)
+                      if dataset.value in self._locals(names)), 0)
         if (scope, dataset.value) in self.consumed or self.loops:
             self.add(call, DATA + "DataLoader", WARNING,
                      f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
@@ -670,6 +687,15 @@ class _DataRewriter(StatementPass):
                 self.marks[-1].append(mark_text(f"{dataset.value} feeds one loader only "
                                                 "in MindSpore: build it again for another loader"))
         self.consumed.add((scope, dataset.value))
+
+    def _locals(self, scope) -> frozenset:
+        """The names local to a scope of `self.scopes` (a function's, read when asked)."""
+        if isinstance(scope, frozenset):
+            return scope
+        found = self.function_locals.get(id(scope))
+        if found is None:
+            found = self.function_locals[id(scope)] = frozenset(function_locals(scope))
+        return found
 
     def _check_eager_transform(self, call: cst.Call) -> None:
         """`self.transform(image)`: MindSpore 2.10's Compose, called on one PIL image,

@@ -34,6 +34,8 @@ def with_loader_class(annotation: cst.Annotation, resolve, replace: Callable[[st
     """The hint with each name of torch's DataLoader replaced: (hint, count)."""
     renamer = _Renamer(resolve, replace)
     new = traverse(annotation.annotation, renamer)
+    if new is annotation.annotation:
+        return annotation, 0  # unchanged: the statement stays the one parsed
     return annotation.with_changes(annotation=new), renamer.count
 
 

@@ -18,19 +18,21 @@ from ..core.traversal import FastVisitor, traverse
 _READ_ATTRIBUTES = ("batch_size", "dataset")
 
 
-def escaping(module: cst.Module, names: Set[str],
-             is_loader: Callable[[cst.Call], bool]) -> Tuple[Set[str], Set[int]]:
+def escaping(module: cst.Module, names: Set[str], is_loader: Callable[[cst.Call], bool],
+             skips: Callable[[cst.CSTNode], bool]) -> Tuple[Set[str], Set[int]]:
     """(loader names used elsewhere than where the pass rewrites them, ids of loader
-    calls, `is_loader` true, that are neither assigned to a name nor iterated)."""
-    finder = _Uses(names, is_loader)
+    calls, `is_loader` true, that are neither assigned to a name nor iterated).
+    `skips(statement)`: a statement that holds neither `names` nor a loader call."""
+    finder = _Uses(names, is_loader, skips)
     traverse(module, finder)
     return finder.names_out, finder.calls_out
 
 
 class _Uses(FastVisitor):
-    def __init__(self, names: Set[str], is_loader):
+    def __init__(self, names: Set[str], is_loader, skips):
         self.names = names
         self.is_loader = is_loader
+        self.skips = skips
         self.allowed: Set[int] = set()  # nodes where the pass rewrites a loader's use
         self.names_out: Set[str] = set()
         self.calls_out: Set[int] = set()
