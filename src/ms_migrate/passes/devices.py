@@ -25,10 +25,11 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import dotted_name, function_locals, iter_statements, keep_parentheses
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
@@ -103,8 +104,10 @@ def _is_device_constructor(ctx: Context, node: cst.BaseExpression) -> bool:
 def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     """Dotted names (`device`, `self.device`) assigned a device in this file."""
     found: Set[str] = set()
-    # statements only (no walk through expressions): a whole-tree visit costs a parse
-    for node in iter_statements(module.body):
+    # statements only (no walk through expressions): a whole-tree visit costs a parse;
+    # and only those with a line naming torch or a device
+    relevant = RelevantLines(ctx.lines, torch_names(ctx), *_RELEVANT)
+    for node in iter_statements(module.body, enter=lambda s: not relevant.skips(s)):
         if isinstance(node, cst.Assign) and (_is_device_constructor(ctx, node.value)
                                              or is_device_string_expr(node.value)):
             for target in node.targets:
@@ -264,7 +267,7 @@ class _Devices(StatementPass):
     def visit_FunctionDef(self, node):
         self.functions.append(node.name.value)
         # a parameter or local named like an import (`nn=None`) is a variable in here
-        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
+        self.ctx.scopes.append(_Locals(node, self.ctx.aliases))
 
     def leave_FunctionDef(self, original, updated):
         self.ctx.scopes.pop()
@@ -367,6 +370,20 @@ class _Devices(StatementPass):
             follow = cst.SimpleStatementLine([cst.Expr(cst.Call(set_device, [cst.Arg(names[0])]))])
             return cst.FlattenSentinel([statement, follow])
         return build
+
+
+class _Locals:
+    """The torch aliases a function binds locally (a scope of ctx.scopes), found on
+    the first question: most functions this pass enters never ask."""
+
+    def __init__(self, function: cst.FunctionDef, aliases) -> None:
+        self.function, self.aliases = function, aliases
+        self.names: Optional[Set[str]] = None
+
+    def __contains__(self, name: str) -> bool:
+        if self.names is None:
+            self.names = function_locals(self.function) & set(self.aliases)
+        return name in self.names
 
 
 def _unmapped(value: cst.BaseExpression) -> bool:

@@ -29,15 +29,16 @@ its dtype: `x.type(torch.cuda.LongTensor)` and
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional, Set
+from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
+from ..core.positions import RelevantLines
 from ..core.report import WARNING
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, names_pattern, torch_names
 from .text_search import found
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).
@@ -64,10 +65,12 @@ def applies(source: str) -> bool:
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
     # a class chosen into a name needs an assignment with a tensor class after its `=`
     classes = _chosen_classes(ctx, module) if _ASSIGNS_CLASS.search(ctx.source) else {}
-    reads = _Reads(classes)
+    reads: Dict[str, int] = {}
     if classes:
-        traverse(module, reads)
-    rewrite = _Rewrite(ctx, classes, reads.count)
+        finder = _Reads(classes, RelevantLines(ctx.lines, names_pattern(classes)).skips)
+        traverse(module, finder)
+        reads = finder.count
+    rewrite = _Rewrite(ctx, classes, reads)
     converted = traverse(module, rewrite)
     rewrite.place_findings()
     return converted
@@ -105,9 +108,11 @@ class _Bindings(FastVisitor):
     """How often each name is bound anywhere in the module, and its module-level
     assignments to a class value."""
 
-    def __init__(self):
+    def __init__(self, skips: Callable[[cst.CSTNode], bool]):
+        """`skips(statement)`: statements that bind none of the names asked about."""
         self.count: Dict[str, int] = {}
         self.assigned: Dict[str, List[cst.BaseExpression]] = {}
+        self.skips = skips
 
     def _bind(self, target) -> None:
         if isinstance(target, cst.Name):
@@ -180,11 +185,20 @@ def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpre
     """Names bound only to typed classes or choices of one dtype, the same in every
     binding (once in the module, or once in each function that picks its own) ->
     the class their calls are spelled as."""
-    bindings = _Bindings()
+    # first the names assigned a class somewhere (a class names torch), then all the
+    # bindings of those names (each statement binding one names it)
+    classes = _Bindings(RelevantLines(ctx.lines, torch_names(ctx)).skips)
+    traverse(module, classes)
+    candidates = {name for name, values in classes.assigned.items()
+                  if any(_choice_dtype(ctx, v) is not None for v in values)}
+    if not candidates:
+        return {}
+    bindings = _Bindings(RelevantLines(ctx.lines, names_pattern(candidates)).skips)
     traverse(module, bindings)
     chosen = {}
     for name, values in bindings.assigned.items():
-        if bindings.count.get(name) != len(values) or name in ctx.aliases:
+        if (name not in candidates or bindings.count.get(name) != len(values)
+                or name in ctx.aliases):
             continue
         if None not in {_choice_dtype(ctx, v) for v in values} and len(
                 {_choice_dtype(ctx, v) for v in values}) == 1:
@@ -211,9 +225,10 @@ _COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 class _Reads(FastVisitor):
     """Uses of the chosen names other than calls of them and their binding."""
 
-    def __init__(self, classes: Dict[str, cst.BaseExpression]):
+    def __init__(self, classes: Dict[str, cst.BaseExpression], skips):
         self.count: Dict[str, int] = {name: 0 for name in classes}
         self.skip: Set[int] = set()
+        self.skips = skips  # statements that name none of the classes
 
     def visit_Call(self, node):
         self.skip.add(id(node.func))
@@ -240,7 +255,8 @@ class _Reads(FastVisitor):
 class _Rewrite(StatementPass):
     def __init__(self, ctx: Context, classes: Dict[str, cst.BaseExpression],
                  reads: Dict[str, int]):
-        super().__init__(ctx)
+        # it rewrites what names torch or a chosen class, and `x.type('torch.IntTensor')`
+        super().__init__(ctx, torch_names(ctx), names_pattern({*classes, "type"}))
         self.classes = classes
         self.reads = reads
         self.made: Set[int] = set()  # ids of the isinstance tests written here
