@@ -16,7 +16,6 @@ import dataclasses
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
-from weakref import WeakKeyDictionary
 
 import libcst as cst
 
@@ -36,18 +35,22 @@ def _has_field_hooks(cls: type) -> bool:
 
 
 class _Cached:
-    _hooks: Dict[Tuple[type, str, type], Optional[Callable]] = {}
+    # Per class (each subclass gets its own in __init_subclass__): a cache keyed by the
+    # class in a module-level dict would keep the classes passes define per call, and
+    # the trees their hooks close over, alive for good.
+    _hooks: Dict[Tuple[str, type], Optional[Callable]] = {}
 
     def _hook(self, prefix: str, node_type: type) -> Optional[Callable]:
-        key = (type(self), prefix, node_type)
+        key = (prefix, node_type)
         try:
-            return _Cached._hooks[key]
+            return self._hooks[key]
         except KeyError:
-            fn = _Cached._hooks[key] = _own_hook(type(self), prefix, node_type)
+            fn = self._hooks[key] = _own_hook(type(self), prefix, node_type)
             return fn
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls._hooks = {}
         if _has_field_hooks(cls):  # keep libcst's per-field dispatch for this class
             cls.on_visit_attribute = cst.CSTTransformer.on_visit_attribute
             cls.on_leave_attribute = cst.CSTTransformer.on_leave_attribute
@@ -225,15 +228,16 @@ _SKIP = "skip"          # a value with nothing to visit in it
 _SEQUENCE = "sequence"  # a tuple or list of nodes
 
 
-# Weak: passes define visitor classes inside functions, one class per call.
-_PLANS: "WeakKeyDictionary[type, _Plan]" = WeakKeyDictionary()
-
-
 def traverse(node: cst.CSTNode, visitor):
     """`node.visit(visitor)`, rebuilding only the nodes whose children changed."""
-    plan = _PLANS.get(type(visitor))
+    # The plan lives on the visitor's class (its own, not a base's): passes define
+    # visitor classes inside functions, one class per call, and a module-level table
+    # keyed by class would keep them, and what their hooks close over, alive.
+    cls = type(visitor)
+    plan = cls.__dict__.get("_traversal_plan")
     if plan is None:
-        plan = _PLANS[type(visitor)] = _Plan(visitor)
+        plan = _Plan(visitor)
+        cls._traversal_plan = plan
     step = plan.steps.get(type(node)) or plan.step(visitor, type(node))
     return node if step is _SKIP else _walk(node, visitor, plan, step)
 
