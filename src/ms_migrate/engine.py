@@ -23,7 +23,6 @@ from .core.names import (
     collect_aliases,
     comprehension_variables,
     dotted_name,
-    function_locals,
     function_variables,
     import_bindings,
     imported_names,
@@ -181,16 +180,18 @@ class Converter(FastTransformer):
     def visit_FunctionDef(self, node):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
+        # names.function_locals, its body's walk for variables made once for both
+        variables = function_variables(node)
+        local = variables | {name for stmt in running_statements(node.body.body)
+                             for name, torch in import_bindings(stmt) if not torch} if (
+            isinstance(node.body, cst.IndentedBlock)) else variables
         # a function runs later: it sees what the module's imports bind last
-        self.ctx.scopes.append((function_locals(node) | self.ctx.late_rebound)
-                               & set(self.ctx.aliases))
-        self.ctx.variables.append(function_variables(node))
-        self.ctx.parameters.append(parameter_names(node.params))
+        self.ctx.scopes.append((local | self.ctx.late_rebound) & set(self.ctx.aliases))
+        self.ctx.variables.append(variables)
+        params = parameter_names(node.params)
+        self.ctx.parameters.append(params)
         self.classes.enter_function()
-        params = node.params
-        self.stored.follow(node.body.body, {p.name.value for p in (
-            *params.posonly_params, *params.params, *params.kwonly_params,
-            params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)})
+        self.stored.follow(node.body.body, params)
 
     def leave_FunctionDef(self, original, updated):
         self.classes.leave()
@@ -280,12 +281,6 @@ class Converter(FastTransformer):
             return node.with_changes(value=value.with_changes(lpar=[], rpar=[]))
         return node
 
-    def visit_Name(self, node):
-        name = node.value
-        if (name in self.ctx.alias_uses and id(node) not in self.not_use
-                and not self.ctx.is_shadowed(name) and not self._helper_name(node)):
-            self.ctx.alias_uses[name] += 1
-
     def _helper_name(self, node) -> bool:
         """A helper written into the file (`class MyCelebA(CelebA)`), named as the torch
         class it stands for: neither a torch reference nor a use of its import."""
@@ -346,10 +341,17 @@ class Converter(FastTransformer):
         return api.convert_reference(self.ctx, original, updated, self.locators[id(original)])
 
     def leave_Name(self, original, updated):
-        if (id(original) in self.inner or id(original) in self.not_use
-                or original.value not in self.ctx.aliases):
+        # one hook for both jobs (a Name has no children to visit): most names are no
+        # torch alias, and cost a call and a lookup
+        name = original.value
+        uses = self.ctx.alias_uses  # its names: the aliases, and those passes took back
+        if name not in uses:
             return updated
-        if self._helper_name(original):
+        if id(original) in self.not_use or self._helper_name(original):
+            return updated
+        if not self.ctx.is_shadowed(name):
+            uses[name] += 1  # a use, counted before a conversion of it releases it
+        if id(original) in self.inner or name not in self.ctx.aliases:
             return updated
         return api.convert_reference(self.ctx, original, updated, self.numbering.here())
 

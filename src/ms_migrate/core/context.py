@@ -153,13 +153,18 @@ class Context:
         """Qualified torch name of a dotted expression, or None; always the public
         spelling (`torch.nn.modules.linear.Linear` -> `torch.nn.Linear`), which
         rules and passes are keyed by."""
-        dotted = dotted_name(node)
-        if dotted is None:
+        # most expressions asked about are no torch name: the root says so first
+        root = node
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if not isinstance(root, cst.Name):
             return None
-        head, _, rest = dotted.partition(".")
+        head = root.value
         qualified = self.aliases.get(head)
         if qualified is None or self.is_shadowed(head):
             return None
+        dotted = dotted_name(node)
+        rest = dotted.partition(".")[2]
         return canonical(f"{qualified}.{rest}" if rest else qualified)
 
     def release(self, node: cst.BaseExpression) -> None:

@@ -14,11 +14,13 @@ The file is read once, on the first question (`owner`), after the statement pass
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
 from .context import Context
+from .positions import RelevantLines, StatementLines
 from .traversal import FastVisitor, traverse
 
 MODULE = "torch.nn.Module"
@@ -52,7 +54,7 @@ def owner(ctx: Context, name: str) -> Optional[str]:
 
 def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
     """Name -> MODULE, DISTRIBUTION or TENSOR, for the names bound only to such objects."""
-    bindings = _Bindings()
+    bindings = _Bindings(ctx.lines)
     traverse(module, bindings)
     classes = _module_classes(ctx, bindings.classes)
     plain = _plain_classes(bindings.classes)
@@ -129,17 +131,33 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
     return found
 
 
+# What binds a name inside an expression: a lambda's parameters, a comprehension's
+# targets, `:=`. A keyword needs no \b before it (`[1for x in y]`).
+_EXPRESSION_BINDERS = re.compile(r"(?:lambda|for)\b|:=")
+
+
 class _Bindings(FastVisitor):
     """Every value each name is bound to in the file; None for a binding that is
     not a plain assignment (a parameter, a loop target, an import, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lines: Optional[StatementLines] = None) -> None:
         super().__init__()
+        # small statements whose lines (as parsed) have no lambda, comprehension or `:=`
+        # bind only what they assign: their expressions, most of a file, are not walked
+        self._plain = RelevantLines(lines, _EXPRESSION_BINDERS) if lines is not None else None
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
         # class -> docstring: a class documented as a torch.distributions one is the
         # converter's own (transforms/distribution_helper_code.py)
         self.docs: Dict[str, Optional[str]] = {}
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        if (self._plain is None or not isinstance(statement, cst.BaseSmallStatement)
+                or isinstance(statement, (cst.Import, cst.ImportFrom))
+                or not self._plain.skips(statement)):
+            return False
+        getattr(self, f"visit_{type(statement).__name__}")(statement)  # its own binding
+        return True
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):

@@ -7,6 +7,7 @@ import re
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
+from ..core.traversal import FastVisitor, traverse
 from .base import literal, transform
 from .helper_code import request
 
@@ -73,19 +74,27 @@ def _called_without_state(ctx, qualified: str) -> bool:
     a single positional argument."""
     if ctx.tree is None:
         return False
-    holders, one_argument = set(), set()
+    finder = _CellCalls(ctx, qualified)
+    traverse(ctx.tree, finder)
+    return bool(finder.holders & finder.one_argument)
 
-    class _Finder(cst.CSTVisitor):
-        def visit_Assign(self, node):
-            if isinstance(node.value, cst.Call) and ctx.resolve(node.value.func) == qualified:
-                holders.update(code(t.target).strip() for t in node.targets)
 
-        def visit_Call(self, node):
-            if len(node.args) == 1 and not node.args[0].star and node.args[0].keyword is None:
-                one_argument.add(code(node.func).strip())
+class _CellCalls(FastVisitor):
+    """What holds a `qualified` cell, and what is called with one positional argument."""
 
-    ctx.tree.visit(_Finder())
-    return bool(holders & one_argument)
+    def __init__(self, ctx, qualified: str):
+        super().__init__()
+        self.ctx, self.qualified = ctx, qualified
+        self.holders, self.one_argument = set(), set()
+
+    def visit_Assign(self, node):
+        if (isinstance(node.value, cst.Call)
+                and self.ctx.resolve(node.value.func) == self.qualified):
+            self.holders.update(code(t.target).strip() for t in node.targets)
+
+    def visit_Call(self, node):
+        if len(node.args) == 1 and not node.args[0].star and node.args[0].keyword is None:
+            self.one_argument.add(code(node.func).strip())
 
 
 @transform
