@@ -237,9 +237,14 @@ class _Replace(FastTransformer):
 
 
 # Where the source may bind a name: an assignment or loop target, a parameter, an
-# `as` clause, an unpacking (a superset of Python's binding forms, in text).
-_BINDING = (r"\b{0}\s*(?:=(?!=)|,|:|\)|\bin\b)|\bas\s+{0}\b|\*\s*{0}\b"
-            r"|\bglobal\b[^\n]*\b{0}\b|\bnonlocal\b[^\n]*\b{0}\b")
+# `as` clause, an unpacking (a superset of Python's binding forms, in text). Each form
+# is searched for on its own, from its first literal: an alternation of patterns that
+# start with `\b` is tried at every position of the file (ten times slower).
+_TARGET = r"{0}(?=\s*(?:=(?!=)|,|:|\)|\bin\b))"
+_AS = r"as\s+{0}\b"
+_STARRED = r"\*\s*{0}\b"
+_DECLARED = r"\b(?:global|nonlocal)\b[^\n]*\b{0}\b"
+_WORD = re.compile(r"\w")
 
 
 # A line that is one import statement: the names it binds are not variables (nearly
@@ -250,7 +255,20 @@ _IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)\b[^\n;\\(]*$", re.M)
 def _binds(code: str, name: str) -> bool:
     """Whether code (the user's source without its import lines) may bind `name` as a
     variable anywhere (then the tree is asked)."""
-    return name in code and re.search(_BINDING.format(re.escape(name)), code) is not None
+    if name not in code:
+        return False
+    name = re.escape(name)
+    return (_at_word_start(_TARGET.format(name), code) or _at_word_start(_AS.format(name), code)
+            or re.search(_STARRED.format(name), code) is not None
+            or (("global" in code or "nonlocal" in code)
+                and re.search(_DECLARED.format(name), code) is not None))
+
+
+def _at_word_start(pattern: str, code: str) -> bool:
+    """Whether `pattern` (its first character a word character) matches at the start
+    of a word: `\bpattern`."""
+    return any(m.start() == 0 or not _WORD.match(code, m.start() - 1)
+               for m in re.finditer(pattern, code))
 
 
 def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
