@@ -28,6 +28,7 @@ from .core.names import (
     imported_names,
     late_rebound,
     parameter_names,
+    running_statements,
 )
 from .core.positions import Locator, Numbering, RelevantLines, StatementLines
 from .core.report import UNSUPPORTED, Report

@@ -409,8 +409,8 @@ class _Packed(StatementPass):
                 break
         # all recognised: write it
         new = list(body)
-        for j, found in edits.items():
-            new[j] = rebuilt(originals[j], self._apply(originals[j], new[j], found, lengths,
+        for j, matched in edits.items():
+            new[j] = rebuilt(originals[j], self._apply(originals[j], new[j], matched, lengths,
                                                        batch_first))
         keyword = cst.Arg(self._lengths_tensor(lengths), keyword=cst.Name("seq_length"),
                           equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
