@@ -33,6 +33,11 @@ class Edits:
     def note(self, stmt: Stmt, text: str) -> None:
         self.notes.setdefault(id(stmt.node), []).append(text)
 
+    def edited(self) -> Set[int]:
+        """Ids of the statements with an edit in a statement list (not `orelse`)."""
+        return (self.remove | self.take | self.replace.keys() | self.before.keys()
+                | self.after.keys() | self.notes.keys())
+
 
 def with_note(node: cst.BaseStatement, note: str) -> cst.BaseStatement:
     return node.with_changes(leading_lines=[*node.leading_lines,
@@ -52,14 +57,21 @@ def _spaced(definitions: List[cst.BaseStatement], indented: bool,
     return out
 
 
+# The nodes on the way from a module to its statement lists.
+_HOLDS_STATEMENTS = (cst.Module, cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else,
+                     cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
+
+
 class ApplyEdits(FastTransformer):
     def __init__(self, edits: Edits):
         super().__init__()
         self.edits = edits
+        self.edited = edits.edited()  # no edit changes during the traversal
 
     def on_visit(self, node) -> bool:
-        # Edits change statement lists only: expressions need no visit.
-        return not isinstance(node, (cst.BaseExpression, cst.SimpleStatementLine))
+        # Edits change statement lists only: only what holds them is entered (not
+        # expressions, headers, whitespace, nor lines of small statements).
+        return isinstance(node, _HOLDS_STATEMENTS)
 
     def leave_IndentedBlock(self, original, updated):
         return updated.with_changes(body=self._body(original.body, updated.body, True))
@@ -79,6 +91,8 @@ class ApplyEdits(FastTransformer):
             body=block.with_changes(body=[*extra, *block.body])))
 
     def _body(self, originals, updated, indented):
+        if not any(id(orig) in self.edited for orig in originals):
+            return list(updated)
         out: List[cst.BaseStatement] = []
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
         for orig, upd in zip(originals, updated):

@@ -9,7 +9,7 @@ gives zero gradients.
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, Set
+from typing import Callable, Dict, Iterable, Set
 
 import libcst as cst
 
@@ -44,8 +44,11 @@ GRAD_MODE = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.
 class DataFlow:
     """Per statement: does it only move data? Decided in source order over a scope."""
 
-    def __init__(self, ctx: Context, params: Iterable[str] = ()):
+    def __init__(self, ctx: Context, params: Iterable[str] = (),
+                 written: Callable[[cst.CSTNode], Set[str]] = writes):
+        """`written`: the names a statement binds (the caller's cached Flows.writes)."""
         self.ctx = ctx
+        self._writes = written
         self.data_names: Set[str] = set(params)
         self.is_data: Dict[int, bool] = {}
         # names whose parameters the file asks for: models, built once, not per step
@@ -55,9 +58,9 @@ class DataFlow:
         data = self._statement_is_data(stmt)
         self.is_data[id(stmt)] = data
         if data:
-            self.data_names |= writes(stmt)
+            self.data_names |= self._writes(stmt)
         else:
-            self.data_names -= writes(stmt)
+            self.data_names -= self._writes(stmt)
         if isinstance(stmt, cst.For) and not data:
             iterates_params = any(
                 isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)

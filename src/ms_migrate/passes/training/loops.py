@@ -21,6 +21,7 @@ What cannot be rewritten safely is left in place, marked and reported.
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
@@ -30,6 +31,7 @@ import libcst as cst
 from ...core.callrewrite import args_by_name, code
 from ...core.context import Context
 from ...core.names import dotted_name
+from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit, leaf_grads
@@ -48,8 +50,7 @@ from .sites import (
     is_loop,
     is_scaler,
     manual_update,
-    optimizer_names,
-    scaler_names,
+    optimizer_and_scaler_names,
     scopes,
 )
 
@@ -62,6 +63,8 @@ SCALER = "torch.amp.GradScaler"
 # Gradient hooks value_and_grad does not run. A Module's backward hooks are
 # Cell.register_backward_hook / register_backward_pre_hook, which it runs.
 HOOKS = frozenset({"register_hook"})
+# the lines a `.grad` read or a hook stands on (the attribute's name is a word there)
+_GRAD_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(["grad", *sorted(HOOKS)]))
 
 
 @dataclass
@@ -105,13 +108,13 @@ class TrainingPass:
         self.module = module
         self.edits = Edits()
         self.check_grad_reads = True
-        self.optimizers = optimizer_names(ctx, module)
-        self.scalers = scaler_names(ctx, module)
+        self.optimizers, self.scalers = optimizer_and_scaler_names(ctx, module)
         self.taken: Set[str] = set()
         self.flows = Flows()  # reads/writes of the statements, worked out once each
         self.weights: Dict[str, str] = {}  # optimizer (or model) -> its parameters' text
         self.manual_loops: Set[int] = set()  # ids of converted update loops
         self.grads_read: Set[int] = set()  # ids of statements whose .grad reads converted
+        self.grad_lines = RelevantLines(ctx.lines, _GRAD_WORDS)
 
     # --- findings ------------------------------------------------------------------
     def report(self, stmt: Stmt, api: str, action: str, message: str, mark: bool = False):
@@ -163,7 +166,8 @@ class TrainingPass:
                 continue  # `p.grad` of a converted update loop: the grads grad_fn returns
             if id(stmt.node) in self.grads_read:
                 continue  # `x.grad` after a backward() without a step: the grads it names
-            if isinstance(stmt.node, cst.SimpleStatementLine):
+            if isinstance(stmt.node, cst.SimpleStatementLine) \
+                    and not self.grad_lines.skips(stmt.node):
                 attrs = _attributes(stmt.node)
                 if "grad" in attrs:
                     self.report(stmt, GRAD_READ, UNSUPPORTED, "MindSpore parameters have no "
@@ -176,7 +180,8 @@ class TrainingPass:
     def convert_scope(self, scope: Scope) -> List[Plan]:
         if not any(s.kind == "backward" for s in scope.sites):
             return []
-        flow = DataFlow(self.ctx, [p for p in scope.params if p != "self"])
+        flow = DataFlow(self.ctx, [p for p in scope.params if p != "self"],
+                        self.flows.writes)
         for stmt in scope.stmts:
             flow.visit(stmt.node)
         plans: List[Plan] = []
@@ -384,7 +389,7 @@ class TrainingPass:
         """Outermost loop around the step that the optimizer exists before; None: no loop."""
         root = optimizer.split(".", 1)[0]
         for ancestor in site.stmt.ancestors:
-            if is_loop(ancestor) and root not in bound_names(ancestor):
+            if is_loop(ancestor) and root not in bound_names(ancestor, self.flows.writes):
                 return ancestor
         return None
 
@@ -472,7 +477,7 @@ class TrainingPass:
         free = self.flows.free_reads([*self.unwrapped(body), plan.loss])
         produced = set().union(*(self.flows.writes(n) for n in body)) if body else set()
         if plan.hoist is not None:
-            varying = bound_names(plan.hoist.node)
+            varying = bound_names(plan.hoist.node, self.flows.writes)
         else:  # defined right before the call: names of the function that are values
             varying = (set(scope.params) | self.flows.writes(scope.block)) & self.flows.plain_uses(
                 cst.Module(body=[*body, statement_of(plan.loss)]))
@@ -481,7 +486,7 @@ class TrainingPass:
         region = plan.hoist.node if plan.hoist is not None else scope.block
         outside = Counter(self.flows.reads(region))
         if plan.hoist is not None:  # read after the loop: `return out`, `print(i)`
-            outside.update(n for node in _after(scope.block, plan.hoist.node)
+            outside.update(n for node in _after(scope, plan.hoist)
                            for n in self.flows.reads(node))
         for node in [*(s.node for p in plans for s in p.captured if s not in p.recomputed),
                      plan.backward.stmt.node]:
@@ -770,21 +775,10 @@ def _ordered_writes(node: cst.CSTNode) -> List[str]:
     return flow(node)[1]
 
 
-def _after(block: cst.CSTNode, node: cst.CSTNode) -> List[cst.CSTNode]:
-    """The statements of `block` after the one that is or holds `node`."""
-    class _Holds(FastVisitor):
-        found = False
-
-        def on_visit(self, other):
-            self.found = self.found or other is node
-            return not self.found
-
-    for index, stmt in enumerate(block.body):
-        holds = _Holds()
-        traverse(stmt, holds)
-        if holds.found:
-            return list(block.body[index + 1:])
-    return []
+def _after(scope: Scope, stmt: Stmt) -> List[cst.CSTNode]:
+    """The statements of the scope's body after the one that is or holds `stmt`."""
+    top = scope.stmt_of(stmt.ancestors[0]) if stmt.ancestors else stmt
+    return list(scope.block.body[top.index + 1:])
 
 
 def _next_step(scope: Scope, site: Site) -> Optional[Site]:
@@ -992,25 +986,32 @@ def _tag(optimizer: str, index: int) -> str:
 
 
 def _has_call(node: cst.CSTNode) -> bool:
-    found: List[cst.Call] = []
+    finder = _FindCall()
+    traverse(node, finder)
+    return finder.found
 
-    class _Find(FastVisitor):
-        def visit_Call(self, call):
-            found.append(call)
 
-    traverse(node, _Find())
-    return bool(found)
+class _FindCall(FastVisitor):
+    found = False
+
+    def visit_Call(self, call):
+        self.found = True
+        return False
 
 
 def _attributes(node: cst.CSTNode) -> Set[str]:
-    found: Set[str] = set()
+    finder = _AttributeNames()
+    traverse(node, finder)
+    return finder.found
 
-    class _Find(FastVisitor):
-        def visit_Attribute(self, attr):
-            found.add(attr.attr.value)
 
-    traverse(node, _Find())
-    return found
+class _AttributeNames(FastVisitor):
+    def __init__(self):
+        super().__init__()
+        self.found: Set[str] = set()
+
+    def visit_Attribute(self, attr):
+        self.found.add(attr.attr.value)
 
 
 def _clip_args(clip: Site) -> Dict[str, cst.BaseExpression]:

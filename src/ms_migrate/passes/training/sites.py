@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -100,11 +100,30 @@ class Scope:
 def scopes(module: cst.Module) -> Iterator[Scope]:
     """The module body and every function body, each a Scope without its sites."""
     yield _scope(module, module, [])
-    for fn in iter_statements(module.body):
+    for fn in _compound_statements(module.body):
         if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
             p = fn.params
             params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
             yield _scope(fn, fn.body, params)
+
+
+def _compound_statements(body) -> Iterator[cst.CSTNode]:
+    """The compound statements of `body` (and their else and except parts), nested
+    ones included, in iter_statements' order; lines of small statements hold none."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        yield stmt
+        for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
+            child = getattr(stmt, attr, None)
+            if child is None:
+                continue
+            if isinstance(child, cst.IndentedBlock):
+                yield from _compound_statements(child.body)
+            elif isinstance(child, (list, tuple)):
+                yield from _compound_statements(child)
+            elif isinstance(child, cst.CSTNode) and not isinstance(child, cst.BaseSuite):
+                yield from _compound_statements([child])
 
 
 def _scope(root, block, params) -> Scope:
@@ -114,24 +133,22 @@ def _scope(root, block, params) -> Scope:
     return scope
 
 
-def optimizer_names(ctx: Context, module: cst.Module) -> Set[str]:
-    """Dotted names that hold torch optimizers built from torch.optim."""
-    return _assigned_from(ctx, module, lambda q: q.startswith("torch.optim.")
-                          and ".lr_scheduler" not in q)
-
-
-def scaler_names(ctx: Context, module: cst.Module) -> Set[str]:
-    """Dotted names that hold a GradScaler."""
-    return _assigned_from(ctx, module, lambda q: q in GRAD_SCALERS)
-
-
-def _assigned_from(ctx: Context, module: cst.Module, wanted) -> Set[str]:
-    names: Set[str] = set()
+def optimizer_and_scaler_names(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str]]:
+    """Dotted names that hold torch optimizers built from torch.optim; those that hold
+    a GradScaler (one look at the file's assignments for both)."""
+    optimizers: Set[str] = set()
+    scalers: Set[str] = set()
     for node in iter_statements(module.body):
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            if wanted(ctx.resolve(node.value.func) or ""):
-                names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
-    return names
+            qualified = ctx.resolve(node.value.func) or ""
+            if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
+                names = optimizers
+            elif qualified in GRAD_SCALERS:
+                names = scalers
+            else:
+                continue
+            names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
+    return optimizers, scalers
 
 
 def is_optimizer(text: Optional[str], known: Set[str]) -> bool:
@@ -237,9 +254,11 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
                 scope.sites.append(Site(kind, stmt, value, receiver=target, scaler=receiver))
 
 
-def bound_names(node: cst.CSTNode) -> Set[str]:
-    """Every name a subtree binds, loop targets included."""
-    names = writes(node)
+def bound_names(node: cst.CSTNode,
+                written: Callable[[cst.CSTNode], Set[str]] = writes) -> Set[str]:
+    """Every name a subtree binds, loop targets included (`written`: the caller's
+    cached Flows.writes)."""
+    names = written(node)
     if isinstance(node, cst.For):
         names.update(target_names(node.target))
     return names
