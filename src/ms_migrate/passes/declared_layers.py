@@ -18,7 +18,6 @@ Parameter to another shares it in MindSpore as in torch (weight tying).
 """
 from __future__ import annotations
 
-import ast
 import re
 from typing import Dict, List, Optional
 
@@ -27,6 +26,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.layertypes import _ModelReader
 from ..core.names import dotted_name
+from ..core.positions import parse_ast
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -72,7 +72,7 @@ Renames = Dict[str, Dict[str, tuple]]
 
 def _class_renames(ctx: Context) -> Renames:
     try:
-        tree = ast.parse(ctx.source)
+        tree = parse_ast(ctx.source)  # the tree the line numbers came from (not parsed again)
     except (SyntaxError, ValueError, RecursionError):
         return {}
     reader = _ModelReader(tree, "model")

@@ -26,10 +26,11 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import WARNING
-from ..core.traversal import traverse
+from ..core.positions import RelevantLines
+from ..core.traversal import FastVisitor, traverse
 from ..transforms.helper_code import request
 from .pickled_models import NetworkNames
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
 _SAVE, _LOAD = "torch.save", "torch.load"
@@ -41,22 +42,40 @@ def applies(source: str) -> bool:
 
 
 def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:
+    # first whether torch.save/torch.load is called at all, in the statements naming torch
+    calls = _Calls(ctx)
+    traverse(module, calls)
+    if not calls.saves and not calls.loads:
+        return module
     scan = _Scan(ctx)
     traverse(module, scan)
-    if not scan.saves and not scan.loads:
-        return module
     rewrite = _ObjectSaves(ctx, scan)
     converted = traverse(module, rewrite)
     rewrite.place_findings()
     return converted
 
 
+class _Calls(FastVisitor):
+    """How often torch.save and torch.load are called (read in the statements that
+    name torch only)."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.skips = RelevantLines(ctx.lines, torch_names(ctx)).skips
+        self.saves = 0
+        self.loads = 0
+
+    def visit_Call(self, call: cst.Call) -> None:
+        called = self.ctx.resolve(call.func)
+        self.saves += called == _SAVE
+        self.loads += called == _LOAD
+
+
 class _Scan(NetworkNames):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.saves = 0
-        self.loads = 0
         self.loaded_into: Set[str] = set()  # names given to load_state_dict (or an entry)
         self.loaded_calls: Set[int] = set()  # torch.load calls given to load_state_dict
         self.aliases: Dict[str, Set[str]] = {}  # `a = b` / `a = b[k]`: a -> {b}
@@ -88,9 +107,6 @@ class _Scan(NetworkNames):
 
     def visit_Call(self, call: cst.Call) -> None:
         super().visit_Call(call)
-        called = self.ctx.resolve(call.func)
-        self.saves += called == _SAVE
-        self.loads += called == _LOAD
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict" and (
                 call.args):

@@ -27,7 +27,7 @@ from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from .classes import ClassTracker
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
 _HELPERS = {
@@ -63,9 +63,13 @@ def _transform_name(ctx: Context, call: cst.Call):
     return None
 
 
+# Every class is entered: which ones are Modules matters to their subclasses.
+_CLASS = re.compile(r"class\b")
+
+
 class _Augmentations(StatementPass):
     def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
+        super().__init__(ctx, torch_names(ctx), _CLASS)  # it rewrites torchvision's calls
         self.classes = ClassTracker()
         self.calls: List[str] = []  # the torch calls around the node: "seq", "compose"
 
