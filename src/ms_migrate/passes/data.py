@@ -18,6 +18,7 @@ from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
+from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import dotted_name, function_locals, iter_statements
@@ -94,7 +95,8 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
         elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
             _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
     if info.samplers.assigned:
-        traverse(module, data_samplers.IteratedNames(info.samplers))
+        traverse(module, data_samplers.IteratedNames(info.samplers, RelevantLines(
+            ctx.lines, names_pattern(info.samplers.assigned)).skips))
     return subclasses
 
 
@@ -370,7 +372,7 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
             a.keyword is not None and a.keyword.value == "collate_fn" for a in call.args))
 
     names, calls = escaping(module, single, single_call, RelevantLines(
-        ctx.lines, torch_names(ctx), names_pattern(single)).skips)
+        ctx.lines, names_pattern(single | _loader_words(ctx))).skips)
     for call_id in calls:
         info.torch_style[call_id] = _ESCAPES_WHY
     for name in names:
@@ -379,6 +381,14 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
         for call in list(info.loader_calls.get(name, ())):
             info.torch_style[id(call)] = _ESCAPES_WHY
             _collect_loader(ctx, info, name, call)
+
+
+def _loader_words(ctx: Context) -> Set[str]:
+    """Words a line calling DataLoader holds: `DataLoader` (the callee's last name, in
+    any spelling that resolves to it), or a name bound to the class itself
+    (`from torch.utils.data import DataLoader as DL`)."""
+    return {"DataLoader", *(name for name, qualified in ctx.aliases.items()
+                            if canonical(qualified) == DATA + "DataLoader")}
 
 
 # --- rewriting ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ torch's DataLoader does with `shuffle=(sampler is None)`. The loader then batche
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import libcst as cst
 
@@ -164,9 +164,11 @@ class IteratedNames(FastVisitor):
     `len(sampler)`): mindspore.dataset's samplers are not iterable, the torch-style
     ones are."""
 
-    def __init__(self, flow: SamplerFlow):
+    def __init__(self, flow: SamplerFlow, skips: Callable[[cst.CSTNode], bool]):
+        """`skips(statement)`: a statement that names none of the samplers."""
         super().__init__()
         self.flow = flow
+        self.skips = skips
 
     def _iterated(self, node) -> None:
         if isinstance(node, cst.Name) and node.value in self.flow.assigned:
