@@ -166,25 +166,38 @@ def _scan(ctx: Context, forward: cst.FunctionDef,
         return ctx.lines.line(forward)
 
     class _Scan(FastVisitor):
-        def on_visit(self, node):
-            if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        # per node type (visit_<Node> hooks: punctuation and whitespace are not entered)
+        def _statement(self, node):
+            stack.append(node)
+            return self._node(node)
+
+        def _nested_scope(self, node):
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
                 stack.append(node)
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and (
-                    node is not forward):
-                return False  # a nested function is its own matter
+            return False if node is not forward else self._node(node)
+
+        def _node(self, node):
             what = _STATEMENTS.get(type(node))
             if what is not None:
                 problems.append((line(), f"`{what}`", _REJECTED, True))
             elif isinstance(node, cst.With) and not _torch_context(ctx, node):
                 problems.append((line(), "`with`", _REJECTED + " (only MindSpore's own "
                                  "context managers compile)", True))
-            elif isinstance(node, cst.Call):
-                self.call(node)
             return True
 
-        def on_leave(self, node):
+        def visit_Call(self, node):
+            self.call(node)
+
+        def _leave(self, node):
             if stack and stack[-1] is node:
                 stack.pop()
+
+        visit_SimpleStatementLine = visit_If = visit_For = visit_While = visit_With = \
+            visit_Try = visit_TryStar = visit_Match = _statement
+        leave_SimpleStatementLine = leave_If = leave_For = leave_While = leave_With = \
+            leave_Try = leave_TryStar = leave_Match = leave_FunctionDef = leave_ClassDef = _leave
+        visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested_scope
+        visit_Del = visit_Import = visit_ImportFrom = visit_NamedExpr = visit_Yield = _node
 
         def call(self, node: cst.Call):
             func = node.func

@@ -59,6 +59,8 @@ _RETURNS_SELF = frozenset(("to", "cuda", "cpu", "float", "double", "half", "bflo
 # A class the converter made a Cell (`mindspore.nn.Cell`, or `nn.Cell` when `nn` is MindSpore's)
 _CELL_BASES = frozenset(("mindspore.nn.Cell", "nn.Cell"))
 _MODE_METHODS = frozenset(("train", "eval", "set_train"))
+# Where compound statements and their parts hold statements, in libcst's field order.
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 _TRAIN_WORD, _CLASS_WORD = re.compile(r"train"), re.compile(r"class\b")
 
 
@@ -70,8 +72,7 @@ def add_training_mode(ctx: Context, module: cst.Module) -> cst.Module:
     plan = _Plan(ctx, module)
     if not plan.after:
         return module
-    spans = [ctx.lines.span(stmt) for stmt in plan.statements]
-    pass_ = _TrainMode(ctx, plan.after, None if None in spans else spans)
+    pass_ = _TrainMode(ctx, plan.after, plan.holders)
     converted = traverse(module, pass_)
     pass_.place_findings()
     return converted
@@ -178,7 +179,9 @@ class _Plan:
         self.mode_set = facts.mode_set
         self.mindspore_names = _mindspore_names(module)
         self.after: Dict[int, str] = {}
-        self.statements: List[cst.SimpleStatementLine] = []
+        self.holders: Set[int] = set()  # ids of the compound statements around those
+        self._path: List[cst.CSTNode] = []  # the compound statements around the block
+        self._mentions: Dict[str, RelevantLines] = {}  # name -> the lines naming it
         self._block(module.body)
 
     def _block(self, body) -> None:
@@ -192,18 +195,29 @@ class _Plan:
                 if name is not None and name not in self.mode_set \
                         and not self._mode_before_use(name, body[index + 1:]):
                     self.after[id(stmt)] = name
-                    self.statements.append(stmt)
+                    self.holders.update(id(node) for node in self._path)
                 continue
             self._nested(stmt)
 
     def _nested(self, stmt: cst.CSTNode) -> None:
-        for child in stmt.children:
-            if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-                self._block(child.body)
-            elif isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement, cst.Else,
-                                    cst.ExceptHandler, cst.Finally, cst.MatchCase)) \
-                    or type(child).__name__ in ("ExceptStarHandler",):
-                self._nested(child)
+        if isinstance(stmt, cst.BaseCompoundStatement):
+            self._path.append(stmt)
+            self._nested_blocks(stmt)
+            self._path.pop()
+        else:
+            self._nested_blocks(stmt)
+
+    def _nested_blocks(self, stmt: cst.CSTNode) -> None:
+        # the fields that hold statements, in the order of `stmt.children` (which would
+        # visit every child, expressions included, to list them)
+        for field in _BLOCK_FIELDS:
+            value = getattr(stmt, field, None)
+            for child in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                    self._block(child.body)
+                elif isinstance(child, (cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler,
+                                        cst.ExceptStarHandler, cst.Finally, cst.MatchCase)):
+                    self._nested(child)
 
     def _built(self, stmt: cst.SimpleStatementLine) -> Optional[str]:
         """The name a single `name = <model>` statement binds, if it builds a model."""
@@ -264,7 +278,13 @@ class _Plan:
 
     def _mode_before_use(self, name: str, rest) -> bool:
         """The next statement that uses `name` sets its mode (`name.eval()`)."""
+        mentions = self._mentions.get(name)
+        if mentions is None:  # a use names it: its last part is a word on the use's line
+            word = re.compile(r"\b%s\b" % re.escape(name.rsplit(".", 1)[-1]))
+            mentions = self._mentions[name] = RelevantLines(self.ctx.lines, word)
         for stmt in rest:
+            if mentions.skips(stmt):
+                continue
             uses = _Uses(name)
             traverse(stmt, uses)
             if uses.mode:
@@ -311,20 +331,16 @@ class _Uses(FastVisitor):
 
 
 class _TrainMode(StatementPass):
-    def __init__(self, ctx: Context, after: Dict[int, str],
-                 spans: Optional[List[Tuple[int, int]]]):
+    def __init__(self, ctx: Context, after: Dict[int, str], holders: Set[int]):
         super().__init__(ctx)
         self.after = after
-        # parsed lines of those statements: nothing else is entered (None: some were
-        # built by a pass, so every statement is)
-        self.spans = spans
+        self.holders = holders  # the statements around those: nothing else is entered
 
     def skips(self, statement: cst.CSTNode) -> bool:
-        if self.spans is None:
-            return False
-        span = self.ctx.lines.span(statement)
-        return span is not None and not any(span[0] <= first and last <= span[1]
-                                            for first, last in self.spans)
+        # small statements are only met inside a line that is entered (their calls
+        # are numbered for the finding's line)
+        return isinstance(statement, cst.BaseStatement) and not (
+            id(statement) in self.holders or id(statement) in self.after)
 
     def leave_SimpleStatementLine(self, original, updated):
         name = self.after.get(id(original))
