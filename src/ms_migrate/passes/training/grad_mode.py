@@ -72,8 +72,8 @@ class _GradModes(FastTransformer):
         self.mindspore_names = mindspore_names
         self._relevant = RelevantLines(ctx.lines, _GRAD_MODE_WORDS)
         self.module_classes: set = set()
-        # ("class", methods the forward pass runs, or None for a plain class) and
-        # ("def", name) entries, innermost last.
+        # ("class", methods the forward pass runs (at first the Cell's ClassDef), or None
+        # for a plain class) and ("def", name) entries, innermost last.
         self.stack: List[tuple] = []
 
     def skips(self, statement: cst.CSTNode) -> bool:
@@ -100,7 +100,8 @@ class _GradModes(FastTransformer):
                 is_cell = True
         if is_cell:
             self.module_classes.add(node.name.value)
-        self.stack.append(("class", _forward_methods(node) if is_cell else None))
+        # a Cell's forward methods are looked up when a grad mode inside it asks
+        self.stack.append(("class", node if is_cell else None))
 
     def _mindspore_layer(self, written: str) -> bool:
         """`nn.Dense` with `from mindspore import nn`: a Cell, as its torch layer was."""
@@ -126,6 +127,9 @@ class _GradModes(FastTransformer):
             if kind == "class":
                 if value is None:
                     return False
+                if isinstance(value, cst.ClassDef):
+                    value = _forward_methods(value)
+                    self.stack[i] = (kind, value)
                 method = self.stack[i + 1][1] if i + 1 < len(self.stack) else None
                 return (method is None and not in_method) or method in value
         return False
