@@ -44,6 +44,10 @@ class StatementLines:
         self._numbered: Dict[Tuple[int, str], List[int]] = {}
         self.source = source
         self._starts: Optional[List[int]] = None
+        # pattern -> the lines it matches: passes share patterns (torch_names)
+        self._pattern_lines: Dict[Pattern, Tuple[int, ...]] = {}
+        # id(statement) -> (statement, its span)
+        self._spans: Dict[int, Tuple[cst.CSTNode, Tuple[int, int]]] = {}
         try:
             tree = parse_ast(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -85,11 +89,15 @@ class StatementLines:
 
     def span(self, stmt: cst.CSTNode) -> Optional[Tuple[int, int]]:
         """(first, last) line of a statement as parsed, decorators included."""
+        found = self._spans.get(id(stmt))  # passes ask for each statement many times
+        if found is not None and found[0] is stmt:
+            return found[1]
         nodes = self._parsed(stmt)
         if not nodes:
             return None
         first = min([nodes[0].lineno] + [d.lineno for d in
                                          getattr(nodes[0], "decorator_list", ())])
+        self._spans[id(stmt)] = (stmt, (first, nodes[-1].end_lineno))
         return first, nodes[-1].end_lineno
 
     def line_at(self, offset: int) -> int:
@@ -97,6 +105,18 @@ class StatementLines:
         if self._starts is None:
             self._starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
         return bisect_right(self._starts, offset)
+
+    def lines_matching(self, pattern: Pattern,
+                       words: Optional[Collection[str]] = None) -> Tuple[int, ...]:
+        """The lines where `pattern` matches (with group 1 in `words`, when given)."""
+        if words is not None:  # a word list is a pass's own: nothing to share
+            return tuple(self.line_at(m.start()) for m in pattern.finditer(self.source)
+                         if m.group(1) in words)
+        found = self._pattern_lines.get(pattern)
+        if found is None:
+            found = self._pattern_lines[pattern] = tuple(
+                self.line_at(m.start()) for m in pattern.finditer(self.source))
+        return found
 
     def locate(self, locator: Optional[Locator]) -> int:
         if locator is None:
@@ -121,8 +141,13 @@ def _numbered_lines(statements, kind: type) -> List[int]:
         if isinstance(node, kind):
             found.append((node.lineno, node.col_offset, -node.end_lineno,
                           -node.end_col_offset, node.lineno))
-        todo.extend(child for child in ast.iter_child_nodes(node)
-                    if not isinstance(child, ast.stmt))
+        for field in node._fields:  # ast.iter_child_nodes, without its generator
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                todo.extend(child for child in value
+                            if isinstance(child, ast.AST) and not isinstance(child, ast.stmt))
+            elif isinstance(value, ast.AST) and not isinstance(value, ast.stmt):
+                todo.append(value)
     return [item[4] for item in sorted(found)]
 
 
@@ -218,9 +243,7 @@ class RelevantLines:
         hits = set()
         for pattern in patterns:
             pattern, words = pattern if isinstance(pattern, tuple) else (pattern, None)
-            for m in pattern.finditer(lines.source):
-                if words is None or m.group(1) in words:
-                    hits.add(lines.line_at(m.start()))
+            hits.update(lines.lines_matching(pattern, words))
         self._hits = sorted(hits)
 
     def skips(self, stmt: cst.CSTNode) -> bool:

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Dict, List, Optional, Set
+from typing import Collection, Dict, Iterator, List, Optional
 
 import libcst as cst
 
 from ..core.context import Context
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass
+from .statement_pass import StatementPass, names_pattern
 
 _CODE = cst.Module(body=[])
 _IMPORTS_TORCH = re.compile(r"^\s*(?:import|from)\s+torch\b", re.M)
@@ -48,8 +49,7 @@ def applies(source: str) -> bool:
 
 
 def convert_format_specs(ctx: Context, module: cst.Module) -> cst.Module:
-    numbers = _number_names(module)
-    specs = _FormatSpecs(ctx, numbers)
+    specs = _FormatSpecs(ctx, module)
     converted = traverse(module, specs)
     specs.place_findings()
     return converted
@@ -75,7 +75,7 @@ def _call_name(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _is_number(node: cst.BaseExpression, numbers: Set[str]) -> bool:
+def _is_number(node: cst.BaseExpression, numbers: Collection[str]) -> bool:
     """Plainly a Python number (or a str, bool, None: anything but a tensor)."""
     if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
                          cst.ConcatenatedString, cst.FormattedString)):
@@ -96,8 +96,9 @@ def _is_number(node: cst.BaseExpression, numbers: Set[str]) -> bool:
     return False
 
 
-def _number_names(module: cst.Module) -> Set[str]:
-    """Names every assignment of which in this file is plainly a number."""
+def _bound_values(module: cst.Module, skips=None) -> Dict[str, List[Optional[cst.BaseExpression]]]:
+    """name -> the values bound to it (None: not known) in the statements `skips`
+    does not pass over."""
     values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
 
     def bind(target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
@@ -150,16 +151,61 @@ def _number_names(module: cst.Module) -> Set[str]:
             if node.asname is not None:
                 bind(node.asname.name, None)
 
-    traverse(module, Assignments())
-    numbers = set(values)
-    changed = True
-    while changed:  # a name stops being a number as soon as one of its values is not
-        changed = False
-        for name in list(numbers):
-            if any(v is None or not _is_number(v, numbers) for v in values[name]):
-                numbers.discard(name)
-                changed = True
-    return numbers
+    visitor = Assignments()
+    if skips is not None:
+        visitor.skips = skips
+    traverse(module, visitor)
+    return values
+
+
+def _operand_names(value: cst.BaseExpression) -> Iterator[str]:
+    """The names whose being numbers `_is_number(value)` may ask about."""
+    if isinstance(value, cst.Name):
+        yield value.value
+    elif isinstance(value, cst.UnaryOperation):
+        yield from _operand_names(value.expression)
+    elif isinstance(value, cst.BinaryOperation):
+        yield from _operand_names(value.left)
+        yield from _operand_names(value.right)
+
+
+class _NumberNames:
+    """Names every assignment of which in this file is plainly a number, worked out
+    on demand: whether `name` is one depends only on the values of the names its
+    values name, so only the statements naming those are read (not the whole tree)."""
+
+    def __init__(self, ctx: Context, module: cst.Module):
+        self._ctx = ctx
+        self._module = module
+        self._known: Dict[str, bool] = {}
+
+    def __contains__(self, name: str) -> bool:
+        if name not in self._known:
+            self._resolve(name)
+        return self._known[name]
+
+    def _resolve(self, name: str) -> None:
+        values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
+        wanted = {name}
+        while wanted:  # the names the values name, until no new ones
+            skips = RelevantLines(self._ctx.lines, names_pattern(wanted)).skips
+            found = _bound_values(self._module, skips)
+            for each in wanted:
+                values[each] = found.get(each, [])
+            wanted = {operand for each in wanted for value in values[each]
+                      if value is not None for operand in _operand_names(value)
+                      if operand not in values and operand not in self._known}
+        numbers = {each for each, bound in values.items() if bound}
+        numbers |= {each for each, number in self._known.items() if number}
+        changed = True
+        while changed:  # a name stops being a number as soon as one of its values is not
+            changed = False
+            for each in list(numbers):
+                if each in values and any(v is None or not _is_number(v, numbers)
+                                          for v in values[each]):
+                    numbers.discard(each)
+                    changed = True
+        self._known.update({each: each in numbers for each in values})
 
 
 def _int_reduction(node: cst.BaseExpression) -> bool:
@@ -169,9 +215,9 @@ def _int_reduction(node: cst.BaseExpression) -> bool:
 
 
 class _FormatSpecs(StatementPass):
-    def __init__(self, ctx: Context, numbers: Set[str]):
+    def __init__(self, ctx: Context, module: cst.Module):
         super().__init__(ctx, _SPEC_LINE)
-        self.numbers = numbers
+        self.numbers = _NumberNames(ctx, module)
 
     def _wrapped(self, node: cst.BaseExpression, spec: str, where: cst.CSTNode):
         kind = _presentation(spec)
