@@ -365,7 +365,11 @@ def keep_parentheses(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.Ba
 
 def _breaks_lines_bare(node: cst.BaseExpression) -> bool:
     """Whether the expression breaks a line outside any bracket of its own."""
-    if not may_break_lines(node):  # most do not: no code to write
+    if isinstance(node, cst.Call) and not node.lpar:  # most are calls: their arguments,
+        # often many lines, are inside their brackets; only what precedes them can break
+        if not may_break_lines(node.func) and not may_break_lines(node.whitespace_after_func):
+            return False
+    elif not may_break_lines(node):  # most do not: no code to write
         return False
     code = cst.Module([]).code_for_node(node)
     if "\n" not in code:
