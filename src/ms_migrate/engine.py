@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -30,7 +30,7 @@ from .core.names import (
     parameter_names,
     running_statements,
 )
-from .core.positions import Locator, Numbering, RelevantLines, StatementLines
+from .core.positions import Locator, Numbering, RelevantLines, StatementLines, names_pattern
 from .core.report import UNSUPPORTED, Report
 from .core.selection import Selection
 from .core.traversal import FastTransformer, recording_origins, traverse
@@ -90,11 +90,6 @@ _ATTRIBUTE = re.compile(r"\.\s*(\w+)")
 _FORWARD_OR_SELF = (re.compile(r"forward\b"), re.compile(r"self\.\w+\s*="))
 
 
-@lru_cache(maxsize=32)
-def _alias_pattern(aliases: Tuple[str, ...]) -> Pattern:
-    return re.compile(rf"(?:{'|'.join(map(re.escape, aliases))})\b")
-
-
 _EMPTY = cst.Module([])
 
 
@@ -104,7 +99,7 @@ class Converter(FastTransformer):
     def __init__(self, ctx: Context):
         super().__init__()
         self.ctx = ctx
-        self._relevant = RelevantLines(ctx.lines, _alias_pattern(tuple(sorted(ctx.aliases))),
+        self._relevant = RelevantLines(ctx.lines, names_pattern(ctx.aliases),
                                        (_ATTRIBUTE, ctx.rules.methods.keys() | ctx.rules.typed_names | ctx.rules.fields
                                         | ctx.rules.tensor_attributes.keys()),
                                        *_FORWARD_OR_SELF)

@@ -227,6 +227,18 @@ class Numbering:
         return None
 
 
+def names_pattern(names: Collection[str]) -> Pattern:
+    """Matches where any of `names` appears as a word's end (never, for no names): a
+    superset of the names as words, with no `\\b` before, so a search starts with a
+    literal (far faster). For RelevantLines."""
+    return _names_pattern(tuple(sorted(names)))
+
+
+@lru_cache(maxsize=64)
+def _names_pattern(names: Tuple[str, ...]) -> Pattern:
+    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b" if names else r"(?!)")
+
+
 class RelevantLines:
     """Which statements a pass needs to visit: those with a line its pattern matches.
 

@@ -22,14 +22,14 @@ from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import dotted_name, function_locals, iter_statements
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
-from .statement_pass import StatementPass, names_pattern, torch_names
+from .statement_pass import StatementPass, torch_names
 from .text_search import contains_any
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")

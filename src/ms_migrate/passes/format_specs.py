@@ -26,10 +26,10 @@ from typing import Collection, Dict, Iterator, List, Optional
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass, names_pattern
+from .statement_pass import StatementPass
 
 _CODE = cst.Module(body=[])
 _IMPORTS_TORCH = re.compile(r"^\s*(?:import|from)\s+torch\b", re.M)

@@ -6,7 +6,6 @@ stays while any use of its name was left unconverted.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
@@ -25,6 +24,7 @@ from ..core.names import (
 from ..core.positions import RelevantLines
 from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, FastVisitor, traverse
+from .statement_pass import parsed_statement
 
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.
@@ -374,13 +374,13 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
     if anchor is not None and not isinstance(body[anchor], cst.SimpleStatementLine):
         # `try: import torch ...` or `if ...: import torch`: the new imports go before it
         body = _prune_block(body, used, ctx.import_statements)
-        new_lines = [_parsed_import(s) for s in _merge(needed)]
+        new_lines = [parsed_statement(s) for s in _merge(needed)]
         body[anchor:anchor] = new_lines
     elif anchor is not None:
         removed = body[anchor]
         head = _prune_block(body[:anchor + 1], used, ctx.import_statements)
         kept_anchor = len(head) == anchor + 1
-        new_lines = [_parsed_import(s) for s in _merge(needed)]
+        new_lines = [parsed_statement(s) for s in _merge(needed)]
         if new_lines and not kept_anchor:  # the first new import takes the line's place
             new_lines[0] = new_lines[0].with_changes(
                 leading_lines=removed.leading_lines,
@@ -394,15 +394,8 @@ def rewrite_imports(ctx: Context, module: cst.Module) -> cst.Module:
         body = _prune_block(body, used, ctx.import_statements)
         if needed:
             position = _after_docstring_and_future(body)
-            body[position:position] = [_parsed_import(s) for s in _merge(needed)]
+            body[position:position] = [parsed_statement(s) for s in _merge(needed)]
     return module.with_changes(body=body)
-
-
-@lru_cache(maxsize=256)
-def _parsed_import(statement: str) -> cst.SimpleStatementLine:
-    """An added import line, parsed once per process (the same few recur in every
-    file; nodes never change)."""
-    return cst.parse_statement(statement)
 
 
 def _imports_torch(stmt: cst.CSTNode) -> bool:

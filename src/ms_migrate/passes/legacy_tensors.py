@@ -35,10 +35,10 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import WARNING
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass, names_pattern, torch_names
+from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).

@@ -23,8 +23,9 @@ import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context, is_torch_api
+from ..core.positions import names_pattern
 from ..core.traversal import traverse
-from .rebinding import Rebinding, alias_words
+from .rebinding import Rebinding
 
 # a keyword argument (not `out = f(x)`), or a positional argument named out
 _APPLIES = re.compile(r"[(,]\s*out\s*(?:=(?!=)|[,)])")
@@ -37,7 +38,7 @@ def applies(source: str) -> bool:
 
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
     # a call it rewrites resolves to torch: its line names a torch alias
-    return traverse(module, _Out(ctx, alias_words(ctx.aliases)))
+    return traverse(module, _Out(ctx, names_pattern(ctx.aliases)))
 
 
 class _Out(Rebinding):

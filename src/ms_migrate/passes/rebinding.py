@@ -8,9 +8,7 @@ by the API pass. `may_bind` says whether the enclosing function may assign the n
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Collection, Dict, List, Optional, Pattern, Set, Tuple, Union
+from typing import Dict, List, Optional, Pattern, Set, Tuple, Union
 
 import libcst as cst
 
@@ -68,16 +66,6 @@ class Rebinding(FastTransformer):
             return updated
         assign = self.rebind(targets, call)
         return updated if assign is None else updated.with_changes(body=[assign])
-
-
-def alias_words(aliases: Collection[str]) -> Pattern:
-    """A pattern of the words that may name a torch alias (a superset: no leading \\b)."""
-    return _words(tuple(sorted(aliases)))
-
-
-@lru_cache(maxsize=32)
-def _words(words: Tuple[str, ...]) -> Pattern:
-    return re.compile(rf"(?:{'|'.join(map(re.escape, words))})\b" if words else r"(?!)")
 
 
 def declared(node: cst.CSTNode) -> Set[str]:

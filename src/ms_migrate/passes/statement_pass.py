@@ -10,14 +10,13 @@
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import Collection, Dict, List, Optional, Pattern, Tuple
+from typing import Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import Locator, Numbering, RelevantLines
+from ..core.positions import Locator, Numbering, RelevantLines, names_pattern
 from ..core.report import Finding
 from ..core.traversal import FastTransformer, rebuilt
 
@@ -124,22 +123,11 @@ def torch_names(ctx: Context) -> Pattern:
     return names_pattern(ctx.aliases)
 
 
-def names_pattern(names: Collection[str]) -> Pattern:
-    """Matches where any of `names` appears as a word's end (never, for no names)."""
-    return _names_pattern(tuple(sorted(names)))
-
-
-@lru_cache(maxsize=64)
-def _names_pattern(names: Tuple[str, ...]) -> Pattern:
-    if not names:
-        return re.compile(r"(?!)")
-    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b")
-
-
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def parsed_statement(code: str) -> cst.BaseStatement:
-    """`code` parsed as one statement, once per process: helper code written into
-    files is the same text each time (libcst trees are immutable, so one can be shared)."""
+    """`code` parsed as one statement, once per process: helper code and import lines
+    written into files are the same text each time (libcst trees are immutable, so one
+    can be shared)."""
     return cst.parse_statement(code)
 
 
