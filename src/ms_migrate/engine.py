@@ -23,12 +23,12 @@ from .core.names import (
     collect_aliases,
     comprehension_variables,
     dotted_name,
+    function_locals,
     function_variables,
     import_bindings,
     imported_names,
     late_rebound,
     parameter_names,
-    running_statements,
 )
 from .core.positions import Locator, Numbering, RelevantLines, StatementLines, names_pattern
 from .core.report import UNSUPPORTED, Report
@@ -176,13 +176,10 @@ class Converter(FastTransformer):
     def visit_FunctionDef(self, node):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
-        # names.function_locals, its body's walk for variables made once for both
-        variables = function_variables(node)
-        local = variables | {name for stmt in running_statements(node.body.body)
-                             for name, torch in import_bindings(stmt) if not torch} if (
-            isinstance(node.body, cst.IndentedBlock)) else variables
+        variables = function_variables(node)  # walked once for both
         # a function runs later: it sees what the module's imports bind last
-        self.ctx.scopes.append((local | self.ctx.late_rebound) & set(self.ctx.aliases))
+        self.ctx.scopes.append((function_locals(node, variables) | self.ctx.late_rebound)
+                               & set(self.ctx.aliases))
         self.ctx.variables.append(variables)
         params = parameter_names(node.params)
         self.ctx.parameters.append(params)

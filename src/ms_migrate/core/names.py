@@ -304,9 +304,10 @@ def comprehension_variables(node) -> Set[str]:
     return names
 
 
-def function_locals(node: cst.FunctionDef) -> Set[str]:
-    """Names local to a function: its parameters and what its body assigns."""
-    names = function_variables(node)
+def function_locals(node: cst.FunctionDef, variables: Optional[Set[str]] = None) -> Set[str]:
+    """Names local to a function: its parameters and what its body assigns.
+    `variables`: its function_variables, when the caller has them already."""
+    names = set(function_variables(node) if variables is None else variables)
     if isinstance(node.body, cst.IndentedBlock):
         names |= {name for top in node.body.body for stmt, runs in _imports_in(top) if runs
                   for name, torch in import_bindings(stmt) if not torch}
@@ -328,6 +329,27 @@ def import_bindings(stmt: cst.CSTNode) -> Iterator[Tuple[str, bool]]:
         torch = stmt.relative == () and bool(module) and is_torch_name(module)
         for alias in stmt.names:
             yield (alias.asname.name.value if alias.asname else alias.name.value), torch
+
+
+class LocalNames:
+    """A function's local names (function_locals; those among `within` when given),
+    worked out on the first question: most functions a pass enters never ask. It can
+    stand as a scope of Context.scopes."""
+
+    def __init__(self, function: cst.FunctionDef, within: Optional[Iterable[str]] = None):
+        self.function, self.within = function, within
+        self._names: Optional[Set[str]] = None
+
+    @property
+    def names(self) -> Set[str]:
+        if self._names is None:
+            self._names = function_locals(self.function)
+            if self.within is not None:
+                self._names &= set(self.within)
+        return self._names
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
 
 
 def running_statements(body: Iterable[cst.CSTNode]) -> Iterator[cst.CSTNode]:

@@ -21,7 +21,7 @@ import libcst as cst
 from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
-from ..core.names import dotted_name, function_locals, iter_statements
+from ..core.names import LocalNames, dotted_name, iter_statements
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
@@ -408,10 +408,9 @@ class _DataRewriter(StatementPass):
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
         self.consumed: Set[tuple] = set()  # (scope, pipeline name) a loader already reads
-        # (id, local names or the function) of the enclosing scopes: a function's
-        # locals are read only where a loader's dataset is looked up in them
+        # (id, local names) of the enclosing scopes: a function's are worked out only
+        # where a loader's dataset is looked up in them
         self.scopes: List[tuple] = [(0, frozenset())]
-        self.function_locals: Dict[int, frozenset] = {}
         self.parameters: List[Set[str]] = []  # of the enclosing functions
         self.loops = 0
         self.class_stack: List[str] = []
@@ -496,7 +495,7 @@ class _DataRewriter(StatementPass):
         self.method_stack.append(node.name.value if in_dataset else "")
         self.class_stack.append("")  # a nested class or function is not the dataset
         params = node.params
-        self.scopes.append((id(node), node))
+        self.scopes.append((id(node), LocalNames(node)))
         self.parameters.append({p.name.value for p in (*params.posonly_params, *params.params,
                                                         *params.kwonly_params)})
 
@@ -687,8 +686,7 @@ class _DataRewriter(StatementPass):
         if kind != PIPELINE:
             return
         # the same name in two functions is two datasets, unless both read a global one
-        scope = next((key for key, names in reversed(self.scopes)
-                      if dataset.value in self._locals(names)), 0)
+        scope = next((key for key, names in reversed(self.scopes) if dataset.value in names), 0)
         if (scope, dataset.value) in self.consumed or self.loops:
             self.add(call, DATA + "DataLoader", WARNING,
                      f"{dataset.value} is a mindspore.dataset pipeline, which feeds one "
@@ -697,15 +695,6 @@ class _DataRewriter(StatementPass):
                 self.marks[-1].append(mark_text(f"{dataset.value} feeds one loader only "
                                                 "in MindSpore: build it again for another loader"))
         self.consumed.add((scope, dataset.value))
-
-    def _locals(self, scope) -> frozenset:
-        """The names local to a scope of `self.scopes` (a function's, read when asked)."""
-        if isinstance(scope, frozenset):
-            return scope
-        found = self.function_locals.get(id(scope))
-        if found is None:
-            found = self.function_locals[id(scope)] = frozenset(function_locals(scope))
-        return found
 
     def _check_eager_transform(self, call: cst.Call) -> None:
         """`self.transform(image)`: MindSpore 2.10's Compose, called on one PIL image,

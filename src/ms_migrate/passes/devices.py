@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
-from ..core.names import dotted_name, function_locals, iter_statements, keep_parentheses
+from ..core.names import LocalNames, dotted_name, iter_statements, keep_parentheses
 from ..core.positions import RelevantLines
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import traverse
@@ -267,7 +267,7 @@ class _Devices(StatementPass):
     def visit_FunctionDef(self, node):
         self.functions.append(node.name.value)
         # a parameter or local named like an import (`nn=None`) is a variable in here
-        self.ctx.scopes.append(_Locals(node, self.ctx.aliases))
+        self.ctx.scopes.append(LocalNames(node, self.ctx.aliases))
 
     def leave_FunctionDef(self, original, updated):
         self.ctx.scopes.pop()
@@ -370,20 +370,6 @@ class _Devices(StatementPass):
             follow = cst.SimpleStatementLine([cst.Expr(cst.Call(set_device, [cst.Arg(names[0])]))])
             return cst.FlattenSentinel([statement, follow])
         return build
-
-
-class _Locals:
-    """The torch aliases a function binds locally (a scope of ctx.scopes), found on
-    the first question: most functions this pass enters never ask."""
-
-    def __init__(self, function: cst.FunctionDef, aliases) -> None:
-        self.function, self.aliases = function, aliases
-        self.names: Optional[Set[str]] = None
-
-    def __contains__(self, name: str) -> bool:
-        if self.names is None:
-            self.names = function_locals(self.function) & set(self.aliases)
-        return name in self.names
 
 
 def _unmapped(value: cst.BaseExpression) -> bool:

@@ -14,7 +14,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ...core.context import Context
-from ...core.names import dotted_name, function_locals, running_statements
+from ...core.names import LocalNames, dotted_name, running_statements
 from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, UNSUPPORTED, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
@@ -117,7 +117,7 @@ class _GradModes(FastTransformer):
     def visit_FunctionDef(self, node):
         self.stack.append(("def", node.name.value))
         # a parameter or local named like an import (`nn=None`) is not torch's in here
-        self.ctx.scopes.append(function_locals(node) & set(self.ctx.aliases))
+        self.ctx.scopes.append(LocalNames(node, self.ctx.aliases))
 
     def _inside_cell(self, in_method: bool = False) -> bool:
         """In a Cell's forward (or a method it calls): MindSpore differentiates it. Also in
