@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from .core.codegen import module_code
 from .core.context import Context
 from .core.names import (
     ImportFound,
@@ -441,7 +442,7 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     module = traverse(module, Converter(ctx))
     module = helpers.insert_helpers(ctx, module)
     module = imports.rewrite_imports(ctx, module)
-    code = module.code
+    code = module_code(module, lines)
     for pending in ctx.pending:
         if pending.locator is not None or not pending.finding.line:  # else placed by a pre-pass
             pending.finding.line = lines.locate(pending.locator)

@@ -102,9 +102,18 @@ class StatementLines:
 
     def line_at(self, offset: int) -> int:
         """The 1-based line of a character offset in the source."""
+        return bisect_right(self._line_starts(), offset)
+
+    def line_start(self, line: int) -> Optional[int]:
+        """The offset in the source where a 1-based line starts (the source's length for
+        the line after a last line break); None past that."""
+        starts = self._line_starts()
+        return starts[line - 1] if 0 < line <= len(starts) else None
+
+    def _line_starts(self) -> List[int]:
         if self._starts is None:
             self._starts = [0] + [m.end() for m in re.finditer("\n", self.source)]
-        return bisect_right(self._starts, offset)
+        return self._starts
 
     def lines_matching(self, pattern: Pattern,
                        words: Optional[Collection[str]] = None) -> Tuple[int, ...]:
