@@ -77,7 +77,7 @@ def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:
 
         def leave_Attribute(self, original, updated):  # `img.resize` is PIL's method
             return updated.with_changes(attr=original.attr)
-    return helper.visit(Rename())
+    return traverse(helper, Rename())
 
 
 class _Calls(FastTransformer):

@@ -10,6 +10,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
+from ..core.codegen import module_code
 from ..core.context import IMPORT_STYLE, Context
 from ..core.names import (
     ImportFound,
@@ -348,7 +349,7 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str],
             replacements[id(node)] = (head, cst.parse_expression(full))
     replace = _Replace(ctx, replacements, set(clashes) & everywhere)
     module = traverse(module, replace)
-    code = module.code if set(clashes) - everywhere else ""
+    code = module_code(module, ctx.lines) if set(clashes) - everywhere else ""
     for local, path in clashes.items():
         if local in everywhere or not re.search(rf"(?<![\w.]){local}\.", code):
             ctx.needed_imports.discard(IMPORT_STYLE[path][0])  # no short use left
