@@ -22,6 +22,8 @@ from typing import Collection, Dict, Iterator, List, Optional, Pattern, Tuple, U
 
 import libcst as cst
 
+_EMPTY = cst.Module([])
+
 # (statement, "Call" | "Attribute" | None for the statement itself, index)
 Locator = Tuple[cst.CSTNode, Optional[str], int]
 
@@ -48,6 +50,8 @@ class StatementLines:
         self._pattern_lines: Dict[Pattern, Tuple[int, ...]] = {}
         # id(statement) -> (statement, its span)
         self._spans: Dict[int, Tuple[cst.CSTNode, Tuple[int, int]]] = {}
+        # id(statement) -> (statement, its code), for lines a pass wrote
+        self._written: Dict[int, Tuple[cst.CSTNode, str]] = {}
         try:
             tree = parse_ast(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -99,6 +103,16 @@ class StatementLines:
                                          getattr(nodes[0], "decorator_list", ())])
         self._spans[id(stmt)] = (stmt, (first, nodes[-1].end_lineno))
         return first, nodes[-1].end_lineno
+
+    def written_code(self, stmt: cst.SimpleStatementLine) -> str:
+        """The code of a line of statements a pass wrote (no parsed span), once per
+        statement: later passes search it instead of walking it."""
+        found = self._written.get(id(stmt))
+        if found is not None and found[0] is stmt:
+            return found[1]
+        code = _EMPTY.code_for_node(stmt)
+        self._written[id(stmt)] = (stmt, code)
+        return code
 
     def line_at(self, offset: int) -> int:
         """The 1-based line of a character offset in the source."""
@@ -252,8 +266,9 @@ class RelevantLines:
     """Which statements a pass needs to visit: those with a line its pattern matches.
 
     Most statements of a file hold nothing a given pass rewrites; skipping them
-    (dispatch.traverse asks `skips`) saves most of the pass. A statement with no
-    parsed span (a pass built it) is always visited.
+    (dispatch.traverse asks `skips`) saves most of the pass. A line of statements a
+    pass wrote (no parsed span) is looked for in its code; other statements a pass
+    built are entered.
     """
 
     def __init__(self, lines: StatementLines,
@@ -261,15 +276,25 @@ class RelevantLines:
         """A `(pattern, words)` pair counts a match only when its group 1 is in `words`
         (one cheap `\\.(\\w+)` scan beats an alternation of hundreds of words)."""
         self._lines = lines
+        self._patterns = [p if isinstance(p, tuple) else (p, None) for p in patterns]
         hits = set()
-        for pattern in patterns:
-            pattern, words = pattern if isinstance(pattern, tuple) else (pattern, None)
+        for pattern, words in self._patterns:
             hits.update(lines.lines_matching(pattern, words))
         self._hits = sorted(hits)
 
     def skips(self, stmt: cst.CSTNode) -> bool:
         span = self._lines.span(stmt)
-        if span is None:
-            return False
+        if span is None:  # written by a pass: its code, if it is a line, else enter it
+            return (isinstance(stmt, cst.SimpleStatementLine)
+                    and not self._matches(self._lines.written_code(stmt)))
         i = bisect_left(self._hits, span[0])
         return i == len(self._hits) or self._hits[i] > span[1]
+
+    def _matches(self, code: str) -> bool:
+        for pattern, words in self._patterns:
+            if words is None:
+                if pattern.search(code):
+                    return True
+            elif any(m.group(1) in words for m in pattern.finditer(code)):
+                return True
+        return False
