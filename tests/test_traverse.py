@@ -152,3 +152,16 @@ def test_passes_skipping_statements_change_nothing(monkeypatch):
     skipping = [_converted(s) for s in sources]
     monkeypatch.setattr(positions.RelevantLines, "skips", lambda self, statement: False)
     assert [_converted(s) for s in sources] == skipping
+
+
+def test_a_line_a_pass_wrote_is_looked_for_in_its_code():
+    import re
+    from ms_migrate.core.positions import RelevantLines, StatementLines
+    source = "x = 1\nif x:\n    z = torch.zeros(1)\n"
+    module = cst.parse_module(source)
+    relevant = RelevantLines(StatementLines(module, source), re.compile(r"torch"))
+    assert relevant.skips(module.body[0]) and not relevant.skips(module.body[1])
+    written = cst.parse_statement("y = torch.ones(2)\n")  # no parsed lines: its code counts
+    assert not relevant.skips(written)
+    assert relevant.skips(cst.parse_statement("y = 2\n"))
+    assert not relevant.skips(cst.parse_statement("if y:\n    y = 2\n"))  # entered
