@@ -9,7 +9,7 @@ gives zero gradients.
 from __future__ import annotations
 
 import re
-from typing import Callable, Dict, Iterable, Set
+from typing import Callable, Dict, Iterable, List, Set
 
 import libcst as cst
 
@@ -138,11 +138,15 @@ class DataFlow:
 
 
 def _calls(expr: cst.BaseExpression):
-    found = []
+    collect = _Collect()
+    traverse(expr, collect)
+    return collect.found
 
-    class _Collect(FastVisitor):
-        def visit_Call(self, node):
-            found.append(node)
 
-    traverse(expr, _Collect())
-    return found
+class _Collect(FastVisitor):
+    # one class for all calls: a class per call would plan its traversal again each time
+    def __init__(self) -> None:
+        self.found: List[cst.Call] = []
+
+    def visit_Call(self, node):
+        self.found.append(node)

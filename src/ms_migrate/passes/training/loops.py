@@ -35,10 +35,10 @@ from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit, leaf_grads
-from .edits import ApplyEdits, Edits, with_note
+from .edits import Edits, apply_edits, with_note
 from .grad_mode import GRAD_MODES
 from .graph import DataFlow
-from .names import Flows, attribute_targets, flow
+from .names import Flows, attribute_targets
 from .sites import (
     CLIP_NORM,
     Scope,
@@ -99,7 +99,7 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
     pass_ = TrainingPass(ctx, module)
     pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
     pass_.run()
-    return traverse(module, ApplyEdits(pass_.edits))
+    return apply_edits(module, pass_.edits)
 
 
 class TrainingPass:
@@ -495,7 +495,7 @@ class TrainingPass:
                  for n in self.flows.free_reads([s.node for s in p.captured])]
         loss = plan.names["loss"]
         carried = set(plan.params) & produced  # rebound inside: the next step reads it
-        plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
+        plan.aux = [n for n in dict.fromkeys(w for node in body for w in self.flows.ordered_writes(node))
                     if n != loss and (outside[n] > 0 or n in later or n in carried)]
 
     # --- rewriting ------------------------------------------------------------------------------
@@ -769,10 +769,6 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
 def _held(expr: cst.BaseExpression) -> Optional[str]:
     """`self.loss`: a loss kept in an attribute (assigned by the step, read after it)."""
     return dotted_name(expr) if isinstance(expr, cst.Attribute) else None
-
-
-def _ordered_writes(node: cst.CSTNode) -> List[str]:
-    return flow(node)[1]
 
 
 def _after(scope: Scope, stmt: Stmt) -> List[cst.CSTNode]:
