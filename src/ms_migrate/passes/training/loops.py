@@ -63,6 +63,9 @@ SCALER = "torch.amp.GradScaler"
 # Gradient hooks value_and_grad does not run. A Module's backward hooks are
 # Cell.register_backward_hook / register_backward_pre_hook, which it runs.
 HOOKS = frozenset({"register_hook"})
+# The methods of the sites a scope without a backward() reports or drops (clipping
+# and update loops count only next to a backward()).
+_SITE_WORDS = re.compile(r"\b(?:backward|step|zero_grad|unscale_|update)\b")
 # the lines a `.grad` read or a hook stands on (the attribute's name is a word there)
 _GRAD_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(["grad", *sorted(HOOKS)]))
 
@@ -127,7 +130,11 @@ class TrainingPass:
 
     # --- the whole file ---------------------------------------------------------------
     def run(self) -> None:
-        all_scopes = list(scopes(self.module))
+        # A function whose lines name no site's method (nor .grad, when that is looked
+        # for) holds nothing this pass converts or reports: its statements are not listed.
+        relevant = RelevantLines(self.ctx.lines, _SITE_WORDS,
+                                 *([_GRAD_WORDS] if self.check_grad_reads else []))
+        all_scopes = list(scopes(self.module, skips=relevant.skips))
         converted: Dict[str, bool] = {}          # optimizer -> accumulates
         for scope in all_scopes:
             find_sites(self.ctx, scope, self.optimizers, self.scalers)

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from ...core.context import Context
-from ...core.names import dotted_name, iter_statements
+from ...core.names import dotted_name
 from ...core.traversal import FastVisitor, traverse
 from .names import target_names, writes
 
@@ -97,11 +97,15 @@ class Scope:
         return self.by_node[id(node)]
 
 
-def scopes(module: cst.Module) -> Iterator[Scope]:
-    """The module body and every function body, each a Scope without its sites."""
+def scopes(module: cst.Module,
+           skips: Optional[Callable[[cst.CSTNode], bool]] = None) -> Iterator[Scope]:
+    """The module body and every function body, each a Scope without its sites; not
+    the functions `skips(function)` is true for."""
     yield _scope(module, module, [])
     for fn in _compound_statements(module.body):
         if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
+            if skips is not None and skips(fn):
+                continue
             p = fn.params
             params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
             yield _scope(fn, fn.body, params)
@@ -138,17 +142,43 @@ def optimizer_and_scaler_names(ctx: Context, module: cst.Module) -> Tuple[Set[st
     a GradScaler (one look at the file's assignments for both)."""
     optimizers: Set[str] = set()
     scalers: Set[str] = set()
-    for node in iter_statements(module.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            qualified = ctx.resolve(node.value.func) or ""
-            if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
-                names = optimizers
-            elif qualified in GRAD_SCALERS:
-                names = scalers
-            else:
-                continue
-            names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
+    for node in _assigned_calls(module.body):
+        qualified = ctx.resolve(node.value.func) or ""
+        if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
+            names = optimizers
+        elif qualified in GRAD_SCALERS:
+            names = scalers
+        else:
+            continue
+        names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
     return optimizers, scalers
+
+
+def _assigned_calls(body) -> Iterator[cst.Assign]:
+    """Every `x = f(...)` among the statements of `body`, nested ones included, in no
+    particular order (exact types: a walk of the statements only, no isinstance of
+    libcst's abstract classes)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        if type(node) is cst.SimpleStatementLine or type(node) is cst.SimpleStatementSuite:
+            for small in node.body:
+                if type(small) is cst.Assign and type(small.value) is cst.Call:
+                    yield small
+            continue
+        for name in _BLOCK_FIELDS:  # a compound statement, or a clause of one
+            child = getattr(node, name, None)
+            if child is None:
+                continue
+            if type(child) is cst.IndentedBlock:
+                todo.extend(child.body)
+            elif type(child) is tuple or type(child) is list:  # handlers, cases
+                todo.extend(child)
+            else:  # a one-line suite, an `else`, an `elif`, a `finally`
+                todo.append(child)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
 def is_optimizer(text: Optional[str], known: Set[str]) -> bool:
