@@ -37,7 +37,7 @@ CREATION = frozenset(f"torch.{n}" for n in (
 # Loops over these iterate parameters or modules, not data.
 PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters", "children", "modules",
                                  "named_modules", "buffers"})
-_MODEL_USE = re.compile(r"\b(\w+)\.(?:parameters|named_parameters)\(")
+_PARAMETERS_CALL = re.compile(r"\.(?:parameters|named_parameters)\(")
 GRAD_MODE = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -52,7 +52,7 @@ class DataFlow:
         self.data_names: Set[str] = set(params)
         self.is_data: Dict[int, bool] = {}
         # names whose parameters the file asks for: models, built once, not per step
-        self.models = set(_MODEL_USE.findall(ctx.source))
+        self.models = _models(ctx.source)
 
     def visit(self, stmt: cst.CSTNode) -> None:
         data = self._statement_is_data(stmt)
@@ -135,6 +135,21 @@ class DataFlow:
             if method in DATA_METHODS:
                 return self.expr_is_data(call.func.value)
         return False
+
+
+def _models(source: str) -> Set[str]:
+    """The words before `.parameters(` / `.named_parameters(` (what the regex
+    `\b(\w+)\.(?:parameters|named_parameters)\(` finds): the call is searched for
+    first, a literal, and the word read backwards from it (far faster than trying a
+    word at every position)."""
+    found = set()
+    for match in _PARAMETERS_CALL.finditer(source):
+        end = start = match.start()
+        while start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+            start -= 1  # \w: what isalnum() accepts, and "_"
+        if start < end:
+            found.add(source[start:end])
+    return found
 
 
 def _calls(expr: cst.BaseExpression):

@@ -64,8 +64,9 @@ SCALER = "torch.amp.GradScaler"
 # Cell.register_backward_hook / register_backward_pre_hook, which it runs.
 HOOKS = frozenset({"register_hook"})
 # The methods of the sites a scope without a backward() reports or drops (clipping
-# and update loops count only next to a backward()).
-_SITE_WORDS = re.compile(r"\b(?:backward|step|zero_grad|unscale_|update)\b")
+# and update loops count only next to a backward()). No `\b` before: a search that
+# starts with a letter of them is far faster, and more lines only cost a little.
+_SITE_WORDS = re.compile(r"(?:backward|step|zero_grad|unscale_|update)\b")
 # the lines a `.grad` read or a hook stands on (the attribute's name is a word there)
 _GRAD_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(["grad", *sorted(HOOKS)]))
 
