@@ -53,18 +53,22 @@ class Site:
 
 def sub_blocks(stmt: cst.CSTNode) -> List[cst.IndentedBlock]:
     """The indented blocks directly under a compound statement."""
-    blocks: List[cst.CSTNode] = []
-    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-        blocks.append(stmt.body)
-        orelse = getattr(stmt, "orelse", None)
-        while orelse is not None:
-            blocks.append(orelse.body)
-            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
-    if isinstance(stmt, cst.Try):
+    kind = type(stmt)  # exact types: isinstance of libcst's classes is an ABC check
+    if kind not in _WITH_BLOCKS:
+        return []
+    blocks: List[cst.CSTNode] = [stmt.body]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:
+        blocks.append(orelse.body)
+        orelse = orelse.orelse if type(orelse) is cst.If else None
+    if kind is cst.Try:
         blocks.extend(h.body for h in stmt.handlers)
         if stmt.finalbody is not None:
             blocks.append(stmt.finalbody.body)
-    return [b for b in blocks if isinstance(b, cst.IndentedBlock)]
+    return [b for b in blocks if type(b) is cst.IndentedBlock]
+
+
+_WITH_BLOCKS = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try})
 
 
 def walk(block: cst.CSTNode, ancestors: Tuple[cst.CSTNode, ...] = (),
@@ -73,9 +77,9 @@ def walk(block: cst.CSTNode, ancestors: Tuple[cst.CSTNode, ...] = (),
     for index, stmt in enumerate(block.body):
         counter[0] += 1
         yield Stmt(stmt, block, index, ancestors, counter[0])
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        if type(stmt) is cst.SimpleStatementLine:
             continue
-        for sub in sub_blocks(stmt):
+        for sub in sub_blocks(stmt):  # none in a function or class: scopes of their own
             yield from walk(sub, ancestors + (stmt,), counter)
 
 
@@ -246,20 +250,21 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
     inside_manual: Set[int] = set()  # a loop that updates parameters is one site
     for stmt in scope.stmts:
         node = stmt.node
-        if any(id(a) in inside_manual for a in stmt.ancestors):
+        node_type = type(node)
+        if inside_manual and any(id(a) in inside_manual for a in stmt.ancestors):
             continue
-        manual = manual_update(node) if isinstance(node, (cst.For, cst.With)) else None
+        manual = manual_update(node) if node_type is cst.For or node_type is cst.With else None
         if manual is not None:
             inside_manual.add(id(node))
             inside_manual.add(id(manual[0]))
             scope.sites.append(Site("manual", stmt, manual[1],
                                     receiver=dotted_name(manual[1].func.value)))
             continue
-        if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+        if node_type is not cst.SimpleStatementLine or len(node.body) != 1:
             continue
         small = node.body[0]
-        value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
-        if not isinstance(value, cst.Call):
+        value = small.value if type(small) is cst.Expr or type(small) is cst.Assign else None
+        if type(value) is not cst.Call:
             continue
         qualified = ctx.resolve(value.func)
         if qualified in CLIP_NORM or qualified in CLIP_VALUE:
