@@ -140,12 +140,13 @@ class _ApplyEdits:
             body=block.with_changes(body=[*extra, *block.body])))
 
     def _body(self, originals, updated, indented):
-        if not any(id(orig) in self.edited for orig in originals):
-            return list(updated)
         out: List[cst.BaseStatement] = []
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
         for orig, upd in zip(originals, updated):
             key = id(orig)
+            if key not in self.edited and not carry:  # as it is (a rebuilt one is noted)
+                out.append(upd)
+                continue
             start = len(out)
             inserted = self.edits.before.get(key, [])
             out.extend(_spaced(inserted, indented, at_start=not out))
