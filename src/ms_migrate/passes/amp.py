@@ -27,7 +27,7 @@ from ..core.names import dotted_name
 from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from .training import emit
-from .training.edits import ApplyEdits, Edits, with_note
+from .training.edits import Edits, apply_edits, with_note
 from .training.sites import Scope, Stmt, is_loop, scopes
 
 # qualified name -> (its parameters in order, default dtype; None: by device_type)
@@ -53,7 +53,7 @@ def applies(source: str) -> bool:
 def convert_autocast(ctx: Context, module: cst.Module) -> cst.Module:
     regions = _Regions(ctx, module)
     regions.run()
-    return traverse(module, ApplyEdits(regions.edits)) if regions.changed else module
+    return apply_edits(module, regions.edits) if regions.changed else module
 
 
 class _Regions:

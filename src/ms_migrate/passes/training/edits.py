@@ -1,4 +1,4 @@
-"""Statement edits of the training pass, applied in one traversal.
+"""Statement edits of the training pass, applied in one walk.
 
 The pass decides on the original tree and records edits keyed by the id of the
 original statement: remove it (its comments stay), take it (it moved elsewhere
@@ -8,17 +8,17 @@ with its comments), replace it, insert before or after it, give an `if` an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Set
+from typing import Dict, List, Set, Tuple
 
 import libcst as cst
 
-from ...core.traversal import FastTransformer, rebuilt
+from ...core.traversal import rebuilt
 from .sites import Stmt
 
 
 @dataclass
 class Edits:
-    """Statement edits keyed by the original statement's id, applied in one traversal."""
+    """Statement edits keyed by the original statement's id, applied in one walk."""
     remove: Set[int] = field(default_factory=set)    # dropped; comments stay behind
     take: Set[int] = field(default_factory=set)      # moved elsewhere with their comments
     replace: Dict[int, List[cst.BaseStatement]] = field(default_factory=dict)
@@ -57,29 +57,78 @@ def _spaced(definitions: List[cst.BaseStatement], indented: bool,
     return out
 
 
-# The nodes on the way from a module to its statement lists.
-_HOLDS_STATEMENTS = (cst.Module, cst.BaseCompoundStatement, cst.IndentedBlock, cst.Else,
-                     cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
+def apply_edits(module: cst.Module, edits: Edits) -> cst.Module:
+    """The module with the edits made. Only statement lists and what holds them are
+    walked (no expressions, headers or whitespace)."""
+    body = _ApplyEdits(edits).statements(module.body, indented=False)
+    return module if body is module.body else module.with_changes(body=body)
 
 
-class ApplyEdits(FastTransformer):
+# What holds statement lists, besides the Module and IndentedBlock: compound statements
+# (rebuilt ones are noted for line numbers) and the parts of them that hold a block.
+_COMPOUND = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try, cst.TryStar,
+                       cst.FunctionDef, cst.ClassDef, cst.Match})
+_PARTS = frozenset({cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
+                    cst.MatchCase})
+_HOLDING_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+class _ApplyEdits:
     def __init__(self, edits: Edits):
-        super().__init__()
         self.edits = edits
-        self.edited = edits.edited()  # no edit changes during the traversal
+        self.edited = edits.edited()
 
-    def on_visit(self, node) -> bool:
-        # Edits change statement lists only: only what holds them is entered (not
-        # expressions, headers, whitespace, nor lines of small statements).
-        return isinstance(node, _HOLDS_STATEMENTS)
+    def statements(self, originals, indented: bool):
+        """A statement list with its edits made (and those inside its statements); the
+        very list when nothing in it changed."""
+        updated = [self._node(stmt)[0] for stmt in originals]
+        if any(id(orig) in self.edited for orig in originals):
+            return self._body(originals, updated, indented)
+        if all(new is orig for new, orig in zip(updated, originals)):
+            return originals
+        return updated
 
-    def leave_IndentedBlock(self, original, updated):
-        return updated.with_changes(body=self._body(original.body, updated.body, True))
+    def _node(self, node) -> Tuple[cst.CSTNode, bool]:
+        """The node with the edits inside it made; and whether it holds a block.
 
-    def leave_Module(self, original, updated):
-        return updated.with_changes(body=self._body(original.body, updated.body, False))
+        A compound statement that holds a block is handed on as a new node even when
+        nothing in it changed, as by the traversal this walk replaced (which rebuilt
+        every block): later passes number the lines inside a statement that is not the
+        one parsed by its first line (positions.StatementLines), and findings must
+        keep their lines."""
+        kind = type(node)
+        if kind is cst.IndentedBlock:
+            body = self.statements(node.body, indented=True)
+            return (node if body is node.body else node.with_changes(body=body)), True
+        if kind not in _COMPOUND and kind not in _PARTS:
+            return node, False  # a line of small statements, a one-line suite
+        changes = {}
+        holds_block = False
+        for name in _HOLDING_FIELDS:
+            value = getattr(node, name, None)
+            if value is None:
+                continue
+            if isinstance(value, (list, tuple)):  # except handlers, match cases
+                done = [self._node(part) for part in value]
+                holds_block = holds_block or any(held for _, held in done)
+                new = tuple(part for part, _ in done)
+                if all(n is v for n, v in zip(new, value)):
+                    continue
+            else:
+                new, held = self._node(value)
+                holds_block = holds_block or held
+                if new is value:
+                    continue
+            changes[name] = new
+        updated = node.with_changes(**changes) if changes or (
+            holds_block and kind in _COMPOUND) else node
+        if kind is cst.If:
+            updated = self._orelse(node, updated)
+        if updated is not node and kind in _COMPOUND:
+            rebuilt(node, updated)
+        return updated, holds_block
 
-    def leave_If(self, original, updated):
+    def _orelse(self, original, updated):
         extra = self.edits.orelse.get(id(original))
         if not extra:
             return updated
@@ -91,12 +140,13 @@ class ApplyEdits(FastTransformer):
             body=block.with_changes(body=[*extra, *block.body])))
 
     def _body(self, originals, updated, indented):
-        if not any(id(orig) in self.edited for orig in originals):
-            return list(updated)
         out: List[cst.BaseStatement] = []
         carry: List[cst.EmptyLine] = []  # comments of removed statements move down
         for orig, upd in zip(originals, updated):
             key = id(orig)
+            if key not in self.edited and not carry:  # as it is (a rebuilt one is noted)
+                out.append(upd)
+                continue
             start = len(out)
             inserted = self.edits.before.get(key, [])
             out.extend(_spaced(inserted, indented, at_start=not out))

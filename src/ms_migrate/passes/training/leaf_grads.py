@@ -34,7 +34,7 @@ from ...core.names import dotted_name
 from ...core.report import CONVERTED, WARNING
 from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit
-from .names import flow, target_names
+from .names import target_names
 from .sites import Scope, Site, Stmt, Unsupported, is_loop, is_optimizer
 
 BACKWARD = "Tensor.backward"
@@ -289,7 +289,7 @@ def plan(pass_, scope: Scope, site: Site) -> LeafPlan:
     for expr in outputs:
         outside.subtract(flows.reads(expr))
     loss_names = {e.value for e in outputs if isinstance(e, cst.Name)}
-    ordered = dict.fromkeys(w for node in body for w in flow(node)[1])
+    ordered = dict.fromkeys(w for node in body for w in flows.ordered_writes(node))
     module_level = isinstance(scope.root, cst.Module)  # its names are the module's state
     p.aux = [n for n in ordered if n not in loss_names and (module_level or outside[n] > 0)]
     p.resets = _resets(pass_, scope, site, found, weights)

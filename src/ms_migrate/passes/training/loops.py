@@ -35,10 +35,10 @@ from ...core.positions import RelevantLines
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit, leaf_grads
-from .edits import ApplyEdits, Edits, with_note
+from .edits import Edits, apply_edits, with_note
 from .grad_mode import GRAD_MODES
 from .graph import DataFlow
-from .names import Flows, attribute_targets, flow
+from .names import Flows, attribute_targets
 from .sites import (
     CLIP_NORM,
     Scope,
@@ -63,6 +63,10 @@ SCALER = "torch.amp.GradScaler"
 # Gradient hooks value_and_grad does not run. A Module's backward hooks are
 # Cell.register_backward_hook / register_backward_pre_hook, which it runs.
 HOOKS = frozenset({"register_hook"})
+# The methods of the sites a scope without a backward() reports or drops (clipping
+# and update loops count only next to a backward()). No `\b` before: a search that
+# starts with a letter of them is far faster, and more lines only cost a little.
+_SITE_WORDS = re.compile(r"(?:backward|step|zero_grad|unscale_|update)\b")
 # the lines a `.grad` read or a hook stands on (the attribute's name is a word there)
 _GRAD_WORDS = re.compile(r"\b(?:%s)\b" % "|".join(["grad", *sorted(HOOKS)]))
 
@@ -99,7 +103,7 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
     pass_ = TrainingPass(ctx, module)
     pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
     pass_.run()
-    return traverse(module, ApplyEdits(pass_.edits))
+    return apply_edits(module, pass_.edits)
 
 
 class TrainingPass:
@@ -127,7 +131,11 @@ class TrainingPass:
 
     # --- the whole file ---------------------------------------------------------------
     def run(self) -> None:
-        all_scopes = list(scopes(self.module))
+        # A function whose lines name no site's method (nor .grad, when that is looked
+        # for) holds nothing this pass converts or reports: its statements are not listed.
+        relevant = RelevantLines(self.ctx.lines, _SITE_WORDS,
+                                 *([_GRAD_WORDS] if self.check_grad_reads else []))
+        all_scopes = list(scopes(self.module, skips=relevant.skips))
         converted: Dict[str, bool] = {}          # optimizer -> accumulates
         for scope in all_scopes:
             find_sites(self.ctx, scope, self.optimizers, self.scalers)
@@ -495,7 +503,7 @@ class TrainingPass:
                  for n in self.flows.free_reads([s.node for s in p.captured])]
         loss = plan.names["loss"]
         carried = set(plan.params) & produced  # rebound inside: the next step reads it
-        plan.aux = [n for n in dict.fromkeys(w for node in body for w in _ordered_writes(node))
+        plan.aux = [n for n in dict.fromkeys(w for node in body for w in self.flows.ordered_writes(node))
                     if n != loss and (outside[n] > 0 or n in later or n in carried)]
 
     # --- rewriting ------------------------------------------------------------------------------
@@ -769,10 +777,6 @@ def _name_of(expr: cst.BaseExpression) -> Optional[str]:
 def _held(expr: cst.BaseExpression) -> Optional[str]:
     """`self.loss`: a loss kept in an attribute (assigned by the step, read after it)."""
     return dotted_name(expr) if isinstance(expr, cst.Attribute) else None
-
-
-def _ordered_writes(node: cst.CSTNode) -> List[str]:
-    return flow(node)[1]
 
 
 def _after(scope: Scope, stmt: Stmt) -> List[cst.CSTNode]:

@@ -6,7 +6,7 @@ enclosing code; nested function and class bodies are skipped.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -25,13 +25,36 @@ def target_names(target: cst.BaseExpression) -> List[str]:
     return []
 
 
+# Statements whose flow Flows keeps: lines and compound statements (small statements
+# are parts of a line; suites are walked with the statement that holds them).
+_KEPT = frozenset({cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With, cst.Try,
+                   cst.TryStar, cst.FunctionDef, cst.ClassDef, cst.Match})
+
+
 class _Flow(FastVisitor):
-    def __init__(self) -> None:
+    def __init__(self, known: Optional["Flows"] = None,
+                 root: Optional[cst.CSTNode] = None) -> None:
         self.reads: List[str] = []
         self.writes: List[str] = []
         self.free: List[str] = []  # reads of names not bound before them, in order
         self._bound: Set[str] = set()
         self._local: List[Set[str]] = []
+        self._known = known
+        self._root = root
+
+    def skips(self, stmt: cst.CSTNode) -> bool:
+        """A statement nested in the one asked about: its flow, worked out once, is
+        added instead of walking it again (statements are never inside a lambda or a
+        comprehension, so no local names hide its reads)."""
+        if self._known is None or stmt is self._root or type(stmt) not in _KEPT:
+            return False
+        inner = self._known._visit(stmt)
+        self.reads.extend(inner.reads)
+        bound = self._bound
+        self.free.extend(n for n in inner.free if n not in bound)
+        self.writes.extend(inner.writes)
+        bound.update(inner.writes)  # all it binds, whichever branch binds it
+        return True
 
     # --- bindings ------------------------------------------------------------
     def _bind(self, target: cst.BaseExpression) -> None:
@@ -205,7 +228,8 @@ class Flows:
         known = self._known.get(id(node))
         if known is not None and known[0] is node:
             return known[1]
-        visitor = _visit(node)
+        visitor = _Flow(self, node)
+        traverse(node, visitor)
         self._known[id(node)] = (node, visitor)
         return visitor
 
@@ -214,6 +238,9 @@ class Flows:
 
     def writes(self, node: cst.CSTNode) -> Set[str]:
         return set(self._visit(node).writes)
+
+    def ordered_writes(self, node: cst.CSTNode) -> List[str]:
+        return self._visit(node).writes
 
     def free_reads(self, stmts: Iterable[cst.CSTNode]) -> List[str]:
         """Names a statement sequence reads before it binds them, first use first.
@@ -233,17 +260,22 @@ class Flows:
 
     def plain_uses(self, node: cst.CSTNode) -> Set[str]:
         """Names used as values, not only as a callee (`model(x)`) or an object (`self.f`)."""
-        roots: List[str] = []
-
-        class _Roots(FastVisitor):
-            def visit_Call(self, call):
-                if isinstance(call.func, cst.Name):
-                    roots.append(call.func.value)
-
-            def visit_Attribute(self, attr):
-                if isinstance(attr.value, cst.Name):
-                    roots.append(attr.value.value)
-
-        traverse(node, _Roots())
+        roots = _Roots()
+        traverse(node, roots)
         total = self.reads(node)
-        return {n for n in set(total) if total.count(n) > roots.count(n)}
+        return {n for n in set(total) if total.count(n) > roots.names.count(n)}
+
+
+class _Roots(FastVisitor):
+    """Names called (`model(x)`) or whose attributes are read (`self.f`)."""
+
+    def __init__(self) -> None:
+        self.names: List[str] = []
+
+    def visit_Call(self, call):
+        if isinstance(call.func, cst.Name):
+            self.names.append(call.func.value)
+
+    def visit_Attribute(self, attr):
+        if isinstance(attr.value, cst.Name):
+            self.names.append(attr.value.value)

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from ...core.context import Context
-from ...core.names import dotted_name, iter_statements
+from ...core.names import dotted_name
 from ...core.traversal import FastVisitor, traverse
 from .names import target_names, writes
 
@@ -53,18 +53,22 @@ class Site:
 
 def sub_blocks(stmt: cst.CSTNode) -> List[cst.IndentedBlock]:
     """The indented blocks directly under a compound statement."""
-    blocks: List[cst.CSTNode] = []
-    if isinstance(stmt, (cst.If, cst.For, cst.While, cst.With, cst.Try)):
-        blocks.append(stmt.body)
-        orelse = getattr(stmt, "orelse", None)
-        while orelse is not None:
-            blocks.append(orelse.body)
-            orelse = orelse.orelse if isinstance(orelse, cst.If) else None
-    if isinstance(stmt, cst.Try):
+    kind = type(stmt)  # exact types: isinstance of libcst's classes is an ABC check
+    if kind not in _WITH_BLOCKS:
+        return []
+    blocks: List[cst.CSTNode] = [stmt.body]
+    orelse = getattr(stmt, "orelse", None)
+    while orelse is not None:
+        blocks.append(orelse.body)
+        orelse = orelse.orelse if type(orelse) is cst.If else None
+    if kind is cst.Try:
         blocks.extend(h.body for h in stmt.handlers)
         if stmt.finalbody is not None:
             blocks.append(stmt.finalbody.body)
-    return [b for b in blocks if isinstance(b, cst.IndentedBlock)]
+    return [b for b in blocks if type(b) is cst.IndentedBlock]
+
+
+_WITH_BLOCKS = frozenset({cst.If, cst.For, cst.While, cst.With, cst.Try})
 
 
 def walk(block: cst.CSTNode, ancestors: Tuple[cst.CSTNode, ...] = (),
@@ -73,9 +77,9 @@ def walk(block: cst.CSTNode, ancestors: Tuple[cst.CSTNode, ...] = (),
     for index, stmt in enumerate(block.body):
         counter[0] += 1
         yield Stmt(stmt, block, index, ancestors, counter[0])
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        if type(stmt) is cst.SimpleStatementLine:
             continue
-        for sub in sub_blocks(stmt):
+        for sub in sub_blocks(stmt):  # none in a function or class: scopes of their own
             yield from walk(sub, ancestors + (stmt,), counter)
 
 
@@ -97,11 +101,15 @@ class Scope:
         return self.by_node[id(node)]
 
 
-def scopes(module: cst.Module) -> Iterator[Scope]:
-    """The module body and every function body, each a Scope without its sites."""
+def scopes(module: cst.Module,
+           skips: Optional[Callable[[cst.CSTNode], bool]] = None) -> Iterator[Scope]:
+    """The module body and every function body, each a Scope without its sites; not
+    the functions `skips(function)` is true for."""
     yield _scope(module, module, [])
     for fn in _compound_statements(module.body):
         if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
+            if skips is not None and skips(fn):
+                continue
             p = fn.params
             params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
             yield _scope(fn, fn.body, params)
@@ -138,17 +146,43 @@ def optimizer_and_scaler_names(ctx: Context, module: cst.Module) -> Tuple[Set[st
     a GradScaler (one look at the file's assignments for both)."""
     optimizers: Set[str] = set()
     scalers: Set[str] = set()
-    for node in iter_statements(module.body):
-        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
-            qualified = ctx.resolve(node.value.func) or ""
-            if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
-                names = optimizers
-            elif qualified in GRAD_SCALERS:
-                names = scalers
-            else:
-                continue
-            names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
+    for node in _assigned_calls(module.body):
+        qualified = ctx.resolve(node.value.func) or ""
+        if qualified.startswith("torch.optim.") and ".lr_scheduler" not in qualified:
+            names = optimizers
+        elif qualified in GRAD_SCALERS:
+            names = scalers
+        else:
+            continue
+        names.update(filter(None, (dotted_name(t.target) for t in node.targets)))
     return optimizers, scalers
+
+
+def _assigned_calls(body) -> Iterator[cst.Assign]:
+    """Every `x = f(...)` among the statements of `body`, nested ones included, in no
+    particular order (exact types: a walk of the statements only, no isinstance of
+    libcst's abstract classes)."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        if type(node) is cst.SimpleStatementLine or type(node) is cst.SimpleStatementSuite:
+            for small in node.body:
+                if type(small) is cst.Assign and type(small.value) is cst.Call:
+                    yield small
+            continue
+        for name in _BLOCK_FIELDS:  # a compound statement, or a clause of one
+            child = getattr(node, name, None)
+            if child is None:
+                continue
+            if type(child) is cst.IndentedBlock:
+                todo.extend(child.body)
+            elif type(child) is tuple or type(child) is list:  # handlers, cases
+                todo.extend(child)
+            else:  # a one-line suite, an `else`, an `elif`, a `finally`
+                todo.append(child)
+
+
+_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
 def is_optimizer(text: Optional[str], known: Set[str]) -> bool:
@@ -216,20 +250,21 @@ def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
     inside_manual: Set[int] = set()  # a loop that updates parameters is one site
     for stmt in scope.stmts:
         node = stmt.node
-        if any(id(a) in inside_manual for a in stmt.ancestors):
+        node_type = type(node)
+        if inside_manual and any(id(a) in inside_manual for a in stmt.ancestors):
             continue
-        manual = manual_update(node) if isinstance(node, (cst.For, cst.With)) else None
+        manual = manual_update(node) if node_type is cst.For or node_type is cst.With else None
         if manual is not None:
             inside_manual.add(id(node))
             inside_manual.add(id(manual[0]))
             scope.sites.append(Site("manual", stmt, manual[1],
                                     receiver=dotted_name(manual[1].func.value)))
             continue
-        if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+        if node_type is not cst.SimpleStatementLine or len(node.body) != 1:
             continue
         small = node.body[0]
-        value = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
-        if not isinstance(value, cst.Call):
+        value = small.value if type(small) is cst.Expr or type(small) is cst.Assign else None
+        if type(value) is not cst.Call:
             continue
         qualified = ctx.resolve(value.func)
         if qualified in CLIP_NORM or qualified in CLIP_VALUE:
