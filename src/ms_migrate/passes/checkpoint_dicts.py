@@ -24,7 +24,7 @@ module_state_methods.toml).
 from __future__ import annotations
 
 import re
-from typing import Pattern, Set, Tuple
+from typing import List, Pattern, Set, Tuple
 
 import libcst as cst
 
@@ -62,37 +62,44 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
 def _scan(ctx: Context, module: cst.Module) -> Tuple[Set[str], Set[str], Set[str], bool]:
     """Names assigned from torch.load; keys saved as state_dicts and as values;
     whether torch.save or torch.load is called at all."""
-    names: Set[str] = set()
-    state_keys: Set[str] = set()
-    value_keys: Set[str] = set()
-    used = []
+    finder = _Finder(ctx)
+    traverse(module, finder)
+    return finder.names, finder.state_keys, finder.value_keys, bool(finder.used)
 
-    class Finder(FastVisitor):
-        skips = RelevantLines(ctx.lines, _CALLS).skips  # statements that call save/load
 
-        def visit_Assign(self, node):
-            value = node.value
-            if isinstance(value, cst.Call) and ctx.resolve(value.func) == "torch.load":
-                names.update(t.target.value for t in node.targets
-                             if isinstance(t.target, cst.Name))
+class _Finder(FastVisitor):
+    # module-level: a visitor class made per call would build its traversal plan
+    # (and pay abc's subclass checks) again each time
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.skips = RelevantLines(ctx.lines, _CALLS).skips  # statements that call save/load
+        self.names: Set[str] = set()
+        self.state_keys: Set[str] = set()
+        self.value_keys: Set[str] = set()
+        self.used: List[str] = []
 
-        def visit_Call(self, node):
-            called = ctx.resolve(node.func)
-            if called in ("torch.save", "torch.load"):
-                used.append(called)
-            if called != "torch.save" or not node.args:
-                return
-            saved = node.args[0].value
-            for element in getattr(saved, "elements", ()) if isinstance(saved, cst.Dict) else ():
-                if isinstance(element, cst.DictElement) and isinstance(element.key,
-                                                                       cst.SimpleString):
-                    is_state = (isinstance(element.value, cst.Call)
-                                and isinstance(element.value.func, cst.Attribute)
-                                and element.value.func.attr.value == "state_dict")
-                    (state_keys if is_state else value_keys).add(element.key.evaluated_value)
+    def visit_Assign(self, node):
+        value = node.value
+        if isinstance(value, cst.Call) and self.ctx.resolve(value.func) == "torch.load":
+            self.names.update(t.target.value for t in node.targets
+                              if isinstance(t.target, cst.Name))
 
-    traverse(module, Finder())
-    return names, state_keys, value_keys, bool(used)
+    def visit_Call(self, node):
+        called = self.ctx.resolve(node.func)
+        if called in ("torch.save", "torch.load"):
+            self.used.append(called)
+        if called != "torch.save" or not node.args:
+            return
+        saved = node.args[0].value
+        for element in getattr(saved, "elements", ()) if isinstance(saved, cst.Dict) else ():
+            if isinstance(element, cst.DictElement) and isinstance(element.key,
+                                                                   cst.SimpleString):
+                is_state = (isinstance(element.value, cst.Call)
+                            and isinstance(element.value.func, cst.Attribute)
+                            and element.value.func.attr.value == "state_dict")
+                (self.state_keys if is_state else self.value_keys).add(
+                    element.key.evaluated_value)
 
 
 class _Checkpoints(StatementPass):

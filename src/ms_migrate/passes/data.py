@@ -21,7 +21,7 @@ import libcst as cst
 from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
-from ..core.names import LocalNames, dotted_name, iter_statements
+from ..core.names import LocalNames, dotted_name, walk_statements
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
@@ -29,7 +29,7 @@ from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
-from .statement_pass import StatementPass, torch_names
+from .statement_pass import StatementPass
 from .text_search import contains_any
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
@@ -85,19 +85,32 @@ def _qualified(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
 def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str]:
     """Fill `info` from the file; return Dataset/Sampler subclasses -> "dataset"/"sampler"."""
     subclasses: Dict[str, str] = {}
-    statements = list(iter_statements(module.body))
+    # exact types (libcst's are abstract-based: a failed isinstance costs a lookup)
+    statements = list(walk_statements(module.body))
     for stmt in statements:
-        if isinstance(stmt, cst.FunctionDef):
+        if type(stmt) is cst.FunctionDef:
             _collect_function(info, stmt)
     for stmt in statements:
-        if isinstance(stmt, cst.ClassDef):
+        kind = type(stmt)
+        if kind is cst.ClassDef:
             _collect_class(ctx, info, stmt, subclasses)
-        elif isinstance(stmt, cst.Assign) and len(stmt.targets) == 1:
-            _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
+        elif kind is cst.Assign:
+            _collect_assignments(ctx, info, (stmt,))
+        elif kind is cst.SimpleStatementLine and len(stmt.body) > 1:
+            # `a = x; b = y` has always been read a, b, a, b: the first round here,
+            # the second as the loop meets them (one small statement read twice in a
+            # row learns nothing new)
+            _collect_assignments(ctx, info, stmt.body)
     if info.samplers.assigned:
         traverse(module, data_samplers.IteratedNames(info.samplers, RelevantLines(
             ctx.lines, names_pattern(info.samplers.assigned)).skips))
     return subclasses
+
+
+def _collect_assignments(ctx, info: DataFacts, statements) -> None:
+    for stmt in statements:
+        if type(stmt) is cst.Assign and len(stmt.targets) == 1:
+            _collect_assignment(ctx, info, stmt.targets[0].target, stmt.value)
 
 
 def _collect_class(ctx, info: DataFacts, node: cst.ClassDef,
@@ -391,6 +404,16 @@ def _loader_words(ctx: Context) -> Set[str]:
                             if canonical(qualified) == DATA + "DataLoader")}
 
 
+def _data_words(ctx: Context) -> Set[str]:
+    """Words a line holds where a name resolves to torch.utils.data's classes and
+    functions the rewriter reads (DataLoader, Dataset, IterableDataset, the samplers,
+    random_split): their last name (the alias table keeps it), or a name the file
+    binds to one of them."""
+    return {"DataLoader", "Dataset", "Sampler", "random_split",
+            *(name for name, qualified in ctx.aliases.items()
+              if canonical(qualified).startswith(DATA))}
+
+
 # --- rewriting ----------------------------------------------------------------------
 def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
     return cst.Call(func=func, args=[cst.Arg(a) for a in args])
@@ -398,11 +421,12 @@ def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
 
 class _DataRewriter(StatementPass):
     def __init__(self, ctx: Context, info: DataFacts, subclasses: Dict[str, str]):
-        # what it rewrites names torch, a loader, a sampler or a Dataset subclass;
-        # inside those subclasses every statement counts (sample values, indices)
-        super().__init__(ctx, torch_names(ctx), names_pattern(
-            {*info.loaders, *info.loader_sources, *info.distributed_samplers,
-             *subclasses, *info.shadowed}))
+        # what it rewrites names a torch data class or function, a loader, a sampler or
+        # a Dataset subclass; inside those subclasses every statement counts (sample
+        # values, indices)
+        super().__init__(ctx, names_pattern(
+            {*_data_words(ctx), *info.loaders, *info.loader_sources,
+             *info.distributed_samplers, *subclasses, *info.shadowed}))
         self.subclass_depth = 0  # Dataset/Sampler subclasses being visited
         self.info = info
         self.subclasses = subclasses

@@ -99,11 +99,21 @@ def _is_number(node: cst.BaseExpression, numbers: Collection[str]) -> bool:
 def _bound_values(module: cst.Module, skips=None) -> Dict[str, List[Optional[cst.BaseExpression]]]:
     """name -> the values bound to it (None: not known) in the statements `skips`
     does not pass over."""
-    values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
+    visitor = _Assignments() if skips is None else _SkippingAssignments(skips)
+    traverse(module, visitor)
+    return visitor.values
 
-    def bind(target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
+
+class _Assignments(FastVisitor):
+    # module-level: a visitor class made per call would build its traversal plan
+    # (and pay abc's subclass checks) again each time
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
+
+    def bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):
-            values.setdefault(target.value, []).append(value)
+            self.values.setdefault(target.value, []).append(value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = None  # `a, b = 0.0, 0` pairs up; other unpacking: unknown values
             if (isinstance(value, (cst.Tuple, cst.List))
@@ -112,50 +122,51 @@ def _bound_values(module: cst.Module, skips=None) -> Dict[str, List[Optional[cst
                                 for e in (*value.elements, *target.elements))):
                 items = [e.value for e in value.elements]
             for i, element in enumerate(target.elements):
-                bind(element.value, items[i] if items else None)
+                self.bind(element.value, items[i] if items else None)
 
-    class Assignments(FastVisitor):
-        def visit_Assign(self, node):
-            for target in node.targets:
-                bind(target.target, node.value)
+    def visit_Assign(self, node):
+        for target in node.targets:
+            self.bind(target.target, node.value)
 
-        def visit_AugAssign(self, node):
-            bind(node.target, node.value)
+    def visit_AugAssign(self, node):
+        self.bind(node.target, node.value)
 
-        def visit_AnnAssign(self, node):
-            bind(node.target, node.value)
+    def visit_AnnAssign(self, node):
+        self.bind(node.target, node.value)
 
-        def visit_For(self, node):
-            loop = node.iter
-            counted = _call_name(loop) == "range"
-            if isinstance(node.target, cst.Name):
-                bind(node.target, cst.Integer("0") if counted else None)
-            elif (_call_name(loop) == "enumerate" and isinstance(node.target, cst.Tuple)
-                  and node.target.elements):
-                bind(node.target.elements[0].value, cst.Integer("0"))
-                for element in node.target.elements[1:]:
-                    bind(element.value, None)
-            else:
-                bind(node.target, None)
+    def visit_For(self, node):
+        loop = node.iter
+        counted = _call_name(loop) == "range"
+        if isinstance(node.target, cst.Name):
+            self.bind(node.target, cst.Integer("0") if counted else None)
+        elif (_call_name(loop) == "enumerate" and isinstance(node.target, cst.Tuple)
+              and node.target.elements):
+            self.bind(node.target.elements[0].value, cst.Integer("0"))
+            for element in node.target.elements[1:]:
+                self.bind(element.value, None)
+        else:
+            self.bind(node.target, None)
 
-        def visit_NamedExpr(self, node):
-            bind(node.target, node.value)
+    def visit_NamedExpr(self, node):
+        self.bind(node.target, node.value)
 
-        def visit_Param(self, node):
-            bind(node.name, None)
+    def visit_Param(self, node):
+        self.bind(node.name, None)
 
-        def visit_CompFor(self, node):
-            bind(node.target, None)
+    def visit_CompFor(self, node):
+        self.bind(node.target, None)
 
-        def visit_WithItem(self, node):
-            if node.asname is not None:
-                bind(node.asname.name, None)
+    def visit_WithItem(self, node):
+        if node.asname is not None:
+            self.bind(node.asname.name, None)
 
-    visitor = Assignments()
-    if skips is not None:
-        visitor.skips = skips
-    traverse(module, visitor)
-    return values
+
+class _SkippingAssignments(_Assignments):
+    """Reads only the statements `skips` does not pass over."""
+
+    def __init__(self, skips) -> None:
+        super().__init__()
+        self.skips = skips
 
 
 def _operand_names(value: cst.BaseExpression) -> Iterator[str]:

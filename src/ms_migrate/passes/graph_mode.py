@@ -23,12 +23,14 @@ file builds): a compiled `construct` compiles the layers it calls with it.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+import re
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import GRAPH_MODE, INFO, WARNING
 from ..core.traversal import FastVisitor, traverse
 from .training.emit import ms_name
@@ -50,8 +52,9 @@ def compile_models(ctx: Context, module: cst.Module) -> cst.Module:
         return module
     blocked: Dict[str, List[str]] = {}
     numpy = set(_numpy_aliases(ctx))  # once per file: each class's scan reads it
+    relevant = RelevantLines(ctx.lines, _SCANNED, names_pattern(numpy))
     for name, (node, forward) in classes.items():
-        problems = _scan(ctx, forward, numpy) if forward is not None else []
+        problems = _scan(ctx, forward, numpy, relevant) if forward is not None else []
         for line, what, why, stops in problems:
             action = WARNING if ctx.jit else INFO
             tail = "; the model is left uncompiled" if stops and ctx.jit else ""
@@ -119,18 +122,24 @@ def _module_classes(ctx: Context, module: cst.Module
 
 def _built(node: cst.ClassDef, names: Set[str]) -> Set[str]:
     """The file's Module classes this class calls (builds) or derives from."""
-    used: Set[str] = set()
-
-    class _Calls(FastVisitor):
-        def visit_Call(self, call):
-            if isinstance(call.func, cst.Name) and call.func.value in names:
-                used.add(call.func.value)
-
-    traverse(node.body, _Calls())
+    calls = _Calls(names)
+    traverse(node.body, calls)
+    used = calls.used
     used.update(b.value.value for b in node.bases
                 if isinstance(b.value, cst.Name) and b.value.value in names)
     used.discard(node.name.value)
     return used
+
+
+class _Calls(FastVisitor):
+    def __init__(self, names: Set[str]) -> None:
+        super().__init__()
+        self.names = names
+        self.used: Set[str] = set()
+
+    def visit_Call(self, call):
+        if isinstance(call.func, cst.Name) and call.func.value in self.names:
+            self.used.add(call.func.value)
 
 
 def _blocked_by(name: str, built: Dict[str, Set[str]], blocked: Dict[str, List[str]],
@@ -151,85 +160,109 @@ if hasattr(cst, "TryStar"):
 _OUT_OF_GRAPH = {"numpy": ".numpy()", "asnumpy": ".asnumpy()", "tolist": ".tolist()"}
 
 
-def _scan(ctx: Context, forward: cst.FunctionDef,
-          numpy: Set[str]) -> List[Tuple[int, str, str, bool]]:
-    """(line, what, why, stops compiling) for each construct of `forward` graph mode
-    rejects or runs differently."""
-    problems: List[Tuple[int, str, str, bool]] = []
-    stack: List[cst.CSTNode] = []
+# A word on every line holding what _Scan reports (the statements' keywords, the
+# attributes, `print`; the numpy names come apart): a superset, so no `\b`.
+_SCANNED = re.compile(r"try|del|import|yield|with|numpy|tolist|item|print|:=")
 
-    def line() -> int:
-        for node in reversed(stack):
-            found = ctx.lines.line(node)
+
+def _scan(ctx: Context, forward: cst.FunctionDef, numpy: Set[str],
+          relevant: RelevantLines) -> List[Tuple[int, str, str, bool]]:
+    """(line, what, why, stops compiling) for each construct of `forward` graph mode
+    rejects or runs differently (`relevant`: the statements that may hold one)."""
+    scan = _Scan(ctx, forward, numpy, relevant.skips)
+    traverse(forward.body, scan)
+    return scan.problems
+
+
+class _Scan(FastVisitor):
+    # One class for every forward (its traversal plan is built once, not per scan);
+    # per node type (visit_<Node> hooks: punctuation and whitespace are not entered).
+    def __init__(self, ctx: Context, forward: cst.FunctionDef, numpy: Set[str],
+                 skips: Callable[[cst.CSTNode], bool]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.skips = skips
+        self.forward = forward
+        self.numpy = numpy
+        self.problems: List[Tuple[int, str, str, bool]] = []
+        self.stack: List[cst.CSTNode] = []
+
+    def line(self) -> int:
+        for node in reversed(self.stack):
+            found = self.ctx.lines.line(node)
             if found:
                 return found
-        return ctx.lines.line(forward)
+        return self.ctx.lines.line(self.forward)
 
-    class _Scan(FastVisitor):
-        # per node type (visit_<Node> hooks: punctuation and whitespace are not entered)
-        def _statement(self, node):
-            stack.append(node)
-            return self._node(node)
+    def _statement(self, node):
+        self.stack.append(node)
+        return self._node(node)
 
-        def _nested_scope(self, node):
-            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-                stack.append(node)
-            return False if node is not forward else self._node(node)
+    def _nested_scope(self, node):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.stack.append(node)
+        return False if node is not self.forward else self._node(node)
 
-        def _node(self, node):
-            what = _STATEMENTS.get(type(node))
-            if what is not None:
-                problems.append((line(), f"`{what}`", _REJECTED, True))
-            elif isinstance(node, cst.With) and not _torch_context(ctx, node):
-                problems.append((line(), "`with`", _REJECTED + " (only MindSpore's own "
-                                 "context managers compile)", True))
-            return True
+    def _node(self, node):
+        what = _STATEMENTS.get(type(node))
+        if what is not None:
+            self.problems.append((self.line(), f"`{what}`", _REJECTED, True))
+        elif isinstance(node, cst.With) and not _torch_context(self.ctx, node):
+            self.problems.append((self.line(), "`with`", _REJECTED + " (only MindSpore's own "
+                                  "context managers compile)", True))
+        return True
 
-        def visit_Call(self, node):
-            self.call(node)
+    def visit_Call(self, node):
+        self.call(node)
 
-        def _leave(self, node):
-            if stack and stack[-1] is node:
-                stack.pop()
+    def _leave(self, node):
+        stack = self.stack
+        if stack and stack[-1] is node:
+            stack.pop()
 
-        visit_SimpleStatementLine = visit_If = visit_For = visit_While = visit_With = \
-            visit_Try = visit_TryStar = visit_Match = _statement
-        leave_SimpleStatementLine = leave_If = leave_For = leave_While = leave_With = \
-            leave_Try = leave_TryStar = leave_Match = leave_FunctionDef = leave_ClassDef = _leave
-        visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested_scope
-        visit_Del = visit_Import = visit_ImportFrom = visit_NamedExpr = visit_Yield = _node
+    visit_SimpleStatementLine = visit_If = visit_For = visit_While = visit_With = \
+        visit_Try = visit_TryStar = visit_Match = _statement
+    leave_SimpleStatementLine = leave_If = leave_For = leave_While = leave_With = \
+        leave_Try = leave_TryStar = leave_Match = leave_FunctionDef = leave_ClassDef = _leave
+    visit_FunctionDef = visit_ClassDef = visit_Lambda = _nested_scope
+    visit_Del = visit_Import = visit_ImportFrom = visit_NamedExpr = visit_Yield = _node
 
-        def call(self, node: cst.Call):
-            func = node.func
-            if isinstance(func, cst.Attribute):
-                attr = func.attr.value
-                if attr in _OUT_OF_GRAPH and not node.args:
-                    problems.append((line(), f"`{_OUT_OF_GRAPH[attr]}`", _NO_TRAINING, True))
-                elif attr == "item" and not node.args:
-                    problems.append((line(), "`.item()`", _FALLBACK, False))
-                else:
-                    root = dotted_name(func)
-                    if root is not None and root.split(".", 1)[0] in numpy:
-                        problems.append((line(), f"`{root}(...)`", _FALLBACK + " when given "
-                                         "tensor values (on constants: at compile time)", False))
-            elif isinstance(func, cst.Name) and func.value == "print" and any(
-                    not isinstance(a.value, (cst.SimpleString, cst.ConcatenatedString))
-                    for a in node.args):
-                problems.append((line(), "`print(...)`", "tensors are printed from the graph "
-                                 "(ops.Print), in MindSpore's format", False))
-
-    traverse(forward.body, _Scan())
-    return problems
+    def call(self, node: cst.Call):
+        func = node.func
+        problems = self.problems
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr in _OUT_OF_GRAPH and not node.args:
+                problems.append((self.line(), f"`{_OUT_OF_GRAPH[attr]}`", _NO_TRAINING, True))
+            elif attr == "item" and not node.args:
+                problems.append((self.line(), "`.item()`", _FALLBACK, False))
+            else:
+                root = dotted_name(func)
+                if root is not None and root.split(".", 1)[0] in self.numpy:
+                    problems.append((self.line(), f"`{root}(...)`", _FALLBACK + " when given "
+                                     "tensor values (on constants: at compile time)", False))
+        elif isinstance(func, cst.Name) and func.value == "print" and any(
+                not isinstance(a.value, (cst.SimpleString, cst.ConcatenatedString))
+                for a in node.args):
+            problems.append((self.line(), "`print(...)`", "tensors are printed from the graph "
+                             "(ops.Print), in MindSpore's format", False))
 
 
 def _numpy_aliases(ctx: Context) -> Dict[str, str]:
     """Names the file binds to numpy (`import numpy as np`)."""
     found: Dict[str, str] = {}
-    for line in ctx.source.splitlines():
-        text = line.strip()
-        if text.startswith("import numpy"):
-            parts = text.split()
-            found[parts[3] if len(parts) >= 4 and parts[2] == "as" else "numpy"] = "numpy"
+    source = ctx.source
+    at = source.find("import numpy")
+    while at != -1:  # only the text between the newlines around each occurrence
+        start = source.rfind("\n", 0, at) + 1
+        end = source.find("\n", at)
+        end = len(source) if end == -1 else end
+        for line in source[start:end].splitlines():
+            text = line.strip()
+            if text.startswith("import numpy"):
+                parts = text.split()
+                found[parts[3] if len(parts) >= 4 and parts[2] == "as" else "numpy"] = "numpy"
+        at = source.find("import numpy", end)
     return found
 
 

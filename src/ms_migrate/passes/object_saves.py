@@ -26,10 +26,10 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import WARNING
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.helper_code import request
-from .pickled_models import NetworkNames
+from .pickled_models import NamedNetworks
 from .statement_pass import StatementPass, torch_names
 from .text_search import found
 
@@ -47,8 +47,7 @@ def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:
     traverse(module, calls)
     if not calls.saves and not calls.loads:
         return module
-    scan = _Scan(ctx)
-    traverse(module, scan)
+    scan = _Scan(ctx, module)
     rewrite = _ObjectSaves(ctx, scan)
     converted = traverse(module, rewrite)
     rewrite.place_findings()
@@ -72,41 +71,54 @@ class _Calls(FastVisitor):
         self.loads += called == _LOAD
 
 
-class _Scan(NetworkNames):
-    def __init__(self, ctx: Context) -> None:
-        super().__init__()
+class _Scan:
+    """What the rewrite asks about the file, each read from the statements that can
+    tell (not from the whole tree): the names given to load_state_dict, the torch.load
+    calls given to it and the names assigned a state_dict(), from the statements naming
+    `state_dict`; whether a name is used as a network, from those naming it; the
+    names an assignment makes aliases of a loaded one, from those naming them."""
+
+    def __init__(self, ctx: Context, module: cst.Module) -> None:
         self.ctx = ctx
-        self.loaded_into: Set[str] = set()  # names given to load_state_dict (or an entry)
-        self.loaded_calls: Set[int] = set()  # torch.load calls given to load_state_dict
-        self.aliases: Dict[str, Set[str]] = {}  # `a = b` / `a = b[k]`: a -> {b}
-        self.state_dicts: Set[str] = set()  # names assigned `x.state_dict()`
+        self.module = module
+        states = _StateDicts(RelevantLines(ctx.lines, _STATE_DICT).skips)
+        traverse(module, states)
+        self.loaded_into = states.loaded_into  # names given to load_state_dict (or an entry)
+        self.loaded_calls = states.loaded_calls  # torch.load calls given to load_state_dict
+        self.state_dicts = states.state_dicts  # names assigned `x.state_dict()`
+        self.networks = _Networks(ctx, module)
+
+    def loaded(self) -> Set[str]:
+        """Names whose value (or an entry of it) some network loads: `state_dict =
+        checkpoint['model']`, what loads state_dict loads checkpoint."""
+        found: Set[str] = set()
+        todo = set(self.loaded_into)
+        while todo:
+            found |= todo
+            aliases = _Aliases(RelevantLines(self.ctx.lines, names_pattern(todo)).skips)
+            traverse(self.module, aliases)  # each assignment to a name names it
+            todo = {value for name in todo for value in aliases.aliases.get(name, ())} - found
+        return found
+
+
+_STATE_DICT = names_pattern({"state_dict"})  # `x.state_dict()`, `x.load_state_dict(...)`
+
+
+class _StateDicts(FastVisitor):
+    def __init__(self, skips) -> None:
+        super().__init__()
+        self.skips = skips
+        self.loaded_into: Set[str] = set()
+        self.loaded_calls: Set[int] = set()
+        self.state_dicts: Set[str] = set()
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        """`state_dict = checkpoint['model']`: what loads state_dict loads checkpoint;
-        `ckp = model.state_dict()`: ckp holds parameters."""
+        """`ckp = model.state_dict()`: ckp holds parameters."""
         if _known_parameters(node.value) and not isinstance(node.value, cst.Dict):
             self.state_dicts.update(t.target.value for t in node.targets
                                     if isinstance(t.target, cst.Name))
-        value = node.value
-        while isinstance(value, cst.Subscript):
-            value = value.value
-        if isinstance(value, cst.Name):
-            for target in node.targets:
-                if isinstance(target.target, cst.Name):
-                    self.aliases.setdefault(target.target.value, set()).add(value.value)
-
-    def loaded(self) -> Set[str]:
-        """Names whose value (or an entry of it) some network loads."""
-        found, todo = set(), list(self.loaded_into)
-        while todo:
-            name = todo.pop()
-            if name not in found:
-                found.add(name)
-                todo.extend(self.aliases.get(name, ()))
-        return found
 
     def visit_Call(self, call: cst.Call) -> None:
-        super().visit_Call(call)
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "load_state_dict" and (
                 call.args):
@@ -117,6 +129,41 @@ class _Scan(NetworkNames):
                 self.loaded_into.add(value.value)
             elif isinstance(value, cst.Call):
                 self.loaded_calls.add(id(value))
+
+
+class _Aliases(FastVisitor):
+    """`a = b` / `a = b[k]`: a -> {b}."""
+
+    def __init__(self, skips) -> None:
+        super().__init__()
+        self.skips = skips
+        self.aliases: Dict[str, Set[str]] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = node.value
+        while isinstance(value, cst.Subscript):
+            value = value.value
+        if isinstance(value, cst.Name):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self.aliases.setdefault(target.target.value, set()).add(value.value)
+
+
+class _Networks:
+    """Whether the file uses a dotted name as a network (pickled_models.NetworkNames),
+    read on the first question about it."""
+
+    def __init__(self, ctx: Context, module: cst.Module) -> None:
+        self._ctx = ctx
+        self._module = module
+        self._known: Dict[str, bool] = {}
+
+    def __contains__(self, name: str) -> bool:
+        if name not in self._known:
+            finder = NamedNetworks(self._ctx, {name})
+            traverse(self._module, finder)
+            self._known[name] = name in finder.networks
+        return self._known[name]
 
 
 def _known_parameters(node: cst.BaseExpression) -> bool:

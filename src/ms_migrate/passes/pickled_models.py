@@ -27,7 +27,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass, torch_names
@@ -74,6 +74,16 @@ class NetworkNames(FastVisitor):
                 self.networks.add(owner)
 
 
+class NamedNetworks(NetworkNames):
+    """NetworkNames read only where it can find `names`: in the statements with a line
+    naming one's last part (`model(x)`, `self.net.eval()` name it there)."""
+
+    def __init__(self, ctx: Context, names: Set[str]) -> None:
+        super().__init__()
+        self.skips = RelevantLines(ctx.lines, names_pattern(
+            {name.rpartition(".")[2] for name in names})).skips
+
+
 def _saved_whole(ctx: Context, module: cst.Module) -> Set[str]:
     """Dotted names this file passes to torch.save as they are and uses as networks (a
     model, not a dict or data)."""
@@ -81,7 +91,7 @@ def _saved_whole(ctx: Context, module: cst.Module) -> Set[str]:
     traverse(module, saves)
     if not saves.found:
         return saves.found  # no whole object saved: the calls need not be read
-    finder = NetworkNames()
+    finder = NamedNetworks(ctx, saves.found)
     traverse(module, finder)
     return saves.found & finder.networks
 
