@@ -19,6 +19,7 @@ from typing import Optional, Set
 
 import libcst as cst
 
+from ..core.codegen import module_code
 from ..core.context import Context
 from ..core.names import imported_names, root_name
 from ..core.traversal import FastTransformer, traverse
@@ -60,7 +61,7 @@ class _UnpackedIndices(StatementPass):
         [0] / [1] where the name holds the call's result: passes/tuple_results.py), and
         names cast already (converted code: a Tensor method reads the same in both)."""
         if self._kept is None:
-            code = self.module.code
+            code = module_code(self.module, self.ctx.lines)
             self._kept = set(re.findall(r"\b(\w+)\.(?:values|indices)\b", code)) | set(
                 _CAST.findall(code))
         return self._kept
