@@ -213,9 +213,9 @@ class _Plan:
                     self.prunes and not fields)):
                 found = _SKIP  # syntax, or a leaf (a number, a string), with no hook
             else:
-                found = _Step(visit, leave, issubclass(kind, _STATEMENTS), fields)
+                found = _step(visit, leave, issubclass(kind, _STATEMENTS), fields)
         else:
-            found = _Step(type(visitor).on_visit, type(visitor).on_leave,
+            found = _step(type(visitor).on_visit, type(visitor).on_leave,
                           issubclass(kind, _STATEMENTS), _fields(value))
         self.steps[kind] = found
         return found
@@ -279,6 +279,12 @@ class _Step(NamedTuple):
     leave: Optional[Callable]
     statement: bool  # the unit of line numbers (positions.StatementLines) and of skipping
     fields: Tuple[str, ...]  # in libcst's order, those that may hold what the visitor sees
+    walk: Callable  # _walk_statement, _visit, or _leaf for a node with no fields to walk
+
+
+def _step(visit, leave, statement: bool, fields: Tuple[str, ...]) -> _Step:
+    walk = _walk_statement if statement else _visit if fields else _leaf
+    return _Step(visit, leave, statement, fields, walk)
 
 
 _SKIP = "skip"          # a value with nothing to visit in it
@@ -296,12 +302,10 @@ def traverse(node: cst.CSTNode, visitor):
         plan = _Plan(visitor)
         cls._traversal_plan = plan
     step = plan.steps.get(type(node)) or plan.step(visitor, node)
-    return node if step is _SKIP else _walk(node, visitor, plan, step)
+    return node if step is _SKIP else step.walk(node, visitor, plan, step)
 
 
-def _walk(node, visitor, plan: _Plan, step: _Step):
-    if not step.statement:
-        return _visit(node, visitor, plan, step)
+def _walk_statement(node, visitor, plan: _Plan, step: _Step):
     if plan.skips and visitor.skips(node):
         return node
     if plan.stack:
@@ -317,7 +321,7 @@ def _walk(node, visitor, plan: _Plan, step: _Step):
 
 def _visit(node, visitor, plan: _Plan, step: _Step):
     updated = node
-    visit, leave, _statement, fields = step
+    visit, leave, _statement, fields, _walk = step
     if visit is None or visit(visitor, node) is not False:
         changes = None
         steps = plan.steps
@@ -333,7 +337,7 @@ def _visit(node, visitor, plan: _Plan, step: _Step):
                 if new is value:
                     continue
             else:
-                new = _walk(value, visitor, plan, step)
+                new = step.walk(value, visitor, plan, step)
                 if new is value:
                     continue
                 if isinstance(new, cst.RemovalSentinel):
@@ -353,12 +357,25 @@ def _visit(node, visitor, plan: _Plan, step: _Step):
     return node
 
 
+def _leaf(node, visitor, plan: _Plan, step: _Step):
+    """_visit for a node with no fields to walk (a name): its hooks only."""
+    visit, leave = step.visit, step.leave
+    if visit is not None:
+        visit(visitor, node)
+    if leave is None:
+        return node
+    if plan.transformer:
+        return leave(visitor, node, node)
+    leave(visitor, node)
+    return node
+
+
 def _walk_sequence(values, visitor, plan: _Plan):
     out = None
     steps = plan.steps
     for i, child in enumerate(values):
         step = steps.get(type(child)) or plan.step(visitor, child)
-        new = child if step is _SKIP else _walk(child, visitor, plan, step)
+        new = child if step is _SKIP else step.walk(child, visitor, plan, step)
         if new is child and out is None:
             continue
         if out is None:
