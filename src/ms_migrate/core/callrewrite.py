@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from .rule import Rule
-from .traversal import FastTransformer, traverse
+from .traversal import FastTransformer, child_nodes, traverse
 
 
 class Unsupported(Exception):
@@ -543,7 +543,7 @@ def _has_call(node: Optional[cst.CSTNode]) -> bool:
         return False
     if isinstance(node, cst.Call):
         return True
-    return any(_has_call(child) for child in node.children)
+    return any(_has_call(child) for child in child_nodes(node))
 
 
 # dotted names a template may use: written through name_of, which adds their import

@@ -132,6 +132,27 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
     return found
 
 
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """`node.children` less syntax (whitespace, punctuation), in the same order, without
+    libcst's rebuilding visit: the children that may hold a name, a call or a statement."""
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        syntax = _syntax_fields(kind)
+        names = _CHILD_FIELDS[kind] = tuple(n for n in _fields(node) if n not in syntax)
+    found = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, (list, tuple)):
+            found.extend(value)
+        elif isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
 def _removed(node: cst.CSTNode, name: str):
     """What a field becomes when its child is removed, as libcst's visit_* helpers say."""
     default = {f.name: f.default for f in dataclasses.fields(node)}.get(name)
