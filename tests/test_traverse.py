@@ -4,7 +4,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from ms_migrate.core.traversal import FastTransformer, FastVisitor, traverse
+from ms_migrate.core.traversal import FastTransformer, FastVisitor, child_nodes, traverse
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "benchmarks" / "corpus").glob("*.py")) + sorted(
@@ -165,3 +165,19 @@ def test_a_line_a_pass_wrote_is_looked_for_in_its_code():
     assert not relevant.skips(written)
     assert relevant.skips(cst.parse_statement("y = 2\n"))
     assert not relevant.skips(cst.parse_statement("if y:\n    y = 2\n"))  # entered
+
+
+def test_child_nodes_are_children_less_syntax_in_order():
+    module = cst.parse_module("@d(1)\ndef f(a, *b, c=lambda x: x.y[0], **k) -> int:\n"
+                              "    return [g(i) for i in a if i], {1: 2}, f'{a!r:>{w}}'\n")
+    todo = [module]
+    while todo:
+        node = todo.pop()
+        mine = child_nodes(node)
+        ids = {id(child) for child in mine}
+        assert [child for child in node.children if id(child) in ids] == mine
+        for child in node.children:  # what is left out holds no expression
+            if id(child) not in ids:
+                assert not isinstance(child, (cst.BaseExpression, cst.BaseStatement,
+                                              cst.BaseSmallStatement))
+        todo.extend(node.children)

@@ -117,7 +117,7 @@ class Converter(FastTransformer):
 
     def skips(self, statement: cst.CSTNode) -> bool:
         # classes are always entered: which ones are Modules matters to their subclasses
-        return not isinstance(statement, cst.ClassDef) and self._relevant.skips(statement)
+        return type(statement) is not cst.ClassDef and self._relevant.skips(statement)
 
     # --- positions --------------------------------------------------------
     def _count(self, kind: str, node: cst.CSTNode) -> None:

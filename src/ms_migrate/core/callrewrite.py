@@ -14,12 +14,13 @@ import re
 import string
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, List, Optional
 
 import libcst as cst
 
 from .rule import Rule
-from .traversal import FastTransformer, traverse
+from .traversal import FastTransformer, child_nodes, traverse
 
 
 class Unsupported(Exception):
@@ -424,7 +425,7 @@ def value_lambda(text: str, qualified: Optional[str]):
     convert that call: `lambda input, dim=-1: torch.nn.functional.glu(input, dim)`.
     """
     try:
-        node = cst.parse_expression(text)
+        node = parsed_expression(text)
     except (cst.ParserSyntaxError, RecursionError):
         return None, f"is not a Python expression: `{text}`"
     if not isinstance(node, cst.Lambda) or not isinstance(node.body, cst.Call):
@@ -438,6 +439,13 @@ def value_lambda(text: str, qualified: Optional[str]):
         if arg.star or not isinstance(arg.value, cst.Name) or arg.value.value not in params:
             return None, f"may pass the call only the lambda's parameters: `{code(arg)}`"
     return node, None
+
+
+@lru_cache(maxsize=1024)
+def parsed_expression(text: str) -> cst.BaseExpression:
+    """`text` parsed once per process: a rule's template, default or value lambda is
+    the same text in every file (libcst trees are immutable, so one can be shared)."""
+    return cst.parse_expression(text)
 
 
 def _attribute_chain(node: cst.BaseExpression) -> List[str]:
@@ -507,7 +515,7 @@ def render_template(rule: Rule, bound: Bound, name_of) -> cst.BaseExpression:
     extra = [n for n in bound.values if n not in used and n not in rule.drop]
     if extra:
         raise Unsupported(f"argument {extra[0]!r} is not supported")
-    composed = traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+    composed = traverse(parsed_expression(text), _MindSporeNames(name_of))
     return traverse(composed, _Arguments(values)) if values else composed
 
 
@@ -535,7 +543,7 @@ def _has_call(node: Optional[cst.CSTNode]) -> bool:
         return False
     if isinstance(node, cst.Call):
         return True
-    return any(_has_call(child) for child in node.children)
+    return any(_has_call(child) for child in child_nodes(node))
 
 
 # dotted names a template may use: written through name_of, which adds their import
@@ -626,9 +634,9 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             if name_of and text.startswith("mindspore.") and dotted(text):
                 value = name_of(text)
             elif name_of and "mindspore." in text:
-                value = traverse(cst.parse_expression(text), _MindSporeNames(name_of))
+                value = traverse(parsed_expression(text), _MindSporeNames(name_of))
             else:
-                value = cst.parse_expression(text)
+                value = parsed_expression(text)
             if not out and target_sig == [name]:  # set_train(False), not mode=False
                 out.append(cst.Arg(value))
             else:

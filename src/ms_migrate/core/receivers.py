@@ -14,6 +14,7 @@ The file is read once, on the first question (`owner`), after the statement pass
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Dict, List, Optional, Set
 
@@ -136,6 +137,16 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
 _EXPRESSION_BINDERS = re.compile(r"(?:lambda|for)\b|:=")
 
 
+# Compound statements _Bindings walks itself: their own bindings are known (a Match's
+# patterns and an `except*` are left to the general walk), the statements in them
+# each skipped or walked on their own.
+_COMPOUND = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.With, cst.If, cst.While,
+                       cst.Try})
+_SMALL = frozenset(kind for kind in vars(cst).values()
+                   if isinstance(kind, type) and issubclass(kind, cst.BaseSmallStatement))
+_BODIES = frozenset({"body", "orelse", "handlers", "finalbody"})
+
+
 class _Bindings(FastVisitor):
     """Every value each name is bound to in the file; None for a binding that is
     not a plain assignment (a parameter, a loop target, an import, ...)."""
@@ -152,12 +163,74 @@ class _Bindings(FastVisitor):
         self.docs: Dict[str, Optional[str]] = {}
 
     def skips(self, statement: cst.CSTNode) -> bool:
-        if (self._plain is None or not isinstance(statement, cst.BaseSmallStatement)
-                or isinstance(statement, (cst.Import, cst.ImportFrom))
-                or not self._plain.skips(statement)):
+        # types compared, not isinstance: libcst's classes are ABCs, slow to check
+        kind = type(statement)
+        if self._plain is None or kind is cst.Import or kind is cst.ImportFrom:
             return False
-        getattr(self, f"visit_{type(statement).__name__}")(statement)  # its own binding
-        return True
+        if kind in _SMALL:
+            if not self._plain.skips(statement):
+                return False
+            getattr(self, f"visit_{kind.__name__}")(statement)  # its own binding
+            return True
+        if kind in _COMPOUND:
+            self._compound(statement)
+            return True
+        return False
+
+    def _compound(self, statement: cst.BaseCompoundStatement) -> None:
+        """A compound statement's own bindings, then the statements in it (each skipped
+        or walked on its own). Its expressions are walked only where its lines have a
+        lambda, comprehension or `:=`."""
+        hook = getattr(self, f"visit_{type(statement).__name__}", None)
+        if hook is not None:
+            hook(statement)
+        if not self._plain.skips(statement):
+            self._walk_header(statement)
+        elif isinstance(statement, cst.FunctionDef):
+            params = statement.params
+            for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+                self.visit_Param(param)
+            for param in (params.star_arg, params.star_kwarg):
+                if isinstance(param, cst.Param):
+                    self.visit_Param(param)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                self.visit_WithItem(item)
+        self._suite(statement.body)
+        for handler in getattr(statement, "handlers", ()):
+            self.visit_ExceptHandler(handler)
+            if handler.type is not None and not self._plain.skips(statement):
+                traverse(handler.type, self)
+            self._suite(handler.body)
+        orelse = getattr(statement, "orelse", None)
+        if isinstance(orelse, cst.If):  # `elif`
+            self._statements((orelse,))
+        elif orelse is not None:
+            self._suite(orelse.body)
+        final = getattr(statement, "finalbody", None)
+        if final is not None:
+            self._suite(final.body)
+
+    def _walk_header(self, statement: cst.BaseCompoundStatement) -> None:
+        """What a statement holds outside its blocks (a def's parameters and decorators,
+        a loop's target and iterable), walked as any expression."""
+        for field in dataclasses.fields(statement):
+            if field.name in _BODIES:
+                continue
+            value = getattr(statement, field.name)
+            for item in (value if isinstance(value, (list, tuple)) else (value,)):
+                if isinstance(item, cst.CSTNode):
+                    traverse(item, self)
+
+    def _suite(self, suite: cst.BaseSuite) -> None:
+        self._statements(suite.body)
+
+    def _statements(self, statements) -> None:
+        for statement in statements:
+            if type(statement) is cst.SimpleStatementLine:
+                self._statements(statement.body)
+            elif not self.skips(statement):
+                traverse(statement, self)
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):

@@ -12,10 +12,12 @@ are not entered at all.
 """
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import typing
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, NamedTuple, Optional, Tuple
 
 import libcst as cst
 
@@ -130,6 +132,27 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
     return found
 
 
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """`node.children` less syntax (whitespace, punctuation), in the same order, without
+    libcst's rebuilding visit: the children that may hold a name, a call or a statement."""
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        syntax = _syntax_fields(kind)
+        names = _CHILD_FIELDS[kind] = tuple(n for n in _fields(node) if n not in syntax)
+    found = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, (list, tuple)):
+            found.extend(value)
+        elif isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
 def _removed(node: cst.CSTNode, name: str):
     """What a field becomes when its child is removed, as libcst's visit_* helpers say."""
     default = {f.name: f.default for f in dataclasses.fields(node)}.get(name)
@@ -189,26 +212,80 @@ class _Plan:
         self.hooked = isinstance(visitor, _Cached) and (
             cls.on_visit is _Cached.on_visit
             and cls.on_leave in (FastTransformer.on_leave, FastVisitor.on_leave))
+        # with no hook on any syntax node, fields that can hold only syntax (whitespace,
+        # punctuation: most fields of most nodes) are not looked at
+        self.prunes = self.hooked and not _hooks_syntax(cls)
         self.stack = isinstance(getattr(visitor, "statements", None), list)
         self.skips = callable(getattr(visitor, "skips", None))
         self.steps: Dict[type, object] = {tuple: _SEQUENCE, list: _SEQUENCE}
 
-    def step(self, visitor, kind: type):
+    def step(self, visitor, value):
         """What to do with a value of this type (looked up once per type)."""
+        kind = type(value)
         if not issubclass(kind, cst.CSTNode):  # a string, None, MaybeSentinel
             found = _SKIP
         elif self.hooked:
             cls = type(visitor)
             visit, leave = _own_hook(cls, "visit_", kind), _own_hook(cls, "leave_", kind)
-            if visit is None and leave is None and issubclass(kind, _SYNTAX):
-                found = _SKIP  # syntax the visitor has no hook for
+            fields = _fields(value)
+            if self.prunes:
+                fields = tuple(name for name in fields if name not in _syntax_fields(kind))
+            if visit is None and leave is None and (issubclass(kind, _SYNTAX) or (
+                    self.prunes and not fields)):
+                found = _SKIP  # syntax, or a leaf (a number, a string), with no hook
             else:
-                found = _Step(visit, leave, issubclass(kind, _STATEMENTS))
+                found = _step(visit, leave, issubclass(kind, _STATEMENTS), fields)
         else:
-            found = _Step(type(visitor).on_visit, type(visitor).on_leave,
-                          issubclass(kind, _STATEMENTS))
+            found = _step(type(visitor).on_visit, type(visitor).on_leave,
+                          issubclass(kind, _STATEMENTS), _fields(value))
         self.steps[kind] = found
         return found
+
+
+def _hooks_syntax(cls: type) -> bool:
+    """The class has a `visit_<Node>`/`leave_<Node>` of its own for a syntax node (libcst's
+    own classes have only no-ops)."""
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("libcst"):
+            continue
+        for name in vars(klass):
+            prefix, _, node = name.partition("_")
+            if prefix in ("visit", "leave") and node:
+                kind = getattr(cst, node, None)
+                if (isinstance(kind, type) and issubclass(kind, _SYNTAX)
+                        and _own_hook(cls, prefix + "_", kind) is not None):
+                    return True
+    return False
+
+
+_SYNTAX_FIELDS: Dict[type, FrozenSet[str]] = {}
+
+
+def _syntax_fields(kind: type) -> FrozenSet[str]:
+    """The fields of a node type whose annotations allow only syntax, strings and
+    sentinels: they never hold a name, a call or a statement."""
+    found = _SYNTAX_FIELDS.get(kind)
+    if found is None:
+        hints = typing.get_type_hints(kind)
+        found = _SYNTAX_FIELDS[kind] = frozenset(
+            f.name for f in dataclasses.fields(kind) if _only_syntax(hints.get(f.name)))
+    return found
+
+
+def _only_syntax(annotation) -> bool:
+    if annotation is None:
+        return False
+    if annotation in (str, bool, type(None), cst.MaybeSentinel):
+        return True
+    if isinstance(annotation, type):  # whitespace is annotated by its base class
+        return issubclass(annotation, (*_SYNTAX, cst.BaseParenthesizableWhitespace))
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return all(isinstance(arg, str) for arg in typing.get_args(annotation))
+    if origin in (typing.Union, list, tuple, collections.abc.Sequence):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        return bool(args) and all(_only_syntax(arg) for arg in args)
+    return False  # anything else may hold anything
 
 
 def _own_hook(cls: type, prefix: str, kind: type) -> Optional[Callable]:
@@ -222,6 +299,13 @@ class _Step(NamedTuple):
     visit: Optional[Callable]
     leave: Optional[Callable]
     statement: bool  # the unit of line numbers (positions.StatementLines) and of skipping
+    fields: Tuple[str, ...]  # in libcst's order, those that may hold what the visitor sees
+    walk: Callable  # _walk_statement, _visit, or _leaf for a node with no fields to walk
+
+
+def _step(visit, leave, statement: bool, fields: Tuple[str, ...]) -> _Step:
+    walk = _walk_statement if statement else _visit if fields else _leaf
+    return _Step(visit, leave, statement, fields, walk)
 
 
 _SKIP = "skip"          # a value with nothing to visit in it
@@ -238,34 +322,33 @@ def traverse(node: cst.CSTNode, visitor):
     if plan is None:
         plan = _Plan(visitor)
         cls._traversal_plan = plan
-    step = plan.steps.get(type(node)) or plan.step(visitor, type(node))
-    return node if step is _SKIP else _walk(node, visitor, plan, step)
+    step = plan.steps.get(type(node)) or plan.step(visitor, node)
+    return node if step is _SKIP else step.walk(node, visitor, plan, step)
 
 
-def _walk(node, visitor, plan: _Plan, step: _Step):
-    if not step.statement:
-        return _visit(node, visitor, plan, step.visit, step.leave)
+def _walk_statement(node, visitor, plan: _Plan, step: _Step):
     if plan.skips and visitor.skips(node):
         return node
     if plan.stack:
         visitor.statements.append(node)
-        result = _visit(node, visitor, plan, step.visit, step.leave)
+        result = _visit(node, visitor, plan, step)
         visitor.statements.pop()
     else:
-        result = _visit(node, visitor, plan, step.visit, step.leave)
+        result = _visit(node, visitor, plan, step)
     if result is not node:
         rebuilt(node, result)
     return result
 
 
-def _visit(node, visitor, plan: _Plan, visit, leave):
+def _visit(node, visitor, plan: _Plan, step: _Step):
     updated = node
+    visit, leave, _statement, fields, _walk = step
     if visit is None or visit(visitor, node) is not False:
         changes = None
         steps = plan.steps
-        for name in _FIELDS.get(type(node)) or _fields(node):
+        for name in fields:
             value = getattr(node, name)
-            step = steps.get(type(value)) or plan.step(visitor, type(value))
+            step = steps.get(type(value)) or plan.step(visitor, value)
             if step is _SKIP:
                 continue
             if step is _SEQUENCE:
@@ -275,7 +358,7 @@ def _visit(node, visitor, plan: _Plan, visit, leave):
                 if new is value:
                     continue
             else:
-                new = _walk(value, visitor, plan, step)
+                new = step.walk(value, visitor, plan, step)
                 if new is value:
                     continue
                 if isinstance(new, cst.RemovalSentinel):
@@ -295,12 +378,25 @@ def _visit(node, visitor, plan: _Plan, visit, leave):
     return node
 
 
+def _leaf(node, visitor, plan: _Plan, step: _Step):
+    """_visit for a node with no fields to walk (a name): its hooks only."""
+    visit, leave = step.visit, step.leave
+    if visit is not None:
+        visit(visitor, node)
+    if leave is None:
+        return node
+    if plan.transformer:
+        return leave(visitor, node, node)
+    leave(visitor, node)
+    return node
+
+
 def _walk_sequence(values, visitor, plan: _Plan):
     out = None
     steps = plan.steps
     for i, child in enumerate(values):
-        step = steps.get(type(child)) or plan.step(visitor, type(child))
-        new = child if step is _SKIP else _walk(child, visitor, plan, step)
+        step = steps.get(type(child)) or plan.step(visitor, child)
+        new = child if step is _SKIP else step.walk(child, visitor, plan, step)
         if new is child and out is None:
             continue
         if out is None:

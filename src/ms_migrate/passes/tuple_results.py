@@ -20,6 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import iter_statements, target_names
 from ..core.positions import Locator
+from ..core.traversal import child_nodes
 from ..core.report import UNSUPPORTED
 
 # What a name may hold: ids of the calls assigned to it, OTHER (any other value) and
@@ -245,7 +246,7 @@ class _Flow:
             return state
         if isinstance(node, _COMPREHENSIONS) and self.comprehension_binds(node):
             return state
-        for child in node.children:
+        for child in child_nodes(node):
             state = self.expr(child, state)
         return state
 
