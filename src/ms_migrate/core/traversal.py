@@ -208,7 +208,10 @@ class _Plan:
 
     def __init__(self, visitor) -> None:
         cls = type(visitor)
-        self.transformer = isinstance(visitor, cst.CSTTransformer)
+        # by the class's own bases: isinstance against libcst's abstract classes checks a
+        # class it has not seen against every subclass of them (passes define visitor
+        # classes per call)
+        self.transformer = cst.CSTTransformer in cls.__mro__
         self.hooked = isinstance(visitor, _Cached) and (
             cls.on_visit is _Cached.on_visit
             and cls.on_leave in (FastTransformer.on_leave, FastVisitor.on_leave))
