@@ -14,11 +14,11 @@ import re
 import string
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Dict, List, Optional
 
 import libcst as cst
 
+from .parsed import parsed_expression
 from .rule import Rule
 from .traversal import FastTransformer, child_nodes, traverse
 
@@ -439,13 +439,6 @@ def value_lambda(text: str, qualified: Optional[str]):
         if arg.star or not isinstance(arg.value, cst.Name) or arg.value.value not in params:
             return None, f"may pass the call only the lambda's parameters: `{code(arg)}`"
     return node, None
-
-
-@lru_cache(maxsize=1024)
-def parsed_expression(text: str) -> cst.BaseExpression:
-    """`text` parsed once per process: a rule's template, default or value lambda is
-    the same text in every file (libcst trees are immutable, so one can be shared)."""
-    return cst.parse_expression(text)
 
 
 def _attribute_chain(node: cst.BaseExpression) -> List[str]:

@@ -19,8 +19,9 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name, iter_statements
+from ..core.parsed import parsed_statement
 from ..core.report import CONVERTED, UNSUPPORTED
-from .statement_pass import parsed_statement, with_helper_code
+from .statement_pass import with_helper_code
 
 BACKEND = "MindSporeEinopsBackend"
 _APPLIES = re.compile(r"^\s*(from|import)\s+einops\b", re.M)

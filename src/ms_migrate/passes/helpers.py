@@ -3,13 +3,12 @@ once each after the file's imports. A name the file binds itself (`def resize(..
 beside `FT.resize`) is the user's: the helper then takes another (`ms_resize`)."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import libcst as cst
 
 from ..core.callrewrite import code_with_mindspore_names
 from ..core.context import Context
 from ..core.names import import_bindings, rebound_names
+from ..core.parsed import parsed_statement
 from ..core.traversal import FastTransformer, traverse
 from ..transforms.helper_code import HELPERS
 from .statement_pass import with_helper_code
@@ -42,10 +41,9 @@ def insert_helpers(ctx: Context, module: cst.Module) -> cst.Module:
     return with_helper_code(module, new)
 
 
-@lru_cache(maxsize=None)
 def _parsed(name: str) -> cst.BaseStatement:
-    """A helper's code, parsed once per process (nodes never change)."""
-    return cst.parse_statement(HELPERS[name])
+    """A helper's code, parsed once per process."""
+    return parsed_statement(HELPERS[name])
 
 
 def _helper_name(statement: cst.CSTNode):

@@ -14,9 +14,10 @@ import re
 import libcst as cst
 
 from ..core.context import Context
+from ..core.parsed import parsed_statement
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
-from .statement_pass import StatementPass, parsed_statement, with_helper_code
+from .statement_pass import StatementPass, with_helper_code
 from .text_search import found
 
 _APIS = {"torchvision.utils.make_grid": "make_grid", "torchvision.utils.save_image": "save_image"}

@@ -22,10 +22,10 @@ from ..core.names import (
     rebound_names,
     target_names,
 )
+from ..core.parsed import parsed_statement
 from ..core.positions import RelevantLines
 from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, FastVisitor, traverse
-from .statement_pass import parsed_statement
 
 
 # Order of the added imports: plain imports first, then from-imports, as isort would.

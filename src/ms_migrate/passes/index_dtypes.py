@@ -22,8 +22,9 @@ import libcst as cst
 from ..core.codegen import module_code
 from ..core.context import Context
 from ..core.names import imported_names, root_name
+from ..core.parsed import parsed_statement
 from ..core.traversal import FastTransformer, traverse
-from .statement_pass import StatementPass, parsed_statement
+from .statement_pass import StatementPass
 from .text_search import found
 
 _APIS = ("torch.topk", "torch.sort", "torch.cummin")

@@ -10,12 +10,12 @@
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Dict, List, Optional, Pattern, Tuple
 
 import libcst as cst
 
 from ..core.context import Context
+from ..core.parsed import parsed_statement
 from ..core.positions import Locator, Numbering, RelevantLines, names_pattern
 from ..core.report import Finding
 from ..core.traversal import FastTransformer, rebuilt
@@ -121,14 +121,6 @@ def torch_names(ctx: Context) -> Pattern:
     with no such line holds nothing that `ctx.resolve` knows (a superset: no `\\b`
     before, so the search starts with a literal)."""
     return names_pattern(ctx.aliases)
-
-
-@lru_cache(maxsize=256)
-def parsed_statement(code: str) -> cst.BaseStatement:
-    """`code` parsed as one statement, once per process: helper code and import lines
-    written into files are the same text each time (libcst trees are immutable, so one
-    can be shared)."""
-    return cst.parse_statement(code)
 
 
 def with_helper_class(module: cst.Module, code: str) -> cst.Module:
