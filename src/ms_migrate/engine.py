@@ -18,6 +18,7 @@ import libcst as cst
 
 from .core.codegen import module_code
 from .core.context import Context
+from .core.parsing import parse_source
 from .core.names import (
     ImportFound,
     ImportStatements,
@@ -406,7 +407,7 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
              selection: Optional[Selection], jit: bool = False) -> ConversionResult:
     report = Report(filename=filename)
     try:
-        module = cst.parse_module(source)
+        module = parse_source(source)
     except cst.ParserSyntaxError as exc:
         raise ConversionError(_syntax_message(report.filename, source, exc)) from None
     except MemoryError as exc:
