@@ -230,6 +230,7 @@ class Flows:
             return known[1]
         visitor = _Flow(self, node)
         traverse(node, visitor)
+        visitor._known = None  # no cycle with self: the trees are freed as soon as unused
         self._known[id(node)] = (node, visitor)
         return visitor
 
