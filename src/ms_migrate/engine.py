@@ -18,7 +18,7 @@ import libcst as cst
 
 from .core.codegen import module_code
 from .core.context import Context
-from .core.parsing import parse_source
+from .core.quick_libcst import parse_source, quick_codegen
 from .core.names import (
     ImportFound,
     ImportStatements,
@@ -369,7 +369,8 @@ def convert_source(source: str, filename: Optional[str] = None,
     # Python reads a lone CR as a line break; libcst and the line scans do not.
     text, cr_only = _universal_newlines(source)
     try:
-        result = _convert(text, name, rules, selection, jit)
+        with quick_codegen():
+            result = _convert(text, name, rules, selection, jit)
     except RecursionError:  # deep but valid code: again, with room to recurse
         result = _with_deep_stack(name, _convert, text, name, rules, selection, jit)
     if cr_only:

@@ -1,0 +1,93 @@
+"""core.quick_libcst: the parse skips libcst's checks of each node, and only the parse;
+codegen inside quick_codegen() writes what libcst writes."""
+import threading
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from ms_migrate.core import quick_libcst
+from ms_migrate.core.quick_libcst import parse_source, quick_codegen
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted((ROOT / "benchmarks" / "corpus").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_the_tree_is_libcsts_own(path):
+    source = path.read_text(encoding="utf-8")
+    tree = parse_source(source)
+    assert tree.code == source
+    assert tree.deep_equals(cst.parse_module(source))
+
+
+def test_nodes_built_after_the_parse_are_checked():
+    parse_source("import torch\nx = torch.zeros(2)\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")  # an empty name: refused when made, as libcst refuses it
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("x", lpar=[cst.LeftParen()])  # unbalanced parentheses
+
+
+def test_a_failed_parse_leaves_the_checks_on():
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_source("def (:\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+
+
+def test_parses_in_threads_leave_the_checks_on():
+    source = (ROOT / "benchmarks" / "corpus" / SOURCES[0].name).read_text(encoding="utf-8")
+    trees = []
+    threads = [threading.Thread(target=lambda: trees.append(parse_source(source)))
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [tree.code for tree in trees] == [source] * 4
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
+
+
+def test_quick_codegen_is_swapped_in_on_this_libcst():
+    assert quick_libcst._writes_the_same()  # else the tests below test libcst against itself
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_quick_codegen_writes_what_libcst_writes(path):
+    source = path.read_text(encoding="utf-8")
+    tree = cst.parse_module(source)
+    built = tree.visit(_Parenthesize())  # parentheses the parser never puts there
+    with quick_codegen():
+        quick = (tree.code, built.code, tree.code_for_node(tree.body[-1]))
+    assert quick == (source, built.code, tree.code_for_node(tree.body[-1]))
+    assert "((" in built.code
+
+
+class _Parenthesize(cst.CSTTransformer):
+    def leave_Arg(self, original, updated):  # `f(x)` -> `f(((x)))`
+        if not isinstance(updated.value, cst.Name):
+            return updated
+        return updated.with_changes(value=updated.value.with_changes(
+            lpar=[cst.LeftParen(), cst.LeftParen()], rpar=[cst.RightParen(), cst.RightParen()]))
+
+
+def test_libcsts_own_codegen_is_back_after_it():
+    parenthesized = quick_libcst.Parenthesized
+    with quick_codegen():
+        assert parenthesized._parenthesize is not quick_libcst._LIBCST_PARENTHESIZE
+    assert parenthesized._parenthesize is quick_libcst._LIBCST_PARENTHESIZE
+
+
+def test_positions_are_recorded_as_libcst_records_them():
+    source = "x = (a +\n     b)  # c\nf((y), z)\n"
+    wrapper = cst.metadata.MetadataWrapper(cst.parse_module(source))
+    positions = wrapper.resolve(cst.metadata.PositionProvider)
+    with quick_codegen():
+        quick = cst.metadata.MetadataWrapper(cst.parse_module(source)).resolve(
+            cst.metadata.PositionProvider)
+    assert sorted((type(n).__name__, p.start.line, p.start.column, p.end.line, p.end.column)
+                  for n, p in quick.items()) == sorted(
+        (type(n).__name__, p.start.line, p.start.column, p.end.line, p.end.column)
+        for n, p in positions.items())
