@@ -59,7 +59,9 @@ class StatementLines:
         flat: List[ast.stmt] = []
         _ast_statements(tree.body, flat)
         position = 0
-        for node, size, advances in _cst_statements(module.body):
+        statements: List[Tuple[cst.CSTNode, int, bool]] = []
+        _cst_statements(module.body, statements)
+        for node, size, advances in statements:
             if position + size > len(flat):
                 break
             self._ast[id(node)] = (node, tuple(flat[position:position + size]))
@@ -185,38 +187,38 @@ def _ast_statements(stmts, out: List[ast.stmt]) -> None:
                     _ast_statements(child.body, out)
 
 
-def _cst_statements(stmts) -> Iterator[Tuple[cst.CSTNode, int, bool]]:
+def _cst_statements(stmts, out: List[Tuple[cst.CSTNode, int, bool]]) -> None:
     """(statement, how many `ast` statements it is, whether it moves on past them) in
     the order of `_ast_statements`: a line of small statements covers them all, then
-    each of them moves on by one."""
+    each of them moves on by one. (Types compared, not isinstance: libcst's classes
+    are ABCs, slow to check against.)"""
     for stmt in stmts:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield stmt, len(stmt.body), False
-            for small in stmt.body:
-                yield small, 1, True
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
+            out.append((stmt, len(stmt.body), False))
+            out.extend((small, 1, True) for small in stmt.body)
             continue
-        yield stmt, 1, True
-        if not isinstance(stmt, cst.Match):  # a match has only cases
-            yield from _suite(stmt.body)
-        if isinstance(stmt, cst.If) and isinstance(stmt.orelse, cst.If):
-            yield from _cst_statements([stmt.orelse])
+        out.append((stmt, 1, True))
+        if kind is not cst.Match:  # a match has only cases
+            _suite(stmt.body, out)
+        if kind is cst.If and type(stmt.orelse) is cst.If:
+            _cst_statements([stmt.orelse], out)
             continue
         for handler in getattr(stmt, "handlers", ()):
-            yield from _suite(handler.body)
+            _suite(handler.body, out)
         for case in getattr(stmt, "cases", ()):
-            yield from _suite(case.body)
+            _suite(case.body, out)
         for name in ("orelse", "finalbody"):
             child = getattr(stmt, name, None)
             if child is not None:
-                yield from _suite(child.body)
+                _suite(child.body, out)
 
 
-def _suite(suite) -> Iterator[Tuple[cst.CSTNode, int, bool]]:
-    if isinstance(suite, cst.IndentedBlock):
-        yield from _cst_statements(suite.body)
+def _suite(suite, out: List[Tuple[cst.CSTNode, int, bool]]) -> None:
+    if type(suite) is cst.IndentedBlock:
+        _cst_statements(suite.body, out)
     else:  # `if x: a; b` holds small statements, each an `ast` statement
-        for small in suite.body:
-            yield small, 1, True
+        out.extend((small, 1, True) for small in suite.body)
 
 
 class Numbering:
