@@ -133,15 +133,30 @@ class StatementLines:
 
     def lines_matching(self, pattern: Pattern,
                        words: Optional[Collection[str]] = None) -> Tuple[int, ...]:
-        """The lines where `pattern` matches (with group 1 in `words`, when given)."""
+        """The lines where `pattern` matches (with group 1 in `words`, when given), each
+        once, in order."""
         if words is not None:  # a word list is a pass's own: nothing to share
-            return tuple(self.line_at(m.start()) for m in pattern.finditer(self.source)
-                         if m.group(1) in words)
+            return self._lines_of(m for m in pattern.finditer(self.source)
+                                  if m.group(1) in words)
         found = self._pattern_lines.get(pattern)
         if found is None:
-            found = self._pattern_lines[pattern] = tuple(
-                self.line_at(m.start()) for m in pattern.finditer(self.source))
+            found = self._pattern_lines[pattern] = self._lines_of(pattern.finditer(self.source))
         return found
+
+    def _lines_of(self, matches: Iterator[re.Match]) -> Tuple[int, ...]:
+        # a common word (`for`, a torch alias) matches many times a line: the line of
+        # each is looked up only past the end of the last line found
+        starts = self._line_starts()
+        lines: List[int] = []
+        line_end = -1
+        for match in matches:
+            start = match.start()
+            if start < line_end:
+                continue
+            line = bisect_right(starts, start)
+            lines.append(line)
+            line_end = starts[line] if line < len(starts) else len(self.source) + 1
+        return tuple(lines)
 
     def locate(self, locator: Optional[Locator]) -> int:
         if locator is None:
