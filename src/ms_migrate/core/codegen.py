@@ -16,6 +16,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
+from .names import COMPOUND_STATEMENTS
 from .positions import StatementLines
 
 _INDENT = re.compile(r"[ \t]*")
@@ -63,7 +64,7 @@ class _Texts:
         text = self._source_text(stmt)
         if text is not None:
             return text
-        if isinstance(stmt, cst.BaseCompoundStatement):
+        if type(stmt) in COMPOUND_STATEMENTS:
             return self._blocks(stmt)
         return stmt
 
@@ -73,10 +74,11 @@ class _Texts:
         changes = {}
         for name in _BLOCK_FIELDS:
             value = getattr(node, name, None)
-            if isinstance(value, cst.IndentedBlock):
+            kind = type(value)  # types compared: isinstance against libcst's ABCs is slow
+            if kind is cst.IndentedBlock:
                 body = self.body(value.body)
                 new = value if body is value.body else value.with_changes(body=body)
-            elif isinstance(value, (cst.Else, cst.Finally, cst.If)):  # an elif stays an If
+            elif kind is cst.Else or kind is cst.Finally or kind is cst.If:  # an elif stays an If
                 new = self._blocks(value)
             elif isinstance(value, (tuple, list)):  # except handlers, match cases
                 parts = [self._blocks(part) for part in value]
@@ -109,7 +111,7 @@ def _footer_lines(stmt: cst.CSTNode) -> int:
     counts as the end of its blocks (`footer`): past the lines `ast` gives it."""
     count = 0
     block = _last_block(stmt)
-    while isinstance(block, cst.IndentedBlock):
+    while type(block) is cst.IndentedBlock:
         count += len(block.footer)
         block = _last_block(block.body[-1]) if block.body else None
     return count
@@ -117,20 +119,21 @@ def _footer_lines(stmt: cst.CSTNode) -> int:
 
 def _last_block(stmt: cst.CSTNode):
     """The block a statement's text ends with (None for a simple statement)."""
-    if isinstance(stmt, cst.If):
+    kind = type(stmt)
+    if kind is cst.If:
         orelse = stmt.orelse
         if orelse is None:
             return stmt.body
-        return _last_block(orelse) if isinstance(orelse, cst.If) else orelse.body
-    if isinstance(stmt, (cst.For, cst.While)):
+        return _last_block(orelse) if type(orelse) is cst.If else orelse.body
+    if kind is cst.For or kind is cst.While:
         return stmt.orelse.body if stmt.orelse is not None else stmt.body
-    if isinstance(stmt, (cst.Try, cst.TryStar)):
+    if kind is cst.Try or kind is cst.TryStar:
         for part in (stmt.finalbody, stmt.orelse):
             if part is not None:
                 return part.body
         return stmt.handlers[-1].body if stmt.handlers else stmt.body
-    if isinstance(stmt, cst.Match):
+    if kind is cst.Match:
         return stmt.cases[-1].body if stmt.cases else None
-    if isinstance(stmt, cst.BaseCompoundStatement):
+    if kind in COMPOUND_STATEMENTS:
         return stmt.body
     return None

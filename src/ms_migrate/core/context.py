@@ -155,9 +155,9 @@ class Context:
         rules and passes are keyed by."""
         # most expressions asked about are no torch name: the root says so first
         root = node
-        while isinstance(root, cst.Attribute):
+        while type(root) is cst.Attribute:  # types compared: isinstance on an ABC is slow
             root = root.value
-        if not isinstance(root, cst.Name):
+        if type(root) is not cst.Name:
             return None
         head = root.value
         qualified = self.aliases.get(head)

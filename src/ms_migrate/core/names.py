@@ -35,23 +35,31 @@ TORCH_MODULES = frozenset({
 def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     """`a.b.c` as a string, or None when the expression is not a plain dotted name."""
     parts = []
-    while isinstance(node, cst.Attribute):
+    # types compared, not isinstance: libcst's classes are ABCs, slow to check against
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if type(node) is not cst.Name:
         return None
     parts.append(node.value)
     return ".".join(reversed(parts))
 
 
 def root_name(node: cst.BaseExpression) -> Optional[str]:
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         node = node.value
-    return node.value if isinstance(node, cst.Name) else None
+    return node.value if type(node) is cst.Name else None
 
 
 def is_torch_name(qualified: str) -> bool:
     return qualified.split(".", 1)[0] in TORCH_ROOTS
+
+
+# libcst's BaseSuite and BaseCompoundStatement as sets of types: `type(node) in` them
+# is far cheaper than isinstance against an ABC
+SUITES = frozenset({cst.IndentedBlock, cst.SimpleStatementSuite})
+COMPOUND_STATEMENTS = frozenset({cst.ClassDef, cst.For, cst.FunctionDef, cst.If, cst.Match,
+                                 cst.Try, cst.TryStar, cst.While, cst.With})
 
 
 def iter_statements(body: Iterable[cst.CSTNode],
@@ -66,13 +74,13 @@ def iter_statements(body: Iterable[cst.CSTNode],
             child = getattr(stmt, attr, None)
             if child is None:
                 continue
-            if isinstance(child, cst.BaseSuite):
+            if type(child) in SUITES:
                 yield from iter_statements(child.body, enter)
             elif isinstance(child, (list, tuple)):
                 yield from iter_statements(child, enter)
             elif isinstance(child, cst.CSTNode):
                 yield from iter_statements([child], enter)
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             yield from stmt.body
 
 
@@ -97,7 +105,7 @@ def _nested(stmt: cst.CSTNode) -> list:
         child = getattr(stmt, name)
         if child is None:
             continue
-        if isinstance(child, cst.BaseSuite):
+        if type(child) in SUITES:
             children.extend(child.body)
         elif isinstance(child, (list, tuple)):
             children.extend(child)

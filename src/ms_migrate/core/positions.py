@@ -302,7 +302,7 @@ class RelevantLines:
     def skips(self, stmt: cst.CSTNode) -> bool:
         span = self._lines.span(stmt)
         if span is None:  # written by a pass: its code, if it is a line, else enter it
-            return (isinstance(stmt, cst.SimpleStatementLine)
+            return (type(stmt) is cst.SimpleStatementLine
                     and not self._matches(self._lines.written_code(stmt)))
         i = bisect_left(self._hits, span[0])
         return i == len(self._hits) or self._hits[i] > span[1]

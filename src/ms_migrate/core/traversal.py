@@ -186,7 +186,8 @@ def rebuilt(old: cst.CSTNode, new):
     origins = _ORIGINS.get()
     if origins is not None:
         first = _first(origins, old)
-        for item in (new if isinstance(new, (list, tuple, cst.FlattenSentinel)) else (new,)):
+        many = isinstance(new, (list, tuple)) or type(new) is cst.FlattenSentinel
+        for item in (new if many else (new,)):
             if isinstance(item, cst.CSTNode) and item is not old:
                 origins[id(item)] = (item, first)
     return new
@@ -366,7 +367,7 @@ def _visit(node, visitor, plan: _Plan, step: _Step):
                     continue
                 if isinstance(new, cst.RemovalSentinel):
                     new = _removed(node, name)
-                elif isinstance(new, cst.FlattenSentinel):
+                elif type(new) is cst.FlattenSentinel:  # (an ABC: isinstance is slow)
                     raise TypeError(f"a {type(node).__name__}'s {name} takes one node")
             if changes is None:
                 changes = {}
@@ -409,7 +410,7 @@ def _walk_sequence(values, visitor, plan: _Plan):
             continue
         # as libcst: a statement line emptied by removals goes with them
         was_removable = child._is_removable()
-        for item in (new if isinstance(new, cst.FlattenSentinel) else (new,)):
+        for item in (new if type(new) is cst.FlattenSentinel else (new,)):
             if was_removable or not item._is_removable():
                 out.append(item)
     return values if out is None else tuple(out)

@@ -108,7 +108,7 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     # and only those with a line naming torch or a device
     relevant = RelevantLines(ctx.lines, torch_names(ctx), *_RELEVANT)
     for node in iter_statements(module.body, enter=lambda s: not relevant.skips(s)):
-        if isinstance(node, cst.Assign) and (_is_device_constructor(ctx, node.value)
+        if type(node) is cst.Assign and (_is_device_constructor(ctx, node.value)
                                              or is_device_string_expr(node.value)):
             for target in node.targets:
                 name = dotted_name(target.target)

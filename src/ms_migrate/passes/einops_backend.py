@@ -157,10 +157,11 @@ def _einops_names(module: cst.Module) -> Optional[List[str]]:
     """The names the file imports from einops ([] for `import einops`); None: no einops."""
     names = None
     for stmt in iter_statements(module.body):
-        if isinstance(stmt, cst.Import) and any(
+        kind = type(stmt)  # types compared: isinstance against libcst's ABCs is slow
+        if kind is cst.Import and any(
                 dotted_name(a.name).split(".")[0] == "einops" for a in stmt.names):
             names = (names or []) + ["einsum"]  # `einops.einsum` may be called
-        elif (isinstance(stmt, cst.ImportFrom) and stmt.module is not None
+        elif (kind is cst.ImportFrom and stmt.module is not None
               and dotted_name(stmt.module).split(".")[0] == "einops"):
             names = (names or []) + ([] if isinstance(stmt.names, cst.ImportStar)
                                      else [a.name.value for a in stmt.names])

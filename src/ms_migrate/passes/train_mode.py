@@ -34,6 +34,7 @@ from typing import Dict, List, Optional, Set
 import libcst as cst
 
 from ..core.context import Context
+from ..core.names import COMPOUND_STATEMENTS, SUITES
 from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
@@ -61,6 +62,8 @@ _CELL_BASES = frozenset(("mindspore.nn.Cell", "nn.Cell"))
 _MODE_METHODS = frozenset(("train", "eval", "set_train"))
 # Where compound statements and their parts hold statements, in libcst's field order.
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+_CLAUSES = frozenset({cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
+                      cst.MatchCase})
 _TRAIN_WORD, _CLASS_WORD = re.compile(r"train"), re.compile(r"class\b")
 
 
@@ -186,11 +189,12 @@ class _Plan:
 
     def _block(self, body) -> None:
         for index, stmt in enumerate(body):
-            if isinstance(stmt, cst.ClassDef):
+            kind = type(stmt)  # types compared: isinstance against libcst's ABCs is slow
+            if kind is cst.ClassDef:
                 if stmt.name.value not in self.classes:
                     self._nested(stmt)
                 continue
-            if isinstance(stmt, cst.SimpleStatementLine):
+            if kind is cst.SimpleStatementLine:
                 name = self._built(stmt)
                 if name is not None and name not in self.mode_set \
                         and not self._mode_before_use(name, body[index + 1:]):
@@ -200,7 +204,7 @@ class _Plan:
             self._nested(stmt)
 
     def _nested(self, stmt: cst.CSTNode) -> None:
-        if isinstance(stmt, cst.BaseCompoundStatement):
+        if type(stmt) in COMPOUND_STATEMENTS:
             self._path.append(stmt)
             self._nested_blocks(stmt)
             self._path.pop()
@@ -213,10 +217,10 @@ class _Plan:
         for field in _BLOCK_FIELDS:
             value = getattr(stmt, field, None)
             for child in value if isinstance(value, (list, tuple)) else (value,):
-                if isinstance(child, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                kind = type(child)
+                if kind in SUITES:
                     self._block(child.body)
-                elif isinstance(child, (cst.BaseCompoundStatement, cst.Else, cst.ExceptHandler,
-                                        cst.ExceptStarHandler, cst.Finally, cst.MatchCase)):
+                elif kind in COMPOUND_STATEMENTS or kind in _CLAUSES:
                     self._nested(child)
 
     def _built(self, stmt: cst.SimpleStatementLine) -> Optional[str]:

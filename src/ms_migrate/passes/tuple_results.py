@@ -56,8 +56,8 @@ class StoredResults:
         """Follow one scope's statements; `params` are bound on entry."""
         if not self.names:
             return
-        names = {t.target.value for s in iter_statements(body) if isinstance(s, cst.Assign)
-                 for t in s.targets if isinstance(t.target, cst.Name)} & self.names
+        names = {t.target.value for s in iter_statements(body) if type(s) is cst.Assign
+                 for t in s.targets if type(t.target) is cst.Name} & self.names
         if names:
             state = {n: _OTHER if n in params else frozenset({UNBOUND}) for n in names}
             _Flow(names, self.fields, self.reads).block(body, state)
