@@ -7,7 +7,8 @@ import libcst as cst
 import pytest
 
 from ms_migrate.core import quick_libcst
-from ms_migrate.core.quick_libcst import parse_source, quick_codegen
+from ms_migrate.core.quick_libcst import (parse_expression, parse_source, parse_statement,
+                                          quick_codegen)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "benchmarks" / "corpus").glob("*.py"))
@@ -27,6 +28,14 @@ def test_nodes_built_after_the_parse_are_checked():
         cst.Name("")  # an empty name: refused when made, as libcst refuses it
     with pytest.raises(cst.CSTValidationError):
         cst.Name("x", lpar=[cst.LeftParen()])  # unbalanced parentheses
+
+
+def test_statements_and_expressions_parse_as_libcst_parses_them():
+    code = "y = f((a), *b, key=c if d else e)[1:2]  # note\n"
+    assert parse_statement(code).deep_equals(cst.parse_statement(code))
+    assert parse_expression("(a + b) * c").deep_equals(cst.parse_expression("(a + b) * c"))
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("")
 
 
 def test_a_failed_parse_leaves_the_checks_on():

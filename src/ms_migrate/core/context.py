@@ -13,6 +13,7 @@ from .aliases import canonical, torch_modules
 from .facts import Facts
 from .names import TORCH_MODULES, ImportStatements, dotted_name, is_torch_name, root_name
 from .positions import Locator, StatementLines
+from .quick_libcst import parse_expression
 from .report import UNSUPPORTED, Finding, Report, mark_text
 from .rule import RuleSet
 from .selection import Selection
@@ -258,4 +259,4 @@ def is_torch_api(qualified: Optional[str]) -> bool:
 def _parsed_name(text: str) -> cst.BaseExpression:
     """A dotted name parsed once per process (nodes never change; which ones a
     conversion handed out is on its context)."""
-    return cst.parse_expression(text)
+    return parse_expression(text)

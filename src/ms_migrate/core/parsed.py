@@ -7,14 +7,16 @@ from functools import lru_cache
 
 import libcst as cst
 
+from .quick_libcst import parse_expression, parse_statement
+
 
 @lru_cache(maxsize=1024)
 def parsed_expression(text: str) -> cst.BaseExpression:
     """A rule's template, default or value lambda."""
-    return cst.parse_expression(text)
+    return parse_expression(text)
 
 
 @lru_cache(maxsize=1024)
 def parsed_statement(code: str) -> cst.BaseStatement:
     """Helper code or an import line."""
-    return cst.parse_statement(code)
+    return parse_statement(code)

@@ -4,8 +4,9 @@
   name is not empty, parentheses pair up, a keyword has the spaces it needs. Those
   checks guard trees built by hand. A tree the parser builds from source meets them by
   construction (its code is that source again), and checking its ~20 nodes a line
-  costs about a sixth of the parse. `parse_source` parses without them; every node the
-  passes build afterwards is checked as before.
+  costs about a sixth of the parse. `parse_source` parses without them, as do
+  `parse_statement` and `parse_expression` for code the converter writes; every node the
+  passes build otherwise is checked as before.
 - Codegen enters two generator-based context managers for each expression it writes:
   one writes its parentheses, the other is a hook for position-recording codegen that
   plain codegen leaves empty. They are a third of the codegen's time. Inside
@@ -75,6 +76,18 @@ def parse_source(source: str) -> cst.Module:
     """`cst.parse_module(source)`, without checking each node."""
     with _UNCHECKED:
         return cst.parse_module(source)
+
+
+def parse_statement(code: str) -> cst.BaseStatement:
+    """`cst.parse_statement(code)`, without checking each node."""
+    with _UNCHECKED:
+        return cst.parse_statement(code)
+
+
+def parse_expression(code: str) -> cst.BaseExpression:
+    """`cst.parse_expression(code)`, without checking each node."""
+    with _UNCHECKED:
+        return cst.parse_expression(code)
 
 
 class _NoPosition:

@@ -20,6 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name, iter_statements
 from ..core.parsed import parsed_statement
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, UNSUPPORTED
 from .statement_pass import with_helper_code
 
@@ -146,7 +147,7 @@ def add_einops_backend(ctx: Context, module: cst.Module) -> cst.Module:
     helpers = [parsed_statement(code)]
     for name, (layer, line) in layers.items():
         ctx.require(f"from einops.layers import {layer}Mixin")
-        helpers.append(cst.parse_statement(
+        helpers.append(parse_statement(
             _LAYER_CODE.format(name=name, mixin=f"{layer}Mixin", layer=layer)))
         ctx.finding(line, f"{_TORCH_LAYERS}.{layer}", CONVERTED,
                     f"-> {name}, a Cell written into this file on einops' {layer}Mixin")

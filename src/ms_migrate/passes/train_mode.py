@@ -36,6 +36,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES
 from ..core.positions import RelevantLines
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from ..transforms.helper_code import HELPERS
@@ -353,7 +354,7 @@ class _TrainMode(StatementPass):
         self.add(original, "torch.nn.Module.training", CONVERTED,
                  "training mode set after construction: a torch Module starts in "
                  "training mode, a MindSpore Cell in inference mode")
-        call = cst.parse_statement(f"{name}.set_train()\n")
+        call = parse_statement(f"{name}.set_train()\n")
         return rebuilt(original, cst.FlattenSentinel([updated, call]))
 
 

@@ -11,6 +11,7 @@ import libcst as cst
 
 from ...core.callrewrite import code
 from ...core.context import Context
+from ...core.quick_libcst import parse_statement
 
 
 def ms_name(ctx: Context, target: str) -> str:
@@ -26,7 +27,7 @@ def ms_name(ctx: Context, target: str) -> str:
 
 
 def statement(text: str) -> cst.BaseStatement:
-    return cst.parse_statement(text + "\n")
+    return parse_statement(text + "\n")
 
 
 def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStatement],
