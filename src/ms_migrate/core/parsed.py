@@ -4,10 +4,20 @@ immutable, so one tree can be shared."""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
+from .names import walk_statements
 from .quick_libcst import parse_expression, parse_statement
+
+_EMPTY = cst.Module([])
+
+# id(line) -> (line, its code), for each line of statements inside the helper code parsed
+# here: later passes search a line a pass wrote as code (positions.RelevantLines), and
+# each file given a helper has the same lines. (The entry holds the line: its id stays
+# its own.)
+_HELPER_LINES: Dict[int, Tuple[cst.SimpleStatementLine, str]] = {}
 
 
 @lru_cache(maxsize=1024)
@@ -19,4 +29,15 @@ def parsed_expression(text: str) -> cst.BaseExpression:
 @lru_cache(maxsize=1024)
 def parsed_statement(code: str) -> cst.BaseStatement:
     """Helper code or an import line."""
-    return parse_statement(code)
+    statement = parse_statement(code)
+    if type(statement) is not cst.SimpleStatementLine:  # helper code: a def or a class
+        for line in walk_statements([statement]):
+            if type(line) is cst.SimpleStatementLine:
+                _HELPER_LINES[id(line)] = (line, _EMPTY.code_for_node(line))
+    return statement
+
+
+def helper_line_code(line: cst.SimpleStatementLine) -> Optional[str]:
+    """The code of a line of helper code parsed here; None for any other line."""
+    found = _HELPER_LINES.get(id(line))
+    return found[1] if found is not None and found[0] is line else None

@@ -22,6 +22,8 @@ from typing import Collection, Dict, Iterator, List, Optional, Pattern, Tuple, U
 
 import libcst as cst
 
+from .parsed import helper_line_code
+
 _EMPTY = cst.Module([])
 
 # (statement, "Call" | "Attribute" | None for the statement itself, index)
@@ -112,7 +114,9 @@ class StatementLines:
         found = self._written.get(id(stmt))
         if found is not None and found[0] is stmt:
             return found[1]
-        code = _EMPTY.code_for_node(stmt)
+        code = helper_line_code(stmt)  # written once per process
+        if code is None:
+            code = _EMPTY.code_for_node(stmt)
         self._written[id(stmt)] = (stmt, code)
         return code
 
