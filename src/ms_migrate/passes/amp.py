@@ -130,15 +130,9 @@ class _Regions:
 
     def networks(self, body: cst.BaseSuite) -> List[str]:
         """Dotted names called in the region that this file uses as modules."""
-        called: List[str] = []
-
-        class _Calls(FastVisitor):
-            def visit_Call(self, call):
-                name = dotted_name(call.func)
-                if name is not None and name not in called:
-                    called.append(name)
-
-        traverse(body, _Calls())
+        calls = _Calls()
+        traverse(body, calls)
+        called = calls.called
         return [n for n in called if self.ctx.resolve(cst.parse_expression(n)) is None
                 and re.search(rf"(?<![\w.]){re.escape(n)}\.{_MODULE_METHODS}\(", self.source)]
 
@@ -176,6 +170,19 @@ class _Regions:
                                                                *body[0].leading_lines]))
         self.edits.replace[id(node)] = body
         self.changed = True
+
+
+class _Calls(FastVisitor):
+    """The dotted names called, each once, in the order first met."""
+
+    def __init__(self):
+        super().__init__()
+        self.called: List[str] = []
+
+    def visit_Call(self, call):
+        name = dotted_name(call.func)
+        if name is not None and name not in self.called:
+            self.called.append(name)
 
 
 _MODULE_METHODS = r"(?:parameters|named_parameters|train|eval|state_dict|load_state_dict)"
