@@ -25,6 +25,7 @@ from ..core.callrewrite import args_by_name
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import CONVERTED, WARNING, mark_text
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from .training import emit
 from .training.edits import Edits, apply_edits, with_note
@@ -124,7 +125,7 @@ class _Regions:
             return DTYPES.get(self.ctx.resolve(bound["dtype"]) or ""), enabled
         if default is None:
             device = bound.get("device_type")
-            text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
+            text = string_value(device) if isinstance(device, cst.SimpleString) else None
             default = DEVICE_DTYPES.get(text)
         return default, enabled
 
