@@ -25,6 +25,7 @@ from ..core.callrewrite import args_by_name
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.report import CONVERTED, WARNING, mark_text
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from .training import emit
 from .training.edits import Edits, apply_edits, with_note
@@ -124,21 +125,15 @@ class _Regions:
             return DTYPES.get(self.ctx.resolve(bound["dtype"]) or ""), enabled
         if default is None:
             device = bound.get("device_type")
-            text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
+            text = string_value(device) if isinstance(device, cst.SimpleString) else None
             default = DEVICE_DTYPES.get(text)
         return default, enabled
 
     def networks(self, body: cst.BaseSuite) -> List[str]:
         """Dotted names called in the region that this file uses as modules."""
-        called: List[str] = []
-
-        class _Calls(FastVisitor):
-            def visit_Call(self, call):
-                name = dotted_name(call.func)
-                if name is not None and name not in called:
-                    called.append(name)
-
-        traverse(body, _Calls())
+        calls = _Calls()
+        traverse(body, calls)
+        called = calls.called
         return [n for n in called if self.ctx.resolve(cst.parse_expression(n)) is None
                 and re.search(rf"(?<![\w.]){re.escape(n)}\.{_MODULE_METHODS}\(", self.source)]
 
@@ -176,6 +171,19 @@ class _Regions:
                                                                *body[0].leading_lines]))
         self.edits.replace[id(node)] = body
         self.changed = True
+
+
+class _Calls(FastVisitor):
+    """The dotted names called, each once, in the order first met."""
+
+    def __init__(self):
+        super().__init__()
+        self.called: List[str] = []
+
+    def visit_Call(self, call):
+        name = dotted_name(call.func)
+        if name is not None and name not in self.called:
+            self.called.append(name)
 
 
 _MODULE_METHODS = r"(?:parameters|named_parameters|train|eval|state_dict|load_state_dict)"

@@ -31,6 +31,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
@@ -99,7 +100,7 @@ class _Finder(FastVisitor):
                             and isinstance(element.value.func, cst.Attribute)
                             and element.value.func.attr.value == "state_dict")
                 (self.state_keys if is_state else self.value_keys).add(
-                    element.key.evaluated_value)
+                    string_value(element.key))
 
 
 class _Checkpoints(StatementPass):
@@ -117,7 +118,7 @@ class _Checkpoints(StatementPass):
         key = node.slice[0].slice.value
         if not isinstance(key, cst.SimpleString):
             return False
-        key = key.evaluated_value
+        key = string_value(key)
         if key in self.state_keys or key in self.value_keys:
             return key in self.state_keys
         return bool(_STATE_KEY.search(key))

@@ -50,33 +50,40 @@ def bookkeeping(call: cst.Call) -> bool:
 def attributes(stmts: List[cst.BaseStatement], ctx_name: str) -> Dict[str, List[cst.BaseExpression]]:
     """attribute -> the values forward() assigns it (`ctx.a = v`, `ctx.a, ctx.b = v, w`)."""
     found: Dict[str, List[cst.BaseExpression]] = {}
-
-    class _Find(cst.CSTVisitor):
-        def visit_Assign(self, node):
-            for target in node.targets:
-                pairs = [(target.target, node.value)]
-                if isinstance(target.target, (cst.Tuple, cst.List)):
-                    values = node.value.elements if isinstance(node.value, (cst.Tuple, cst.List)) \
-                        and len(node.value.elements) == len(target.target.elements) else None
-                    pairs = [(e.value, values[i].value if values else None)
-                             for i, e in enumerate(target.target.elements)]
-                for t, v in pairs:
-                    if _is_attr(t, ctx_name):
-                        found.setdefault(t.attr.value, []).append(v)
-
-        def visit_AugAssign(self, node):
-            if _is_attr(node.target, ctx_name):
-                found.setdefault(node.target.attr.value, []).append(None)
-
-        def visit_AnnAssign(self, node):
-            if _is_attr(node.target, ctx_name):
-                found.setdefault(node.target.attr.value, []).append(None)
-
     for stmt in stmts:
-        traverse(stmt, _Find())
+        traverse(stmt, _FindAssigned(ctx_name, found))
     if set(found) & _RESERVED:
         raise Unsupported("a ctx attribute of torch's own")
     return found
+
+
+class _FindAssigned(cst.CSTVisitor):
+    """Fills `found`: attribute of `ctx_name` -> the values assigned to it."""
+
+    def __init__(self, ctx_name: str, found: Dict[str, List[cst.BaseExpression]]):
+        super().__init__()
+        self.ctx_name = ctx_name
+        self.found = found
+
+    def visit_Assign(self, node):
+        for target in node.targets:
+            pairs = [(target.target, node.value)]
+            if isinstance(target.target, (cst.Tuple, cst.List)):
+                values = node.value.elements if isinstance(node.value, (cst.Tuple, cst.List)) \
+                    and len(node.value.elements) == len(target.target.elements) else None
+                pairs = [(e.value, values[i].value if values else None)
+                         for i, e in enumerate(target.target.elements)]
+            for t, v in pairs:
+                if _is_attr(t, self.ctx_name):
+                    self.found.setdefault(t.attr.value, []).append(v)
+
+    def visit_AugAssign(self, node):
+        if _is_attr(node.target, self.ctx_name):
+            self.found.setdefault(node.target.attr.value, []).append(None)
+
+    def visit_AnnAssign(self, node):
+        if _is_attr(node.target, self.ctx_name):
+            self.found.setdefault(node.target.attr.value, []).append(None)
 
 
 def _is_attr(node: cst.CSTNode, ctx_name: str) -> bool:
@@ -87,14 +94,21 @@ def _is_attr(node: cst.CSTNode, ctx_name: str) -> bool:
 def read_attributes(node: cst.CSTNode, ctx_name: str) -> Set[str]:
     """The ctx attributes `node` reads (backward(): what bprop must compute)."""
     found: Set[str] = set()
-
-    class _Find(cst.CSTVisitor):
-        def visit_Attribute(self, attr):
-            if _is_attr(attr, ctx_name):
-                found.add(attr.attr.value)
-
-    traverse(node, _Find())
+    traverse(node, _FindRead(ctx_name, found))
     return found
+
+
+class _FindRead(cst.CSTVisitor):
+    """Fills `found` with the attributes of `ctx_name` it meets."""
+
+    def __init__(self, ctx_name: str, found: Set[str]):
+        super().__init__()
+        self.ctx_name = ctx_name
+        self.found = found
+
+    def visit_Attribute(self, attr):
+        if _is_attr(attr, self.ctx_name):
+            self.found.add(attr.attr.value)
 
 
 def reads_own_attribute(stmt: cst.BaseStatement, ctx_name: str) -> bool:

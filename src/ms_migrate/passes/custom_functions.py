@@ -272,16 +272,21 @@ _PURE = frozenset({"detach", "size", "dim", "numel", "len", "int", "float", "boo
 def _pure(stmt: cst.CSTNode) -> bool:
     """Only calls that read (`x.size(0)`, `y.detach()`): `ctx.handle = dist.all_reduce(
     x, async_op=True)` keeps its statement, a collective runs in construct as in forward."""
-    calls: List[cst.Call] = []
-
-    class _Find(cst.CSTVisitor):
-        def visit_Call(self, node):
-            calls.append(node)
-
-    traverse(stmt, _Find())
+    finder = _FindCalls()
+    traverse(stmt, finder)
+    calls = finder.calls
     names = [c.func.attr.value if isinstance(c.func, cst.Attribute) else
              c.func.value if isinstance(c.func, cst.Name) else None for c in calls]
     return all(n in _PURE for n in names)
+
+
+class _FindCalls(cst.CSTVisitor):
+    def __init__(self):
+        super().__init__()
+        self.calls: List[cst.Call] = []
+
+    def visit_Call(self, node):
+        self.calls.append(node)
 
 
 def _cell_base(ctx: Context) -> str:
@@ -324,15 +329,22 @@ def _params(fn: cst.FunctionDef, defaults: bool = False):
 
 def _ctx_uses(node: cst.CSTNode, ctx_name: str) -> List[cst.CSTNode]:
     """Every `ctx` name in `node` (each is the value of a `ctx.<attr>`, or bare)."""
-    found: List[cst.CSTNode] = []
+    finder = _FindNamed(ctx_name)
+    traverse(node, finder)
+    return finder.found
 
-    class _Find(FastVisitor):
-        def visit_Name(self, name):
-            if name.value == ctx_name:
-                found.append(name)
 
-    traverse(node, _Find())
-    return found
+class _FindNamed(FastVisitor):
+    """The Names spelled `name`."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        self.found: List[cst.CSTNode] = []
+
+    def visit_Name(self, name):
+        if name.value == self.name:
+            self.found.append(name)
 
 
 def _forward_body(forward: cst.FunctionDef, ctx_name: str):
@@ -365,20 +377,26 @@ def _forward_body(forward: cst.FunctionDef, ctx_name: str):
 
 
 def _has_return(stmt: cst.CSTNode) -> bool:
-    found = []
+    finder = _FindReturn()
+    traverse(stmt, finder)
+    return bool(finder.found)
 
-    class _Find(FastVisitor):
-        def visit_Return(self, node):
-            found.append(node)
 
-        def visit_FunctionDef(self, node):
-            return False
+class _FindReturn(FastVisitor):
+    """The returns of the code itself, not of functions or lambdas inside it."""
 
-        def visit_Lambda(self, node):
-            return False
+    def __init__(self):
+        super().__init__()
+        self.found: list = []
 
-    traverse(stmt, _Find())
-    return bool(found)
+    def visit_Return(self, node):
+        self.found.append(node)
+
+    def visit_FunctionDef(self, node):
+        return False
+
+    def visit_Lambda(self, node):
+        return False
 
 
 def _output_name(result: cst.BaseExpression, saved: List[str], inputs: List[str],

@@ -125,18 +125,22 @@ class _CustomOptimizers(StatementPass):
 def _gradient_names(body: cst.CSTNode) -> Set[str]:
     """Names assigned straight from a `p.grad` (`grad = p.grad`, `d_p = p.grad.data`)."""
     found: Set[str] = set()
-
-    class _Find(FastVisitor):
-        def visit_Assign(self, node):
-            value = node.value
-            while isinstance(value, cst.Attribute) and value.attr.value == "data":
-                value = value.value
-            if isinstance(value, cst.Attribute) and value.attr.value == "grad":
-                found.update(t.target.value for t in node.targets
-                             if isinstance(t.target, cst.Name))
-
-    traverse(body, _Find())
+    traverse(body, _FindGradients(found))
     return found
+
+
+class _FindGradients(FastVisitor):
+    def __init__(self, found: Set[str]):
+        super().__init__()
+        self.found = found
+
+    def visit_Assign(self, node):
+        value = node.value
+        while isinstance(value, cst.Attribute) and value.attr.value == "data":
+            value = value.value
+        if isinstance(value, cst.Attribute) and value.attr.value == "grad":
+            self.found.update(t.target.value for t in node.targets
+                              if isinstance(t.target, cst.Name))
 
 
 def _is_docstring(stmt: cst.BaseStatement) -> bool:

@@ -11,6 +11,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 from .text_search import found
@@ -49,7 +50,8 @@ class _Float32Defaults(StatementPass):
             return updated
         value = call.args[0].value
         if isinstance(value, cst.SimpleString):
-            given = value.evaluated_value if isinstance(value.evaluated_value, str) else None
+            given = string_value(value)
+            given = given if isinstance(given, str) else None
         else:
             given = self.ctx.resolve(value)
         if given not in _FLOAT32[api]:

@@ -27,6 +27,7 @@ from ..core.context import Context
 from ..core.names import LocalNames, dotted_name, iter_statements, keep_parentheses
 from ..core.positions import RelevantLines
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
+from ..core.strings import string_value
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
 from .statement_pass import StatementPass, torch_names
@@ -381,7 +382,7 @@ def _unmapped(value: cst.BaseExpression) -> bool:
             first.parts[0], cst.FormattedStringText):
         text = first.parts[0].value
     elif isinstance(first, cst.SimpleString):
-        text = first.evaluated_value
+        text = string_value(first)
     else:
         return False
     return text.partition(":")[0] in ("xpu", "meta", "xla")

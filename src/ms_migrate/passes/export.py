@@ -24,6 +24,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 from .text_search import contains_any
@@ -69,7 +70,7 @@ def _inputs(value: cst.BaseExpression) -> List[cst.BaseExpression]:
 def _mindir_path(path: cst.BaseExpression) -> cst.BaseExpression:
     """The name mindspore.export gave the file: `.mindir` appended unless there."""
     if isinstance(path, cst.SimpleString):
-        text = path.evaluated_value
+        text = string_value(path)
         if isinstance(text, str) and not text.endswith(".mindir"):
             quote = path.quote
             return cst.SimpleString(f"{path.prefix}{quote}{path.raw_value}.mindir{quote}")

@@ -14,6 +14,7 @@ import libcst as cst
 
 from ..core.context import Context, is_torch_module
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 from .text_search import found
@@ -46,7 +47,7 @@ class _Probes(StatementPass):
         if (qualified is None or not is_torch_module(qualified)
                 or not isinstance(attribute, cst.SimpleString)):
             return updated
-        api = f"{qualified}.{attribute.evaluated_value}"
+        api = f"{qualified}.{string_value(attribute)}"
         rule = self.ctx.rules.get(api)
         if rule is None or rule.unsupported is not None:
             return updated

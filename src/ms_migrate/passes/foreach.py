@@ -30,16 +30,21 @@ def applies(source: str) -> bool:
 
 
 def foreach_loops(ctx: Context, module: cst.Module) -> cst.Module:
-    names: Set[str] = set()
-
-    class _Names(FastVisitor):
-        def visit_Name(self, node):
-            names.add(node.value)
-
-    traverse(module, _Names())
+    found = _Names()
+    traverse(module, found)
+    names = found.names
     variable = next(n for n in ("t", "tensor", "t_", "tensor_") + tuple(
         f"t{i}" for i in range(1, 1000)) if n not in names)
     return traverse(module, _Foreach(ctx, variable))
+
+
+class _Names(FastVisitor):
+    def __init__(self):
+        super().__init__()
+        self.names: Set[str] = set()
+
+    def visit_Name(self, node):
+        self.names.add(node.value)
 
 
 class _Foreach(FastTransformer):

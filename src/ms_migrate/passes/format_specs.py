@@ -28,6 +28,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass
 
@@ -274,7 +275,7 @@ class _FormatSpecs(StatementPass):
         if not (isinstance(func, cst.Attribute) and func.attr.value == "format"
                 and isinstance(func.value, (cst.SimpleString, cst.ConcatenatedString))):
             return updated
-        template = func.value.evaluated_value
+        template = string_value(func.value)
         if not isinstance(template, str) or any(a.star for a in updated.args):
             return updated
         try:

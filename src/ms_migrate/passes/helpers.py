@@ -68,14 +68,21 @@ def _rename_helper(helper: cst.CSTNode, spellings: dict) -> cst.CSTNode:
     recursive calls too."""
     if not spellings:
         return helper
+    return traverse(helper, Rename(spellings))
 
-    class Rename(FastTransformer):
-        def leave_Name(self, original, updated):
-            return updated.with_changes(value=spellings.get(updated.value, updated.value))
 
-        def leave_Attribute(self, original, updated):  # `img.resize` is PIL's method
-            return updated.with_changes(attr=original.attr)
-    return traverse(helper, Rename())
+class Rename(FastTransformer):
+    """Names spelled anew (`spellings`: name -> new name), attribute names kept."""
+
+    def __init__(self, spellings: dict):
+        super().__init__()
+        self.spellings = spellings
+
+    def leave_Name(self, original, updated):
+        return updated.with_changes(value=self.spellings.get(updated.value, updated.value))
+
+    def leave_Attribute(self, original, updated):  # `img.resize` is PIL's method
+        return updated.with_changes(attr=original.attr)
 
 
 class _Calls(FastTransformer):

@@ -275,24 +275,32 @@ def _at_word_start(pattern: str, code: str) -> bool:
 def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[str]:
     """Which of `names` a function, lambda or comprehension binds as a variable
     (imports aside). A statement whose lines never spell one of them is not entered."""
-    bound: Set[str] = set()
     relevant = RelevantLines(ctx.lines, re.compile(
         r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(names)))))
+    bindings = Bindings(relevant)
+    traverse(module, bindings)
+    return bindings.bound & names
 
-    class Bindings(FastVisitor):
-        def skips(self, statement):
-            return relevant.skips(statement)
 
-        def visit_FunctionDef(self, node):
-            bound.update(function_variables(node))
+class Bindings(FastVisitor):
+    """The variables functions, lambdas and comprehensions bind, in the statements
+    `relevant` does not skip."""
 
-        visit_Lambda = visit_FunctionDef
+    def __init__(self, relevant: RelevantLines):
+        super().__init__()
+        self.relevant = relevant
+        self.bound: Set[str] = set()
 
-        def visit_CompFor(self, node):
-            bound.update(target_names(node.target))
+    def skips(self, statement):
+        return self.relevant.skips(statement)
 
-    traverse(module, Bindings())
-    return bound & names
+    def visit_FunctionDef(self, node):
+        self.bound.update(function_variables(node))
+
+    visit_Lambda = visit_FunctionDef
+
+    def visit_CompFor(self, node):
+        self.bound.update(target_names(node.target))
 
 
 def _imported_paths(found: List[ImportFound]) -> Dict[str, str]:

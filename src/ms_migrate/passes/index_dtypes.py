@@ -112,11 +112,16 @@ class _UnpackedIndices(StatementPass):
 
 
 def _with_names(statement: cst.SimpleStatementLine, name: str, dtype: cst.BaseExpression):
+    return statement.visit(_Fill(name, dtype))
 
-    class _Fill(FastTransformer):
-        def leave_Name(self, original, updated):
-            if original.value == "_N_":
-                return cst.Name(name)  # one node each place: ids tell uses apart
-            return dtype if original.value == "_" else updated
 
-    return statement.visit(_Fill())
+class _Fill(FastTransformer):
+    def __init__(self, name: str, dtype: cst.BaseExpression):
+        super().__init__()
+        self.name = name
+        self.dtype = dtype
+
+    def leave_Name(self, original, updated):
+        if original.value == "_N_":
+            return cst.Name(self.name)  # one node each place: ids tell uses apart
+        return self.dtype if original.value == "_" else updated

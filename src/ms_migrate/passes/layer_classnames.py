@@ -17,6 +17,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.rule import RuleSet
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
 
 
@@ -194,7 +195,7 @@ def _strings(node: cst.BaseExpression, single: bool) -> Tuple[str, ...]:
     """The string literal(s) `node` is; several only from a tuple/list/set unless
     `single`; () when it is anything else."""
     if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
+        value = string_value(node)
         return (value,) if isinstance(value, str) else ()
     if single or not isinstance(node, (cst.Tuple, cst.List, cst.Set)):
         return ()

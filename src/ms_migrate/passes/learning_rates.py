@@ -23,6 +23,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
 
@@ -59,7 +60,7 @@ class _Reads(StatementPass):
     def _is_group_lr(self, node: cst.BaseExpression) -> bool:
         """`x.param_groups[i]['lr']`, or `g['lr']` in `for g in x.param_groups`."""
         key = _index(node)
-        if not (isinstance(key, cst.SimpleString) and key.evaluated_value == "lr"):
+        if not (isinstance(key, cst.SimpleString) and string_value(key) == "lr"):
             return False
         value = node.value
         if isinstance(value, cst.Name):

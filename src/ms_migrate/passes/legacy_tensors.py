@@ -37,6 +37,7 @@ from ..core.context import Context
 from ..core.names import dotted_name, root_name
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import WARNING
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass, torch_names
 from .text_search import found
@@ -383,7 +384,7 @@ class _Rewrite(StatementPass):
             value = self.classes[value.value]
         dtype, torch = _class_dtype(self.ctx, value), _torch_root(self.ctx, value)
         if isinstance(value, cst.SimpleString):
-            text = value.evaluated_value
+            text = string_value(value)
             head, _, cls = text.rpartition(".") if isinstance(text, str) else ("", "", "")
             if head in ("torch", "torch.cuda") and cls in DTYPES and cls != "Tensor":
                 dtype = DTYPES[cls]

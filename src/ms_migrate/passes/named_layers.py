@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import TORCH_MODULES
+from ..core.strings import string_value
 from ..core.traversal import FastTransformer, traverse
 from .text_search import found
 
@@ -47,9 +48,9 @@ def _listed(test: cst.BaseExpression) -> Optional[Tuple[str, List[str]]]:
     names = []
     for element in options.elements:
         value = element.value
-        if not isinstance(value, cst.SimpleString) or not value.evaluated_value.isidentifier():
+        if not isinstance(value, cst.SimpleString) or not string_value(value).isidentifier():
             return None
-        names.append(value.evaluated_value)
+        names.append(string_value(value))
     return test.left.value, names
 
 

@@ -173,38 +173,46 @@ def _pure(node: cst.BaseExpression) -> bool:
 
 
 def _names(node: cst.CSTNode) -> set:
-    found = set()
+    names = _Names()
+    traverse(node, names)
+    return names.found
 
-    class _Names(FastVisitor):
-        def visit_Name(self, n):
-            found.add(n.value)
 
-    traverse(node, _Names())
-    return found
+class _Names(FastVisitor):
+    def __init__(self):
+        super().__init__()
+        self.found: set = set()
+
+    def visit_Name(self, n):
+        self.found.add(n.value)
 
 
 def _assigned(statement: cst.CSTNode) -> set:
     """Names a statement binds (assignment targets, loop variables, with ... as)."""
-    found = set()
+    targets = _Targets()
+    traverse(statement, targets)
+    return targets.found
 
-    class _Targets(FastVisitor):
-        def visit_AssignTarget(self, n):
-            found.update(_names(n.target))
 
-        def visit_AugAssign(self, n):
-            found.update(_names(n.target))
+class _Targets(FastVisitor):
+    def __init__(self):
+        super().__init__()
+        self.found: set = set()
 
-        def visit_AnnAssign(self, n):
-            found.update(_names(n.target))
+    def visit_AssignTarget(self, n):
+        self.found.update(_names(n.target))
 
-        def visit_For(self, n):
-            found.update(_names(n.target))
+    def visit_AugAssign(self, n):
+        self.found.update(_names(n.target))
 
-        def visit_AsName(self, n):
-            found.update(_names(n.name))
+    def visit_AnnAssign(self, n):
+        self.found.update(_names(n.target))
 
-    traverse(statement, _Targets())
-    return found
+    def visit_For(self, n):
+        self.found.update(_names(n.target))
+
+    def visit_AsName(self, n):
+        self.found.update(_names(n.name))
 
 
 def _single_assign(statement) -> Optional[cst.Assign]:

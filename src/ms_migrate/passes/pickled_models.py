@@ -29,6 +29,7 @@ from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
+from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
 from .statement_pass import StatementPass, torch_names
 from .text_search import found
@@ -125,12 +126,12 @@ def _file_of(ctx: Context, with_: cst.With):
             and item.asname is not None and isinstance(item.asname.name, cst.Name)):
         return None
     path, mode = call.args[0].value, call.args[1].value
-    if not (isinstance(mode, cst.SimpleString) and mode.evaluated_value in ("wb", "rb")):
+    if not (isinstance(mode, cst.SimpleString) and string_value(mode) in ("wb", "rb")):
         return None
     if not isinstance(path, (cst.Name, cst.Attribute, cst.SimpleString,
                              cst.FormattedString)):
         return None
-    return item.asname.name.value, path, mode.evaluated_value
+    return item.asname.name.value, path, string_value(mode)
 
 
 class _Uses(FastVisitor):

@@ -8,6 +8,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
 from ..core.names import dotted_name
+from ..core.strings import string_value
 from .base import literal, transform
 
 # torch device type -> MindSpore device_target. A CUDA device is MindSpore's GPU
@@ -24,7 +25,7 @@ def device_string(node: cst.BaseExpression) -> Optional[str]:
     """The torch device type a string literal names ("cuda:0" -> "cuda"), or None."""
     if not isinstance(node, cst.SimpleString):
         return None
-    match = _DEVICE_STRING.match(node.evaluated_value)
+    match = _DEVICE_STRING.match(string_value(node))
     if match is None or match["type"] not in (*DEVICE_TARGETS, "mps", "xpu", "meta"):
         return None
     return match["type"]
@@ -46,7 +47,7 @@ def to_device_target(node: cst.BaseExpression, notes: List[str]) -> cst.BaseExpr
         return node.with_changes(body=to_device_target(node.body, notes),
                                  orelse=to_device_target(node.orelse, notes))
     kind = device_string(node)
-    if kind is not None and node.evaluated_value.partition(":")[2] not in ("", "0"):
+    if kind is not None and string_value(node).partition(":")[2] not in ("", "0"):
         notes.append(_INDEX_NOTE)
     if kind is None:
         raise Unsupported("only device names written as string literals convert")
@@ -83,7 +84,7 @@ def gpu_device_query(ctx, rule, bound: Bound, call=None):
             raise Unsupported("a device given as a call: pass its index")
         index = device.args[1].value if len(device.args) > 1 else None
         device = index if index is not None else device.args[0].value
-    text = device.evaluated_value if isinstance(device, cst.SimpleString) else None
+    text = string_value(device) if isinstance(device, cst.SimpleString) else None
     if device is None or literal(device) == "None" or text in ("cuda", "GPU"):
         index = cst.Call(ctx.name("mindspore.get_context"), [cst.Arg(cst.SimpleString('"device_id"'))])
     elif text is not None:

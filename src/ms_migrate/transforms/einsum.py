@@ -26,6 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 import libcst as cst
 
 from ..core.callrewrite import Unsupported, code
+from ..core.strings import string_value
 from .base import transform
 
 _OPS = "__ops__"  # stands for the ops module until the names are known
@@ -239,7 +240,7 @@ def _balanced(text: str) -> bool:
 
 def _equation(node: Optional[cst.BaseExpression]) -> str:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
+        value = string_value(node)
         if isinstance(value, str):
             return value
     if isinstance(node, cst.FormattedString) and all(

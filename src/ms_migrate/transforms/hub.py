@@ -13,12 +13,13 @@ import os
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
+from ..core.strings import string_value
 from .base import literal, transform
 
 
 def _string(node: cst.BaseExpression):
     if isinstance(node, cst.SimpleString) and node.prefix.lower() in ("", "r", "u"):
-        return node.evaluated_value
+        return string_value(node)
     return None
 
 

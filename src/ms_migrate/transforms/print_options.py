@@ -14,6 +14,7 @@ from typing import Dict
 import libcst as cst
 
 from ..core.callrewrite import Unsupported, code
+from ..core.strings import string_value
 from .base import transform
 
 _PROFILES: Dict[str, Dict[str, str]] = {
@@ -31,7 +32,7 @@ def print_options(ctx, rule, bound, call=None):
     options: Dict[str, str] = {}
     profile = bound.get("profile")
     if profile is not None and not (isinstance(profile, cst.Name) and profile.value == "None"):
-        name = profile.evaluated_value if isinstance(profile, cst.SimpleString) else None
+        name = string_value(profile) if isinstance(profile, cst.SimpleString) else None
         if name not in _PROFILES:
             raise Unsupported("a print profile other than 'default', 'short' or 'full'")
         options.update(_PROFILES[name])

@@ -18,6 +18,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
 from ..core.names import dotted_name
+from ..core.strings import string_value
 from .base import transform
 from .devices import _INDEX_NOTE, CPU_FALLBACKS, DEVICE_TARGETS, device_target
 
@@ -58,10 +59,10 @@ def _literal_type(value: cst.BaseExpression) -> Optional[str]:
         prefix = value.parts[0].value
     elif isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add) \
             and isinstance(value.left, cst.SimpleString):
-        prefix = value.left.evaluated_value
+        prefix = string_value(value.left)
     elif (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
           and value.func.attr.value == "format" and isinstance(value.func.value, cst.SimpleString)):
-        prefix = value.func.value.evaluated_value
+        prefix = string_value(value.func.value)
     if prefix is None or ":" not in prefix:
         return None
     typed, _, rest = prefix.partition(":")

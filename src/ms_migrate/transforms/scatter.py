@@ -10,6 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
+from ..core.strings import string_value
 from .base import literal, transform
 from .helper_code import request
 from .tensors import inplace, write_back
@@ -42,8 +43,8 @@ def _reduce(bound: Bound, renames) -> cst.BaseExpression:
     reduce = bound.get("reduce")
     if reduce is None:
         raise Unsupported("argument 'reduce' is missing")
-    if isinstance(reduce, cst.SimpleString) and reduce.evaluated_value in renames:
-        return cst.SimpleString(f'"{renames[reduce.evaluated_value]}"')
+    if isinstance(reduce, cst.SimpleString) and string_value(reduce) in renames:
+        return cst.SimpleString(f'"{renames[string_value(reduce)]}"')
     if renames and not isinstance(reduce, cst.SimpleString):
         raise Unsupported("reduce= given by a name: write scatter_reduce's 'sum' or 'prod'")
     return reduce

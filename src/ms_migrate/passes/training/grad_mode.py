@@ -345,15 +345,21 @@ def _forward_methods(cls: cst.ClassDef) -> set:
     """`forward`/`construct` and the methods they call as `self.name(...)`."""
     names = {"forward", "construct"}
     called: set = set()
-
-    class _Calls(FastVisitor):
-        def visit_Call(self, node):
-            func = node.func
-            if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-                    and func.value.value == "self"):
-                called.add(func.attr.value)
-
     for stmt in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value in names:
-            traverse(stmt, _Calls())
+            traverse(stmt, _SelfCalls(called))
     return names | called
+
+
+class _SelfCalls(FastVisitor):
+    """Fills `called` with the methods called as `self.name(...)`."""
+
+    def __init__(self, called: set):
+        super().__init__()
+        self.called = called
+
+    def visit_Call(self, node):
+        func = node.func
+        if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "self"):
+            self.called.add(func.attr.value)

@@ -167,17 +167,24 @@ class _Replace(FastTransformer):
 
 def _mentions(exprs: List[cst.BaseExpression], expr: cst.BaseExpression) -> bool:
     found = []
-
-    class _Find(FastVisitor):
-        def on_visit(self, node):
-            if node.deep_equals(expr):
-                found.append(node)
-                return False
-            return True
-
     for e in exprs:
-        traverse(e, _Find())
+        traverse(e, _FindEqual(expr, found))
     return bool(found)
+
+
+class _FindEqual(FastVisitor):
+    """Fills `found` with the nodes equal to `expr` (not looking inside them)."""
+
+    def __init__(self, expr: cst.BaseExpression, found: list):
+        super().__init__()
+        self.expr = expr
+        self.found = found
+
+    def on_visit(self, node):
+        if node.deep_equals(self.expr):
+            self.found.append(node)
+            return False
+        return True
 
 
 def _header(node: cst.CSTNode) -> List[cst.CSTNode]:
@@ -343,21 +350,28 @@ def _moved(flows, scope: Scope, site: Site, captured: List[Stmt],
 
 
 def _changes_in_place(node: cst.CSTNode, augmented: bool = True) -> bool:
-    found = []
+    finder = _FindInPlace(augmented)
+    traverse(node, finder)
+    return bool(finder.found)
 
-    class _Find(FastVisitor):
-        def visit_Call(self, call):
-            func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") \
-                    and not func.attr.value.startswith("_"):
-                found.append(call)
 
-        def visit_AugAssign(self, stmt):
-            if augmented:
-                found.append(stmt)
+class _FindInPlace(FastVisitor):
+    """In-place calls (`x.add_(y)`), augmented assignments too when `augmented`."""
 
-    traverse(node, _Find())
-    return bool(found)
+    def __init__(self, augmented: bool):
+        super().__init__()
+        self.augmented = augmented
+        self.found: list = []
+
+    def visit_Call(self, call):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value.endswith("_") \
+                and not func.attr.value.startswith("_"):
+            self.found.append(call)
+
+    def visit_AugAssign(self, stmt):
+        if self.augmented:
+            self.found.append(stmt)
 
 
 def _in_place_value(node: cst.CSTNode) -> bool:

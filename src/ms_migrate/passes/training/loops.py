@@ -914,38 +914,48 @@ def manual_update_with(ctx: Context, node: cst.CSTNode, grads: str) -> cst.CSTNo
     flows = Flows()
     used = set(flows.reads(loop)) | flows.writes(loop)
     name = next(n for n in ("grad", "g", "grad_", "p_grad") if n not in used)
-
-    class _Grad(FastTransformer):
-        def leave_Attribute(self, original, updated):
-            if (original.attr.value == "grad" and isinstance(original.value, cst.Name)
-                    and original.value.value == variable):
-                return cst.Name(name)
-            return updated
-
-        def leave_AugAssign(self, original, updated):
-            target = updated.target
-            if isinstance(target, cst.Attribute) and target.attr.value == "data":
-                target = target.value
-            op = _AUGMENTED.get(type(updated.operator))
-            if not (isinstance(target, cst.Name) and target.value == variable) or op is None:
-                return updated
-            value = updated.value
-            text = code(value).strip()
-            if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
-                                      cst.Integer, cst.Float)) and not (
-                    op in "+-" and isinstance(value, cst.BinaryOperation)
-                    and isinstance(value.operator, (cst.Multiply, cst.Divide))):
-                text = f"({text})"
-            assign = emit.ms_name(ctx, "mindspore.ops.assign")
-            return cst.Expr(cst.parse_expression(f"{assign}({variable}, {variable} {op} {text})"))
-
     target = cst.Tuple([cst.Element(loop.target), cst.Element(cst.Name(name))], lpar=[], rpar=[])
     zipped = cst.Call(cst.Name("zip"), [cst.Arg(call, comma=cst.Comma(
         whitespace_after=cst.SimpleWhitespace(" "))), cst.Arg(cst.Name(grads))])
-    new_loop = loop.with_changes(target=target, iter=zipped, body=loop.body.visit(_Grad()))
+    new_loop = loop.with_changes(target=target, iter=zipped,
+                                 body=loop.body.visit(_Grad(ctx, variable, name)))
     if node is loop:
         return new_loop
     return node.with_changes(body=node.body.with_changes(body=[new_loop]))
+
+
+class _Grad(FastTransformer):
+    """`<variable>.grad` -> `name`; `<variable> -= x` -> `ops.assign(...)`."""
+
+    def __init__(self, ctx: Context, variable: str, name: str):
+        super().__init__()
+        self.ctx = ctx
+        self.variable = variable
+        self.name = name
+
+    def leave_Attribute(self, original, updated):
+        if (original.attr.value == "grad" and isinstance(original.value, cst.Name)
+                and original.value.value == self.variable):
+            return cst.Name(self.name)
+        return updated
+
+    def leave_AugAssign(self, original, updated):
+        variable = self.variable
+        target = updated.target
+        if isinstance(target, cst.Attribute) and target.attr.value == "data":
+            target = target.value
+        op = _AUGMENTED.get(type(updated.operator))
+        if not (isinstance(target, cst.Name) and target.value == variable) or op is None:
+            return updated
+        value = updated.value
+        text = code(value).strip()
+        if not isinstance(value, (cst.Name, cst.Attribute, cst.Call, cst.Subscript,
+                                  cst.Integer, cst.Float)) and not (
+                op in "+-" and isinstance(value, cst.BinaryOperation)
+                and isinstance(value.operator, (cst.Multiply, cst.Divide))):
+            text = f"({text})"
+        assign = emit.ms_name(self.ctx, "mindspore.ops.assign")
+        return cst.Expr(cst.parse_expression(f"{assign}({variable}, {variable} {op} {text})"))
 
 
 def _scaled(loss: cst.BaseExpression, scalers: Set[str]):

@@ -196,24 +196,25 @@ def attribute_targets(node: cst.CSTNode) -> Set[str]:
     """Dotted attributes a simple statement assigns: `self.loss` in
     `logits, self.loss = model(x, y)` (what a loss held on `self` is computed by)."""
     found: Set[str] = set()
-
-    def add(target: cst.BaseExpression) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
-            for el in target.elements:
-                add(el.value)
-        elif isinstance(target, cst.Attribute):
-            text = dotted_name(target)
-            if text is not None:
-                found.add(text)
-
     if isinstance(node, cst.SimpleStatementLine):
         for small in node.body:
             if isinstance(small, cst.Assign):
                 for t in small.targets:
-                    add(t.target)
+                    _add_attribute_targets(t.target, found)
             elif isinstance(small, cst.AnnAssign):
-                add(small.target)
+                _add_attribute_targets(small.target, found)
     return found
+
+
+def _add_attribute_targets(target: cst.BaseExpression, found: Set[str]) -> None:
+    # at module level: a nested function that calls itself is a reference cycle
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            _add_attribute_targets(el.value, found)
+    elif isinstance(target, cst.Attribute):
+        text = dotted_name(target)
+        if text is not None:
+            found.add(text)
 
 
 class Flows:

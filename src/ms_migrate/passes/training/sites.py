@@ -212,37 +212,44 @@ def manual_update(node: cst.CSTNode) -> Optional[Tuple[cst.For, cst.Call]]:
             and call.func.attr.value == "parameters"
             and dotted_name(call.func.value) is not None):
         return None
-    variable = node.target.value
-    reads_grad, updates = [], []
+    grad = _Grad(node.target.value)
+    traverse(node.body, grad)
+    return (node, call) if grad.reads_grad and grad.updates else None
 
-    def parameter(target: cst.BaseExpression) -> bool:  # `p` or `p.data`
+
+class _Grad(FastVisitor):
+    """The reads of `<variable>.grad` and the updates of the parameter `variable`."""
+
+    def __init__(self, variable: str):
+        super().__init__()
+        self.variable = variable
+        self.reads_grad: List[cst.Attribute] = []
+        self.updates: List[cst.CSTNode] = []
+
+    def parameter(self, target: cst.BaseExpression) -> bool:  # `p` or `p.data`
         if isinstance(target, cst.Attribute) and target.attr.value == "data":
             target = target.value
-        return isinstance(target, cst.Name) and target.value == variable
+        return isinstance(target, cst.Name) and target.value == self.variable
 
-    class _Grad(FastVisitor):
-        def visit_Attribute(self, attr):
-            if (attr.attr.value == "grad" and isinstance(attr.value, cst.Name)
-                    and attr.value.value == variable):
-                reads_grad.append(attr)
+    def visit_Attribute(self, attr):
+        if (attr.attr.value == "grad" and isinstance(attr.value, cst.Name)
+                and attr.value.value == self.variable):
+            self.reads_grad.append(attr)
 
-        def visit_AugAssign(self, stmt):
-            if parameter(stmt.target):
-                updates.append(stmt)
+    def visit_AugAssign(self, stmt):
+        if self.parameter(stmt.target):
+            self.updates.append(stmt)
 
-        def visit_Assign(self, stmt):
-            if any(isinstance(t.target, cst.Attribute) and parameter(t.target)
-                   for t in stmt.targets):
-                updates.append(stmt)  # p.data = p.data - lr * p.grad
+    def visit_Assign(self, stmt):
+        if any(isinstance(t.target, cst.Attribute) and self.parameter(t.target)
+               for t in stmt.targets):
+            self.updates.append(stmt)  # p.data = p.data - lr * p.grad
 
-        def visit_Call(self, call):
-            func = call.func
-            if (isinstance(func, cst.Attribute) and func.attr.value.endswith("_")
-                    and not func.attr.value.startswith("_") and parameter(func.value)):
-                updates.append(call)  # p.data.add_(p.grad, alpha=-lr)
-
-    traverse(node.body, _Grad())
-    return (node, call) if reads_grad and updates else None
+    def visit_Call(self, call):
+        func = call.func
+        if (isinstance(func, cst.Attribute) and func.attr.value.endswith("_")
+                and not func.attr.value.startswith("_") and self.parameter(func.value)):
+            self.updates.append(call)  # p.data.add_(p.grad, alpha=-lr)
 
 
 def find_sites(ctx: Context, scope: Scope, optimizers: Set[str],
