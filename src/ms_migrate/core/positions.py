@@ -32,12 +32,6 @@ Locator = Tuple[cst.CSTNode, Optional[str], int]
 _KINDS = {"Call": ast.Call, "Attribute": ast.Attribute}
 
 
-@lru_cache(maxsize=4)
-def parse_ast(source: str) -> ast.Module:
-    """Python's own tree of `source`."""
-    return ast.parse(source)
-
-
 class StatementLines:
     """Lines of the statements of one parsed module, and of what passes made of them."""
 
@@ -54,8 +48,11 @@ class StatementLines:
         self._spans: Dict[int, Tuple[cst.CSTNode, Tuple[int, int]]] = {}
         # id(statement) -> (statement, its code), for lines a pass wrote
         self._written: Dict[int, Tuple[cst.CSTNode, str]] = {}
+        # Python's own tree of the source (None: it does not parse), for the passes too;
+        # held here, not in a cache, so it goes with the conversion
+        self.tree: Optional[ast.Module] = None
         try:
-            tree = parse_ast(source)
+            self.tree = tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return
         flat: List[ast.stmt] = []

@@ -26,7 +26,6 @@ import libcst as cst
 from ..core.context import Context
 from ..core.layertypes import _ModelReader
 from ..core.names import dotted_name
-from ..core.positions import parse_ast
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -71,9 +70,8 @@ Renames = Dict[str, Dict[str, tuple]]
 
 
 def _class_renames(ctx: Context) -> Renames:
-    try:
-        tree = parse_ast(ctx.source)  # the tree the line numbers came from (not parsed again)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = ctx.lines.tree  # the tree the line numbers came from (not parsed again)
+    if tree is None:
         return {}
     reader = _ModelReader(tree, "model")
     out: Renames = {}
