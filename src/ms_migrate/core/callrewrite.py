@@ -593,7 +593,7 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
     if rule.receiver and rule.target_args is None:
         target_sig.insert(0, rule.receiver)
 
-    out: List[cst.Arg] = []
+    out: List[dict] = []  # each Arg's fields but its comma: built once, with it
     emitted = set()
     keep_positional = True
     for name in list(bound.values):
@@ -602,19 +602,19 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
         positional = (keep_positional and name in bound.positional
                       and len(out) < len(target_sig) and target_sig[len(out)] == new)
         if positional:
-            out.append(cst.Arg(value))
+            out.append({"value": value})
         else:
             if bound.opaque and name in bound.positional:  # it must stay before the `*`
                 raise Unsupported("`*` arguments cannot be matched to parameters")
             if keep_positional and bound.opaque:
-                out.extend(cst.Arg(a.value, star=a.star) for a in bound.opaque)
+                out.extend({"value": a.value, "star": a.star} for a in bound.opaque)
             keep_positional = False
             out.append(_keyword(new, value))
         emitted.add(new)
     if keep_positional and bound.opaque:  # `linspace(lo, *rest)`: the `*` part after lo
         if len(out) != len(bound.positional):
             raise Unsupported("`*` arguments cannot be matched to parameters")
-        out.extend(cst.Arg(a.value, star=a.star) for a in bound.opaque)
+        out.extend({"value": a.value, "star": a.star} for a in bound.opaque)
         keep_positional = False
     for name, text in rule.defaults.items():
         if name not in emitted and bound.spread is not None:  # the dict may hold it
@@ -631,22 +631,24 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
             else:
                 value = parsed_expression(text)
             if not out and target_sig == [name]:  # set_train(False), not mode=False
-                out.append(cst.Arg(value))
+                out.append({"value": value})
             else:
                 keep_positional = False
                 out.append(_keyword(name, value))
     if bound.spread is not None:
-        out.append(cst.Arg(bound.spread, star="**"))
+        out.append({"value": bound.spread, "star": "**"})
     return call.with_changes(func=func, args=_with_commas(out, call))
 
 
-def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name), equal=cst.AssignEqual(
-        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+def _keyword(name: str, value: cst.BaseExpression) -> dict:
+    """The fields of a keyword argument `name=value`."""
+    return {"value": value, "keyword": cst.Name(name), "equal": cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))}
 
 
-def _with_commas(args: List[cst.Arg], call: cst.Call) -> List[cst.Arg]:
-    """Reuse the user's separators (line breaks in long calls) where they exist."""
+def _with_commas(args: List[dict], call: cst.Call) -> List[cst.Arg]:
+    """The arguments (each Arg's fields but its comma), with the user's separators (line
+    breaks in long calls) where they exist."""
     user_commas = [a.comma for a in call.args]
     trailing = user_commas[-1] if user_commas and isinstance(user_commas[-1], cst.Comma) else None
     between = [c for c in user_commas[:-1] if isinstance(c, cst.Comma)]
@@ -659,5 +661,5 @@ def _with_commas(args: List[cst.Arg], call: cst.Call) -> List[cst.Arg]:
             comma = user_commas[i]
         else:
             comma = separator
-        result.append(arg.with_changes(comma=comma))
+        result.append(cst.Arg(**arg, comma=comma))
     return result

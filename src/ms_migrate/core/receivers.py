@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Dict, List, Optional, Set
+from bisect import bisect_left
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -145,6 +146,19 @@ _COMPOUND = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.With, cst.If,
 _SMALL = frozenset(kind for kind in vars(cst).values()
                    if isinstance(kind, type) and issubclass(kind, cst.BaseSmallStatement))
 _BODIES = frozenset({"body", "orelse", "handlers", "finalbody"})
+# comments and blank lines above a statement (passes move comments): no binding there
+_BLANKS = frozenset({"leading_lines", "lines_after_decorators"})
+_HEADER_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _header_fields(kind: type) -> Tuple[str, ...]:
+    """The fields of a compound statement that may hold what its header binds."""
+    found = _HEADER_FIELDS.get(kind)
+    if found is None:
+        found = _HEADER_FIELDS[kind] = tuple(
+            field.name for field in dataclasses.fields(kind)
+            if field.name not in _BODIES and field.name not in _BLANKS)
+    return found
 
 
 class _Bindings(FastVisitor):
@@ -156,6 +170,8 @@ class _Bindings(FastVisitor):
         # small statements whose lines (as parsed) have no lambda, comprehension or `:=`
         # bind only what they assign: their expressions, most of a file, are not walked
         self._plain = RelevantLines(lines, _EXPRESSION_BINDERS) if lines is not None else None
+        self._lines = lines
+        self._binder_lines = lines.lines_matching(_EXPRESSION_BINDERS) if lines is not None else ()
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
         # class -> docstring: a class documented as a torch.distributions one is the
@@ -167,6 +183,9 @@ class _Bindings(FastVisitor):
         kind = type(statement)
         if self._plain is None or kind is cst.Import or kind is cst.ImportFrom:
             return False
+        if kind is cst.SimpleStatementLine:
+            self._line(statement)
+            return True
         if kind in _SMALL:
             if not self._plain.skips(statement):
                 return False
@@ -179,12 +198,12 @@ class _Bindings(FastVisitor):
 
     def _compound(self, statement: cst.BaseCompoundStatement) -> None:
         """A compound statement's own bindings, then the statements in it (each skipped
-        or walked on its own). Its expressions are walked only where its lines have a
-        lambda, comprehension or `:=`."""
+        or walked on its own). Its expressions are walked only where its header's lines
+        have a lambda, comprehension or `:=`."""
         hook = getattr(self, f"visit_{type(statement).__name__}", None)
         if hook is not None:
             hook(statement)
-        if not self._plain.skips(statement):
+        if self._header_binds(statement):
             self._walk_header(statement)
         elif isinstance(statement, cst.FunctionDef):
             params = statement.params
@@ -211,6 +230,49 @@ class _Bindings(FastVisitor):
         if final is not None:
             self._suite(final.body)
 
+    def _header_binds(self, statement: cst.BaseCompoundStatement) -> bool:
+        """Whether the lines from a compound statement's first (its decorators) to its
+        body's, which hold all of its header, have a lambda, comprehension or `:=`;
+        True for a header a pass built. Its whole span would take in its body, where
+        most functions have a loop: their headers would all be walked. A loop's own `for`
+        does not count."""
+        parsed = self._parsed_header(statement)
+        if parsed is None:
+            return True
+        first, last = self._lines.span(parsed)
+        block = parsed.body
+        inner = self._lines.span(block.body[0]) if block.body else None
+        if inner is not None:  # an indented block starts on a line of its own
+            last = inner[0] - 1 if type(block) is cst.IndentedBlock else inner[0]
+        hits = self._binder_lines  # each matching line once
+        i = bisect_left(hits, first)
+        if i == len(hits) or hits[i] > last:
+            return False
+        if type(statement) is not cst.For:
+            return True
+        # a loop's own `for` is one match: it binds with more than that on those lines
+        lines = self._lines
+        text = lines.source[lines.line_start(first):lines.line_start(last + 1)]
+        return len(_EXPRESSION_BINDERS.findall(text)) > 1
+
+    def _parsed_header(self, statement: cst.BaseCompoundStatement) -> Optional[cst.CSTNode]:
+        """The statement as parsed that has this one's header: itself, or the one it
+        replaced where a pass changed only what is in its blocks (most functions and
+        classes a pass changed); None if there is none."""
+        lines = self._lines
+        if lines.span(statement) is not None:
+            return statement
+        found = lines.origins.get(id(statement))
+        if found is None or found[0] is not statement:
+            return None
+        parsed = found[1]
+        if type(parsed) is not type(statement) or lines.span(parsed) is None:
+            return None
+        for name in _header_fields(type(statement)):
+            if getattr(statement, name) is not getattr(parsed, name):
+                return None
+        return parsed
+
     def _walk_header(self, statement: cst.BaseCompoundStatement) -> None:
         """What a statement holds outside its blocks (a def's parameters and decorators,
         a loop's target and iterable), walked as any expression."""
@@ -227,10 +289,24 @@ class _Bindings(FastVisitor):
 
     def _statements(self, statements) -> None:
         for statement in statements:
-            if type(statement) is cst.SimpleStatementLine:
-                self._statements(statement.body)
-            elif not self.skips(statement):
+            if not self.skips(statement):
                 traverse(statement, self)
+
+    def _line(self, line: cst.SimpleStatementLine) -> None:
+        """A line of small statements: where it has no lambda, comprehension or `:=`
+        (as parsed, or as a pass wrote it), each binds only what it assigns or imports;
+        else each is skipped or walked on its own."""
+        if not self._plain.skips(line):
+            self._statements(line.body)
+            return
+        for small in line.body:
+            kind = type(small)
+            if kind is cst.Import or kind is cst.ImportFrom:
+                if not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        self.visit_ImportAlias(alias)
+            else:
+                getattr(self, f"visit_{kind.__name__}")(small)
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         if isinstance(target, cst.Name):

@@ -1,8 +1,10 @@
 """Table-driven API conversion: torch calls, bare references, Tensor methods."""
 from __future__ import annotations
 
+import dataclasses
 import re
-from typing import List, Optional, Tuple
+import typing
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -196,7 +198,7 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
                 if bound.spread is not None and not _passes_spread(replacement, bound):
                     # a new expression would lose the `**`
                     raise Unsupported("`**` arguments cannot be matched to parameters")
-                _writable(replacement)
+                _writable(replacement, call)
                 return replacement, bound.warnings
         missing = next((name for name, value in bound.values.items() if value is None), None)
         if missing is not None:  # a transform found a required argument missing
@@ -213,12 +215,78 @@ def _passes_spread(replacement: cst.BaseExpression, bound) -> bool:
         arg.star == "**" and arg.value is bound.spread for arg in replacement.args)
 
 
-def _writable(node: cst.CSTNode) -> None:
-    """A transform that used an argument the call lacks (`torch.where()`) left a hole."""
+def _writable(node: cst.CSTNode, call: cst.Call) -> None:
+    """A transform that used an argument the call lacks (`torch.where()`) left a hole:
+    a None where a node must be, which writing the code trips on. Most replacements
+    are seen to be whole without writing their code; the others are written."""
+    if _looks_whole(node, _whole_parts(call)):
+        return
     try:
         code(node)
     except AttributeError:
         raise Unsupported("needs arguments this call does not give") from None
+
+
+def _whole_parts(call: cst.Call) -> Set[int]:
+    """ids of the parts of the call a replacement keeps as they are (its arguments, its
+    receiver): converted already, never entered again."""
+    parts = {id(call), id(call.func)}
+    if isinstance(call.func, cst.Attribute):
+        parts.add(id(call.func.value))
+    for arg in call.args:
+        parts.add(id(arg.value))
+    return parts
+
+
+_NODE, _NODES, _TEXT, _NONE, _OTHER = range(5)
+_VALUE_KINDS: Dict[type, int] = {list: _NODES, tuple: _NODES, str: _TEXT, bool: _TEXT,
+                                 type(None): _NONE}
+# node type -> (field, whether it may be None) for each of its fields
+_FIELDS: Dict[type, Tuple[Tuple[str, bool], ...]] = {}
+
+
+def _looks_whole(node: cst.CSTNode, whole: Set[int]) -> bool:
+    """Every field of every node holds what it may: a node, nodes, text, a sentinel, or
+    None where its type allows it. Nodes whose ids are in `whole` are not entered."""
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if id(item) in whole:
+            continue
+        fields = _FIELDS.get(type(item))
+        if fields is None:
+            fields = _FIELDS[type(item)] = _optional_fields(type(item))
+        for name, optional in fields:
+            value = getattr(item, name)
+            kind = _value_kind(value)
+            if kind == _NODE:
+                todo.append(value)
+            elif kind == _NODES:
+                for element in value:
+                    if _value_kind(element) != _NODE:
+                        return False
+                    todo.append(element)
+            elif kind == _OTHER or (kind == _NONE and not optional):
+                return False
+    return True
+
+
+def _value_kind(value) -> int:
+    kind = _VALUE_KINDS.get(type(value))
+    if kind is None:  # isinstance on libcst's abstract classes is slow: once per type
+        kind = _VALUE_KINDS[type(value)] = (
+            _NODE if isinstance(value, cst.CSTNode)
+            else _TEXT if isinstance(value, cst.MaybeSentinel) else _OTHER)
+    return kind
+
+
+def _optional_fields(kind: type) -> Tuple[Tuple[str, bool], ...]:
+    try:
+        hints = typing.get_type_hints(kind)
+    except Exception:  # unreadable: no field may be None
+        hints = {}
+    return tuple((field.name, type(None) in typing.get_args(hints.get(field.name)))
+                 for field in dataclasses.fields(kind))
 
 
 def _given_twice(rule: Rule, call: cst.Call) -> None:
