@@ -155,3 +155,20 @@ def test_a_function_of_the_users_named_like_the_helper_keeps_the_data_calls():
             return pack_padded_sequence(captions, lengths, batch_first=True)[0]
         """), "prog.py")
     assert "pack_padded_sequence(captions, lengths, batch_first=True)[0]" in result.code
+
+
+@pytest.mark.parametrize("call", ["pack_padded_sequence(lengths=lens)",
+                                  "pack_padded_sequence(batch_first=True)"])
+def test_a_call_without_its_data_does_not_stop_the_conversion(call):
+    # torch refuses it when it runs; the converter reports it and goes on
+    source = textwrap.dedent(f"""\
+        import torch.nn as nn
+        from torch.nn.utils.rnn import pack_padded_sequence
+        rnn = nn.LSTM(4, 8)
+        packed = {call}
+        out, h = rnn(packed)
+        scores, _ = {call}
+        """)
+    result = convert_source(source, "prog.py")
+    compile(result.code, "<ms>", "exec")
+    assert any(f.api.endswith("pack_padded_sequence") for f in result.report.findings)

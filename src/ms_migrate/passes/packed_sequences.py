@@ -302,8 +302,9 @@ class _Packed(StatementPass):
     def _data(self, original: cst.Call, updated: cst.Call) -> Optional[cst.BaseExpression]:
         """`pack_padded_sequence(x, lengths, batch_first)` read for its data."""
         bound = _arguments(updated, _PACK_ARGS)
-        if not self.helper_free or bound is None or "lengths" not in bound or not _sorted(bound):
-            return None
+        if (not self.helper_free or bound is None or "input" not in bound
+                or "lengths" not in bound or not _sorted(bound)):
+            return None  # (a call without its data is left to the API pass to report)
         self.add(original, PACK, CONVERTED, "the packed data -> packed_data(): the valid time "
                  "steps in torch's order, a helper written into this file")
         return self._helper_call(bound["input"], bound["lengths"], bound.get("batch_first"))
@@ -367,7 +368,8 @@ class _Packed(StatementPass):
         call = assign.value
         packed = assign.targets[0].target.value
         bound = _arguments(call, _PACK_ARGS)
-        if bound is None or "lengths" not in bound or not _pure(bound["lengths"]):
+        if (bound is None or "input" not in bound or "lengths" not in bound
+                or not _pure(bound["lengths"])):
             return None
         padded, lengths = bound["input"], bound["lengths"]
         batch_first = _bool(bound["batch_first"]) if "batch_first" in bound else False
