@@ -13,7 +13,7 @@ import pytest
 
 from ms_migrate.tables import cache as rulecache
 from ms_migrate import transforms
-from ms_migrate.core.rule import Rule, builtin_mappings_dir
+from ms_migrate.core.rule import Rule, TableError, builtin_mappings_dir
 from ms_migrate.tables.cache import _STORED
 from ms_migrate.tables.load import load_table
 from dataclasses import fields
@@ -180,3 +180,11 @@ def test_a_symlink_or_a_folder_in_its_place_is_ignored(tmp_path, cache):
     stored.mkdir()
     assert rulecache.cached(paths, _loader(paths, calls)) == expected
     assert calls == [1, 1, 1]
+
+
+def test_missing_builtin_tables_are_an_error_not_an_empty_rule_set(tmp_path, monkeypatch):
+    from ms_migrate.tables import load
+    monkeypatch.setattr(load, "builtin_mappings_dir", lambda: tmp_path / "nowhere")
+    monkeypatch.setattr(load, "_CACHE", {})
+    with pytest.raises(TableError, match="no built-in rule tables found"):
+        load.load_rules()

@@ -218,7 +218,11 @@ def load_rules(extra_tables: Tuple[Path, ...] = ()) -> RuleSet:
     key = tuple(str(p) for p in extra_tables)
     if key not in _CACHE:
         from .cache import cached
-        builtin = sorted(builtin_mappings_dir().glob("*.toml"))
+        folder = builtin_mappings_dir()
+        builtin = sorted(folder.glob("*.toml"))
+        if not builtin:  # an incomplete install would convert nothing, and say nothing
+            raise TableError(f"{folder}: no built-in rule tables found; the installation "
+                             f"is incomplete (reinstall ms-migrate)")
         rules: List[Rule] = list(cached(builtin, lambda: _load_tables(builtin)))
         rules += _load_tables([Path(p) for p in extra_tables])
         _CACHE[key] = RuleSet(rules)
