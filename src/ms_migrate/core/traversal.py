@@ -132,23 +132,16 @@ def _fields(node: cst.CSTNode) -> Tuple[str, ...]:
     return found
 
 
-_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
-
-
 def child_nodes(node: cst.CSTNode) -> List[cst.CSTNode]:
     """`node.children` less syntax (whitespace, punctuation), in the same order, without
     libcst's rebuilding visit: the children that may hold a name, a call or a statement."""
-    kind = type(node)
-    names = _CHILD_FIELDS.get(kind)
-    if names is None:
-        syntax = _syntax_fields(kind)
-        names = _CHILD_FIELDS[kind] = tuple(n for n in _fields(node) if n not in syntax)
+    names = _pruned_fields(node)
     found = []
     for name in names:
         value = getattr(node, name)
         if isinstance(value, (list, tuple)):
             found.extend(value)
-        elif isinstance(value, cst.CSTNode):
+        elif _kind(type(value))[0]:  # a node (isinstance against an ABC is slow)
             found.append(value)
     return found
 
@@ -226,24 +219,50 @@ class _Plan:
     def step(self, visitor, value):
         """What to do with a value of this type (looked up once per type)."""
         kind = type(value)
-        if not issubclass(kind, cst.CSTNode):  # a string, None, MaybeSentinel
+        node, syntax, statement = _kind(kind)
+        if not node:  # a string, None, MaybeSentinel
             found = _SKIP
         elif self.hooked:
             cls = type(visitor)
             visit, leave = _own_hook(cls, "visit_", kind), _own_hook(cls, "leave_", kind)
-            fields = _fields(value)
-            if self.prunes:
-                fields = tuple(name for name in fields if name not in _syntax_fields(kind))
-            if visit is None and leave is None and (issubclass(kind, _SYNTAX) or (
-                    self.prunes and not fields)):
+            fields = _pruned_fields(value) if self.prunes else _fields(value)
+            if visit is None and leave is None and (syntax or (self.prunes and not fields)):
                 found = _SKIP  # syntax, or a leaf (a number, a string), with no hook
             else:
-                found = _step(visit, leave, issubclass(kind, _STATEMENTS), fields)
+                found = _step(visit, leave, statement, fields)
         else:
             found = _step(type(visitor).on_visit, type(visitor).on_leave,
-                          issubclass(kind, _STATEMENTS), _fields(value))
+                          statement, _fields(value))
         self.steps[kind] = found
         return found
+
+
+_KINDS: Dict[type, Tuple[bool, bool, bool]] = {}
+
+
+def _kind(kind: type) -> Tuple[bool, bool, bool]:
+    """(a libcst node, pure syntax, a statement) for a type, once per type. Read from
+    the class's bases: issubclass against libcst's abstract classes runs ABCMeta's
+    subclass search for each type it has not seen yet, for every one of them."""
+    found = _KINDS.get(kind)
+    if found is None:
+        bases = set(kind.__mro__)
+        found = _KINDS[kind] = (cst.CSTNode in bases, not bases.isdisjoint(_SYNTAX),
+                                not bases.isdisjoint(_STATEMENTS))
+    return found
+
+
+_PRUNED_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _pruned_fields(node: cst.CSTNode) -> Tuple[str, ...]:
+    """_fields less those that can hold only syntax."""
+    kind = type(node)
+    found = _PRUNED_FIELDS.get(kind)
+    if found is None:
+        syntax = _syntax_fields(kind)
+        found = _PRUNED_FIELDS[kind] = tuple(n for n in _fields(node) if n not in syntax)
+    return found
 
 
 def _hooks_syntax(cls: type) -> bool:
