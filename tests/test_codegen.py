@@ -120,3 +120,22 @@ def test_a_statement_moved_to_another_indentation_is_written_by_libcst():
     inner = module.body[0].body.body[0]  # `x = 1` with its comment, now at the top level
     moved = module.with_changes(body=[inner, *module.body])
     assert module_code(moved, lines) == moved.code == "# note\nx = 1\n" + source
+
+
+HELPER = "def helper(x):\n    # why\n    y = mindspore.ops.abs(x)\n    if y:\n        return y\n    return x\n"
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("indent", ["    ", "\t"])
+def test_helper_code_is_written_as_libcst_writes_it(newline, indent):
+    # helper lines are written once per process for each indentation, then copied: the
+    # same helper in files of other line breaks and indentation, at two depths
+    from ms_migrate.core.parsed import parsed_statement
+    helper = parsed_statement(HELPER)
+    for source in (f"import a{newline}", f"class C:{newline}{indent}x = 1{newline}"):
+        module = cst.parse_module(source)
+        lines = StatementLines(module, source)
+        nested = cst.ClassDef(cst.Name("K"), cst.IndentedBlock([helper]))
+        for _ in range(2):  # the second time from the copies
+            new = module.with_changes(body=[*module.body, helper, nested])
+            assert module_code(new, lines) == new.code

@@ -7,17 +7,23 @@ Python's `ast` gives them (positions.StatementLines), with the comment lines
 libcst hangs on them. Such a statement is written as that text, unless it now
 stands at another indentation (a pass moved it into a new block); then libcst
 writes it as ever. Only the statements around a change are rebuilt for this.
+
+Lines of helper code (core/parsed.py) are the same objects in every file that gets
+the helper: each is written by libcst once per process for each indentation, and
+copied after that.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from .names import COMPOUND_STATEMENTS
+from .parsed import helper_line_code
 from .positions import StatementLines
+from .quick_libcst import CodegenState
 
 _INDENT = re.compile(r"[ \t]*")
 # the fields of compound statements (and of their else, except and case parts) that
@@ -51,6 +57,42 @@ class _SourceText(cst.CSTNode):
         state.add_token(self.newline)
 
 
+@dataclass(frozen=True)
+class _HelperLine(cst.CSTNode):
+    """Stands for a line of helper code while the tree is written."""
+
+    line: cst.SimpleStatementLine
+
+    def _visit_and_replace_children(self, visitor):
+        return self
+
+    def _codegen_impl(self, state, **kwargs) -> None:
+        if type(state) is not CodegenState:  # codegen that records positions
+            self.line._codegen(state, **kwargs)
+            return
+        text, newline = _helper_text(self.line, tuple(state.indent_tokens),
+                                     state.default_indent, state.default_newline)
+        state.add_token(text)
+        state.add_token(newline)  # a token of its own, as libcst writes it
+
+
+# (id(line), indentation, default indent, default newline) -> (line, its text less the
+# last line break, that line break); the entry holds the line, so its id stays its own
+_HELPER_TEXTS: Dict[tuple, Tuple[cst.CSTNode, str, str]] = {}
+
+
+def _helper_text(line: cst.SimpleStatementLine, indent: Tuple[str, ...],
+                 default_indent: str, default_newline: str) -> Tuple[str, str]:
+    key = (id(line), indent, default_indent, default_newline)
+    found = _HELPER_TEXTS.get(key)
+    if found is None or found[0] is not line:
+        state = CodegenState(default_indent=default_indent, default_newline=default_newline,
+                             indent_tokens=list(indent))
+        line._codegen(state)
+        found = _HELPER_TEXTS[key] = (line, "".join(state.tokens[:-1]), state.tokens[-1])
+    return found[1], found[2]
+
+
 class _Texts:
     def __init__(self, lines: StatementLines):
         self.lines = lines
@@ -64,8 +106,11 @@ class _Texts:
         text = self._source_text(stmt)
         if text is not None:
             return text
-        if type(stmt) in COMPOUND_STATEMENTS:
+        kind = type(stmt)
+        if kind in COMPOUND_STATEMENTS:
             return self._blocks(stmt)
+        if kind is cst.SimpleStatementLine and helper_line_code(stmt) is not None:
+            return _HelperLine(stmt)
         return stmt
 
     def _blocks(self, node: cst.CSTNode) -> cst.CSTNode:
