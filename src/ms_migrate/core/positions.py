@@ -136,6 +136,8 @@ class StatementLines:
                        words: Optional[Collection[str]] = None) -> Tuple[int, ...]:
         """The lines where `pattern` matches (with group 1 in `words`, when given), each
         once, in order."""
+        if pattern is NEVER:
+            return ()
         if words is not None:  # a word list is a pass's own: nothing to share
             return self._lines_of(m for m in pattern.finditer(self.source)
                                   if m.group(1) in words)
@@ -268,6 +270,10 @@ class Numbering:
         return None
 
 
+# a pattern that matches nowhere: no scan of the source needed
+NEVER = re.compile(r"(?!)")
+
+
 def names_pattern(names: Collection[str]) -> Pattern:
     """Matches where any of `names` appears as a word's end (never, for no names): a
     superset of the names as words, with no `\\b` before, so a search starts with a
@@ -277,7 +283,7 @@ def names_pattern(names: Collection[str]) -> Pattern:
 
 @lru_cache(maxsize=64)
 def _names_pattern(names: Tuple[str, ...]) -> Pattern:
-    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b" if names else r"(?!)")
+    return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b") if names else NEVER
 
 
 class RelevantLines:
