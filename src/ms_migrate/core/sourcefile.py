@@ -89,10 +89,14 @@ def open_regular(path: Path, follow: bool = True) -> Tuple[int, os.stat_result]:
 
 
 def read_bytes(path: Path, follow: bool = True, limit: int = MAX_SOURCE_BYTES) -> bytes:
-    fd, _ = open_regular(path, follow)
+    fd, st = open_regular(path, follow)
     try:
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(limit + 1)
+            # sized by the file, not the limit: a read of `limit` bytes allocates them all
+            size = min(st.st_size, limit) + 1
+            data = handle.read(size)
+            if len(data) == size:  # it grew since: on, up to the limit
+                data += handle.read(limit + 1 - size)
     except OSError as exc:
         raise _os_error(str(path), exc) from None
     if len(data) > limit:
