@@ -242,13 +242,13 @@ class Converter(FastTransformer):
     def visit_Assign(self, node):
         # `self.encoder = Encoder(...)`: a method call on self.encoder is a layer's
         value = node.value
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:  # types compared: isinstance on libcst's ABCs is slow
             callee = dotted_name(value.func) or ""
             name = callee.rpartition(".")[2]
             if name[:1].isupper() and name not in _TENSOR_CLASSES:
                 for target in node.targets:
                     t = target.target
-                    if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+                    if (type(t) is cst.Attribute and type(t.value) is cst.Name
                             and t.value.value == "self"):
                         self.ctx.module_attrs.add(t.attr.value)
 
@@ -318,7 +318,7 @@ class Converter(FastTransformer):
 
     def leave_Attribute(self, original, updated):
         if original.attr.value in self.ctx.rules.fields:  # `x.max(1).values`, `best.values`
-            if isinstance(original.value, cst.Call):
+            if type(original.value) is cst.Call:
                 new = api.convert_tuple_field(self.ctx, original, updated)
             else:
                 new = self.stored.convert(self.ctx, original, updated,

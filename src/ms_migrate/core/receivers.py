@@ -74,17 +74,21 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
 
 def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str],
            plain: Set[str], distributions: Set[str] = frozenset()) -> str:
-    if not isinstance(value, cst.Call):
+    # types compared, not isinstance: libcst's classes are ABCs, slow to check against
+    if type(value) is not cst.Call:
         return _OTHER
-    if isinstance(value.func, cst.Attribute) and value.func.attr.value in _VIEWS:
-        base = _owner(ctx, value.func.value, classes, plain, distributions)
+    func = value.func
+    kind = type(func)
+    if kind is cst.Attribute and func.attr.value in _VIEWS:
+        base = _owner(ctx, func.value, classes, plain, distributions)
         return FRESH_VIEW if base in (TENSOR, FRESH_VIEW) else _OTHER
-    if isinstance(value.func, cst.Name) and value.func.value in classes:
-        return MODULE
-    if isinstance(value.func, cst.Name) and value.func.value in distributions:
-        return DISTRIBUTION  # a class written in for one MindSpore lacks (a transform)
-    if isinstance(value.func, cst.Name) and value.func.value in plain:
-        return PLAIN
+    if kind is cst.Name:
+        if func.value in classes:
+            return MODULE
+        if func.value in distributions:
+            return DISTRIBUTION  # a class written in for one MindSpore lacks (a transform)
+        if func.value in plain:
+            return PLAIN
     qualified = ctx.resolve(value.func) or ""
     if qualified in _NEW_TENSORS:
         return TENSOR
@@ -111,7 +115,7 @@ def _module_classes(ctx: Context, classes: Dict[str, List[cst.BaseExpression]]) 
                 qualified = ctx.resolve(base) or ""
                 if ((qualified.startswith("torch.nn.") and qualified.count(".") == 2
                      and qualified not in _NOT_MODULES)
-                        or (isinstance(base, cst.Name) and base.value in found)):
+                        or (type(base) is cst.Name and base.value in found)):
                     found.add(name)
                     changed = True
                     break
@@ -126,7 +130,7 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
         changed = False
         for name, bases in classes.items():
             if name not in found and all(
-                    isinstance(b, cst.Name) and (b.value == "object" or b.value in found)
+                    type(b) is cst.Name and (b.value == "object" or b.value in found)
                     for b in bases):
                 found.add(name)
                 changed = True
@@ -149,6 +153,15 @@ _BODIES = frozenset({"body", "orelse", "handlers", "finalbody"})
 # comments and blank lines above a statement (passes move comments): no binding there
 _BLANKS = frozenset({"leading_lines", "lines_after_decorators"})
 _HEADER_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_NODE_TYPES: Dict[type, bool] = {}  # type -> whether it is a libcst node
+
+
+def _is_node(value) -> bool:
+    """isinstance(value, cst.CSTNode), answered once per type (an ABC check is slow)."""
+    found = _NODE_TYPES.get(type(value))
+    if found is None:
+        found = _NODE_TYPES[type(value)] = isinstance(value, cst.CSTNode)
+    return found
 
 
 def _header_fields(kind: type) -> Tuple[str, ...]:
@@ -205,14 +218,14 @@ class _Bindings(FastVisitor):
             hook(statement)
         if self._header_binds(statement):
             self._walk_header(statement)
-        elif isinstance(statement, cst.FunctionDef):
+        elif type(statement) is cst.FunctionDef:
             params = statement.params
             for param in (*params.posonly_params, *params.params, *params.kwonly_params):
                 self.visit_Param(param)
             for param in (params.star_arg, params.star_kwarg):
-                if isinstance(param, cst.Param):
+                if type(param) is cst.Param:
                     self.visit_Param(param)
-        elif isinstance(statement, cst.With):
+        elif type(statement) is cst.With:
             for item in statement.items:
                 self.visit_WithItem(item)
         self._suite(statement.body)
@@ -222,7 +235,7 @@ class _Bindings(FastVisitor):
                 traverse(handler.type, self)
             self._suite(handler.body)
         orelse = getattr(statement, "orelse", None)
-        if isinstance(orelse, cst.If):  # `elif`
+        if type(orelse) is cst.If:  # `elif`
             self._statements((orelse,))
         elif orelse is not None:
             self._suite(orelse.body)
@@ -281,7 +294,7 @@ class _Bindings(FastVisitor):
                 continue
             value = getattr(statement, field.name)
             for item in (value if isinstance(value, (list, tuple)) else (value,)):
-                if isinstance(item, cst.CSTNode):
+                if _is_node(item):
                     traverse(item, self)
 
     def _suite(self, suite: cst.BaseSuite) -> None:
@@ -302,19 +315,20 @@ class _Bindings(FastVisitor):
         for small in line.body:
             kind = type(small)
             if kind is cst.Import or kind is cst.ImportFrom:
-                if not isinstance(small.names, cst.ImportStar):
+                if type(small.names) is not cst.ImportStar:
                     for alias in small.names:
                         self.visit_ImportAlias(alias)
             else:
                 getattr(self, f"visit_{kind.__name__}")(small)
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
-        if isinstance(target, cst.Name):
+        kind = type(target)
+        if kind is cst.Name:
             self.values.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif kind is cst.Tuple or kind is cst.List:
             for element in target.elements:
                 self._bind(element.value, None)
-        elif isinstance(target, cst.StarredElement):
+        elif kind is cst.StarredElement:
             self._bind(target.value, None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -365,6 +379,6 @@ class _Bindings(FastVisitor):
 
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         bound = node.asname.name if node.asname is not None else node.name
-        while isinstance(bound, cst.Attribute):  # `import a.b` binds a
+        while type(bound) is cst.Attribute:  # `import a.b` binds a
             bound = bound.value
         self._bind(bound, None)
