@@ -140,6 +140,9 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
 # What binds a name inside an expression: a lambda's parameters, a comprehension's
 # targets, `:=`. A keyword needs no \b before it (`[1for x in y]`).
 _EXPRESSION_BINDERS = re.compile(r"(?:lambda|for)\b|:=")
+# the same, one literal-led pattern each: the file is searched for them far faster
+# than for an alternation
+_BINDER_WORDS = (re.compile(r"lambda\b"), re.compile(r"for\b"), re.compile(":="))
 
 
 # Compound statements _Bindings walks itself: their own bindings are known (a Match's
@@ -182,9 +185,10 @@ class _Bindings(FastVisitor):
         super().__init__()
         # small statements whose lines (as parsed) have no lambda, comprehension or `:=`
         # bind only what they assign: their expressions, most of a file, are not walked
-        self._plain = RelevantLines(lines, _EXPRESSION_BINDERS) if lines is not None else None
+        self._plain = RelevantLines(lines, *_BINDER_WORDS) if lines is not None else None
         self._lines = lines
-        self._binder_lines = lines.lines_matching(_EXPRESSION_BINDERS) if lines is not None else ()
+        self._binder_lines = sorted({line for words in _BINDER_WORDS
+                                     for line in lines.lines_matching(words)}) if lines is not None else ()
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
         # class -> docstring: a class documented as a torch.distributions one is the
