@@ -177,6 +177,24 @@ def _header_fields(kind: type) -> Tuple[str, ...]:
     return found
 
 
+_DOC_STRINGS = (cst.SimpleString, cst.ConcatenatedString)
+
+
+def _distribution_doc(node: cst.ClassDef) -> Optional[str]:
+    """The class's docstring; None where it has none, or a plain string literal that
+    does not name torch.distributions (most: reading a docstring evaluates its literal)."""
+    first = node.body.body[0] if node.body.body else None
+    if type(first) is cst.SimpleStatementLine:
+        first = first.body[0] if first.body else None
+    if type(first) is not cst.Expr or type(first.value) not in _DOC_STRINGS:
+        return None
+    literal = first.value
+    if (type(literal) is cst.SimpleString and "\\" not in literal.value
+            and "torch.distributions." not in literal.value):
+        return None
+    return node.get_docstring()
+
+
 class _Bindings(FastVisitor):
     """Every value each name is bound to in the file; None for a binding that is
     not a plain assignment (a parameter, a loop target, an import, ...)."""
@@ -191,8 +209,9 @@ class _Bindings(FastVisitor):
                                      for line in lines.lines_matching(words)}) if lines is not None else ()
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
-        # class -> docstring: a class documented as a torch.distributions one is the
-        # converter's own (transforms/distribution_helper_code.py)
+        # class -> docstring, where it may start with torch.distributions. (else None): a
+        # class documented as a torch.distributions one is the converter's own
+        # (transforms/distribution_helper_code.py)
         self.docs: Dict[str, Optional[str]] = {}
 
     def skips(self, statement: cst.CSTNode) -> bool:
@@ -379,7 +398,7 @@ class _Bindings(FastVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name, None)
         self.classes[node.name.value] = [arg.value for arg in node.bases]
-        self.docs[node.name.value] = node.get_docstring()
+        self.docs[node.name.value] = _distribution_doc(node)
 
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         bound = node.asname.name if node.asname is not None else node.name

@@ -40,12 +40,13 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         # apply; so do a name bound only to Modules or distributions (core/receivers.py)
         owner = _owner(ctx, receiver, original.func.attr.value)
         rule = ctx.rules.method(original.func.attr.value, owner)
-        on_self = False
+        if rule is None:  # most method calls
+            return updated
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
         root = root_name(receiver)
         module = (dotted_name(receiver) is not None
                   and ctx.is_module_name(root))  # `F = ...` in a function: a variable there
-        if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
+        if ctx.resolve(receiver) is None and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
 

@@ -23,8 +23,9 @@ _PARTIAL = re.compile(r"^\s*(from\s+functools\s+import\s+[^\n]*\bpartial\b|impor
 
 
 def imports_partial(source: str) -> bool:
-    """Whether the file imports functools or its partial: no call is partial's otherwise."""
-    return _PARTIAL.search(source) is not None
+    """Whether the file imports functools or its partial: no call is partial's otherwise.
+    The literal first: a regex anchored at each line is slow over a whole file."""
+    return "functools" in source and _PARTIAL.search(source) is not None
 
 
 def is_partial(ctx: Context, call: cst.Call) -> bool:
