@@ -64,11 +64,11 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
                      if (doc or "").startswith("torch.distributions.")}
     owners: Dict[str, str] = {}
     for name, values in bindings.values.items():
-        kinds = {_owner(ctx, value, classes, plain, distributions) for value in values}
-        if len(kinds) == 1:
-            kind = kinds.pop()
-            if kind != _OTHER:
-                owners[name] = kind
+        # most names have some other value (a parameter, a loop target: None first)
+        kind = _owner(ctx, values[0], classes, plain, distributions)
+        if kind != _OTHER and all(_owner(ctx, value, classes, plain, distributions) == kind
+                                  for value in values[1:]):
+            owners[name] = kind
     return owners
 
 
@@ -311,11 +311,10 @@ class _Bindings(FastVisitor):
 
     def _walk_header(self, statement: cst.BaseCompoundStatement) -> None:
         """What a statement holds outside its blocks (a def's parameters and decorators,
-        a loop's target and iterable), walked as any expression."""
-        for field in dataclasses.fields(statement):
-            if field.name in _BODIES:
-                continue
-            value = getattr(statement, field.name)
+        a loop's target and iterable), walked as any expression; its blank lines and
+        comments bind nothing."""
+        for name in _header_fields(type(statement)):
+            value = getattr(statement, name)
             for item in (value if isinstance(value, (list, tuple)) else (value,)):
                 if _is_node(item):
                     traverse(item, self)

@@ -18,7 +18,7 @@ from typing import Collection, Dict, FrozenSet, List, Optional, Sequence
 import libcst as cst
 
 from ..core.context import Context
-from ..core.names import COMPOUND_STATEMENTS, SUITES, iter_statements, target_names
+from ..core.names import COMPOUND_STATEMENTS, SUITES, target_names, walk_statements
 from ..core.positions import Locator
 from ..core.traversal import child_nodes
 from ..core.report import UNSUPPORTED
@@ -59,7 +59,7 @@ class StoredResults:
         """Follow one scope's statements; `params` are bound on entry."""
         if not self.names:
             return
-        names = {t.target.value for s in iter_statements(body) if type(s) is cst.Assign
+        names = {t.target.value for s in walk_statements(body) if type(s) is cst.Assign
                  for t in s.targets if type(t.target) is cst.Name} & self.names
         if names:
             state = {n: _OTHER if n in params else frozenset({UNBOUND}) for n in names}
