@@ -90,6 +90,7 @@ class ConversionError(Exception):
 # searched for far faster (a superset is fine).
 _ATTRIBUTE = re.compile(r"\.\s*(\w+)")
 _FORWARD_OR_SELF = (re.compile(r"forward\b"), re.compile(r"self\.\w+\s*="))
+_IMPORT = re.compile("import")
 
 
 _EMPTY = cst.Module([])
@@ -115,6 +116,10 @@ class Converter(FastTransformer):
         self.not_use: set = set()    # ids of Names that are not variable uses (attr, keyword)
         self.not_read: set = set()   # ids of callees and written targets: no Tensor attribute
         self.fstrings: List[tuple] = []  # (quote, ctx.checkpoint()) of each open f-string
+        # most files import no partial: their calls need no look at their callee for it
+        self.partials = partial_calls.imports_partial(ctx.source)
+        # a function whose lines have no import binds no local name by one
+        self.import_lines = RelevantLines(ctx.lines, _IMPORT)
 
     def skips(self, statement: cst.CSTNode) -> bool:
         # classes are always entered: which ones are Modules matters to their subclasses
@@ -179,9 +184,9 @@ class Converter(FastTransformer):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
         variables = function_variables(node)  # walked once for both
+        local = variables if self.import_lines.skips(node) else function_locals(node, variables)
         # a function runs later: it sees what the module's imports bind last
-        self.ctx.scopes.append((function_locals(node, variables) | self.ctx.late_rebound)
-                               & set(self.ctx.aliases))
+        self.ctx.scopes.append((local | self.ctx.late_rebound) & set(self.ctx.aliases))
         self.ctx.variables.append(variables)
         params = parameter_names(node.params)
         self.ctx.parameters.append(params)
@@ -242,13 +247,13 @@ class Converter(FastTransformer):
     def visit_Assign(self, node):
         # `self.encoder = Encoder(...)`: a method call on self.encoder is a layer's
         value = node.value
-        if isinstance(value, cst.Call):
+        if type(value) is cst.Call:  # types compared: isinstance on libcst's ABCs is slow
             callee = dotted_name(value.func) or ""
             name = callee.rpartition(".")[2]
             if name[:1].isupper() and name not in _TENSOR_CLASSES:
                 for target in node.targets:
                     t = target.target
-                    if (isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name)
+                    if (type(t) is cst.Attribute and type(t.value) is cst.Name
                             and t.value.value == "self"):
                         self.ctx.module_attrs.add(t.attr.value)
 
@@ -285,13 +290,14 @@ class Converter(FastTransformer):
         self._count("Call", node)
         self.inner.add(id(node.func))  # the callee is converted with the call
         self.not_read.add(id(node.func))
-        if partial_calls.partial_rule(self.ctx, node) is not None:
+        if self.partials and partial_calls.partial_rule(self.ctx, node) is not None:
             self.inner.add(id(node.args[0].value))  # converted with partial's arguments
         self.call_starts.append(self.ctx.checkpoint())
 
     def leave_Call(self, original, updated):
         start = self.call_starts.pop()
-        if id(original.args[0].value if original.args else None) in self.inner:
+        first = original.args[0].value if original.args else None
+        if self.partials and id(first) in self.inner:
             new = partial_calls.convert(self.ctx, original, updated,
                                         self.locators[id(original)])
             if new is not None:
@@ -318,7 +324,7 @@ class Converter(FastTransformer):
 
     def leave_Attribute(self, original, updated):
         if original.attr.value in self.ctx.rules.fields:  # `x.max(1).values`, `best.values`
-            if isinstance(original.value, cst.Call):
+            if type(original.value) is cst.Call:
                 new = api.convert_tuple_field(self.ctx, original, updated)
             else:
                 new = self.stored.convert(self.ctx, original, updated,

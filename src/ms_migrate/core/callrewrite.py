@@ -640,24 +640,32 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
     return call.with_changes(func=func, args=_with_commas(out, call))
 
 
+# `=` of a keyword argument and `, ` between arguments: libcst's nodes never change, so
+# every rewrite shares these (as a call's arguments share the user's comma) instead of
+# building and checking three nodes per argument
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                         whitespace_after=cst.SimpleWhitespace(""))
+_SEPARATOR = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+
+
 def _keyword(name: str, value: cst.BaseExpression) -> dict:
     """The fields of a keyword argument `name=value`."""
-    return {"value": value, "keyword": cst.Name(name), "equal": cst.AssignEqual(
-        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))}
+    return {"value": value, "keyword": cst.Name(name), "equal": _EQUAL}
 
 
 def _with_commas(args: List[dict], call: cst.Call) -> List[cst.Arg]:
     """The arguments (each Arg's fields but its comma), with the user's separators (line
     breaks in long calls) where they exist."""
     user_commas = [a.comma for a in call.args]
-    trailing = user_commas[-1] if user_commas and isinstance(user_commas[-1], cst.Comma) else None
-    between = [c for c in user_commas[:-1] if isinstance(c, cst.Comma)]
-    separator = between[-1] if between else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    # types compared, not isinstance: libcst's classes are ABCs, slow to check against
+    trailing = user_commas[-1] if user_commas and type(user_commas[-1]) is cst.Comma else None
+    between = [c for c in user_commas[:-1] if type(c) is cst.Comma]
+    separator = between[-1] if between else _SEPARATOR
     result = []
     for i, arg in enumerate(args):
         if i == len(args) - 1:
             comma = trailing or cst.MaybeSentinel.DEFAULT
-        elif i < len(user_commas) - 1 and isinstance(user_commas[i], cst.Comma):
+        elif i < len(user_commas) - 1 and type(user_commas[i]) is cst.Comma:
             comma = user_commas[i]
         else:
             comma = separator

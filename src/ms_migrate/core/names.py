@@ -58,6 +58,20 @@ def is_torch_name(qualified: str) -> bool:
 # libcst's BaseSuite and BaseCompoundStatement as sets of types: `type(node) in` them
 # is far cheaper than isinstance against an ABC
 SUITES = frozenset({cst.IndentedBlock, cst.SimpleStatementSuite})
+
+
+def _subclasses(kind: type) -> frozenset:
+    """Every class that derives from `kind`, itself included."""
+    found, todo = set(), [kind]
+    while todo:
+        item = todo.pop()
+        if item not in found:
+            found.add(item)
+            todo.extend(item.__subclasses__())
+    return frozenset(found)
+
+
+EXPRESSIONS = _subclasses(cst.BaseExpression)
 COMPOUND_STATEMENTS = frozenset({cst.ClassDef, cst.For, cst.FunctionDef, cst.If, cst.Match,
                                  cst.Try, cst.TryStar, cst.While, cst.With})
 
@@ -187,7 +201,7 @@ def collect_aliases(module: cst.Module,
     `imports`: the module's, when already found (ImportStatements)."""
     aliases: Dict[str, str] = {}
     for stmt, _runs in imports if imports is not None else ImportStatements().of(module):
-        if isinstance(stmt, cst.Import):
+        if type(stmt) is cst.Import:
             for alias in stmt.names:
                 full = dotted_name(alias.name)
                 if not full or not is_torch_name(full):
@@ -197,11 +211,11 @@ def collect_aliases(module: cst.Module,
                 else:  # `import torch.nn` binds `torch`
                     root = full.split(".", 1)[0]
                     aliases[root] = root
-        elif isinstance(stmt, cst.ImportFrom) and stmt.relative == ():
+        elif type(stmt) is cst.ImportFrom and stmt.relative == ():
             module_name = dotted_name(stmt.module) if stmt.module else None
             if not module_name or not is_torch_name(module_name):
                 continue
-            if isinstance(stmt.names, cst.ImportStar):
+            if type(stmt.names) is cst.ImportStar:
                 continue
             for alias in stmt.names:
                 name = alias.name.value
@@ -217,7 +231,7 @@ def imported_names(module: cst.Module,
     """Every local name an import statement binds (modules, not tensors)."""
     names: Set[str] = set()
     for stmt, _runs in imports if imports is not None else ImportStatements().of(module):
-        if not isinstance(stmt.names, cst.ImportStar):
+        if type(stmt.names) is not cst.ImportStar:
             for alias in stmt.names:
                 if alias.asname is not None:
                     names.update(target_names(alias.asname.name))
@@ -227,12 +241,13 @@ def imported_names(module: cst.Module,
 
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
-    if isinstance(target, cst.Name):
+    kind = type(target)  # types compared: isinstance on libcst's ABCs is slow
+    if kind is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif kind is cst.Tuple or kind is cst.List:
         for el in target.elements:
             yield from target_names(el.value)
-    elif isinstance(target, cst.StarredElement):
+    elif kind is cst.StarredElement:
         yield from target_names(target.value)
 
 
@@ -269,10 +284,9 @@ def rebound_names(body: Iterable[cst.CSTNode], nested: bool = False) -> Set[str]
         # the small statements of a one-line block (`if x: y = 1`) bind nothing here
         for attr in ("body", "orelse", "finalbody"):
             child = getattr(stmt, attr, None)
-            if isinstance(child, cst.IndentedBlock):
+            if type(child) is cst.IndentedBlock:
                 todo.extend(child.body)
-            elif isinstance(child, cst.CSTNode) and hasattr(child, "body") and not isinstance(
-                    child, cst.BaseSuite):
+            elif child is not None and type(child) not in SUITES and hasattr(child, "body"):
                 todo.append(child)  # else, finally, elif
         for handler in getattr(stmt, "handlers", ()):
             if handler.name is not None:
@@ -285,7 +299,7 @@ def parameter_names(params: cst.Parameters) -> Set[str]:
     """The names a function's or lambda's parameters bind."""
     return {p.name.value for p in (*params.posonly_params, *params.params,
                                    *params.kwonly_params, params.star_arg, params.star_kwarg)
-            if isinstance(p, cst.Param)}
+            if type(p) is cst.Param}
 
 
 def function_variables(node) -> Set[str]:
@@ -295,9 +309,9 @@ def function_variables(node) -> Set[str]:
     names = {p.name.value for p in (*params.posonly_params, *params.params,
                                     *params.kwonly_params)}
     for star in (params.star_arg, params.star_kwarg):
-        if isinstance(star, cst.Param):
+        if type(star) is cst.Param:
             names.add(star.name.value)
-    if isinstance(node.body, cst.IndentedBlock):
+    if type(node.body) is cst.IndentedBlock:
         names |= rebound_names(node.body.body)
     return names
 
@@ -316,7 +330,7 @@ def function_locals(node: cst.FunctionDef, variables: Optional[Set[str]] = None)
     """Names local to a function: its parameters and what its body assigns.
     `variables`: its function_variables, when the caller has them already."""
     names = set(function_variables(node) if variables is None else variables)
-    if isinstance(node.body, cst.IndentedBlock):
+    if type(node.body) is cst.IndentedBlock:
         names |= {name for top in node.body.body for stmt, runs in _imports_in(top) if runs
                   for name, torch in import_bindings(stmt) if not torch}
     return names
@@ -324,7 +338,8 @@ def function_locals(node: cst.FunctionDef, variables: Optional[Set[str]] = None)
 
 def import_bindings(stmt: cst.CSTNode) -> Iterator[Tuple[str, bool]]:
     """(local name, whether it is torch's) for each name an import statement binds."""
-    if isinstance(stmt, cst.Import):
+    kind = type(stmt)
+    if kind is cst.Import:
         for alias in stmt.names:
             full = dotted_name(alias.name) or ""
             if alias.asname is not None:
@@ -332,7 +347,7 @@ def import_bindings(stmt: cst.CSTNode) -> Iterator[Tuple[str, bool]]:
                     yield name, is_torch_name(full)
             else:
                 yield full.split(".")[0], is_torch_name(full)
-    elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+    elif kind is cst.ImportFrom and type(stmt.names) is not cst.ImportStar:
         module = dotted_name(stmt.module) if stmt.module is not None else None
         torch = stmt.relative == () and bool(module) and is_torch_name(module)
         for alias in stmt.names:
@@ -384,7 +399,7 @@ def keep_parentheses(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.Ba
     """What replaces an expression keeps its parentheses (`(x\n .sum()\n .cpu())`), and
     one that breaks lines outside brackets gets some (`"GPU" if ...\n else "CPU"`, out
     of `torch.device(...)`'s)."""
-    if new is old or not isinstance(new, cst.BaseExpression) or new.lpar:
+    if new is old or type(new) not in EXPRESSIONS or new.lpar:
         return new
     if getattr(old, "lpar", None):
         return new.with_changes(lpar=old.lpar, rpar=old.rpar)
@@ -395,7 +410,7 @@ def keep_parentheses(old: cst.BaseExpression, new: cst.BaseExpression) -> cst.Ba
 
 def _breaks_lines_bare(node: cst.BaseExpression) -> bool:
     """Whether the expression breaks a line outside any bracket of its own."""
-    if isinstance(node, cst.Call) and not node.lpar:  # most are calls: their arguments,
+    if type(node) is cst.Call and not node.lpar:  # most are calls: their arguments,
         # often many lines, are inside their brackets; only what precedes them can break
         if not may_break_lines(node.func) and not may_break_lines(node.whitespace_after_func):
             return False

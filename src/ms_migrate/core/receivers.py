@@ -64,27 +64,31 @@ def receiver_owners(ctx: Context, module: cst.Module) -> Dict[str, str]:
                      if (doc or "").startswith("torch.distributions.")}
     owners: Dict[str, str] = {}
     for name, values in bindings.values.items():
-        kinds = {_owner(ctx, value, classes, plain, distributions) for value in values}
-        if len(kinds) == 1:
-            kind = kinds.pop()
-            if kind != _OTHER:
-                owners[name] = kind
+        # most names have some other value (a parameter, a loop target: None first)
+        kind = _owner(ctx, values[0], classes, plain, distributions)
+        if kind != _OTHER and all(_owner(ctx, value, classes, plain, distributions) == kind
+                                  for value in values[1:]):
+            owners[name] = kind
     return owners
 
 
 def _owner(ctx: Context, value: Optional[cst.BaseExpression], classes: Set[str],
            plain: Set[str], distributions: Set[str] = frozenset()) -> str:
-    if not isinstance(value, cst.Call):
+    # types compared, not isinstance: libcst's classes are ABCs, slow to check against
+    if type(value) is not cst.Call:
         return _OTHER
-    if isinstance(value.func, cst.Attribute) and value.func.attr.value in _VIEWS:
-        base = _owner(ctx, value.func.value, classes, plain, distributions)
+    func = value.func
+    kind = type(func)
+    if kind is cst.Attribute and func.attr.value in _VIEWS:
+        base = _owner(ctx, func.value, classes, plain, distributions)
         return FRESH_VIEW if base in (TENSOR, FRESH_VIEW) else _OTHER
-    if isinstance(value.func, cst.Name) and value.func.value in classes:
-        return MODULE
-    if isinstance(value.func, cst.Name) and value.func.value in distributions:
-        return DISTRIBUTION  # a class written in for one MindSpore lacks (a transform)
-    if isinstance(value.func, cst.Name) and value.func.value in plain:
-        return PLAIN
+    if kind is cst.Name:
+        if func.value in classes:
+            return MODULE
+        if func.value in distributions:
+            return DISTRIBUTION  # a class written in for one MindSpore lacks (a transform)
+        if func.value in plain:
+            return PLAIN
     qualified = ctx.resolve(value.func) or ""
     if qualified in _NEW_TENSORS:
         return TENSOR
@@ -111,7 +115,7 @@ def _module_classes(ctx: Context, classes: Dict[str, List[cst.BaseExpression]]) 
                 qualified = ctx.resolve(base) or ""
                 if ((qualified.startswith("torch.nn.") and qualified.count(".") == 2
                      and qualified not in _NOT_MODULES)
-                        or (isinstance(base, cst.Name) and base.value in found)):
+                        or (type(base) is cst.Name and base.value in found)):
                     found.add(name)
                     changed = True
                     break
@@ -126,7 +130,7 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
         changed = False
         for name, bases in classes.items():
             if name not in found and all(
-                    isinstance(b, cst.Name) and (b.value == "object" or b.value in found)
+                    type(b) is cst.Name and (b.value == "object" or b.value in found)
                     for b in bases):
                 found.add(name)
                 changed = True
@@ -136,6 +140,9 @@ def _plain_classes(classes: Dict[str, List[cst.BaseExpression]]) -> Set[str]:
 # What binds a name inside an expression: a lambda's parameters, a comprehension's
 # targets, `:=`. A keyword needs no \b before it (`[1for x in y]`).
 _EXPRESSION_BINDERS = re.compile(r"(?:lambda|for)\b|:=")
+# the same, one literal-led pattern each: the file is searched for them far faster
+# than for an alternation
+_BINDER_WORDS = (re.compile(r"lambda\b"), re.compile(r"for\b"), re.compile(":="))
 
 
 # Compound statements _Bindings walks itself: their own bindings are known (a Match's
@@ -149,6 +156,15 @@ _BODIES = frozenset({"body", "orelse", "handlers", "finalbody"})
 # comments and blank lines above a statement (passes move comments): no binding there
 _BLANKS = frozenset({"leading_lines", "lines_after_decorators"})
 _HEADER_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_NODE_TYPES: Dict[type, bool] = {}  # type -> whether it is a libcst node
+
+
+def _is_node(value) -> bool:
+    """isinstance(value, cst.CSTNode), answered once per type (an ABC check is slow)."""
+    found = _NODE_TYPES.get(type(value))
+    if found is None:
+        found = _NODE_TYPES[type(value)] = isinstance(value, cst.CSTNode)
+    return found
 
 
 def _header_fields(kind: type) -> Tuple[str, ...]:
@@ -161,6 +177,24 @@ def _header_fields(kind: type) -> Tuple[str, ...]:
     return found
 
 
+_DOC_STRINGS = (cst.SimpleString, cst.ConcatenatedString)
+
+
+def _distribution_doc(node: cst.ClassDef) -> Optional[str]:
+    """The class's docstring; None where it has none, or a plain string literal that
+    does not name torch.distributions (most: reading a docstring evaluates its literal)."""
+    first = node.body.body[0] if node.body.body else None
+    if type(first) is cst.SimpleStatementLine:
+        first = first.body[0] if first.body else None
+    if type(first) is not cst.Expr or type(first.value) not in _DOC_STRINGS:
+        return None
+    literal = first.value
+    if (type(literal) is cst.SimpleString and "\\" not in literal.value
+            and "torch.distributions." not in literal.value):
+        return None
+    return node.get_docstring()
+
+
 class _Bindings(FastVisitor):
     """Every value each name is bound to in the file; None for a binding that is
     not a plain assignment (a parameter, a loop target, an import, ...)."""
@@ -169,13 +203,15 @@ class _Bindings(FastVisitor):
         super().__init__()
         # small statements whose lines (as parsed) have no lambda, comprehension or `:=`
         # bind only what they assign: their expressions, most of a file, are not walked
-        self._plain = RelevantLines(lines, _EXPRESSION_BINDERS) if lines is not None else None
+        self._plain = RelevantLines(lines, *_BINDER_WORDS) if lines is not None else None
         self._lines = lines
-        self._binder_lines = lines.lines_matching(_EXPRESSION_BINDERS) if lines is not None else ()
+        self._binder_lines = sorted({line for words in _BINDER_WORDS
+                                     for line in lines.lines_matching(words)}) if lines is not None else ()
         self.values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         self.classes: Dict[str, List[cst.BaseExpression]] = {}
-        # class -> docstring: a class documented as a torch.distributions one is the
-        # converter's own (transforms/distribution_helper_code.py)
+        # class -> docstring, where it may start with torch.distributions. (else None): a
+        # class documented as a torch.distributions one is the converter's own
+        # (transforms/distribution_helper_code.py)
         self.docs: Dict[str, Optional[str]] = {}
 
     def skips(self, statement: cst.CSTNode) -> bool:
@@ -205,14 +241,14 @@ class _Bindings(FastVisitor):
             hook(statement)
         if self._header_binds(statement):
             self._walk_header(statement)
-        elif isinstance(statement, cst.FunctionDef):
+        elif type(statement) is cst.FunctionDef:
             params = statement.params
             for param in (*params.posonly_params, *params.params, *params.kwonly_params):
                 self.visit_Param(param)
             for param in (params.star_arg, params.star_kwarg):
-                if isinstance(param, cst.Param):
+                if type(param) is cst.Param:
                     self.visit_Param(param)
-        elif isinstance(statement, cst.With):
+        elif type(statement) is cst.With:
             for item in statement.items:
                 self.visit_WithItem(item)
         self._suite(statement.body)
@@ -222,7 +258,7 @@ class _Bindings(FastVisitor):
                 traverse(handler.type, self)
             self._suite(handler.body)
         orelse = getattr(statement, "orelse", None)
-        if isinstance(orelse, cst.If):  # `elif`
+        if type(orelse) is cst.If:  # `elif`
             self._statements((orelse,))
         elif orelse is not None:
             self._suite(orelse.body)
@@ -275,13 +311,12 @@ class _Bindings(FastVisitor):
 
     def _walk_header(self, statement: cst.BaseCompoundStatement) -> None:
         """What a statement holds outside its blocks (a def's parameters and decorators,
-        a loop's target and iterable), walked as any expression."""
-        for field in dataclasses.fields(statement):
-            if field.name in _BODIES:
-                continue
-            value = getattr(statement, field.name)
+        a loop's target and iterable), walked as any expression; its blank lines and
+        comments bind nothing."""
+        for name in _header_fields(type(statement)):
+            value = getattr(statement, name)
             for item in (value if isinstance(value, (list, tuple)) else (value,)):
-                if isinstance(item, cst.CSTNode):
+                if _is_node(item):
                     traverse(item, self)
 
     def _suite(self, suite: cst.BaseSuite) -> None:
@@ -302,19 +337,20 @@ class _Bindings(FastVisitor):
         for small in line.body:
             kind = type(small)
             if kind is cst.Import or kind is cst.ImportFrom:
-                if not isinstance(small.names, cst.ImportStar):
+                if type(small.names) is not cst.ImportStar:
                     for alias in small.names:
                         self.visit_ImportAlias(alias)
             else:
                 getattr(self, f"visit_{kind.__name__}")(small)
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
-        if isinstance(target, cst.Name):
+        kind = type(target)
+        if kind is cst.Name:
             self.values.setdefault(target.value, []).append(value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif kind is cst.Tuple or kind is cst.List:
             for element in target.elements:
                 self._bind(element.value, None)
-        elif isinstance(target, cst.StarredElement):
+        elif kind is cst.StarredElement:
             self._bind(target.value, None)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -361,10 +397,10 @@ class _Bindings(FastVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._bind(node.name, None)
         self.classes[node.name.value] = [arg.value for arg in node.bases]
-        self.docs[node.name.value] = node.get_docstring()
+        self.docs[node.name.value] = _distribution_doc(node)
 
     def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
         bound = node.asname.name if node.asname is not None else node.name
-        while isinstance(bound, cst.Attribute):  # `import a.b` binds a
+        while type(bound) is cst.Attribute:  # `import a.b` binds a
             bound = bound.value
         self._bind(bound, None)

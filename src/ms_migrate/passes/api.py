@@ -34,18 +34,19 @@ def convert_call(ctx: Context, original: cst.Call, updated: cst.Call,
         if not is_torch_api(qualified):
             return updated
         return _convert_api_call(ctx, qualified, original, updated, locator)
-    if isinstance(original.func, cst.Attribute):
+    if type(original.func) is cst.Attribute:  # isinstance on libcst's ABCs is slow
         receiver = original.func.value
         # `self.norm(x)` and `self.encoder.norm(h)` call layers: only Module methods
         # apply; so do a name bound only to Modules or distributions (core/receivers.py)
         owner = _owner(ctx, receiver, original.func.attr.value)
         rule = ctx.rules.method(original.func.attr.value, owner)
-        on_self = False
+        if rule is None:  # most method calls
+            return updated
         # `np.roll(...)`, `mindspore.numpy.roll(...)`: a function of an imported module
         root = root_name(receiver)
         module = (dotted_name(receiver) is not None
                   and ctx.is_module_name(root))  # `F = ...` in a function: a variable there
-        if rule is not None and ctx.resolve(receiver) is None and not on_self and not module:
+        if ctx.resolve(receiver) is None and not module:
             return _convert_method_call(ctx, rule, original, updated, locator)
     return updated
 
@@ -54,13 +55,14 @@ def _owner(ctx: Context, receiver: cst.BaseExpression, name: str) -> Optional[st
     """The receiver's type where it is known: a Module, a distribution; else None."""
     if _is_module(ctx, receiver):
         return MODULE
-    if isinstance(receiver, cst.Name):
+    kind = type(receiver)
+    if kind is cst.Name:
         owner = receivers.owner(ctx, receiver.value)  # the file is read on the first one
         if owner == receivers.PLAIN:
             return owner  # no table has its methods
         if name in ctx.rules.typed_names:
             return owner if owner != receivers.TENSOR else None
-    if isinstance(receiver, cst.Call):  # `torch.distributions.Poisson(rate).sample()`
+    if kind is cst.Call:  # `torch.distributions.Poisson(rate).sample()`
         qualified = ctx.resolve(receiver.func) or ""
         if qualified.startswith("torch.distributions.") and qualified.count(".") == 2:
             return DISTRIBUTION
@@ -69,9 +71,10 @@ def _owner(ctx: Context, receiver: cst.BaseExpression, name: str) -> Optional[st
 
 def _is_module(ctx: Context, receiver: cst.BaseExpression) -> bool:
     """`self`, or `self.x` where the class assigned `self.x = SomeClass(...)`."""
-    if isinstance(receiver, cst.Name):
+    kind = type(receiver)
+    if kind is cst.Name:
         return receiver.value == "self"
-    return (isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name)
+    return (kind is cst.Attribute and type(receiver.value) is cst.Name
             and receiver.value.value == "self" and receiver.attr.value in ctx.module_attrs)
 
 
@@ -231,7 +234,7 @@ def _whole_parts(call: cst.Call) -> Set[int]:
     """ids of the parts of the call a replacement keeps as they are (its arguments, its
     receiver): converted already, never entered again."""
     parts = {id(call), id(call.func)}
-    if isinstance(call.func, cst.Attribute):
+    if type(call.func) is cst.Attribute:
         parts.add(id(call.func.value))
     for arg in call.args:
         parts.add(id(arg.value))

@@ -18,7 +18,7 @@ from typing import Collection, Dict, FrozenSet, List, Optional, Sequence
 import libcst as cst
 
 from ..core.context import Context
-from ..core.names import iter_statements, target_names
+from ..core.names import COMPOUND_STATEMENTS, SUITES, target_names, walk_statements
 from ..core.positions import Locator
 from ..core.traversal import child_nodes
 from ..core.report import UNSUPPORTED
@@ -32,7 +32,9 @@ State = Optional[Dict[str, Values]]  # None: unreachable (after return, break...
 _OTHER = frozenset({OTHER})
 _NAME_BEFORE = re.compile(r"(\w+)\s*$")
 _DECLARED = re.compile(r"\b(?:global|nonlocal)\s+(\w+(?:\s*,\s*\w+)*)")
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp)
+# types compared, not isinstance: libcst's classes are ABCs, slow to check against
+_COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.DictComp})
+_RUN_LATER = frozenset({cst.Lambda, cst.GeneratorExp})
 
 
 class StoredResults:
@@ -48,7 +50,8 @@ class StoredResults:
             before = _NAME_BEFORE.search(source, max(0, m.start() - 200), m.start())
             if before is not None:
                 self.names.add(before.group(1))
-        if self.names:
+        # literals first: a regex led by \b and an alternation is slow over a whole file
+        if self.names and ("global" in source or "nonlocal" in source):
             for m in _DECLARED.finditer(source):
                 self.names.difference_update(re.split(r"\s*,\s*", m.group(1)))
 
@@ -56,7 +59,7 @@ class StoredResults:
         """Follow one scope's statements; `params` are bound on entry."""
         if not self.names:
             return
-        names = {t.target.value for s in iter_statements(body) if type(s) is cst.Assign
+        names = {t.target.value for s in walk_statements(body) if type(s) is cst.Assign
                  for t in s.targets if type(t.target) is cst.Name} & self.names
         if names:
             state = {n: _OTHER if n in params else frozenset({UNBOUND}) for n in names}
@@ -113,7 +116,7 @@ class _Flow:
         if suite is None or state is None:
             return state
         body = suite.body
-        return self.block(body.body if isinstance(body, cst.BaseSuite) else body, state)
+        return self.block(body.body if type(body) in SUITES else body, state)
 
     def bind(self, state: State, name: str, values: Values = _OTHER) -> State:
         if name not in self.names:
@@ -123,61 +126,62 @@ class _Flow:
         return {**state, name: values}
 
     def statement(self, node: cst.CSTNode, state: State) -> State:
-        if isinstance(node, cst.SimpleStatementLine):
+        kind = type(node)
+        if kind is cst.SimpleStatementLine:
             return self.block(node.body, state)
-        if isinstance(node, cst.Assign):
+        if kind is cst.Assign:
             state = self.expr(node.value, state)
             target = node.targets[0].target
-            if len(node.targets) == 1 and isinstance(target, cst.Name) and isinstance(
-                    node.value, cst.Call):
+            if (len(node.targets) == 1 and type(target) is cst.Name
+                    and type(node.value) is cst.Call):
                 return self.bind(state, target.value, frozenset({id(node.value)}))
             for t in node.targets:
                 state = self.target(t.target, state)
             return state
-        if isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        if kind is cst.AnnAssign or kind is cst.AugAssign:
             state = self.expr(node.value, state) if node.value is not None else state
             return self.target(node.target, state)
-        if isinstance(node, cst.Del):
+        if kind is cst.Del:
             return self.target(node.target, state)
-        if isinstance(node, (cst.Return, cst.Raise)):
+        if kind is cst.Return or kind is cst.Raise:
             self.expr(node, state)
             return None
-        if isinstance(node, (cst.Break, cst.Continue)):
+        if kind is cst.Break or kind is cst.Continue:
             if self.loops:
-                self.loops[-1][isinstance(node, cst.Continue)].append(state)
+                self.loops[-1][kind is cst.Continue].append(state)
             return None
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            if isinstance(node.names, cst.ImportStar):
+        if kind is cst.Import or kind is cst.ImportFrom:
+            if type(node.names) is cst.ImportStar:
                 return {n: _OTHER for n in state}
             for alias in node.names:
                 bound = alias.asname.name if alias.asname else alias.name
-                while isinstance(bound, cst.Attribute):  # `import a.b` binds `a`
+                while type(bound) is cst.Attribute:  # `import a.b` binds `a`
                     bound = bound.value
                 state = self.target(bound, state)
             return state
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             return self.bind(state, node.name.value)
-        if isinstance(node, cst.If):
+        if kind is cst.If:
             state = self.expr(node.test, state)
             orelse = node.orelse
-            if isinstance(orelse, cst.If):  # elif
+            if type(orelse) is cst.If:  # elif
                 return _join(self.suite(node.body, state), self.statement(orelse, state))
             return _join(self.suite(node.body, state), self.suite(orelse, state))
-        if isinstance(node, cst.For):
+        if kind is cst.For:
             return self.loop(node, self.expr(node.iter, state),
                              lambda s: self.target(node.target, s), lambda s: s)
-        if isinstance(node, cst.While):
+        if kind is cst.While:
             return self.loop(node, state, lambda s: self.expr(node.test, s),
                              lambda s: self.expr(node.test, s))
-        if isinstance(node, cst.With):
+        if kind is cst.With:
             for item in node.items:
                 state = self.expr(item.item, state)
                 if item.asname is not None:
                     state = self.target(item.asname.name, state)
             return self.suite(node.body, state)
-        if isinstance(node, (cst.Try, cst.TryStar)):
+        if kind is cst.Try or kind is cst.TryStar:
             return self.try_(node, state)
-        if isinstance(node, cst.BaseCompoundStatement):  # match: not followed inside
+        if kind in COMPOUND_STATEMENTS:  # match: not followed inside
             return {n: v | _OTHER for n, v in state.items()}
         return self.expr(node, state)  # an expression statement, assert, pass...
 
@@ -221,30 +225,32 @@ class _Flow:
 
     def target(self, node: cst.BaseExpression, state: State) -> State:
         """A name bound to any other value; an attribute's or subscript's parts are read."""
-        if isinstance(node, cst.Name):
+        kind = type(node)
+        if kind is cst.Name:
             return self.bind(state, node.value)
-        if isinstance(node, (cst.Tuple, cst.List)):
+        if kind is cst.Tuple or kind is cst.List:
             for element in node.elements:
                 state = self.target(element.value, state)
             return state
-        if isinstance(node, cst.StarredElement):
+        if kind is cst.StarredElement:
             return self.target(node.value, state)
-        if isinstance(node, cst.Attribute):  # `name.values = v` writes, it does not read
+        if kind is cst.Attribute:  # `name.values = v` writes, it does not read
             return self.expr(node.value, state)
         return self.expr(node, state)
 
     def expr(self, node: cst.CSTNode, state: State) -> State:
         """Note the field reads in an expression, in order; a walrus binds."""
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        kind = type(node)
+        if kind is cst.Attribute and type(node.value) is cst.Name:
             name = node.value.value
             if name in self.names and node.attr.value in self.fields:
                 self.reads[id(node)] = self.reads.get(id(node), frozenset()) | state[name]
             return state
-        if isinstance(node, cst.NamedExpr):
+        if kind is cst.NamedExpr:
             return self.target(node.target, self.expr(node.value, state))
-        if isinstance(node, (cst.Lambda, cst.GeneratorExp)):
+        if kind in _RUN_LATER:
             return state
-        if isinstance(node, _COMPREHENSIONS) and self.comprehension_binds(node):
+        if kind in _COMPREHENSIONS and self.comprehension_binds(node):
             return state
         for child in child_nodes(node):
             state = self.expr(child, state)
