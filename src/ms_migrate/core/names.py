@@ -84,6 +84,9 @@ def iter_statements(body: Iterable[cst.CSTNode],
         yield stmt
         if enter is not None and not enter(stmt):
             continue
+        if type(stmt) is cst.SimpleStatementLine:  # its small statements, once each
+            yield from stmt.body
+            continue
         for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
             child = getattr(stmt, attr, None)
             if child is None:
@@ -94,8 +97,6 @@ def iter_statements(body: Iterable[cst.CSTNode],
                 yield from iter_statements(child, enter)
             elif isinstance(child, cst.CSTNode):
                 yield from iter_statements([child], enter)
-        if type(stmt) is cst.SimpleStatementLine:
-            yield from stmt.body
 
 
 # The fields of a compound statement (or clause) that hold statements, in the order
