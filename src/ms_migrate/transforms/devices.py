@@ -14,7 +14,7 @@ from .base import literal, transform
 # torch device type -> MindSpore device_target. A CUDA device is MindSpore's GPU
 # target; on Ascend pass "Ascend" to mindspore.set_device by hand.
 DEVICE_TARGETS = {"cuda": "GPU", "cpu": "CPU"}
-_INDEX_NOTE = "dropped the device index: pass device_id to mindspore.set_device"
+INDEX_NOTE = "dropped the device index: pass device_id to mindspore.set_device"
 # torch device types MindSpore has no target for, whose work runs on its CPU target with
 # the same values (only slower)
 CPU_FALLBACKS = {"mps": "MindSpore has no Apple GPU (mps) target: the work runs on the CPU"}
@@ -48,7 +48,7 @@ def to_device_target(node: cst.BaseExpression, notes: List[str]) -> cst.BaseExpr
                                  orelse=to_device_target(node.orelse, notes))
     kind = device_string(node)
     if kind is not None and string_value(node).partition(":")[2] not in ("", "0"):
-        notes.append(_INDEX_NOTE)
+        notes.append(INDEX_NOTE)
     if kind is None:
         raise Unsupported("only device names written as string literals convert")
     if kind in CPU_FALLBACKS:
@@ -63,7 +63,7 @@ def to_device_target(node: cst.BaseExpression, notes: List[str]) -> cst.BaseExpr
 def device_target(ctx, rule, bound: Bound, call=None):
     """torch.device("cuda" if ... else "cpu") -> "GPU" if ... else "CPU"."""
     if bound.get("index") is not None and literal(bound.get("index")) != "0":
-        bound.warnings.append(_INDEX_NOTE)
+        bound.warnings.append(INDEX_NOTE)
     if bound.get("type") is None:
         raise Unsupported("needs the argument 'type'")
     notes: List[str] = []

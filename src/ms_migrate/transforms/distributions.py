@@ -31,7 +31,7 @@ def logits_as_probs(ctx, rule, bound: Bound, call=None):
 _ALIKE = {"tensor", "Tensor", "ones", "zeros", "full", "arange", "linspace", "eye"}
 
 
-def _alike_twice(node: cst.BaseExpression) -> bool:
+def alike_twice(node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)):
         return True
     dotted = dotted_name(node.func) if isinstance(node, cst.Call) else None
@@ -51,7 +51,7 @@ def bernoulli_own_probs(ctx, rule, bound: Bound, call=None):
         own = bound.get("self") if "self" in bound.values else bound.get("input")
         if own is None:
             raise Unsupported("needs the argument 'input'")
-        if not _alike_twice(own):
+        if not alike_twice(own):
             raise Unsupported("the tensor is both the shape and the probabilities: assign it "
                               "to a variable first")
         bound.set("p", own)

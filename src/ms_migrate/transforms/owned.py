@@ -5,7 +5,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
 from .base import literal, transform
-from .tensors import _is_dtype
+from .tensors import is_dtype
 
 
 @transform
@@ -42,7 +42,7 @@ def module_to(ctx, rule, bound: Bound, call=None):
     receiver = bound.values["self"]
     dtype = bound.get("dtype")
     device = bound.get("device")
-    if dtype is None and device is not None and _is_dtype(ctx, device):
+    if dtype is None and device is not None and is_dtype(ctx, device):
         dtype = device
     if dtype is None or literal(dtype) == "None":
         raise Unsupported("only a cast converts here: MindSpore places a Cell's parameters "

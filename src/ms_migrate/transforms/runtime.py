@@ -20,7 +20,7 @@ from ..core.callrewrite import Bound, Unsupported
 from ..core.names import dotted_name
 from ..core.strings import string_value
 from .base import transform
-from .devices import _INDEX_NOTE, CPU_FALLBACKS, DEVICE_TARGETS, device_target
+from .devices import CPU_FALLBACKS, DEVICE_TARGETS, INDEX_NOTE, device_target
 
 _RUNTIME_NOTE = ("the device name is chosen at run time: torch's \"cuda\"/\"cpu\" become "
                  "\"GPU\"/\"CPU\", other names are kept")
@@ -38,13 +38,13 @@ def device_target_runtime(ctx, rule, bound: Bound, call=None):
                 bound.warnings.append(CPU_FALLBACKS[typed])
             elif typed not in DEVICE_TARGETS:
                 raise Unsupported(f"device type {typed!r} has no MindSpore device target")
-            bound.warnings.append(_INDEX_NOTE)
+            bound.warnings.append(INDEX_NOTE)
             return cst.SimpleString(f'"{DEVICE_TARGETS.get(typed, "CPU")}"')
         name = _named_type(value)
         if name is None:
             raise refused
         if name is not value:
-            bound.warnings.append(_INDEX_NOTE)
+            bound.warnings.append(INDEX_NOTE)
         bound.warnings.append(_RUNTIME_NOTE)
         text = cst.Module([]).code_for_node(name)
         return cst.parse_expression(

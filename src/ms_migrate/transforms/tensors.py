@@ -204,7 +204,7 @@ _DTYPE_NAMES = {
     "cfloat", "cdouble", "bool_"}  # bool_: MindSpore's spelling, once the argument converted
 
 
-def _is_dtype(ctx, node: cst.BaseExpression) -> bool:
+def is_dtype(ctx, node: cst.BaseExpression) -> bool:
     dotted = dotted_name(node)
     if dotted is None:
         return False
@@ -231,7 +231,7 @@ def tensor_to(ctx, rule, bound: Bound, call=None):
         if literal(bound.get(name)) not in (None, "False", "torch.preserve_format"):
             raise Unsupported(f"argument {name!r} has no MindSpore equivalent")
     receiver = call.func.value
-    if dtype is not None and "dtype" in bound.positional and not _is_dtype(ctx, dtype):
+    if dtype is not None and "dtype" in bound.positional and not is_dtype(ctx, dtype):
         if dotted_name(dtype) is not None or isinstance(dtype, cst.Subscript):
             bound.warnings.append(_TO_OTHER)
             return cst.Call(cst.Attribute(receiver, cst.Name("to")), [cst.Arg(dtype)])

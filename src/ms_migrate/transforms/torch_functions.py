@@ -12,7 +12,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
 from .base import literal, transform
-from .distributions import _alike_twice
+from .distributions import alike_twice
 from .helper_code import request
 
 # Fill values whose text shows a float: `float('inf')`, and math constants
@@ -585,7 +585,7 @@ def randint_like(ctx, rule, bound: Bound, call=None):
         source = bound.get("input")
         if source is None:
             raise Unsupported("needs the argument 'input'")
-        if not _alike_twice(source):
+        if not alike_twice(source):
             raise Unsupported("the tensor gives both the shape and the dtype: assign it to a "
                               "variable first")
         bound.set("dtype", cst.Attribute(source, cst.Name("dtype")))
