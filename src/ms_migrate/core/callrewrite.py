@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from .parsed import parsed_expression
+from .quick_libcst import parse_expression
 from .rule import Rule
 from .traversal import FastTransformer, child_nodes, traverse
 
@@ -215,7 +216,7 @@ def legacy_reduction(bound) -> None:
         if " if " in when_reduced:
             when_reduced = f"({when_reduced})"
         text = f'{when_reduced} if {operand(reduces)} else "none"'
-    bound.set("reduction", cst.parse_expression(text))
+    bound.set("reduction", parse_expression(text))
 
 
 def _tuple(items: List[cst.BaseExpression]) -> cst.Tuple:
@@ -245,10 +246,10 @@ def apply_template(template: str, value: cst.BaseExpression) -> cst.BaseExpressi
             return folded
     text = operand(value)
     try:
-        return cst.parse_expression(template.format(text))
+        return parse_expression(template.format(text))
     except cst.ParserSyntaxError:  # `{}.int()` with `2`: `2.int()` needs `(2).int()`
         try:
-            return cst.parse_expression(template.format(f"({text})"))
+            return parse_expression(template.format(f"({text})"))
         except cst.ParserSyntaxError:
             raise Unsupported(f"the value template {template!r} does not fit "
                               f"`{text}`") from None
@@ -285,7 +286,7 @@ def folded_literal(text: str) -> Optional[cst.BaseExpression]:
         return None
     if isinstance(result, float):
         result = round(result, 12)
-    return cst.parse_expression(repr(result))
+    return parse_expression(repr(result))
 
 
 class CannotFold(Exception):
@@ -452,7 +453,7 @@ def _attribute_chain(node: cst.BaseExpression) -> List[str]:
 def expression_problem(text: str) -> Optional[str]:
     """Why `text` (a template, filled) is not one Python expression, or None."""
     try:
-        cst.parse_expression(text)
+        parse_expression(text)
     except (cst.ParserSyntaxError, RecursionError):
         return f"is not a Python expression once filled: `{text}`"
     return None

@@ -12,6 +12,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tupl
 import libcst as cst
 
 from .aliases import canonical
+from .quick_libcst import parse_expression
 
 # Top-level packages whose APIs the rule tables describe.
 TORCH_ROOTS = ("torch", "torchvision", "torchtext", "torchaudio")
@@ -423,7 +424,7 @@ def _breaks_lines_bare(node: cst.BaseExpression) -> bool:
     if _python_parses(code):  # CPython's parser, many times faster, takes what libcst does
         return False
     try:
-        cst.parse_expression(code)
+        parse_expression(code)
     except cst.ParserSyntaxError:
         return True
     return False

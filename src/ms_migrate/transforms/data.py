@@ -15,6 +15,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
 from ..core.facts import DEFAULT_COLUMNS, PIPELINE, SOURCE, Columns, DataFacts
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
 
@@ -62,7 +63,7 @@ def _method(receiver: cst.BaseExpression, name: str, *args: cst.Arg) -> cst.Call
 
 
 def _strings(names: List[str]) -> cst.List:
-    return cst.parse_expression("[" + ", ".join(f'"{n}"' for n in names) + "]")
+    return parse_expression("[" + ", ".join(f'"{n}"' for n in names) + "]")
 
 
 def screen(rule, bound: Bound) -> None:
@@ -172,7 +173,7 @@ def _workers(ctx, workers: Optional[str]) -> List[cst.Arg]:
     ctx.require("import os")
     text = (f"min({workers}, os.cpu_count())" if workers.isdigit()
             else f"max(1, min({workers}, os.cpu_count()))")
-    return [_arg(cst.parse_expression(text), "num_parallel_workers")]
+    return [_arg(parse_expression(text), "num_parallel_workers")]
 
 
 def _shuffled(dataset, shuffle: str, bound: Bound) -> cst.BaseExpression:
@@ -231,7 +232,7 @@ def _per_batch_map(info: DataFacts, bound: Bound, collate, columns: Columns):
         body, count = f"tuple({fn}({samples}))", len(params)
         bound.warnings.append("collate_fn is not visible in this file: assumed it returns "
                               f"{len(params)} values, as numpy arrays")
-    lam = cst.parse_expression(f"lambda {', '.join(params)}, batch_info: {body}")
+    lam = parse_expression(f"lambda {', '.join(params)}, batch_info: {body}")
     names = columns.names if count == len(columns.names) else default_names(count)
     return lam, Columns(names, single=count == 1)
 
@@ -294,7 +295,7 @@ def random_split(ctx, rule, bound: Bound, call=None):
     # one f-string: the user's text must not pass through str.format (braces in it)
     text = (f"[{gen}({source}, column_names={code(_strings(columns.names))}, "
             f"sampler={subset}(indices)) for indices in {parts}]")
-    return cst.parse_expression(text)
+    return parse_expression(text)
 
 
 @transform
@@ -324,7 +325,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
     if folder:
         parts = ", ".join([code(root).strip()] + [f'"{p}"' for p in folder])
         ctx.require("import os")
-        root = cst.parse_expression(f"os.path.join({parts})")
+        root = parse_expression(f"os.path.join({parts})")
     args = [_arg(root)]
     if key == "ImageFolder":
         args.append(_arg(cst.Name("True"), "decode"))
@@ -332,7 +333,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
         train = literal(bound.get("train"))
         usage = ('"train"' if train in (None, "True") else '"test"' if train == "False"
                  else f'"train" if {train} else "test"')
-        args.append(_arg(cst.parse_expression(usage), "usage"))
+        args.append(_arg(parse_expression(usage), "usage"))
     args.append(_arg(cst.Name("False"), "shuffle"))
     if key in ("CIFAR10", "CIFAR100"):
         bound.warnings.append(note)

@@ -6,7 +6,6 @@ backward one): ihfft(x, norm="backward") == conj(rfft(x, norm="forward")).
 """
 from __future__ import annotations
 
-
 from ..core.callrewrite import Bound, Unsupported, render_template
 from .base import literal, quoted, transform
 

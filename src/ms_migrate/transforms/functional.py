@@ -5,6 +5,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, render_template
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
 
@@ -32,7 +33,7 @@ def _named(node: cst.BaseExpression, what: str) -> str:
 
 def _expression(ctx, text: str) -> cst.BaseExpression:
     ctx.require("from mindspore import ops")
-    return cst.parse_expression(text)
+    return parse_expression(text)
 
 
 @transform
@@ -194,7 +195,7 @@ def interpolate_size(ctx, rule, bound: Bound, call=None):
                                for i in range(dims)) + ("," if dims == 1 else "") + ")"
     bound.pop("scale_factor")
     bound.pop("size")
-    bound.set("size", cst.parse_expression(size))
+    bound.set("size", parse_expression(size))
     return _bicubic(ctx, bound) if mode == "'bicubic'" else None
 
 
@@ -313,7 +314,7 @@ def dim_required(ctx, rule, bound: Bound, call=None):
     value = bound.get("input")
     if not isinstance(value, (cst.Name, cst.Attribute)) or dotted_name(value) is None:
         raise Unsupported("give dim explicitly (torch's implicit dim depends on the input's rank)")
-    bound.set("dim", cst.parse_expression(f"0 if {dotted_name(value)}.ndim in (0, 1, 3) else 1"))
+    bound.set("dim", parse_expression(f"0 if {dotted_name(value)}.ndim in (0, 1, 3) else 1"))
     bound.warnings.append("no dim: torch's implicit one (0 for 0-, 1- and 3-D inputs, else 1) "
                           "is written out")
 
@@ -326,7 +327,7 @@ def batch_norm_affine(ctx, rule, bound: Bound, call=None):
         raise Unsupported("MindSpore's batch_norm needs running_mean and running_var")
     for name, fill in (("weight", "ones_like"), ("bias", "zeros_like")):
         if literal(bound.get(name)) in (None, "None"):
-            bound.set(name, cst.parse_expression(f"ops.{fill}({_named(mean, 'running_mean')})"))
+            bound.set(name, parse_expression(f"ops.{fill}({_named(mean, 'running_mean')})"))
             ctx.require("from mindspore import ops")
 
 
@@ -354,7 +355,7 @@ def rrelu(ctx, rule, bound: Bound, call=None):
             raise Unsupported("in-place call on an expression: assign the result by hand")
         value = f"ops.assign({_text(x)}, {value})"
     ctx.require("from mindspore import ops")
-    return cst.parse_expression(value)
+    return parse_expression(value)
 
 
 @transform
@@ -405,7 +406,7 @@ def alpha_dropout(ctx, rule, bound: Bound, call=None):
         zeros = code(ctx.name("mindspore.ops.zeros")).strip()
         like = f"{zeros}({name}.shape[:2] + (1,) * ({name}.ndim - 2), {name}.dtype)"
     shift = _SELU_ALPHA * a * (p - 1)
-    return cst.parse_expression(
+    return parse_expression(
         f"{bernoulli}({like}, p={1 - p!r}) * ({name} + {_SELU_ALPHA!r}) * {a!r} - {-shift!r}")
 
 

@@ -7,8 +7,8 @@ import libcst as cst
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from .base import transform
 from .helper_code import request
-from .tensors import write_back
 from .layers import batch_norm
+from .tensors import write_back
 
 
 def _helper_call(ctx, rule, bound: Bound, call, name: str):

@@ -13,6 +13,7 @@ import os
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
+from ..core.quick_libcst import parse_expression
 from ..core.strings import string_value
 from .base import literal, transform
 
@@ -50,4 +51,4 @@ def hub_checkpoint(ctx, rule, bound: Bound, call=None):
         f"MindSpore does not read torch's pickles: download {shown} from the URL once and "
         "convert it with `ms-migrate convert-weights <file>.pth -o <file>.ckpt --model "
         "<model.py>:<Class>`; the call loads that .ckpt")
-    return cst.parse_expression(f"{load}({name})")
+    return parse_expression(f"{load}({name})")

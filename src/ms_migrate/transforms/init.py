@@ -13,6 +13,7 @@ import libcst as cst
 from ..core import receivers
 from ..core.callrewrite import Unsupported, folded_literal, is_number, operand, rewrite
 from ..core.callrewrite import code as code_of
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
 
@@ -96,7 +97,7 @@ def _difference(high: cst.BaseExpression, low_text: str) -> cst.BaseExpression:
         if folded is not None:
             return folded
     try:
-        return cst.parse_expression(f"{operand(high)} - {_paren(low_text)}")
+        return parse_expression(f"{operand(high)} - {_paren(low_text)}")
     except cst.ParserSyntaxError:
         raise Unsupported("the bounds a and b cannot be combined into b - a") from None
 

@@ -6,6 +6,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, rewrite
+from ..core.quick_libcst import parse_expression
 from .base import literal as _literal
 from .base import quoted as _quoted
 from .base import transform
@@ -231,7 +232,7 @@ def _as_float(node: cst.BaseExpression) -> cst.BaseExpression:
         return node.with_changes(elements=[
             el.with_changes(value=_as_float(el.value)) for el in node.elements])
     if isinstance(node, (cst.Float, cst.Name)) and _literal(node) != "None":
-        return node if isinstance(node, cst.Float) else cst.parse_expression(
+        return node if isinstance(node, cst.Float) else parse_expression(
             f"float({node.value})")
     return node
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, operand, render_template, rewrite
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 
 
@@ -38,7 +39,7 @@ def kl_div_function_log_target(ctx, rule, bound: Bound, call=None):
     flag = bound.pop("log_target")
     text = literal(flag) if flag is not None else "False"
     if text == "True":
-        bound.set("target", cst.parse_expression(f"{operand(bound.get('target'))}.exp()"))
+        bound.set("target", parse_expression(f"{operand(bound.get('target'))}.exp()"))
     elif text != "False":
         raise Unsupported("log_target known only at run time: give True or False")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
 from .model_code import MODEL_HELPERS
@@ -42,7 +43,7 @@ def torchvision_model(ctx, rule, bound: Bound, call=None):
         # a weights enum or "DEFAULT": pretrained; an expression may be None at run time
         text = literal(weights)
         pretrained = (cst.Name("True") if isinstance(weights, (cst.SimpleString, cst.Attribute))
-                      else cst.parse_expression(f"{text} is not None"))
+                      else parse_expression(f"{text} is not None"))
         bound.set("pretrained", pretrained)
         bound.warnings.append(f"weights={text}: " + weights_note(arch))
     elif pretrained is not None and literal(pretrained) in ("False", "None"):

@@ -10,6 +10,7 @@ from typing import List, Optional, Union
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 
 # MindSpore has no OneCycleLR. Its LambdaLR sets a group's rate to the group's initial
@@ -177,7 +178,7 @@ def one_cycle_lr(ctx, rule, bound: Bound, call=None):
     ctx.require("import math")
     params = ", ".join(["step", f"{group}={group}"] + defaults)
     body = "".join(f"        {line}\n" for line in lines)
-    return cst.parse_expression(
+    return parse_expression(
         f"{code(ctx.name(rule.target))}({opt}, [\n"
         f"    lambda {params}: {scale + ' * ' if scale else ''}(\n{body}"
         f"    ) / {group}[\"initial_lr\"]\n"

@@ -14,6 +14,7 @@ from typing import Dict
 import libcst as cst
 
 from ..core.callrewrite import Unsupported, code
+from ..core.quick_libcst import parse_expression
 from ..core.strings import string_value
 from .base import transform
 
@@ -52,4 +53,4 @@ def print_options(ctx, rule, bound, call=None):
         ctx.require("import sys")
     function = code(ctx.name("numpy.set_printoptions")).strip()
     args = ", ".join(f"{k}={v}" for k, v in options.items())
-    return cst.parse_expression(f"{function}({args})")
+    return parse_expression(f"{function}({args})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
+from ..core.quick_libcst import parse_expression
 from .base import transform
 
 _COPIES = ("MindSpore tensors and Cells given to the process are copies (torch shares "
@@ -42,7 +43,7 @@ def msrun_worker(ctx, rule, bound: Bound, call=None):
     for name in ("daemon", "start_method"):
         bound.pop(name)
     ctx.require("import os")
-    rank = cst.parse_expression('int(os.environ.get("DEVICE_ID", "0"))')
+    rank = parse_expression('int(os.environ.get("DEVICE_ID", "0"))')
     args = bound.get("args")
     call_args = [cst.Arg(rank)]
     if isinstance(args, (cst.Tuple, cst.List)):

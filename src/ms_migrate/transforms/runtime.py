@@ -18,6 +18,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_expression
 from ..core.strings import string_value
 from .base import transform
 from .devices import CPU_FALLBACKS, DEVICE_TARGETS, INDEX_NOTE, device_target
@@ -47,7 +48,7 @@ def device_target_runtime(ctx, rule, bound: Bound, call=None):
             bound.warnings.append(INDEX_NOTE)
         bound.warnings.append(_RUNTIME_NOTE)
         text = cst.Module([]).code_for_node(name)
-        return cst.parse_expression(
+        return parse_expression(
             f'{{"cuda": "GPU", "cpu": "CPU"}}.get({text}.split(":")[0], {text})')
 
 

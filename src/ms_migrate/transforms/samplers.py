@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 
 
@@ -34,5 +35,5 @@ def sharded_drop_last(ctx, rule, bound: Bound, call=None):
     count = f"len({code(dataset).strip()}) // {shards_text}"
     if text != "True":
         count = f"{count} if {text} else None"
-    bound.set("num_samples", cst.parse_expression(count))
+    bound.set("num_samples", parse_expression(count))
     return None

@@ -8,6 +8,7 @@ import libcst as cst
 from ..core import receivers
 from ..core.callrewrite import Bound, Unsupported, code, rewrite
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 
 
@@ -351,7 +352,7 @@ def random_fill(ctx, rule, bound: Bound, call):
     ctx.require("from mindspore import ops")
     if kind in (".exponential_", ".geometric_"):  # an arithmetic expression, not one call
         sample = f"({sample})"
-    return cst.parse_expression(f"ops.assign({name}, {sample}.astype({name}.dtype))")
+    return parse_expression(f"ops.assign({name}, {sample}.astype({name}.dtype))")
 
 
 def _operand(node, default: str) -> str:

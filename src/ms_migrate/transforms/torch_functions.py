@@ -11,6 +11,7 @@ import re
 import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, render_template, rewrite
+from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .distributions import alike_twice
 from .helper_code import request
@@ -282,7 +283,7 @@ def _separate(ctx, rule, bound: Bound, sequence: bool):
                 for v in items]
     for name, default in rule.defaults.items():
         value = bound.get(name)
-        value = value if value is not None else cst.parse_expression(default)
+        value = value if value is not None else parse_expression(default)
         args.append(cst.Arg(value, keyword=cst.Name(name), equal=cst.AssignEqual(
             cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
     extra = set(bound.values) - {"tensors"} - set(rule.defaults)
@@ -439,7 +440,7 @@ def window_sym(ctx, rule, bound, call=None):
     elif text == "False":
         periodic = cst.Name("True")
     else:
-        periodic = cst.parse_expression(f"not {_operand(sym)}")
+        periodic = parse_expression(f"not {_operand(sym)}")
     length = bound.get("M")
     if length is None:
         raise Unsupported("needs the argument 'M'")
@@ -451,9 +452,9 @@ def window_sym(ctx, rule, bound, call=None):
         values["alpha"] = alpha
         number = literal(alpha)
         try:
-            values["beta"] = cst.parse_expression(repr(round(1 - float(number), 12)))
+            values["beta"] = parse_expression(repr(round(1 - float(number), 12)))
         except ValueError:
-            values["beta"] = cst.parse_expression(f"1 - {_operand(alpha)}")
+            values["beta"] = parse_expression(f"1 - {_operand(alpha)}")
     rest = {k: v for k, v in bound.values.items() if k not in values and k != "alpha"}
     bound.values.clear()
     bound.values.update(values)
@@ -513,7 +514,7 @@ def window_formula(ctx, rule, bound, call=None):
                 f" for i, c in enumerate({code(coefficients).strip()}))")
     from ..core.callrewrite import _MindSporeNames
     from ..core.traversal import traverse
-    return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
+    return traverse(parse_expression(text), _MindSporeNames(ctx.name))
 
 
 @transform
@@ -566,7 +567,7 @@ def pad_sequence(ctx, rule, bound, call=None):
             f"axis={axis})")
     from ..core.callrewrite import _MindSporeNames
     from ..core.traversal import traverse
-    return traverse(cst.parse_expression(text), _MindSporeNames(ctx.name))
+    return traverse(parse_expression(text), _MindSporeNames(ctx.name))
 
 
 @transform
