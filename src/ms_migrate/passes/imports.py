@@ -277,7 +277,7 @@ def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[st
     (imports aside). A statement whose lines never spell one of them is not entered."""
     relevant = RelevantLines(ctx.lines, re.compile(
         r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(names)))))
-    bindings = Bindings(relevant)
+    bindings = Bindings(ctx.lines, relevant)
     traverse(module, bindings)
     return bindings.bound & names
 
@@ -286,13 +286,15 @@ class Bindings(FastVisitor):
     """The variables functions, lambdas and comprehensions bind, in the statements
     `relevant` does not skip."""
 
-    def __init__(self, relevant: RelevantLines):
+    def __init__(self, lines: StatementLines, relevant: RelevantLines):
         super().__init__()
-        self.relevant = relevant
+        self.lines, self.relevant = lines, relevant
         self.bound: Set[str] = set()
 
     def skips(self, statement):
-        return self.relevant.skips(statement)
+        # a line a pass wrote (nearly every converted line, by now) is walked: cheaper
+        # than writing its code to search it, and a name it binds is a word of its code
+        return self.lines.span(statement) is not None and self.relevant.skips(statement)
 
     def visit_FunctionDef(self, node):
         self.bound.update(function_variables(node))
