@@ -33,13 +33,13 @@ from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
-from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
 from ..core.positions import RelevantLines, names_pattern
 from ..core.report import WARNING
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
+from .api_words import api_words
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -50,6 +50,9 @@ DTYPES = {
     "IntTensor": "int32", "ShortTensor": "int16", "CharTensor": "int8",
     "ByteTensor": "uint8", "BoolTensor": "bool",
 }
+# What _class_dtype knows: the typed classes (and Tensor) of torch and torch.cuda
+_CLASSES = frozenset({f"torch.{name}" for name in DTYPES}
+                     | {f"torch.cuda.{name}" for name in DTYPES if name != "Tensor"})
 # A typed class anywhere, or a plain Tensor called or mapped (`torch.Tensor` in a type
 # hint or an isinstance test is not legacy: most files have one)
 _APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)Tensor\b"
@@ -79,11 +82,8 @@ def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
 
 
 def _class_words(ctx: Context) -> Set[str]:
-    """Words one of which a statement that names a typed tensor class spells: the
-    class's own name, or a name imported as one (`from torch import LongTensor as LT`).
-    (The alias table keeps an API's last name: `torch.cuda.LongTensor` is not renamed.)"""
-    return {*DTYPES, *(alias for alias, qualified in ctx.aliases.items()
-                       if canonical(qualified).rpartition(".")[2] in DTYPES)}
+    """Words one of which a statement that names a typed tensor class spells."""
+    return api_words(ctx, _CLASSES)
 
 
 def _class_dtype(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
