@@ -130,9 +130,7 @@ class _Facts(FastVisitor):
         self.mode_set: Set[str] = set()  # names `.train(...)` / `.set_train(...)` is called on
 
     def skips(self, statement: cst.CSTNode) -> bool:
-        # a line a pass wrote is walked: cheaper than writing its code to search it,
-        # and what these hooks find there spells `train` or `class` all the same
-        return self.ctx.lines.span(statement) is not None and self._relevant.skips(statement)
+        return self._relevant.skips(statement)
 
     def visit_ClassDef(self, node):
         if node.name.value in HELPERS and node.bases and all(
