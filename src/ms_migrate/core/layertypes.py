@@ -11,6 +11,7 @@ there are named by inference.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from typing import Dict, List, Optional
 
 _SEQUENTIAL = "torch.nn.Sequential"
@@ -38,13 +39,32 @@ def layer_types_from_source(source: str, class_name: str, filename: str = "<mode
     return types
 
 
+# The fields that hold statements (an except handler's or a match case's too)
+_BLOCKS = frozenset(("body", "orelse", "handlers", "finalbody", "cases"))
+
+
+def _statements(tree: ast.Module):
+    """ast.walk's nodes that are statements (and the handlers and cases that hold
+    them), in its order: imports are statements, and walking every expression too
+    costs most of reading a class's layers."""
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        for field in node._fields:
+            if field in _BLOCKS:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    todo.extend(value)
+        yield node
+
+
 class _ModelReader:
     def __init__(self, tree: ast.Module, filename: str):
         self.module_name = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         self.aliases: Dict[str, str] = {}
         self.classes: Dict[str, ast.ClassDef] = {}
         self.functions: Dict[str, ast.FunctionDef] = {}
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:

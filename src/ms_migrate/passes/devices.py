@@ -25,12 +25,13 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import LocalNames, dotted_name, iter_statements, keep_parentheses
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from .statement_pass import StatementPass, torch_names
+from .api_words import api_words
+from .statement_pass import StatementPass
 from .text_search import found
 
 # A cheap test before the pass: a move, a device object, a backend switch or a
@@ -51,6 +52,7 @@ _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
              re.compile(r"set_deterministic_debug_mode\b"), re.compile(r"set_device\("),
              re.compile(r"\.is_(?:cuda|xpu)\b"))
+_BACKSLASH = re.compile(r"\\")
 _MOVED = "removed: MindSpore places tensors and Cells by context"
 # `.to(rank)`, `.to(args.gpu)`: the names DDP code gives a CUDA device index.
 _DEVICE_INDEX = re.compile(r"^(rank|local_rank|gpu|gpus?_id|gpu_rank|device_id|dev_id|cuda_id)$")
@@ -106,8 +108,10 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     """Dotted names (`device`, `self.device`) assigned a device in this file."""
     found: Set[str] = set()
     # statements only (no walk through expressions): a whole-tree visit costs a parse;
-    # and only those with a line naming torch or a device
-    relevant = RelevantLines(ctx.lines, torch_names(ctx), *_RELEVANT)
+    # and only those with a line naming a device call or a device (a string that spells
+    # one with escapes has a backslash)
+    relevant = RelevantLines(ctx.lines, names_pattern(api_words(ctx, _DEVICE_CALLS)),
+                             *_RELEVANT, _BACKSLASH)
     for node in iter_statements(module.body, enter=lambda s: not relevant.skips(s)):
         if type(node) is cst.Assign and (_is_device_constructor(ctx, node.value)
                                              or is_device_string_expr(node.value)):

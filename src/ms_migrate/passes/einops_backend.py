@@ -20,6 +20,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name, iter_statements
 from ..core.parsed import parsed_statement
+from ..core.positions import RelevantLines
 from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, UNSUPPORTED
 from .statement_pass import with_helper_code
@@ -124,13 +125,16 @@ class {name}({mixin}, mindspore.nn.Cell):
 '''
 
 
+_EINOPS = re.compile(r"einops")
+
+
 def applies(source: str) -> bool:
     return "einops" in source and bool(_APPLIES.search(source))
 
 
 def add_einops_backend(ctx: Context, module: cst.Module) -> cst.Module:
     defined = {s.name.value for s in module.body if isinstance(s, cst.ClassDef)}
-    imported = _einops_names(module)
+    imported = _einops_names(ctx, module)
     if BACKEND in defined or imported is None:
         return module  # no einops, or converted before
     layers: Dict[str, tuple] = {}  # bound name -> (einops layer, line)
@@ -154,10 +158,11 @@ def add_einops_backend(ctx: Context, module: cst.Module) -> cst.Module:
     return with_helper_code(module, helpers)
 
 
-def _einops_names(module: cst.Module) -> Optional[List[str]]:
+def _einops_names(ctx: Context, module: cst.Module) -> Optional[List[str]]:
     """The names the file imports from einops ([] for `import einops`); None: no einops."""
     names = None
-    for stmt in iter_statements(module.body):
+    relevant = RelevantLines(ctx.lines, _EINOPS)  # an einops import spells it on its line
+    for stmt in iter_statements(module.body, enter=lambda s: not relevant.skips(s)):
         kind = type(stmt)  # types compared: isinstance against libcst's ABCs is slow
         if kind is cst.Import and any(
                 dotted_name(a.name).split(".")[0] == "einops" for a in stmt.names):

@@ -13,6 +13,7 @@ import libcst as cst
 from ..core.codegen import module_code
 from ..core.context import IMPORT_STYLE, Context
 from ..core.names import (
+    COMPOUND_STATEMENTS,
     ImportFound,
     ImportStatements,
     comprehension_variables,
@@ -35,14 +36,15 @@ def _sort_key(statement: str):
 
 def _torch_import_names(small: cst.BaseSmallStatement) -> List[str]:
     """Local names a torch import binds, or [] when it is not a torch import."""
-    if isinstance(small, cst.Import):
+    kind = type(small)  # types compared: isinstance against libcst's ABCs is slow
+    if kind is cst.Import:
         names = []
         for alias in small.names:
             full = dotted_name(alias.name) or ""
             if is_torch_name(full):
                 names.append(alias.asname.name.value if alias.asname else full.split(".")[0])
         return names
-    if isinstance(small, cst.ImportFrom) and small.relative == () and small.module is not None:
+    if kind is cst.ImportFrom and small.relative == () and small.module is not None:
         module = dotted_name(small.module) or ""
         if is_torch_name(module) and not isinstance(small.names, cst.ImportStar):
             return [(a.asname.name.value if a.asname else a.name.value) for a in small.names]
@@ -89,7 +91,8 @@ def _prune_block(body: Sequence[cst.CSTNode], used: Set[str],
     `imports`: the module's, to pass by its compound statements that import no torch."""
     out, comments = [], []  # the comments of removed lines go to the next statement
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        kind = type(stmt)
+        if kind is cst.SimpleStatementLine:
             smalls = [s for s in (_prune(s, used) for s in stmt.body) if s is not None]
             if not smalls:
                 comments += _comments_of(stmt)
@@ -97,7 +100,7 @@ def _prune_block(body: Sequence[cst.CSTNode], used: Set[str],
             if any(new is not old for new, old in zip(smalls, stmt.body)) or len(smalls) < len(stmt.body):
                 smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
                 stmt = stmt.with_changes(body=smalls)
-        elif isinstance(stmt, cst.BaseCompoundStatement) and (imports is None or any(
+        elif kind in COMPOUND_STATEMENTS and (imports is None or any(
                 _torch_import_names(small) for small, _runs in imports.within(stmt))):
             stmt = _prune_suites(stmt, used)
         if comments:
@@ -277,7 +280,7 @@ def _function_bound(ctx: Context, module: cst.Module, names: Set[str]) -> Set[st
     (imports aside). A statement whose lines never spell one of them is not entered."""
     relevant = RelevantLines(ctx.lines, re.compile(
         r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(names)))))
-    bindings = Bindings(relevant)
+    bindings = Bindings(ctx.lines, relevant)
     traverse(module, bindings)
     return bindings.bound & names
 
@@ -286,13 +289,15 @@ class Bindings(FastVisitor):
     """The variables functions, lambdas and comprehensions bind, in the statements
     `relevant` does not skip."""
 
-    def __init__(self, relevant: RelevantLines):
+    def __init__(self, lines: StatementLines, relevant: RelevantLines):
         super().__init__()
-        self.relevant = relevant
+        self.lines, self.relevant = lines, relevant
         self.bound: Set[str] = set()
 
     def skips(self, statement):
-        return self.relevant.skips(statement)
+        # a line a pass wrote (nearly every converted line, by now) is walked: cheaper
+        # than writing its code to search it, and a name it binds is a word of its code
+        return self.lines.span(statement) is not None and self.relevant.skips(statement)
 
     def visit_FunctionDef(self, node):
         self.bound.update(function_variables(node))

@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.context import Context
+from ..core.positions import names_pattern
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import rebuilt, traverse
 from .layer_classnames import ClassNames, read_test, traced_class_names
@@ -37,6 +38,7 @@ _NAME = r"(?:\b\w+\.__class__|\btype\(\w+\))\.__name__"  # \b: linear on long wo
 _CLASS_NAME = re.compile(rf"^\s*\w+\s*=\s*{_NAME}\s*(?:#.*)?$"
                          rf"|{_NAME}\s*(?:[=!]=|\.(?:find|startswith|endswith)\()|\bin\s+{_NAME}",
                          re.M)
+_TYPE_TESTS = names_pattern({"isinstance", "issubclass"})
 _APPLIES = re.compile(r"(?:isinstance|issubclass)\([^\n]*(Norm|Embedding|PReLU|Conv1d|ConvTranspose1d)")
 
 
@@ -62,14 +64,20 @@ class _Narrowing:
 
 class _LayerAttributes(StatementPass):
     def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
+        by_name = bool(_CLASS_NAME.search(ctx.source))  # any class names to read
+        # without them, only a statement that spells a type test narrows a branch
+        super().__init__(ctx, *(() if by_name else (_TYPE_TESTS,)))
         self.narrowed: List[_Narrowing] = []  # per open branch
         self.branch_of: Dict[int, _Narrowing] = {}
         self.notes: List[str] = []  # `# ms-migrate:` lines for the statement being left
         self.scopes: List[list] = []  # [scope node, its class-name variables or None]
         self.class_names: Optional[ClassNames] = None
         self.marked: Dict[int, List[str]] = {}  # id(If) -> what its class-name tests miss
-        self.by_name = bool(_CLASS_NAME.search(ctx.source))  # any class names to read
+        self.by_name = by_name
+
+    def skips(self, statement: cst.CSTNode) -> bool:
+        # in a narrowed branch every statement may read the layer's attributes
+        return not self.narrowed and super().skips(statement)
 
     # --- scopes: class-name variables are traced within one function -----------------
     def visit_Module(self, node: cst.Module) -> None:

@@ -39,7 +39,8 @@ from ..core.positions import RelevantLines, names_pattern
 from ..core.report import WARNING
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass, torch_names
+from .api_words import api_words
+from .statement_pass import StatementPass
 from .text_search import found
 
 # torch's typed tensor classes -> the dtype their tensors have (torch.X).
@@ -49,6 +50,9 @@ DTYPES = {
     "IntTensor": "int32", "ShortTensor": "int16", "CharTensor": "int8",
     "ByteTensor": "uint8", "BoolTensor": "bool",
 }
+# What _class_dtype knows: the typed classes (and Tensor) of torch and torch.cuda
+_CLASSES = frozenset({f"torch.{name}" for name in DTYPES}
+                     | {f"torch.cuda.{name}" for name in DTYPES if name != "Tensor"})
 # A typed class anywhere, or a plain Tensor called or mapped (`torch.Tensor` in a type
 # hint or an isinstance test is not legacy: most files have one)
 _APPLIES = re.compile(r"(?:Float|Double|Half|Long|Int|Short|Char|Byte|Bool|BFloat16)Tensor\b"
@@ -75,6 +79,11 @@ def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
     converted = traverse(module, rewrite)
     rewrite.place_findings()
     return converted
+
+
+def _class_words(ctx: Context) -> Set[str]:
+    """Words one of which a statement that names a typed tensor class spells."""
+    return api_words(ctx, _CLASSES)
 
 
 def _class_dtype(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
@@ -186,9 +195,10 @@ def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpre
     """Names bound only to typed classes or choices of one dtype, the same in every
     binding (once in the module, or once in each function that picks its own) ->
     the class their calls are spelled as."""
-    # first the names assigned a class somewhere (a class names torch), then all the
-    # bindings of those names (each statement binding one names it)
-    classes = _Bindings(RelevantLines(ctx.lines, torch_names(ctx)).skips)
+    # first the names assigned a class somewhere (its statement spells the class's name,
+    # or a name imported as one), then all the bindings of those names (each statement
+    # binding one names it)
+    classes = _Bindings(RelevantLines(ctx.lines, names_pattern(_class_words(ctx))).skips)
     traverse(module, classes)
     candidates = {name for name, values in classes.assigned.items()
                   if any(_choice_dtype(ctx, v) is not None for v in values)}
@@ -256,8 +266,9 @@ class _Reads(FastVisitor):
 class _Rewrite(StatementPass):
     def __init__(self, ctx: Context, classes: Dict[str, cst.BaseExpression],
                  reads: Dict[str, int]):
-        # it rewrites what names torch or a chosen class, and `x.type('torch.IntTensor')`
-        super().__init__(ctx, torch_names(ctx), names_pattern({*classes, "type"}))
+        # it rewrites what names a typed class or a chosen one, and `x.type(...)` (whose
+        # string may spell its class with escapes)
+        super().__init__(ctx, names_pattern({*_class_words(ctx), *classes, "type"}))
         self.classes = classes
         self.reads = reads
         self.made: Set[int] = set()  # ids of the isinstance tests written here

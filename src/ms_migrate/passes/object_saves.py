@@ -30,7 +30,8 @@ from ..core.positions import RelevantLines, names_pattern
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.helper_code import request
 from .pickled_models import NamedNetworks
-from .statement_pass import StatementPass, torch_names
+from .api_words import api_words
+from .statement_pass import StatementPass
 from .text_search import found
 
 _SAVE, _LOAD = "torch.save", "torch.load"
@@ -42,7 +43,7 @@ def applies(source: str) -> bool:
 
 
 def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:
-    # first whether torch.save/torch.load is called at all, in the statements naming torch
+    # first whether torch.save/torch.load is called at all, in the statements naming them
     calls = _Calls(ctx)
     traverse(module, calls)
     if not calls.saves and not calls.loads:
@@ -56,12 +57,12 @@ def convert_object_saves(ctx: Context, module: cst.Module) -> cst.Module:
 
 class _Calls(FastVisitor):
     """How often torch.save and torch.load are called (read in the statements that
-    name torch only)."""
+    name them only)."""
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, torch_names(ctx)).skips
+        self.skips = RelevantLines(ctx.lines, names_pattern(api_words(ctx, (_SAVE, _LOAD)))).skips
         self.saves = 0
         self.loads = 0
 

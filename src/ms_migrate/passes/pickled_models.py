@@ -31,7 +31,8 @@ from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .statement_pass import StatementPass, torch_names
+from .api_words import api_words
+from .statement_pass import StatementPass
 from .text_search import found
 
 _APPLIES = re.compile(r"\b(?:save|load)\(|safe_globals\(")
@@ -99,12 +100,12 @@ def _saved_whole(ctx: Context, module: cst.Module) -> Set[str]:
 
 class _Saves(FastVisitor):
     """Dotted names passed (first, by place) to torch.save; only statements that name
-    torch are read."""
+    it are read."""
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, torch_names(ctx)).skips
+        self.skips = RelevantLines(ctx.lines, names_pattern(api_words(ctx, (_SAVE,)))).skips
         self.found: Set[str] = set()
 
     def visit_Call(self, call: cst.Call) -> None:
@@ -158,7 +159,8 @@ class _Uses(FastVisitor):
 
 class _PickledModels(StatementPass):
     def __init__(self, ctx: Context, saved: Set[str]) -> None:
-        super().__init__(ctx, torch_names(ctx))  # it rewrites torch's calls only
+        # it rewrites these calls, and the `with`s around them
+        super().__init__(ctx, names_pattern(api_words(ctx, (_SAVE, _LOAD, *_SAFE_GLOBALS))))
         self.saved = saved
         self.files: List[tuple] = []  # (name, path) of the open() withs being visited
         self.flatten: Set[int] = set()  # ids of updated withs whose body replaces them

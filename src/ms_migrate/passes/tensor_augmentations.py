@@ -23,11 +23,13 @@ from typing import List
 import libcst as cst
 
 from ..core.context import Context
+from ..core.positions import names_pattern
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from ..transforms.helper_code import request
 from .classes import ClassTracker
-from .statement_pass import StatementPass, torch_names
+from .api_words import api_words
+from .statement_pass import StatementPass
 from .text_search import found
 
 _HELPERS = {
@@ -40,6 +42,8 @@ _HELPERS = {
                           ("size", "scale", "ratio", "interpolation", "antialias")),
 }
 _PREFIX = "torchvision.transforms."
+_TRANSFORMS = frozenset(prefix + name for prefix in (_PREFIX, _PREFIX + "v2.")
+                        for name in _HELPERS)
 _APPLIES = re.compile(r"\b(" + "|".join(_HELPERS) + r")\s*\(")
 
 
@@ -69,7 +73,8 @@ _CLASS = re.compile(r"class\b")
 
 class _Augmentations(StatementPass):
     def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx, torch_names(ctx), _CLASS)  # it rewrites torchvision's calls
+        # it rewrites these transforms' calls
+        super().__init__(ctx, names_pattern(api_words(ctx, _TRANSFORMS)), _CLASS)
         self.classes = ClassTracker()
         self.calls: List[str] = []  # the torch calls around the node: "seq", "compose"
 

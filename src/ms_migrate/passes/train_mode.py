@@ -83,9 +83,10 @@ def add_training_mode(ctx: Context, module: cst.Module) -> cst.Module:
 
 
 def _dotted(node: cst.BaseExpression) -> Optional[str]:
-    if isinstance(node, cst.Name):
+    kind = type(node)  # types compared: isinstance against libcst's ABCs is slow
+    if kind is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if kind is cst.Attribute:
         base = _dotted(node.value)
         return None if base is None else f"{base}.{node.attr.value}"
     return None
@@ -139,14 +140,14 @@ class _Facts(FastVisitor):
 
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in ("train", "set_train"):
+        if type(func) is cst.Attribute and func.attr.value in ("train", "set_train"):
             name = _dotted(func.value)
             if name is not None:
                 self.mode_set.add(name)
 
     def visit_AssignTarget(self, node):
         target = node.target
-        if isinstance(target, cst.Attribute) and target.attr.value == "training":
+        if type(target) is cst.Attribute and target.attr.value == "training":
             name = _dotted(target.value)
             if name is not None:
                 self.mode_set.add(name)
@@ -229,9 +230,10 @@ class _Plan:
         if len(stmt.body) != 1:
             return None
         small = stmt.body[0]
-        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        kind = type(small)
+        if kind is cst.Assign and len(small.targets) == 1:
             target, value = small.targets[0].target, small.value
-        elif isinstance(small, cst.AnnAssign) and small.value is not None:
+        elif kind is cst.AnnAssign and small.value is not None:
             target, value = small.target, small.value
         else:
             return None
@@ -241,15 +243,15 @@ class _Plan:
         return name
 
     def _builds(self, value: cst.BaseExpression) -> bool:
-        while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+        while type(value) is cst.Call and type(value.func) is cst.Attribute \
                 and value.func.attr.value in _RETURNS_SELF:
             if value.func.attr.value == "set_train":
                 return False
             value = value.func.value
-        if not isinstance(value, cst.Call):
+        if type(value) is not cst.Call:
             return False
         func = value.func
-        if isinstance(func, cst.Name) and func.value in self.classes:
+        if type(func) is cst.Name and func.value in self.classes:
             return True
         called = self.ctx.resolve(func)
         if called in _CONTAINERS:
@@ -344,7 +346,8 @@ class _TrainMode(StatementPass):
     def skips(self, statement: cst.CSTNode) -> bool:
         # small statements are only met inside a line that is entered (their calls
         # are numbered for the finding's line)
-        return isinstance(statement, cst.BaseStatement) and not (
+        kind = type(statement)  # (types compared: isinstance against libcst's ABCs is slow)
+        return (kind is cst.SimpleStatementLine or kind in COMPOUND_STATEMENTS) and not (
             id(statement) in self.holders or id(statement) in self.after)
 
     def leave_SimpleStatementLine(self, original, updated):

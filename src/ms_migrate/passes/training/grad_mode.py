@@ -78,7 +78,8 @@ class _GradModes(FastTransformer):
 
     def skips(self, statement: cst.CSTNode) -> bool:
         # classes are always entered: which ones are Cells matters to their subclasses
-        return not isinstance(statement, cst.ClassDef) and self._relevant.skips(statement)
+        # (types compared: isinstance against libcst's ABCs is slow)
+        return type(statement) is not cst.ClassDef and self._relevant.skips(statement)
 
     def _grad_mode(self, expr: cst.BaseExpression) -> Optional[str]:
         func = expr.func if isinstance(expr, cst.Call) else expr
@@ -175,14 +176,15 @@ class _GradModes(FastTransformer):
     def _splice(self, originals, updated) -> List[cst.BaseStatement]:
         out: List[cst.BaseStatement] = []
         for orig, stmt in zip(originals, updated):
-            if isinstance(stmt, cst.With):
+            kind = type(stmt)  # types compared: isinstance against libcst's ABCs is slow
+            if kind is cst.With:
                 out.extend(self._with(orig, stmt))
             elif self._is_grad_mode_call(stmt):
                 self._report(orig, self._grad_mode(stmt.body[0].value), CONVERTED, WHY)
                 comments = [line for line in stmt.leading_lines if line.comment is not None]
                 if comments:  # the user's comments stay
                     out.append(cst.SimpleStatementLine(body=[cst.Pass()], leading_lines=comments))
-            elif isinstance(stmt, cst.SimpleStatementLine):
+            elif kind is cst.SimpleStatementLine:
                 out.append(self._values(orig, stmt))
             else:
                 out.append(stmt)
@@ -208,9 +210,9 @@ class _GradModes(FastTransformer):
         return new
 
     def _is_grad_mode_call(self, stmt) -> bool:
-        return (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
-                and isinstance(stmt.body[0], cst.Expr)
-                and isinstance(stmt.body[0].value, cst.Call)
+        return (type(stmt) is cst.SimpleStatementLine and len(stmt.body) == 1
+                and type(stmt.body[0]) is cst.Expr
+                and type(stmt.body[0].value) is cst.Call
                 and self._grad_mode(stmt.body[0].value) is not None
                 and not self._inside_cell())
 

@@ -38,6 +38,8 @@ CREATION = frozenset(f"torch.{n}" for n in (
 PARAMETER_ITERATORS = frozenset({"parameters", "named_parameters", "children", "modules",
                                  "named_modules", "buffers"})
 _PARAMETERS_CALL = re.compile(r"\.(?:parameters|named_parameters)\(")
+_LITERALS = frozenset({cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
+                       cst.ConcatenatedString, cst.FormattedString})
 GRAD_MODE = frozenset({"torch.no_grad", "torch.inference_mode", "torch.autograd.no_grad"})
 
 
@@ -61,7 +63,7 @@ class DataFlow:
             self.data_names |= self._writes(stmt)
         else:
             self.data_names -= self._writes(stmt)
-        if isinstance(stmt, cst.For) and not data:
+        if type(stmt) is cst.For and not data:
             iterates_params = any(
                 isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute)
                 and n.func.attr.value in PARAMETER_ITERATORS for n in _calls(stmt.iter))
@@ -69,15 +71,16 @@ class DataFlow:
                 self.data_names |= set(target_names(stmt.target))
 
     def _statement_is_data(self, stmt: cst.CSTNode) -> bool:
-        if isinstance(stmt, cst.With):
+        kind = type(stmt)
+        if kind is cst.With:
             return any(self._grad_mode(item.item) for item in stmt.items)
-        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+        if kind is not cst.SimpleStatementLine or len(stmt.body) != 1:
             return False
         small = stmt.body[0]
-        if isinstance(small, cst.Assign):
-            if isinstance(small.value, cst.Call) and len(small.targets) == 1 and (
+        if type(small) is cst.Assign:
+            if type(small.value) is cst.Call and len(small.targets) == 1 and (
                     self._constructs_layer(small.value) or (
-                        isinstance(small.targets[0].target, cst.Name)
+                        type(small.targets[0].target) is cst.Name
                         and small.targets[0].target.value in self.models)):
                 return True  # `model = Net()`, `layer = nn.Linear(4, 2)`
             return self.expr_is_data(small.value)
@@ -100,22 +103,22 @@ class DataFlow:
         return qualified in GRAD_MODE
 
     def expr_is_data(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Name):
+        kind = type(expr)  # types compared: isinstance against libcst's ABCs is slow
+        if kind is cst.Name:
             return expr.value in self.data_names or expr.value in ("None", "True", "False")
-        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString,
-                             cst.ConcatenatedString, cst.FormattedString)):
+        if kind in _LITERALS:
             return True
-        if isinstance(expr, cst.Attribute):
+        if kind is cst.Attribute:
             return expr.attr.value in DATA_ATTRIBUTES and self.expr_is_data(expr.value)
-        if isinstance(expr, cst.Subscript):
+        if kind is cst.Subscript:
             return self.expr_is_data(expr.value)
-        if isinstance(expr, (cst.Tuple, cst.List)):
+        if kind is cst.Tuple or kind is cst.List:
             return all(self.expr_is_data(el.value) for el in expr.elements)
-        if isinstance(expr, cst.BinaryOperation):
+        if kind is cst.BinaryOperation:
             return self.expr_is_data(expr.left) and self.expr_is_data(expr.right)
-        if isinstance(expr, cst.UnaryOperation):
+        if kind is cst.UnaryOperation:
             return self.expr_is_data(expr.expression)
-        if isinstance(expr, cst.Call):
+        if kind is cst.Call:
             return self._call_is_data(expr)
         return False
 

@@ -16,11 +16,12 @@ from ...core.traversal import FastVisitor, traverse
 
 def target_names(target: cst.BaseExpression) -> List[str]:
     """Names a target binds: `x`, `(x, y)`, `[a, *rest]`; not `a.b` or `a[i]`."""
-    if isinstance(target, cst.Name):
+    kind = type(target)  # types compared: isinstance against libcst's ABCs is slow
+    if kind is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if kind is cst.Tuple or kind is cst.List:
         return [n for el in target.elements for n in target_names(el.value)]
-    if isinstance(target, cst.StarredElement):
+    if kind is cst.StarredElement:
         return target_names(target.value)
     return []
 
@@ -62,7 +63,7 @@ class _Flow(FastVisitor):
         if names:
             self.writes.extend(names)
             self._bound.update(names)
-            if not isinstance(target, cst.Name):  # `a, b.c = ...` still reads `b`
+            if type(target) is not cst.Name:  # `a, b.c = ...` still reads `b`
                 for el in target.elements:
                     if not target_names(el.value):
                         traverse(el.value, self)
@@ -170,7 +171,7 @@ class _Flow(FastVisitor):
         return False
 
     def visit_Name(self, node):
-        if not any(node.value in scope for scope in self._local):
+        if not (self._local and any(node.value in scope for scope in self._local)):
             self.reads.append(node.value)
             if node.value not in self._bound:
                 self.free.append(node.value)
