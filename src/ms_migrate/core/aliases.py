@@ -56,6 +56,11 @@ def canonical(qualified: str) -> str:
         rest = f".{last}{rest}"
 
 
+def other_spellings() -> Dict[str, str]:
+    """The table: each other spelling of a ruled API -> its public name."""
+    return _load()[0]
+
+
 def torch_modules() -> FrozenSet[str]:
     """Module paths the table was made from: namespaces, not APIs."""
     return _load()[1]

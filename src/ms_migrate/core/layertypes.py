@@ -30,7 +30,7 @@ def layer_types_from_source(source: str, class_name: str, filename: str = "<mode
         tree = ast.parse(source, filename)
     except SyntaxError as exc:
         raise LayerSourceError(f"{filename}:{exc.lineno}: cannot parse: {exc.msg}") from None
-    reader = _ModelReader(tree, filename)
+    reader = ModelReader(tree, filename)
     if class_name not in reader.classes:
         found = ", ".join(sorted(reader.classes)) or "none"
         raise LayerSourceError(f"{filename}: no class {class_name!r} (classes: {found})")
@@ -58,7 +58,7 @@ def _statements(tree: ast.Module):
         yield node
 
 
-class _ModelReader:
+class ModelReader:
     def __init__(self, tree: ast.Module, filename: str):
         self.module_name = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         self.aliases: Dict[str, str] = {}

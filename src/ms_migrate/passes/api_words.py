@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Collection, FrozenSet, Set
 
-from ..core.aliases import _load, canonical
+from ..core.aliases import canonical, other_spellings
 from ..core.context import Context
 
 
@@ -27,5 +27,5 @@ def api_words(ctx: Context, apis: Collection[str]) -> Set[str]:
 @lru_cache(maxsize=32)
 def _table_words(apis: FrozenSet[str]) -> FrozenSet[str]:
     """The APIs' last names, and those of the spellings the alias table maps to them."""
-    spellings = {name for name, public in _load()[0].items() if public in apis}
+    spellings = {name for name, public in other_spellings().items() if public in apis}
     return frozenset(name.rpartition(".")[2] for name in (*apis, *spellings))

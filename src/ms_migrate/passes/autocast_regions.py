@@ -40,7 +40,7 @@ def applies(source: str) -> bool:
 
 
 def remove_autocast_regions(ctx: Context, module: cst.Module) -> cst.Module:
-    regions = _Regions(ctx)
+    regions = Regions(ctx)
     converted = traverse(module, regions)
     regions.place_findings()
     return converted
@@ -51,7 +51,7 @@ def _nullcontext(node) -> bool:
             and node.func.value == "nullcontext")
 
 
-class _Regions(StatementPass):
+class Regions(StatementPass):
     def __init__(self, ctx: Context) -> None:
         super().__init__(ctx, _APPLIES)
         self.taken: set = set()  # autocast calls already handled as a `with` or decorator

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..core.context import Context
-from ..core.layertypes import _ModelReader
+from ..core.layertypes import ModelReader
 from ..core.names import dotted_name
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
@@ -73,7 +73,7 @@ def _class_renames(ctx: Context) -> Renames:
     tree = ctx.lines.tree  # the tree the line numbers came from (not parsed again)
     if tree is None:
         return {}
-    reader = _ModelReader(tree, "model")
+    reader = ModelReader(tree, "model")
     out: Renames = {}
     for name in reader.classes:
         types: Dict[str, str] = {}

@@ -24,7 +24,7 @@ from ..core.names import (
     target_names,
 )
 from ..core.parsed import parsed_statement
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, StatementLines
 from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, FastVisitor, traverse
 

@@ -24,7 +24,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.report import WARNING
 from ..core.traversal import traverse
-from .autocast_regions import _Regions
+from .autocast_regions import Regions
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -57,7 +57,7 @@ def remove_region_contexts(ctx: Context, module: cst.Module) -> cst.Module:
     return converted
 
 
-class _Contexts(_Regions):
+class _Contexts(Regions):
     """The autocast pass's splicing of `with` bodies, for the contexts above."""
 
     def __init__(self, ctx: Context) -> None:
