@@ -18,7 +18,7 @@ import libcst as cst
 
 from .core.codegen import module_code
 from .core.context import Context
-from .core.quick_libcst import parse_source, quick_codegen
+from .core.quick_libcst import parse_source, parse_statement, quick_codegen
 from .core.names import (
     ImportFound,
     ImportStatements,
@@ -394,7 +394,7 @@ def _bound_by(statements) -> set:
 def _names_bound_by(text: str) -> Tuple[str, ...]:
     """Names one import statement (as text) binds; the same few recur in every file."""
     try:
-        stmt = cst.parse_statement(text)
+        stmt = parse_statement(text)
     except cst.ParserSyntaxError:
         return ()
     return tuple(name for small in getattr(stmt, "body", ())

@@ -24,6 +24,7 @@ import libcst as cst
 from ..core.callrewrite import args_by_name
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, rebuilt, traverse
@@ -134,7 +135,7 @@ class _Regions:
         calls = _Calls()
         traverse(body, calls)
         called = calls.called
-        return [n for n in called if self.ctx.resolve(cst.parse_expression(n)) is None
+        return [n for n in called if self.ctx.resolve(parse_expression(n)) is None
                 and re.search(rf"(?<![\w.]){re.escape(n)}\.{_MODULE_METHODS}\(", self.source)]
 
     # --- where the cast goes -----------------------------------------------------------

@@ -33,6 +33,7 @@ import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression, parse_statement
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import FastTransformer, FastVisitor, traverse
 from . import custom_function_ctx as ctx_attrs
@@ -173,7 +174,7 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
         {n for a, n in names.items() if n not in inputs and a in read}
     bprop_body = _backward_body(ctx, backward, bctx, saved, params, required, local)
     if len(grads) > 1:  # several outputs: dout is the tuple of their gradients
-        bprop_body.insert(0, cst.parse_statement(f"{', '.join(grads)} = {dout}\n"))
+        bprop_body.insert(0, parse_statement(f"{', '.join(grads)} = {dout}\n"))
     if needed:  # intermediates torch kept: bprop computes them again
         returned = result.value if isinstance(result, cst.Name) and out != result.value \
             else None
@@ -189,7 +190,7 @@ def _as_cell(ctx: Context, cls: cst.ClassDef) -> _Cell:
                      "and MindSpore keeps the ones asked for")
     cell = _cell_base(ctx)
     node = cls.with_changes(
-        bases=[cst.Arg(cst.parse_expression(cell))],
+        bases=[cst.Arg(parse_expression(cell))],
         body=cls.body.with_changes(body=[*docstring, construct, bprop]))
     return _Cell(node, notes, [p.default for p in params])
 
@@ -497,7 +498,7 @@ class _SavedTensors(FastTransformer):
             if isinstance(grad, cst.Name) and grad.value == "None" and \
                     self.inputs[i] in self.saved:
                 zeros = zeros or ms_name(self.ctx, "mindspore.ops.zeros_like")
-                grads[i] = cst.parse_expression(f"{zeros}({self.inputs[i]})")
+                grads[i] = parse_expression(f"{zeros}({self.inputs[i]})")
         elements = [cst.Element(g) for g in grads]
         return updated.with_changes(value=cst.Tuple(elements) if len(grads) == 1 else
                                     cst.Tuple(elements, lpar=[], rpar=[]))

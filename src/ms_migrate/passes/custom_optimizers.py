@@ -24,6 +24,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression, parse_statement
 from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, FastVisitor, traverse
 from .statement_pass import StatementPass
@@ -65,7 +66,7 @@ class _CustomOptimizers(StatementPass):
         construct = self._construct(updated.body.body[steps[0]])
         if construct is None:
             return updated
-        base = cst.parse_expression(ms_name(self.ctx, TARGET))
+        base = parse_expression(ms_name(self.ctx, TARGET))
         new_bases = list(updated.bases)
         new_bases[bases[0]] = new_bases[bases[0]].with_changes(value=base)
         body = list(updated.body.body)
@@ -105,7 +106,7 @@ class _CustomOptimizers(StatementPass):
         reads = _GradReads(grads, _gradient_names(holder.body))
         body = traverse(holder.body, reads)
         self.folded = reads.folded
-        pairing = cst.parse_statement(f"{grads} = dict(zip(self.parameters, {gradients}))\n")
+        pairing = parse_statement(f"{grads} = dict(zip(self.parameters, {gradients}))\n")
         inner = list(body.body)
         at = 1 if inner and _is_docstring(inner[0]) else 0
         inner.insert(at, pairing)

@@ -23,6 +23,7 @@ from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import LocalNames, dotted_name, walk_statements
 from ..core.positions import RelevantLines, names_pattern
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
@@ -868,7 +869,7 @@ def _index_as_int(method: cst.FunctionDef) -> cst.FunctionDef:
         return method
     body = list(method.body.body)
     position = 1 if body and _is_docstring(body[0]) else 0
-    line = cst.parse_statement(f"{index} = int({index})\n")
+    line = parse_statement(f"{index} = int({index})\n")
     body.insert(position, line)
     return method.with_changes(body=method.body.with_changes(body=body))
 

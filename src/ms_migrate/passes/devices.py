@@ -26,6 +26,7 @@ from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import LocalNames, dotted_name, iter_statements, keep_parentheses
 from ..core.positions import RelevantLines, names_pattern
+from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import traverse
@@ -196,7 +197,7 @@ class _Devices(StatementPass):
             self.add(original, f"torch.Tensor.{updated.attr.value}", CONVERTED,
                      "-> whether the context's device target is that device "
                      "(MindSpore places every tensor there)")
-            return cst.parse_expression(_ON_DEVICE[updated.attr.value])
+            return parse_expression(_ON_DEVICE[updated.attr.value])
         return updated
 
     def _switch_read(self, node: cst.Attribute) -> Optional[cst.BaseExpression]:

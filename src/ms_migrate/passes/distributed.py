@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, WARNING, mark_text
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -84,10 +85,10 @@ class _Distributed(StatementPass):
     def _init(self, original, statement: cst.SimpleStatementLine):
         self.add(original, _INIT, CONVERTED, "-> communication.init() and the data-parallel "
                      "context; msrun sets the backend, ranks and group size")
-        init = cst.parse_statement("communication.init()")
+        init = parse_statement("communication.init()")
         self.ctx.require("from mindspore import communication")
         self.ctx.require("import mindspore")
-        context = cst.parse_statement(
+        context = parse_statement(
             "mindspore.set_auto_parallel_context(parallel_mode=mindspore.ParallelMode."
             "DATA_PARALLEL, gradients_mean=True)")
         return cst.FlattenSentinel([init.with_changes(leading_lines=statement.leading_lines),

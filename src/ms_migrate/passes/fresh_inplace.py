@@ -24,6 +24,7 @@ from typing import Optional
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression
 from ..core.traversal import FastTransformer, traverse
 
 _FACTORIES = frozenset({"torch.zeros", "torch.ones", "torch.empty", "torch.randn",
@@ -54,7 +55,7 @@ def rewrite_fresh_inplace(ctx: Context, module: cst.Module) -> cst.Module:
 
 def _like(ctx: Context, receiver: cst.BaseExpression, name: str, *args: cst.Arg) -> cst.Call:
     torch = next((a for a, q in ctx.aliases.items() if q == "torch"), None) or "torch"
-    return cst.Call(cst.parse_expression(f"{torch}.{name}"), [cst.Arg(receiver), *args])
+    return cst.Call(parse_expression(f"{torch}.{name}"), [cst.Arg(receiver), *args])
 
 
 def _number(node: Optional[cst.BaseExpression], default: str) -> Optional[str]:
@@ -149,5 +150,5 @@ class _FreshInplace(FastTransformer):
                      if _is_number(low) and low.startswith("-") else f" + {low}")
             if not scale and not shift:
                 return sample.with_changes(lpar=updated.lpar, rpar=updated.rpar)
-            return cst.parse_expression(f"({text}{scale}{shift})")
+            return parse_expression(f"({text}{scale}{shift})")
         return updated

@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_statement
 from ..core.report import WARNING
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -87,4 +88,4 @@ class _FrozenNorms(StatementPass):
         lines = [f"{target}.{names.get(p, p)}.requires_grad = False" for p in frozen]
         if guard is not None:
             lines = [f"if {guard[0]}:\n" + "".join(f"    {line}\n" for line in lines)]
-        return cst.FlattenSentinel([new, *(cst.parse_statement(line + "\n") for line in lines)])
+        return cst.FlattenSentinel([new, *(parse_statement(line + "\n") for line in lines)])

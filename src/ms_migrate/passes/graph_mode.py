@@ -31,6 +31,7 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import dotted_name
 from ..core.positions import RelevantLines, names_pattern
+from ..core.quick_libcst import parse_expression
 from ..core.report import GRAPH_MODE, INFO, WARNING
 from ..core.traversal import FastVisitor, traverse
 from .training.emit import ms_name
@@ -91,7 +92,7 @@ def _decorated(node: cst.ClassDef, targets: Set[int], jit: str) -> cst.ClassDef:
     body = []
     for stmt in node.body.body:
         if id(stmt) in targets:
-            decorator = cst.Decorator(decorator=cst.parse_expression(jit))
+            decorator = cst.Decorator(decorator=parse_expression(jit))
             stmt = stmt.with_changes(decorators=[*stmt.decorators, decorator])
         body.append(stmt)
     return node.with_changes(body=node.body.with_changes(body=body))

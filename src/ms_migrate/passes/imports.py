@@ -25,6 +25,7 @@ from ..core.names import (
 )
 from ..core.parsed import parsed_statement
 from ..core.positions import RelevantLines, StatementLines
+from ..core.quick_libcst import parse_expression
 from ..core.report import MARK_PREFIX
 from ..core.traversal import FastTransformer, FastVisitor, traverse
 
@@ -359,7 +360,7 @@ def _spell_out_clashes(ctx: Context, module: cst.Module, used: Set[str],
         head, _, rest = text.partition(".")
         if head in clashes:
             full = f"{clashes[head]}.{rest}" if rest else clashes[head]
-            replacements[id(node)] = (head, cst.parse_expression(full))
+            replacements[id(node)] = (head, parse_expression(full))
     replace = _Replace(ctx, replacements, set(clashes) & everywhere)
     module = traverse(module, replace)
     code = module_code(module, ctx.lines) if set(clashes) - everywhere else ""

@@ -35,6 +35,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import rebound_names, target_names
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass
@@ -255,7 +256,7 @@ class _InputGrads(StatementPass):
                                      self._fresh("objective_vjp"))
         module = cst.Module([])
         aux = ", ".join(names) + ("," if len(names) == 1 else "")
-        definition = cst.parse_statement(
+        definition = parse_statement(
             f"def {function}({', '.join(inputs)}):\n"
             f"    return {module.code_for_node(result.with_changes(lpar=[], rpar=[]))}, ({aux})\n")
         leading = chain[0].leading_lines
@@ -264,7 +265,7 @@ class _InputGrads(StatementPass):
             leading_lines=leading,
             body=definition.body.with_changes(body=[*chain, *definition.body.body]))
         vjp = module.code_for_node(self.ctx.name("mindspore.vjp"))
-        made = cst.parse_statement(
+        made = parse_statement(
             f"{value}, {vjp_name}, ({aux}) = {vjp}({function}, {', '.join(inputs)}, "
             f"has_aux=True)\n")
         body[start:i] = [*kept, definition, made]

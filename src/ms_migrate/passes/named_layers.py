@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import TORCH_MODULES
+from ..core.quick_libcst import parse_expression
 from ..core.strings import string_value
 from ..core.traversal import FastTransformer, traverse
 from .text_search import found
@@ -92,7 +93,7 @@ class _NamedLayers(FastTransformer):
                  for n in names]
         expression: cst.BaseExpression = calls[-1]
         for name, call in zip(reversed(names[:-1]), reversed(calls[:-1])):
-            test = cst.parse_expression(f"{variable} == {name!r}")
+            test = parse_expression(f"{variable} == {name!r}")
             expression = cst.IfExp(test=test, body=call, orelse=expression)
         if isinstance(expression, cst.IfExp):
             expression = expression.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])

@@ -14,6 +14,7 @@ import re
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -49,7 +50,7 @@ class _OptimizerTypes(StatementPass):
     def _replace(self, original: cst.CSTNode, how: str) -> cst.BaseExpression:
         self.add(original, OPTIMIZER, CONVERTED, f"{how} -> {TARGET} (the base class of "
                  "mindspore.experimental.optim's optimizers)")
-        return cst.parse_expression(ms_name(self.ctx, TARGET))
+        return parse_expression(ms_name(self.ctx, TARGET))
 
     # `optimizer: torch.optim.Optimizer`, `Optional[torch.optim.Optimizer]`
     def visit_Annotation(self, node):

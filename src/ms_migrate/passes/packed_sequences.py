@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from .statement_pass import StatementPass, with_helper_class
@@ -514,10 +515,10 @@ class _Packed(StatementPass):
                  "each length): cut to the longest length as torch's is")
         if _is_name(second, "_"):
             new = assign.with_changes(targets=[cst.AssignTarget(target)],
-                                      value=cst.parse_expression(cut))
+                                      value=parse_expression(cut))
         else:
             lengths_code = cst.Module([]).code_for_node(self._lengths_tensor(lengths))
-            new = assign.with_changes(value=cst.parse_expression(f"{cut}, {lengths_code}"))
+            new = assign.with_changes(value=parse_expression(f"{cut}, {lengths_code}"))
         return statement.with_changes(body=[new])
 
     def _lengths_tensor(self, lengths) -> cst.Call:

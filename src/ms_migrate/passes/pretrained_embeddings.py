@@ -20,6 +20,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -74,6 +75,6 @@ class _PretrainedEmbeddings(StatementPass):
             lines.append(f"{target}.embedding_table.requires_grad = False")
         self.add(call, _API, CONVERTED, "-> mindspore.nn.Embedding(..., embedding_table=)"
                  + (", frozen" if len(lines) and lines[-1].endswith("False") else ""))
-        new = [cst.parse_statement(line + "\n") for line in lines]
+        new = [parse_statement(line + "\n") for line in lines]
         new[0] = new[0].with_changes(leading_lines=updated.leading_lines)
         return cst.FlattenSentinel(new)

@@ -20,6 +20,7 @@ import re
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import traverse
 from .statement_pass import StatementPass
@@ -78,9 +79,9 @@ class _Schedulers(StatementPass):
         if not self.depth or self.method in (None, "__init__"):
             return updated
         if _self_attr(original, "_step_count"):
-            return cst.parse_expression("(int(self.last_epoch) + 1)")
+            return parse_expression("(int(self.last_epoch) + 1)")
         if _self_attr(original, "last_epoch") and not self.targets:
-            return cst.parse_expression("int(self.last_epoch)")
+            return parse_expression("int(self.last_epoch)")
         return updated
 
     def visit_AssignTarget(self, node):

@@ -20,6 +20,7 @@ import re
 import libcst as cst
 
 from ..core.context import Context
+from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import traverse
 from .statement_pass import StatementPass, with_helper_code
@@ -139,7 +140,7 @@ def convert_weight_norm(ctx: Context, module: cst.Module) -> cst.Module:
     body = [_without_imports(s, helpers) for s in converted.body]
     body = [s for s in body if s is not None]
     return with_helper_code(converted.with_changes(body=body),
-                            [cst.parse_statement(_CODE[h]) for h in helpers])
+                            [parse_statement(_CODE[h]) for h in helpers])
 
 
 class _WeightNorms(StatementPass):

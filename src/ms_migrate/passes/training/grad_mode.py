@@ -16,6 +16,7 @@ import libcst as cst
 from ...core.context import Context
 from ...core.names import LocalNames, dotted_name, running_statements
 from ...core.positions import RelevantLines
+from ...core.quick_libcst import parse_expression
 from ...core.report import CONVERTED, UNSUPPORTED, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
 from ..text_search import contains_any
@@ -192,7 +193,7 @@ class _GradModes(FastTransformer):
 
     def _no_grad_call(self) -> cst.Call:
         from .emit import ms_name
-        return cst.Call(cst.parse_expression(ms_name(self.ctx, "mindspore._no_grad")))
+        return cst.Call(parse_expression(ms_name(self.ctx, "mindspore._no_grad")))
 
     def _values(self, original, stmt):
         """`context = torch.no_grad if frozen else nullcontext`: the class as a value is
@@ -294,7 +295,7 @@ class _Values(FastTransformer):
         self.found.append(api)
         if self.in_cell:
             from .emit import ms_name
-            return cst.parse_expression(ms_name(self.modes.ctx, "mindspore._no_grad"))
+            return parse_expression(ms_name(self.modes.ctx, "mindspore._no_grad"))
         self.modes.ctx.require("from contextlib import nullcontext")
         return cst.Name("nullcontext")
 STOPPED = "-> ops.stop_gradient on each value the block assigns"
@@ -319,7 +320,7 @@ def _stopped(ctx: Context, stmt: cst.With) -> Optional[List[cst.BaseStatement]]:
             if stop is None:
                 from .emit import ms_name
                 stop = ms_name(ctx, "mindspore.ops.stop_gradient")
-            value = cst.Call(cst.parse_expression(stop), [cst.Arg(small.value)])
+            value = cst.Call(parse_expression(stop), [cst.Arg(small.value)])
             assigned.add(small.targets[0].target.value)
             out.append(line.with_changes(body=[small.with_changes(value=value)]))
         elif (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
@@ -333,7 +334,7 @@ def _stopped(ctx: Context, stmt: cst.With) -> Optional[List[cst.BaseStatement]]:
             if stop is None:
                 from .emit import ms_name
                 stop = ms_name(ctx, "mindspore.ops.stop_gradient")
-            value = cst.Call(cst.parse_expression(stop), [cst.Arg(small.value)])
+            value = cst.Call(parse_expression(stop), [cst.Arg(small.value)])
             out.append(line.with_changes(body=[small.with_changes(value=value)]))
         else:
             return None

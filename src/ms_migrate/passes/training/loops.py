@@ -32,6 +32,7 @@ from ...core.callrewrite import args_by_name, code
 from ...core.context import Context
 from ...core.names import dotted_name
 from ...core.positions import RelevantLines
+from ...core.quick_libcst import parse_expression
 from ...core.report import CONVERTED, GRAPH_MODE, UNSUPPORTED, WARNING, mark_text
 from ...core.traversal import FastTransformer, FastVisitor, traverse
 from . import emit, leaf_grads
@@ -955,7 +956,7 @@ class _Grad(FastTransformer):
                 and isinstance(value.operator, (cst.Multiply, cst.Divide))):
             text = f"({text})"
         assign = emit.ms_name(self.ctx, "mindspore.ops.assign")
-        return cst.Expr(cst.parse_expression(f"{assign}({variable}, {variable} {op} {text})"))
+        return cst.Expr(parse_expression(f"{assign}({variable}, {variable} {op} {text})"))
 
 
 def _scaled(loss: cst.BaseExpression, scalers: Set[str]):
