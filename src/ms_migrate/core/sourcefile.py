@@ -241,11 +241,12 @@ def _replace(path: Path, fill, mode: Optional[int], follow: bool) -> None:
     tmp = folder / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o600)
     except OSError as exc:
         raise _os_error(name, exc, "write") from None
+    fd = None
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o600)
         with os.fdopen(fd, "wb") as handle:
             fill(handle)
             handle.flush()
@@ -255,7 +256,11 @@ def _replace(path: Path, fill, mode: Optional[int], follow: bool) -> None:
             os.chmod(handle.fileno(), mode)
         os.replace(tmp, path)
     except BaseException as exc:
-        _unlink(tmp)
+        # A signal's exit (SIGTERM, Ctrl-C) can come as the open returns, before `fd` is
+        # set: the file is ours then too (a random name, made with O_EXCL). An open that
+        # failed made nothing.
+        if fd is not None or not isinstance(exc, OSError):
+            _unlink(tmp)
         if isinstance(exc, OSError):
             raise _os_error(name, exc, "write") from None
         raise

@@ -1,5 +1,5 @@
-"""sourcefile.read_bytes reads a file whole, up to the size limit, whatever its size
-said when it was opened."""
+"""core.sourcefile: a source is read whole up to the size limit, whatever its size said
+when it was opened; a write interrupted by a signal leaves no temporary file."""
 import os
 
 import pytest
@@ -38,3 +38,19 @@ def test_a_file_that_grew_since_it_was_opened_is_read_to_its_end(
             read_bytes(path, limit=limit)
     else:
         assert read_bytes(path, limit=limit) == b"y" * size
+
+
+def test_a_signal_as_the_temporary_file_is_made_leaves_no_file(tmp_path, monkeypatch):
+    # SIGTERM/Ctrl-C unwind as SystemExit/KeyboardInterrupt; one that comes as the
+    # temporary file's open returns (made, its descriptor not yet kept) must remove it
+    real_open = os.open
+
+    def open_then_signal(path, flags, mode=0o777):
+        os.close(real_open(path, flags, mode))
+        raise SystemExit(143)
+
+    target = tmp_path / "out.py"
+    monkeypatch.setattr(sourcefile.os, "open", open_then_signal)
+    with pytest.raises(SystemExit):
+        sourcefile.atomic_write(target, b"x = 1\n")
+    assert list(tmp_path.iterdir()) == []
