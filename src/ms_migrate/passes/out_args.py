@@ -4,8 +4,10 @@
     z = torch.add(a, b, out=y)    ->  y = z = ops.add(a, b)
     z = torch.tensordot(a, b, 2, out)  ->  out = z = ops.tensordot(a, b, 2)
 
-(an output given by position is recognised where the variable is called `out`: the
-pass's text test looks for that name)
+(an output given by position is rewritten whatever its name, but the pass runs only in a
+file whose text has an argument spelled `out`, by keyword or by position: a positional
+output under another name in a file without one stays, and is refused when its call is
+bound)
 
 Only a call that is a whole expression statement or the whole value of an
 assignment is rewritten, and only for a rule that lists `out` among its `args`
