@@ -13,6 +13,7 @@ import libcst as cst
 
 from .aliases import canonical
 from .quick_libcst import parse_expression
+from .traversal import FastVisitor, traverse
 
 # Top-level packages whose APIs the rule tables describe.
 TORCH_ROOTS = ("torch", "torchvision", "torchtext", "torchaudio")
@@ -240,6 +241,22 @@ def imported_names(module: cst.Module,
                 else:
                     names.add((dotted_name(alias.name) or "").split(".")[0])
     return names
+
+
+def names_in(node: cst.CSTNode) -> Set[str]:
+    """The value of every Name in `node`, attribute names (`b` of `a.b`) included."""
+    found = _AllNames()
+    traverse(node, found)
+    return found.names
+
+
+class _AllNames(FastVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: Set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
 
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:

@@ -14,12 +14,13 @@ place); an in-place call that is a whole statement becomes a loop.
 from __future__ import annotations
 
 import re
-from typing import Optional, Set
+from typing import Optional
 
 import libcst as cst
 
 from ..core.context import Context
-from ..core.traversal import FastTransformer, FastVisitor, traverse
+from ..core.names import names_in
+from ..core.traversal import FastTransformer, traverse
 
 _APPLIES = re.compile(r"_foreach_\w")
 _PREFIX = "torch._foreach_"
@@ -30,21 +31,10 @@ def applies(source: str) -> bool:
 
 
 def foreach_loops(ctx: Context, module: cst.Module) -> cst.Module:
-    found = _Names()
-    traverse(module, found)
-    names = found.names
+    names = names_in(module)
     variable = next(n for n in ("t", "tensor", "t_", "tensor_") + tuple(
         f"t{i}" for i in range(1, 1000)) if n not in names)
     return traverse(module, _Foreach(ctx, variable))
-
-
-class _Names(FastVisitor):
-    def __init__(self):
-        super().__init__()
-        self.names: Set[str] = set()
-
-    def visit_Name(self, node):
-        self.names.add(node.value)
 
 
 class _Foreach(FastTransformer):

@@ -34,7 +34,7 @@ from typing import Dict, List, Optional, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.names import rebound_names, target_names
+from ..core.names import names_in, rebound_names, target_names
 from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, WARNING
 from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
@@ -94,18 +94,6 @@ def _literal(node: Optional[cst.BaseExpression]) -> Optional[str]:
     return node.value if isinstance(node, cst.Name) else None
 
 
-class _Uses(FastVisitor):
-    def __init__(self) -> None:
-        self.names: Set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _uses(node: cst.CSTNode) -> Set[str]:
-    uses = _Uses()
-    traverse(node, uses)
-    return uses.names
 
 
 def _comma() -> cst.Comma:
@@ -240,15 +228,15 @@ class _InputGrads(StatementPass):
         names: List[str] = []
         for stmt in body[start:i]:
             small = stmt.body[0]
-            if _uses(small.value) & (set(inputs) | set(names)):
+            if names_in(small.value) & (set(inputs) | set(names)):
                 chain.append(stmt)
                 names += [n for n in target_names(small.targets[0].target) if n not in names]
-            elif any(_uses(c.body[0].value) & _bound_by(small) for c in chain):
+            elif any(names_in(c.body[0].value) & _bound_by(small) for c in chain):
                 return False
             else:
                 kept.append(stmt)
         result = _single(bound["outputs"])
-        if not chain or not (_uses(result) & set(names)) or set(names) & set(inputs):
+        if not chain or not (names_in(result) & set(names)) or set(names) & set(inputs):
             return False
         if any(set(target_names(k.body[0].targets[0].target)) & set(names) for k in kept):
             return False
@@ -320,7 +308,7 @@ class _InputGrads(StatementPass):
         if (isinstance(computation, cst.Call) and len(computation.args) == len(inputs)
                 and all(a.keyword is None and not a.star and isinstance(a.value, cst.Name)
                         and a.value.value == x for a, x in zip(computation.args, inputs))
-                and not (_uses(computation.func) & set(inputs))):
+                and not (names_in(computation.func) & set(inputs))):
             function = computation.func
         else:
             function = cst.Lambda(
@@ -377,7 +365,7 @@ class _InputGrads(StatementPass):
         if not isinstance(small, cst.Assign) or len(small.targets) != 1:
             return None
         target, value = small.targets[0].target, small.value
-        if set(inputs) - _uses(value):
+        if set(inputs) - names_in(value):
             return None  # not computed from every input
         if isinstance(target, cst.Name):
             return small, []

@@ -23,6 +23,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.context import Context
+from ..core.names import names_in
 from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED
 from ..core.traversal import FastTransformer, FastVisitor, rebuilt, traverse
@@ -173,21 +174,6 @@ def _pure(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _names(node: cst.CSTNode) -> set:
-    names = _Names()
-    traverse(node, names)
-    return names.found
-
-
-class _Names(FastVisitor):
-    def __init__(self):
-        super().__init__()
-        self.found: set = set()
-
-    def visit_Name(self, n):
-        self.found.add(n.value)
-
-
 def _assigned(statement: cst.CSTNode) -> set:
     """Names a statement binds (assignment targets, loop variables, with ... as)."""
     targets = _Targets()
@@ -201,19 +187,19 @@ class _Targets(FastVisitor):
         self.found: set = set()
 
     def visit_AssignTarget(self, n):
-        self.found.update(_names(n.target))
+        self.found.update(names_in(n.target))
 
     def visit_AugAssign(self, n):
-        self.found.update(_names(n.target))
+        self.found.update(names_in(n.target))
 
     def visit_AnnAssign(self, n):
-        self.found.update(_names(n.target))
+        self.found.update(names_in(n.target))
 
     def visit_For(self, n):
-        self.found.update(_names(n.target))
+        self.found.update(names_in(n.target))
 
     def visit_AsName(self, n):
-        self.found.update(_names(n.name))
+        self.found.update(names_in(n.name))
 
 
 def _single_assign(statement) -> Optional[cst.Assign]:
@@ -376,7 +362,7 @@ class _Packed(StatementPass):
         batch_first = _bool(bound["batch_first"]) if "batch_first" in bound else False
         if batch_first is None:
             return None
-        watched = _names(lengths) | (_names(padded) if isinstance(padded, cst.Name) else set())
+        watched = names_in(lengths) | (names_in(padded) if isinstance(padded, cst.Name) else set())
         watched.discard(packed)
         # the RNN call that reads `packed`
         rnn_at, rnn_call, output = None, None, None
