@@ -86,7 +86,37 @@ def test_libcsts_own_codegen_is_back_after_it():
     parenthesized = quick_libcst.Parenthesized
     with quick_codegen():
         assert parenthesized._parenthesize is not quick_libcst._LIBCST_PARENTHESIZE
+        assert "_codegen" in cst.Name.__dict__ and "_codegen" in cst.Comma.__dict__
     assert parenthesized._parenthesize is quick_libcst._LIBCST_PARENTHESIZE
+    # a method given to a class that only inherited it is taken away again
+    assert "_codegen" not in cst.Name.__dict__ and "_codegen" not in cst.Comma.__dict__
+    assert cst.Name._codegen is cst.CSTNode._codegen
+
+
+def _built_module() -> cst.Module:
+    """Nodes as a pass builds them: default commas, equals, semicolons and newlines,
+    which the parser never leaves at their defaults."""
+    call = cst.Call(cst.Attribute(cst.Name("ms"), cst.Name("ops")), args=[
+        cst.Arg(cst.Integer("1")), cst.Arg(cst.Name("x"), star="*"),
+        cst.Arg(cst.Float("2.5"), keyword=cst.Name("k")),
+        cst.Arg(cst.SimpleString("'s'"), keyword=cst.Name("s"),
+                comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))])
+    line = cst.SimpleStatementLine(
+        [cst.Expr(call), cst.Expr(cst.Name("y", lpar=[cst.LeftParen()],
+                                           rpar=[cst.RightParen()]))],
+        leading_lines=[cst.EmptyLine(comment=cst.Comment("# built"))])
+    body = cst.IndentedBlock([line, cst.SimpleStatementLine([])], header=cst.TrailingWhitespace(
+        comment=cst.Comment("# header"), newline=cst.Newline("\n")))
+    return cst.Module([cst.If(cst.Name("cond"), body), line], default_newline="\r\n",
+                      default_indent="\t")
+
+
+def test_quick_codegen_writes_built_nodes_as_libcst_writes_them():
+    module = _built_module()
+    expected = module.code
+    with quick_codegen():
+        assert module.code == expected
+    assert "ms.ops(1, *x, k = 2.5, s = 's', )" in expected and "\tpass" in expected
 
 
 def test_positions_are_recorded_as_libcst_records_them():

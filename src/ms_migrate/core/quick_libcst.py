@@ -9,11 +9,14 @@
   passes build otherwise is checked as before.
 - Codegen enters two generator-based context managers for each expression it writes:
   one writes its parentheses, the other is a hook for position-recording codegen that
-  plain codegen leaves empty. They are a third of the codegen's time. Inside
-  `quick_codegen()`, plain codegen uses small objects that do the same; codegen that
-  records positions keeps libcst's own. The swap is made only where a sample written
-  both ways comes out the same (a libcst that writes parentheses some other way keeps
-  its own).
+  plain codegen leaves empty. They are a third of the codegen's time. And each node
+  costs three calls before it writes a token (`_codegen`, two empty hooks, then
+  `_codegen_impl`). Inside `quick_codegen()`, plain codegen uses small objects in
+  place of the context managers, and the most common nodes (names, whitespace,
+  punctuation, calls, arguments, lines) write their tokens from one method each;
+  codegen that records positions keeps libcst's own. The swap is made only where a
+  sample written both ways comes out the same (a libcst that writes some node another
+  way keeps its own).
 
 Both replace methods of libcst's classes while in use, for all threads: a node another
 thread builds during a parse goes unchecked too (a malformed one, a bug, would not be
@@ -39,13 +42,19 @@ Parenthesized = next((kind for kind in cst.Name.__mro__ if "_parenthesize" in ki
                      None)
 
 
+_INHERITED = object()  # a method the class only inherits: deleted again on the way out
+
+
 class _Swap:
-    """Methods of libcst's classes replaced while anyone is inside (in any thread)."""
+    """Methods of libcst's classes replaced while anyone is inside (in any thread).
+
+    A method the class defines is put back on the way out; one it inherits (a node's
+    own `_codegen`) is given to it, then taken away."""
 
     def __init__(self, replacements: List[Tuple[type, str, object]]):
-        self._replacements = [(cls, name, new, cls.__dict__[name])
+        self._replacements = [(cls, name, new, cls.__dict__.get(name, _INHERITED))
                               for cls, name, new in replacements
-                              if cls is not None and name in cls.__dict__]
+                              if cls is not None and hasattr(cls, name)]
         self.complete = len(self._replacements) == len(replacements)
         self._lock = threading.Lock()
         self._inside = 0
@@ -62,7 +71,10 @@ class _Swap:
             self._inside -= 1
             if not self._inside:
                 for cls, name, _new, old in self._replacements:
-                    setattr(cls, name, old)
+                    if old is _INHERITED:
+                        delattr(cls, name)
+                    else:
+                        setattr(cls, name, old)
 
 
 def _unchecked(self: CSTNode) -> None:
@@ -136,8 +148,158 @@ def _no_position(self: CodegenState, node: CSTNode, **_nodes) -> _NoPosition:
     return _NO_POSITION
 
 
-_QUICK_CODEGEN = _Swap([(Parenthesized, "_parenthesize", _parenthesize),
-                        (CodegenState, "record_syntactic_position", _no_position)])
+# --- the most common nodes, written from one method each -----------------------------
+# Each writes what its class's `_codegen_impl` writes, for plain codegen only; any other
+# codegen (one that records positions) goes through libcst's own `_codegen`.
+
+_LIBCST_CODEGEN = CSTNode._codegen
+
+
+def _node(self: CSTNode, state: CodegenState, **kwargs) -> None:
+    """Any node: plain codegen's before and after hooks do nothing."""
+    if type(state) is CodegenState:
+        self._codegen_impl(state, **kwargs)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _token(self, state: CodegenState, **kwargs) -> None:
+    """Whitespace and comments: their text."""
+    if type(state) is CodegenState:
+        state.tokens.append(self.value)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _newline(self: cst.Newline, state: CodegenState, **kwargs) -> None:
+    if type(state) is CodegenState:
+        value = self.value
+        state.tokens.append(state.default_newline if value is None else value)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _word(self, state: CodegenState, **kwargs) -> None:
+    """A name or a number: its text, in its parentheses."""
+    if type(state) is CodegenState and not self.lpar and not self.rpar:
+        state.tokens.append(self.value)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _one_token_op(self, state: CodegenState, **kwargs) -> None:
+    """A comma, a dot, an operator: its token between its whitespace."""
+    if type(state) is CodegenState:
+        self.whitespace_before._codegen(state)
+        state.tokens.append(self._get_token())
+        self.whitespace_after._codegen(state)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _attribute(self: cst.Attribute, state: CodegenState, **kwargs) -> None:
+    if type(state) is CodegenState and not self.lpar and not self.rpar:
+        self.value._codegen(state)
+        self.dot._codegen(state)
+        self.attr._codegen(state)
+    else:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+
+
+def _call(self: cst.Call, state: CodegenState, **kwargs) -> None:
+    if type(state) is not CodegenState or self.lpar or self.rpar:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+        return
+    self.func._codegen(state)
+    self.whitespace_after_func._codegen(state)
+    state.tokens.append("(")
+    self.whitespace_before_args._codegen(state)
+    args = self.args
+    last = len(args) - 1
+    for i, arg in enumerate(args):
+        arg._codegen(state, default_comma=(i != last))
+    state.tokens.append(")")
+
+
+def _arg(self: cst.Arg, state: CodegenState, default_comma: bool = False, **kwargs) -> None:
+    if type(state) is not CodegenState:
+        _LIBCST_CODEGEN(self, state, default_comma=default_comma, **kwargs)
+        return
+    tokens = state.tokens
+    tokens.append(self.star)
+    self.whitespace_after_star._codegen(state)
+    keyword = self.keyword
+    if keyword is not None:
+        keyword._codegen(state)
+    equal = self.equal
+    if equal is cst.MaybeSentinel.DEFAULT and keyword is not None:
+        tokens.append(" = ")
+    elif type(equal) is cst.AssignEqual:
+        equal._codegen(state)
+    self.value._codegen(state)
+    comma = self.comma
+    if comma is cst.MaybeSentinel.DEFAULT and default_comma:
+        tokens.append(", ")
+    elif type(comma) is cst.Comma:
+        comma._codegen(state)
+    self.whitespace_after_arg._codegen(state)
+
+
+def _end_of_line(self, state: CodegenState, **kwargs) -> None:
+    """TrailingWhitespace and EmptyLine (whose `indent` says whether it is indented)."""
+    if type(state) is not CodegenState:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+        return
+    if getattr(self, "indent", False):
+        state.tokens.extend(state.indent_tokens)
+    self.whitespace._codegen(state)
+    comment = self.comment
+    if comment is not None:
+        comment._codegen(state)
+    self.newline._codegen(state)
+
+
+def _simple_statement_line(self: cst.SimpleStatementLine, state: CodegenState,
+                           **kwargs) -> None:
+    if type(state) is not CodegenState or not self.body:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+        return
+    for line in self.leading_lines:
+        line._codegen(state)
+    state.tokens.extend(state.indent_tokens)
+    body = self.body
+    last = len(body) - 1
+    for i, small in enumerate(body):
+        small._codegen(state, default_semicolon=(i != last))
+    self.trailing_whitespace._codegen(state)
+
+
+# every punctuation and operator node libcst writes as a comma (one token between two
+# whitespace nodes)
+_ONE_TOKEN_OPS = [kind for kind in vars(cst).values()
+                  if isinstance(kind, type) and CSTNode in kind.__mro__
+                  and getattr(kind, "_codegen_impl", None) is cst.Comma._codegen_impl]
+
+_QUICK_CODEGEN = _Swap([
+    (Parenthesized, "_parenthesize", _parenthesize),
+    (CodegenState, "record_syntactic_position", _no_position),
+    (CSTNode, "_codegen", _node),
+    (cst.SimpleWhitespace, "_codegen", _token),
+    (cst.Comment, "_codegen", _token),
+    (cst.Newline, "_codegen", _newline),
+    (cst.Name, "_codegen", _word),
+    (cst.Integer, "_codegen", _word),
+    (cst.Float, "_codegen", _word),
+    (cst.Imaginary, "_codegen", _word),
+    (cst.SimpleString, "_codegen", _word),
+    *[(kind, "_codegen", _one_token_op) for kind in _ONE_TOKEN_OPS],
+    (cst.Attribute, "_codegen", _attribute),
+    (cst.Call, "_codegen", _call),
+    (cst.Arg, "_codegen", _arg),
+    (cst.TrailingWhitespace, "_codegen", _end_of_line),
+    (cst.EmptyLine, "_codegen", _end_of_line),
+    (cst.SimpleStatementLine, "_codegen", _simple_statement_line),
+])
 
 # Parentheses, nested and around every kind of expression, with comments and line breaks
 _SAMPLE = '''\
