@@ -139,3 +139,12 @@ def test_helper_code_is_written_as_libcst_writes_it(newline, indent):
         for _ in range(2):  # the second time from the copies
             new = module.with_changes(body=[*module.body, helper, nested])
             assert module_code(new, lines) == new.code
+
+
+def test_unchanged_statements_are_copied_from_the_source_not_written():
+    # the source the lines were read from spaces `x  =  1` otherwise than the tree: the
+    # copy shows, where libcst writing it would not
+    module = cst.parse_module("x = 1\ny = a\n")
+    lines = StatementLines(module, "x  =  1\ny = a\n")
+    new = traverse(module, _Rename())
+    assert module_code(new, lines) == "x  =  1\ny = alpha\n"

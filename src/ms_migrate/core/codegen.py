@@ -6,7 +6,8 @@ were parsed (traversal.traverse), so their text is already known: the lines
 Python's `ast` gives them (positions.StatementLines), with the comment lines
 libcst hangs on them. Such a statement is written as that text, unless it now
 stands at another indentation (a pass moved it into a new block); then libcst
-writes it as ever. Only the statements around a change are rebuilt for this.
+writes it as ever. The tree is not rebuilt for this: while `module_code` writes,
+libcst's codegen of each statement asks it first (quick_libcst.STATEMENT_TEXT).
 
 Lines of helper code (core/parsed.py) are the same objects in every file that gets
 the helper: each is written by libcst once per process for each indentation, and
@@ -15,65 +16,26 @@ copied after that.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 import libcst as cst
 
 from .names import COMPOUND_STATEMENTS
 from .parsed import helper_line_code
 from .positions import StatementLines
-from .quick_libcst import CodegenState
+from .quick_libcst import STATEMENT_TEXT, CodegenState, quick_codegen
 
 _INDENT = re.compile(r"[ \t]*")
-# the fields of compound statements (and of their else, except and case parts) that
-# hold blocks of statements
-_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
 def module_code(module: cst.Module, lines: StatementLines) -> str:
     """`module.code`, the same text, copying the statements that are as parsed."""
-    body = _Texts(lines).body(module.body)
-    return module.code if body is module.body else module.with_changes(body=body).code
-
-
-@dataclass(frozen=True)
-class _SourceText(cst.CSTNode):
-    """Stands for an unchanged statement while the tree is written."""
-
-    text: str      # its lines, comment lines above it included, less the last line break
-    newline: str   # its last line break: a token of its own, as libcst writes it
-    indent: str    # the indentation it had
-    statement: cst.CSTNode
-
-    def _visit_and_replace_children(self, visitor):
-        return self
-
-    def _codegen_impl(self, state, **kwargs) -> None:
-        if "".join(state.indent_tokens) != self.indent:
-            self.statement._codegen(state, **kwargs)
-            return
-        state.add_token(self.text)
-        state.add_token(self.newline)
-
-
-@dataclass(frozen=True)
-class _HelperLine(cst.CSTNode):
-    """Stands for a line of helper code while the tree is written."""
-
-    line: cst.SimpleStatementLine
-
-    def _visit_and_replace_children(self, visitor):
-        return self
-
-    def _codegen_impl(self, state, **kwargs) -> None:
-        if type(state) is not CodegenState:  # codegen that records positions
-            self.line._codegen(state, **kwargs)
-            return
-        text, newline = _helper_text(self.line, tuple(state.indent_tokens),
-                                     state.default_indent, state.default_newline)
-        state.add_token(text)
-        state.add_token(newline)  # a token of its own, as libcst writes it
+    token = STATEMENT_TEXT.set(_Texts(lines).write)
+    try:
+        with quick_codegen():  # (where libcst's codegen is not swapped, it writes it all)
+            return module.code
+    finally:
+        STATEMENT_TEXT.reset(token)
 
 
 # (id(line), indentation, default indent, default newline) -> (line, its text less the
@@ -88,7 +50,7 @@ def _helper_text(line: cst.SimpleStatementLine, indent: Tuple[str, ...],
     if found is None or found[0] is not line:
         state = CodegenState(default_indent=default_indent, default_newline=default_newline,
                              indent_tokens=list(indent))
-        line._codegen(state)
+        line._codegen_impl(state)  # (not `_codegen`: that would ask `write` again)
         found = _HELPER_TEXTS[key] = (line, "".join(state.tokens[:-1]), state.tokens[-1])
     return found[1], found[2]
 
@@ -97,44 +59,28 @@ class _Texts:
     def __init__(self, lines: StatementLines):
         self.lines = lines
 
-    def body(self, statements: Sequence[cst.CSTNode]):
-        """The statements, unchanged ones as their text; the sequence itself when none is."""
-        out = [self.statement(stmt) for stmt in statements]
-        return statements if all(a is b for a, b in zip(out, statements)) else out
-
-    def statement(self, stmt: cst.CSTNode) -> cst.CSTNode:
+    def write(self, stmt: cst.CSTNode, state: CodegenState) -> bool:
+        """Writes a statement as its text, if known: as parsed, at the indentation it had,
+        or a line of helper code. False: libcst is to write it."""
+        tokens = state.tokens
         text = self._source_text(stmt)
         if text is not None:
-            return text
-        kind = type(stmt)
-        if kind in COMPOUND_STATEMENTS:
-            return self._blocks(stmt)
-        if kind is cst.SimpleStatementLine and helper_line_code(stmt) is not None:
-            return _HelperLine(stmt)
-        return stmt
+            if "".join(state.indent_tokens) != text[2]:
+                return False  # moved into another block: libcst writes it
+            tokens.append(text[0])
+            tokens.append(text[1])  # a token of its own, as libcst writes it
+            return True
+        if type(stmt) is cst.SimpleStatementLine and helper_line_code(stmt) is not None:
+            line, newline = _helper_text(stmt, tuple(state.indent_tokens),
+                                         state.default_indent, state.default_newline)
+            tokens.append(line)
+            tokens.append(newline)
+            return True
+        return False
 
-    def _blocks(self, node: cst.CSTNode) -> cst.CSTNode:
-        """A compound statement (or its else, except or case part) with the statements of
-        its blocks as their text where unchanged."""
-        changes = {}
-        for name in _BLOCK_FIELDS:
-            value = getattr(node, name, None)
-            kind = type(value)  # types compared: isinstance against libcst's ABCs is slow
-            if kind is cst.IndentedBlock:
-                body = self.body(value.body)
-                new = value if body is value.body else value.with_changes(body=body)
-            elif kind is cst.Else or kind is cst.Finally or kind is cst.If:  # an elif stays an If
-                new = self._blocks(value)
-            elif isinstance(value, (tuple, list)):  # except handlers, match cases
-                parts = [self._blocks(part) for part in value]
-                new = value if all(a is b for a, b in zip(parts, value)) else parts
-            else:
-                continue
-            if new is not value:
-                changes[name] = new
-        return node.with_changes(**changes) if changes else node
-
-    def _source_text(self, stmt: cst.CSTNode) -> Optional[_SourceText]:
+    def _source_text(self, stmt: cst.CSTNode) -> Optional[Tuple[str, str, str]]:
+        """(its lines, comment lines above it included, less the last line break; that
+        line break; the indentation it had), for a statement as parsed."""
         if not self.lines.is_parsed(stmt):
             return None
         span = self.lines.span(stmt)
@@ -148,7 +94,7 @@ class _Texts:
         newline = "\r\n" if source.endswith("\r\n", 0, end) else "\n"
         line = self.lines.line_start(span[0])
         indent = _INDENT.match(source, line).group()
-        return _SourceText(source[start:end - len(newline)], newline, indent, stmt)
+        return source[start:end - len(newline)], newline, indent
 
 
 def _footer_lines(stmt: cst.CSTNode) -> int:

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import threading
 from contextlib import nullcontext
+from contextvars import ContextVar
 from functools import lru_cache
-from typing import ContextManager, List, Tuple
+from typing import Callable, ContextManager, List, Optional, Tuple
 
 import libcst as cst
 from libcst import CSTNode
@@ -259,10 +260,29 @@ def _end_of_line(self, state: CodegenState, **kwargs) -> None:
     self.newline._codegen(state)
 
 
+# While core/codegen.py's module_code writes a tree, it writes the statements it knows
+# the text of (as parsed): asked for each statement, it says whether it wrote it.
+STATEMENT_TEXT: ContextVar[Optional[Callable[[CSTNode, CodegenState], bool]]] = ContextVar(
+    "ms_migrate_statement_text", default=None)
+
+
+def _compound_statement(self, state: CodegenState, **kwargs) -> None:
+    if type(state) is not CodegenState:
+        _LIBCST_CODEGEN(self, state, **kwargs)
+        return
+    write = STATEMENT_TEXT.get()
+    # (an `elif` is an If written with `is_elif`: its text is not a statement's)
+    if write is None or kwargs or not write(self, state):
+        self._codegen_impl(state, **kwargs)
+
+
 def _simple_statement_line(self: cst.SimpleStatementLine, state: CodegenState,
                            **kwargs) -> None:
     if type(state) is not CodegenState or not self.body:
         _LIBCST_CODEGEN(self, state, **kwargs)
+        return
+    write = STATEMENT_TEXT.get()
+    if write is not None and write(self, state):
         return
     for line in self.leading_lines:
         line._codegen(state)
@@ -279,6 +299,11 @@ def _simple_statement_line(self: cst.SimpleStatementLine, state: CodegenState,
 _ONE_TOKEN_OPS = [kind for kind in vars(cst).values()
                   if isinstance(kind, type) and CSTNode in kind.__mro__
                   and getattr(kind, "_codegen_impl", None) is cst.Comma._codegen_impl]
+
+# def, class, if, for, while, with, try, match
+_COMPOUND_STATEMENTS = [kind for kind in vars(cst).values()
+                        if isinstance(kind, type) and cst.BaseCompoundStatement in kind.__mro__
+                        and kind is not cst.BaseCompoundStatement]
 
 _QUICK_CODEGEN = _Swap([
     (Parenthesized, "_parenthesize", _parenthesize),
@@ -299,6 +324,7 @@ _QUICK_CODEGEN = _Swap([
     (cst.TrailingWhitespace, "_codegen", _end_of_line),
     (cst.EmptyLine, "_codegen", _end_of_line),
     (cst.SimpleStatementLine, "_codegen", _simple_statement_line),
+    *[(kind, "_codegen", _compound_statement) for kind in _COMPOUND_STATEMENTS],
 ])
 
 # Parentheses, nested and around every kind of expression, with comments and line breaks
