@@ -168,6 +168,9 @@ class StatementLines:
         nodes = self._parsed(stmt)
         if nodes is None or kind is None:
             return self.line(stmt)
+        first = nodes[0]
+        if first.lineno == nodes[-1].end_lineno and not getattr(first, "decorator_list", None):
+            return first.lineno  # a statement on one line: its calls are all there
         key = (id(stmt), kind)
         lines = self._numbered.get(key)
         if lines is None:
