@@ -139,11 +139,12 @@ class StatementLines:
         if pattern is NEVER:
             return ()
         if words is not None:  # a word list is a pass's own: nothing to share
-            return self._lines_of(m for m in pattern.finditer(self.source)
+            return self._lines_of(m for m in find_all(pattern, self.source)
                                   if m.group(1) in words)
         found = self._pattern_lines.get(pattern)
         if found is None:
-            found = self._pattern_lines[pattern] = self._lines_of(pattern.finditer(self.source))
+            found = self._pattern_lines[pattern] = self._lines_of(
+                find_all(pattern, self.source))
         return found
 
     def _lines_of(self, matches: Iterator[re.Match]) -> Tuple[int, ...]:
@@ -275,6 +276,43 @@ class Numbering:
 
 # a pattern that matches nowhere: no scan of the source needed
 NEVER = re.compile(r"(?!)")
+
+
+def find_all(pattern: Pattern, text: str) -> Iterator[re.Match]:
+    """`pattern.finditer(text)`, faster for a pattern that starts with `\\b`.
+
+    Python's `re` looks for a literal that starts a pattern before it tries a match; a
+    leading `\\b` hides it, and the pattern is then tried at every character (40 times
+    slower on this corpus for `\\bclass\\b`). So the pattern less its `\\b` finds the
+    places to try (it matches wherever the whole pattern does), and the whole pattern
+    decides there: the same matches, in the same order.
+    """
+    loose = _without_boundary(pattern)
+    if loose is None:
+        yield from pattern.finditer(text)
+        return
+    start = 0
+    while start <= len(text):  # (`search` reads a start past the end as the end)
+        candidate = loose.search(text, start)
+        if candidate is None:
+            return
+        found = pattern.match(text, candidate.start())
+        if found is None:
+            start = candidate.start() + 1
+        elif found.end() == found.start():  # an empty match: finditer's rules from here
+            yield from pattern.finditer(text, found.start())
+            return
+        else:
+            yield found
+            start = found.end()
+
+
+@lru_cache(maxsize=256)
+def _without_boundary(pattern: Pattern) -> Optional[Pattern]:
+    """The pattern less the `\\b` it starts with; None for any other pattern."""
+    if not isinstance(pattern.pattern, str) or not pattern.pattern.startswith("\\b"):
+        return None
+    return re.compile(pattern.pattern[2:], pattern.flags)
 
 
 def names_pattern(names: Collection[str]) -> Pattern:
