@@ -198,13 +198,20 @@ def _numbered_lines(statements, kind: type) -> List[int]:
     return [item[4] for item in sorted(found)]
 
 
+# the fields of `ast` statements that hold statements (or handlers, or cases), by type
+_BLOCK_NAMES = ("body", "orelse", "handlers", "finalbody", "cases")
+_AST_BLOCKS = {kind: tuple(name for name in _BLOCK_NAMES if name in kind._fields)
+               for kind in vars(ast).values()
+               if isinstance(kind, type) and issubclass(kind, ast.stmt)}
+
+
 def _ast_statements(stmts, out: List[ast.stmt]) -> None:
     for stmt in stmts:
         out.append(stmt)
-        for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+        for name in _AST_BLOCKS.get(type(stmt), _BLOCK_NAMES):  # none for a simple one
             for child in getattr(stmt, name, None) or ():
                 if isinstance(child, ast.stmt):
-                    _ast_statements([child], out)
+                    _ast_statements((child,), out)
                 else:  # an except handler or a match case: its body
                     _ast_statements(child.body, out)
 
@@ -341,6 +348,7 @@ class RelevantLines:
         """A `(pattern, words)` pair counts a match only when its group 1 is in `words`
         (one cheap `\\.(\\w+)` scan beats an alternation of hundreds of words)."""
         self._lines = lines
+        self._spans = lines._spans
         self._patterns = [p if isinstance(p, tuple) else (p, None) for p in patterns]
         hits = set()
         for pattern, words in self._patterns:
@@ -348,7 +356,9 @@ class RelevantLines:
         self._hits = sorted(hits)
 
     def skips(self, stmt: cst.CSTNode) -> bool:
-        span = self._lines.span(stmt)
+        found = self._spans.get(id(stmt))  # StatementLines.span's own lookup, without a call:
+        # every pass asks for every statement it may enter
+        span = found[1] if found is not None and found[0] is stmt else self._lines.span(stmt)
         if span is None:  # written by a pass: its code, if it is a line, else enter it
             return (type(stmt) is cst.SimpleStatementLine
                     and not self._matches(self._lines.written_code(stmt)))
