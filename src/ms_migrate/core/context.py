@@ -255,6 +255,12 @@ def is_torch_api(qualified: Optional[str]) -> bool:
     return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
 
 
+def name_node(target: str) -> cst.BaseExpression:
+    """The node Context.name hands out for a MindSpore name (without recording its
+    import): the same node in every conversion while the cache below keeps it."""
+    return _parsed_name(import_for(target)[1])
+
+
 @lru_cache(maxsize=4096)
 def _parsed_name(text: str) -> cst.BaseExpression:
     """A dotted name parsed once per process (nodes never change; which ones a
