@@ -447,7 +447,10 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     ctx.imported |= imported_names(module, import_statements.of(module)) | _bound_by(
         ctx.needed_imports)
     ctx.tree = module  # what core/receivers.py reads, on the first question
-    module = traverse(module, Converter(ctx))
+    converted = traverse(module, Converter(ctx))
+    # it enters no import (visit_Import) and keeps every statement: imports found stay
+    import_statements.carry(module.body, converted.body)
+    module = converted
     module = helpers.insert_helpers(ctx, module)
     module = imports.rewrite_imports(ctx, module)
     code = module_code(module, lines)

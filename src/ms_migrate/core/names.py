@@ -190,6 +190,20 @@ class ImportStatements:
             found.extend(self.within(statement))
         return found
 
+    def carry(self, before: Sequence[cst.CSTNode], after: Sequence[cst.CSTNode]) -> None:
+        """`after`, a block's statements once a traversal that enters no import statement
+        and adds or removes no statement has run (the Converter), imports what `before`
+        did: a statement it rebuilt around the same imports is not walked again."""
+        if len(before) != len(after):
+            return
+        found = self._found
+        for old, new in zip(before, after):
+            if new is old or type(new) is not type(old):
+                continue
+            known = found.get(id(old))
+            if known is not None and known[0] is old:
+                found[id(new)] = (new, known[1])
+
     def within(self, statement: cst.CSTNode) -> Tuple[ImportFound, ...]:
         known = self._found.get(id(statement))
         if known is None or known[0] is not statement:
