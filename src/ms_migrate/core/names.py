@@ -485,11 +485,15 @@ def may_break_lines(node: cst.CSTNode) -> bool:
     # most nodes asked about are a call's function, a dotted name, or spaces: their
     # fields are read directly, down to what the dots hang on
     kind = type(node)
+    space = cst.SimpleWhitespace
     while kind is cst.Attribute and not node.lpar and not node.rpar:
         attr, dot = node.attr, node.dot
         if (type(attr) is not cst.Name or attr.lpar or attr.rpar or "\n" in attr.value
-                or type(dot) is not cst.Dot or not _one_line(dot.whitespace_before)
-                or not _one_line(dot.whitespace_after)):
+                or type(dot) is not cst.Dot):
+            break
+        before, after = dot.whitespace_before, dot.whitespace_after
+        if (type(before) is not space or "\n" in before.value
+                or type(after) is not space or "\n" in after.value):
             break
         node = node.value
         kind = type(node)
@@ -519,7 +523,3 @@ def may_break_lines(node: cst.CSTNode) -> bool:
         elif value_kind == 2:
             push_all(value)
     return False
-
-
-def _one_line(space: cst.CSTNode) -> bool:
-    return type(space) is cst.SimpleWhitespace and "\n" not in space.value
