@@ -184,7 +184,13 @@ class Converter(FastTransformer):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
         variables = function_variables(node)  # walked once for both
-        local = variables if self.import_lines.skips(node) else function_locals(node, variables)
+        # no import in it: its top-level statement has none (found before the traversal),
+        # or its lines have no `import`
+        if (not self.ctx.import_statements.within(self.statements[0])
+                or self.import_lines.skips(node)):
+            local = variables
+        else:
+            local = function_locals(node, variables)
         # a function runs later: it sees what the module's imports bind last
         self.ctx.scopes.append((local | self.ctx.late_rebound) & set(self.ctx.aliases))
         self.ctx.variables.append(variables)
