@@ -2,7 +2,7 @@
 helper code are written once per process for the passes that search them."""
 import libcst as cst
 
-from ms_migrate.core.parsed import helper_line_code, parsed_statement
+from ms_migrate.core.parsed import helper_line_code, is_helper_line, parsed_statement
 from ms_migrate.core.positions import StatementLines
 from ms_migrate.transforms.helper_code import HELPERS
 
@@ -21,6 +21,15 @@ def test_each_line_of_helper_code_has_its_code():
     assert lines
     for line in lines:
         assert helper_line_code(line) == EMPTY.code_for_node(line)
+
+
+def test_helper_lines_are_known_before_their_code_is_written():
+    tree = parsed_statement("def _known(x):\n    y = x - 1\n    return y\n")
+    lines = list(_lines(tree))
+    assert lines and all(is_helper_line(line) for line in lines)
+    assert [helper_line_code(line) for line in lines] == ["y = x - 1\n", "return y\n"]
+    again = cst.parse_statement("def _known(x):\n    y = x - 1\n    return y\n")
+    assert not any(is_helper_line(line) for line in _lines(again))
 
 
 def test_other_lines_have_none():

@@ -184,7 +184,13 @@ class Converter(FastTransformer):
         self.ctx.marks.append([])
         self.not_use.add(id(node.name))
         variables = function_variables(node)  # walked once for both
-        local = variables if self.import_lines.skips(node) else function_locals(node, variables)
+        # no import in it: its top-level statement has none (found before the traversal),
+        # or its lines have no `import`
+        if (not self.ctx.import_statements.within(self.statements[0])
+                or self.import_lines.skips(node)):
+            local = variables
+        else:
+            local = function_locals(node, variables)
         # a function runs later: it sees what the module's imports bind last
         self.ctx.scopes.append((local | self.ctx.late_rebound) & set(self.ctx.aliases))
         self.ctx.variables.append(variables)
@@ -447,7 +453,10 @@ def _convert(source: str, filename: str, rules: Optional[RuleSet],
     ctx.imported |= imported_names(module, import_statements.of(module)) | _bound_by(
         ctx.needed_imports)
     ctx.tree = module  # what core/receivers.py reads, on the first question
-    module = traverse(module, Converter(ctx))
+    converted = traverse(module, Converter(ctx))
+    # it enters no import (visit_Import) and keeps every statement: imports found stay
+    import_statements.carry(module.body, converted.body)
+    module = converted
     module = helpers.insert_helpers(ctx, module)
     module = imports.rewrite_imports(ctx, module)
     code = module_code(module, lines)

@@ -128,13 +128,17 @@ class Context:
     def is_shadowed(self, name: str) -> bool:
         if not self.scopes:  # module-level code runs in order
             return name in self.rebound
-        return any(name in scope for scope in self.scopes)
+        for scope in self.scopes:  # a loop: no generator per question (most names)
+            if name in scope:
+                return True
+        return False
 
     def is_module_name(self, name: Optional[str]) -> bool:
         """Whether `name` is an imported module here (not a local variable of the
         same spelling: `def batchify(data, bsz)` next to `import data`)."""
-        if any(name in scope for scope in self.variables):
-            return False
+        for scope in self.variables:  # a loop: no generator per question
+            if name in scope:
+                return False
         if not self.scopes and name in self.rebound:
             return True  # `import numpy as torch` at module level: a module all the same
         # shadowed in a function but no variable there: a local import (`from numpy
@@ -164,9 +168,9 @@ class Context:
         qualified = self.aliases.get(head)
         if qualified is None or self.is_shadowed(head):
             return None
-        dotted = dotted_name(node)
-        rest = dotted.partition(".")[2]
-        return canonical(f"{qualified}.{rest}" if rest else qualified)
+        if root is node:
+            return canonical(qualified)
+        return canonical(f"{qualified}.{dotted_name(node).partition('.')[2]}")
 
     def release(self, node: cst.BaseExpression) -> None:
         """A converted reference no longer needs its torch import."""
@@ -253,6 +257,12 @@ def is_torch_module(qualified: str) -> bool:
 
 def is_torch_api(qualified: Optional[str]) -> bool:
     return qualified is not None and is_torch_name(qualified) and not is_torch_module(qualified)
+
+
+def name_node(target: str) -> cst.BaseExpression:
+    """The node Context.name hands out for a MindSpore name (without recording its
+    import): the same node in every conversion while the cache below keeps it."""
+    return _parsed_name(import_for(target)[1])
 
 
 @lru_cache(maxsize=4096)

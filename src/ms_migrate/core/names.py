@@ -190,6 +190,20 @@ class ImportStatements:
             found.extend(self.within(statement))
         return found
 
+    def carry(self, before: Sequence[cst.CSTNode], after: Sequence[cst.CSTNode]) -> None:
+        """`after`, a block's statements once a traversal that enters no import statement
+        and adds or removes no statement has run (the Converter), imports what `before`
+        did: a statement it rebuilt around the same imports is not walked again."""
+        if len(before) != len(after):
+            return
+        found = self._found
+        for old, new in zip(before, after):
+            if new is old or type(new) is not type(old):
+                continue
+            known = found.get(id(old))
+            if known is not None and known[0] is old:
+                found[id(new)] = (new, known[1])
+
     def within(self, statement: cst.CSTNode) -> Tuple[ImportFound, ...]:
         known = self._found.get(id(statement))
         if known is None or known[0] is not statement:
@@ -471,11 +485,15 @@ def may_break_lines(node: cst.CSTNode) -> bool:
     # most nodes asked about are a call's function, a dotted name, or spaces: their
     # fields are read directly, down to what the dots hang on
     kind = type(node)
+    space = cst.SimpleWhitespace
     while kind is cst.Attribute and not node.lpar and not node.rpar:
         attr, dot = node.attr, node.dot
         if (type(attr) is not cst.Name or attr.lpar or attr.rpar or "\n" in attr.value
-                or type(dot) is not cst.Dot or not _one_line(dot.whitespace_before)
-                or not _one_line(dot.whitespace_after)):
+                or type(dot) is not cst.Dot):
+            break
+        before, after = dot.whitespace_before, dot.whitespace_after
+        if (type(before) is not space or "\n" in before.value
+                or type(after) is not space or "\n" in after.value):
             break
         node = node.value
         kind = type(node)
@@ -505,7 +523,3 @@ def may_break_lines(node: cst.CSTNode) -> bool:
         elif value_kind == 2:
             push_all(value)
     return False
-
-
-def _one_line(space: cst.CSTNode) -> bool:
-    return type(space) is cst.SimpleWhitespace and "\n" not in space.value

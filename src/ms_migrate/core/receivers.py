@@ -217,15 +217,17 @@ class _Bindings(FastVisitor):
     def skips(self, statement: cst.CSTNode) -> bool:
         # types compared, not isinstance: libcst's classes are ABCs, slow to check
         kind = type(statement)
-        if self._plain is None or kind is cst.Import or kind is cst.ImportFrom:
+        if self._plain is None:
             return False
-        if kind is cst.SimpleStatementLine:
+        if kind is cst.SimpleStatementLine:  # most statements
             self._line(statement)
             return True
+        if kind is cst.Import or kind is cst.ImportFrom:
+            return False
         if kind in _SMALL:
             if not self._plain.skips(statement):
                 return False
-            getattr(self, f"visit_{kind.__name__}")(statement)  # its own binding
+            self._small(statement)  # its own binding
             return True
         if kind in _COMPOUND:
             self._compound(statement)
@@ -341,7 +343,13 @@ class _Bindings(FastVisitor):
                     for alias in small.names:
                         self.visit_ImportAlias(alias)
             else:
-                getattr(self, f"visit_{kind.__name__}")(small)
+                self._small(small)
+
+    def _small(self, small: cst.BaseSmallStatement) -> None:
+        """What a small statement (not an import) binds itself."""
+        hook = _SMALL_BINDINGS.get(type(small))  # the others bind nothing
+        if hook is not None:
+            hook(self, small)
 
     def _bind(self, target: cst.BaseExpression, value: Optional[cst.BaseExpression]) -> None:
         kind = type(target)
@@ -404,3 +412,9 @@ class _Bindings(FastVisitor):
         while type(bound) is cst.Attribute:  # `import a.b` binds a
             bound = bound.value
         self._bind(bound, None)
+
+
+# the small statements that bind a name (their _Bindings hooks), imports apart
+_SMALL_BINDINGS = {cst.Assign: _Bindings.visit_Assign, cst.AnnAssign: _Bindings.visit_AnnAssign,
+                   cst.AugAssign: _Bindings.visit_AugAssign, cst.Global: _Bindings.visit_Global,
+                   cst.Nonlocal: _Bindings.visit_Nonlocal}

@@ -15,6 +15,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code
 from ..core.facts import DEFAULT_COLUMNS, PIPELINE, SOURCE, Columns, DataFacts
+from ..core.parsed import parsed_expression
 from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
@@ -63,7 +64,8 @@ def _method(receiver: cst.BaseExpression, name: str, *args: cst.Arg) -> cst.Call
 
 
 def _strings(names: List[str]) -> cst.List:
-    return parse_expression("[" + ", ".join(f'"{n}"' for n in names) + "]")
+    # the same few column lists in every file: parsed once per process (core/parsed.py)
+    return parsed_expression("[" + ", ".join(f'"{n}"' for n in names) + "]")
 
 
 def screen(rule, bound: Bound) -> None:
@@ -173,7 +175,7 @@ def _workers(ctx, workers: Optional[str]) -> List[cst.Arg]:
     ctx.require("import os")
     text = (f"min({workers}, os.cpu_count())" if workers.isdigit()
             else f"max(1, min({workers}, os.cpu_count()))")
-    return [_arg(parse_expression(text), "num_parallel_workers")]
+    return [_arg(parsed_expression(text), "num_parallel_workers")]  # a few texts recur
 
 
 def _shuffled(dataset, shuffle: str, bound: Bound) -> cst.BaseExpression:
@@ -325,7 +327,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
     if folder:
         parts = ", ".join([code(root).strip()] + [f'"{p}"' for p in folder])
         ctx.require("import os")
-        root = parse_expression(f"os.path.join({parts})")
+        root = parsed_expression(f"os.path.join({parts})")  # a few texts recur
     args = [_arg(root)]
     if key == "ImageFolder":
         args.append(_arg(cst.Name("True"), "decode"))
@@ -333,7 +335,7 @@ def vision_dataset(ctx, rule, bound: Bound, call=None):
         train = literal(bound.get("train"))
         usage = ('"train"' if train in (None, "True") else '"test"' if train == "False"
                  else f'"train" if {train} else "test"')
-        args.append(_arg(parse_expression(usage), "usage"))
+        args.append(_arg(parsed_expression(usage), "usage"))
     args.append(_arg(cst.Name("False"), "shuffle"))
     if key in ("CIFAR10", "CIFAR100"):
         bound.warnings.append(note)

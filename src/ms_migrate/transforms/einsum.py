@@ -26,7 +26,7 @@ from typing import List, Optional, Sequence, Tuple
 import libcst as cst
 
 from ..core.callrewrite import Unsupported, code
-from ..core.quick_libcst import parse_expression
+from ..core.parsed import parsed_expression
 from ..core.strings import string_value
 from .base import transform
 
@@ -268,4 +268,4 @@ def einsum_equation(ctx, rule, bound, call=None):
     text = compose(equation, [_operand(e) for e in items], _OPS)
     text = re.sub(re.escape(_OPS) + r"\.(\w+)",
                   lambda m: code(ctx.name(f"mindspore.ops.{m.group(1)}")).strip(), text)
-    return parse_expression(text)
+    return parsed_expression(text)  # the same products recur: parsed once per process

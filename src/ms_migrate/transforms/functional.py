@@ -5,6 +5,7 @@ import libcst as cst
 
 from ..core.callrewrite import Bound, Unsupported, code, render_template
 from ..core.names import dotted_name
+from ..core.parsed import parsed_expression
 from ..core.quick_libcst import parse_expression
 from .base import literal, transform
 from .helper_code import request
@@ -33,7 +34,7 @@ def _named(node: cst.BaseExpression, what: str) -> str:
 
 def _expression(ctx, text: str) -> cst.BaseExpression:
     ctx.require("from mindspore import ops")
-    return parse_expression(text)
+    return parsed_expression(text)  # the same compositions recur: parsed once per process
 
 
 @transform
