@@ -29,7 +29,7 @@ from typing import List, Pattern, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
@@ -41,6 +41,8 @@ _TORCH_FILE = re.compile(r"\.(pth\.tar|pth|pt)(?=[\"']*$)")
 
 
 _CALLS = re.compile(r"save\(|load\(")
+# the lines of what the pass changes, but the loaded dicts' names
+_CHANGED = re.compile(r"save\(|load\(|load_state_dict|\.pt")
 
 
 def applies(source: str) -> bool:
@@ -52,9 +54,10 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     if not used:
         return module
     # what the pass changes: torch.save/load calls, file names, the loaded dict's entries
-    relevant = re.compile("|".join([r"save\(|load\(|load_state_dict|\.pt"]
-                                   + [rf"\b{re.escape(name)}\b" for name in names]))
-    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, relevant)
+    # (two patterns that each start with a literal: one alternation with `\bname\b` in
+    # it would try every position of the file)
+    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, _CHANGED,
+                               names_pattern(names))
     converted = traverse(module, checkpoints)
     checkpoints.place_findings()
     return converted
@@ -105,8 +108,8 @@ class _Finder(FastVisitor):
 
 class _Checkpoints(StatementPass):
     def __init__(self, ctx: Context, names: Set[str], state_keys: Set[str],
-                 value_keys: Set[str], relevant: Pattern):
-        super().__init__(ctx, relevant)
+                 value_keys: Set[str], *relevant: Pattern):
+        super().__init__(ctx, *relevant)
         self.names = names
         self.state_keys = state_keys
         self.value_keys = value_keys

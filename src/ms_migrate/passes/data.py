@@ -80,7 +80,8 @@ def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
 
 # --- what the file holds ------------------------------------------------------------
 def _qualified(ctx: Context, node: cst.BaseExpression) -> Optional[str]:
-    return ctx.resolve(node.func) if isinstance(node, cst.Call) else None
+    # types compared: isinstance against libcst's ABCs is slow (every assignment asks)
+    return ctx.resolve(node.func) if type(node) is cst.Call else None
 
 
 def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str]:
@@ -191,13 +192,14 @@ def _collect_function(info: DataFacts, node: cst.FunctionDef) -> None:
 
 def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
     """(kind, columns) of a dataset expression of the original torch code, or None."""
-    if isinstance(node, cst.Name):
+    kind = type(node)  # types compared: isinstance against libcst's ABCs is slow
+    if kind is cst.Name:
         return info.names.get(node.value)
-    if isinstance(node, cst.Attribute):
+    if kind is cst.Attribute:
         return info.names.get(dotted_name(node) or "")
-    if not isinstance(node, cst.Call):
+    if kind is not cst.Call:
         return None
-    if isinstance(node.func, cst.Name) and node.func.value in info.classes:
+    if type(node.func) is cst.Name and node.func.value in info.classes:
         return SOURCE, info.classes[node.func.value]
     qualified = _qualified(ctx, node) or ""
     short = qualified.rpartition(".")[2]
@@ -218,22 +220,23 @@ def dataset_of(ctx, info: DataFacts, node: cst.BaseExpression):
 
 def _collect_assignment(ctx, info: DataFacts, target, value) -> None:
     qualified = _qualified(ctx, value)
-    if qualified == DATA + "random_split" and isinstance(target, (cst.Tuple, cst.List)):
+    kind = type(target)  # types compared: isinstance against libcst's ABCs is slow
+    if qualified == DATA + "random_split" and (kind is cst.Tuple or kind is cst.List):
         inner = dataset_of(ctx, info, value.args[0].value) if value.args else None
         if inner:
             for el in target.elements:
                 if isinstance(el.value, cst.Name):
                     info.names[el.value.value] = (PIPELINE, inner[1])
         return
-    if isinstance(target, cst.Attribute) and dotted_name(target):
+    if kind is cst.Attribute and dotted_name(target):
         found = dataset_of(ctx, info, value)  # `self.ds = Images(...)`
         if found is not None:
             info.names[dotted_name(target)] = found
         return
-    if not isinstance(target, cst.Name):
+    if kind is not cst.Name:
         return
     name = target.value
-    if isinstance(value, cst.IfExp):  # `DistributedSampler(data) if distributed else None`
+    if type(value) is cst.IfExp:  # `DistributedSampler(data) if distributed else None`
         for branch in (value.body, value.orelse):
             if not (isinstance(branch, cst.Name) and branch.value == "None"):
                 info.samplers.assignment(name, _qualified(ctx, branch))
@@ -423,12 +426,11 @@ def _call(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
 class _DataRewriter(StatementPass):
     def __init__(self, ctx: Context, info: DataFacts, subclasses: Dict[str, str]):
         # what it rewrites names a torch data class or function, a loader, a sampler or
-        # a Dataset subclass; inside those subclasses every statement counts (sample
-        # values, indices)
+        # a Dataset subclass; in a Dataset subclass's sample methods every statement
+        # counts (sample values, indices)
         super().__init__(ctx, names_pattern(
             {*_data_words(ctx), *info.loaders, *info.loader_sources,
              *info.distributed_samplers, *subclasses, *info.shadowed}))
-        self.subclass_depth = 0  # Dataset/Sampler subclasses being visited
         self.info = info
         self.subclasses = subclasses
         self.counted: Set[int] = set()  # `loader.dataset` nodes that len() converts
@@ -485,15 +487,22 @@ class _DataRewriter(StatementPass):
 
     # --- Dataset / Sampler subclasses -------------------------------------------------
     def skips(self, statement: cst.CSTNode) -> bool:
-        return not self.subclass_depth and super().skips(statement)
+        # a Dataset subclass's sample method (its returns, yields, index, transforms)
+        # is read whole; the rest of a subclass as any other code (visit_FunctionDef
+        # says which methods count)
+        if self.method_stack and self.method_stack[-1] in _SAMPLE_METHODS:
+            return False
+        if (type(statement) is cst.FunctionDef and statement.name.value in _SAMPLE_METHODS
+                and self.class_stack
+                and self.subclasses.get(self.class_stack[-1]) == "dataset"):
+            return False
+        return super().skips(statement)
 
     def visit_ClassDef(self, node):
         self.class_stack.append(node.name.value)
-        self.subclass_depth += node.name.value in self.subclasses
 
     def leave_ClassDef(self, original, updated):
         self.class_stack.pop()
-        self.subclass_depth -= original.name.value in self.subclasses
         if original.name.value not in self.subclasses:
             return updated
         bases = [b for b in updated.bases if base_api(self.ctx, original, b.value) not in _BASES]
@@ -606,7 +615,8 @@ class _DataRewriter(StatementPass):
     # --- DataLoader arguments and loader uses -------------------------------------------
     def visit_Call(self, node):
         super().visit_Call(node)
-        if isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1:
+        # (types compared: isinstance against libcst's ABCs is slow, and every call asks)
+        if type(node.func) is cst.Name and node.func.value == "len" and len(node.args) == 1:
             arg = node.args[0].value
             if (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name)
                     and arg.value.value in self.info.loader_sources
@@ -657,7 +667,7 @@ class _DataRewriter(StatementPass):
         func = original.func
         if self._in_sample_method(yields=False) or self._in_sample_method(yields=True):
             self._check_eager_transform(original)
-        if not (isinstance(func, cst.Name) and len(original.args) == 1):
+        if not (type(func) is cst.Name and len(original.args) == 1):
             return updated
         arg = updated.args[0].value
         if func.value == "len":
@@ -684,7 +694,7 @@ class _DataRewriter(StatementPass):
 
     def visit_Assign(self, node):
         target = node.targets[0].target if len(node.targets) == 1 else None
-        self.assigned_to.append(target.value if isinstance(target, cst.Name) else "")
+        self.assigned_to.append(target.value if type(target) is cst.Name else "")
 
     def leave_Assign(self, original, updated):
         self.assigned_to.pop()

@@ -24,7 +24,7 @@ import libcst as cst
 
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
-from ..core.names import LocalNames, dotted_name, iter_statements, keep_parentheses
+from ..core.names import COMPOUND_STATEMENTS, SUITES, LocalNames, dotted_name, keep_parentheses
 from ..core.positions import RelevantLines, names_pattern
 from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
@@ -102,7 +102,8 @@ def convert_devices(ctx: Context, module: cst.Module) -> cst.Module:
 
 
 def _is_device_constructor(ctx: Context, node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Call) and ctx.resolve(node.func) in _DEVICE_CALLS
+    # (types compared: isinstance against libcst's ABCs is slow)
+    return type(node) is cst.Call and ctx.resolve(node.func) in _DEVICE_CALLS
 
 
 def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
@@ -113,13 +114,49 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     # one with escapes has a backslash)
     relevant = RelevantLines(ctx.lines, names_pattern(api_words(ctx, _DEVICE_CALLS)),
                              *_RELEVANT, _BACKSLASH)
-    for node in iter_statements(module.body, enter=lambda s: not relevant.skips(s)):
-        if type(node) is cst.Assign and (_is_device_constructor(ctx, node.value)
-                                             or is_device_string_expr(node.value)):
+    for node in _assignments(module.body, relevant):
+        if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):
             for target in node.targets:
                 name = dotted_name(target.target)
                 if name:
                     found.add(name)
+    return found
+
+
+# the fields of a compound statement (or clause) that hold statements
+_BLOCK_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
+
+
+def _assignments(body, relevant: RelevantLines) -> List[cst.Assign]:
+    """The `a = b` small statements of a block and the blocks in it, but of the
+    statements `relevant` skips (clauses, `else:` and `except:`, are entered); a
+    statement list, not a generator per block."""
+    found: List[cst.Assign] = []
+    todo = list(reversed(body))
+    while todo:
+        stmt = todo.pop()
+        kind = type(stmt)  # types compared: isinstance against libcst's ABCs is slow
+        if kind is cst.Assign:  # a small statement of a line entered, or of `if x: a = b`
+            found.append(stmt)
+            continue
+        if kind is cst.SimpleStatementLine:
+            if not relevant.skips(stmt):
+                found.extend(small for small in stmt.body if type(small) is cst.Assign)
+            continue
+        if kind in COMPOUND_STATEMENTS and relevant.skips(stmt):
+            continue
+        nested = []
+        for field in _BLOCK_FIELDS:
+            child = getattr(stmt, field, None)
+            if child is None:
+                continue
+            if type(child) in SUITES:
+                nested.extend(child.body)
+            elif type(child) is list or type(child) is tuple:
+                nested.extend(child)
+            elif isinstance(child, cst.CSTNode):  # `else:`, `finally:`, an `elif`
+                nested.append(child)
+        todo.extend(reversed(nested))
     return found
 
 

@@ -35,7 +35,7 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
@@ -65,7 +65,8 @@ _MODE_METHODS = frozenset(("train", "eval", "set_train"))
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 _CLAUSES = frozenset({cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
                       cst.MatchCase})
-_TRAIN_WORD, _CLASS_WORD = re.compile(r"train"), re.compile(r"class\b")
+# the attribute names `.train(`, `.set_train(`, `.training =` end a word on their line
+_TRAIN_WORD, _CLASS_WORD = re.compile(r"train(?:ing)?\b"), re.compile(r"class\b")
 
 
 def applies(source: str) -> bool:
@@ -287,7 +288,7 @@ class _Plan:
         """The next statement that uses `name` sets its mode (`name.eval()`)."""
         mentions = self._mentions.get(name)
         if mentions is None:  # a use names it: its last part is a word on the use's line
-            word = re.compile(r"\b%s\b" % re.escape(name.rsplit(".", 1)[-1]))
+            word = names_pattern((name.rsplit(".", 1)[-1],))
             mentions = self._mentions[name] = RelevantLines(self.ctx.lines, word)
         for stmt in rest:
             if mentions.skips(stmt):
