@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set, Tuple
 import libcst as cst
 
 from ...core.context import Context
-from ...core.names import dotted_name
+from ...core.names import SUITES, dotted_name
 from ...core.traversal import FastVisitor, traverse
 from .names import target_names, writes
 
@@ -107,7 +107,8 @@ def scopes(module: cst.Module,
     the functions `skips(function)` is true for."""
     yield _scope(module, module, [])
     for fn in _compound_statements(module.body):
-        if isinstance(fn, cst.FunctionDef) and isinstance(fn.body, cst.IndentedBlock):
+        # (types compared: isinstance against libcst's ABCs is slow)
+        if type(fn) is cst.FunctionDef and type(fn.body) is cst.IndentedBlock:
             if skips is not None and skips(fn):
                 continue
             p = fn.params
@@ -117,20 +118,22 @@ def scopes(module: cst.Module,
 
 def _compound_statements(body) -> Iterator[cst.CSTNode]:
     """The compound statements of `body` (and their else and except parts), nested
-    ones included, in iter_statements' order; lines of small statements hold none."""
+    ones included, in iter_statements' order; lines of small statements hold none.
+    (Types compared, not isinstance: libcst's classes are ABCs, slow to check against.)"""
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             continue
         yield stmt
-        for attr in ("body", "orelse", "handlers", "finalbody", "cases"):
+        for attr in _BLOCK_FIELDS:
             child = getattr(stmt, attr, None)
             if child is None:
                 continue
-            if isinstance(child, cst.IndentedBlock):
+            kind = type(child)
+            if kind is cst.IndentedBlock:
                 yield from _compound_statements(child.body)
-            elif isinstance(child, (list, tuple)):
+            elif kind is list or kind is tuple:
                 yield from _compound_statements(child)
-            elif isinstance(child, cst.CSTNode) and not isinstance(child, cst.BaseSuite):
+            elif kind not in SUITES:  # an `else`, an `elif`, a `finally`
                 yield from _compound_statements([child])
 
 
