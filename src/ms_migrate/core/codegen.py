@@ -21,7 +21,7 @@ from typing import Dict, Optional, Tuple
 import libcst as cst
 
 from .names import COMPOUND_STATEMENTS
-from .parsed import helper_line_code
+from .parsed import is_helper_line
 from .positions import StatementLines
 from .quick_libcst import STATEMENT_TEXT, CodegenState, quick_codegen
 
@@ -70,7 +70,7 @@ class _Texts:
             tokens.append(text[0])
             tokens.append(text[1])  # a token of its own, as libcst writes it
             return True
-        if type(stmt) is cst.SimpleStatementLine and helper_line_code(stmt) is not None:
+        if type(stmt) is cst.SimpleStatementLine and is_helper_line(stmt):
             line, newline = _helper_text(stmt, tuple(state.indent_tokens),
                                          state.default_indent, state.default_newline)
             tokens.append(line)
