@@ -392,13 +392,29 @@ def _visit(node, visitor, plan: _Plan, step: _Step):
                 changes = {}
             changes[name] = new
         if changes:
-            updated = node.with_changes(**changes)
+            updated = _with_changes(node, changes)
     if leave is None:
         return updated
     if plan.transformer:
         return leave(visitor, node, updated)
     leave(visitor, node)
     return node
+
+
+_INIT_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def _with_changes(node: cst.CSTNode, changes: Dict[str, object]) -> cst.CSTNode:
+    """`node.with_changes(**changes)` without `dataclasses.replace`'s walk over every
+    field's metadata (per node type once here): the node type called with its fields."""
+    kind = type(node)
+    names = _INIT_FIELDS.get(kind)
+    if names is None:
+        names = _INIT_FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind) if f.init)
+    for name in names:
+        if name not in changes:
+            changes[name] = getattr(node, name)
+    return kind(**changes)
 
 
 def _leaf(node, visitor, plan: _Plan, step: _Step):
