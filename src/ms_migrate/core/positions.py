@@ -105,6 +105,14 @@ class StatementLines:
         self._spans[id(stmt)] = (stmt, (first, nodes[-1].end_lineno))
         return first, nodes[-1].end_lineno
 
+    def same_lines(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        """`new` is `old` rebuilt with nothing in it changed: it spans the lines `old`
+        spans (a pass that skips by lines may skip it), though it is not the statement
+        parsed (`is_parsed`, `line` and `locate` do not take it for `old`)."""
+        span = self.span(old)
+        if span is not None:
+            self._spans[id(new)] = (new, span)
+
     def written_code(self, stmt: cst.SimpleStatementLine) -> str:
         """The code of a line of statements a pass wrote (no parsed span), once per
         statement: later passes search it instead of walking it."""

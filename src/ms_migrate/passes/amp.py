@@ -55,7 +55,7 @@ def applies(source: str) -> bool:
 def convert_autocast(ctx: Context, module: cst.Module) -> cst.Module:
     regions = _Regions(ctx, module)
     regions.run()
-    return apply_edits(module, regions.edits) if regions.changed else module
+    return apply_edits(module, regions.edits, ctx.lines) if regions.changed else module
 
 
 class _Regions:

@@ -12,6 +12,7 @@ from typing import Dict, List, Set, Tuple
 
 import libcst as cst
 
+from ...core.positions import StatementLines
 from ...core.traversal import rebuilt
 from .sites import Stmt
 
@@ -57,10 +58,10 @@ def _spaced(definitions: List[cst.BaseStatement], indented: bool,
     return out
 
 
-def apply_edits(module: cst.Module, edits: Edits) -> cst.Module:
+def apply_edits(module: cst.Module, edits: Edits, lines: StatementLines) -> cst.Module:
     """The module with the edits made. Only statement lists and what holds them are
     walked (no expressions, headers or whitespace)."""
-    body = _ApplyEdits(edits).statements(module.body, indented=False)
+    body = _ApplyEdits(edits, lines).statements(module.body, indented=False)
     return module if body is module.body else module.with_changes(body=body)
 
 
@@ -74,9 +75,11 @@ _HOLDING_FIELDS = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
 class _ApplyEdits:
-    def __init__(self, edits: Edits):
+    def __init__(self, edits: Edits, lines: StatementLines):
         self.edits = edits
         self.edited = edits.edited()
+        self.lines = lines
+        self.made = 0  # edits made so far: a statement rebuilt with none inside spans its lines
 
     def statements(self, originals, indented: bool):
         """A statement list with its edits made (and those inside its statements); the
@@ -102,6 +105,7 @@ class _ApplyEdits:
             return (node if body is node.body else node.with_changes(body=body)), True
         if kind not in _COMPOUND and kind not in _PARTS:
             return node, False  # a line of small statements, a one-line suite
+        made = self.made
         changes = {}
         holds_block = False
         for name in _HOLDING_FIELDS:
@@ -126,12 +130,15 @@ class _ApplyEdits:
             updated = self._orelse(node, updated)
         if updated is not node and kind in _COMPOUND:
             rebuilt(node, updated)
+            if self.made == made:  # nothing in it changed: later passes may skip it by lines
+                self.lines.same_lines(node, updated)
         return updated, holds_block
 
     def _orelse(self, original, updated):
         extra = self.edits.orelse.get(id(original))
         if not extra:
             return updated
+        self.made += 1
         if updated.orelse is None:
             block = updated.body.with_changes(body=extra)
             return updated.with_changes(orelse=cst.Else(body=block))
@@ -147,6 +154,7 @@ class _ApplyEdits:
             if key not in self.edited and not carry:  # as it is (a rebuilt one is noted)
                 out.append(upd)
                 continue
+            self.made += 1
             start = len(out)
             inserted = self.edits.before.get(key, [])
             out.extend(_spaced(inserted, indented, at_start=not out))

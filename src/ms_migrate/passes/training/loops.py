@@ -107,7 +107,7 @@ def convert_training(ctx: Context, module: cst.Module) -> cst.Module:
     pass_ = TrainingPass(ctx, module)
     pass_.check_grad_reads = any(word in ctx.source for word in (".grad", "hook"))
     pass_.run()
-    return apply_edits(module, pass_.edits)
+    return apply_edits(module, pass_.edits, ctx.lines)
 
 
 class TrainingPass:
