@@ -59,6 +59,15 @@ def test_parses_in_threads_leave_the_checks_on():
         cst.Name("")
 
 
+def test_a_parse_leaves_libcsts_classes_as_they_are():
+    # a class every node type inherits from, changed around each parse, would make the
+    # interpreter drop what it knows of all of them each time
+    post_init = cst.CSTNode.__post_init__
+    parse_source("import torch\nx = torch.zeros(2)\n")
+    parse_statement("y = 1\n")
+    assert cst.CSTNode.__post_init__ is post_init
+
+
 def test_quick_codegen_is_swapped_in_on_this_libcst():
     assert quick_libcst._writes_the_same()  # else the tests below test libcst against itself
 

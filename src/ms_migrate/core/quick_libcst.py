@@ -18,9 +18,11 @@
   sample written both ways comes out the same (a libcst that writes some node another
   way keeps its own).
 
-Both replace methods of libcst's classes while in use, for all threads: a node another
-thread builds during a parse goes unchecked too (a malformed one, a bug, would not be
-refused when made); codegen writes the same code either way.
+The parse's checks are skipped by a `CSTNode.__post_init__` put in when this module is
+imported: it runs libcst's own unless a parse here is in progress, in any thread (a node
+another thread builds meanwhile goes unchecked too: a malformed one, a bug, would not be
+refused when made). The codegen swaps methods of libcst's classes while in use, for all
+threads; it writes the same code either way.
 """
 from __future__ import annotations
 
@@ -78,11 +80,37 @@ class _Swap:
                         setattr(cls, name, old)
 
 
-def _unchecked(self: CSTNode) -> None:
-    pass
+class _Parsing:
+    """Counts the parses in progress here (in any thread): while there are any, nodes
+    are not checked."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.count -= 1
 
 
-_UNCHECKED = _Swap([(CSTNode, "__post_init__", _unchecked)])
+_UNCHECKED = _Parsing()
+_LIBCST_POST_INIT = CSTNode.__post_init__
+
+
+def _post_init(self: CSTNode) -> None:
+    """libcst's `__post_init__` (the checks), except while a parse here is in progress."""
+    if not _UNCHECKED.count:
+        _LIBCST_POST_INIT(self)
+
+
+# Put in once, for good: changing a class that every node type inherits from makes the
+# interpreter drop what it has learnt about all of them, a cost paid again for each
+# parse when the method was swapped in and out around it (3% of a conversion).
+CSTNode.__post_init__ = _post_init
 
 
 def parse_source(source: str) -> cst.Module:
