@@ -84,6 +84,17 @@ def test_parallel_run_writes_what_one_job_writes(tmp_path):
     assert tree(tmp_path / "one") == tree(tmp_path / "two")
 
 
+def test_a_folder_run_puts_libcsts_codegen_back(tmp_path):
+    import libcst as cst
+
+    from ms_migrate.core import quick_libcst
+    src = make_project(tmp_path)  # one job: the run holds the quick codegen, then lets go
+    assert CliRunner().invoke(main, ["convert", str(src), "-o", str(tmp_path / "out"),
+                                     "-q", "-j", "1"]).exit_code == 0
+    assert cst.CSTNode._codegen is quick_libcst._LIBCST_CODEGEN
+    assert "_codegen" not in vars(cst.Call)
+
+
 def test_converting_the_output_again_changes_nothing(tmp_path):
     src = make_project(tmp_path)
     invoke("convert", src, "-o", tmp_path / "out")

@@ -215,6 +215,7 @@ def _init_worker(rule_paths: Tuple[Path, ...], selection: Selection) -> None:
     _RULES = load_rules(tuple(rule_paths))
     _SELECTION = selection
     settle_heap()
+    _hold_quick_codegen()
 
 
 def _leave(code: int):
@@ -259,6 +260,14 @@ def settle_heap() -> None:
     them all again, 5% of a run's time here. Only for processes that convert and end."""
     gc.collect()
     gc.freeze()
+
+
+def _hold_quick_codegen() -> None:
+    """libcst's codegen stays swapped for what a worker process has left to live (it
+    only converts): swapping it in and out for each file makes the interpreter drop
+    what it has learnt about libcst's classes each time (1% of a run)."""
+    from ..core.quick_libcst import quick_codegen
+    quick_codegen().__enter__()
 
 
 def run_task(task: Task) -> FileOutcome:
@@ -422,7 +431,9 @@ def _run(tasks: List[Task], options: Options) -> Iterator[FileOutcome]:
         from ..tables.load import load_rules
         _RULES = load_rules(tuple(options.rule_paths))
         _SELECTION = options.selection
-        yield from map(run_task, tasks)
+        from ..core.quick_libcst import quick_codegen
+        with quick_codegen():  # once for the run, not once a file (_hold_quick_codegen)
+            yield from map(run_task, tasks)
         return
     import multiprocessing
     # fork: workers inherit the parent's imports and loaded rules, so they start at once.
