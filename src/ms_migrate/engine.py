@@ -103,8 +103,7 @@ class Converter(FastTransformer):
         super().__init__()
         self.ctx = ctx
         self._relevant = RelevantLines(ctx.lines, names_pattern(ctx.aliases),
-                                       (_ATTRIBUTE, ctx.rules.methods.keys() | ctx.rules.typed_names | ctx.rules.fields
-                                        | ctx.rules.tensor_attributes.keys()),
+                                       (_ATTRIBUTE, ctx.rules.attribute_words),
                                        *_FORWARD_OR_SELF)
         self.stored = tuple_results.StoredResults(ctx.source, ctx.rules.fields)
         self.classes = classes.ClassTracker()

@@ -95,6 +95,10 @@ class RuleSet:
         self.typed_names = frozenset(name for (_, name), rule in self.owned.items() if rule.typed)
         # every named-tuple field (`values`, `indices`...): read as [0], [1]... in MindSpore
         self.fields = frozenset(f for rule in rules for f in rule.fields)
+        # the words after a dot that a rule may rewrite (`x.view`, `out.values`): the
+        # lines the API pass enters (built once here, not for each file)
+        self.attribute_words = frozenset(self.methods.keys() | self.typed_names | self.fields
+                                         | self.tensor_attributes.keys())
 
     def get(self, qualified_name: str) -> Optional[Rule]:
         return self.by_name.get(qualified_name)

@@ -13,7 +13,8 @@ lambdas and generator expressions run later: reads in them are left. Names decla
 from __future__ import annotations
 
 import re
-from typing import Collection, Dict, FrozenSet, List, Optional, Sequence
+from functools import lru_cache
+from typing import Collection, Dict, FrozenSet, List, Optional, Pattern, Sequence
 
 import libcst as cst
 
@@ -37,14 +38,20 @@ _COMPREHENSIONS = frozenset({cst.ListComp, cst.SetComp, cst.DictComp})
 _RUN_LATER = frozenset({cst.Lambda, cst.GeneratorExp})
 
 
+@lru_cache(maxsize=8)
+def _field_reads(fields: FrozenSet[str]) -> Pattern:
+    """Where a field is read (`.indices`): the same fields for every file of a run."""
+    return re.compile(rf"\.\s*(?:{'|'.join(sorted(fields))})\b")
+
+
 class StoredResults:
     """For the Converter: follows the scopes it enters, rewrites the reads it leaves."""
 
-    def __init__(self, source: str, fields: Collection[str]):
+    def __init__(self, source: str, fields: FrozenSet[str]):
         self.fields = fields
         self.reads: Dict[int, Values] = {}  # id(`name.field` node) -> what name may hold
         # `.field` first (a literal-led search is fast), then the name just before it
-        read = re.compile(rf"\.\s*(?:{'|'.join(sorted(fields))})\b") if fields else None
+        read = _field_reads(fields) if fields else None
         self.names = set()
         for m in (read.finditer(source) if read else ()):
             before = _NAME_BEFORE.search(source, max(0, m.start() - 200), m.start())
