@@ -97,13 +97,16 @@ class StatementLines:
         found = self._spans.get(id(stmt))  # passes ask for each statement many times
         if found is not None and found[0] is stmt:
             return found[1]
-        nodes = self._parsed(stmt)
-        if not nodes:
+        found = self._ast.get(id(stmt))  # (self._parsed, without the call: once each)
+        if found is None or found[0] is not stmt or not found[1]:
             return None
-        first = min([nodes[0].lineno] + [d.lineno for d in
-                                         getattr(nodes[0], "decorator_list", ())])
-        self._spans[id(stmt)] = (stmt, (first, nodes[-1].end_lineno))
-        return first, nodes[-1].end_lineno
+        nodes = found[1]
+        first = nodes[0].lineno
+        decorators = getattr(nodes[0], "decorator_list", None)
+        if decorators:
+            first = min(first, *(d.lineno for d in decorators))
+        span = self._spans[id(stmt)] = (stmt, (first, nodes[-1].end_lineno))
+        return span[1]
 
     def same_lines(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
         """`new` is `old` rebuilt with nothing in it changed: it spans the lines `old`
