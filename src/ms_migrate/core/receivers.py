@@ -151,7 +151,7 @@ _BINDER_WORDS = (re.compile(r"lambda\b"), re.compile(r"for\b"), re.compile(":=")
 _COMPOUND = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.With, cst.If, cst.While,
                        cst.Try})
 _SMALL = frozenset(kind for kind in vars(cst).values()
-                   if isinstance(kind, type) and issubclass(kind, cst.BaseSmallStatement))
+                   if isinstance(kind, type) and cst.BaseSmallStatement in kind.__mro__)
 _BODIES = frozenset({"body", "orelse", "handlers", "finalbody"})
 # comments and blank lines above a statement (passes move comments): no binding there
 _BLANKS = frozenset({"leading_lines", "lines_after_decorators"})
