@@ -11,7 +11,6 @@ import codecs
 import errno
 import io
 import os
-import secrets
 import stat
 import tokenize
 from dataclasses import dataclass
@@ -162,7 +161,7 @@ def make_link(target: Path, link_text: str) -> None:
     st = _lstat(target)
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise SourceError(f"{target}: is a directory; link not written")
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    tmp = target.with_name(f".{target.name}.{_random_part()}{TEMP_SUFFIX}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(link_text, tmp)
@@ -170,6 +169,12 @@ def make_link(target: Path, link_text: str) -> None:
     except OSError as exc:
         _unlink(tmp)
         raise _os_error(str(target), exc, "write") from None
+
+
+def _random_part() -> str:
+    """What secrets.token_hex(4) returns (os.urandom), without importing secrets and
+    the hashing modules behind it at every start-up."""
+    return os.urandom(4).hex()
 
 
 def _copy(src, dst, size: int) -> None:
@@ -238,7 +243,7 @@ def _replace(path: Path, fill, mode: Optional[int], follow: bool) -> None:
     mode = old.st_mode & 0o7777 if old is not None else (
         mode if mode is not None else _new_file_mode())
     folder = path.parent if str(path.parent) else Path(".")
-    tmp = folder / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    tmp = folder / f".{path.name}.{_random_part()}{TEMP_SUFFIX}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
