@@ -21,7 +21,7 @@ import libcst as cst
 from .parsed import parsed_expression
 from .quick_libcst import parse_expression
 from .rule import Rule
-from .traversal import FastTransformer, child_nodes, traverse
+from .traversal import FastTransformer, child_nodes, traverse, with_fields
 
 
 class Unsupported(Exception):
@@ -638,7 +638,7 @@ def rewrite(rule: Rule, bound: Bound, func: cst.BaseExpression, call: cst.Call,
                 out.append(_keyword(name, value))
     if bound.spread is not None:
         out.append({"value": bound.spread, "star": "**"})
-    return call.with_changes(func=func, args=_with_commas(out, call))
+    return with_fields(call, func=func, args=_with_commas(out, call))
 
 
 # `=` of a keyword argument and `, ` between arguments: libcst's nodes never change, so

@@ -417,6 +417,12 @@ def _with_changes(node: cst.CSTNode, changes: Dict[str, object]) -> cst.CSTNode:
     return kind(**changes)
 
 
+def with_fields(node: cst.CSTNode, **changes) -> cst.CSTNode:
+    """`node.with_changes(**changes)`, made as the traversal makes it (the rewrites
+    that run for most converted calls use it)."""
+    return _with_changes(node, changes)
+
+
 def _leaf(node, visitor, plan: _Plan, step: _Step):
     """_visit for a node with no fields to walk (a name): its hooks only (the end of
     _visit written out again: a call less for each of the most common nodes)."""

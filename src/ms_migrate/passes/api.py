@@ -14,6 +14,7 @@ from ..core.names import dotted_name, keep_parentheses, parameter_names, root_na
 from ..core.positions import Locator
 from ..core.report import CONVERTED, INFO, UNSUPPORTED, WARNING
 from ..core.rule import Rule
+from ..core.traversal import with_fields
 from ..transforms import TRANSFORMS
 from ..transforms.distribution_helper_code import BASES
 from ..transforms.helper_code import HELPERS, request
@@ -86,7 +87,7 @@ def _convert_api_call(ctx: Context, qualified: str, original: cst.Call, updated:
     if rule is None:  # `Example.fromlist(...)`: a method of a class written into the file
         member = _written_class_member(ctx, qualified, locator, original.func, updated.func)
         if member is not None:
-            return updated.with_changes(func=member)
+            return with_fields(updated, func=member)
     if rule is None or rule.unsupported:
         reason = rule.unsupported if rule else NO_RULE
         ctx.finding(locator, qualified, UNSUPPORTED, reason, node=original,
@@ -124,7 +125,7 @@ def _convert_method_call(ctx: Context, rule: Rule, original: cst.Call, updated: 
     imports = set(ctx.needed_imports)
     try:
         if rule.target and rule.target.startswith("."):
-            func = updated.func.with_changes(attr=cst.Name(rule.target[1:]))
+            func = with_fields(updated.func, attr=cst.Name(rule.target[1:]))
             new, warnings = _apply(ctx, rule, updated, func)
         else:
             func = ctx.name(rule.target) if rule.target else None
@@ -160,18 +161,18 @@ def _apply(ctx: Context, rule: Rule, call: cst.Call, func: Optional[cst.BaseExpr
            receiver: Optional[cst.BaseExpression] = None) -> Tuple[cst.BaseExpression, List[str]]:
     """The new expression for a call, and the warnings the rewrite raised."""
     if rule.simple and not rule.args and receiver is None:
-        return call.with_changes(func=func), []
+        return with_fields(call, func=func), []
     if receiver is None and any(arg.star for arg in call.args):
         helper = reference_helper(ctx, rule)  # torchvision's signature: `F.crop(img, *box)`
         if helper is not None:
-            return call.with_changes(func=helper), []
+            return with_fields(call, func=helper), []
         if rule.spread and all(arg.keyword is None or (
                 arg.keyword.value in rule.args and arg.keyword.value not in rule.drop
                 and arg.keyword.value not in rule.warn) for arg in call.args):
             # `nn.Linear(*args, **kwargs)`: a class with torch's parameters takes them as
             # they are (what the `*`/`**` hold is known only at run time)
             refused = sorted({*rule.drop, *rule.warn})
-            return call.with_changes(func=ctx.name(rule.spread)), [
+            return with_fields(call, func=ctx.name(rule.spread)), [
                 f"{_SPREAD}{rule.spread}: `*`/`**` arguments passed on as they are, to a "
                 f"class that takes torch's parameters" + (
                     f" ({', '.join(refused)} would be refused)" if refused else "")]
