@@ -107,10 +107,21 @@ def _post_init(self: CSTNode) -> None:
         _LIBCST_POST_INIT(self)
 
 
+def _validate_unless_parsing(self: CSTNode) -> None:
+    """The same, where libcst's is `self._validate()`: without a second call per node,
+    so that nodes built elsewhere in the process cost what they cost before."""
+    if not _UNCHECKED.count:
+        self._validate()
+
+
+_CODE = getattr(_LIBCST_POST_INIT, "__code__", None)
 # Put in once, for good: changing a class that every node type inherits from makes the
 # interpreter drop what it has learnt about all of them, a cost paid again for each
 # parse when the method was swapped in and out around it (3% of a conversion).
-CSTNode.__post_init__ = _post_init
+CSTNode.__post_init__ = (_validate_unless_parsing
+                         if _CODE is not None and _CODE.co_names == ("_validate",)
+                         and _LIBCST_POST_INIT.__module__.startswith("libcst")
+                         else _post_init)
 
 
 def parse_source(source: str) -> cst.Module:
