@@ -103,9 +103,12 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
             # the second as the loop meets them (one small statement read twice in a
             # row learns nothing new)
             _collect_assignments(ctx, info, stmt.body)
-    if info.samplers.assigned:
+    # (a sampler some value of which has no torch-style class never becomes one: where
+    # it is iterated does not matter)
+    iterable = info.samplers.convertible_names()
+    if iterable:
         traverse(module, data_samplers.IteratedNames(info.samplers, RelevantLines(
-            ctx.lines, names_pattern(info.samplers.assigned)).skips))
+            ctx.lines, names_pattern(iterable)).skips))
     return subclasses
 
 

@@ -25,13 +25,13 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES, LocalNames, dotted_name, keep_parentheses
-from ..core.positions import RelevantLines, names_pattern
+from ..core.positions import RelevantLines
 from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from .api_words import api_words
+from .api_words import api_words, word_patterns
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -48,7 +48,10 @@ _APPLIES_STARTS = (".to(", ".cuda(", ".cpu(", ".is_", "device(", "backends",
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
-             re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
+             re.compile(r"backends\b"),
+             # a quote each: a class of characters first would be tried everywhere
+             re.compile(r"\"(?:cuda|cpu|mps|xla|xpu|meta)\b"),
+             re.compile(r"'(?:cuda|cpu|mps|xla|xpu|meta)\b"),
              re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
              re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
              re.compile(r"set_deterministic_debug_mode\b"), re.compile(r"set_device\("),
@@ -112,7 +115,7 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     # statements only (no walk through expressions): a whole-tree visit costs a parse;
     # and only those with a line naming a device call or a device (a string that spells
     # one with escapes has a backslash)
-    relevant = RelevantLines(ctx.lines, names_pattern(api_words(ctx, _DEVICE_CALLS)),
+    relevant = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, _DEVICE_CALLS)),
                              *_RELEVANT, _BACKSLASH)
     for node in _assignments(module.body, relevant):
         if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):
