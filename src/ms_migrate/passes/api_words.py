@@ -42,7 +42,7 @@ def word_patterns(words: Collection[str]) -> Tuple[Pattern, ...]:
     return tuple(_word(word) for word in sorted(words)) or (NEVER,)
 
 
-_ONE_BY_ONE = 6  # words searched one by one; more cost as much as the alternation
+_ONE_BY_ONE = 12  # words searched one by one (8 common ones: 31 ms over 690 files against 51)
 
 
 @lru_cache(maxsize=512)

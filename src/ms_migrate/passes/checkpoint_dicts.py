@@ -29,10 +29,11 @@ from typing import List, Pattern, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines, names_pattern
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
+from .api_words import word_patterns
 from .statement_pass import StatementPass
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
@@ -57,7 +58,7 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     # (two patterns that each start with a literal: one alternation with `\bname\b` in
     # it would try every position of the file)
     checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, _CHANGED,
-                               names_pattern(names))
+                               *word_patterns(names))
     converted = traverse(module, checkpoints)
     checkpoints.place_findings()
     return converted
