@@ -32,7 +32,7 @@ from .api_words import word_patterns
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
-from .text_search import contains_any
+from .text_search import found
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
 
@@ -54,10 +54,15 @@ _NP_ARRAYS = {"array", "asarray", "stack", "concatenate", "zeros", "ones", "full
 _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
 
+# _APPLIES where it may start (its \w* reads back to the word's start: a name that
+# ends a word needs no \b before it), tried only where the literals are
+_APPLIES_AT = re.compile(r"\b(?:DataLoader|random_split|Subset|torchvision)\b|(?:Dataset|Sampler)\b")
+
+
 def applies(source: str) -> bool:
-    return (contains_any(source, ("DataLoader", "Dataset", "Sampler", "random_split", "Subset",
-                                  "torchvision"))  # in each match of _APPLIES
-            and bool(_APPLIES.search(source)))
+    """`_APPLIES.search(source)`: its alternation is tried at every character."""
+    return found(_APPLIES_AT, source, "DataLoader", "Dataset", "Sampler", "random_split",
+                 "Subset", "torchvision")
 
 
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:

@@ -62,9 +62,15 @@ _ASSIGNS_CLASS = re.compile(r"=(?!=)[^=]{0,300}?Tensor\b")
 _FILLED = {"fill_": "full", "zero_": "zeros", "uniform_": "rand", "normal_": "randn"}
 
 
+# _APPLIES's first two kinds of match where their `Tensor` is: every typed class
+# ends with it, so one search finds them all
+_TENSOR_AT = re.compile(r"(?:(?<=Float)|(?<=Double)|(?<=Half)|(?<=Long)|(?<=Int)|(?<=Short)"
+                        r"|(?<=Char)|(?<=Byte)|(?<=Bool)|(?<=BFloat16))Tensor\b|\bTensor\s*\(")
+
+
 def applies(source: str) -> bool:
-    # each match of _APPLIES starts with a name of DTYPES (the typed ones or Tensor) or map(
-    return found(_APPLIES, source, *DTYPES, "map(")
+    """`_APPLIES.search(source)`, tried only where `Tensor` or `map(` is."""
+    return found(_TENSOR_AT, source, "Tensor") or found(_APPLIES, source, "map(")
 
 
 def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:

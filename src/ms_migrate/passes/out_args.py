@@ -34,8 +34,18 @@ _APPLIES = re.compile(r"[(,]\s*out\s*(?:=(?!=)|[,)])")
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
 
 
+_OUT = re.compile(r"out\s*(?:=(?!=)|[,)])")  # _APPLIES from its `out`: a literal first
+
+
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    """`_APPLIES.search(source)` (a class of characters first: tried everywhere)."""
+    for match in _OUT.finditer(source):
+        before = match.start() - 1
+        while before >= 0 and source[before].isspace():  # (`\s`, as re reads it)
+            before -= 1
+        if before >= 0 and source[before] in "(,":
+            return True
+    return False
 
 
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
