@@ -36,6 +36,8 @@ from .text_search import found
 
 _SAVE, _LOAD = "torch.save", "torch.load"
 _APPLIES = re.compile(r"\b(?:save|load)\(")
+# the same lines, a pattern each (a search for a literal after the \b is fast)
+_CALLS = (re.compile(r"\bsave\("), re.compile(r"\bload\("))
 
 
 def applies(source: str) -> bool:
@@ -180,7 +182,7 @@ def _known_parameters(node: cst.BaseExpression) -> bool:
 
 class _ObjectSaves(StatementPass):
     def __init__(self, ctx: Context, scan: _Scan) -> None:
-        super().__init__(ctx, _APPLIES)
+        super().__init__(ctx, *_CALLS)
         self.scan = scan
         self.loaded = scan.loaded()
         self.assigned: dict = {}  # id(torch.load call) -> the name it is assigned to
