@@ -446,6 +446,15 @@ def _does_nothing(small: cst.BaseSmallStatement) -> bool:
         return dotted_name(small.value) is not None
     if isinstance(small, cst.Assign) and len(small.targets) == 1:
         module = cst.Module([])
-        return (module.code_for_node(small.targets[0].target).replace(" ", "")
-                == module.code_for_node(small.value).replace(" ", "").strip("()"))
+        target = module.code_for_node(small.targets[0].target).replace(" ", "")
+        if "(" not in target and _called_with_arguments(small.value):
+            return False  # its "(" outlasts the strip: no need to write its code out
+        return target == module.code_for_node(small.value).replace(" ", "").strip("()")
     return False
+
+
+def _called_with_arguments(value: cst.BaseExpression) -> bool:
+    """`f(a)`: code with something but parentheses before its "(" and after it (only an
+    empty tuple, `()(())`, is parentheses alone)."""
+    return type(value) is cst.Call and type(value.func) is not cst.Tuple and any(
+        a.keyword is not None or a.star or type(a.value) is not cst.Tuple for a in value.args)
