@@ -58,6 +58,7 @@ _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
              re.compile(r"\.is_(?:cuda|xpu)\b"))
 _BACKSLASH = re.compile(r"\\")
 _MOVED = "removed: MindSpore places tensors and Cells by context"
+_MOVES = ("to", "cuda", "cpu")  # the methods leave_Call rewrites
 # `.to(rank)`, `.to(args.gpu)`: the names DDP code gives a CUDA device index.
 _DEVICE_INDEX = re.compile(r"^(rank|local_rank|gpu|gpus?_id|gpu_rank|device_id|dev_id|cuda_id)$")
 
@@ -273,7 +274,10 @@ class _Devices(StatementPass):
     # --- .to(device) / .cuda() / .cpu() --------------------------------------------
     def leave_Call(self, original, updated):
         func = updated.func
-        if not isinstance(func, cst.Attribute) or self.ctx.resolve(original.func) is not None:
+        # (the method's name first: most calls are no move, and a torch name is asked
+        # for only then; types compared: isinstance against libcst's ABCs is slow)
+        if (type(func) is not cst.Attribute or func.attr.value not in _MOVES
+                or self.ctx.resolve(original.func) is not None):
             return updated
         method = func.attr.value
         if method in ("cuda", "cpu"):
