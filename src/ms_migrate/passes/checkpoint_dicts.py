@@ -29,10 +29,11 @@ from typing import List, Pattern, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines, names_pattern
+from ..core.positions import RelevantLines
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
+from .api_words import word_patterns
 from .statement_pass import StatementPass
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
@@ -40,9 +41,11 @@ _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", r
 _TORCH_FILE = re.compile(r"\.(pth\.tar|pth|pt)(?=[\"']*$)")
 
 
-_CALLS = re.compile(r"save\(|load\(")
+# (one pattern each: a search for a literal is fast, an alternation is tried at every
+# character)
+_CALLS = (re.compile(r"save\("), re.compile(r"load\("))
 # the lines of what the pass changes, but the loaded dicts' names
-_CHANGED = re.compile(r"save\(|load\(|load_state_dict|\.pt")
+_CHANGED = (*_CALLS, re.compile(r"load_state_dict"), re.compile(r"\.pt"))
 
 
 def applies(source: str) -> bool:
@@ -56,8 +59,8 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     # what the pass changes: torch.save/load calls, file names, the loaded dict's entries
     # (two patterns that each start with a literal: one alternation with `\bname\b` in
     # it would try every position of the file)
-    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, _CHANGED,
-                               names_pattern(names))
+    checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, *_CHANGED,
+                               *word_patterns(names))
     converted = traverse(module, checkpoints)
     checkpoints.place_findings()
     return converted
@@ -77,7 +80,7 @@ class _Finder(FastVisitor):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, _CALLS).skips  # statements that call save/load
+        self.skips = RelevantLines(ctx.lines, *_CALLS).skips  # statements that call save/load
         self.names: Set[str] = set()
         self.state_keys: Set[str] = set()
         self.value_keys: Set[str] = set()

@@ -22,16 +22,17 @@ from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import LocalNames, dotted_name, walk_statements
-from ..core.positions import RelevantLines, names_pattern
+from ..core.positions import RelevantLines
 from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
+from .api_words import word_patterns
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
-from .text_search import contains_any
+from .text_search import found
 
 _APPLIES = re.compile(r"\b(DataLoader|\w*Dataset|\w*Sampler|random_split|Subset|torchvision)\b")
 
@@ -53,10 +54,15 @@ _NP_ARRAYS = {"array", "asarray", "stack", "concatenate", "zeros", "ones", "full
 _SAMPLE_METHODS = ("__getitem__", "__iter__", "__next__")
 
 
+# _APPLIES where it may start (its \w* reads back to the word's start: a name that
+# ends a word needs no \b before it), tried only where the literals are
+_APPLIES_AT = re.compile(r"\b(?:DataLoader|random_split|Subset|torchvision)\b|(?:Dataset|Sampler)\b")
+
+
 def applies(source: str) -> bool:
-    return (contains_any(source, ("DataLoader", "Dataset", "Sampler", "random_split", "Subset",
-                                  "torchvision"))  # in each match of _APPLIES
-            and bool(_APPLIES.search(source)))
+    """`_APPLIES.search(source)`: its alternation is tried at every character."""
+    return found(_APPLIES_AT, source, "DataLoader", "Dataset", "Sampler", "random_split",
+                 "Subset", "torchvision")
 
 
 def convert_data(ctx: Context, module: cst.Module) -> cst.Module:
@@ -103,9 +109,12 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
             # the second as the loop meets them (one small statement read twice in a
             # row learns nothing new)
             _collect_assignments(ctx, info, stmt.body)
-    if info.samplers.assigned:
+    # (a sampler some value of which has no torch-style class never becomes one: where
+    # it is iterated does not matter)
+    iterable = info.samplers.convertible_names()
+    if iterable:
         traverse(module, data_samplers.IteratedNames(info.samplers, RelevantLines(
-            ctx.lines, names_pattern(info.samplers.assigned)).skips))
+            ctx.lines, *word_patterns(iterable)).skips))
     return subclasses
 
 
@@ -389,7 +398,7 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
             a.keyword is not None and a.keyword.value == "collate_fn" for a in call.args))
 
     names, calls = escaping(module, single, single_call, RelevantLines(
-        ctx.lines, names_pattern(single | _loader_words(ctx))).skips)
+        ctx.lines, *word_patterns(single | _loader_words(ctx))).skips)
     for call_id in calls:
         info.torch_style[call_id] = _ESCAPES_WHY
     for name in names:
@@ -428,7 +437,7 @@ class _DataRewriter(StatementPass):
         # what it rewrites names a torch data class or function, a loader, a sampler or
         # a Dataset subclass; in a Dataset subclass's sample methods every statement
         # counts (sample values, indices)
-        super().__init__(ctx, names_pattern(
+        super().__init__(ctx, *word_patterns(
             {*_data_words(ctx), *info.loaders, *info.loader_sources,
              *info.distributed_samplers, *subclasses, *info.shadowed}))
         self.info = info

@@ -10,7 +10,7 @@ torch's DataLoader does with `shuffle=(sampler is None)`. The loader then batche
 """
 from __future__ import annotations
 
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Set
 
 import libcst as cst
 
@@ -150,6 +150,11 @@ class SamplerFlow:
 
     def torch_style(self, name: str) -> bool:
         return name in self.fed and self.convertible(cst.Name(name), None)
+
+    def convertible_names(self) -> Set[str]:
+        """The assigned names `torch_style` may be true of: only their feeds count."""
+        return {name for name, kinds in self.assigned.items() if kinds and all(
+            k in TORCH_SAMPLERS or k in HELPER_SAMPLERS for k in kinds)}
 
 
 def torch_style_sampler(ctx, call: cst.Call, qualified: str) -> cst.Call:

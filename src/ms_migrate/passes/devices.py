@@ -25,13 +25,13 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES, LocalNames, dotted_name, keep_parentheses
-from ..core.positions import RelevantLines, names_pattern
+from ..core.positions import RelevantLines
 from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from .api_words import api_words
+from .api_words import api_words, word_patterns
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -48,13 +48,17 @@ _APPLIES_STARTS = (".to(", ".cuda(", ".cpu(", ".is_", "device(", "backends",
 # Within such a file, the statements the pass may change: the above, or any device name
 # (as patterns that each start with a literal: searched for far faster than one).
 _RELEVANT = (re.compile(r"\.(?:to|cuda|cpu)\("), re.compile(r"device\("),
-             re.compile(r"backends\b"), re.compile(r"[\"'](?:cuda|cpu|mps|xla|xpu|meta)\b"),
+             re.compile(r"backends\b"),
+             # a quote each: a class of characters first would be tried everywhere
+             re.compile(r"\"(?:cuda|cpu|mps|xla|xpu|meta)\b"),
+             re.compile(r"'(?:cuda|cpu|mps|xla|xpu|meta)\b"),
              re.compile(r"cudnn\."), re.compile(r"current_accelerator\("),
              re.compile(r"set_float32_matmul_precision\b"), re.compile(r"torch\.device\b"),
              re.compile(r"set_deterministic_debug_mode\b"), re.compile(r"set_device\("),
              re.compile(r"\.is_(?:cuda|xpu)\b"))
 _BACKSLASH = re.compile(r"\\")
 _MOVED = "removed: MindSpore places tensors and Cells by context"
+_MOVES = ("to", "cuda", "cpu")  # the methods leave_Call rewrites
 # `.to(rank)`, `.to(args.gpu)`: the names DDP code gives a CUDA device index.
 _DEVICE_INDEX = re.compile(r"^(rank|local_rank|gpu|gpus?_id|gpu_rank|device_id|dev_id|cuda_id)$")
 
@@ -112,7 +116,7 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     # statements only (no walk through expressions): a whole-tree visit costs a parse;
     # and only those with a line naming a device call or a device (a string that spells
     # one with escapes has a backslash)
-    relevant = RelevantLines(ctx.lines, names_pattern(api_words(ctx, _DEVICE_CALLS)),
+    relevant = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, _DEVICE_CALLS)),
                              *_RELEVANT, _BACKSLASH)
     for node in _assignments(module.body, relevant):
         if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):
@@ -270,7 +274,10 @@ class _Devices(StatementPass):
     # --- .to(device) / .cuda() / .cpu() --------------------------------------------
     def leave_Call(self, original, updated):
         func = updated.func
-        if not isinstance(func, cst.Attribute) or self.ctx.resolve(original.func) is not None:
+        # (the method's name first: most calls are no move, and a torch name is asked
+        # for only then; types compared: isinstance against libcst's ABCs is slow)
+        if (type(func) is not cst.Attribute or func.attr.value not in _MOVES
+                or self.ctx.resolve(original.func) is not None):
             return updated
         method = func.attr.value
         if method in ("cuda", "cpu"):
@@ -443,6 +450,15 @@ def _does_nothing(small: cst.BaseSmallStatement) -> bool:
         return dotted_name(small.value) is not None
     if isinstance(small, cst.Assign) and len(small.targets) == 1:
         module = cst.Module([])
-        return (module.code_for_node(small.targets[0].target).replace(" ", "")
-                == module.code_for_node(small.value).replace(" ", "").strip("()"))
+        target = module.code_for_node(small.targets[0].target).replace(" ", "")
+        if "(" not in target and _called_with_arguments(small.value):
+            return False  # its "(" outlasts the strip: no need to write its code out
+        return target == module.code_for_node(small.value).replace(" ", "").strip("()")
     return False
+
+
+def _called_with_arguments(value: cst.BaseExpression) -> bool:
+    """`f(a)`: code with something but parentheses before its "(" and after it (only an
+    empty tuple, `()(())`, is parentheses alone)."""
+    return type(value) is cst.Call and type(value.func) is not cst.Tuple and any(
+        a.keyword is not None or a.star or type(a.value) is not cst.Tuple for a in value.args)

@@ -30,12 +30,14 @@ from ..core.positions import RelevantLines, names_pattern
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.helper_code import request
 from .pickled_models import NamedNetworks
-from .api_words import api_words
+from .api_words import api_words, word_patterns
 from .statement_pass import StatementPass
 from .text_search import found
 
 _SAVE, _LOAD = "torch.save", "torch.load"
 _APPLIES = re.compile(r"\b(?:save|load)\(")
+# the same lines, a pattern each (a search for a literal after the \b is fast)
+_CALLS = (re.compile(r"\bsave\("), re.compile(r"\bload\("))
 
 
 def applies(source: str) -> bool:
@@ -62,7 +64,7 @@ class _Calls(FastVisitor):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, names_pattern(api_words(ctx, (_SAVE, _LOAD)))).skips
+        self.skips = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, (_SAVE, _LOAD)))).skips
         self.saves = 0
         self.loads = 0
 
@@ -96,7 +98,7 @@ class _Scan:
         todo = set(self.loaded_into)
         while todo:
             found |= todo
-            aliases = _Aliases(RelevantLines(self.ctx.lines, names_pattern(todo)).skips)
+            aliases = _Aliases(RelevantLines(self.ctx.lines, *word_patterns(todo)).skips)
             traverse(self.module, aliases)  # each assignment to a name names it
             todo = {value for name in todo for value in aliases.aliases.get(name, ())} - found
         return found
@@ -180,7 +182,7 @@ def _known_parameters(node: cst.BaseExpression) -> bool:
 
 class _ObjectSaves(StatementPass):
     def __init__(self, ctx: Context, scan: _Scan) -> None:
-        super().__init__(ctx, _APPLIES)
+        super().__init__(ctx, *_CALLS)
         self.scan = scan
         self.loaded = scan.loaded()
         self.assigned: dict = {}  # id(torch.load call) -> the name it is assigned to

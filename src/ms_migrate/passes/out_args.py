@@ -25,8 +25,8 @@ import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context, is_torch_api
-from ..core.positions import names_pattern
 from ..core.traversal import traverse
+from .api_words import word_patterns
 from .rebinding import Rebinding
 
 # a keyword argument (not `out = f(x)`), or a positional argument named out
@@ -34,13 +34,23 @@ _APPLIES = re.compile(r"[(,]\s*out\s*(?:=(?!=)|[,)])")
 _TARGETS = (cst.Name, cst.Attribute, cst.Subscript)
 
 
+_OUT = re.compile(r"out\s*(?:=(?!=)|[,)])")  # _APPLIES from its `out`: a literal first
+
+
 def applies(source: str) -> bool:
-    return bool(_APPLIES.search(source))
+    """`_APPLIES.search(source)` (a class of characters first: tried everywhere)."""
+    for match in _OUT.finditer(source):
+        before = match.start() - 1
+        while before >= 0 and source[before].isspace():  # (`\s`, as re reads it)
+            before -= 1
+        if before >= 0 and source[before] in "(,":
+            return True
+    return False
 
 
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
     # a call it rewrites resolves to torch: its line names a torch alias
-    return traverse(module, _Out(ctx, names_pattern(ctx.aliases)))
+    return traverse(module, _Out(ctx, *word_patterns(ctx.aliases)))
 
 
 class _Out(Rebinding):

@@ -19,13 +19,13 @@ from ..core.traversal import FastTransformer
 
 
 class Rebinding(FastTransformer):
-    def __init__(self, ctx: Context, relevant: Pattern):
-        """`relevant`: a pattern every line holding a call this pass may rebind matches
-        (statements with no such line are not visited)."""
+    def __init__(self, ctx: Context, *relevant: Pattern):
+        """`relevant`: patterns one of which every line holding a call this pass may
+        rebind matches (statements with no such line are not visited)."""
         super().__init__()
         self.ctx = ctx
         self.notes: Dict[int, Tuple[cst.Call, str]] = ctx.facts.out_args
-        self._relevant = RelevantLines(ctx.lines, relevant)
+        self._relevant = RelevantLines(ctx.lines, *relevant)
         # per enclosing function, the names it may rebind (its locals, `global` and
         # `nonlocal` ones), worked out on the first question: most functions have none
         self.scopes: List[Union[cst.FunctionDef, Set[str]]] = []
