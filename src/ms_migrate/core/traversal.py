@@ -417,6 +417,11 @@ def _with_changes(node: cst.CSTNode, changes: Dict[str, object]) -> cst.CSTNode:
     return kind(**changes)
 
 
+def with_changes(node: cst.CSTNode, **changes) -> cst.CSTNode:
+    """`node.with_changes(**changes)`, faster (`_with_changes`)."""
+    return _with_changes(node, changes)
+
+
 def _leaf(node, visitor, plan: _Plan, step: _Step):
     """_visit for a node with no fields to walk (a name): its hooks only (the end of
     _visit written out again: a call less for each of the most common nodes)."""
