@@ -113,6 +113,12 @@ def _post_init(self: CSTNode) -> None:
 CSTNode.__post_init__ = _post_init
 
 
+def unchecked() -> _Parsing:
+    """Nodes made inside are not checked, as in a parse here: for trees built node for
+    node as the parser builds them from code (passes/training/quick_statements)."""
+    return _UNCHECKED
+
+
 def parse_source(source: str) -> cst.Module:
     """`cst.parse_module(source)`, without checking each node."""
     with _UNCHECKED:
