@@ -5,8 +5,10 @@
   checks guard trees built by hand. A tree the parser builds from source meets them by
   construction (its code is that source again), and checking its ~20 nodes a line
   costs about a sixth of the parse. `parse_source` parses without them, as do
-  `parse_statement` and `parse_expression` for code the converter writes; every node the
-  passes build otherwise is checked as before.
+  `parse_statement` and `parse_expression` for code the converter writes, and
+  `unchecked()` for the few statements built node for node as the parser builds them
+  (passes/training/quick_statements); every other node the passes build is checked as
+  before.
 - Codegen enters two generator-based context managers for each expression it writes:
   one writes its parentheses, the other is a hook for position-recording codegen that
   plain codegen leaves empty. They are a third of the codegen's time. And each node
@@ -122,6 +124,12 @@ CSTNode.__post_init__ = (_validate_unless_parsing
                          if _CODE is not None and _CODE.co_names == ("_validate",)
                          and _LIBCST_POST_INIT.__module__.startswith("libcst")
                          else _post_init)
+
+
+def unchecked() -> _Parsing:
+    """Nodes made inside are not checked, as in a parse here: for trees built node for
+    node as the parser builds them from code (passes/training/quick_statements)."""
+    return _UNCHECKED
 
 
 def parse_source(source: str) -> cst.Module:

@@ -419,7 +419,7 @@ def _with_changes(node: cst.CSTNode, changes: Dict[str, object]) -> cst.CSTNode:
 
 def with_fields(node: cst.CSTNode, **changes) -> cst.CSTNode:
     """`node.with_changes(**changes)`, made as the traversal makes it (the rewrites
-    that run for most converted calls use it)."""
+    that run for most converted calls, and the training pass's edits, use it)."""
     return _with_changes(node, changes)
 
 

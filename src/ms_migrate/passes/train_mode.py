@@ -36,11 +36,11 @@ import libcst as cst
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES
 from ..core.positions import RelevantLines, names_pattern
-from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED
 from ..core.traversal import FastVisitor, rebuilt, traverse
 from ..transforms.helper_code import HELPERS
 from .statement_pass import StatementPass
+from .training.quick_statements import statement
 
 _MODE_LAYERS = frozenset(f"torch.nn.{name}" for name in (
     "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
@@ -358,7 +358,7 @@ class _TrainMode(StatementPass):
         self.add(original, "torch.nn.Module.training", CONVERTED,
                  "training mode set after construction: a torch Module starts in "
                  "training mode, a MindSpore Cell in inference mode")
-        call = parse_statement(f"{name}.set_train()\n")
+        call = statement(f"{name}.set_train()\n")
         return rebuilt(original, cst.FlattenSentinel([updated, call]))
 
 

@@ -13,7 +13,7 @@ from typing import Dict, List, Set, Tuple
 import libcst as cst
 
 from ...core.positions import StatementLines
-from ...core.traversal import rebuilt
+from ...core.traversal import rebuilt, with_fields
 from .sites import Stmt
 
 
@@ -102,7 +102,7 @@ class _ApplyEdits:
         kind = type(node)
         if kind is cst.IndentedBlock:
             body = self.statements(node.body, indented=True)
-            return (node if body is node.body else node.with_changes(body=body)), True
+            return (node if body is node.body else with_fields(node, body=body)), True
         if kind not in _COMPOUND and kind not in _PARTS:
             return node, False  # a line of small statements, a one-line suite
         made = self.made
@@ -124,7 +124,7 @@ class _ApplyEdits:
                 if new is value:
                     continue
             changes[name] = new
-        updated = node.with_changes(**changes) if changes or (
+        updated = with_fields(node, **changes) if changes or (
             holds_block and kind in _COMPOUND) else node
         if kind is cst.If:
             updated = self._orelse(node, updated)

@@ -1,7 +1,7 @@
 """The MindSpore statements a converted training step is made of.
 
 Written as source templates: they read like the code a person would type, and
-libcst re-indents them wherever they land.
+libcst re-indents them wherever they land (quick_statements builds their trees).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import libcst as cst
 
 from ...core.callrewrite import code
 from ...core.context import Context
-from ...core.quick_libcst import parse_statement
+from .quick_statements import statement as _statement
 
 
 def ms_name(ctx: Context, target: str) -> str:
@@ -27,7 +27,7 @@ def ms_name(ctx: Context, target: str) -> str:
 
 
 def statement(text: str) -> cst.BaseStatement:
-    return parse_statement(text + "\n")
+    return _statement(text + "\n")
 
 
 def forward_def(name: str, params: Sequence[str], body: Sequence[cst.BaseStatement],
