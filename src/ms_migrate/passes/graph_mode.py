@@ -53,7 +53,7 @@ def compile_models(ctx: Context, module: cst.Module) -> cst.Module:
         return module
     blocked: Dict[str, List[str]] = {}
     numpy = set(_numpy_aliases(ctx))  # once per file: each class's scan reads it
-    relevant = RelevantLines(ctx.lines, _SCANNED, names_pattern(numpy))
+    relevant = RelevantLines(ctx.lines, *_SCANNED, names_pattern(numpy))
     for name, (node, forward) in classes.items():
         problems = _scan(ctx, forward, numpy, relevant) if forward is not None else []
         for line, what, why, stops in problems:
@@ -162,8 +162,10 @@ _OUT_OF_GRAPH = {"numpy": ".numpy()", "asnumpy": ".asnumpy()", "tolist": ".tolis
 
 
 # A word on every line holding what _Scan reports (the statements' keywords, the
-# attributes, `print`; the numpy names come apart): a superset, so no `\b`.
-_SCANNED = re.compile(r"try|del|import|yield|with|numpy|tolist|item|print|:=")
+# attributes, `print`; the numpy names come apart): a superset, so no `\b`. One
+# pattern each: a search for a literal is far faster than an alternation's.
+_SCANNED = tuple(re.compile(re.escape(word)) for word in (
+    "try", "del", "import", "yield", "with", "numpy", "tolist", "item", "print", ":="))
 
 
 def _scan(ctx: Context, forward: cst.FunctionDef, numpy: Set[str],
