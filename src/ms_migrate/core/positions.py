@@ -154,8 +154,10 @@ class StatementLines:
                                   if m.group(1) in words)
         found = self._pattern_lines.get(pattern)
         if found is None:
-            found = self._pattern_lines[pattern] = self._lines_of(
-                find_all(pattern, self.source))
+            words = _word_by_word(pattern)
+            found = self._pattern_lines[pattern] = (
+                tuple(sorted(set().union(*(self.lines_matching(w) for w in words))))
+                if words else self._lines_of(find_all(pattern, self.source)))
         return found
 
     def _lines_of(self, matches: Iterator[re.Match]) -> Tuple[int, ...]:
@@ -343,6 +345,23 @@ def names_pattern(names: Collection[str]) -> Pattern:
 @lru_cache(maxsize=64)
 def _names_pattern(names: Tuple[str, ...]) -> Pattern:
     return re.compile(rf"(?:{'|'.join(map(re.escape, names))})\b") if names else NEVER
+
+
+# names_pattern's spelling, for words
+_WORDS = re.compile(r"\(\?:(\w+(?:\|\w+)*)\)\\b")
+_ONE_BY_ONE = 12  # words scanned one by one (8 common ones: 31 ms over 690 files against 51)
+
+
+@lru_cache(maxsize=256)
+def _word_by_word(pattern: Pattern) -> Tuple[Pattern, ...]:
+    """For a names_pattern of a few words, a pattern for each: they match on the same
+    lines, and a literal's search is several times faster than the alternation's, which
+    is tried at every character. () for any other pattern."""
+    words = (_WORDS.fullmatch(pattern.pattern)
+             if isinstance(pattern.pattern, str) and pattern.flags == re.UNICODE else None)
+    if words is None or words.group(1).count("|") >= _ONE_BY_ONE:
+        return ()
+    return tuple(re.compile(rf"{word}\b") for word in words.group(1).split("|"))
 
 
 class RelevantLines:

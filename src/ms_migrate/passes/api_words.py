@@ -9,13 +9,11 @@ statement that names torch (torch_names).
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from typing import Collection, FrozenSet, Pattern, Set, Tuple
+from typing import Collection, FrozenSet, Set
 
 from ..core.aliases import canonical, other_spellings
 from ..core.context import Context
-from ..core.positions import NEVER, names_pattern
 
 
 def api_words(ctx: Context, apis: Collection[str]) -> Set[str]:
@@ -31,20 +29,3 @@ def _table_words(apis: FrozenSet[str]) -> FrozenSet[str]:
     """The APIs' last names, and those of the spellings the alias table maps to them."""
     spellings = {name for name, public in other_spellings().items() if public in apis}
     return frozenset(name.rpartition(".")[2] for name in (*apis, *spellings))
-
-
-def word_patterns(words: Collection[str]) -> Tuple[Pattern, ...]:
-    """RelevantLines patterns that together match where `names_pattern(words)` does.
-    A few words go one pattern each: a search for a literal is fast, an alternation is
-    tried at every character (five times slower over a file than one word's search)."""
-    if len(words) > _ONE_BY_ONE:
-        return (names_pattern(words),)
-    return tuple(_word(word) for word in sorted(words)) or (NEVER,)
-
-
-_ONE_BY_ONE = 12  # words searched one by one (8 common ones: 31 ms over 690 files against 51)
-
-
-@lru_cache(maxsize=512)
-def _word(word: str) -> Pattern:
-    return re.compile(rf"{re.escape(word)}\b")

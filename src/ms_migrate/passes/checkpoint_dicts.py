@@ -29,11 +29,10 @@ from typing import List, Pattern, Set, Tuple
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .api_words import word_patterns
 from .statement_pass import StatementPass
 
 _STATE_KEY = re.compile(r"model|state|optim|net|weight|param|encoder|decoder", re.I)
@@ -60,7 +59,7 @@ def convert_checkpoints(ctx: Context, module: cst.Module) -> cst.Module:
     # (two patterns that each start with a literal: one alternation with `\bname\b` in
     # it would try every position of the file)
     checkpoints = _Checkpoints(ctx, names, state_keys, value_keys, *_CHANGED,
-                               *word_patterns(names))
+                               names_pattern(names))
     converted = traverse(module, checkpoints)
     checkpoints.place_findings()
     return converted

@@ -22,13 +22,12 @@ from ..core.aliases import canonical
 from ..core.context import Context
 from ..core.facts import PIPELINE, SOURCE, Columns, DataFacts, returned_values
 from ..core.names import LocalNames, dotted_name, walk_statements
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.quick_libcst import parse_statement
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.data import READERS, default_names
 from . import data_annotations, data_samplers
-from .api_words import word_patterns
 from .data_escapes import escaping
 from .data_shadowed import shadowed_imports, without_imported
 from .statement_pass import StatementPass
@@ -114,7 +113,7 @@ def _collect(ctx: Context, info: DataFacts, module: cst.Module) -> Dict[str, str
     iterable = info.samplers.convertible_names()
     if iterable:
         traverse(module, data_samplers.IteratedNames(info.samplers, RelevantLines(
-            ctx.lines, *word_patterns(iterable)).skips))
+            ctx.lines, names_pattern(iterable)).skips))
     return subclasses
 
 
@@ -398,7 +397,7 @@ def _torch_batches_where_escaping(ctx, info: DataFacts, module: cst.Module) -> N
             a.keyword is not None and a.keyword.value == "collate_fn" for a in call.args))
 
     names, calls = escaping(module, single, single_call, RelevantLines(
-        ctx.lines, *word_patterns(single | _loader_words(ctx))).skips)
+        ctx.lines, names_pattern(single | _loader_words(ctx))).skips)
     for call_id in calls:
         info.torch_style[call_id] = _ESCAPES_WHY
     for name in names:
@@ -437,7 +436,7 @@ class _DataRewriter(StatementPass):
         # what it rewrites names a torch data class or function, a loader, a sampler or
         # a Dataset subclass; in a Dataset subclass's sample methods every statement
         # counts (sample values, indices)
-        super().__init__(ctx, *word_patterns(
+        super().__init__(ctx, names_pattern(
             {*_data_words(ctx), *info.loaders, *info.loader_sources,
              *info.distributed_samplers, *subclasses, *info.shadowed}))
         self.info = info

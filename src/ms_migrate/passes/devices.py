@@ -25,13 +25,13 @@ import libcst as cst
 from ..core.callrewrite import Unsupported
 from ..core.context import Context
 from ..core.names import COMPOUND_STATEMENTS, SUITES, LocalNames, dotted_name, keep_parentheses
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.quick_libcst import parse_expression
 from ..core.report import CONVERTED, UNSUPPORTED, WARNING, mark_text
 from ..core.strings import string_value
 from ..core.traversal import traverse
 from ..transforms.devices import is_device_string_expr, to_device_target
-from .api_words import api_words, word_patterns
+from .api_words import api_words
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -116,7 +116,7 @@ def _device_variables(ctx: Context, module: cst.Module) -> Set[str]:
     # statements only (no walk through expressions): a whole-tree visit costs a parse;
     # and only those with a line naming a device call or a device (a string that spells
     # one with escapes has a backslash)
-    relevant = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, _DEVICE_CALLS)),
+    relevant = RelevantLines(ctx.lines, names_pattern(api_words(ctx, _DEVICE_CALLS)),
                              *_RELEVANT, _BACKSLASH)
     for node in _assignments(module.body, relevant):
         if _is_device_constructor(ctx, node.value) or is_device_string_expr(node.value):

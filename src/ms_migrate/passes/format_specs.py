@@ -26,11 +26,10 @@ from typing import Collection, Dict, Iterator, List, Optional
 import libcst as cst
 
 from ..core.context import Context
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .api_words import word_patterns
 from .statement_pass import StatementPass
 
 _CODE = cst.Module(body=[])
@@ -201,7 +200,7 @@ class _NumberNames:
         values: Dict[str, List[Optional[cst.BaseExpression]]] = {}
         wanted = {name}
         while wanted:  # the names the values name, until no new ones
-            skips = RelevantLines(self._ctx.lines, *word_patterns(wanted)).skips
+            skips = RelevantLines(self._ctx.lines, names_pattern(wanted)).skips
             found = _bound_values(self._module, skips)
             for each in wanted:
                 values[each] = found.get(each, [])

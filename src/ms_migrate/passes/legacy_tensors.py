@@ -35,11 +35,11 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name, root_name
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import WARNING
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .api_words import api_words, word_patterns
+from .api_words import api_words
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -78,7 +78,7 @@ def convert_legacy_tensors(ctx: Context, module: cst.Module) -> cst.Module:
     classes = _chosen_classes(ctx, module) if _ASSIGNS_CLASS.search(ctx.source) else {}
     reads: Dict[str, int] = {}
     if classes:
-        finder = _Reads(classes, RelevantLines(ctx.lines, *word_patterns(classes)).skips)
+        finder = _Reads(classes, RelevantLines(ctx.lines, names_pattern(classes)).skips)
         traverse(module, finder)
         reads = finder.count
     rewrite = _Rewrite(ctx, classes, reads)
@@ -204,13 +204,13 @@ def _chosen_classes(ctx: Context, module: cst.Module) -> Dict[str, cst.BaseExpre
     # first the names assigned a class somewhere (its statement spells the class's name,
     # or a name imported as one), then all the bindings of those names (each statement
     # binding one names it)
-    classes = _Bindings(RelevantLines(ctx.lines, *word_patterns(_class_words(ctx))).skips)
+    classes = _Bindings(RelevantLines(ctx.lines, names_pattern(_class_words(ctx))).skips)
     traverse(module, classes)
     candidates = {name for name, values in classes.assigned.items()
                   if any(_choice_dtype(ctx, v) is not None for v in values)}
     if not candidates:
         return {}
-    bindings = _Bindings(RelevantLines(ctx.lines, *word_patterns(candidates)).skips)
+    bindings = _Bindings(RelevantLines(ctx.lines, names_pattern(candidates)).skips)
     traverse(module, bindings)
     chosen = {}
     for name, values in bindings.assigned.items():
@@ -274,7 +274,7 @@ class _Rewrite(StatementPass):
                  reads: Dict[str, int]):
         # it rewrites what names a typed class or a chosen one, and `x.type(...)` (whose
         # string may spell its class with escapes)
-        super().__init__(ctx, *word_patterns({*_class_words(ctx), *classes, "type"}))
+        super().__init__(ctx, names_pattern({*_class_words(ctx), *classes, "type"}))
         self.classes = classes
         self.reads = reads
         self.made: Set[int] = set()  # ids of the isinstance tests written here

@@ -30,7 +30,7 @@ from ..core.positions import RelevantLines, names_pattern
 from ..core.traversal import FastVisitor, traverse
 from ..transforms.helper_code import request
 from .pickled_models import NamedNetworks
-from .api_words import api_words, word_patterns
+from .api_words import api_words
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -64,7 +64,7 @@ class _Calls(FastVisitor):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, (_SAVE, _LOAD)))).skips
+        self.skips = RelevantLines(ctx.lines, names_pattern(api_words(ctx, (_SAVE, _LOAD)))).skips
         self.saves = 0
         self.loads = 0
 
@@ -98,7 +98,7 @@ class _Scan:
         todo = set(self.loaded_into)
         while todo:
             found |= todo
-            aliases = _Aliases(RelevantLines(self.ctx.lines, *word_patterns(todo)).skips)
+            aliases = _Aliases(RelevantLines(self.ctx.lines, names_pattern(todo)).skips)
             traverse(self.module, aliases)  # each assignment to a name names it
             todo = {value for name in todo for value in aliases.aliases.get(name, ())} - found
         return found

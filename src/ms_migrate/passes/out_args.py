@@ -25,8 +25,8 @@ import libcst as cst
 
 from ..core.callrewrite import code
 from ..core.context import Context, is_torch_api
+from ..core.positions import names_pattern
 from ..core.traversal import traverse
-from .api_words import word_patterns
 from .rebinding import Rebinding
 
 # a keyword argument (not `out = f(x)`), or a positional argument named out
@@ -50,7 +50,7 @@ def applies(source: str) -> bool:
 
 def rebind_out(ctx: Context, module: cst.Module) -> cst.Module:
     # a call it rewrites resolves to torch: its line names a torch alias
-    return traverse(module, _Out(ctx, *word_patterns(ctx.aliases)))
+    return traverse(module, _Out(ctx, names_pattern(ctx.aliases)))
 
 
 class _Out(Rebinding):

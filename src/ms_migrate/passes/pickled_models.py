@@ -27,11 +27,11 @@ import libcst as cst
 
 from ..core.context import Context
 from ..core.names import dotted_name
-from ..core.positions import RelevantLines
+from ..core.positions import RelevantLines, names_pattern
 from ..core.report import CONVERTED
 from ..core.strings import string_value
 from ..core.traversal import FastVisitor, traverse
-from .api_words import api_words, word_patterns
+from .api_words import api_words
 from .statement_pass import StatementPass
 from .text_search import found
 
@@ -82,7 +82,7 @@ class NamedNetworks(NetworkNames):
 
     def __init__(self, ctx: Context, names: Set[str]) -> None:
         super().__init__()
-        self.skips = RelevantLines(ctx.lines, *word_patterns(
+        self.skips = RelevantLines(ctx.lines, names_pattern(
             {name.rpartition(".")[2] for name in names})).skips
 
 
@@ -105,7 +105,7 @@ class _Saves(FastVisitor):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.skips = RelevantLines(ctx.lines, *word_patterns(api_words(ctx, (_SAVE,)))).skips
+        self.skips = RelevantLines(ctx.lines, names_pattern(api_words(ctx, (_SAVE,)))).skips
         self.found: Set[str] = set()
 
     def visit_Call(self, call: cst.Call) -> None:
@@ -160,7 +160,7 @@ class _Uses(FastVisitor):
 class _PickledModels(StatementPass):
     def __init__(self, ctx: Context, saved: Set[str]) -> None:
         # it rewrites these calls, and the `with`s around them
-        super().__init__(ctx, *word_patterns(api_words(ctx, (_SAVE, _LOAD, *_SAFE_GLOBALS))))
+        super().__init__(ctx, names_pattern(api_words(ctx, (_SAVE, _LOAD, *_SAFE_GLOBALS))))
         self.saved = saved
         self.files: List[tuple] = []  # (name, path) of the open() withs being visited
         self.flatten: Set[int] = set()  # ids of updated withs whose body replaces them
